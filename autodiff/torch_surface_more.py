@@ -153,9 +153,19 @@ def from_dlpack(ext_tensor) -> Tensor:
     try:
         array = np.from_dlpack(ext_tensor)
     except (TypeError, BufferError, RuntimeError) as error:
-        raise type(error)(f"from_dlpack: cannot view {type(ext_tensor).__name__} through "
-                          f"DLPack ({error}); only CPU memory can be held here") from None
+        kind = type(ext_tensor)
+        raise type(error)(f"from_dlpack: cannot view {kind.__module__}.{kind.__qualname__} "
+                          f"through DLPack ({error}){_device_clause(ext_tensor)}") from None
     return Tensor(array)
+
+
+def _device_clause(ext_tensor) -> str:
+    """Why the memory cannot be held, when it is not on the CPU (DLPack's device 1)."""
+    try:
+        device = ext_tensor.__dlpack_device__()[0]
+    except (AttributeError, TypeError, ValueError, IndexError):
+        return ""
+    return "" if device == 1 else "; only CPU memory can be held here"
 
 
 def to_dlpack(tensor):

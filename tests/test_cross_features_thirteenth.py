@@ -67,8 +67,14 @@ def test_from_dlpack_of_a_tensor_states_the_tape_refusal_without_a_memory_clause
         ad.compile(lambda a: ad.from_dlpack(a) * a)(ad.tensor(X))
     assert "DLPack export" in str(traced.value)
     assert "only CPU memory" not in str(traced.value)
-    # an ndarray is still viewed
+    # an ndarray is still viewed; another library's refusal is passed on, named, without
+    # blaming CPU memory
     assert ad.from_dlpack(X).data_ptr() == X.ctypes.data
+    torch = pytest.importorskip("torch")
+    with pytest.raises(BufferError) as refused:
+        ad.from_dlpack(torch.ones(2, requires_grad=True))
+    assert str(refused.value).startswith("from_dlpack: cannot view torch.Tensor through DLPack")
+    assert "only CPU memory" not in str(refused.value)
 
 
 # ----- pruned models: pickling -----------------------------------------------------------
