@@ -285,3 +285,21 @@ def test_a_deep_copy_of_a_model_inside_a_compiled_step_is_refused_naming_the_lin
     compiled = ad.compile(lambda x: copy.copy(x) * 2)
     for _ in range(2):
         np.testing.assert_array_equal(compiled(ad.tensor(np.arange(3.0))).data, [0, 2, 4])
+
+
+@pytest.mark.parametrize("index", [[0, 7], [-6, 1]])
+def test_a_replayed_index_put_out_of_range_raises_as_the_eager_call(index):
+    # the replay's repeat check met the index first: "ValueError: invalid entry in
+    # coordinates array"
+    table = ad.tensor(np.zeros((5, 2)))
+    compiled = ad.compile(lambda v, i: table.index_put((i,), v))
+    compiled(ad.tensor(np.ones((2, 2))), ad.tensor(np.array([0, 1])))
+    message = (f"index_put: index {7 if 7 in index else -6} is out of bounds for "
+               r"axis 0 with size 5 \(tensor shape \(5, 2\)\)")
+    with pytest.raises(IndexError, match=message):
+        table.index_put((ad.tensor(np.array(index)),), ad.tensor(np.ones((2, 2))))
+    with pytest.raises(IndexError, match=message):
+        compiled(ad.tensor(np.ones((2, 2))), ad.tensor(np.array(index)))
+    np.testing.assert_array_equal(
+        compiled(ad.tensor(np.ones((2, 2))), ad.tensor(np.array([4, -5]))).data,
+        table.index_put((ad.tensor(np.array([4, -5])),), ad.tensor(np.ones((2, 2)))).data)
