@@ -303,3 +303,57 @@ def test_a_replayed_index_put_out_of_range_raises_as_the_eager_call(index):
     np.testing.assert_array_equal(
         compiled(ad.tensor(np.ones((2, 2))), ad.tensor(np.array([4, -5]))).data,
         table.index_put((ad.tensor(np.array([4, -5])),), ad.tensor(np.ones((2, 2)))).data)
+
+
+SCATTER_GATHER = {
+    "scatter_add dim 0": (lambda t, i: t.scatter_add(0, i, ad.tensor(np.ones((2, 3)))),
+                          [[0, 1, 2], [3, 2, 1]]),
+    "scatter_add dim 1": (lambda t, i: t.scatter_add(1, i, ad.tensor(np.ones((2, 3)))),
+                          [[0, 0, 2], [2, 2, 1]]),
+    "scatter_add_": (lambda t, i: (t * 1).scatter_add_(0, i, ad.tensor(np.ones((2, 3)))),
+                     [[0, 1, 2], [3, 2, 1]]),
+    "take_along_dim": (lambda t, i: ad.take_along_dim(t, i, 0) * 1, [[0, 1, 2], [3, 2, 1]]),
+    "take_along_dim broadcast": (lambda t, i: ad.take_along_dim(t, i, 1) * 1,
+                                 [[0], [2], [1], [1]]),
+    "take_along_dim flat": (lambda t, i: ad.take_along_dim(t, i) * 1, [[0, 11], [5, 3]]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SCATTER_GATHER))
+def test_scatter_add_and_take_along_dim_of_a_traced_index_replay(name):
+    # refused at the trace: their positions along the other axes, or the broadcast (or
+    # flattened) index, were NumPy arrays made in the call, as scatter's were
+    fn, index = SCATTER_GATHER[name]
+    table = ad.tensor(np.arange(12.0).reshape(4, 3), requires_grad=True)
+    compiled = ad.compile(lambda i: (fn(table, i) ** 2).sum())
+    top = np.max(index) + 1
+    for shift in range(3):
+        i = ad.tensor((np.array(index) + shift) % top)
+        got = compiled(i)
+        expected = (fn(table, i) ** 2).sum()
+        np.testing.assert_array_equal(got.data, expected.data)
+    assert compiled.traces == 1
+    with pytest.raises(IndexError, match="out of range"):
+        compiled(ad.tensor(np.full_like(np.array(index), 40)))
+
+
+def test_a_compiled_training_step_through_scatter_add_and_take_along_dim():
+    def make():
+        w = ad.nn.Parameter(np.linspace(-1.0, 1.0, 12).reshape(4, 3))
+        opt = ad.optim.SGD([w], lr=0.1)
+
+        def step(i):
+            opt.zero_grad()
+            picked = ad.take_along_dim(w, i, 0)
+            loss = (w.scatter_add(0, i, picked * picked) ** 2).sum()
+            loss.backward()
+            opt.step()
+            return loss
+        return step, w
+    eager, w_eager = make()
+    compiled, w_compiled = make()
+    compiled = ad.compile(compiled)
+    for shift in range(4):
+        i = ad.tensor((np.array([[0, 1, 2], [3, 2, 1]]) + shift) % 4)
+        np.testing.assert_allclose(compiled(i).data, eager(i).data, **REPLAY)
+    np.testing.assert_allclose(w_compiled.data, w_eager.data, **REPLAY)
