@@ -35,8 +35,8 @@ import numpy as np
 from ..tensor import Tensor
 from . import refusals
 from .refusals import TraceError
-from .effects import (Buffer, CallWith, SameShape, checked, write_clamp, write_item,
-                      write_update)
+from .effects import (Buffer, CallWith, NthResult, SameShape, checked, write_clamp,
+                      write_item, write_update)
 from .members import module_members
 from .outputs import output_template
 from .plan import Instr, Plan, Ref, Slot, in_c_order, is_broadcast, memory_order
@@ -314,6 +314,10 @@ class Tracer(ReversePass):
         traced values: a replay computes it again; one whose result's size depends on
         the values (``np.nonzero``) is refused, by ``name`` if given."""
         name = name or f"np.{getattr(fn, '__name__', fn)}"
+        if isinstance(result, tuple) and fn in (np.unravel_index, np.ix_):
+            # (arrays of the input's size, whatever the values: each made again)
+            return tuple(self.on_numpy_result(NthResult(fn, n), args, kwargs, part, name)
+                         for n, part in enumerate(result))
         if isinstance(result, (tuple, list)) or fn in (np.argwhere, np.flatnonzero):
             raise TraceError(
                 f"compile: {name} at {user_line()} gives arrays whose size depends on the "
