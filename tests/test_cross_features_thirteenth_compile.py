@@ -357,3 +357,36 @@ def test_a_compiled_training_step_through_scatter_add_and_take_along_dim():
         i = ad.tensor((np.array([[0, 1, 2], [3, 2, 1]]) + shift) % 4)
         np.testing.assert_allclose(compiled(i).data, eager(i).data, **REPLAY)
     np.testing.assert_allclose(w_compiled.data, w_eager.data, **REPLAY)
+
+
+def test_unravel_index_and_ix_of_traced_values_replay():
+    # refused as giving "arrays whose size depends on the values": their arrays have
+    # the size of the input, whatever its values
+    def peak(w):
+        row, col = np.unravel_index(np.argmax(w), w.shape)
+        return w[row, col] * 2
+    compiled = ad.compile(peak)
+    for seed in range(3):
+        w = ad.tensor(np.random.default_rng(seed).normal(size=(4, 3)))
+        np.testing.assert_array_equal(compiled(w).data, peak(w).data)
+    table = ad.tensor(np.arange(12.0).reshape(4, 3))
+    compiled = ad.compile(lambda i, j: table[np.ix_(i, j)] * 1)
+    for rows, cols in [([0, 2], [1]), ([3, 1], [0]), ([1, 1], [2])]:
+        rows, cols = ad.tensor(np.array(rows)), ad.tensor(np.array(cols))
+        np.testing.assert_array_equal(compiled(rows, cols).data, table[np.ix_(rows, cols)].data)
+    assert compiled.traces == 1
+    with pytest.raises(TraceError, match="np.nonzero"):        # (sizes from values: refused)
+        ad.compile(lambda w: w[np.nonzero(w > 0)] * 1)(ad.tensor(np.ones(3)))
+
+
+@pytest.mark.parametrize("reduce", ["prod", "mean", "amax", "amin"])
+def test_index_reduce_of_a_traced_index_replays(reduce):
+    # refused at the trace: the index spread over the other axes was a NumPy array made
+    # in the call
+    x = ad.tensor(np.arange(1.0, 13.0).reshape(4, 3))
+    source = ad.tensor(np.arange(1.0, 7.0).reshape(2, 3))
+    compiled = ad.compile(lambda i: ad.index_reduce(x, 0, i, source, reduce) * 1)
+    for index in ([0, 2], [3, 1], [2, 0]):
+        i = ad.tensor(np.array(index))
+        np.testing.assert_array_equal(compiled(i).data,
+                                      ad.index_reduce(x, 0, i, source, reduce).data)
