@@ -319,3 +319,38 @@ def test_a_linear_weight_set_as_the_tables_data_or_an_embedding_bags_table_is_re
     with pytest.raises(ValueError, match=r"Linear\(3, 3\)"):
         ad.nn.Linear(3, 3).weight = ad.nn.Embedding(3, 3).weight
     assert copy(ad.tensor(np.array([1]))).shape == (1, 3)
+
+
+# ----- explain: gradients zeroed by hooks -------------------------------------------------
+
+@pytest.mark.parametrize("where", ["leaf", "output", "node", "prehook"])
+def test_explain_names_the_hooks_on_the_way_of_a_zero_gradient(where):
+    # it said no op on the way is known to zero it, and that the upstream gradient may
+    # be zero
+    def zeroing(g):
+        return g * 0
+
+    def zeroing_inputs(grad_inputs, grad_outputs):
+        return (grad_inputs[0] * 0,)
+
+    def zeroing_outputs(grad_outputs):
+        return (grad_outputs[0] * 0,)
+    u = ad.tensor([1.0, 2.0], requires_grad=True)
+    if where == "leaf":
+        u.register_hook(zeroing)
+    y = ad.exp(u)
+    if where == "output":
+        y.register_hook(zeroing)
+    elif where == "node":
+        y.grad_fn.register_hook(zeroing_inputs)
+    elif where == "prehook":
+        y.grad_fn.register_prehook(zeroing_outputs)
+    loss = y.sum()
+    loss.backward()
+    assert not u.grad.any()
+    why = ad.explain(u, loss)
+    expected = {"leaf": "zeroing (register_hook) on this tensor",
+                "output": "zeroing (register_hook) on the output of exp",
+                "node": "zeroing_inputs (grad_fn.register_hook) on the node of exp",
+                "prehook": "zeroing_outputs (register_prehook) on the output of exp"}[where]
+    assert "gradient hooks on the way replace what flows there: " + expected in why
