@@ -347,6 +347,36 @@ def _check_gradient(node, g, i, gi):
     raise AnomalyError(_backward_message(state, node, g_raw, i, gi_raw))
 
 
+def check_hook(method: str, fn, owner, old, new, input_index=None) -> None:
+    """In ``detect_anomaly``, raise when a gradient hook on ``owner`` (a node, or a leaf
+    tensor) turned the finite gradient ``old`` into ``new`` holding NaN or inf (for the
+    node's input ``input_index`` when given): the pass would blame the next op's rule,
+    or with the NaN upstream of every op, nothing at all."""
+    if _local.state is None or old is None or new is None:
+        return
+    new_raw, old_raw = np.asarray(_raw(new)), np.asarray(_raw(old))
+    if new_raw.dtype.kind not in "fc" or np.isfinite(new_raw).all():
+        return
+    if old_raw.dtype.kind in "fc" and not np.isfinite(old_raw).all():
+        return                          # the NaN/inf came from further up
+    from .node_hooks import hook_name
+    bad = ~np.isfinite(new_raw)
+    kind = "NaN" if np.isnan(new_raw).any() else "inf"
+    if not isinstance(owner, Node):
+        on = f"the leaf tensor {owner.name or f'of shape {owner.shape}'}"
+    elif input_index is None:
+        on = f"the output of {owner.op.name}"
+    else:
+        on = f"{owner.op.name}'s node, for input {input_index},"
+    lines = [f"{method}: the hook {hook_name(fn)} on {on} returned {kind} in place of a "
+             f"finite gradient ({_index_text(bad)})."]
+    where = where_created(owner) if isinstance(owner, Node) else None
+    if where:
+        lines.append(f"  op {where}")
+    lines.append(f"  given {_at(old_raw, bad)}, returned {_at(new_raw, bad)} there")
+    raise AnomalyError("\n".join(lines))
+
+
 def _check_sum(receiver, total, label, where):
     """Raise when ``total``, the gradient summed over the uses of ``receiver`` (a node or
     a leaf) in this pass, is not finite although every use sent a finite one: the sum

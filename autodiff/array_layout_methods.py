@@ -36,6 +36,20 @@ def _refuse_while_tracing(name: str) -> None:
     refuse_saving_while_tracing(name)
 
 
+def dlpack_exportable(array: np.ndarray, copy=None) -> np.ndarray:
+    """``array``, or a copy when it has negative strides (on an axis longer than one):
+    NumPy exports those, but PyTorch's ``from_dlpack`` aborts the whole process on
+    them ("Storage size calculation overflowed"), so they are not handed on."""
+    if not any(stride < 0 and size > 1 for stride, size in zip(array.strides, array.shape)):
+        return array
+    if copy is False:
+        raise BufferError(
+            f"__dlpack__: the data (shape {array.shape}) is read backwards (strides "
+            f"{array.strides}), which DLPack consumers such as PyTorch cannot take; export "
+            "a copy (copy=None or copy=True), or give t.contiguous()")
+    return array.copy(order="K")
+
+
 class FlatIndexer:
     """``t.flat``: the tensor read and written as if it were 1-D (C order), as
     ``ndarray.flat``.  Reading is a recorded gather (``t.reshape(-1)[key]``), writing an
@@ -302,6 +316,9 @@ class ArrayLayoutMethods:
         """A DLPack capsule over the data, for another library's ``from_dlpack(t)``
         (NumPy's, PyTorch's): the values leave the tape unasked, so a tensor that
         requires grad warns (raises inside a transform), as ``np.asarray(t)`` does.
+        Data read backwards (``np.flip(t)``, ``t[::-1]``) is exported as a copy, as the
+        standard's ``copy=None`` allows (``copy=False`` raises ``BufferError``): PyTorch's
+        ``from_dlpack`` aborts the interpreter on negative strides.
 
         >>> np.from_dlpack(ad.tensor([1.0, 2.0]))
         array([1., 2.])
@@ -314,8 +331,8 @@ class ArrayLayoutMethods:
         if self.requires_grad and _grad_mode.enabled:
             tape_drop(self, "exported through DLPack (np.from_dlpack(t), "
                             "torch.from_dlpack(t), ad.from_dlpack(t))")
-        return self.data.__dlpack__(stream=stream, max_version=max_version,
-                                    dl_device=dl_device, copy=copy)
+        return dlpack_exportable(self.data, copy).__dlpack__(
+            stream=stream, max_version=max_version, dl_device=dl_device, copy=copy)
 
     def __dlpack_device__(self):
         """``(1, 0)``: DLPack's CPU, where the data lives."""

@@ -82,6 +82,12 @@ def _has_no_rule(consumer, position):
 def _zero_without_a_zeroing_op(t, consumers, on_path) -> str:
     """Why a gradient is zero when no op on the way is known to zero it: the causes
     that remain, the ones this graph shows named."""
+    hooked = _hooks_on(t, on_path)
+    if hooked:
+        return ("So the gradient is zero here, and no op on the way is known to zero it, "
+                f"but gradient hooks on the way replace what flows there: {'; '.join(hooked)}"
+                ". Check what they return (a hook that returns None leaves the gradient as "
+                "it is), or remove them (handle.remove()).")
     # The tensor itself, then the values on the way from it (nearest first): the first
     # one used more than once on the way is where the uses' gradients may cancel.
     for item in [t] + sorted(on_path, key=lambda n: n._seq):
@@ -96,6 +102,21 @@ def _zero_without_a_zeroing_op(t, consumers, on_path) -> str:
     return ("So the gradient really is zero here, and no op on the way is known to zero "
             "it: the upstream gradient of the output may be zero there, or a factor of "
             "zero multiplied it.")
+
+
+def _hooks_on(t, on_path) -> list:
+    """The gradient hooks registered on ``t`` or on the nodes on the way, described."""
+    from .hooks import registered
+    from .node_hooks import hook_name
+    kinds = {"PreHook": ("register_prehook", "the output of"),
+             "PostHook": ("grad_fn.register_hook", "the node of")}
+    found = []
+    for item in [t] + sorted(on_path, key=lambda n: n._seq):
+        for hook, _ in (registered.get(item) or {}).values():
+            method, where = kinds.get(type(hook).__name__, ("register_hook", "the output of"))
+            place = "this tensor" if item is t else f"{where} {_node_label(item)}"
+            found.append(f"{hook_name(hook)} ({method}) on {place}")
+    return found
 
 
 def _walk(root, target):

@@ -264,7 +264,12 @@ def _transposed_vjp(node, tangents, ans, args, kwargs, record, op=None):
     from .ops.reduce import sum as total
 
     op = node.op if op is None else op
-    u = _make(np.zeros(ans.shape, dtype=ans.dtype), None, True)
+    # (in the precision of a tangent wider than its primal, make_dual(complex64 values,
+    # complex128 tangent), which the gradient with respect to u would otherwise round)
+    dtype = np.result_type(ans.dtype, *(t.dtype for t in tangents if t is not None))
+    if ans.dtype.kind == "f":
+        dtype = np.finfo(dtype).dtype           # (the real part's, for a complex tangent)
+    u = _make(np.zeros(ans.shape, dtype=dtype), None, True)
     # Index inputs (and any integer or boolean array) stay arrays, as the reverse pass
     # gives them to the rules: a rule builds NumPy index keys from them, and a Tensor
     # inside such a key would be read as data to stack, not as an index.

@@ -57,7 +57,7 @@ _COMPLEX_OUTPUT_DTYPE = frozenset({
     "arccos", "arctan", "arcsinh", "arccosh", "arctanh", "sinc", "prod"})
 #: Products that need their factors of one dtype (PyTorch: "expected m1 and m2 to have
 #: the same dtype").
-_ONE_DTYPE_PRODUCTS = frozenset({"matmul", "einsum", "tensordot", "inner", "vecdot",
+_ONE_DTYPE_PRODUCTS = frozenset({"matmul", "einsum", "tensordot", "inner",
                                  "ldl_solve",
                                  # (their PyTorch formulas are matrix products too)
                                  "inv", "svdvals", "svd_packed", "eigvalsh", "eigh_packed",

@@ -3,8 +3,9 @@
 ``jvp_rule(op)`` is what forward mode (``autodiff.forward``) asks of each recorded op:
 the op's own rule, or one derived for an elementwise op.  The linear ops
 (reshape, sum, getitem, ...) apply themselves to the tangent, the multilinear ones
-(``matmul``, ``einsum``) sum themselves over each input's tangent, and ``inv`` has
-``-A⁻¹ dA A⁻¹``.  Other ops get ``J t`` from their VJP rules (see ``autodiff.forward``).
+(``matmul``, ``einsum``, ``vecdot``, ``matvec``, ``vecmat``) sum themselves over each
+input's tangent, and ``inv`` has ``-A⁻¹ dA A⁻¹``.  Other ops get ``J t`` from their VJP
+rules (see ``autodiff.forward``).
 """
 
 from __future__ import annotations
@@ -14,10 +15,13 @@ from .ops.registry import REGISTRY
 
 
 def jvp_rule(op):
-    """The op's forward-mode rule: its own, else one derived once for an elementwise
-    op (kept on the op), else None (``J t`` from the VJP rules, see the module)."""
+    """The op's forward-mode rule: its own, else one derived once for an elementwise or
+    a later-registered multilinear op (kept on the op), else None (``J t`` from the
+    VJP rules, see the module)."""
     if op.jvp is None and op.elementwise:
         op.jvp = elementwise_jvp(op)
+    elif op.jvp is None and op.name in _MULTILINEAR_LATER:
+        op.jvp = multilinear_jvp(op)
     return op.jvp
 
 
@@ -82,6 +86,10 @@ def _inv_jvp(xp, tangents, ans, a):
 _LINEAR = ("reshape transpose swapaxes expand_dims squeeze flatten broadcast_to sum_to sum "
            "mean getitem take index_add concatenate stack").split()
 _MULTILINEAR = ("matmul einsum").split()
+#: Multilinear too, registered after this module runs: their rule is made at first use.
+#: (vecdot, matvec and vecmat of a tangent of another dtype than the primal compute in
+#: the wider one, as PyTorch's vecdot; J t from their VJP rules would round to the primal's.)
+_MULTILINEAR_LATER = frozenset({"vecdot", "matvec", "vecmat"})
 
 
 def _install_builtin_rules():

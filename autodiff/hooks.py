@@ -255,6 +255,7 @@ def run_hooks(owner, grad: Any, create_graph: bool) -> Any:
         "which a replay of the plan would skip", "Remove it (handle.remove()) before "
         "calling the compiled function, or call the step without ad.compile.")
 
+    from .anomaly import check_hook
     from .grad_attr import watching_grad_writes
 
     current = _grad_mode.transform_level
@@ -272,9 +273,10 @@ def run_hooks(owner, grad: Any, create_graph: bool) -> Any:
             new = tensor_of(result)
         else:
             new = array_of(result)
+        method = "register_prehook" if type(hook).__name__ == "PreHook" else "register_hook"
         if new.shape != np.shape(grad) or new.dtype != grad.dtype:
             from .node_hooks import refuse_changed
-            refuse_changed("register_prehook" if type(hook).__name__ == "PreHook"
-                           else "register_hook", hook, "", new, grad, grad)
+            refuse_changed(method, hook, "", new, grad, grad)
+        check_hook(method, hook, owner, grad, new)
         grad = new
     return grad

@@ -70,6 +70,7 @@ class _PostHooked:
         return getattr(self.op, name)
 
     def vjp(self, xp, g, ans, args, kwargs, parents, node):
+        from .anomaly import check_hook
         op = self.op
         node.op = op
         grads = list(op.vjp(xp, g, ans, args, kwargs, parents, node))
@@ -92,8 +93,11 @@ class _PostHooked:
                         "gets none (it does not require grad, or the op has no gradient "
                         "for it); PyTorch refuses it too (\"can't replace a None gradient "
                         "with a non-None value\"): return None in its place")
-            grads = [None if new is None else _like(new, old, arg, fn, op.name)
-                     for new, old, arg in zip(result, grads, args)]
+            new_grads = [None if new is None else _like(new, old, arg, fn, op.name)
+                         for new, old, arg in zip(result, grads, args)]
+            for i, (new, old) in enumerate(zip(new_grads, grads)):
+                check_hook("register_hook", fn, node, old, new, input_index=i)
+            grads = new_grads
         return grads
 
 

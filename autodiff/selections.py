@@ -264,8 +264,12 @@ class SelectionMethods:
         _in_range("scatter_add", index, self.shape[axis] if self.ndim else 1, axis)
         if src.shape != index.shape:
             src = src[tuple(slice(0, m) for m in index.shape)]
-        key = tuple(index if d == axis else np.arange(m).reshape(
-            [m if e == d else 1 for e in range(index.ndim)]) for d, m in enumerate(index.shape))
+        # (the other axes' positions depend on the shape alone: made again at each replay
+        # of ad.compile, which refuses NumPy arrays made in the call as made from values)
+        from .torch_methods import _made, _positions_along
+        key = tuple(index if d == axis else _made("scatter_add positions", _positions_along,
+                                                  (d, index.shape))
+                    for d in range(index.ndim))
         return self + index_add(src, self.shape, key)
 
     # ----- ordering ----------------------------------------------------------------

@@ -9,6 +9,10 @@ from __future__ import annotations
 import copy as _copy_module
 from typing import TYPE_CHECKING
 
+import numpy as np
+
+from .canonical_dtypes import with_canonical_dtype
+
 if TYPE_CHECKING:
     from .tensor import Tensor
 
@@ -50,6 +54,18 @@ class CopyingMethods:
                  if name not in _NOT_COPIED and hasattr(self, name)}
         slots["_grad"] = None
         return getattr(self, "__dict__", None) or None, slots
+
+    def __setstate__(self, state) -> None:
+        # pickle's (__dict__, slots) form, as __getstate__ gives it; the array gets
+        # NumPy's own dtype object (canonical_dtypes.py): an unpickled array's equal
+        # copy would pass on to every result computed from it, missing the fast paths
+        attributes, slots = state if isinstance(state, tuple) else (state, None)
+        if attributes:
+            self.__dict__.update(attributes)
+        for name, value in (slots or {}).items():
+            if name == "data" and isinstance(value, np.ndarray):
+                value = with_canonical_dtype(value)
+            setattr(self, name, value)
 
     def __deepcopy__(self, memo) -> Tensor:
         """``copy.deepcopy``: of a leaf, a leaf with copies of its values and gradient

@@ -336,10 +336,16 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True) -> Ten
         raise ValueError(f"index_reduce: source of shape {source.shape} must have input's "
                          f"shape {input.shape} with dim {dim} of index's length "
                          f"{index.size}, i.e. {expected}")
-    placed = np.expand_dims(index.reshape(-1), tuple(d for d in range(source.ndim)
-                                                     if d != axis))
-    return input.scatter_reduce(dim, np.broadcast_to(placed, source.shape).copy(), source,
-                                reduce, include_self=include_self)
+    from .compile.hooks import made     # (made again from each replay's index)
+    spread = made("index_reduce index", _spread_along, (index, axis, source.shape))
+    return input.scatter_reduce(dim, spread, source, reduce, include_self=include_self)
+
+
+def _spread_along(index, axis, shape) -> np.ndarray:
+    """The 1-D ``index`` placed along ``axis`` of an array of ``shape``, repeated along
+    the other axes (``scatter_reduce``'s index for ``index_reduce``)."""
+    placed = np.expand_dims(index.reshape(-1), tuple(d for d in range(len(shape)) if d != axis))
+    return np.broadcast_to(placed, shape).copy()
 
 
 def _scatter_into(input, src, key) -> Tensor:

@@ -70,6 +70,11 @@ def _refuse_repeats(where: str, key: tuple, shape: tuple):
 
 
 def _check_distinct(where, key, shape):
+    for axis, (k, n) in enumerate(zip(key, shape)):
+        outside = (k < -n) | (k >= n)       # (eager's indexing refuses it first; a replay here)
+        if outside.any():
+            raise IndexError(f"{where}: index {np.asarray(k)[outside].flat[0]} is out of "
+                             f"bounds for axis {axis} with size {n} (tensor shape {shape})")
     wrapped = [np.where(k < 0, k + n, k) for k, n in zip(key, shape)]
     positions = np.ravel_multi_index(np.broadcast_arrays(*wrapped), shape[:len(key)])
     if np.unique(positions).size != positions.size:

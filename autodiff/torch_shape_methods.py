@@ -204,13 +204,15 @@ class TorchShapeMethods:
         tensor([[2.],
                 [3.]])
         """
+        from .compile.hooks import made     # (views a replay of ad.compile makes again)
         from .ops.ordering import take_along_axis
         from .ops.shape import broadcast_to
         from .selections import _in_range, _index
         indices = _index("take_along_dim", indices)
         if dim is None:
-            _in_range("take_along_dim", indices.reshape(-1), self.size, 0)
-            return take_along_axis(self.reshape(-1), indices.reshape(-1), axis=0)
+            flat = made("take_along_dim indices", np.reshape, (indices, (-1,)))
+            _in_range("take_along_dim", flat, self.size, 0)
+            return take_along_axis(self.reshape(-1), flat, axis=0)
         if indices.ndim != self.ndim:
             raise ValueError(f"take_along_dim: the indices have {indices.ndim} dims (shape "
                              f"{indices.shape}) but the tensor has {self.ndim} (shape "
@@ -228,7 +230,8 @@ class TorchShapeMethods:
         x_shape = tuple(shape[:axis] + [self.shape[axis]] + shape[axis + 1:])
         i_shape = tuple(shape[:axis] + [indices.shape[axis]] + shape[axis + 1:])
         x = self if self.shape == x_shape else broadcast_to(self, x_shape)
-        return take_along_axis(x, np.broadcast_to(indices, i_shape), axis=axis)
+        return take_along_axis(x, made("take_along_dim indices", np.broadcast_to,
+                                       (indices, i_shape)), axis=axis)
 
     def unfold(self, dimension: int, size: int, step: int):
         """Every window of ``size`` entries along ``dimension``, ``step`` apart, as a new

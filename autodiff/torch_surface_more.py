@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .array_layout_methods import dlpack_exportable
 from .compile.hooks import made
 from .ops.operands import tensor_of
 from .tensor import Tensor
@@ -147,18 +148,31 @@ def from_dlpack(ext_tensor) -> Tensor:
     A Tensor that requires grad leaves the tape here, so it warns (raises inside a
     transform) as ``np.from_dlpack(t)`` does; ``t.detach()`` leaves it silently.
     """
+    if isinstance(ext_tensor, Tensor):         # (its refusals name the tape, not memory)
+        return Tensor(np.from_dlpack(ext_tensor))
     try:
         array = np.from_dlpack(ext_tensor)
     except (TypeError, BufferError, RuntimeError) as error:
-        raise type(error)(f"from_dlpack: cannot view {type(ext_tensor).__name__} through "
-                          f"DLPack ({error}); only CPU memory can be held here") from None
+        kind = type(ext_tensor)
+        raise type(error)(f"from_dlpack: cannot view {kind.__module__}.{kind.__qualname__} "
+                          f"through DLPack ({error}){_device_clause(ext_tensor)}") from None
     return Tensor(array)
+
+
+def _device_clause(ext_tensor) -> str:
+    """Why the memory cannot be held, when it is not on the CPU (DLPack's device 1)."""
+    try:
+        device = ext_tensor.__dlpack_device__()[0]
+    except (AttributeError, TypeError, ValueError, IndexError):
+        return ""
+    return "" if device == 1 else "; only CPU memory can be held here"
 
 
 def to_dlpack(tensor):
     """A DLPack capsule over the tensor's memory (consumed once, by a
-    ``from_dlpack``), as ``torch.to_dlpack``."""
-    return tensor_of(tensor).data.__dlpack__()
+    ``from_dlpack``), as ``torch.to_dlpack``; data read backwards is exported as a
+    copy, as by ``t.__dlpack__()``."""
+    return dlpack_exportable(tensor_of(tensor).data).__dlpack__()
 
 
 def conj_physical_(input) -> Tensor:

@@ -246,13 +246,16 @@ def test_tying_an_embedding_to_a_linear_by_assignment_is_refused_with_the_way_ou
     tokens = ad.tensor([[1, 2, 3]])
     logits = ad.nn.functional.linear(wte(tokens), wte.weight)
     assert logits.shape == (1, 3, 10)
-    # other tables are taken as they are (a grown vocabulary), and a square one cannot
-    # be told apart
+    # other tables are taken as they are (a grown vocabulary, a square one made as a
+    # table); a square Linear's weight is known as one, and refused too (its rows would
+    # be PyTorch's columns)
     wte.weight = ad.nn.Parameter(np.ones((12, 4)))
     assert wte(ad.tensor([11])).shape == (1, 4)
     square = ad.nn.Embedding(4, 4)
-    square.weight = ad.nn.Linear(4, 4).weight
+    square.weight = ad.nn.Parameter(np.ones((4, 4)))
     assert square(ad.tensor([0])).shape == (1, 4)
+    with pytest.raises(ValueError, match=r"Embedding\(4, 4\): the assigned weight"):
+        square.weight = ad.nn.Linear(4, 4).weight
 
 
 # --- the side-by-side comparison itself ---------------------------------------------

@@ -39,6 +39,18 @@ class CallWith:
         return self.fn(*args, **kwargs)
 
 
+class NthResult:
+    """``fn(*args, **kwargs)[n]``: one of the arrays a NumPy function returns together,
+    each of a size the values do not change (``np.unravel_index``, ``np.ix_``)."""
+
+    def __init__(self, fn, n):
+        self.fn, self.n = fn, n
+        self.__name__ = f"{getattr(fn, '__name__', 'function')}[{n}]"
+
+    def __call__(self, *args, **kwargs):
+        return self.fn(*args, **kwargs)[self.n]
+
+
 class SameShape:
     """``fn`` for a step that makes an array off the tape (``hooks.made``), or for an op
     whose result's shape or dtype depends on the values (``Op.result_from_values``,

@@ -35,8 +35,8 @@ import numpy as np
 from ..tensor import Tensor
 from . import refusals
 from .refusals import TraceError
-from .effects import (Buffer, CallWith, SameShape, checked, write_clamp, write_item,
-                      write_update)
+from .effects import (Buffer, CallWith, NthResult, SameShape, checked, write_clamp,
+                      write_item, write_update)
 from .members import module_members
 from .outputs import output_template
 from .plan import Instr, Plan, Ref, Slot, in_c_order, is_broadcast, memory_order
@@ -130,6 +130,9 @@ class Tracer(ReversePass):
         self.traced_views: list = []        # call_constants.py: weak refs, no constants
         # hooks.branch: (argument position, predicate, result at the trace, where)
         self.branches: list = []
+        # (obj, attribute) of a state an op read outside the tape (sdpa_kernel's
+        # backends): a replay fits while it holds its value at the trace's end
+        self.states_read: dict = {}
 
     # ----- slots ------------------------------------------------------------------
     def owns_thread(self) -> bool:
@@ -311,6 +314,10 @@ class Tracer(ReversePass):
         traced values: a replay computes it again; one whose result's size depends on
         the values (``np.nonzero``) is refused, by ``name`` if given."""
         name = name or f"np.{getattr(fn, '__name__', fn)}"
+        if isinstance(result, tuple) and fn in (np.unravel_index, np.ix_):
+            # (arrays of the input's size, whatever the values: each made again)
+            return tuple(self.on_numpy_result(NthResult(fn, n), args, kwargs, part, name)
+                         for n, part in enumerate(result))
         if isinstance(result, (tuple, list)) or fn in (np.argwhere, np.flatnonzero):
             raise TraceError(
                 f"compile: {name} at {user_line()} gives arrays whose size depends on the "
@@ -491,6 +498,7 @@ class Tracer(ReversePass):
         plan.flags += [(module, "_hooks_for_compile", module._hooks_for_compile)
                        for module, _ in self.modules.values()
                        if hasattr(module, "_forward_hooks")]
+        plan.flags += [(obj, key, getattr(obj, key)) for obj, key in self.states_read.values()]
         plan.members = self.module_members()
         plan.constant_values = {slot: value for value, _, _, slot in self.constants}
         plan.literal_values = self.literal_values

@@ -27,7 +27,7 @@ from ..tensor import Tensor
 from .embedding import check_ids, padding_index, renorm_, renorm_arguments
 from .module import Module, Parameter, _generator
 from .half_precision import rounded_once
-from .modules import _float_dtype, _positive_int
+from .modules import _float_dtype, _positive_int, check_table
 
 _MODES = ("sum", "mean", "max")
 
@@ -239,11 +239,20 @@ class EmbeddingBag(Module):
                 table[self.padding_idx] = 0
         self.weight = Parameter(table)
 
+    def __setattr__(self, name, value):
+        if name == "weight" and isinstance(value, Parameter) and "padding_idx" in self.__dict__:
+            check_table(self._where(), self.num_embeddings, self.embedding_dim, value)
+        super().__setattr__(name, value)
+
+    def _where(self) -> str:
+        return f"EmbeddingBag({self.num_embeddings}, {self.embedding_dim})"
+
     def forward(self, input, offsets=None, per_sample_weights=None):
-        return embedding_bag(input, self.weight, offsets, self.max_norm, self.norm_type, False,
+        where, weight = self._where(), self.weight
+        check_table(where, self.num_embeddings, self.embedding_dim, weight)
+        return embedding_bag(input, weight, offsets, self.max_norm, self.norm_type, False,
                              self.mode, False, per_sample_weights, self.include_last_offset,
-                             self.padding_idx, where=f"EmbeddingBag({self.num_embeddings}, "
-                                                     f"{self.embedding_dim})")
+                             self.padding_idx, where=where)
 
     def extra_repr(self):
         text = f"{self.num_embeddings}, {self.embedding_dim}"

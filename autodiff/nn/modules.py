@@ -59,11 +59,12 @@ def _affine(x, weight, bias):
     return out if bias is None else out + bias
 
 
-def _check_assigned_weight(n_in, n_out, shape):
+def _check_assigned_weight(n_in, n_out, weight):
     """Refuse a weight in PyTorch's ``(out, in)`` layout, as tying a decoder to an
     embedding (``decoder.weight = encoder.weight``) assigns: read here as ``(in, out)``
-    it would not fit the input, or (when square) be used transposed."""
-    if n_in != n_out and shape == (n_out, n_in):
+    it would not fit the input, or (an embedding's square table) be used transposed."""
+    shape = tuple(weight.shape)
+    if shape == (n_out, n_in) and (n_in != n_out or getattr(weight, "_embedding_table", False)):
         raise ValueError(
             f"Linear({n_in}, {n_out}): the assigned weight has shape {shape}, PyTorch's "
             f"(out, in) layout (an Embedding's (num_embeddings, embedding_dim) is too), but "
@@ -73,18 +74,23 @@ def _check_assigned_weight(n_in, n_out, shape):
             "than assigning the embedding's weight to the Linear")
 
 
-def _check_assigned_table(n, dim, shape):
-    """Refuse a ``Linear``'s ``(in, out)`` weight as a table, as tying an embedding to
-    an output layer (``embedding.weight = lm_head.weight``) assigns: its rows would be
-    the features, not the ids (or, when square, the table would be used transposed)."""
-    if n != dim and shape == (dim, n):
+def check_table(where, n, dim, weight) -> None:
+    """Refuse a ``Linear``'s ``(in, out)`` weight as the table of an ``Embedding(n,
+    dim)`` (or ``EmbeddingBag``), as tying an embedding to an output layer
+    (``embedding.weight = lm_head.weight``, or its ``.data``) puts there: its rows would
+    be the features, not the ids (a square one, known as a Linear's, used transposed).
+    Otherwise mark ``weight`` as a table, which a Linear refuses in turn."""
+    shape = tuple(weight.shape)
+    if shape == (dim, n) and (n != dim or getattr(weight, "_fan_layout", None) == "in_out"):
         raise ValueError(
-            f"Embedding({n}, {dim}): the assigned weight has shape {shape}, a Linear({dim}, "
-            f"{n})'s weight here, which is (in, out), the transpose of the table "
-            f"(num_embeddings, embedding_dim) = ({n}, {dim}) (in PyTorch the two layouts "
-            "agree). To tie an output layer to this embedding, keep the embedding's weight "
-            "and compute the logits with F.linear(x, embedding.weight, bias), which takes "
-            "the (out, in) layout, rather than assigning the Linear's weight")
+            f"{where}: the assigned weight has shape {shape}, a Linear({dim}, {n})'s weight here, "
+            f"which is (in, out), the transpose of the table (num_embeddings, "
+            f"embedding_dim) = ({n}, {dim}) (in PyTorch the two layouts agree). To tie an "
+            "output layer to this embedding, keep the embedding's weight and compute the "
+            "logits with F.linear(x, embedding.weight, bias), which takes the (out, in) "
+            "layout, rather than assigning the Linear's weight (or its .data)")
+    if isinstance(weight, Parameter) and not getattr(weight, "_embedding_table", False):
+        weight._embedding_table = True
 
 
 def _stored_dtype(module, name: str) -> np.dtype:
@@ -166,7 +172,7 @@ class Linear(Module):
 
     def __setattr__(self, name, value):
         if name == "weight" and isinstance(value, Parameter) and "n_out" in self.__dict__:
-            _check_assigned_weight(self.n_in, self.n_out, tuple(value.shape))
+            _check_assigned_weight(self.n_in, self.n_out, value)
         super().__setattr__(name, value)
 
     @property
@@ -285,7 +291,7 @@ class Embedding(Module):
 
     def __setattr__(self, name, value):
         if name == "weight" and isinstance(value, Parameter) and "dim" in self.__dict__:
-            _check_assigned_table(self.n, self.dim, tuple(value.shape))
+            check_table(f"Embedding({self.n}, {self.dim})", self.n, self.dim, value)
         super().__setattr__(name, value)
 
     @classmethod
@@ -315,8 +321,11 @@ class Embedding(Module):
         return self.dim
 
     def forward(self, input) -> Tensor:
-        return embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
-                         where=f"Embedding({self.n}, {self.dim})")
+        where = f"Embedding({self.n}, {self.dim})"
+        weight = self.weight
+        check_table(where, self.n, self.dim, weight)     # (its .data may have been set)
+        return embedding(input, weight, self.padding_idx, self.max_norm, self.norm_type,
+                         where=where)
 
     def extra_repr(self) -> str:
         shown = f"{self.n}, {self.dim}"

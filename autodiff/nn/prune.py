@@ -93,6 +93,19 @@ class BasePruningMethod:
         self._tensor_name = None
         self._module = None             # (a weak reference, set when applied)
 
+    def __getstate__(self) -> dict:
+        # The module itself in place of the weak reference, which pickle and deepcopy
+        # cannot take (deepcopy would keep pointing to the original module); both copy
+        # the module before its hooks, so this is the copy's own module.
+        state = dict(self.__dict__)
+        if state.get("_module") is not None:
+            state["_module"] = state["_module"]()
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        module = state.get("_module")
+        self.__dict__.update(state, _module=None if module is None else weakref.ref(module))
+
     def compute_mask(self, t: np.ndarray, default_mask: np.ndarray) -> np.ndarray:
         raise NotImplementedError(f"{type(self).__name__}.compute_mask")
 

@@ -29,7 +29,13 @@ class SDPBackend(enum.IntEnum):
 
 #: What PyTorch runs on the CPU; this library's computation stands for both.
 _RUNNABLE = frozenset({SDPBackend.MATH, SDPBackend.FLASH_ATTENTION})
-_enabled = threading.local()
+
+
+class _Enabled(threading.local):
+    backends = None                     # (outside any sdpa_kernel block)
+
+
+_enabled = _Enabled()
 
 
 @contextlib.contextmanager
@@ -49,7 +55,7 @@ def sdpa_kernel(backends, set_priority: bool = False):
     if not isinstance(backends, list) or not all(isinstance(b, SDPBackend) for b in backends):
         raise TypeError("sdpa_kernel: backends must be an SDPBackend or a list of SDPBackend "
                         f"members, got {backends!r}")
-    previous = getattr(_enabled, "backends", None)
+    previous = _enabled.backends
     _enabled.backends = tuple(dict.fromkeys(backends))
     try:
         yield {}
@@ -59,8 +65,14 @@ def sdpa_kernel(backends, set_priority: bool = False):
 
 def check_a_kernel_is_enabled(where: str) -> None:
     """Raise as PyTorch on the CPU does inside an ``sdpa_kernel`` block that enables
-    neither ``MATH`` nor ``FLASH_ATTENTION``."""
-    backends = getattr(_enabled, "backends", None)
+    neither ``MATH`` nor ``FLASH_ATTENTION``.  A compiled function's plan fits while
+    the block around its call enables what it did at the trace (a replay inside
+    another block traces again, and raises as an eager call)."""
+    from ..compile import hooks
+    tracer = hooks.active
+    if tracer is not None and tracer.owns_thread():
+        tracer.states_read[id(_enabled)] = (_enabled, "backends")
+    backends = _enabled.backends
     if backends is None or _RUNNABLE.intersection(backends):
         return
     names = ", ".join(f"SDPBackend.{b.name}" for b in backends) or "none"

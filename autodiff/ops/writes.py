@@ -60,13 +60,14 @@ def _along_axis_key(shape, indices, axis):
 
 
 _NUMPY_DIR = os.path.dirname(os.path.abspath(np.__file__)) + os.sep
-#: NumPy functions that make a new ndarray and fill it with ``np.copyto``.
-_FILLING = ("full", "full_like")
+#: NumPy functions that write into an ndarray of their own with ``np.copyto``: a new
+#: one they fill, or the copy of the array whose NaN and infinities they replace.
+_FILLING = ("full", "full_like", "nan_to_num")
 
 
 def _filling_function():
-    """``full`` or ``full_like`` when NumPy's own function of that name is filling its
-    new array (the user called it, not ``np.copyto``), else None."""
+    """``full``, ``full_like`` or ``nan_to_num`` when NumPy's own function of that name
+    is writing into its array (the user called it, not ``np.copyto``), else None."""
     frame = sys._getframe(1)
     for _ in range(8):      # (through copyto and the dispatch)
         if frame is None:
@@ -82,6 +83,14 @@ def _into_array(name, target, value, write):
     """Write into the ndarray ``target`` with NumPy, unless ``value`` needs a gradient."""
     if isinstance(value, Tensor) and value.requires_grad and _grad_mode.enabled:
         filling = _filling_function() if name == "copyto" else None
+        if filling == "nan_to_num":
+            raise TypeError(
+                f"numpy.nan_to_num replaces entries of an ndarray (shape "
+                f"{np.shape(target)}, dtype {np.result_type(target)}), which cannot carry "
+                f"the gradient of a replacement value (a Tensor of shape {value.shape} that "
+                "requires grad). Pass the array as a Tensor, whose replaced entries take the "
+                "value on the tape: np.nan_to_num(ad.tensor(a), nan=value); or give "
+                "value.detach() when no gradient is needed.")
         if filling is not None:
             raise TypeError(
                 f"numpy.{filling} fills a new ndarray (shape {np.shape(target)}, dtype "
