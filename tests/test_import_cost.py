@@ -67,12 +67,13 @@ def test_each_kernel_module_can_be_imported_first(name):
 
 _DISTRIBUTIONS = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2",
                   "Dirichlet", "ExpRelaxedCategorical", "Exponential", "Gamma",
-                  "GeneralizedPareto", "Geometric", "Gumbel", "HalfNormal", "Independent",
+                  "GeneralizedPareto", "Geometric", "Gumbel", "HalfCauchy", "HalfNormal",
+                  "Independent",
                   "InverseGamma", "Kumaraswamy", "LKJCholesky", "Laplace", "LogNormal",
                   "LogisticNormal", "LogitRelaxedBernoulli", "LowRankMultivariateNormal",
-                  "MixtureSameFamily",
+                  "MixtureSameFamily", "Multinomial",
                   "MultivariateNormal", "NegativeBinomial", "Normal", "OneHotCategorical",
-                  "Poisson", "RelaxedBernoulli", "RelaxedOneHotCategorical", "StudentT",
+                  "Pareto", "Poisson", "RelaxedBernoulli", "RelaxedOneHotCategorical", "StudentT",
                   "TransformedDistribution", "Uniform", "VonMises", "Weibull"]
 
 
