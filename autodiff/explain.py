@@ -28,6 +28,7 @@ import numpy as np
 
 from .guard import savers_of
 from .graph import Node, _grad_mode
+from .overwrites import outdated
 from .ops.local import local_derivative
 from .tensor import Tensor
 
@@ -170,7 +171,7 @@ def _zeroing_reason(node, target_items):
         for position, parent in enumerate(node.parents):
             if parent is None or parent not in target_items:
                 continue
-            local = local_derivative(node, position)
+            local = local_derivative(node, position, generic=True)
             if local is None or not np.all(local):
                 passes_everywhere = False
             if local is not None and local.size and not np.any(local):
@@ -229,11 +230,20 @@ def explain(t, output=None) -> str:
                      f"{int(np.count_nonzero(grad_data))} of {np.size(grad_data)}).")
 
     savers = savers_of(t.data)
-    if savers:
+    stale = [n for n in savers if outdated(n)]
+    live = [n for n in savers if not outdated(n)]
+    if live:
         lines.append(
-            f"Its data is read-only while {len(savers)} recorded op(s) of a live graph need "
-            f"it for backward: {', '.join(_node_label(n) for n in savers[:5])}. Run that "
+            f"Its data is read-only while {len(live)} recorded op(s) of a live graph need "
+            f"it for backward: {', '.join(_node_label(n) for n in live[:5])}. Run that "
             "graph's backward (or drop it, e.g. del loss) before changing the data in place.")
+    if stale:
+        lines.append(
+            f"Its data is read-only while {len(stale)} recorded op(s) of an older graph hold "
+            f"it: {', '.join(_node_label(n) for n in stale[:5])}. Values they saved were "
+            "changed in place since (an optimizer step, an update under ad.no_grad()), so "
+            "that graph's backward would raise InPlaceError; drop it (e.g. del loss) and "
+            "compute the forward pass again.")
 
     if not t.requires_grad:
         if t._node is not None:

@@ -74,6 +74,26 @@ from .inplace_refusals import (READ_ONLY_OUTPUTS, InPlaceError, _label,  # noqa:
 write_hook = None
 
 
+def _held_message(t, where: str, savers) -> str:
+    """Why ``t`` cannot be written while the recorded ops ``savers`` hold its array."""
+    from .anomaly import where_created
+    from .overwrites import outdated
+
+    node = savers[0]
+    site = where_created(node)
+    op = f"op '{node.op.name}'{' (' + site + ')' if site else ''}"
+    if all(outdated(n) for n in savers):
+        return (f"{where}: cannot change tensor {_label(t)} in place: {op} of an older graph "
+                "still holds its values, which were already changed in place since (an "
+                "optimizer step, an update under ad.no_grad()), so that graph's backward "
+                "would raise InPlaceError anyway. Drop that graph (e.g. del loss) to free "
+                "the tensor, or build a new tensor (t = t + x) instead.")
+    return (f"{where}: cannot change tensor {_label(t)} in place: {op} saved its values "
+            "for a backward pass that has not run yet, and changing them now would make "
+            "that gradient wrong. Call backward() first, or build a new tensor "
+            "(t = t + x) instead.")
+
+
 def _check_writable(t, where: str):
     """Raise if ``t``'s array cannot be written; return it when it is a view of a
     guarded parameter that the write must lift the flag of, else None."""
@@ -84,20 +104,15 @@ def _check_writable(t, where: str):
         # w.T under no_grad: written as PyTorch allows, and the write is stamped, so a
         # backward that needs the old values refuses (PyTorch's version counter).
         return array
-    from .anomaly import where_created
     from .guard import savers_of
 
     savers = savers_of(array)
     if not savers and array.base is not None:
         savers = savers_of(array.base)
     if savers:
-        node = savers[0]
-        site = where_created(node)
-        raise InPlaceError(
-            f"{where}: cannot change tensor {_label(t)} in place: op '{node.op.name}'"
-            f"{' (' + site + ')' if site else ''} saved its values for a backward pass "
-            "that has not run yet, and changing them now would make that gradient wrong. "
-            "Call backward() first, or build a new tensor (t = t + x) instead.")
+        message = _held_message(t, where, savers)
+        del savers              # (the error's frames must not keep that graph alive)
+        raise InPlaceError(message)
     if write_hook is not None and held_by_trace(array):
         return None             # read-only while ad.compile traces; the write is recorded
     raise InPlaceError(

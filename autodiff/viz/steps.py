@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import hooks
+from ..hooks import run_hooks
 from ..graph import BackwardObserver, Node, observe_backward, release, run_backward
+from ..compile.refusals import refuse_while_tracing
 from ..revive import revive
 from ..tensor import Tensor
 from . import walk as W
@@ -119,10 +122,12 @@ class Step:
 class Steps(list):
     """The list of ``Step``; ``str()`` prints the whole walk and the final gradients."""
 
-    def __init__(self, steps, totals, root):
+    def __init__(self, steps, totals, root, changed_by_hooks=None):
         super().__init__(steps)
         self.totals = totals            # leaf name -> gradient summed over this pass
         self.root = root
+        # leaf name -> the sum of its contributions, where its gradient hooks changed it
+        self.changed_by_hooks = changed_by_hooks or {}
 
     def __str__(self):
         blocks = [(f"backward pass from {self.root.name} {shape_text(self.root.shape)}: "
@@ -133,11 +138,15 @@ class Steps(list):
             for name, value in self.totals.items():
                 lines.append(f"  {name}.grad = "
                              + _indent(array_text(value, width=60), len(name) + 10))
+                if name in self.changed_by_hooks:
+                    lines.append(f"    (what its gradient hook returned; the contributions "
+                                 f"summed to {array_text(self.changed_by_hooks[name])})")
             blocks.append("\n".join(lines))
         return "\n\n".join(blocks)
 
 
 def _check_root(t, where):
+    W.require_tensor(t, f"viz.{where}")
     if t._node is None:
         raise ValueError(f"viz.{where}: this tensor has no recorded history (it is a leaf); "
                          "there is no backward pass to show")
@@ -201,9 +210,19 @@ class _Recorder(BackwardObserver):
         self.visits[-1][2].append((position, gi, rule_output))
 
 
+def refuse_in_trace(where):
+    """Raise while ``ad.compile`` traces: the tool's own backward pass would be traced."""
+    refuse_while_tracing(
+        f"viz.{where}", "it runs a backward pass of its own, which the trace would record "
+        "into the plan as if the function had run it",
+        f"Call ad.viz.{where} outside the compiled function, on a loss computed eagerly; "
+        "ad.viz.draw(f.plan) draws what the plan does")
+
+
 def _run_backward(t, grad, where):
     """Run the real reverse pass from ``t`` (graph kept, no ``.grad`` written) and
     return what it did, as recorded by a ``_Recorder``."""
+    refuse_in_trace(where)
     counts = _count_edges(t._node, where)       # also: the graph is still alive
     recorder = _Recorder()
     with observe_backward(recorder):
@@ -277,10 +296,16 @@ def steps(t, grad=None, params=None) -> Steps:
                    contributions, inputs_of.get(id(node), ()))
               for k, (node, g, contributions) in enumerate(recorded)]
     totals = {}
+    changed_by_hooks = {}
     for value in view.values:
         if value.kind == W.LEAF and id(value.tensor) in running:
-            totals[value.name] = running[id(value.tensor)]
-    return Steps(result, totals, view.root)
+            total = running[id(value.tensor)]
+            # A leaf's hooks see the sum, and what they return is what .grad receives.
+            hooked = run_hooks(value.tensor, total, False) if hooks.registered else total
+            if hooked is not total:
+                changed_by_hooks[value.name] = total
+            totals[value.name] = hooked
+    return Steps(result, totals, view.root, changed_by_hooks)
 
 
 def _operand_name(edge):

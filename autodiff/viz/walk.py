@@ -167,10 +167,24 @@ def _is_index_edge(op, position):
                                                and rules[position] is not None))
 
 
+def require_tensor(t, where: str) -> None:
+    """Raise a TypeError saying what to do when ``t`` is not a Tensor (a NumPy result
+    has no recorded graph: inside ``ad.vmap`` of plain arrays, ``f`` gets arrays)."""
+    if isinstance(t, Tensor):
+        return
+    if isinstance(t, (np.ndarray, np.generic, int, float, complex)):
+        raise TypeError(
+            f"{where}: expected a Tensor, got {type(t).__name__}: a NumPy value has no "
+            "recorded graph to show. Compute it from Tensors that require grad "
+            "(ad.tensor(x, requires_grad=True)); inside ad.vmap, the function gets plain "
+            "arrays unless an input is such a Tensor or a gradient transform (ad.grad) "
+            "runs inside it")
+    raise TypeError(f"{where}: expected a Tensor, got {type(t).__name__}")
+
+
 def build(t: Tensor, params=None, max_nodes: int | None = None) -> GraphView:
     """Describe the graph that produced tensor ``t`` (collapsing beyond ``max_nodes`` ops)."""
-    if not isinstance(t, Tensor):
-        raise TypeError(f"viz: expected a Tensor, got {type(t).__name__}")
+    require_tensor(t, "viz")
     names = param_names(params)
     view = GraphView()
     root_node = t._node

@@ -1,0 +1,217 @@
+"""The teaching tools on what they had not met: what they say must be what happened.
+
+Each test here failed before the fix it checks: explain blaming softmax for a
+gradient it passes, explain and the in-place refusal advising a backward that would
+raise, viz.steps leaving out a leaf's gradient hook, viz tools breaking an
+``ad.compile`` trace with a message about ``.grad``, viz.steps crashing on a NumPy
+value, and the HTML stepper writing a polynomial's coefficients into ``p'(r)``.
+"""
+
+import json
+import re
+import shutil
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+import autodiff.nn.functional as F
+from autodiff import nn
+
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz 'dot' not installed")
+
+
+def _page_data(path):
+    with open(path, encoding="utf-8") as f:
+        match = re.search(r"const DATA = (\{.*?\});\n", f.read(), re.S)
+    return json.loads(match.group(1))
+
+
+# ----------------------------------------------------------------------------------
+# explain: an op is named as zeroing a gradient only if it does for any upstream
+# ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("op", [F.softmax, F.log_softmax])
+def test_explain_does_not_say_softmax_zeroes_a_gradient_it_passes(op):
+    # At equal logits the rule applied to g = ones gives exactly 0 (the outputs sum
+    # to 1, or the log-probabilities' exponentials do), yet w's gradient is not 0.
+    w = ad.tensor([0.0, 0.0], requires_grad=True, name="w")
+    loss = (op(w, 0) * np.array([1.0, 3.0])).sum()
+    loss.backward(retain_graph=True)
+    assert np.all(w.grad != 0)
+    text = ad.explain(w)
+    assert "passes zero gradient" not in text
+    assert f"this tensor -> {op.__name__} -> multiply -> sum = the output" in text
+
+
+def test_explain_still_names_the_ops_that_do_zero_a_gradient():
+    w = ad.tensor([1.0, 1.0], requires_grad=True, name="w")
+    v = ad.tensor([0.0, 0.0], requires_grad=True, name="v")
+    base = w * 2
+    np.multiply.at(base, [0, 1], v)             # every entry multiplied by 0
+    loss = base.sum()
+    loss.backward(retain_graph=True)
+    assert np.array_equal(w.grad, [0.0, 0.0])
+    text = ad.explain(w)
+    assert "multiply_at: multiply_at passes zero gradient to its input 'a' everywhere" in text
+    w = ad.tensor([-1.0, -2.0], requires_grad=True, name="w")
+    loss = ad.relu(w).sum()
+    loss.backward(retain_graph=True)
+    assert "a dead relu" in ad.explain(w)
+
+
+# ----------------------------------------------------------------------------------
+# a parameter held by a graph that an optimizer step left behind
+# ----------------------------------------------------------------------------------
+def _stepped_past_a_graph():
+    w = nn.Parameter(np.array([1.0, 2.0]), name="w")
+    opt = ad.optim.SGD([w], lr=0.1)
+    old = (w * w).sum()                 # a graph kept across the step
+    new = (w * w).sum()
+    new.backward()
+    opt.step()                          # allowed: old's backward refuses later
+    return w, old
+
+
+def test_explain_says_an_outdated_graph_would_refuse_its_backward():
+    w, old = _stepped_past_a_graph()
+    text = ad.explain(w)
+    assert "Run that graph's backward" not in text          # (it would raise)
+    assert "1 recorded op(s) of an older graph hold it: multiply" in text
+    assert "would raise InPlaceError" in text
+    with pytest.raises(ad.InPlaceError):                     # which is true
+        old.backward()
+
+
+def test_the_in_place_refusal_does_not_advise_a_backward_that_would_raise():
+    w, old = _stepped_past_a_graph()
+    with pytest.raises(ad.InPlaceError) as info:
+        with ad.no_grad():
+            w -= 1.0
+    message = str(info.value)
+    assert "Call backward() first" not in message
+    assert "of an older graph" in message and "del loss" in message
+    del old                                                  # as the message says
+    with ad.no_grad():
+        w -= 1.0
+    assert np.allclose(w.data, [-0.2, 0.6])
+
+
+def test_the_in_place_refusal_of_a_live_graph_is_unchanged():
+    w = ad.tensor([1.0, 2.0], requires_grad=True, name="w")
+    loss = (w * w).sum()
+    with pytest.raises(ad.InPlaceError, match=r"Call backward\(\) first"):
+        with ad.no_grad():
+            w -= 1.0
+    assert "a live graph need it for backward: multiply" in ad.explain(w)
+    loss.backward()
+
+
+# ----------------------------------------------------------------------------------
+# viz.steps: a leaf's gradient hook is part of what .grad receives
+# ----------------------------------------------------------------------------------
+def test_steps_totals_are_what_backward_puts_in_grad_when_a_leaf_has_a_hook():
+    a = ad.tensor([1.0, 2.0], requires_grad=True, name="a")
+    b = ad.tensor([3.0, 4.0], requires_grad=True, name="b")
+    a.register_hook(lambda g: g * 10)
+    loss = (a * b + a).sum()
+    walk = ad.viz.steps(loss)
+    loss.backward()
+    assert np.array_equal(walk.totals["a"], a.grad)          # [40, 50], not [4, 5]
+    assert np.array_equal(walk.totals["b"], b.grad)
+    printed = str(walk)
+    assert "a.grad = [40. 50.]" in printed
+    assert "(what its gradient hook returned; the contributions summed to [4. 5.])" in printed
+    assert "b.grad = [1. 2.]\n" in printed + "\n"            # no note where no hook
+
+
+@needs_dot
+def test_the_html_page_totals_include_a_leaf_hook(tmp_path):
+    a = ad.tensor([1.0, 2.0], requires_grad=True, name="a")
+    a.register_hook(lambda g: g * 10)
+    loss = (a * a).sum()
+    data = _page_data(ad.viz.html(loss, tmp_path / "page"))
+    loss.backward()
+    assert data["totals"]["a"] == "[20. 40.]" and np.array_equal(a.grad, [20.0, 40.0])
+
+
+# ----------------------------------------------------------------------------------
+# viz inside ad.compile, and on what is not a Tensor
+# ----------------------------------------------------------------------------------
+@pytest.mark.filterwarnings("ignore::autodiff.NotReplayedWarning")
+@pytest.mark.parametrize("tool", ["steps", "draw", "html"])
+def test_a_viz_tool_that_runs_a_backward_is_refused_while_compile_traces(tool, tmp_path):
+    w = nn.Parameter(np.array([1.0, 2.0]), name="w")
+    calls = {"steps": lambda y: ad.viz.steps(y),
+             "draw": lambda y: ad.viz.draw(y, show_grads=True),
+             "html": lambda y: ad.viz.html(y, tmp_path / "page")}
+    messages = []
+
+    @ad.compile
+    def step(x):
+        y = (w * x).sum()
+        try:
+            calls[tool](y)
+        except ad.TraceError as error:
+            messages.append(str(error))
+        y.backward()
+        return y
+
+    step(np.ones(2))
+    step(np.ones(2))                                         # the plan replays
+    assert np.array_equal(w.grad, [2.0, 2.0])
+    assert len(messages) == 1                                # at the trace only
+    assert f"viz.{tool} at " in messages[0] and "runs a backward pass of its own" in messages[0]
+    assert f"Call ad.viz.{tool} outside the compiled function" in messages[0]
+
+
+@pytest.mark.filterwarnings("ignore::autodiff.NotReplayedWarning")
+def test_viz_text_and_plain_draw_still_work_while_compile_traces():
+    w = nn.Parameter(np.array([1.0, 2.0]), name="w")
+    texts = []
+
+    @ad.compile
+    def step(x):
+        y = (w * x).sum()
+        texts.append(ad.viz.text(y))
+        ad.viz.draw(y, show_values=True)
+        y.backward()
+        return y
+
+    step(np.ones(2))
+    assert texts == ["# w: leaf (2,) float64, requires grad\n"
+                     "v1 = multiply(w, [1., 1.])  # (2,) float64\n"
+                     "v2 = sum(v1)  # () float64; output"]
+
+
+@pytest.mark.parametrize("tool", [ad.viz.steps, ad.viz.text, ad.viz.draw])
+def test_viz_on_a_numpy_result_is_a_type_error_saying_what_to_do(tool):
+    seen = []
+
+    def f(x):                           # vmap of plain arrays: f gets arrays
+        y = (x * x).sum()
+        with pytest.raises(TypeError) as info:
+            tool(y)
+        seen.append(str(info.value))
+        return y
+
+    ad.vmap(f)(np.ones((2, 3)))
+    assert len(seen) == 2
+    assert "expected a Tensor, got float64" in seen[0]
+    assert "requires_grad=True" in seen[0] and "ad.vmap" in seen[0]
+
+
+# ----------------------------------------------------------------------------------
+# the HTML stepper's rule with the numbers put in
+# ----------------------------------------------------------------------------------
+@needs_dot
+def test_the_roots_rule_keeps_p_prime_as_a_word(tmp_path):
+    c = ad.tensor([1.0, -3.0, 2.0], requires_grad=True, name="c")
+    loss = (np.roots(c).real ** 2).sum()        # roots 2 and 1: sum of squares 9 - 4c/a
+    data = _page_data(ad.viz.html(loss, tmp_path / "page"))
+    roots_step = next(s for s in data["steps"] if s["op_name"] == "roots")
+    numbers = roots_step["contributions"][0]["numbers"]
+    assert "p'(r_k)" in numbers and "]'(" not in numbers
+    loss.backward()
+    # L = (b/a)^2 - 2 c/a: dL/da = -2b^2/a^3 + 2c/a^2, dL/db = 2b/a^2, dL/dc = -2/a
+    assert np.allclose(c.grad, [-14.0, -6.0, -2.0], rtol=1e-12)
+    assert data["totals"]["c"] == "[-14.  -6.  -2.]"
