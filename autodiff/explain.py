@@ -246,7 +246,16 @@ def explain(t, output=None) -> str:
             "compute the forward pass again.")
 
     if not t.requires_grad:
-        if t._node is not None:
+        from .forward_ad import carries_tangent
+
+        if carries_tangent(t):
+            lines.append(
+                "Why: it does not require grad; it is a forward-mode dual (made by "
+                "make_dual, or computed from one): its derivative is its tangent, pushed "
+                "forward, not a .grad. Read it with forward_ad.unpack_dual(t).tangent; for a "
+                ".grad, compute from tensors made with requires_grad=True and call "
+                "backward().")
+        elif t._node is not None:
             lines.append(
                 f"Why: it does not require grad; it is the output of {_node_label(t._node)}, "
                 "which carries no gradient (comparisons and logical ops return bool tensors; "

@@ -169,6 +169,13 @@ def outdated(node) -> bool:
     return bool(_overwritten(node, node.parents))
 
 
+def changed_since(array, node) -> bool:
+    """Whether ``array`` (say a parameter's) was written in place after ``node`` was
+    recorded: a picture of that graph shows its current values, not the ones used."""
+    recorded = getattr(node, "_epoch", 0)
+    return recorded < _graph.write_epoch and _written_after(array, recorded)
+
+
 def check(node, parents) -> None:
     """Raise if an array ``node``'s running rules read was written after it was recorded."""
     for label, array in _overwritten(node, parents):

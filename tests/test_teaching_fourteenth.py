@@ -1,10 +1,14 @@
 """The teaching tools on what they had not met: what they say must be what happened.
 
-Each test here failed before the fix it checks: explain blaming softmax for a
-gradient it passes, explain and the in-place refusal advising a backward that would
-raise, viz.steps leaving out a leaf's gradient hook, viz tools breaking an
+Most tests here fail on the code before the fix they check (the others guard what
+must not change): explain blaming softmax for a gradient it passes, explain and the
+in-place refusal advising a backward that would raise, viz.steps leaving out a
+leaf's gradient hook (and crashing on a multi-grad hook), viz tools breaking an
 ``ad.compile`` trace with a message about ``.grad``, viz.steps crashing on a NumPy
-value, and the HTML stepper writing a polynomial's coefficients into ``p'(r)``.
+value, the HTML stepper writing a polynomial's coefficients into ``p'(r)``, and a
+picture of a graph that an optimizer step left behind showing the parameter's new
+values without saying so, and explain telling a forward-mode dual that its op
+recorded nothing differentiable.
 """
 
 import json
@@ -96,6 +100,23 @@ def test_the_in_place_refusal_does_not_advise_a_backward_that_would_raise():
     assert np.allclose(w.data, [-0.2, 0.6])
 
 
+def test_viz_marks_a_leaf_changed_since_the_graph_used_it():
+    w, old = _stepped_past_a_graph()
+    # the picture shows w's current values beside a product computed from the old ones
+    assert ad.viz.text(old).splitlines()[0] == (
+        "# w: leaf (2,) float64, requires grad; changed in place since this graph used it")
+    source = ad.viz.draw(old, show_values=True).source
+    assert "changed in place since this graph used it" in source
+    assert "[0.8 1.6]" in source and "[1. 4.]" in source     # w now; w * w then
+    fresh = (w * w).sum()
+    assert "changed" not in ad.viz.text(fresh)
+    assert "changed" not in ad.viz.draw(fresh, show_values=True).source
+    for tool in (ad.viz.steps, lambda t: ad.viz.draw(t, show_grads=True)):
+        with pytest.raises(ad.InPlaceError, match=r"^viz\.(steps|draw): this graph's backward "
+                           r"pass, which it shows, cannot run: op 'multiply' saved"):
+            tool(old)
+
+
 def test_the_in_place_refusal_of_a_live_graph_is_unchanged():
     w = ad.tensor([1.0, 2.0], requires_grad=True, name="w")
     loss = (w * w).sum()
@@ -104,6 +125,19 @@ def test_the_in_place_refusal_of_a_live_graph_is_unchanged():
             w -= 1.0
     assert "a live graph need it for backward: multiply" in ad.explain(w)
     loss.backward()
+
+
+def test_explain_of_a_forward_mode_dual_points_to_its_tangent():
+    fw = ad.autograd.forward_ad
+    with fw.dual_level():
+        x = fw.make_dual(ad.tensor([1.0, 2.0]), ad.tensor([1.0, 0.0]))
+        y = ad.sin(x)
+        text = ad.explain(y)
+        assert "forward-mode dual" in text and "unpack_dual(t).tangent" in text
+        assert "record nothing differentiable" not in text      # (sin recorded its JVP)
+        assert np.allclose(fw.unpack_dual(y).tangent.data, [np.cos(1.0), 0.0])
+        plain = ad.tensor([1.0]) * 2                            # no dual reaches it
+        assert "forward-mode" not in ad.explain(plain)
 
 
 # ----------------------------------------------------------------------------------
@@ -122,6 +156,20 @@ def test_steps_totals_are_what_backward_puts_in_grad_when_a_leaf_has_a_hook():
     assert "a.grad = [40. 50.]" in printed
     assert "(what its gradient hook returned; the contributions summed to [4. 5.])" in printed
     assert "b.grad = [1. 2.]\n" in printed + "\n"            # no note where no hook
+
+
+def test_steps_runs_a_multi_grad_hook_as_a_pass_does():
+    a = ad.tensor([1.0, 2.0], requires_grad=True, name="a")
+    b = ad.tensor([3.0], requires_grad=True, name="b")
+    seen = []
+    ad.autograd.graph.register_multi_grad_hook((a, b), lambda grads: seen.append(
+        [np.asarray(g).tolist() for g in grads]))
+    loss = (a * 2).sum() + (b ** 2).sum()
+    walk = ad.viz.steps(loss)               # raised "no backward pass is running"
+    assert seen == [[[2.0, 2.0], [6.0]]]    # as ad.grad(loss, (a, b)) would call it
+    loss.backward()
+    assert seen[1] == seen[0]
+    assert np.array_equal(walk.totals["a"], a.grad) and np.array_equal(walk.totals["b"], b.grad)
 
 
 @needs_dot

@@ -22,6 +22,7 @@ class Value:
     """A tensor in the picture: a leaf, a constant, or the output of an op."""
 
     __slots__ = (
+        "changed",
         "data",
         "dtype",
         "freed",
@@ -48,6 +49,7 @@ class Value:
         self.node = node
         self.tensor = tensor
         self.freed = freed
+        self.changed = False    # a leaf written in place after an op here used it
 
 
 class Edge:
@@ -262,6 +264,7 @@ def build(t: Tensor, params=None, max_nodes: int | None = None) -> GraphView:
         view.ops.append(op)
         view.values.append(out)
         view.value_of[id(node)] = out
+    _mark_changed_leaves(view.ops)
     view.hidden_ops = hidden_hi - hidden_lo
     view.root = view.value_of[id(root_node)]
     view.root.kind = OUTPUT
@@ -270,6 +273,19 @@ def build(t: Tensor, params=None, max_nodes: int | None = None) -> GraphView:
         view.root.freed = False
     _distinct_names(view.values)
     return view
+
+
+def _mark_changed_leaves(ops):
+    """Mark the leaves written in place (an optimizer step) after an op here used them:
+    the values shown are their current ones, not the ones the graph computed with."""
+    from ..overwrites import changed_since
+
+    for op in ops:
+        for edge in op.edges:
+            src = edge.src
+            if (src is not None and src.tensor is not None and not src.changed
+                    and changed_since(src.tensor.data, op.node)):
+                src.changed = True
 
 
 def _distinct_names(values):
