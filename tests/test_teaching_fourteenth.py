@@ -7,13 +7,14 @@ leaf's gradient hook (and crashing on a multi-grad hook), viz tools breaking an
 ``ad.compile`` trace with a message about ``.grad``, viz.steps crashing on a NumPy
 value, the HTML stepper writing a polynomial's coefficients into ``p'(r)``, and a
 picture of a graph that an optimizer step left behind showing the parameter's new
-values without saying so, and explain telling a forward-mode dual that its op
-recorded nothing differentiable.
+values without saying so, explain telling a forward-mode dual that its op recorded
+nothing differentiable, and detect_anomaly advising an eps at a repeated root.
 """
 
 import json
 import re
 import shutil
+import warnings
 
 import numpy as np
 import pytest
@@ -263,3 +264,21 @@ def test_the_roots_rule_keeps_p_prime_as_a_word(tmp_path):
     # L = (b/a)^2 - 2 c/a: dL/da = -2b^2/a^3 + 2c/a^2, dL/db = 2b/a^2, dL/dc = -2/a
     assert np.allclose(c.grad, [-14.0, -6.0, -2.0], rtol=1e-12)
     assert data["totals"]["c"] == "[-14.  -6.  -2.]"
+
+
+# ----------------------------------------------------------------------------------
+# detect_anomaly at a repeated root
+# ----------------------------------------------------------------------------------
+def test_anomaly_at_a_repeated_root_names_the_root_not_an_eps():
+    c = ad.tensor([1.0, -2.0, 1.0], requires_grad=True)        # (x - 1)^2
+    with pytest.raises(ad.AnomalyError) as info:
+        with ad.detect_anomaly(), warnings.catch_warnings():
+            warnings.simplefilter("ignore", ad.linalg.DegenerateGradientWarning)
+            np.roots(c).real.sum().backward()
+    message = str(info.value)
+    assert message.startswith("roots: the backward pass produced inf")
+    assert "cause: roots: a repeated root (p'(r) = 0) has no derivative" in message
+    assert "add an eps" not in message                          # (no eps fixes it)
+    with ad.detect_anomaly():                                   # the sum is fine: -p1/p0
+        s = np.roots(ad.tensor([1.0, -3.0, 2.0], requires_grad=True)).real.sum()
+        s.backward()
