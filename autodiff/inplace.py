@@ -63,7 +63,8 @@ from .guard import (held_by_trace, is_guarded_view, note_unguarded_write, unguar
                     views_memory_of, writing_through)
 from .multi_output_views import refuse_recorded_update as refuse_multi_output_update
 from .inplace_refusals import (READ_ONLY_OUTPUTS, InPlaceError, _label,  # noqa: F401 (re-exported)
-                               _refuse_op_views_left_behind, _refuse_op_views_of_moved,
+                               _held_message, _refuse_op_views_left_behind,
+                               _refuse_op_views_of_moved,
                                _refuse_read_only_outputs, _refuse_transform_input,
                                _refuse_unfollowed_view, _root)
 
@@ -72,26 +73,6 @@ from .inplace_refusals import (READ_ONLY_OUTPUTS, InPlaceError, _label,  # noqa:
 #: called before each write into a tensor's array that records no node, and returns a
 #: context manager the write runs in (the trace holds some arrays read-only).
 write_hook = None
-
-
-def _held_message(t, where: str, savers) -> str:
-    """Why ``t`` cannot be written while the recorded ops ``savers`` hold its array."""
-    from .anomaly import where_created
-    from .overwrites import outdated
-
-    node = savers[0]
-    site = where_created(node)
-    op = f"op '{node.op.name}'{' (' + site + ')' if site else ''}"
-    if all(outdated(n) for n in savers):
-        return (f"{where}: cannot change tensor {_label(t)} in place: {op} of an older graph "
-                "still holds its values, which were already changed in place since (an "
-                "optimizer step, an update under ad.no_grad()), so that graph's backward "
-                "would raise InPlaceError anyway. Drop that graph (e.g. del loss) to free "
-                "the tensor, or build a new tensor (t = t + x) instead.")
-    return (f"{where}: cannot change tensor {_label(t)} in place: {op} saved its values "
-            "for a backward pass that has not run yet, and changing them now would make "
-            "that gradient wrong. Call backward() first, or build a new tensor "
-            "(t = t + x) instead.")
 
 
 def _check_writable(t, where: str):
