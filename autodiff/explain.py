@@ -166,6 +166,7 @@ def _zeroing_reason(node, target_items):
     name = op.name
     if op.zero_grad_ae:
         return f"{name} has zero gradient everywhere"
+    partly = None
     if node.args is not None:               # values kept: is it zero for a target input?
         passes_everywhere = True            # (then the values clear it: it zeroed nothing)
         for position, parent in enumerate(node.parents):
@@ -174,6 +175,12 @@ def _zeroing_reason(node, target_items):
             local = local_derivative(node, position, generic=True)
             if local is None or not np.all(local):
                 passes_everywhere = False
+            if partly is None and local is not None and local.shape == tuple(parent.shape):
+                zeros = local.size - np.count_nonzero(local)    # (no broadcast sum after)
+                if 0 < zeros < local.size:
+                    partly = (f"{name} passes zero gradient to its input "
+                              f"'{op.input_name(position)}' at {zeros} of {local.size} "
+                              "positions (its local derivative is 0 there)")
             if local is not None and local.size and not np.any(local):
                 text = op.zeroes_all
                 if isinstance(text, dict):
@@ -186,7 +193,7 @@ def _zeroing_reason(node, target_items):
             return None
     if op.zeroes:
         return f"{name} {op.zeroes}"
-    return None
+    return partly
 
 
 def _root_of_last_backward():
@@ -356,6 +363,8 @@ def explain(t, output=None) -> str:
     elif not np.any(grad_data):
         lines.append("So the gradient really is zero here. Ops on the way that can zero it:"
                      if reasons else _zero_without_a_zeroing_op(item, consumers, on_path))
+    elif reasons and not np.all(grad_data):
+        lines.append("Ops on the way that can zero some of its entries:")
     lines.extend(reasons)
     if grad is not None and not np.any(grad_data) and reasons and root.args is None:
         lines.append("(The graph was freed by backward; pass retain_graph=True to let "

@@ -8,7 +8,9 @@ leaf's gradient hook (and crashing on a multi-grad hook), viz tools breaking an
 value, the HTML stepper writing a polynomial's coefficients into ``p'(r)``, and a
 picture of a graph that an optimizer step left behind showing the parameter's new
 values without saying so, explain telling a forward-mode dual that its op recorded
-nothing differentiable, and detect_anomaly advising an eps at a repeated root.
+nothing differentiable, detect_anomaly advising an eps at a repeated root, and a
+pruned model's unpruned weight labelled with the pruned weight's name, its mask
+never named as what zeroes its gradient.
 """
 
 import json
@@ -282,3 +284,33 @@ def test_anomaly_at_a_repeated_root_names_the_root_not_an_eps():
     with ad.detect_anomaly():                                   # the sum is fine: -p1/p0
         s = np.roots(ad.tensor([1.0, -3.0, 2.0], requires_grad=True)).real.sum()
         s.backward()
+
+
+# ----------------------------------------------------------------------------------
+# a pruned model: the leaf is the unpruned weight, the mask is what zeroes
+# ----------------------------------------------------------------------------------
+def test_a_pruned_weight_is_named_and_explained_as_what_it_is():
+    from autodiff.nn import prune
+
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    assert model[0].weight.name == "0.weight"
+    prune.l1_unstructured(model[0], "weight", amount=0.5)
+    loss = (model(ad.tensor(np.linspace(-1.0, 1.0, 6).reshape(2, 3))) ** 2).mean()
+    text = ad.viz.text(loss)
+    # the leaf is weight_orig; model[0].weight is the masked product (not a leaf)
+    assert "# 0.weight_orig: leaf (3, 4) float64, requires grad" in text
+    assert "v1 = multiply(0.weight_orig, const(3, 4))" in text
+    assert "# 0.weight:" not in text
+    loss.backward(retain_graph=True)
+    orig = model[0].weight_orig
+    pruned = int(np.count_nonzero(model[0].weight_mask == 0))
+    assert pruned == 6 and np.all(orig.grad[model[0].weight_mask == 0] == 0)
+    explanation = ad.explain(orig)
+    assert explanation.startswith("'0.weight_orig' (shape (3, 4), float64)")
+    assert "Ops on the way that can zero some of its entries:" in explanation
+    assert (f"multiply: multiply passes zero gradient to its input 'a' at {pruned} of 12 "
+            "positions (its local derivative is 0 there)") in explanation
+    del loss
+    prune.remove(model[0], "weight")
+    assert model[0].weight.name == "0.weight"       # a plain parameter again
+    assert "# 0.weight: leaf" in ad.viz.text(model(ad.tensor(np.ones((1, 3)))).sum())
