@@ -10,7 +10,8 @@ picture of a graph that an optimizer step left behind showing the parameter's ne
 values without saying so, explain telling a forward-mode dual that its op recorded
 nothing differentiable, detect_anomaly advising an eps at a repeated root, and a
 pruned model's unpruned weight labelled with the pruned weight's name, its mask
-never named as what zeroes its gradient.
+never named as what zeroes its gradient, and parameters loaded with assign=True
+losing their labels.
 """
 
 import json
@@ -314,3 +315,19 @@ def test_a_pruned_weight_is_named_and_explained_as_what_it_is():
     prune.remove(model[0], "weight")
     assert model[0].weight.name == "0.weight"       # a plain parameter again
     assert "# 0.weight: leaf" in ad.viz.text(model(ad.tensor(np.ones((1, 3)))).sum())
+
+
+def test_parameters_loaded_with_assign_keep_their_labels():
+    model = nn.Sequential(nn.Linear(2, 1))
+    model[0].bias.name = "offset"                       # a name given by hand
+    old = model(ad.tensor([[1.0, 2.0]])).sum()
+    model.load_state_dict({"0.weight": np.array([[3.0], [4.0]]), "0.bias": np.array([0.5])},
+                          assign=True)
+    new = model(ad.tensor([[1.0, 2.0]])).sum()
+    assert ad.viz.text(new).splitlines()[:2] == [
+        "# 0.weight: leaf (2, 1) float64, requires grad",   # was "weight"
+        "# offset: leaf (1,) float64, requires grad"]
+    assert float(new.data) == 11.5 and float(old.data) != 11.5
+    new.backward()
+    assert np.array_equal(model[0].weight.grad, [[1.0], [2.0]])
+    assert ad.explain(model[0].weight).startswith("'0.weight' (shape (2, 1)")
