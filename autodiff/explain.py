@@ -365,6 +365,8 @@ def explain(t, output=None) -> str:
                      if reasons else _zero_without_a_zeroing_op(item, consumers, on_path))
     elif reasons and not np.all(grad_data):
         lines.append("Ops on the way that can zero some of its entries:")
+    else:
+        reasons = []            # (no entry is zero: what could zero one is beside the point)
     lines.extend(reasons)
     if grad is not None and not np.any(grad_data) and reasons and root.args is None:
         lines.append("(The graph was freed by backward; pass retain_graph=True to let "

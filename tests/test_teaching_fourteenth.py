@@ -51,6 +51,19 @@ def test_explain_does_not_say_softmax_zeroes_a_gradient_it_passes(op):
     assert f"this tensor -> {op.__name__} -> multiply -> sum = the output" in text
 
 
+def test_explain_lists_no_zeroing_ops_for_a_gradient_without_zeros():
+    w = ad.tensor([1.0, 1.0, 1.0], requires_grad=True, name="w")
+    v = ad.tensor([1.0, 2.0], requires_grad=True, name="v")
+    base = w * 2
+    np.multiply.at(base, [1, 2], v)             # recorded as setitem(v1, multiply_at(...))
+    loss = base.sum()
+    loss.backward(retain_graph=True)
+    assert np.array_equal(w.grad, [2.0, 2.0, 4.0])
+    text = ad.explain(w)
+    assert "nonzero entries: 3 of 3" in text
+    assert "zero gradient" not in text          # (setitem's 'x' edge was listed)
+
+
 def test_explain_still_names_the_ops_that_do_zero_a_gradient():
     w = ad.tensor([1.0, 1.0], requires_grad=True, name="w")
     v = ad.tensor([0.0, 0.0], requires_grad=True, name="v")
