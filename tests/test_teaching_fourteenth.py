@@ -189,6 +189,15 @@ def test_steps_runs_a_multi_grad_hook_as_a_pass_does():
     assert np.array_equal(walk.totals["a"], a.grad) and np.array_equal(walk.totals["b"], b.grad)
 
 
+def test_a_multi_grad_hook_on_an_array_is_a_type_error_naming_it():
+    w = ad.tensor([1.0], requires_grad=True)
+    with pytest.raises(TypeError, match=r"register_multi_grad_hook: tensors\[1\] is ndarray, "
+                       "not a Tensor"):
+        ad.autograd.graph.register_multi_grad_hook((w, np.ones(2)), print)
+    with pytest.raises(RuntimeError, match="does not require grad"):     # (as before)
+        ad.autograd.graph.register_multi_grad_hook((w, ad.tensor([1.0])), print)
+
+
 @needs_dot
 def test_the_html_page_totals_include_a_leaf_hook(tmp_path):
     a = ad.tensor([1.0, 2.0], requires_grad=True, name="a")
