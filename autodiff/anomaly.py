@@ -520,6 +520,8 @@ def _backward_message(state, node, g, i, gi):
                 f"  cause: the upstream gradient here is 0{sender}, but the local derivative "
                 "is inf, and 0·inf = NaN. Keep the input of this op away from the point "
                 "where its derivative is infinite (clip it, or add an eps).")
+    elif local_inf and op.infinite_grad:
+        lines.append(f"  cause: {op.name}: {op.infinite_grad}.")
     elif local_inf:
         lines.append(f"  cause: the derivative of {op.name} is infinite at these inputs "
                      "(e.g. sqrt or log at 0, or division by 0); add an eps or clip the "

@@ -28,6 +28,7 @@ import numpy as np
 
 from .guard import savers_of
 from .graph import Node, _grad_mode
+from .overwrites import outdated
 from .ops.local import local_derivative
 from .tensor import Tensor
 
@@ -186,14 +187,21 @@ def _zeroing_reason(node, target_items):
     name = op.name
     if op.zero_grad_ae:
         return f"{name} has zero gradient everywhere"
+    partly = None
     if node.args is not None:               # values kept: is it zero for a target input?
         passes_everywhere = True            # (then the values clear it: it zeroed nothing)
         for position, parent in enumerate(node.parents):
             if parent is None or parent not in target_items:
                 continue
-            local = local_derivative(node, position)
+            local = local_derivative(node, position, generic=True)
             if local is None or not np.all(local):
                 passes_everywhere = False
+            if partly is None and local is not None and local.shape == tuple(parent.shape):
+                zeros = local.size - np.count_nonzero(local)    # (no broadcast sum after)
+                if 0 < zeros < local.size:
+                    partly = (f"{name} passes zero gradient to its input "
+                              f"'{op.input_name(position)}' at {zeros} of {local.size} "
+                              "positions (its local derivative is 0 there)")
             if local is not None and local.size and not np.any(local):
                 text = op.zeroes_all
                 if isinstance(text, dict):
@@ -206,7 +214,7 @@ def _zeroing_reason(node, target_items):
             return None
     if op.zeroes:
         return f"{name} {op.zeroes}"
-    return None
+    return partly
 
 
 def _root_of_last_backward():
@@ -250,14 +258,32 @@ def explain(t, output=None) -> str:
                      f"{int(np.count_nonzero(grad_data))} of {np.size(grad_data)}).")
 
     savers = savers_of(t.data)
-    if savers:
+    stale = [n for n in savers if outdated(n)]
+    live = [n for n in savers if not outdated(n)]
+    if live:
         lines.append(
-            f"Its data is read-only while {len(savers)} recorded op(s) of a live graph need "
-            f"it for backward: {', '.join(_node_label(n) for n in savers[:5])}. Run that "
+            f"Its data is read-only while {len(live)} recorded op(s) of a live graph need "
+            f"it for backward: {', '.join(_node_label(n) for n in live[:5])}. Run that "
             "graph's backward (or drop it, e.g. del loss) before changing the data in place.")
+    if stale:
+        lines.append(
+            f"Its data is read-only while {len(stale)} recorded op(s) of an older graph hold "
+            f"it: {', '.join(_node_label(n) for n in stale[:5])}. Values they saved were "
+            "changed in place since (an optimizer step, an update under ad.no_grad()), so "
+            "that graph's backward would raise InPlaceError; drop it (e.g. del loss) and "
+            "compute the forward pass again.")
 
     if not t.requires_grad:
-        if t._node is not None:
+        from .forward_ad import carries_tangent
+
+        if carries_tangent(t):
+            lines.append(
+                "Why: it does not require grad; it is a forward-mode dual (made by "
+                "make_dual, or computed from one): its derivative is its tangent, pushed "
+                "forward, not a .grad. Read it with forward_ad.unpack_dual(t).tangent; for a "
+                ".grad, compute from tensors made with requires_grad=True and call "
+                "backward().")
+        elif t._node is not None:
             lines.append(
                 f"Why: it does not require grad; it is the output of {_node_label(t._node)}, "
                 "which carries no gradient (comparisons and logical ops return bool tensors; "
@@ -358,6 +384,10 @@ def explain(t, output=None) -> str:
     elif not np.any(grad_data):
         lines.append("So the gradient really is zero here. Ops on the way that can zero it:"
                      if reasons else _zero_without_a_zeroing_op(item, consumers, on_path))
+    elif reasons and not np.all(grad_data):
+        lines.append("Ops on the way that can zero some of its entries:")
+    else:
+        reasons = []            # (no entry is zero: what could zero one is beside the point)
     lines.extend(reasons)
     if grad is not None and not np.any(grad_data) and reasons and root.args is None:
         lines.append("(The graph was freed by backward; pass retain_graph=True to let "

@@ -439,6 +439,17 @@ def _tangent_dtype(rule_dtype, output_dtype, own_dtype):
     return output_dtype if own_dtype is False or own_dtype is None else own_dtype
 
 
+def carries_tangent(tensor: Tensor) -> bool:
+    """Whether a dual's tangent reaches ``tensor`` at the active level (for ``explain``).
+
+    >>> with dual_level():
+    ...     carries_tangent(make_dual(ad.tensor([3.0]), ad.tensor([1.0])) * 2)
+    True
+    """
+    return _level is not None and tensor._node is not None and _reaches_dual(
+        _level, tensor._node)
+
+
 def _shown_tangent(tensor: Tensor):
     """The tangent ``repr`` shows (``tensor.tangent_hook``): None when there is none or
     it can no longer be computed (a backward freed the graph)."""

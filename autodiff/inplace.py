@@ -63,7 +63,8 @@ from .guard import (held_by_trace, is_guarded_view, note_unguarded_write, unguar
                     views_memory_of, writing_through)
 from .multi_output_views import refuse_recorded_update as refuse_multi_output_update
 from .inplace_refusals import (READ_ONLY_OUTPUTS, InPlaceError, _label,  # noqa: F401 (re-exported)
-                               _refuse_op_views_left_behind, _refuse_op_views_of_moved,
+                               _held_message, _refuse_op_views_left_behind,
+                               _refuse_op_views_of_moved,
                                _refuse_read_only_outputs, _refuse_transform_input,
                                _refuse_unfollowed_view, _root)
 
@@ -84,20 +85,15 @@ def _check_writable(t, where: str):
         # w.T under no_grad: written as PyTorch allows, and the write is stamped, so a
         # backward that needs the old values refuses (PyTorch's version counter).
         return array
-    from .anomaly import where_created
     from .guard import savers_of
 
     savers = savers_of(array)
     if not savers and array.base is not None:
         savers = savers_of(array.base)
     if savers:
-        node = savers[0]
-        site = where_created(node)
-        raise InPlaceError(
-            f"{where}: cannot change tensor {_label(t)} in place: op '{node.op.name}'"
-            f"{' (' + site + ')' if site else ''} saved its values for a backward pass "
-            "that has not run yet, and changing them now would make that gradient wrong. "
-            "Call backward() first, or build a new tensor (t = t + x) instead.")
+        message = _held_message(t, where, savers)
+        del savers              # (the error's frames must not keep that graph alive)
+        raise InPlaceError(message)
     if write_hook is not None and held_by_trace(array):
         return None             # read-only while ad.compile traces; the write is recorded
     raise InPlaceError(

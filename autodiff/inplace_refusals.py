@@ -134,3 +134,23 @@ def _refuse_op_views_left_behind(tensors, t, where: str) -> None:
                     f"by '{op_name}', shows the same memory and would keep the old values "
                     "(a NumPy or PyTorch view would show the update). Make that view after "
                     "the update, or build a new tensor instead (t = t + x).")
+
+
+def _held_message(t, where: str, savers) -> str:
+    """Why ``t`` cannot be written while the recorded ops ``savers`` hold its array."""
+    from .anomaly import where_created
+    from .overwrites import outdated
+
+    node = savers[0]
+    site = where_created(node)
+    op = f"op '{node.op.name}'{' (' + site + ')' if site else ''}"
+    if all(outdated(n) for n in savers):
+        return (f"{where}: cannot change tensor {_label(t)} in place: {op} of an older graph "
+                "still holds its values, which were already changed in place since (an "
+                "optimizer step, an update under ad.no_grad()), so that graph's backward "
+                "would raise InPlaceError anyway. Drop that graph (e.g. del loss) to free "
+                "the tensor, or build a new tensor (t = t + x) instead.")
+    return (f"{where}: cannot change tensor {_label(t)} in place: {op} saved its values "
+            "for a backward pass that has not run yet, and changing them now would make "
+            "that gradient wrong. Call backward() first, or build a new tensor "
+            "(t = t + x) instead.")

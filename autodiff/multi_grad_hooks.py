@@ -57,6 +57,12 @@ def register_multi_grad_hook(tensors: Sequence, fn: Callable, *, mode: str = "al
     if not callable(fn):
         raise TypeError(f"register_multi_grad_hook: fn must be callable, got "
                         f"{type(fn).__name__}")
+    from .tensor import Tensor
+    for position, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"register_multi_grad_hook: tensors[{position}] is "
+                            f"{type(t).__name__}, not a Tensor; each must be a Tensor that "
+                            "requires grad (ad.tensor(x, requires_grad=True))")
     # per running pass (its callbacks list, by id): the gradients seen so far
     pending: dict[int, list] = {}
 

@@ -140,30 +140,59 @@ def _columns(entry):
     return cached[1:]
 
 
-def check(node, parents) -> None:
-    """Raise if an array ``node``'s running rules read was written after it was recorded."""
+def _overwritten(node, parents):
+    """``(label, array)`` of each array ``node``'s rules read that was written after the
+    node was recorded."""
     positions, reads_ans = read_by(node.op, parents)
     recorded = getattr(node, "_epoch", 0)
     arrays = [(node.op.input_name(i), node.args[i]) for i in positions
               if i < len(node.args)]
     if reads_ans:
         arrays.append(("its output", node.ans))
-    for label, array in arrays:
-        if type(array) is np.ndarray and _written_after(array, recorded):
-            from .inplace import InPlaceError
+    return [(label, array) for label, array in arrays
+            if type(array) is np.ndarray and _written_after(array, recorded)]
 
-            what = label if label == "its output" else f"its input '{label}'"
-            what += f" (a {array.dtype} array of shape {array.shape})"   # which tensor
-            raise InPlaceError(
-                f"backward: op '{node.op.name}' saved {what} for this backward, and "
-                "it was changed in place after that (an update that recorded no node: "
-                "inside ad.no_grad(), an optimizer step, a later backward() adding into "
-                "a .grad or zero_grad(), a gradient hook of this backward writing into it, "
-                "or of a tensor that does not require grad), so "
-                "its gradient would be wrong. Make the update before "
-                "the op uses the tensor (for the results of a transform such as "
-                "ad.grad: call it again after the update), build a new tensor instead "
-                "(t = t + x), or call backward() before the update.")
+
+def outdated(node) -> bool:
+    """Whether ``node``'s backward would be refused because values it saved were changed
+    in place since it was recorded (a graph left behind by an optimizer step).
+
+    >>> y = ad.tensor([1.0, 2.0], requires_grad=True) * 2
+    >>> z = y ** 2                          # power saves y
+    >>> with ad.no_grad():
+    ...     y += 1
+    >>> outdated(z._node)
+    True
+    """
+    if node.args is None or getattr(node, "_epoch", 0) >= _graph.write_epoch:
+        return False
+    return bool(_overwritten(node, node.parents))
+
+
+def changed_since(array, node) -> bool:
+    """Whether ``array`` (say a parameter's) was written in place after ``node`` was
+    recorded: a picture of that graph shows its current values, not the ones used."""
+    recorded = getattr(node, "_epoch", 0)
+    return recorded < _graph.write_epoch and _written_after(array, recorded)
+
+
+def check(node, parents) -> None:
+    """Raise if an array ``node``'s running rules read was written after it was recorded."""
+    for label, array in _overwritten(node, parents):
+        from .inplace import InPlaceError
+
+        what = label if label == "its output" else f"its input '{label}'"
+        what += f" (a {array.dtype} array of shape {array.shape})"   # which tensor
+        raise InPlaceError(
+            f"backward: op '{node.op.name}' saved {what} for this backward, and "
+            "it was changed in place after that (an update that recorded no node: "
+            "inside ad.no_grad(), an optimizer step, a later backward() adding into "
+            "a .grad or zero_grad(), a gradient hook of this backward writing into it, "
+            "or of a tensor that does not require grad), so "
+            "its gradient would be wrong. Make the update before "
+            "the op uses the tensor (for the results of a transform such as "
+            "ad.grad: call it again after the update), build a new tensor instead "
+            "(t = t + x), or call backward() before the update.")
 
 
 def read_by(op, parents):

@@ -313,6 +313,8 @@ def _replace(module, name, is_param, value):
         old = module._parameters[name]
         param = Parameter(value)
         param.requires_grad_(old.requires_grad)
+        if old is not None:     # the old one's label ("0.weight", not "weight"; or a user's)
+            param._name, param._auto_name = old.name, old._auto_name
         setattr(module, name, param)
     elif isinstance(module._buffers[name], Tensor):
         module._buffers[name] = Tensor(np.array(value))

@@ -80,6 +80,15 @@ def _computed_mask(method, t, default_mask):
     return np.asarray(array_of(mask))
 
 
+def _rename(param, old: str, new: str) -> None:
+    """Keep a parameter's automatic name (``0.weight``) in step with the attribute it
+    moves to (``0.weight_orig``), so graphs and explain do not call the unpruned
+    values by the name of the pruned ones."""
+    name = param.name
+    if param._auto_name and name is not None and (name == old or name.endswith("." + old)):
+        param._name = name[:len(name) - len(old)] + new
+
+
 class BasePruningMethod:
     """A way of computing a mask; called as a forward pre-hook it sets
     ``module.<name> = <name>_orig * <name>_mask``.  Subclasses give ``compute_mask(t,
@@ -184,6 +193,7 @@ class BasePruningMethod:
         mask = np.ascontiguousarray(_from_torch_layout(module, name, mask))
         if old_method is None:
             delattr(module, name)
+            _rename(orig, name, name + "_orig")
             setattr(module, name + "_orig", orig)
             module.register_buffer(name + "_mask", mask)
         else:
@@ -209,6 +219,7 @@ class BasePruningMethod:
         orig.data = np.array(weight.data)
         delattr(module, name + "_orig")
         delattr(module, name + "_mask")
+        _rename(orig, name + "_orig", name)
         setattr(module, name, orig)
 
 

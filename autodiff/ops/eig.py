@@ -222,6 +222,10 @@ _eig.result_from_values = _eigvals.result_from_values = (
     "give it a complex matrix (a.astype(np.complex128)), whose eigenvalues are always "
     "complex (as torch.linalg.eig's), or use np.linalg.eigh / eigvalsh for a symmetric "
     "matrix.")
+_roots.infinite_grad = (
+    "a repeated root (p'(r) = 0) has no derivative: its gradient is inf/nan. Use a "
+    "symmetric function of the repeated roots (their sum, -p[1] / p[0], from the "
+    "coefficients), or keep the roots apart")
 _roots.result_from_values = (
     "np.roots drops leading zero coefficients and gives real roots as a real array: take "
     "np.linalg.eigvals of the companion matrix made complex (np.roots' own method) "

@@ -89,6 +89,9 @@ class Op:
     selects = False
     index_inputs: dict = {}
     singular: tuple = ()
+    #: Why the gradient is infinite where the forward is finite, when that is not an
+    #: elementwise function's pole (``detect_anomaly``: a repeated root of ``roots``).
+    infinite_grad: str | None = None
     blocks = None
     zeroes = None
     zeroes_all = None

@@ -25,6 +25,8 @@ _FILL = {W.LEAF: "#cfe2f3", W.CONSTANT: "#eeeeee", W.RESULT: "#ffffff",
 _CAPTION = {W.LEAF: "leaf, requires grad", W.CONSTANT: "constant", W.RESULT: None,
             W.NOGRAD_RESULT: "no gradient", W.OUTPUT: "output"}
 _OP_FILL = "#fff2cc"
+#: The caption of a leaf changed in place after this graph used it.
+CHANGED = "changed in place since this graph used it:\nthe values are the current ones"
 _HIGHLIGHT = "#cc0000"
 
 
@@ -79,6 +81,8 @@ def _tensor_label(value, show_values, show_grads, grads, extra_rows):
     caption = _CAPTION[value.kind]
     if caption and value.kind != W.CONSTANT:
         rows.append(f'<FONT POINT-SIZE="9" COLOR="#555555">{escape(caption)}</FONT>')
+    if value.changed:
+        rows.append(f'<FONT POINT-SIZE="9" COLOR="{_HIGHLIGHT}">{escape(CHANGED)}</FONT>')
     left = []  # rows of numbers, aligned left
     if show_values and not scalar_constant:
         if value.freed:

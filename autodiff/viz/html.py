@@ -21,6 +21,7 @@ import numpy as np
 from . import walk as W
 from .draw import INSTALL_HINT, GraphvizNotFoundError, draw
 from .labels import array_text, shape_text
+from .steps import refuse_in_trace
 from .steps import steps as backward_steps
 
 #: Beyond this many ops the page shows a summary instead of the stepper.
@@ -39,15 +40,18 @@ _WORD = re.compile(r"\b[A-Za-z_][A-Za-z_0-9]*\b")
 def _substituted(formula: str, symbols: dict) -> str:
     """``formula`` with each symbol (``g``, ``ans``, an input name) replaced by its value.
 
-    Words of the formula's prose stay: a name followed by ``'s`` ("b's free axes"), and
-    ``a`` between two words that are not symbols ("g/2 on a tie").
+    Words of the formula's prose stay: a name followed by ``'s`` ("b's free axes") or
+    by a prime (``p'(r)``, the derivative of the polynomial ``p``, is not its
+    coefficients), and ``a`` between two words that are not symbols ("g/2 on a tie").
 
     >>> _substituted("g where a == ans (g/2 on a tie)", {"g": 1.0, "a": 2.0, "ans": 2.0})
     '1.0 where 2.0 == 2.0 (1.0/2 on a tie)'
+    >>> _substituted("-g / p'(r)", {"g": 1.0, "p": np.array([1.0, 2.0])})
+    "-1.0 / p'(r)"
     """
     def value_of(match):
         name = match.group(0)
-        if name not in symbols or formula.startswith("'s", match.end()):
+        if name not in symbols or formula.startswith("'", match.end()):
             return name
         if name == "a":                 # the article, between two words of prose?
             left = re.search(r"([A-Za-z_]\w*)\s+$", formula[:match.start()])
@@ -152,6 +156,7 @@ def html(t, path, grad=None, params=None, max_ops: int = MAX_OPS,
     >>> ad.viz.html((x * x + x).sum(), "backward.html")
     'backward.html'
     """
+    refuse_in_trace("html")
     path = os.fspath(path)
     if not path.lower().endswith((".html", ".htm")):
         path += ".html"

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import hooks
 from ..graph import BackwardObserver, Node, observe_backward, release, run_backward
+from ..compile.refusals import refuse_while_tracing
+from ..inplace_refusals import InPlaceError
 from ..revive import revive
 from ..tensor import Tensor
 from . import walk as W
@@ -119,10 +122,12 @@ class Step:
 class Steps(list):
     """The list of ``Step``; ``str()`` prints the whole walk and the final gradients."""
 
-    def __init__(self, steps, totals, root):
+    def __init__(self, steps, totals, root, changed_by_hooks=None):
         super().__init__(steps)
         self.totals = totals            # leaf name -> gradient summed over this pass
         self.root = root
+        # leaf name -> the sum of its contributions, where its gradient hooks changed it
+        self.changed_by_hooks = changed_by_hooks or {}
 
     def __str__(self):
         blocks = [(f"backward pass from {self.root.name} {shape_text(self.root.shape)}: "
@@ -133,11 +138,15 @@ class Steps(list):
             for name, value in self.totals.items():
                 lines.append(f"  {name}.grad = "
                              + _indent(array_text(value, width=60), len(name) + 10))
+                if name in self.changed_by_hooks:
+                    lines.append(f"    (what its gradient hook returned; the contributions "
+                                 f"summed to {array_text(self.changed_by_hooks[name])})")
             blocks.append("\n".join(lines))
         return "\n\n".join(blocks)
 
 
 def _check_root(t, where):
+    W.require_tensor(t, f"viz.{where}")
     if t._node is None:
         raise ValueError(f"viz.{where}: this tensor has no recorded history (it is a leaf); "
                          "there is no backward pass to show")
@@ -201,14 +210,30 @@ class _Recorder(BackwardObserver):
         self.visits[-1][2].append((position, gi, rule_output))
 
 
-def _run_backward(t, grad, where):
+def refuse_in_trace(where):
+    """Raise while ``ad.compile`` traces: the tool's own backward pass would be traced."""
+    refuse_while_tracing(
+        f"viz.{where}", "it runs a backward pass of its own, which the trace would record "
+        "into the plan as if the function had run it",
+        f"Call ad.viz.{where} outside the compiled function, on a loss computed eagerly; "
+        "ad.viz.draw(f.plan) draws what the plan does")
+
+
+def _run_backward(t, grad, where, leaves=()):
     """Run the real reverse pass from ``t`` (graph kept, no ``.grad`` written) and
-    return what it did, as recorded by a ``_Recorder``."""
-    counts = _count_edges(t._node, where)       # also: the graph is still alive
+    return what it did, as recorded by a ``_Recorder``, and the gradients of
+    ``leaves`` after their hooks (as ``ad.grad`` returns them)."""
+    refuse_in_trace(where)
+    _count_edges(t._node, where)                # (raises if the graph was freed)
     recorder = _Recorder()
-    with observe_backward(recorder):
-        run_backward(t, _seed(t, grad), inputs=[], retain_graph=True)
-    return recorder.visits, counts
+    try:
+        with observe_backward(recorder):
+            hooked = run_backward(t, _seed(t, grad), inputs=list(leaves), retain_graph=True)
+    except InPlaceError as error:       # (a graph an optimizer step left behind)
+        reason = str(error).removeprefix("backward: ")
+        raise InPlaceError(f"viz.{where}: this graph's backward pass, which it shows, "
+                           f"cannot run: {reason}") from None
+    return recorder.visits, hooked
 
 
 def node_gradients(t: Tensor) -> dict[int, np.ndarray]:
@@ -223,9 +248,11 @@ def steps(t, grad=None, params=None) -> Steps:
     gradient, the rule applied and what each input received (``+=`` when an input
     feeds several ops; the sum over broadcast axes when a broadcast is undone).
 
-    Nothing is written to ``.grad``.  The graph must be alive (call this before
-    ``backward()``, or after ``backward(retain_graph=True)``); otherwise a
-    ``GraphFreedError`` is raised.
+    Nothing is written to ``.grad``.  Gradient hooks run as in ``ad.grad``: an
+    intermediate's on its gradient, a leaf's on its summed gradient (the totals are
+    what they return, what ``backward()`` would add to ``.grad``).  The graph must be
+    alive (call this before ``backward()``, or after ``backward(retain_graph=True)``);
+    otherwise a ``GraphFreedError`` is raised.
 
     >>> a = ad.tensor([1.0, 2.0], requires_grad=True, name="a")
     >>> b = ad.tensor([3.0, 4.0], requires_grad=True, name="b")
@@ -243,7 +270,8 @@ def steps(t, grad=None, params=None) -> Steps:
     """
     _check_root(t, "steps")
     view = W.build(t, params=params, max_nodes=None)
-    visits, _ = _run_backward(t, grad, "steps")
+    leaves = [v.tensor for v in view.values if v.kind == W.LEAF and v.tensor.requires_grad]
+    visits, hooked = _run_backward(t, grad, "steps", leaves)
     counts = {}                     # what each value received, as the pass delivered it (an
     for node, _, edges in visits:   # edge whose rule gave None, as a Function may, sends nothing)
         for i, _, _ in edges:
@@ -277,10 +305,19 @@ def steps(t, grad=None, params=None) -> Steps:
                    contributions, inputs_of.get(id(node), ()))
               for k, (node, g, contributions) in enumerate(recorded)]
     totals = {}
+    changed_by_hooks = {}
+    after_hooks = {id(leaf): g for leaf, g in zip(leaves, hooked)}
     for value in view.values:
         if value.kind == W.LEAF and id(value.tensor) in running:
-            totals[value.name] = running[id(value.tensor)]
-    return Steps(result, totals, view.root)
+            total = running[id(value.tensor)]
+            # A leaf's hooks see the sum, and what they return is what .grad receives.
+            final = after_hooks.get(id(value.tensor))
+            if final is None:
+                final = total
+            elif hooks.registered.get(value.tensor) and not np.array_equal(final, total):
+                changed_by_hooks[value.name] = total
+            totals[value.name] = final
+    return Steps(result, totals, view.root, changed_by_hooks)
 
 
 def _operand_name(edge):

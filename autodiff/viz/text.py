@@ -38,6 +38,8 @@ def text(t, params=None, max_nodes: int | None = None) -> str:
     for value in view.values:
         if value.kind == W.LEAF or (value.kind == W.OUTPUT and value.node is None):
             note = "requires grad" if value.tensor.requires_grad else "no grad"
+            if value.changed:
+                note += "; changed in place since this graph used it"
             lines.append(f"# {_one_line(value.name)}: leaf {shape_text(value.shape)} "
                          f"{dtype_text(value.dtype)}, {note}")
     hidden_said = False

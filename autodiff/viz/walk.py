@@ -22,6 +22,7 @@ class Value:
     """A tensor in the picture: a leaf, a constant, or the output of an op."""
 
     __slots__ = (
+        "changed",
         "data",
         "dtype",
         "freed",
@@ -48,6 +49,7 @@ class Value:
         self.node = node
         self.tensor = tensor
         self.freed = freed
+        self.changed = False    # a leaf written in place after an op here used it
 
 
 class Edge:
@@ -167,10 +169,24 @@ def _is_index_edge(op, position):
                                                and rules[position] is not None))
 
 
+def require_tensor(t, where: str) -> None:
+    """Raise a TypeError saying what to do when ``t`` is not a Tensor (a NumPy result
+    has no recorded graph: inside ``ad.vmap`` of plain arrays, ``f`` gets arrays)."""
+    if isinstance(t, Tensor):
+        return
+    if isinstance(t, (np.ndarray, np.generic, int, float, complex)):
+        raise TypeError(
+            f"{where}: expected a Tensor, got {type(t).__name__}: a NumPy value has no "
+            "recorded graph to show. Compute it from Tensors that require grad "
+            "(ad.tensor(x, requires_grad=True)); inside ad.vmap, the function gets plain "
+            "arrays unless an input is such a Tensor or a gradient transform (ad.grad) "
+            "runs inside it")
+    raise TypeError(f"{where}: expected a Tensor, got {type(t).__name__}")
+
+
 def build(t: Tensor, params=None, max_nodes: int | None = None) -> GraphView:
     """Describe the graph that produced tensor ``t`` (collapsing beyond ``max_nodes`` ops)."""
-    if not isinstance(t, Tensor):
-        raise TypeError(f"viz: expected a Tensor, got {type(t).__name__}")
+    require_tensor(t, "viz")
     names = param_names(params)
     view = GraphView()
     root_node = t._node
@@ -248,6 +264,7 @@ def build(t: Tensor, params=None, max_nodes: int | None = None) -> GraphView:
         view.ops.append(op)
         view.values.append(out)
         view.value_of[id(node)] = out
+    _mark_changed_leaves(view.ops)
     view.hidden_ops = hidden_hi - hidden_lo
     view.root = view.value_of[id(root_node)]
     view.root.kind = OUTPUT
@@ -256,6 +273,19 @@ def build(t: Tensor, params=None, max_nodes: int | None = None) -> GraphView:
         view.root.freed = False
     _distinct_names(view.values)
     return view
+
+
+def _mark_changed_leaves(ops):
+    """Mark the leaves written in place (an optimizer step) after an op here used them:
+    the values shown are their current ones, not the ones the graph computed with."""
+    from ..overwrites import changed_since
+
+    for op in ops:
+        for edge in op.edges:
+            src = edge.src
+            if (src is not None and src.tensor is not None and not src.changed
+                    and changed_since(src.tensor.data, op.node)):
+                src.changed = True
 
 
 def _distinct_names(values):
