@@ -12,8 +12,9 @@ operations research (entropic transport by Sinkhorn's matrix scaling with
 ``np.transpose`` and ``np.ravel``), recommender systems (implicit feedback with
 ``np.log1p`` confidences, ``np.einsum('uk,ik->ui')``, ``np.unique_counts``), audio
 (pre-emphasis by ``np.append``, mu-law companding by ``np.sign``, ``np.log1p`` and
-``np.absolute``), computer vision (homographies by ``np.linalg.solve`` and by the last
-right singular vector of ``np.linalg.svd`` with full matrices; box IoU and GIoU by
+``np.absolute``), computer vision (homographies by ``np.linalg.solve``, by the last
+right singular vector of ``np.linalg.svd`` of five correspondences and by the textbook
+direct linear transform of four, the null vector ``Vh[-1]`` of an 8x9 matrix; box IoU and GIoU by
 ``np.minimum``/``np.maximum`` with pairs from ``np.mask_indices``), control (LQR by
 Riccati iteration with ``np.linalg.inv``, ``np.transpose`` and ``np.trace``; a
 bearing-only extended Kalman filter with wrapped innovations), queueing (Erlang B and C
@@ -30,7 +31,9 @@ frontier by ``np.block`` and ``solve`` with several right-hand sides), ``np.emat
 domain, class-balanced losses (``np.unique_all``, ``np.positive``, ``np.conj``,
 ``np.logical_and``) and seismology (an STA/LTA trigger and ``np.sinc`` interpolation).
 Each is differentiated unchanged with ``ad.grad`` and checked as every round is
-(``numpy_program_checks``); none needed the library changed.  One was rewritten: the
+(``numpy_program_checks``).  The direct linear transform needed the library fixed:
+the gradient of ``Vh[-1]`` from ``full_matrices=True`` was refused as an arbitrary basis
+of the complement (test_numpy_fourteenth_findings.py).  One was rewritten: the
 anomalies first summed by ``np.nansum(anomalies ** 2)`` over NaN days had a NaN
 gradient (the zero that ``nansum`` sends to a NaN entry times the NaN in ``2 * x``, as
 PyTorch's ``nansum`` gives too; ``ad.detect_anomaly`` names the cause), so it keeps the
@@ -220,24 +223,41 @@ def homography_by_solve(xp, p):
     return xp.sum((mapped - np.array([0.6, 0.4])) ** 2) + xp.sum(matrix ** 2) / 10
 
 
-def homography_by_svd(xp, p):
-    """The direct linear transform: five noisy correspondences make a 10x9 matrix whose
-    last right singular vector (np.linalg.svd with full matrices, Vt[-1]) is the
-    homography up to scale, normalised by its last entry; the transfer error."""
-    target = _CORNERS * 1.2 + 0.3 + 0.05 * p[:10].reshape(5, 2)
+def _dlt_rows(xp, source, target):
+    """The direct linear transform's two rows per correspondence (x, y) -> (u, v), each
+    built by np.stack of numbers and 0-d Tensors, stacked into a matrix."""
     rows = []
-    for (x, y), point in zip(_CORNERS, target):
+    for (x, y), point in zip(source, target):
         u, v = point[0], point[1]
         rows.append(xp.stack([-x + 0 * u, -y + 0 * u, -1.0 + 0 * u, 0 * u, 0 * u, 0 * u,
                               u * x, u * y, u]))
         rows.append(xp.stack([0 * v, 0 * v, 0 * v, -x + 0 * v, -y + 0 * v, -1.0 + 0 * v,
                               v * x, v * y, v]))
-    _, _, vt = xp.linalg.svd(xp.stack(rows))
+    return xp.stack(rows)
+
+
+def homography_by_svd(xp, p):
+    """The direct linear transform: five noisy correspondences make a 10x9 matrix whose
+    last right singular vector (np.linalg.svd with full matrices, Vt[-1]) is the
+    homography up to scale, normalised by its last entry; the transfer error."""
+    target = _CORNERS * 1.2 + 0.3 + 0.05 * p[:10].reshape(5, 2)
+    _, _, vt = xp.linalg.svd(_dlt_rows(xp, _CORNERS, target))
     h = vt[-1] / vt[-1, -1]
     matrix = xp.reshape(h, (3, 3))
     homogeneous = xp.transpose(matrix @ xp.transpose(np.column_stack([_CORNERS, np.ones(5)])))
     mapped = homogeneous[:, :2] / homogeneous[:, 2:]
     return xp.sum((mapped - target) ** 2) * 100 + xp.sum(h ** 2) / 10
+
+
+def homography_by_dlt_of_four_points(xp, p):
+    """The textbook direct linear transform: four correspondences make an 8x9 matrix
+    whose null vector, the last row of Vh from np.linalg.svd with its default full
+    matrices, is the homography up to scale and sign, normalised by its last entry."""
+    target = _CORNERS[:4] * 0.8 + 0.1 + 0.05 * p[:8].reshape(4, 2)
+    vh = xp.linalg.svd(_dlt_rows(xp, _CORNERS[:4], target))[2]
+    matrix = xp.reshape(vh[-1] / vh[-1, -1], (3, 3))
+    centre = matrix @ np.array([0.5, 0.5, 1.0])
+    return xp.sum((centre[:2] / centre[2] - 0.5) ** 2) * 10 + xp.sum(matrix ** 2) / 10
 
 
 def box_overlaps(xp, p):
@@ -538,6 +558,7 @@ PROGRAMS = [
     (mu_law_frames, _rng.normal(size=27), False),
     (homography_by_solve, _rng.normal(size=8), True),
     (homography_by_svd, _rng.normal(size=10), False),
+    (homography_by_dlt_of_four_points, _rng.normal(size=8), False),
     (box_overlaps, _rng.normal(size=16), True),
     (lqr_by_riccati_iteration, _rng.normal(size=3), True),
     (erlang_staffing, _rng.normal(size=2), False),

@@ -1,0 +1,105 @@
+"""Focused tests of what the fourteenth round of NumPy programs found
+(test_numpy_programs_fourteenth.py and the probes around it): a homography by the
+direct linear transform from four correspondences takes the last row of ``Vh`` from
+``np.linalg.svd`` of an 8 x 9 matrix with NumPy's default ``full_matrices=True``, the
+null vector, and its gradient was refused as "an arbitrary basis of the complement".
+A one-dimensional complement is no more arbitrary than any singular vector (its sign
+only), so it now has a gradient, and a wider complement has one for results that
+depend only on its span (a projector); a result that depends on the basis LAPACK chose
+is still refused, with advice that names the span."""
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+
+from numpy_program_checks import central_difference
+
+_rng = np.random.default_rng(20261214)
+
+
+def _null_vector_loss(a):
+    """A sign-free use of the null vector of a wide matrix: ``Vh[-1]`` scaled so its
+    entry of largest size is positive, against fixed weights."""
+    vh = np.linalg.svd(a)[2]
+    null = vh[..., -1, :]
+    return np.sum(null * null[..., :1] * np.arange(1.0, a.shape[-1] + 1))
+
+
+@pytest.mark.parametrize("shape", [(2, 3), (8, 9), (2, 3, 4)], ids=str)
+def test_the_null_vector_of_a_wide_matrix_has_a_gradient(shape):
+    a = _rng.normal(size=shape)
+    grad = ad.grad(lambda t: _null_vector_loss(t))(a)
+    numerical = central_difference(lambda x: _null_vector_loss(x.reshape(shape)),
+                                   a.ravel()).reshape(shape)
+    np.testing.assert_allclose(grad, numerical, rtol=1e-6, atol=1e-8)
+
+
+def test_the_null_vector_gradient_is_the_cross_products():
+    # The null vector of a 2 x 3 matrix is the cross product of its rows, normalised:
+    # the same sign-free loss written that way has the same gradient.
+    a = _rng.normal(size=(2, 3))
+
+    def by_cross_product(t):
+        c = np.cross(t[0], t[1])
+        null = c / np.linalg.norm(c)
+        return np.sum(null * null[:1] * np.arange(1.0, 4.0))
+
+    np.testing.assert_allclose(ad.grad(_null_vector_loss)(a), ad.grad(by_cross_product)(a),
+                               rtol=1e-10, atol=1e-12)
+
+
+def test_the_last_column_of_u_of_a_tall_matrix_has_a_gradient_and_a_hessian():
+    a = _rng.normal(size=(4, 3))
+
+    def loss(t):
+        column = np.linalg.svd(t)[0][:, -1]
+        return np.sum(column ** 2 * np.arange(4.0)) + np.sum(column * column[0])
+
+    grad = ad.grad(loss)(a)
+    numerical = central_difference(lambda x: loss(x.reshape(4, 3)), a.ravel())
+    np.testing.assert_allclose(grad.ravel(), numerical, rtol=1e-6, atol=1e-8)
+    hessian = ad.hessian(lambda x: loss(x.reshape(4, 3)))(a.ravel())
+    gradient = ad.grad(lambda x: loss(x.reshape(4, 3)))
+    steps = np.eye(12) * 1e-6
+    expected = np.stack([(gradient(a.ravel() + h) - gradient(a.ravel() - h)) / 2e-6
+                         for h in steps])
+    np.testing.assert_allclose(hessian, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_a_projector_onto_a_wider_complement_has_the_forward_modes_gradient():
+    # A 1 x 4 matrix has three complement rows in Vh: Q Q.T depends on their span only.
+    a, weights = _rng.normal(size=(1, 4)), _rng.normal(size=(4, 4))
+
+    def loss(t):
+        q = np.linalg.svd(t)[2][1:]
+        return np.sum((q.T @ q) * weights)
+
+    grad = ad.grad(loss)(a)
+    numerical = central_difference(lambda x: loss(x.reshape(1, 4)), a.ravel())
+    np.testing.assert_allclose(grad.ravel(), numerical, rtol=1e-6, atol=1e-8)
+    direction = _rng.normal(size=(1, 4))
+    _, tangent = ad.jvp(loss, (a,), (direction,))
+    np.testing.assert_allclose(tangent, np.sum(grad * direction), rtol=1e-10)
+
+
+def test_a_use_of_one_vector_of_a_wider_complement_is_refused_with_the_span_named():
+    t = ad.tensor(_rng.normal(size=(2, 5)), requires_grad=True)
+    vh = np.linalg.svd(t)[2]
+    with pytest.raises(ValueError, match=r"svd: with full_matrices=True the last 3 rows "
+                                         r"of Vh are an arbitrary basis .*\(input shape "
+                                         r"\(2, 5\)\).*depends only on their span.*a "
+                                         r"rotation of those 3 rows of Vh"):
+        (vh[-1] ** 2 * np.arange(5.0)).sum().backward()
+
+
+def test_a_complement_unused_by_the_result_keeps_the_reduced_gradient():
+    # Only the reduced rows used: the full SVD's gradient is the reduced one's.
+    a = _rng.normal(size=(3, 5))
+
+    def loss(t, full):
+        u, s, vh = np.linalg.svd(t, full_matrices=full)
+        return np.sum(s ** 2) + np.sum(vh[:3] * vh[:3, :1]) + np.sum(u * u[:1])
+
+    np.testing.assert_allclose(ad.grad(lambda t: loss(t, True))(a),
+                               ad.grad(lambda t: loss(t, False))(a), rtol=1e-12, atol=1e-14)
