@@ -103,3 +103,26 @@ def test_a_complement_unused_by_the_result_keeps_the_reduced_gradient():
 
     np.testing.assert_allclose(ad.grad(lambda t: loss(t, True))(a),
                                ad.grad(lambda t: loss(t, False))(a), rtol=1e-12, atol=1e-14)
+
+
+def test_complete_qr_of_a_tall_matrix_points_to_the_svd_for_the_normal():
+    # The normal of a plane through the origin spanned by two measured directions:
+    # complete QR's last column has no gradient (as in PyTorch); the refusal names the
+    # SVD's, which equals the cross product's up to sign.
+    a = _rng.normal(size=(3, 2))
+    with pytest.raises(NotImplementedError, match=r"qr: mode='complete' has no gradient "
+                                                  r".*mode='reduced'.*np\.linalg\.svd\(a\)"
+                                                  r"\[0\]\[\.\.\., 2:\]"):
+        ad.grad(lambda t: np.sum(np.linalg.qr(t, mode="complete")[0][:, -1]))(a)
+
+    def by_svd(t):
+        normal = np.linalg.svd(t)[0][:, -1]
+        return np.sum(normal * normal[2] * np.array([1.0, 2.0, 3.0]))
+
+    def by_cross_product(t):
+        c = np.cross(t[:, 0], t[:, 1])
+        normal = c / np.linalg.norm(c)
+        return np.sum(normal * normal[2] * np.array([1.0, 2.0, 3.0]))
+
+    np.testing.assert_allclose(ad.grad(by_svd)(a), ad.grad(by_cross_product)(a),
+                               rtol=1e-10, atol=1e-12)
