@@ -126,3 +126,17 @@ def test_complete_qr_of_a_tall_matrix_points_to_the_svd_for_the_normal():
 
     np.testing.assert_allclose(ad.grad(by_svd)(a), ad.grad(by_cross_product)(a),
                                rtol=1e-10, atol=1e-12)
+
+
+def test_a_float32_projector_onto_the_complement_is_not_refused_for_rounding():
+    # Q.T g_Q is symmetric only up to rounding: float32's must not read as a basis use.
+    a, weights = _rng.normal(size=(2, 5)), _rng.normal(size=(5, 5))
+
+    def loss(t):
+        q = np.linalg.svd(t)[2][2:]
+        return np.sum((q.T @ q) * weights)
+
+    grad32 = ad.grad(loss)(a.astype(np.float32))
+    assert grad32.dtype == np.float32
+    grad64 = ad.grad(loss)(a)
+    np.testing.assert_allclose(grad32, grad64, rtol=1e-3, atol=1e-3 * np.abs(grad64).max())

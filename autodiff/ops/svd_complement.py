@@ -64,7 +64,8 @@ def _refuse_a_basis_dependent_use(complement, g_complement, shape, tall, complex
     width = q.shape[-1]
     overlap = np.matmul(np.swapaxes(q, -1, -2), g_q)
     skew = np.abs(overlap - np.swapaxes(overlap, -1, -2))
-    if not complex_values and np.max(skew, initial=0.0) <= 1e-10 * np.max(np.abs(g_q)):
+    rounding = np.sqrt(np.finfo(q.dtype).eps) * np.max(np.abs(g_q))   # (float32 too)
+    if not complex_values and np.max(skew, initial=0.0) <= rounding:
         return
     what = "columns of U" if tall else "rows of Vh"
     advice = ("use full_matrices=False" if complex_values else
