@@ -6,7 +6,11 @@ null vector, and its gradient was refused as "an arbitrary basis of the compleme
 A one-dimensional complement is no more arbitrary than any singular vector (its sign
 only), so it now has a gradient, and a wider complement has one for results that
 depend only on its span (a projector); a result that depends on the basis LAPACK chose
-is still refused, with advice that names the span."""
+is still refused, with advice that names the span.  Complete QR's extra columns stay
+refused, as in PyTorch, and the refusal now names the SVD for them.  Probing around:
+a Tensor in the ``range=`` of ``np.histogram``, ``histogram2d`` or ``histogramdd`` over
+ndarray data failed inside NumPy's code with a message about an in-place ``&=`` into an
+ndarray or a reshape; it is now explained, with the edges as ``bins`` to write instead."""
 
 import numpy as np
 import pytest
@@ -140,3 +144,34 @@ def test_a_float32_projector_onto_the_complement_is_not_refused_for_rounding():
     assert grad32.dtype == np.float32
     grad64 = ad.grad(loss)(a)
     np.testing.assert_allclose(grad32, grad64, rtol=1e-3, atol=1e-3 * np.abs(grad64).max())
+
+
+_READINGS = np.linspace(0.0, 1.0, 20)
+
+
+@pytest.mark.parametrize("histogram", [
+    lambda hi: np.histogram(_READINGS, bins=4, range=(0.0, hi), density=True),
+    lambda hi: np.histogram2d(_READINGS, _READINGS ** 2, bins=4,
+                              range=[[0.0, hi], [0.0, 1.0]], density=True),
+    lambda hi: np.histogramdd(np.stack([_READINGS, _READINGS], axis=1), bins=4,
+                              range=[(0.0, hi), (0.0, 1.0)], density=True),
+], ids=["histogram", "histogram2d", "histogramdd"])
+def test_a_tensor_in_a_histograms_range_over_ndarray_data_is_explained(histogram):
+    # NumPy runs its own code (the data are an ndarray) and failed on a line inside it,
+    # an in-place `&=` into an ndarray or a reshape, naming neither range nor a remedy.
+    with pytest.raises(TypeError, match=r"np\.histogram(2d|dd)? with a Tensor in range= "
+                                        r"and its data an ndarray.*Give the bin edges "
+                                        r"instead, bins=.*np\.linspace"):
+        ad.grad(lambda p: np.sum(histogram(1.0 + 0.1 * p[0])[0]))(np.array([1.0]))
+
+
+def test_the_advised_edges_give_the_density_its_gradient():
+    def density_by_edges(p):
+        edges = np.linspace(0.0, 1.0 + 0.1 * p[0], 5)
+        return np.sum(np.histogram(_READINGS, bins=edges, density=True)[0] ** 2)
+
+    p = np.array([1.0])
+    expected = np.histogram(_READINGS, bins=4, range=(0.0, 1.1), density=True)[0]
+    value, grad = ad.value_and_grad(density_by_edges)(p)
+    np.testing.assert_allclose(value, np.sum(expected ** 2), rtol=1e-15)
+    np.testing.assert_allclose(grad, central_difference(density_by_edges, p), rtol=1e-6)
