@@ -119,7 +119,30 @@ _INSTEAD_OF = {
                      "carry a gradient: make the target a Tensor first, a = ad.tensor(a) "
                      "or a = np.zeros_like(value, shape=(n, n)), then "
                      "np.fill_diagonal(a, value)",
+    "interp": "np.interp hands the call to a Tensor only when x, xp or fp is one, and "
+              "reads left= and right= as numbers: np.where(x < xp[0], left, np.where(x > "
+              "xp[-1], right, np.interp(x, xp, fp))) keeps them on the tape",
+    "piecewise": "np.piecewise hands the call to a Tensor only when x or a condition is "
+                 "one: pass x as a Tensor, ad.tensor(x), and funclist may then hold "
+                 "Tensors and functions of them",
+    "apply_along_axis": "np.apply_along_axis hands the call to a Tensor only when the "
+                        "array is one: pass ad.tensor(arr), and func1d may then return "
+                        "Tensors",
+    "select": "np.select hands the call to a Tensor only when condlist or choicelist "
+              "holds one, and makes an array of default=: np.where(np.any(condlist, "
+              "axis=0), np.select(condlist, choicelist), default) keeps it on the tape",
+    **{name: f"np.{name} reads initial= as a number: {instead} keeps it on the tape"
+       for name, instead in (("sum", "np.sum(a) + t"), ("prod", "np.prod(a) * t"),
+                             ("max", "np.maximum(np.max(a), t)"),
+                             ("amax", "np.maximum(np.amax(a), t)"),
+                             ("min", "np.minimum(np.min(a), t)"),
+                             ("amin", "np.minimum(np.amin(a), t)"))},
 }
+
+
+#: NumPy functions whose first argument, a list, NumPy does look into for Tensors (the
+#: conditions): a Tensor they convert is elsewhere (np.select's default=).
+_LISTS_LOOKED_INTO = ("select", "piecewise")
 
 
 _MASKED = ("a masked array holds an ndarray: keep the mask beside the Tensor instead, "
@@ -201,7 +224,7 @@ def _numpy_call_converting(frame) -> str | None:
             and not outermost.f_code.co_name.startswith("_")
             and called == outermost.f_code.co_name):
         name = _public_name(_called_object(frame), called)
-        if of_a_list:
+        if of_a_list and called not in _LISTS_LOOKED_INTO:
             return (f"by np.{name}, which does not look inside a list for Tensors and makes "
                     f"an array of it (np.{name}(np.stack(list)) keeps them on the tape)")
         instead = _INSTEAD_OF.get(called, _MASKED if name.startswith("ma.") else

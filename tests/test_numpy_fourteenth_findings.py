@@ -10,7 +10,14 @@ is still refused, with advice that names the span.  Complete QR's extra columns 
 refused, as in PyTorch, and the refusal now names the SVD for them.  Probing around:
 a Tensor in the ``range=`` of ``np.histogram``, ``histogram2d`` or ``histogramdd`` over
 ndarray data failed inside NumPy's code with a message about an in-place ``&=`` into an
-ndarray or a reshape; it is now explained, with the edges as ``bins`` to write instead."""
+ndarray or a reshape; it is now explained, with the edges as ``bins`` to write instead.
+A Tensor where NumPy does not look for one, ``np.interp``'s ``left=``, ``np.piecewise``'s
+values over an ndarray ``x``, ``np.apply_along_axis`` over an ndarray, ``np.select``'s
+``default=`` and a reduction's ``initial=``, was told to "write it with NumPy functions
+that take the Tensor itself" (``np.select`` to stack its condition list): each now gets
+a rewrite that keeps it on the tape."""
+
+import re
 
 import numpy as np
 import pytest
@@ -175,3 +182,65 @@ def test_the_advised_edges_give_the_density_its_gradient():
     value, grad = ad.value_and_grad(density_by_edges)(p)
     np.testing.assert_allclose(value, np.sum(expected ** 2), rtol=1e-15)
     np.testing.assert_allclose(grad, central_difference(density_by_edges, p), rtol=1e-6)
+
+
+_GRID = np.linspace(0.0, 1.0, 6)
+_POINTS = np.array([-1.0, 0.5, 2.0])
+
+#: (name, a NumPy call on ndarrays with a Tensor only where NumPy does not look for one,
+#: the advice the refusal gives, the call written as advised)
+_UNDISPATCHED = [
+    ("interp", lambda p: np.interp(_POINTS, _GRID, _GRID ** 2, left=p[0], right=2 * p[1]),
+     r"np\.interp hands the call to a Tensor only when x, xp or fp is one.*np\.where\(x < "
+     r"xp\[0\], left",
+     lambda p: np.where(_POINTS < _GRID[0], p[0], np.where(
+         _POINTS > _GRID[-1], 2 * p[1], np.interp(_POINTS, _GRID, _GRID ** 2)))),
+    ("piecewise", lambda p: np.piecewise(_GRID, [_GRID < 0.5, _GRID >= 0.5],
+                                         [p[0], lambda x: x * p[1]]),
+     r"np\.piecewise hands the call to a Tensor only when x or a condition is one: pass x "
+     r"as a Tensor, ad\.tensor\(x\)",
+     lambda p: np.piecewise(ad.tensor(_GRID), [_GRID < 0.5, _GRID >= 0.5],
+                            [p[0], lambda x: x * p[1]])),
+    ("apply_along_axis", lambda p: np.apply_along_axis(lambda row: np.sum(row * p), 1,
+                                                       _GRID.reshape(3, 2)),
+     r"np\.apply_along_axis hands the call to a Tensor only when the array is one: pass "
+     r"ad\.tensor\(arr\)",
+     lambda p: np.apply_along_axis(lambda row: np.sum(row * p), 1,
+                                   ad.tensor(_GRID.reshape(3, 2)))),
+    ("select", lambda p: np.select([_GRID < 0.3, _GRID > 0.7], [_GRID, 2 * _GRID],
+                                   default=p[0]),
+     r"np\.select hands the call to a Tensor only when condlist or choicelist holds one.*"
+     r"np\.where\(np\.any\(condlist, axis=0\), np\.select\(condlist, choicelist\), default\)",
+     lambda p: np.where(np.any([_GRID < 0.3, _GRID > 0.7], axis=0),
+                        np.select([_GRID < 0.3, _GRID > 0.7], [_GRID, 2 * _GRID]), p[0])),
+]
+
+
+@pytest.mark.parametrize("call, advice, advised", [entry[1:] for entry in _UNDISPATCHED],
+                         ids=[entry[0] for entry in _UNDISPATCHED])
+def test_a_tensor_where_numpy_does_not_look_gets_advice_that_works(call, advice, advised):
+    # These were told to "write it with NumPy functions that take the Tensor itself",
+    # and np.select to np.stack its condition list.
+    p = np.array([0.7, -0.4])
+    with pytest.raises(TypeError, match=advice):
+        ad.grad(lambda t: np.sum(call(t) ** 2))(p)
+    expected = np.sum(call(p) ** 2)
+    value, grad = ad.value_and_grad(lambda t: np.sum(advised(t) ** 2))(p)
+    np.testing.assert_allclose(value, expected, rtol=1e-15)
+    np.testing.assert_allclose(grad, central_difference(lambda a: np.sum(call(a) ** 2), p),
+                               rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("reduction, advice", [
+    (lambda p: np.sum(_GRID, initial=p[0]), r"np\.sum reads initial= as a number: "
+                                            r"np\.sum\(a\) \+ t"),
+    (lambda p: np.max(_GRID, initial=p[0]), r"np\.max reads initial= as a number: "
+                                            r"np\.maximum\(np\.max\(a\), t\)"),
+], ids=["sum", "max"])
+def test_a_tensor_as_a_reductions_initial_is_named_under_numpys_error(reduction, advice):
+    # NumPy replaces the conversion's TypeError with its own ValueError ("setting an
+    # array element with a sequence") and keeps it as the cause, which names the fix.
+    with pytest.raises(ValueError) as caught:
+        ad.grad(reduction)(np.array([1.0]))
+    assert isinstance(caught.value.__cause__, TypeError)
+    assert re.search(advice, str(caught.value.__cause__))
