@@ -140,6 +140,14 @@ _INSTEAD_OF = {
 }
 
 
+#: NumPy's functions in C that read a Tensor argument as a number, and what to write.
+_C_INSTEAD_OF = {
+    "arange": "which reads its arguments as numbers and makes an ndarray (NumPy does not "
+              "hand the call to the Tensor): for a grid on the tape, count the points as "
+              "a number, n = int(np.ceil((stop - start) / step)), and write start + step "
+              "* np.arange(n), or np.linspace(start, stop, n)",
+}
+
 #: NumPy functions whose first argument, a list, NumPy does look into for Tensors (the
 #: conditions): a Tensor they convert is elsewhere (np.select's default=).
 _LISTS_LOOKED_INTO = ("select", "piecewise")
@@ -209,6 +217,9 @@ def _numpy_call_converting(frame) -> str | None:
         return (f"by np.{called}, which always makes an ndarray (NumPy does not hand the "
                 "call to the Tensor; NumPy's functions take a Tensor as it is, so the "
                 "call can go: np.copy(t) copies and t.astype(dtype) converts on the tape)")
+    if outermost is None and called in _C_INSTEAD_OF and (
+            _called_object(frame) is getattr(np, called)):
+        return f"by np.{called}, {_C_INSTEAD_OF[called]}"
     if outermost is None and of_a_list and called is not None and (
             _called_object(frame) is getattr(np, called, None) is not None):
         # (NumPy's functions in C, np.dot([t0, t1], w), look at the list, not inside it)

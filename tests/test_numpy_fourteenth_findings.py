@@ -15,7 +15,8 @@ A Tensor where NumPy does not look for one, ``np.interp``'s ``left=``, ``np.piec
 values over an ndarray ``x``, ``np.apply_along_axis`` over an ndarray, ``np.select``'s
 ``default=`` and a reduction's ``initial=``, was told to "write it with NumPy functions
 that take the Tensor itself" (``np.select`` to stack its condition list): each now gets
-a rewrite that keeps it on the tape."""
+a rewrite that keeps it on the tape, and ``np.arange`` with a Tensor step, refused
+without naming it, says how to build the grid on the tape."""
 
 import re
 
@@ -244,3 +245,26 @@ def test_a_tensor_as_a_reductions_initial_is_named_under_numpys_error(reduction,
         ad.grad(reduction)(np.array([1.0]))
     assert isinstance(caught.value.__cause__, TypeError)
     assert re.search(advice, str(caught.value.__cause__))
+
+
+def test_a_tensor_step_of_np_arange_is_named_with_a_grid_on_the_tape():
+    # A time grid np.arange(0.0, duration, dt) with a parameter step: the refusal named
+    # no function; the advised grid keeps the step on the tape with NumPy's values.
+    def integral(p, grid):
+        times = grid(0.1 + 0.01 * p[0])
+        return np.sum(np.exp(-times) * (0.1 + 0.01 * p[0]))
+
+    def by_arange(dt):
+        return np.arange(0.0, 2.0, dt)
+
+    def as_advised(dt):
+        return 0.0 + dt * np.arange(int(np.ceil((2.0 - 0.0) / dt)))
+
+    p = np.array([0.5])
+    with pytest.raises(TypeError, match=r"by np\.arange, which reads its arguments as "
+                                        r"numbers.*start \+ step \* np\.arange\(n\)"):
+        ad.grad(lambda t: integral(t, by_arange))(p)
+    value, grad = ad.value_and_grad(lambda t: integral(t, as_advised))(p)
+    assert value == integral(p, by_arange)
+    np.testing.assert_allclose(grad, central_difference(lambda a: integral(a, as_advised), p),
+                               rtol=1e-6)
