@@ -25,6 +25,7 @@ from .ops.ufunc_methods import outer, sequential_accumulate, sequential_reduce
 from .ops.ufunc_at import ufunc_at
 from .ops import scipy_special
 from . import like_creation, out_arguments, ufunc_dtypes
+from .histogram_ranges import histogram_range_refusal
 from .polynomial_series import refuse_columns_broadcast_against_a_tensor
 
 #: Keyword arguments of NumPy functions that no op supports, with their accepted
@@ -215,6 +216,9 @@ def _ufunc_method(ufunc, method, inputs, kwargs):
 
 
 def _out_refused(ufunc, inputs):
+    refusal = histogram_range_refusal()     # (NumPy's histogram code writing into `keep`)
+    if refusal is not None:
+        return refusal
     described = out_arguments.described(inputs)
     return TypeError(
         f"numpy.{ufunc.__name__} with out= on a Tensor ({described}): the result is a new "

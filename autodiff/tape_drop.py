@@ -119,7 +119,38 @@ _INSTEAD_OF = {
                      "carry a gradient: make the target a Tensor first, a = ad.tensor(a) "
                      "or a = np.zeros_like(value, shape=(n, n)), then "
                      "np.fill_diagonal(a, value)",
+    "interp": "np.interp hands the call to a Tensor only when x, xp or fp is one, and "
+              "reads left= and right= as numbers: np.where(x < xp[0], left, np.where(x > "
+              "xp[-1], right, np.interp(x, xp, fp))) keeps them on the tape",
+    "piecewise": "np.piecewise hands the call to a Tensor only when x or a condition is "
+                 "one: pass x as a Tensor, ad.tensor(x), and funclist may then hold "
+                 "Tensors and functions of them",
+    "apply_along_axis": "np.apply_along_axis hands the call to a Tensor only when the "
+                        "array is one: pass ad.tensor(arr), and func1d may then return "
+                        "Tensors",
+    "select": "np.select hands the call to a Tensor only when condlist or choicelist "
+              "holds one, and makes an array of default=: np.where(np.any(condlist, "
+              "axis=0), np.select(condlist, choicelist), default) keeps it on the tape",
+    **{name: f"np.{name} reads initial= as a number: {instead} keeps it on the tape"
+       for name, instead in (("sum", "np.sum(a) + t"), ("prod", "np.prod(a) * t"),
+                             ("max", "np.maximum(np.max(a), t)"),
+                             ("amax", "np.maximum(np.amax(a), t)"),
+                             ("min", "np.minimum(np.min(a), t)"),
+                             ("amin", "np.minimum(np.amin(a), t)"))},
 }
+
+
+#: NumPy's functions in C that read a Tensor argument as a number, and what to write.
+_C_INSTEAD_OF = {
+    "arange": "which reads its arguments as numbers and makes an ndarray (NumPy does not "
+              "hand the call to the Tensor): for a grid on the tape, count the points as "
+              "a number, n = int(np.ceil((stop - start) / step)), and write start + step "
+              "* np.arange(n), or np.linspace(start, stop, n)",
+}
+
+#: NumPy functions whose first argument, a list, NumPy does look into for Tensors (the
+#: conditions): a Tensor they convert is elsewhere (np.select's default=).
+_LISTS_LOOKED_INTO = ("select", "piecewise")
 
 
 _MASKED = ("a masked array holds an ndarray: keep the mask beside the Tensor instead, "
@@ -186,6 +217,9 @@ def _numpy_call_converting(frame) -> str | None:
         return (f"by np.{called}, which always makes an ndarray (NumPy does not hand the "
                 "call to the Tensor; NumPy's functions take a Tensor as it is, so the "
                 "call can go: np.copy(t) copies and t.astype(dtype) converts on the tape)")
+    if outermost is None and called in _C_INSTEAD_OF and (
+            _called_object(frame) is getattr(np, called)):
+        return f"by np.{called}, {_C_INSTEAD_OF[called]}"
     if outermost is None and of_a_list and called is not None and (
             _called_object(frame) is getattr(np, called, None) is not None):
         # (NumPy's functions in C, np.dot([t0, t1], w), look at the list, not inside it)
@@ -201,7 +235,7 @@ def _numpy_call_converting(frame) -> str | None:
             and not outermost.f_code.co_name.startswith("_")
             and called == outermost.f_code.co_name):
         name = _public_name(_called_object(frame), called)
-        if of_a_list:
+        if of_a_list and called not in _LISTS_LOOKED_INTO:
             return (f"by np.{name}, which does not look inside a list for Tensors and makes "
                     f"an array of it (np.{name}(np.stack(list)) keeps them on the tape)")
         instead = _INSTEAD_OF.get(called, _MASKED if name.startswith("ma.") else

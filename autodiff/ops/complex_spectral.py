@@ -96,7 +96,8 @@ def _eigvalsh_rule(xp, g, ans, a, UPLO="L"):  # noqa: N803
 
 
 def _svd_rule(xp, g, ans, a, full_matrices=True):
-    u, s, vh, g_u, g_s, g_vh = reduced_svd_parts(xp, g, ans, a, full_matrices)
+    u, s, vh, g_u, g_s, g_vh = reduced_svd_parts(xp, g, ans, a, full_matrices,
+                                                  complex_values=True)
     s, g_s = xp.real(s), xp.real(g_s)
     uh_gu = xp.matmul(_mh(xp, u), g_u)
     vh_gv = xp.matmul(vh, _mh(xp, g_vh))            # V^H g_V

@@ -36,6 +36,7 @@ from ..tensor import Tensor
 from .cofactors import cofactor_array, recorded_cofactors
 from .degenerate_spectra import degenerate_columns, degenerate_pairs
 from .registry import defop, defop_joint, implements
+from .svd_complement import complement_tangent, reduce_complement_cotangent
 
 
 class EighResult(NamedTuple):
@@ -427,23 +428,17 @@ def _svd_rule(xp, g, ans, a, full_matrices=True):
     return svd_vjp(xp, *reduced_svd_parts(xp, g, ans, a, full_matrices))
 
 
-def reduced_svd_parts(xp, g, ans, a, full_matrices):
-    """``(U, S, Vh, g_U, g_S, g_Vh)`` of the reduced SVD from a pack and its cotangent;
-    refuses a cotangent on the arbitrary complement of ``full_matrices=True``."""
+def reduced_svd_parts(xp, g, ans, a, full_matrices, complex_values=False):
+    """``(U, S, Vh, g_U, g_S, g_Vh)`` of the reduced SVD from a pack and its cotangent.
+
+    With ``full_matrices=True`` on a non-square matrix, a cotangent on the extra
+    columns of U (rows of Vh) moves onto the reduced ones (svd_complement.py)."""
     m, n = a.shape[-2:]
-    k = min(m, n)
     u, s, vh = unpack_svd(xp.reshape, ans, m, n, full_matrices)
     g_u, g_s, g_vh = unpack_svd(xp.reshape, g, m, n, full_matrices)
     if full_matrices and m != n:
-        extra = g_u[..., :, k:] if m > k else g_vh[..., k:, :]
-        if np.any(_data(extra)):
-            raise ValueError(
-                f"svd: with full_matrices=True the last {max(m, n) - k} "
-                f"{'columns of U' if m > k else 'rows of Vh'} are an arbitrary basis of "
-                f"the complement, so a result that depends on them has no gradient (input "
-                f"shape {tuple(a.shape)}); use full_matrices=False")
-        u, g_u = u[..., :, :k], g_u[..., :, :k]
-        vh, g_vh = vh[..., :k, :], g_vh[..., :k, :]
+        u, vh, g_u, g_vh = reduce_complement_cotangent(xp, u, vh, g_u, g_vh, a.shape,
+                                                        complex_values)
     return u, s, vh, g_u, g_s, g_vh
 
 
@@ -472,7 +467,7 @@ def _svd_jvp(xp, tangents, ans, a, full_matrices=True):
         rest = degenerate_columns(xp, s, rest, d_a_v, k, "U's column", (m, n), forward=True)
         d_u = d_u + _divide_where_nonzero(xp, rest, s_row)
         if full_matrices:
-            d_u = xp.concatenate(d_u, _complement_tangent(xp, u_k, d_u, u[..., :, k:]),
+            d_u = xp.concatenate(d_u, complement_tangent(xp, u_k, d_u, u[..., :, k:]),
                                  axis=-1)
     if n > k:
         d_a_t_u = xp.matmul(_t(xp, d_a), u_k)
@@ -480,19 +475,11 @@ def _svd_jvp(xp, tangents, ans, a, full_matrices=True):
         rest = degenerate_columns(xp, s, rest, d_a_t_u, k, "Vh's row", (m, n), forward=True)
         d_v = d_v + _divide_where_nonzero(xp, rest, s_row)
         if full_matrices:
-            d_v = xp.concatenate(d_v, _complement_tangent(xp, v_k, d_v, _t(xp, vh[..., k:, :])),
+            d_v = xp.concatenate(d_v, complement_tangent(xp, v_k, d_v, _t(xp, vh[..., k:, :])),
                                  axis=-1)
     batch = tuple(ans.shape[:-1])
     return xp.concatenate(xp.reshape(d_u, batch + (-1,)), d_s,
                           xp.reshape(_t(xp, d_v), batch + (-1,)), axis=-1)
-
-
-def _complement_tangent(xp, basis, d_basis, complement):
-    """A tangent of the complement columns Q (full_matrices=True): ``-B dB.T Q``, the
-    least rotation keeping Q orthonormal and orthogonal to B.  Q is an arbitrary basis
-    (its VJP refuses a cotangent on it); this tangent is right for uses of Q that do
-    not depend on that choice, such as ``Q @ Q.T``."""
-    return -xp.matmul(basis, xp.matmul(_t(xp, d_basis), complement))
 
 
 _svd = defop(
@@ -544,9 +531,13 @@ def svd(a, full_matrices: bool = True, compute_uv: bool = True,
     for complex matrices), so only sign-independent uses (``U * U``, ``U @ Vh``, ...)
     have a gradient that finite differences confirm (complex_spectral.py).  With
     ``full_matrices=True`` (NumPy's default) on a
-    non-square matrix, the extra columns of U (rows of Vh) are an arbitrary basis:
-    a result depending on them raises ValueError in backward (use
-    ``full_matrices=False``).  At repeated singular values (closer than sqrt(eps) times
+    non-square matrix, the extra columns of U (rows of Vh) are a basis of the
+    complement: a single one (the null vector of a wide matrix, ``Vh[-1]`` for
+    m = n - 1, as a homography's direct linear transform takes) has a gradient up to
+    its sign, as every singular vector, and so do results that depend only on their
+    span (``Q @ Q.T``); a result depending on the basis chosen raises ValueError in
+    backward (use ``full_matrices=False``), as does any on the complement of a complex
+    matrix.  At repeated singular values (closer than sqrt(eps) times
     the largest) the vectors are not differentiable, nor, for a non-square matrix, the
     vectors of zero singular values: where the cotangent uses them the gradient is
     inf/nan or imprecise and ``DegenerateGradientWarning`` names the user's line (also

@@ -186,6 +186,11 @@ def complex_error(op, out, raw):
 
 
 def explain_error(op, error, raw):
+    from ..histogram_ranges import histogram_range_refusal
+
+    refusal = histogram_range_refusal()     # (an op inside NumPy's histogram code)
+    if refusal is not None:
+        return refusal
     message = str(error)
     if message.startswith(f"{op.name}:"):
         message = message[len(op.name) + 1:].strip()

@@ -77,7 +77,10 @@ def _qr_rule(xp, g, ans, a, mode="reduced", adjoint=_t):
     if mode == "complete" and m > n:
         raise NotImplementedError(
             f"qr: mode='complete' has no gradient for a of shape {tuple(a.shape)} (more rows "
-            "than columns): Q's last columns are not determined by a. Use mode='reduced'")
+            "than columns): Q's last columns are not determined by a. Use mode='reduced'; "
+            "for the complement of a's columns (their span, or the unit normal up to its "
+            "sign when a has one row more than columns) take np.linalg.svd(a)[0][..., "
+            f"{n}:], whose gradient is defined for results that depend only on that span")
     size_q = q_shape[-2] * q_shape[-1]
     q = xp.reshape(ans[..., :size_q], q_shape)
     r = xp.reshape(ans[..., size_q:], r_shape)
