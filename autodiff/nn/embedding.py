@@ -70,6 +70,21 @@ def padding_index(padding_idx, n, where):
     return int(padding_idx) % n
 
 
+def refuse_sparse_or_scaled_gradients(scale_grad_by_freq, sparse, where):
+    """Refuse ``sparse=True`` and ``scale_grad_by_freq=True``, naming the one given:
+    gradients here are dense and unscaled."""
+    if sparse:
+        raise ValueError(
+            f"{where}: sparse=True is not supported (gradients here are dense arrays); leave "
+            "it False: ad.optim.SparseAdam takes the dense gradient and updates only the rows "
+            "it touches, as PyTorch's SparseAdam does with the sparse one")
+    if scale_grad_by_freq:
+        raise ValueError(
+            f"{where}: scale_grad_by_freq=True is not supported (gradients here are "
+            "unscaled); leave it False and divide the loss's terms by the counts of their "
+            "indices instead")
+
+
 def renorm_arguments(max_norm, norm_type, where):
     """``(max_norm, norm_type)`` as floats, checked; ``max_norm`` None stays None."""
     if max_norm is None:

@@ -1,0 +1,79 @@
+"""What the fourteenth round of PyTorch scripts found different, checked by hand and
+against PyTorch where it is installed: ``clip_grad_norm_`` (and ``get_total_norm``)
+with finite gradients whose norm overflows float64 said "(a nan or inf gradient)"
+in its error and warning, which was untrue: it now says the gradients are finite and
+their norm overflows; ``nn.Embedding(sparse=True)`` was refused together with
+``scale_grad_by_freq`` in one message naming both: each is now refused by name, the
+sparse one pointing to ``SparseAdam`` on dense gradients."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+
+HUGE = 1e200                  # finite; its square, and so the 2-norm, overflow float64
+
+
+def _huge_gradient(lib_parameter, make_grad):
+    w = lib_parameter
+    w.grad = make_grad(np.array([HUGE, -HUGE, 1.0]))
+    return w
+
+
+def test_clip_grad_norm_of_finite_gradients_whose_norm_overflows_says_so():
+    w = _huge_gradient(ad.nn.Parameter(np.zeros(3)), np.asarray)
+    with pytest.raises(RuntimeError, match="every gradient is finite, but their norm "
+                                           "overflows float64") as error:
+        ad.nn.utils.clip_grad_norm_([w], 1.0, error_if_nonfinite=True)
+    assert "nan or inf gradient" not in str(error.value)
+    np.testing.assert_array_equal(w.grad, [HUGE, -HUGE, 1.0])     # left as it was
+    with pytest.warns(RuntimeWarning, match="every gradient is finite") as record:
+        total = ad.nn.utils.clip_grad_norm_([w], 1.0)
+    assert record[0].filename == __file__                            # the user's line
+    assert float(total) == np.inf
+    np.testing.assert_array_equal(w.grad, [0.0, -0.0, 0.0])         # as PyTorch's
+
+
+def test_get_total_norm_of_finite_entries_whose_norm_overflows_says_so():
+    grads = [np.array([HUGE]), np.array([[HUGE]])]
+    assert float(ad.nn.utils.get_total_norm(grads)) == np.inf
+    with pytest.raises(RuntimeError, match="every entry is finite, but their norm"):
+        ad.nn.utils.get_total_norm(grads, error_if_nonfinite=True)
+
+
+def test_a_nan_or_inf_gradient_is_still_named_so():
+    w = ad.nn.Parameter(np.zeros(2))
+    w.grad = np.array([np.inf, 1.0])
+    with pytest.raises(RuntimeError, match=r"\(a nan or inf gradient; ad.detect_anomaly"):
+        ad.nn.utils.clip_grad_norm_([w], 1.0, error_if_nonfinite=True)
+    with pytest.raises(RuntimeError, match="a nan or inf entry"):
+        ad.nn.utils.get_total_norm([np.array([np.nan])], error_if_nonfinite=True)
+
+
+def test_clip_grad_norm_of_an_overflowing_norm_matches_pytorch():
+    torch = pytest.importorskip("torch")
+    theirs = _huge_gradient(torch.nn.Parameter(torch.zeros(3, dtype=torch.float64)),
+                            torch.from_numpy)
+    ours = _huge_gradient(ad.nn.Parameter(np.zeros(3)), np.asarray)
+    with pytest.raises(RuntimeError, match="non-finite"):
+        torch.nn.utils.clip_grad_norm_([theirs], 1.0, error_if_nonfinite=True)
+    with pytest.raises(RuntimeError, match="cannot be clipped"):
+        ad.nn.utils.clip_grad_norm_([ours], 1.0, error_if_nonfinite=True)
+    their_total = torch.nn.utils.clip_grad_norm_([theirs], 1.0)
+    with pytest.warns(RuntimeWarning):
+        our_total = ad.nn.utils.clip_grad_norm_([ours], 1.0)
+    assert float(their_total) == float(our_total) == np.inf
+    np.testing.assert_array_equal(ours.grad, theirs.grad.numpy())
+
+
+@pytest.mark.parametrize("make", [lambda **kw: ad.nn.Embedding(6, 2, **kw),
+                                  lambda **kw: ad.nn.EmbeddingBag(6, 2, **kw)])
+def test_sparse_embedding_is_refused_by_name_pointing_to_sparse_adam(make):
+    with pytest.raises(ValueError, match="sparse=True is not supported") as error:
+        make(sparse=True)
+    assert "SparseAdam" in str(error.value) and "scale_grad_by_freq" not in str(error.value)
+    with pytest.raises(ValueError, match="scale_grad_by_freq=True is not supported") as error:
+        make(scale_grad_by_freq=True)
+    assert "sparse" not in str(error.value)
