@@ -57,6 +57,8 @@ _TABLE = {
                                                  "concentration": c.positive}),
     "InverseGamma": (lambda d: c.positive, lambda d: {"concentration": c.positive,
                                                       "rate": c.positive}),
+    "ContinuousBernoulli": (lambda d: c.unit_interval, lambda d: _PROBABILITIES),
+    "FisherSnedecor": (lambda d: c.positive, lambda d: {"df1": c.positive, "df2": c.positive}),
     "Kumaraswamy": (lambda d: c.unit_interval, lambda d: {"concentration1": c.positive,
                                                           "concentration0": c.positive}),
     "NegativeBinomial": (lambda d: c.nonnegative_integer,
