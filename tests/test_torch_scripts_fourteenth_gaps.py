@@ -2,11 +2,15 @@
 against PyTorch where it is installed: ``clip_grad_norm_`` (and ``get_total_norm``)
 with finite gradients whose norm overflows float64 said "(a nan or inf gradient)"
 in its error and warning, which was untrue: it now says the gradients are finite and
-their norm overflows; ``nn.Embedding(sparse=True)`` was refused together with
+their norm overflows; float32 gradients whose norm PyTorch gets as inf (it sums their
+squares in float32) while it is finite here (summed in float64) gave no word: a
+RuntimeWarning now says so; ``nn.Embedding(sparse=True)`` was refused together with
 ``scale_grad_by_freq`` in one message naming both: each is now refused by name, the
 sparse one pointing to ``SparseAdam`` on dense gradients."""
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 import pytest
@@ -77,3 +81,28 @@ def test_sparse_embedding_is_refused_by_name_pointing_to_sparse_adam(make):
     with pytest.raises(ValueError, match="scale_grad_by_freq=True is not supported") as error:
         make(scale_grad_by_freq=True)
     assert "sparse" not in str(error.value)
+
+
+@pytest.mark.parametrize("norm_type, size", [(2.0, 2e19), (4.0, 3e12)])
+def test_float32_gradients_whose_norm_pytorch_overflows_are_warned_about(norm_type, size):
+    w = ad.nn.Parameter(np.zeros(2, np.float32))
+    w.grad = np.full(2, size, np.float32)
+    with pytest.warns(RuntimeWarning, match="PyTorch sums their powers in float32, where "
+                                            "they overflow, and gets inf") as record:
+        total = ad.nn.utils.clip_grad_norm_([w], 1.0, norm_type=norm_type)
+    assert record[0].filename == __file__
+    exact = 2 ** (1 / norm_type) * size                  # the norm, summed in float64
+    np.testing.assert_allclose(float(total), exact, rtol=1e-6)
+    torch = pytest.importorskip("torch")
+    theirs = torch.nn.Parameter(torch.zeros(2))
+    theirs.grad = torch.full((2,), size)
+    assert float(torch.nn.utils.clip_grad_norm_([theirs], 1.0, norm_type=norm_type)) == np.inf
+
+
+def test_float32_gradients_within_range_are_not_warned_about():
+    w = ad.nn.Parameter(np.zeros(2, np.float32))
+    w.grad = np.full(2, 1e18, np.float32)                  # squares 1e36: no overflow
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        total = ad.nn.utils.clip_grad_norm_([w], 1.0)
+    np.testing.assert_allclose(float(total), np.sqrt(2) * 1e18, rtol=1e-6)

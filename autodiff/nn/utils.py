@@ -157,6 +157,17 @@ def _why_not_finite(arrays, noun: str) -> str:
     return f"a nan or inf {noun}; ad.detect_anomaly() finds the op that made it"
 
 
+def _overflows_in_float32(grads, total, norm_type) -> bool:
+    """Whether PyTorch's norm of these gradients is inf where this finite one is not:
+    it sums the ``norm_type``-th powers of float32 (and float16) gradients in float32,
+    and they overflow past its largest float, about 3.4e38."""
+    if not (0 < total < math.inf and 1 < norm_type < math.inf):
+        return False
+    if np.result_type(*[g.dtype for g in grads]).itemsize > 4:
+        return False
+    return norm_type * math.log(total) > math.log(float(np.finfo(np.float32).max))
+
+
 @refused_function_in_trace
 def get_total_norm(tensors, norm_type: float = 2.0, error_if_nonfinite: bool = False,
                    foreach=None) -> Tensor:
@@ -258,6 +269,12 @@ def _clip_norm(params, max_norm, norm_type, error_if_nonfinite):
             f"{where}: the total norm of order {norm_type} of the gradients is {total}, so "
             f"they cannot be clipped ({_why_not_finite(grads, 'gradient')}). Pass "
             "error_if_nonfinite=False to scale them by it anyway.")
+    if _overflows_in_float32(grads, total, norm_type):
+        warnings.warn(
+            f"{where}: the total norm of the float32 gradients is {total:.6g}, summed in "
+            "float64 here; PyTorch sums their powers in float32, where they overflow, and "
+            "gets inf (it then scales the gradients to 0, or raises with "
+            "error_if_nonfinite=True)", RuntimeWarning, stacklevel=user_stacklevel())
     factor = min(max_norm / (total + 1e-6), 1.0) if not math.isnan(total) else math.nan
     if not math.isfinite(total):
         warnings.warn(
