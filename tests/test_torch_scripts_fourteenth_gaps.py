@@ -6,7 +6,11 @@ their norm overflows; float32 gradients whose norm PyTorch gets as inf (it sums 
 squares in float32) while it is finite here (summed in float64) gave no word: a
 RuntimeWarning now says so; ``nn.Embedding(sparse=True)`` was refused together with
 ``scale_grad_by_freq`` in one message naming both: each is now refused by name, the
-sparse one pointing to ``SparseAdam`` on dense gradients."""
+sparse one pointing to ``SparseAdam`` on dense gradients; the layers refused PyTorch's
+factory keyword ``device=`` (``nn.Linear(4, 2, device=device)``) with a TypeError: they
+take the CPU now and refuse any other device by name; and ``ad.compile`` refused
+``torch.compile``'s keywords (``backend=``, ``mode=``, ``fullgraph=``, ``dynamic=``,
+``options=``, ``disable=``): it takes and checks them as PyTorch does."""
 
 from __future__ import annotations
 
@@ -106,3 +110,72 @@ def test_float32_gradients_within_range_are_not_warned_about():
         warnings.simplefilter("error")
         total = ad.nn.utils.clip_grad_norm_([w], 1.0)
     np.testing.assert_allclose(float(total), np.sqrt(2) * 1e18, rtol=1e-6)
+
+
+LAYERS = [lambda **kw: ad.nn.Linear(3, 2, **kw), lambda **kw: ad.nn.Conv2d(1, 2, 3, **kw),
+          lambda **kw: ad.nn.LSTM(3, 4, **kw), lambda **kw: ad.nn.LayerNorm(3, **kw),
+          lambda **kw: ad.nn.Embedding(5, 2, **kw),
+          lambda **kw: ad.nn.TransformerEncoderLayer(4, 2, dim_feedforward=8, **kw)]
+
+
+@pytest.mark.parametrize("make", LAYERS)
+def test_layers_take_the_device_keyword_of_pytorch_factory_kwargs(make):
+    for device in (None, "cpu", "cpu:0", ad.device("cpu")):
+        layer = make(device=device)
+        assert isinstance(layer, ad.nn.Module)
+    for device in ("cuda", "meta"):
+        with pytest.raises(ValueError, match=f"device '{device}' is not available"):
+            make(device=device)
+
+
+def test_a_users_module_keeps_its_own_signature():
+    class Mine(ad.nn.Module):
+        def __init__(self, width):
+            super().__init__()
+            self.width = width
+
+    with pytest.raises(TypeError, match="device"):
+        Mine(3, device="cpu")                    # as PyTorch: its __init__ has no device=
+
+    class Placed(ad.nn.Module):
+        def __init__(self, width, device=None):
+            super().__init__()
+            self.device = device
+
+    assert Placed(3, device="anything").device == "anything"     # its own, untouched
+
+
+def _step():
+    w = ad.tensor([1.0, 2.0], requires_grad=True)
+    optimizer = ad.optim.SGD([w], lr=0.1)
+
+    def step(x):
+        loss = ((w * x).sum() - 1.0) ** 2
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        return loss
+    return step
+
+
+@pytest.mark.parametrize("keywords", [dict(backend="eager"), dict(mode="max-autotune"),
+                                      dict(mode="reduce-overhead", fullgraph=True),
+                                      dict(dynamic=False, options={"trace.enabled": False})])
+def test_compile_takes_pytorchs_keywords_and_gives_the_same_numbers(keywords):
+    eager, compiled = _step(), ad.compile(_step(), **keywords)
+    x = np.array([1.0, 1.0])
+    assert [float(compiled(x)) for _ in range(3)] == [float(eager(x)) for _ in range(3)]
+    assert compiled.traces == 1
+
+
+def test_compile_disable_and_bad_keywords_as_pytorch():
+    step = _step()
+    assert ad.compile(step, disable=True) is step
+    assert ad.compile(disable=True)(step) is step
+    with pytest.raises(RuntimeError, match="Unrecognized mode='fast'"):
+        ad.compile(step, mode="fast")
+    with pytest.raises(RuntimeError, match="either mode or options"):
+        ad.compile(step, mode="default", options={})
+    torch = pytest.importorskip("torch")
+    with pytest.raises(RuntimeError, match="Unrecognized mode=fast"):
+        torch.compile(step, mode="fast")
