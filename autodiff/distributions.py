@@ -73,8 +73,8 @@ __all__ = ["Distribution", "Normal", "Bernoulli", "Categorical", "kl_divergence"
            "Weibull", "InverseGamma", "Kumaraswamy", "NegativeBinomial", "VonMises",
            "LowRankMultivariateNormal", "GeneralizedPareto", "LKJCholesky",
            "MixtureSameFamily", "ContinuousBernoulli", "FisherSnedecor",
-           "OneHotCategoricalStraightThrough", "biject_to", "transform_to", "constraints",
-           "transforms"]
+           "OneHotCategoricalStraightThrough", "Wishart", "biject_to", "transform_to",
+           "constraints", "transforms"]
 
 _LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 
@@ -541,6 +541,7 @@ _ELSEWHERE = {
     "distributions_mixture": ("MixtureSameFamily",),
     "distributions_continuous_bernoulli": ("ContinuousBernoulli",),
     "distributions_fisher_snedecor": ("FisherSnedecor",),
+    "distributions_wishart": ("Wishart",),
     "distributions_kl_cross": (),             # kl_divergence of pairs of families
 }
 _HOME = {name: module for module, names in _ELSEWHERE.items() for name in names}
@@ -555,8 +556,6 @@ def _load_all() -> None:
 
 # What PyTorch's ``torch.distributions`` has that is not here, and what to use instead.
 _NOT_HERE = {
-    "Wishart": "for a prior over covariance matrices, use LKJCholesky(dim, concentration) "
-               "for the correlations, scaled by per-dimension scales (e.g. HalfCauchy)",
     "ExponentialFamily": "subclass Distribution and write log_prob and entropy directly "
                          "(an entropy from the log-normalizer is not implemented)",
     "PositiveDefiniteTransform": "use LowerCholeskyTransform, then L @ L.mT by hand",

@@ -74,7 +74,7 @@ _DISTRIBUTIONS = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi
                   "Multinomial", "MultivariateNormal", "NegativeBinomial", "Normal",
                   "OneHotCategorical", "OneHotCategoricalStraightThrough", "Pareto",
                   "Poisson", "RelaxedBernoulli", "RelaxedOneHotCategorical", "StudentT",
-                  "TransformedDistribution", "Uniform", "VonMises", "Weibull"]
+                  "TransformedDistribution", "Uniform", "VonMises", "Weibull", "Wishart"]
 
 
 def test_every_distribution_is_listed_and_its_module_loads_on_first_use():

@@ -1,8 +1,8 @@
 """The distributions the fourteenth round of PyTorch scripts reached for and did not
 find: ``ContinuousBernoulli`` (with PyTorch's kl_divergence pairs), ``FisherSnedecor``,
-``OneHotCategoricalStraightThrough``, and the transforms and ``register_kl`` under
-``torch.distributions`` itself (``D.AffineTransform``, ``D.register_kl``), which were
-only in ``.transforms`` / ``.kl``; ``Wishart``, ``ExponentialFamily`` and
+``Wishart``, ``OneHotCategoricalStraightThrough``, and the transforms and ``register_kl``
+under ``torch.distributions`` itself (``D.AffineTransform``, ``D.register_kl``), which
+were only in ``.transforms`` / ``.kl``; ``ExponentialFamily`` and
 ``PositiveDefiniteTransform`` are refused by name with what to use instead.  Checked
 against PyTorch (float64, to 1e-12 where the formula is PyTorch's) and against central
 differences; the scripts run with both libraries from the same weights."""
@@ -214,7 +214,7 @@ def test_one_hot_categorical_straight_through_passes_the_gradient_of_probs():
     np.testing.assert_allclose(grads[0], grads[1], rtol=1e-12)
 
 
-@pytest.mark.parametrize("name", ["Wishart", "ExponentialFamily", "PositiveDefiniteTransform"])
+@pytest.mark.parametrize("name", ["ExponentialFamily", "PositiveDefiniteTransform"])
 def test_what_is_not_here_is_refused_by_name_with_what_to_use(name):
     with pytest.raises(AttributeError, match=f"PyTorch's {name} is not implemented here; "):
         getattr(D, name)
@@ -285,3 +285,87 @@ def test_a_vae_with_a_continuous_bernoulli_likelihood():
             _, reconstruction = model(torch.from_numpy(images[0]), torch.zeros(6, 2))
         return losses, reconstruction, model
     side_by_side(script, tol=1e-9)
+
+
+def _wishart_inputs():
+    rng = np.random.default_rng(7)
+    a = rng.normal(size=(2, 3, 3))
+    cov = a @ a.transpose(0, 2, 1) + np.eye(3)
+    x = rng.normal(size=(4, 2, 3, 5))
+    return np.array([3.5, 6.0]), cov, x @ x.swapaxes(-1, -2) + 0.1 * np.eye(3)
+
+
+@pytest.mark.parametrize("given", ["covariance_matrix", "precision_matrix", "scale_tril"])
+def test_wishart_values_and_gradients_match_pytorch(given):
+    torch = pytest.importorskip("torch")
+    df, cov, values = _wishart_inputs()
+    matrix = np.linalg.cholesky(cov) if given == "scale_tril" else (
+        np.linalg.inv(cov) if given == "precision_matrix" else cov)
+    results = []
+    for lib, make in ((ad, ad.tensor), (torch, torch.tensor)):
+        nu, m = make(df, requires_grad=True), make(matrix, requires_grad=True)
+        w = lib.distributions.Wishart(nu, **{given: m})
+        outputs = [w.log_prob(make(values)), w.entropy(), w.mean, w.variance, w.mode]
+        sum(o.sum() for o in outputs[:4]).backward()
+        as_array = (lambda t: t.detach().numpy()) if lib is torch else (lambda t: t.data)
+        grads = (nu.grad.numpy(), m.grad.numpy()) if lib is torch else (nu.grad, m.grad)
+        results.append([as_array(o) for o in outputs] + list(grads))
+    if given == "scale_tril":
+        # (the upper triangle of scale_tril is not a parameter here, as in
+        # MultivariateNormal: no gradient; PyTorch's L Lᵀ reads it, and gives it one)
+        results[1][-1] = np.tril(results[1][-1])
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+
+
+def test_wishart_log_prob_against_finite_differences():
+    df, cov, values = _wishart_inputs()
+    tril = np.linalg.cholesky(cov)
+
+    def log_prob(nu, scale_tril):
+        return D.Wishart(nu, scale_tril=ad.tril(scale_tril)).log_prob(values[0]).sum()
+
+    assert ad.gradcheck(log_prob, [df, tril])
+    # in the value too, along symmetric directions (the support is symmetric matrices)
+    assert ad.gradcheck(lambda x: D.Wishart(df, covariance_matrix=cov)
+                        .log_prob((x + np.swapaxes(x, -1, -2)) / 2).sum(), [values[1]])
+    assert ad.gradgradcheck(lambda nu, c: D.Wishart(
+        nu, covariance_matrix=(c + np.swapaxes(c, -1, -2)) / 2).entropy().sum(), [df, cov])
+
+
+def test_wishart_draws_their_mean_and_a_gradient_through_the_scale():
+    df, cov, _ = _wishart_inputs()
+    w = D.Wishart(ad.tensor(df), covariance_matrix=ad.tensor(cov))
+    draws = w.sample((20000,), rng=0).data
+    assert draws.shape == (20000, 2, 3, 3)
+    np.testing.assert_allclose(draws, draws.swapaxes(-1, -2), rtol=1e-12)
+    assert (np.linalg.eigvalsh(draws) > 0).all()
+    error = np.abs(draws.mean(0) - w.mean.data) / np.sqrt(w.variance.data / 20000)
+    assert (error < 5).all(), error.max()
+    np.testing.assert_allclose(w.rsample((2,), rng=3).data, w.sample((2,), rng=3).data,
+                               rtol=1e-12)
+    tril = np.linalg.cholesky(cov)
+    assert ad.gradcheck(lambda t: (D.Wishart(df, scale_tril=ad.tril(t)).rsample(rng=1) ** 2)
+                        .sum(), [tril])
+
+
+def test_wishart_refuses_what_pytorch_refuses_and_warns_on_low_df():
+    with pytest.raises(ValueError, match="Wishart: df must be greater than the dimension - 1 "
+                                         "= 2; got 1.5"):
+        D.Wishart(1.5, covariance_matrix=np.eye(3))
+    with pytest.warns(UserWarning, match="Low df values detected") as record:
+        D.Wishart(2.5, covariance_matrix=np.eye(3))
+    assert record[0].filename == __file__
+    with pytest.raises(ValueError, match="Wishart: pass exactly one of covariance_matrix="):
+        D.Wishart(4.0, covariance_matrix=np.eye(2), scale_tril=np.eye(2))
+    with pytest.raises(ValueError, match="Wishart: covariance_matrix must be positive definite"):
+        D.Wishart(4.0, covariance_matrix=-np.eye(2))
+    w = D.Wishart(4.0, covariance_matrix=np.eye(2))
+    with pytest.raises(ValueError, match="Wishart.log_prob: each value must be positive "
+                                         "definite"):
+        w.log_prob(-np.eye(2))
+    with pytest.raises(ValueError, match="Wishart.log_prob: values must be 2 x 2 matrices"):
+        w.log_prob(np.eye(3))
+    with pytest.raises(NotImplementedError, match="Wishart.rsample.*df"):
+        D.Wishart(ad.tensor(4.0, requires_grad=True), covariance_matrix=np.eye(2)).rsample()
+    assert repr(w.support) == "PositiveDefinite()" and "df" in w.arg_constraints
