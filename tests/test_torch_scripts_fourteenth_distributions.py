@@ -369,3 +369,29 @@ def test_wishart_refuses_what_pytorch_refuses_and_warns_on_low_df():
     with pytest.raises(NotImplementedError, match="Wishart.rsample.*df"):
         D.Wishart(ad.tensor(4.0, requires_grad=True), covariance_matrix=np.eye(2)).rsample()
     assert repr(w.support) == "PositiveDefinite()" and "df" in w.arg_constraints
+
+
+def test_map_estimate_of_a_precision_matrix_under_a_wishart_prior():
+    pytest.importorskip("torch")
+    from torch_side_by_side import side_by_side
+    points = DATA.normal(size=(30, 3)) @ np.array([[1.0, 0.0, 0.0], [0.6, 0.8, 0.0],
+                                                   [0.0, -0.3, 0.5]])
+
+    def script(torch, copy_weights):
+        Dist = torch.distributions
+        raw = torch.zeros(3, 3, requires_grad=True)          # L = tril(raw), exp on the diagonal
+        prior = Dist.Wishart(torch.tensor(5.0), covariance_matrix=torch.eye(3) / 5.0)
+        x = torch.from_numpy(points)
+        optimizer = torch.optim.Adam([raw], lr=0.05)
+        history = []
+        for _ in range(6):
+            L = torch.tril(raw, -1) + torch.diag(torch.exp(torch.diagonal(raw)))
+            precision = L @ L.T
+            likelihood = Dist.MultivariateNormal(torch.zeros(3), precision_matrix=precision)
+            log_posterior = likelihood.log_prob(x).sum() + prior.log_prob(precision)
+            optimizer.zero_grad()
+            (-log_posterior).backward()
+            optimizer.step()
+            history.append(log_posterior.item())
+        return history, raw, prior.entropy(), prior.mode
+    side_by_side(script)

@@ -10,7 +10,8 @@ sparse one pointing to ``SparseAdam`` on dense gradients; the layers refused PyT
 factory keyword ``device=`` (``nn.Linear(4, 2, device=device)``) with a TypeError: they
 take the CPU now and refuse any other device by name; and ``ad.compile`` refused
 ``torch.compile``'s keywords (``backend=``, ``mode=``, ``fullgraph=``, ``dynamic=``,
-``options=``, ``disable=``): it takes and checks them as PyTorch does."""
+``options=``, ``disable=``): it takes and checks them as PyTorch does, and
+``module.compile()`` was missing: it checks them too and runs the module as it is."""
 
 from __future__ import annotations
 
@@ -179,3 +180,16 @@ def test_compile_disable_and_bad_keywords_as_pytorch():
     torch = pytest.importorskip("torch")
     with pytest.raises(RuntimeError, match="Unrecognized mode=fast"):
         torch.compile(step, mode="fast")
+
+
+def test_module_compile_checks_pytorchs_keywords_and_keeps_the_numbers():
+    net = ad.nn.Sequential(ad.nn.Linear(3, 4), ad.nn.Tanh(), ad.nn.Linear(4, 1))
+    x = ad.tensor(np.linspace(-1, 1, 6).reshape(2, 3))
+    before = net(x).data
+    assert net.compile() is None and net.compile(backend="eager", fullgraph=True) is None
+    out = net(x)
+    np.testing.assert_array_equal(out.data, before)
+    out.sum().backward()                                   # still differentiable outside
+    assert net[0].bias.grad is not None
+    with pytest.raises(RuntimeError, match="Unrecognized mode='quick'"):
+        net.compile(mode="quick")
