@@ -1,17 +1,21 @@
 """What the fourteenth round of PyTorch scripts found different, checked by hand and
-against PyTorch where it is installed: ``clip_grad_norm_`` (and ``get_total_norm``)
-with finite gradients whose norm overflows float64 said "(a nan or inf gradient)"
-in its error and warning, which was untrue: it now says the gradients are finite and
-their norm overflows; float32 gradients whose norm PyTorch gets as inf (it sums their
-squares in float32) while it is finite here (summed in float64) gave no word: a
-RuntimeWarning now says so; ``nn.Embedding(sparse=True)`` was refused together with
-``scale_grad_by_freq`` in one message naming both: each is now refused by name, the
-sparse one pointing to ``SparseAdam`` on dense gradients; the layers refused PyTorch's
-factory keyword ``device=`` (``nn.Linear(4, 2, device=device)``) with a TypeError: they
-take the CPU now and refuse any other device by name; and ``ad.compile`` refused
-``torch.compile``'s keywords (``backend=``, ``mode=``, ``fullgraph=``, ``dynamic=``,
-``options=``, ``disable=``): it takes and checks them as PyTorch does, and
-``module.compile()`` was missing: it checks them too and runs the module as it is."""
+against PyTorch where it is installed:
+
+- ``clip_grad_norm_`` (and ``get_total_norm``) with finite gradients whose norm
+  overflows float64 said "(a nan or inf gradient)" in its error and warning, which was
+  untrue: it now says the gradients are finite and their norm overflows;
+- float32 gradients whose norm PyTorch gets as inf (it sums their squares in float32)
+  while it is finite here (summed in float64) gave no word: a RuntimeWarning says so;
+- ``nn.Embedding(sparse=True)`` was refused together with ``scale_grad_by_freq`` in one
+  message naming both: each is now refused by name, the sparse one pointing to
+  ``SparseAdam`` on dense gradients; ``F.embedding``, which did not take the two
+  keywords at all, takes them at False and refuses them likewise;
+- the layers refused PyTorch's factory keyword ``device=`` (``nn.Linear(4, 2,
+  device=device)``) with a TypeError: they take the CPU and refuse others by name;
+- ``ad.compile`` refused ``torch.compile``'s keywords (``backend=``, ``mode=``,
+  ``fullgraph=``, ``dynamic=``, ``options=``, ``disable=``): it takes and checks them
+  as PyTorch does; ``module.compile()`` was missing: it checks them too and runs the
+  module as it is."""
 
 from __future__ import annotations
 
@@ -78,7 +82,9 @@ def test_clip_grad_norm_of_an_overflowing_norm_matches_pytorch():
 
 
 @pytest.mark.parametrize("make", [lambda **kw: ad.nn.Embedding(6, 2, **kw),
-                                  lambda **kw: ad.nn.EmbeddingBag(6, 2, **kw)])
+                                  lambda **kw: ad.nn.EmbeddingBag(6, 2, **kw),
+                                  lambda **kw: ad.nn.functional.embedding(
+                                      ad.tensor([1, 0]), ad.ones((6, 2)), **kw)])
 def test_sparse_embedding_is_refused_by_name_pointing_to_sparse_adam(make):
     with pytest.raises(ValueError, match="sparse=True is not supported") as error:
         make(sparse=True)
@@ -86,6 +92,14 @@ def test_sparse_embedding_is_refused_by_name_pointing_to_sparse_adam(make):
     with pytest.raises(ValueError, match="scale_grad_by_freq=True is not supported") as error:
         make(scale_grad_by_freq=True)
     assert "sparse" not in str(error.value)
+
+
+def test_functional_embedding_takes_pytorchs_positional_flags_at_false():
+    table = ad.tensor(np.arange(6.0).reshape(3, 2), requires_grad=True)
+    rows = ad.nn.functional.embedding(ad.tensor([2, 0, 2]), table, None, None, 2.0, False,
+                                      False)
+    rows.sum().backward()
+    np.testing.assert_array_equal(table.grad, [[1.0, 1.0], [0.0, 0.0], [2.0, 2.0]])
 
 
 @pytest.mark.parametrize("norm_type, size", [(2.0, 2e19), (4.0, 3e12)])

@@ -137,7 +137,8 @@ def renorm_(weight, ids, max_norm, norm_type, where):
     return weight
 
 
-def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float = 2.0, *,
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float = 2.0,
+              scale_grad_by_freq: bool = False, sparse: bool = False, *,
               where: str = "embedding") -> Tensor:
     """The rows ``weight[input]``, shape ``input.shape + (dim,)``, for a table ``weight``
     of shape ``(n, dim)`` and integer ids ``input`` in ``[0, n)``.
@@ -150,6 +151,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float =
     for outputs with complex dtype").  With ``max_norm``, the looked-up rows whose
     ``norm_type``-norm exceeds it are first rescaled to that norm in ``weight`` itself,
     without gradient (see the module's notes: a table a live graph saved is refused).
+    ``scale_grad_by_freq`` and ``sparse`` are PyTorch's, taken at False and refused at
+    True, naming what to do instead (gradients here are dense and unscaled).
 
     >>> F.embedding([0], ad.tensor([[3.0, 4.0]]), max_norm=1.0)
     tensor([[0.59999999, 0.79999998]])
@@ -161,6 +164,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float =
            [2., 2.]])
     """
     max_norm, norm_type = renorm_arguments(max_norm, norm_type, where)
+    refuse_sparse_or_scaled_gradients(scale_grad_by_freq, sparse, where)
     shape = tuple(weight.shape if isinstance(weight, Tensor) else np.shape(weight))
     if len(shape) != 2:
         raise ValueError(f"{where}: weight must be a table of shape (n, dim), one row per id, "
