@@ -72,8 +72,9 @@ __all__ = ["Distribution", "Normal", "Bernoulli", "Categorical", "kl_divergence"
            "RelaxedBernoulli", "ExpRelaxedCategorical", "RelaxedOneHotCategorical",
            "Weibull", "InverseGamma", "Kumaraswamy", "NegativeBinomial", "VonMises",
            "LowRankMultivariateNormal", "GeneralizedPareto", "LKJCholesky",
-           "MixtureSameFamily", "biject_to", "transform_to", "constraints",
-           "transforms"]
+           "MixtureSameFamily", "ContinuousBernoulli", "FisherSnedecor",
+           "OneHotCategoricalStraightThrough", "Wishart", "biject_to", "transform_to",
+           "constraints", "transforms"]
 
 _LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 
@@ -520,7 +521,8 @@ _ELSEWHERE = {
     "distributions_more": ("Uniform", "Exponential"),
     "distributions_continuous": ("Laplace", "LogNormal", "HalfNormal", "Cauchy", "Gumbel",
                                  "StudentT"),
-    "distributions_discrete": ("Poisson", "Geometric", "Binomial", "OneHotCategorical"),
+    "distributions_discrete": ("Poisson", "Geometric", "Binomial", "OneHotCategorical",
+                               "OneHotCategoricalStraightThrough"),
     "distributions_multivariate": ("MultivariateNormal", "Independent"),
     "distributions_gamma": ("Gamma", "Chi2", "Beta", "Dirichlet"),
     "distributions_transformed": ("TransformedDistribution", "LogisticNormal", "biject_to",
@@ -537,6 +539,9 @@ _ELSEWHERE = {
     "distributions_generalized_pareto": ("GeneralizedPareto",),
     "distributions_lkj": ("LKJCholesky",),
     "distributions_mixture": ("MixtureSameFamily",),
+    "distributions_continuous_bernoulli": ("ContinuousBernoulli",),
+    "distributions_fisher_snedecor": ("FisherSnedecor",),
+    "distributions_wishart": ("Wishart",),
     "distributions_kl_cross": (),             # kl_divergence of pairs of families
 }
 _HOME = {name: module for module, names in _ELSEWHERE.items() for name in names}
@@ -549,15 +554,36 @@ def _load_all() -> None:
         importlib.import_module(f"{__package__}.{module}")
 
 
+# What PyTorch's ``torch.distributions`` has that is not here, and what to use instead.
+_NOT_HERE = {
+    "ExponentialFamily": "subclass Distribution and write log_prob and entropy directly "
+                         "(an entropy from the log-normalizer is not implemented)",
+    "PositiveDefiniteTransform": "use LowerCholeskyTransform, then L @ L.mT by hand",
+}
+
+
 def __getattr__(name):
     if name in _HOME:
         import importlib
         return getattr(importlib.import_module(f"{__package__}.{_HOME[name]}"), name)
+    # the transforms and register_kl, re-exported as in ``torch.distributions``
+    for module in _reexporting():
+        if name in module.__all__:
+            return getattr(module, name)
+    if name in _NOT_HERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}: PyTorch's "
+                             f"{name} is not implemented here; {_NOT_HERE[name]}")
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__():
-    return sorted(set(globals()) | set(_HOME))
+    return sorted(set(globals()) | set(_HOME)
+                  | {name for module in _reexporting() for name in module.__all__})
+
+
+def _reexporting():
+    """The submodules whose names are this module's too (once they are imported)."""
+    return [globals()[key] for key in ("transforms", "kl") if key in globals()]
 
 
 # ``ad.distributions.constraints``, ``.transforms`` and ``.kl`` are modules of

@@ -145,6 +145,17 @@ def _in_support(value, batch_shape, owner, support, method="log_prob"):
     return True
 
 
+def _in_unit_interval(value, batch_shape, owner, method="log_prob"):
+    """Raise unless every value lies in [0, 1] (the support of ``owner``, e.g. Beta)
+    and broadcasts with the batch; the message names ``owner.method``."""
+    _broadcast_value(owner, value, batch_shape, method)
+    bad = ~((value >= 0) & (value <= 1))          # NaN counts as bad
+    if bad.any():
+        raise ValueError(f"{owner}.{method}: values must lie in [0, 1] (the support); got "
+                         f"{_first_bad(value, bad)}")
+    return True
+
+
 def _unit_probabilities(data, owner):
     bad = ~((data >= 0) & (data <= 1))           # NaN counts as bad
     if bad.any():

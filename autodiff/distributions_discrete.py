@@ -25,7 +25,8 @@ from .ops.elementwise import exp, floor, log, log1p, minimum, where
 from .ops.special import lgamma, xlogy
 from .tensor import Tensor
 
-__all__ = ["Poisson", "Geometric", "Binomial", "OneHotCategorical"]
+__all__ = ["Poisson", "Geometric", "Binomial", "OneHotCategorical",
+           "OneHotCategoricalStraightThrough"]
 
 
 def _counts(value, batch_shape, owner, most=None):
@@ -369,6 +370,25 @@ class OneHotCategorical(Distribution):
     def entropy(self) -> Tensor:
         """The Categorical's entropy, one value per batch element."""
         return self._categorical.entropy()
+
+
+class OneHotCategoricalStraightThrough(OneHotCategorical):
+    """A ``OneHotCategorical`` whose ``rsample`` is the one-hot draw plus
+    ``probs - probs.detach()``: the draw as value, the gradient of ``probs`` (the
+    straight-through estimator of Bengio et al., 2013), as PyTorch's.
+
+    >>> probs = ad.tensor([0.2, 0.8], requires_grad=True)
+    >>> d = ad.distributions.OneHotCategoricalStraightThrough(probs=probs)
+    >>> (d.rsample(rng=0) * ad.tensor([1.0, 2.0])).sum().backward()
+    >>> probs.grad                    # w - w·p: through the normalization probs / sum
+    array([-0.8,  0.2])
+    """
+
+    has_rsample = True
+
+    def rsample(self, shape=(), rng=None, *, sample_shape=None) -> Tensor:
+        draws = self.sample(shape, rng, sample_shape=sample_shape)
+        return draws + (self.probs - self.probs.detach())
 
 
 def _kl_poisson(p: Poisson, q: Poisson) -> Tensor:

@@ -23,8 +23,8 @@ import numpy as np
 from .compile.hooks import made
 from .distributions import (_KL, Distribution, _as_float_tensor, _broadcast, _checked,
                             _operand, _sample_shape, _values)
-from .distributions_checks import (_broadcast_value, _first_bad, _first_index, _in_support,
-                                   _positive)
+from .distributions_checks import (_broadcast_value, _first_index, _in_support,
+                                   _in_unit_interval, _positive)
 from .distributions_continuous import _float_parameters
 from .ops.elementwise import clip, log, where
 from .ops.shape import stack
@@ -240,7 +240,7 @@ class Beta(Distribution):
 
     def log_prob(self, value) -> Tensor:
         """(α - 1) log x + (β - 1) log(1 - x) - log B(α, β), for values in [0, 1]."""
-        _checked(_unit_interval_values, _values(value), self.batch_shape)
+        _checked(_in_unit_interval, _values(value), self.batch_shape, "Beta")
         value = _operand(value, self.concentration1)
         a, b = self.concentration1, self.concentration0
         return xlogy(a - 1, value) + xlogy(b - 1, 1 - value) - _lbeta(a, b)
@@ -250,15 +250,6 @@ class Beta(Distribution):
         a, b = self.concentration1, self.concentration0
         return (_lbeta(a, b) - (a - 1) * digamma(a) - (b - 1) * digamma(b)
                 + (a + b - 2) * digamma(a + b))
-
-
-def _unit_interval_values(value, batch_shape):
-    _broadcast_value("Beta", value, batch_shape)
-    bad = ~((value >= 0) & (value <= 1))
-    if bad.any():
-        raise ValueError(f"Beta.log_prob: values must lie in [0, 1] (the support); got "
-                         f"{_first_bad(value, bad)}")
-    return True
 
 
 def _simplex_values(value, categories, batch_shape):

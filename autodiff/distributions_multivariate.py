@@ -33,12 +33,13 @@ __all__ = ["MultivariateNormal", "Independent"]
 _LOG_2PI = math.log(2 * math.pi)
 
 
-def _matrix_name(covariance_matrix, precision_matrix, scale_tril) -> str:
+def _matrix_name(covariance_matrix, precision_matrix, scale_tril,
+                 owner: str = "MultivariateNormal") -> str:
     given = [name for name, value in (("covariance_matrix", covariance_matrix),
                                       ("precision_matrix", precision_matrix),
                                       ("scale_tril", scale_tril)) if value is not None]
     if len(given) != 1:
-        raise ValueError("MultivariateNormal: pass exactly one of covariance_matrix=, "
+        raise ValueError(f"{owner}: pass exactly one of covariance_matrix=, "
                          f"precision_matrix= or scale_tril= (got {', '.join(given) or 'none'})")
     return given[0]
 
@@ -47,30 +48,30 @@ def _where_in_batch(bad) -> str:
     return f" (batch index {_first_index(bad)})" if bad.ndim else ""
 
 
-def _positive_definite(matrix, name):
+def _positive_definite(matrix, name, owner="MultivariateNormal"):
     """Raise unless each matrix is symmetric and positive definite."""
     symmetric = np.isclose(matrix, np.swapaxes(matrix, -1, -2), rtol=1e-6, atol=1e-12).all((-2, -1))
     if not symmetric.all():
-        raise ValueError(f"MultivariateNormal: {name} must be symmetric; it is not"
+        raise ValueError(f"{owner}: {name} must be symmetric; it is not"
                          f"{_where_in_batch(~symmetric)}")
     try:
         np.linalg.cholesky(matrix)
     except np.linalg.LinAlgError:
-        raise ValueError(f"MultivariateNormal: {name} must be positive definite (its "
+        raise ValueError(f"{owner}: {name} must be positive definite (its "
                          "Cholesky factorization failed); add a small multiple of the "
                          "identity, or pass scale_tril=") from None
     return True
 
 
-def _lower_cholesky(matrix):
+def _lower_cholesky(matrix, owner="MultivariateNormal"):
     """Raise unless each matrix is lower triangular with a positive diagonal."""
     upper = (np.triu(matrix, 1) != 0).any((-2, -1))
     if upper.any():
-        raise ValueError("MultivariateNormal: scale_tril must be lower triangular; it has "
+        raise ValueError(f"{owner}: scale_tril must be lower triangular; it has "
                          f"entries above the diagonal{_where_in_batch(upper)}")
     bad = ~(np.diagonal(matrix, axis1=-2, axis2=-1) > 0).all(-1)
     if bad.any():
-        raise ValueError("MultivariateNormal: scale_tril must have a positive diagonal "
+        raise ValueError(f"{owner}: scale_tril must have a positive diagonal "
                          f"(a Cholesky factor){_where_in_batch(bad)}")
     return True
 
@@ -89,12 +90,42 @@ def _vectors(value, size, batch_shape, owner):
     return True
 
 
+def scale_tril_of(name: str, matrix: Tensor, owner: str) -> Tensor:
+    """The lower Cholesky factor L of the covariance (Σ = L Lᵀ) from ``matrix``, given
+    as ``name`` (``covariance_matrix``, ``precision_matrix`` or ``scale_tril``),
+    checked, and differentiable in ``matrix``."""
+    if name == "scale_tril":
+        _checked(_lower_cholesky, matrix.data, owner)
+        # tril: the upper triangle is not a parameter, so it gets no gradient.
+        return tril(matrix)
+    _checked(_positive_definite, matrix.data, name, owner)
+    covariance = matrix if name == "covariance_matrix" else np.linalg.inv(
+        _symmetric_gradient(matrix, True))
+    # The lower triangle read, but with PyTorch's symmetric gradient (G + Gᵀ) / 2: the
+    # matrix's .grad is a symmetric matrix, as PyTorch's, rather than one triangle
+    # holding both halves (the sum over the pair is the same).
+    return cholesky(_symmetric_gradient(covariance, False))
+
+
 def _times(matrix, vectors):
     """``matrix @ vector`` for stacks of each that broadcast (Tensors or arrays)."""
     return (matrix * vectors[..., None, :]).sum(-1)
 
 
-class MultivariateNormal(Distribution):
+class ScaleTrilMatrices:
+    """``covariance_matrix`` (L Lᵀ) and ``precision_matrix`` of a distribution that
+    holds the Cholesky factor L as ``scale_tril`` (a mixin)."""
+
+    @property
+    def covariance_matrix(self) -> Tensor:
+        return self.scale_tril @ np.swapaxes(self.scale_tril, -1, -2)
+
+    @property
+    def precision_matrix(self) -> Tensor:
+        return np.linalg.inv(self.covariance_matrix)
+
+
+class MultivariateNormal(ScaleTrilMatrices, Distribution):
     """The normal distribution over vectors of length d, N(loc, Σ), with Σ given by
     exactly one of ``covariance_matrix=``, ``precision_matrix=`` (Σ⁻¹) or
     ``scale_tril=`` (L, lower triangular with a positive diagonal, Σ = L Lᵀ).
@@ -132,18 +163,7 @@ class MultivariateNormal(Distribution):
             raise ValueError(f"MultivariateNormal: the batch shapes of loc {loc.shape[:-1]} "
                              f"and {name} {matrix.shape[:-2]} do not broadcast") from None
         _checked(_not_nan, loc.data, "MultivariateNormal", "loc")
-        if name == "scale_tril":
-            _checked(_lower_cholesky, matrix.data)
-            # tril: the upper triangle is not a parameter, so it gets no gradient.
-            factor = tril(matrix)
-        else:
-            _checked(_positive_definite, matrix.data, name)
-            covariance = matrix if name == "covariance_matrix" else np.linalg.inv(
-                _symmetric_gradient(matrix, True))
-            # The lower triangle read, but with PyTorch's symmetric gradient (G + Gᵀ) / 2:
-            # the matrix's .grad is a symmetric matrix, as PyTorch's, rather than one
-            # triangle holding both halves (the sum over the pair is the same).
-            factor = cholesky(_symmetric_gradient(covariance, False))
+        factor = scale_tril_of(name, matrix, "MultivariateNormal")
         size = matrix.shape[-1]
         self.event_shape = (size,)
         self.loc = broadcast_to(loc, self.batch_shape + (size,))
@@ -158,14 +178,6 @@ class MultivariateNormal(Distribution):
     @property
     def variance(self) -> Tensor:
         return (self.scale_tril ** 2).sum(-1)
-
-    @property
-    def covariance_matrix(self) -> Tensor:
-        return self.scale_tril @ np.swapaxes(self.scale_tril, -1, -2)
-
-    @property
-    def precision_matrix(self) -> Tensor:
-        return np.linalg.inv(self.covariance_matrix)
 
     def _half_log_det(self) -> Tensor:
         """log det L = ½ log det Σ."""

@@ -18,8 +18,8 @@ import numpy as np
 
 from .compile.hooks import made
 from .distributions import Distribution, _broadcast, _checked, _operand, _sample_shape, _values
-from .distributions_checks import _broadcast_value, _first_bad, _in_support, _positive
-from .distributions_checks import _unit_probabilities
+from .distributions_checks import (_in_support, _in_unit_interval, _positive,
+                                   _unit_probabilities)
 from .distributions_continuous import _EULER_GAMMA, _float_parameters, _where_data
 from .distributions_more import _standard_exponential, _unit_interval
 from .ops.elementwise import exp, expm1, log, log1p, where
@@ -184,15 +184,6 @@ class InverseGamma(Distribution):
         return alpha + log(self.rate) + lgamma(alpha) - (1 + alpha) * digamma(alpha)
 
 
-def _unit_interval_values(value, batch_shape, method):
-    _broadcast_value("Kumaraswamy", value, batch_shape, method)
-    bad = ~((value >= 0) & (value <= 1))
-    if bad.any():
-        raise ValueError(f"Kumaraswamy.{method}: values must lie in [0, 1] (the support); "
-                         f"got {_first_bad(value, bad)}")
-    return True
-
-
 def _kumaraswamy_moment(a: Tensor, b: Tensor, n: int) -> Tensor:
     """E[X^n] = b B(1 + n / a, b)."""
     shifted = 1 + n / a
@@ -257,7 +248,7 @@ class Kumaraswamy(Distribution):
 
     def log_prob(self, value) -> Tensor:
         """log a + log b + (a - 1) log x + (b - 1) log(1 - x^a), for x in [0, 1]."""
-        _checked(_unit_interval_values, _values(value), self.batch_shape, "log_prob")
+        _checked(_in_unit_interval, _values(value), self.batch_shape, "Kumaraswamy")
         value = _operand(value, self.concentration1)
         a, b = self.concentration1, self.concentration0
         # (0 · log 0 counts as 0: the density of a = 1 at 0 and of b = 1 at 1 is finite.)
@@ -266,7 +257,8 @@ class Kumaraswamy(Distribution):
 
     def cdf(self, value) -> Tensor:
         """1 - (1 - x^a)^b."""
-        _checked(_unit_interval_values, _values(value), self.batch_shape, "cdf")
+        _checked(_in_unit_interval, _values(value), self.batch_shape, "Kumaraswamy",
+                 "cdf")
         value = _operand(value, self.concentration1)
         return 1 - (1 - value ** self.concentration1) ** self.concentration0
 

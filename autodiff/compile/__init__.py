@@ -153,6 +153,7 @@ from .not_replayed import (NotReplayedWarning, array_sums, arrays_reached, numbe
 from ..anomaly import active as anomaly_active
 from ..inference_tensors import note_results
 from ..saved_hooks import active as saved_hooks_active
+from .torch_keywords import check_torch_keywords
 from .tracer import TraceError, Tracer
 from .call_constants import creators_patched, read_live_when_reached
 from .captures import (captured_generators, captured_objects, captured_settings,
@@ -401,7 +402,10 @@ class Compiled:
         return f"<ad.compile of {name!r}: {len(self.plans)} plan(s)>"
 
 
-def compile(fn: Callable | None = None, *, cache_size: int = 8, fuse: bool = True) -> Any:
+def compile(fn: Callable | None = None, *, cache_size: int = 8, fuse: bool = True,
+            fullgraph: bool = False, dynamic: bool | None = None, backend="inductor",
+            mode: str | None = None, options: dict | None = None,
+            disable: bool = False) -> Any:
     """Trace ``fn`` on its first call per signature and replay the recorded plan later.
 
     >>> w = ad.tensor([1.0, 2.0], requires_grad=True)
@@ -419,9 +423,18 @@ def compile(fn: Callable | None = None, *, cache_size: int = 8, fuse: bool = Tru
     Python control flow is traced as taken: ``.item()`` or ``if t:`` on a traced
     value is refused, but a branch on NumPy values computed from ``.data`` (``if
     (x.data > 0).all():``) is not seen, and every replay takes the traced branch.
+
+    PyTorch's keywords are taken: ``backend``, ``mode`` and ``options`` choose how
+    PyTorch generates code, and there is one way here, so they change nothing;
+    a trace here is always of the whole call (what cannot be replayed raises, as
+    ``fullgraph=True``) and a new shape traces again (as ``dynamic=False``); with
+    ``disable=True`` the function is returned as it is, as in PyTorch.
     """
+    check_torch_keywords(backend, mode, options)
     if fn is None:
-        return lambda f: compile(f, cache_size=cache_size, fuse=fuse)
+        return lambda f: compile(f, cache_size=cache_size, fuse=fuse, disable=disable)
+    if disable:
+        return fn
     check_function(fn, "compile")
     return Compiled(fn, cache_size, fuse)
 

@@ -70,6 +70,21 @@ def padding_index(padding_idx, n, where):
     return int(padding_idx) % n
 
 
+def refuse_sparse_or_scaled_gradients(scale_grad_by_freq, sparse, where):
+    """Refuse ``sparse=True`` and ``scale_grad_by_freq=True``, naming the one given:
+    gradients here are dense and unscaled."""
+    if sparse:
+        raise ValueError(
+            f"{where}: sparse=True is not supported (gradients here are dense arrays); leave "
+            "it False: ad.optim.SparseAdam takes the dense gradient and updates only the rows "
+            "it touches, as PyTorch's SparseAdam does with the sparse one")
+    if scale_grad_by_freq:
+        raise ValueError(
+            f"{where}: scale_grad_by_freq=True is not supported (gradients here are "
+            "unscaled); leave it False and divide the loss's terms by the counts of their "
+            "indices instead")
+
+
 def renorm_arguments(max_norm, norm_type, where):
     """``(max_norm, norm_type)`` as floats, checked; ``max_norm`` None stays None."""
     if max_norm is None:
@@ -122,7 +137,8 @@ def renorm_(weight, ids, max_norm, norm_type, where):
     return weight
 
 
-def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float = 2.0, *,
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float = 2.0,
+              scale_grad_by_freq: bool = False, sparse: bool = False, *,
               where: str = "embedding") -> Tensor:
     """The rows ``weight[input]``, shape ``input.shape + (dim,)``, for a table ``weight``
     of shape ``(n, dim)`` and integer ids ``input`` in ``[0, n)``.
@@ -135,6 +151,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float =
     for outputs with complex dtype").  With ``max_norm``, the looked-up rows whose
     ``norm_type``-norm exceeds it are first rescaled to that norm in ``weight`` itself,
     without gradient (see the module's notes: a table a live graph saved is refused).
+    ``scale_grad_by_freq`` and ``sparse`` are PyTorch's, taken at False and refused at
+    True, naming what to do instead (gradients here are dense and unscaled).
 
     >>> F.embedding([0], ad.tensor([[3.0, 4.0]]), max_norm=1.0)
     tensor([[0.59999999, 0.79999998]])
@@ -146,6 +164,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float =
            [2., 2.]])
     """
     max_norm, norm_type = renorm_arguments(max_norm, norm_type, where)
+    refuse_sparse_or_scaled_gradients(scale_grad_by_freq, sparse, where)
     shape = tuple(weight.shape if isinstance(weight, Tensor) else np.shape(weight))
     if len(shape) != 2:
         raise ValueError(f"{where}: weight must be a table of shape (n, dim), one row per id, "

@@ -24,7 +24,8 @@ from ..ops.indexing import take
 from ..ops.linalg import matmul
 from ..ops.ordering import take_along_axis
 from ..tensor import Tensor
-from .embedding import check_ids, padding_index, renorm_, renorm_arguments
+from .embedding import (check_ids, padding_index, refuse_sparse_or_scaled_gradients, renorm_,
+                        renorm_arguments)
 from .module import Module, Parameter, _generator
 from .half_precision import rounded_once
 from .modules import _float_dtype, _positive_int, check_table
@@ -110,9 +111,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type: float =
             [10., 12.]])
     """
     max_norm, norm_type = renorm_arguments(max_norm, norm_type, where)
-    if scale_grad_by_freq or sparse:
-        raise ValueError(f"{where}: scale_grad_by_freq=True and sparse=True are not supported "
-                         "(gradients here are dense and unscaled); leave them False")
+    refuse_sparse_or_scaled_gradients(scale_grad_by_freq, sparse, where)
     if mode not in _MODES:
         raise ValueError(f"{where}: mode must be one of {list(_MODES)}, got {mode!r}")
     shape = tuple(weight.shape if isinstance(weight, Tensor) else np.shape(weight))
@@ -216,9 +215,7 @@ class EmbeddingBag(Module):
         self.embedding_dim = _positive_int(embedding_dim, "embedding_dim", "EmbeddingBag")
         where = f"EmbeddingBag({self.num_embeddings}, {self.embedding_dim})"
         max_norm, _ = renorm_arguments(max_norm, norm_type, where)
-        if scale_grad_by_freq or sparse:
-            raise ValueError(f"{where}: scale_grad_by_freq=True and sparse=True are not "
-                             "supported; leave them False")
+        refuse_sparse_or_scaled_gradients(scale_grad_by_freq, sparse, where)
         if mode not in _MODES:
             raise ValueError(f"{where}: mode must be one of {list(_MODES)}, got {mode!r}")
         self.mode, self.include_last_offset = mode, bool(include_last_offset)

@@ -20,6 +20,7 @@ from ..printing import format_values
 from ..grad_attr import zero_grad_of
 from ..compile.hooks import replayed
 from ..tensor import Tensor
+from .module_device import FactoryDeviceMethods, ModuleCompileMethods
 from .module_dtype import DtypeMethods
 from .module_backward_hooks import BackwardHookMethods
 from .module_hooks import (HookMethods, call_with_hooks, register_module_forward_hook,  # noqa: F401
@@ -115,7 +116,8 @@ class Parameter(Tensor):
         return f"Parameter({body}{extras})"
 
 
-class Module(StateMethods, StateHookMethods, HookMethods, BackwardHookMethods, DtypeMethods):
+class Module(StateMethods, StateHookMethods, HookMethods, BackwardHookMethods, DtypeMethods,
+             FactoryDeviceMethods, ModuleCompileMethods):
     """Base class of layers and models: subclass it, assign parameters and
     sub-modules in ``__init__``, and write ``forward``.
 

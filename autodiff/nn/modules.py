@@ -15,7 +15,8 @@ from .activation import ELU, GELU, SiLU, Softplus
 from .activation_more import (CELU, SELU, Hardsigmoid, Hardswish, Hardtanh, LogSigmoid, Mish,
                               ReLU6, Softsign)
 from .container import ModuleList, Sequential  # noqa: F401  (Sequential: re-exported)
-from .embedding import embedding, padding_index, renorm_arguments
+from .embedding import (embedding, padding_index, refuse_sparse_or_scaled_gradients,
+                        renorm_arguments)
 from .half_precision import check_float16_operands, rounded_once
 from .module import Module, Parameter, _generator
 
@@ -269,10 +270,7 @@ class Embedding(Module):
         self.dim = _positive_int(dim, "dim", "Embedding")
         where = f"Embedding({self.n}, {self.dim})"
         max_norm, _ = renorm_arguments(max_norm, norm_type, where)
-        if scale_grad_by_freq or sparse:
-            raise ValueError(f"{where}: scale_grad_by_freq=True and sparse=True are not "
-                             "supported (gradients here are dense and unscaled); leave them "
-                             "False")
+        refuse_sparse_or_scaled_gradients(scale_grad_by_freq, sparse, where)
         self.max_norm, self.norm_type = max_norm, norm_type
         # PyTorch's attributes, at the only values taken here
         self.scale_grad_by_freq, self.sparse = False, False

@@ -148,6 +148,26 @@ def _overflowing_total_norm(grads, norm_type) -> float:
     return float(np.linalg.norm(norms, ord=norm_type))
 
 
+def _why_not_finite(arrays, noun: str) -> str:
+    """Why a total norm came out nan or inf: a nan or inf entry, or finite entries
+    whose norm is past the largest float64 (their squares, or p-th powers, overflow)."""
+    if all(np.isfinite(a).all() for a in arrays):
+        return (f"every {noun} is finite, but their norm overflows float64; scale the "
+                "loss down, or clip_grad_value_ first")
+    return f"a nan or inf {noun}; ad.detect_anomaly() finds the op that made it"
+
+
+def _overflows_in_float32(grads, total, norm_type) -> bool:
+    """Whether PyTorch's norm of these gradients is inf where this finite one is not:
+    it sums the ``norm_type``-th powers of float32 (and float16) gradients in float32,
+    and they overflow past its largest float, about 3.4e38."""
+    if not (0 < total < math.inf and 1 < norm_type < math.inf):
+        return False
+    if np.result_type(*[g.dtype for g in grads]).itemsize > 4:
+        return False
+    return norm_type * math.log(total) > math.log(float(np.finfo(np.float32).max))
+
+
 @refused_function_in_trace
 def get_total_norm(tensors, norm_type: float = 2.0, error_if_nonfinite: bool = False,
                    foreach=None) -> Tensor:
@@ -180,10 +200,11 @@ def get_total_norm(tensors, norm_type: float = 2.0, error_if_nonfinite: bool = F
         value = _total_norm(arrays, norm_type)
         total = tensor(np.asarray(value, dtype))
     if error_if_nonfinite and not math.isfinite(value):
+        arrays = [np.asarray(t.data if isinstance(t, Tensor) else t) for t in tensors]
         raise RuntimeError(
             f"{where}: the total norm of order {norm_type} of the {len(tensors)} tensors is "
-            f"{value} (a nan or inf entry; ad.detect_anomaly() finds the op that made a "
-            "gradient so). Pass error_if_nonfinite=False to get it anyway.")
+            f"{value} ({_why_not_finite(arrays, 'entry')}). Pass error_if_nonfinite=False "
+            "to get it anyway.")
     return total
 
 
@@ -241,18 +262,25 @@ def clip_grad_value_(parameters, clip_value: float, foreach=None) -> None:
 @replayed_function
 def _clip_norm(params, max_norm, norm_type, error_if_nonfinite):
     where = "clip_grad_norm_"
-    total = _total_norm([_grad_array(p) for p in params], norm_type)
+    grads = [_grad_array(p) for p in params]
+    total = _total_norm(grads, norm_type)
     if error_if_nonfinite and not math.isfinite(total):
         raise RuntimeError(
             f"{where}: the total norm of order {norm_type} of the gradients is {total}, so "
-            "they cannot be clipped (a nan or inf gradient; ad.detect_anomaly() finds the op "
-            "that made it). Pass error_if_nonfinite=False to scale them by it anyway.")
+            f"they cannot be clipped ({_why_not_finite(grads, 'gradient')}). Pass "
+            "error_if_nonfinite=False to scale them by it anyway.")
+    if _overflows_in_float32(grads, total, norm_type):
+        warnings.warn(
+            f"{where}: the total norm of the float32 gradients is {total:.6g}, summed in "
+            "float64 here; PyTorch sums their powers in float32, where they overflow, and "
+            "gets inf (it then scales the gradients to 0, or raises with "
+            "error_if_nonfinite=True)", RuntimeWarning, stacklevel=user_stacklevel())
     factor = min(max_norm / (total + 1e-6), 1.0) if not math.isnan(total) else math.nan
     if not math.isfinite(total):
         warnings.warn(
-            f"{where}: the total norm of the gradients is {total} (a nan or inf gradient), "
-            "so clipping by it makes them nan or 0, as in PyTorch; ad.detect_anomaly() finds "
-            "the op that made it, and error_if_nonfinite=True raises instead.",
+            f"{where}: the total norm of the gradients is {total} "
+            f"({_why_not_finite(grads, 'gradient')}), so clipping by it makes them nan or 0, "
+            "as in PyTorch; error_if_nonfinite=True raises instead.",
             RuntimeWarning, stacklevel=user_stacklevel())
     with np.errstate(invalid="ignore"):
         for p in params:
