@@ -96,6 +96,12 @@ def _check_writable(t, where: str):
         raise InPlaceError(message)
     if write_hook is not None and held_by_trace(array):
         return None             # read-only while ad.compile traces; the write is recorded
+    if array.base is not None and 0 not in array.strides:
+        raise InPlaceError(
+            f"{where}: cannot change tensor {_label(t)} in place: it is a read-only NumPy "
+            "view of another tensor (as diagonal() makes, where a PyTorch view would write "
+            "through). Update that tensor itself (m[range(n), range(n)] -= 1 for a "
+            "diagonal), or build a new tensor (d = m.diagonal() - 1).")
     raise InPlaceError(
         f"{where}: cannot change tensor {_label(t)} in place: its array is read-only "
         "(a broadcast view, or an array you made read-only). Copy it first: "
@@ -466,6 +472,16 @@ def _raw(value):
     return value.data if isinstance(value, Tensor) else value
 
 
+def _transposed_hint(t, value) -> str:
+    """A hint when a 2-D operand is the transpose of the tensor: most often a
+    PyTorch-layout ``(out, in)`` update of a ``Linear``'s ``(in, out)`` weight."""
+    shape = np.shape(value)
+    if len(shape) != 2 or t.ndim != 2 or shape != t.shape[::-1]:
+        return ""
+    return ("; the operand is the tensor's transpose: a Linear's weight here is (in, out), "
+            "the transpose of PyTorch's (out, in), so write the update transposed (.T)")
+
+
 def update(t, op, other, where: str):
     """``t = op(t, other)`` in place, following the module's three rules."""
     before_write(t, where)
@@ -486,7 +502,8 @@ def update(t, op, other, where: str):
         result = op.forward(t.data, value)
     except (TypeError, ValueError, OverflowError) as error:
         raise type(error)(f"{where}: {error} (tensor shape {t.shape}, dtype {t.dtype}; "
-                          f"operand shape {np.shape(value)})") from error
+                          f"operand shape {np.shape(value)}){_transposed_hint(t, value)}"
+                          ) from error
     if np.shape(result) != t.shape:
         raise ValueError(
             f"{where}: the update has shape {np.shape(result)} but the tensor has shape "

@@ -155,7 +155,7 @@ def test_greedy_generation_with_a_key_value_cache_matches_full_recompute():
     prompt = DATA.integers(0, 9, size=(1, 3))
 
     def script(torch, copy_weights):
-        nn, F = torch.nn, torch.nn.functional
+        nn = torch.nn
 
         class TinyDecoder(nn.Module):
             def __init__(self, vocab=9, d=6):
