@@ -6,10 +6,15 @@ GPT-2-style block (``F.scaled_dot_product_attention(is_causal=True)``, weight ty
 ``F.linear``), rotary position embeddings by ``cos``/``sin`` and ``rotate_half``, an
 ``nn.RMSNorm`` + SwiGLU block, greedy generation with a key/value cache, LoRA adapters on
 a frozen ``Linear`` (``requires_grad_(False)``), mixture-of-experts routing
-by ``topk`` and ``scatter_add``, and label-smoothed cross-entropy with ``ignore_index``
-(losses and training utilities: test_torch_scripts_fifteenth_training.py)."""
+by ``topk`` and ``scatter_add``, label-smoothed cross-entropy with ``ignore_index``,
+Llama's rotary embeddings by ``torch.polar`` and ``view_as_complex``, top-k / top-p
+filtering of logits (``sort``, ``cumsum``, ``scatter``) and an ALiBi bias as a float
+``attn_mask`` (training utilities: test_torch_scripts_fifteenth_training.py; losses
+and small models: _losses.py; what the round found different: _gaps.py)."""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import pytest
@@ -289,4 +294,82 @@ def test_label_smoothed_cross_entropy_with_ignore_index_on_padded_targets():
             logits.transpose(1, 2), targets, label_smoothing=0.3, reduction="none")
         (mean_loss + pad_zero + per_token.sum()).backward()
         return mean_loss, pad_zero, per_token, logits.grad
+    side_by_side(script)
+
+
+def test_llama_rotary_embeddings_by_polar_and_view_as_complex():
+    xq_np, xk_np = DATA.normal(size=(2, 5, 2, 6)), DATA.normal(size=(2, 5, 2, 6))
+
+    def script(torch, copy_weights):
+        def precompute_freqs_cis(dim, end, theta=10000.0):
+            freqs = 1.0 / (theta ** (torch.arange(0, dim, 2)[: (dim // 2)].double() / dim))
+            t = torch.arange(end, dtype=torch.float64)
+            freqs = torch.outer(t, freqs)
+            return torch.polar(torch.ones_like(freqs), freqs)
+        def reshape_for_broadcast(freqs_cis, x):
+            ndim = x.ndim
+            shape = [d if i == 1 or i == ndim - 1 else 1 for i, d in enumerate(x.shape)]
+            return freqs_cis.view(*shape)
+        def apply_rotary_emb(xq, xk, freqs_cis):
+            xq_ = torch.view_as_complex(xq.reshape(*xq.shape[:-1], -1, 2))
+            xk_ = torch.view_as_complex(xk.reshape(*xk.shape[:-1], -1, 2))
+            freqs_cis = reshape_for_broadcast(freqs_cis, xq_)
+            xq_out = torch.view_as_real(xq_ * freqs_cis).flatten(3)
+            xk_out = torch.view_as_real(xk_ * freqs_cis).flatten(3)
+            return xq_out.type_as(xq), xk_out.type_as(xk)
+        xq = torch.tensor(xq_np, requires_grad=True)
+        xk = torch.tensor(xk_np, requires_grad=True)
+        freqs_cis = precompute_freqs_cis(6, 5)
+        q, k = apply_rotary_emb(xq, xk, freqs_cis)
+        scores = torch.matmul(q.transpose(1, 2), k.transpose(1, 2).transpose(2, 3)) / 6 ** 0.5
+        scores.softmax(-1).pow(2).sum().backward()
+        return freqs_cis.real, freqs_cis.imag, q, k, xq.grad, xk.grad
+    side_by_side(script)
+
+
+def test_top_k_top_p_filtering_of_next_token_logits():
+    logits_np = DATA.normal(size=(3, 10))
+
+    def script(torch, copy_weights):
+        F = torch.nn.functional
+        def top_k_top_p_filtering(logits, top_k=0, top_p=1.0, filter_value=-float("Inf")):
+            if top_k > 0:
+                indices_to_remove = logits < torch.topk(logits, top_k)[0][..., -1, None]
+                logits = logits.masked_fill(indices_to_remove, filter_value)
+            if top_p < 1.0:
+                sorted_logits, sorted_indices = torch.sort(logits, descending=True)
+                cumulative_probs = torch.cumsum(F.softmax(sorted_logits, dim=-1), dim=-1)
+                sorted_indices_to_remove = cumulative_probs > top_p
+                sorted_indices_to_remove[..., 1:] = sorted_indices_to_remove[..., :-1].clone()
+                sorted_indices_to_remove[..., 0] = 0
+                indices_to_remove = sorted_indices_to_remove.scatter(1, sorted_indices,
+                                                                     sorted_indices_to_remove)
+                logits = logits.masked_fill(indices_to_remove, filter_value)
+            return logits
+        logits = torch.tensor(logits_np, requires_grad=True)
+        filtered = top_k_top_p_filtering(logits / 0.8, top_k=6, top_p=0.9)
+        probs = F.softmax(filtered, dim=-1)
+        (probs * torch.arange(10.0)).sum().backward()
+        return filtered, probs, logits.grad, (probs > 0).sum(-1)
+    side_by_side(script)
+
+
+def test_alibi_position_bias_as_a_float_attention_mask():
+    x_np = DATA.normal(size=(2, 4, 5, 3))
+
+    def script(torch, copy_weights):
+        F = torch.nn.functional
+        def get_slopes(n):
+            start = 2 ** (-2 ** -(math.log2(n) - 3))
+            return [start * start ** i for i in range(n)]
+        n_heads, seq = 4, 5
+        slopes = torch.tensor(get_slopes(n_heads))
+        pos = torch.arange(seq)
+        rel = (pos[None, :] - pos[:, None]).abs().neg().double()
+        alibi = slopes[:, None, None] * rel[None]
+        causal = torch.triu(torch.full((seq, seq), float("-inf")), diagonal=1)
+        x = torch.tensor(x_np, requires_grad=True)
+        out = F.scaled_dot_product_attention(x, x, x, attn_mask=alibi + causal)
+        out.sum().backward()
+        return alibi, out, x.grad
     side_by_side(script)
