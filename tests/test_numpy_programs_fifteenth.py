@@ -7,7 +7,7 @@ a loop with ``np.arctan2``; magnitudes, colours and distance moduli with weighte
 ``np.average``), genetics (Hardy-Weinberg from a weighted ``np.bincount``), epidemiology
 (a binomial likelihood with ``np.log(np.clip(q, eps, 1))``), finance (minimum-variance
 and tangency portfolios by ``np.linalg.solve`` on a shrunk ``np.cov``; Black-Scholes
-delta and gamma by finite differences against the analytic delta), integer constants
+delta and gamma by finite differences against N(d1)), integer constants
 (``np.lcm.reduce`` and ``np.gcd.reduce`` of billing periods), game theory (fictitious
 play with ``np.argmax``/``np.argmin`` indexing an ndarray of counts), survey statistics
 (raking by iterative proportional fitting from ``np.outer``), machine learning without
@@ -19,10 +19,13 @@ trough levels after repeated doses by ``np.power`` to integer dose counts), vibr
 (complex modes by ``np.linalg.eig`` of a non-symmetric state matrix), signals
 (``np.heaviside`` steps and ``np.fmod`` sawtooths), information in bits
 (``np.logaddexp2`` and its ``reduce``), mechanics with NumPy 2's ``np.linalg.cross``,
-``np.linalg.outer`` and ``np.linalg.matmul``, numerics (a ``np.nextafter`` floor), and
-Elo ratings updated in a Python list.  Each is differentiated unchanged with
-``ad.grad`` and checked as every round is (``numpy_program_checks``).  None needed the
-library fixed.  One was rewritten: rainfall first written as
+``np.linalg.outer`` and ``np.linalg.matmul``, numerics (a ``np.nextafter`` floor), Elo
+ratings updated in a Python list, and speech recognition (a left-to-right HMM's forward
+algorithm by ``np.logaddexp.reduce(where=, initial=)``).  Each is differentiated
+unchanged with ``ad.grad`` and checked as every round is (``numpy_program_checks``).
+The HMM needed the library fixed: ``np.logaddexp.reduce`` and ``np.logaddexp2.reduce``
+refused ``initial=`` and ``where=`` on a Tensor (test_log_add_exp_masking.py).  One was
+rewritten: rainfall first written as
 ``np.nansum(coefficient * rain)`` with parameters scaling every day had a NaN gradient
 (the zero that ``nansum`` sends to a missing day times the NaN rain in the product's
 rule, as PyTorch's ``nansum`` gives too), so the missing days are NaN constants and the
@@ -431,6 +434,28 @@ def stellar_photometry(xp, p):
     return xp.sum(colours ** 2) + xp.sum(absolute) / 10 + xp.sum(mean)
 
 
+_ALLOWED = np.eye(4, dtype=bool) | np.eye(4, k=1, dtype=bool)    # stay or move right
+_FRAMES = np.array([[0, 1, 1, 2], [1, 1, 2, 3], [2, 3, 3, 3]])  # (observed symbol per state)
+
+
+def left_to_right_hmm(xp, p):
+    """Speech recognition: the forward algorithm of a left-to-right HMM in log space,
+    the banded transitions applied by np.logaddexp.reduce with where= (the allowed
+    moves) and initial=-np.inf, the parameter emission log-probabilities normalised by
+    np.logaddexp.reduce over symbols, and the log-likelihood of the frames."""
+    log_emit = p[:16].reshape(4, 4)
+    log_emit = log_emit - xp.logaddexp.reduce(log_emit, axis=1, keepdims=True)
+    stay = -xp.logaddexp(0.0, -p[16])                 # log sigmoid of the stay logit
+    move = -xp.logaddexp(0.0, p[16])
+    log_trans = np.where(np.eye(4, dtype=bool), 1.0, 0.0) * stay \
+        + np.where(np.eye(4, k=1, dtype=bool), 1.0, 0.0) * move
+    alpha = np.array([0.0, -np.inf, -np.inf, -np.inf])
+    for frame in _FRAMES:
+        alpha = xp.logaddexp.reduce(alpha[:, None] + log_trans, axis=0, where=_ALLOWED,
+                                    initial=-np.inf) + log_emit[np.arange(4), frame]
+    return -xp.logaddexp.reduce(alpha)
+
+
 PROGRAMS = [
     # (program, parameters, whether HIPS autograd has every function it calls)
     (manning_open_channel, _rng.normal(size=5), False),         # no cbrt rule
@@ -458,6 +483,7 @@ PROGRAMS = [
     (damped_modes_by_eig, _rng.normal(size=3), True),
     (elo_ratings, _rng.normal(size=4), True),
     (stellar_photometry, _rng.normal(size=12), False),          # no average rule
+    (left_to_right_hmm, _rng.normal(size=17), False),           # no logaddexp.reduce
 ]
 
 globals().update(program_tests(PROGRAMS, float32=True))  # every round's checks, and float32's
