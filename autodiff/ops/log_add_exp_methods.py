@@ -36,19 +36,26 @@ def _values(x):
 
 
 def _reduce_rule(base2):
-    def rule(xp, g, ans, x, axis=0, keepdims=False):
+    def rule(xp, g, ans, x, axis=0, keepdims=False, initial=None, where=None):
         raw = _values(x)
         if raw.size == 0:
             return xp.zeros_like(x)
         kept = _kept_shape(x.shape, axis)
-        peak = np.max(raw, axis=axis, keepdims=True)
+        if where is not None:         # masked out: -inf, which adds nothing
+            mask = np.broadcast_to(where, raw.shape)
+            raw = np.where(mask, raw, -np.inf).astype(raw.dtype)
+            x = xp.where(mask, x, raw)
+        start = -np.inf if initial is None else float(initial)
+        peak = np.maximum(np.max(raw, axis=axis, keepdims=True), start)
         top = peak == np.inf
-        if top.any():                 # only the +inf entries count, equally
+        if top.any():                 # only the +inf entries (and initial) count, equally
             x = xp.where(top, np.where(raw == np.inf, 0, -np.inf).astype(raw.dtype), x)
+            start = np.where(top, 0.0 if start == np.inf else -np.inf, start)
             peak = np.where(top, 0, peak)
         shift = np.where(np.isfinite(peak), peak, 0).astype(raw.dtype)   # all -inf: 0
-        shifted = (xp.exp2 if base2 else xp.exp)(x - shift)
-        total = xp.sum(shifted, axis=axis, keepdims=True)
+        power = xp.exp2 if base2 else xp.exp
+        shifted = power(x - shift)
+        total = xp.sum(shifted, axis=axis, keepdims=True) + power(start - shift)
         return xp.reshape(g, kept) * (shifted / xp.where(total == 0, 1, total))
     return rule
 
@@ -56,8 +63,11 @@ def _reduce_rule(base2):
 def _reduce_op(ufunc, base):
     name = f"{ufunc.__name__}_reduce"
 
-    def forward(x, axis=0, keepdims=False):
-        return ufunc.reduce(x, axis=axis, keepdims=keepdims)
+    def forward(x, axis=0, keepdims=False, initial=None, where=None):
+        masking = {} if initial is None else {"initial": initial}
+        if where is not None:
+            masking["where"] = where
+        return ufunc.reduce(x, axis=axis, keepdims=keepdims, **masking)
 
     power = "2**" if base == 2 else "exp"
     return defop(
@@ -65,13 +75,14 @@ def _reduce_op(ufunc, base):
         numpy={ufunc.reduce: reduce_adapter(f"{ufunc.__name__}.reduce", name)},
         doc=f"log{'2' if base == 2 else ''}(sum({power}(x))) over ``axis``, as "
             f"``np.{ufunc.__name__}.reduce`` (axis 0 by default, -inf for an empty "
-            "lane); the gradient is the softmax of the lane, 0 where it is all -inf.\n\n"
+            "lane); ``initial=`` and ``where=`` as NumPy's; the gradient is the softmax of the "
+            "lane (with initial, 0 where masked out), 0 where it is all -inf.\n\n"
             f">>> x = ad.tensor([0.0, {'1.0' if base == 2 else 'np.log(3.0)'}], "
             "requires_grad=True)\n"
             f">>> np.{ufunc.__name__}.reduce(x).backward(); x.grad\n"
             + ("array([0.33333333, 0.66666667])" if base == 2 else "array([0.25, 0.75])"),
         x=(f"g * {power}(x - ans)", _reduce_rule(base == 2)), axis=None, keepdims=None,
-        zeroes=_ALL_NEG_INF)
+        initial=None, where=None, zeroes=_ALL_NEG_INF)
 
 
 logaddexp_reduce = _reduce_op(np.logaddexp, "e")

@@ -10,7 +10,8 @@
   ``ops/multiplicative.py``, ``ops/cumulative.py``, ``ops/ufunc_differences.py`` for
   ``np.subtract`` and ``np.divide``), and ``reduce``'s default axis is 0, as NumPy's;
   ``initial=`` and ``where=`` of ``add``, ``multiply``, ``maximum`` and ``minimum``'s
-  ``reduce`` are those of ``np.sum``, ``np.prod``, ``np.max`` and ``np.min``.
+  ``reduce`` are those of ``np.sum``, ``np.prod``, ``np.max`` and ``np.min``, and
+  ``np.logaddexp.reduce``'s and ``np.logaddexp2.reduce``'s are their ops' own.
 - ``reduce`` and ``accumulate`` of the other two-input ufuncs that run an op
   (``np.hypot.reduce``, ``np.power.accumulate``, ``np.logical_and.reduce`` ...) apply
   the op one slice at a time, in NumPy's order (``sequential_reduce`` /
@@ -38,6 +39,8 @@ _NO_VALUE = np._NoValue
 #: initial= or where=, they run ``masked_reduction`` under that name.
 _MASKED_REDUCTIONS = {"add.reduce": "sum", "multiply.reduce": "prod",
                       "maximum.reduce": "max", "minimum.reduce": "min"}
+#: The ufunc reductions whose op takes initial= and where= itself.
+_OWN_MASKING = {"logaddexp.reduce", "logaddexp2.reduce"}
 
 
 def outer(op: Callable, ufunc: np.ufunc, a, b) -> Tensor:
@@ -71,6 +74,12 @@ def reduce_adapter(numpy_name: str, op_name: str) -> Callable:
             _refuse(numpy_name, dtype=dtype, out=out)
             return masked_reduction(masked, array, axis, bool(keepdims), initial, where,
                                     f"np.{numpy_name}")
+        if numpy_name in _OWN_MASKING:
+            _refuse(numpy_name, dtype=dtype, out=out)
+            masking = {} if initial is _NO_VALUE else {"initial": initial}
+            if where is not True:
+                masking["where"] = np.asarray(_data(where))
+            return REGISTRY[op_name](array, axis=axis, keepdims=bool(keepdims), **masking)
         _refuse(numpy_name, dtype=dtype, out=out,
                 initial=None if initial is _NO_VALUE else initial,
                 where=None if where is True else where)
