@@ -324,3 +324,20 @@ def test_linear_under_inference_mode_jvp_and_compile():
     for shift in range(3):
         assert compiled(ad.tensor(x + shift)).item() == pytest.approx(
             model(ad.tensor(x + shift)).sum().item(), rel=1e-14)
+
+
+# ----- logcumsumexp of a 0-d tensor -----------------------------------------------------
+
+@pytest.mark.parametrize("value", [-np.inf, 0.5])
+def test_logcumsumexp_of_a_0d_tensor_is_the_identity_as_torch_without_a_warning(value):
+    torch = pytest.importorskip("torch")
+    t = ad.tensor(value, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = ad.logcumsumexp(t, 0)
+        out.backward()
+    reference = torch.tensor(value, dtype=torch.float64, requires_grad=True)
+    torch.logcumsumexp(reference, 0).backward()
+    assert out.shape == () and out.item() == value
+    assert t.grad == reference.grad.item() == 1.0
+    assert ad.jacfwd(lambda x: ad.logcumsumexp(x, -1))(ad.tensor(value)) == 1.0
