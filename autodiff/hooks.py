@@ -247,8 +247,10 @@ def run_hooks(owner, grad: Any, create_graph: bool) -> Any:
     from .compile.refusals import refuse_while_tracing
     from .ops.operands import array_of, tensor_of
 
-    kinds = {type(hook).__name__ for hook, _ in functions.values()}
+    kinds = {"multi" if getattr(hook, "from_multi_grad_hook", False) else type(hook).__name__
+             for hook, _ in functions.values()}
     refuse_while_tracing(
+        "a gradient hook (register_multi_grad_hook)" if kinds == {"multi"} else
         "a gradient hook (grad_fn.register_prehook)" if kinds == {"PreHook"} else
         "a gradient hook (grad_fn.register_hook)" if kinds == {"PostHook"} else
         "a gradient hook (register_hook)", "the hook is Python code run on the gradient, "

@@ -78,6 +78,7 @@ def register_multi_grad_hook(tensors: Sequence, fn: Callable, *, mode: str = "al
                     graph.at_pass_end(lambda: pending.pop(key, None))
                     fn(grad)
             pending[key][position] = grad
+        hook.from_multi_grad_hook = True    # (named so by a refusal while compiling)
         return hook
 
     return _MultiHandle([t.register_hook(hook_of(i)) for i, t in enumerate(tensors)])

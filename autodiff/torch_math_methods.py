@@ -487,7 +487,8 @@ class TorchMathMethods:
         _float("logcumsumexp", self)
         if self.ndim == 0:
             _axis("logcumsumexp", dim, 0)
-            return self.reshape(1).logcumsumexp(0).reshape(())
+            # the identity, as PyTorch's (gradient 1, also at -inf: no lane to sum)
+            return np.positive(self)
         axis = _axis("logcumsumexp", dim, self.ndim)
         _warn_if_leading_neg_inf(self, axis)
         return np.logaddexp.accumulate(self, axis=axis)

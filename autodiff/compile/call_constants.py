@@ -172,8 +172,8 @@ def _clean(*values) -> bool:
     while todo:
         value = todo.pop()
         kind = type(value)
-        if kind in _SIMPLE or (isinstance(value, type) and issubclass(value, (np.generic,
-                                                                              *_SIMPLE))):
+        if kind in _SIMPLE or isinstance(value, np.dtype) or (  # (np.dtype: Float64DType...)
+                isinstance(value, type) and issubclass(value, (np.generic, *_SIMPLE))):
             continue
         if kind in (tuple, list):
             todo.extend(value)

@@ -315,6 +315,8 @@ def _replace(module, name, is_param, value):
         param.requires_grad_(old.requires_grad)
         if old is not None:     # the old one's label ("0.weight", not "weight"; or a user's)
             param._name, param._auto_name = old.name, old._auto_name
+            # an optimizer made before still holds the old one: its warnings say so
+            old._replaced_by = f"{type(module).__name__}.load_state_dict(assign=True)"
         setattr(module, name, param)
     elif isinstance(module._buffers[name], Tensor):
         module._buffers[name] = Tensor(np.array(value))

@@ -489,7 +489,7 @@ class Optimizer(StateDictMethods):
             "loss.backward()? The usual order is opt.zero_grad(); loss.backward(); "
             "opt.step(). If you did, the loss depends on none of them differentiably "
             "(ad.explain(param) after backward() says why). This warning is shown once "
-            "per optimizer.",
+            f"per optimizer.{self._replaced_clause(missing)}",
             NoGradientWarning, stacklevel=user_stacklevel())
 
     def _warn_no_gradient(self, i):
@@ -503,8 +503,22 @@ class Optimizer(StateDictMethods):
             "on it: it is not connected to the loss, or it is used only in a comparison or "
             "as a `where` condition, which pass no gradient (use it in arithmetic, e.g. a "
             "sigmoid instead of a hard threshold). ad.explain(param) after backward() shows "
-            "which. This warning is shown once per parameter.",
+            f"which. This warning is shown once per parameter.{self._replaced_clause([i])}",
             NoGradientWarning, stacklevel=user_stacklevel())
+
+    def _replaced_clause(self, missing) -> str:
+        """A sentence naming the parameters among ``missing`` that a module replaced
+        (``load_state_dict(assign=True)``) after this optimizer took them, or ''."""
+        replaced = [i for i in missing if getattr(self.params[i], "_replaced_by", None)]
+        if not replaced:
+            return ""
+        names = ", ".join(repr(self.names[i]) for i in replaced[:5])
+        return (f" Here {names} {'was' if len(replaced) == 1 else 'were'} replaced by "
+                f"{self.params[replaced[0]]._replaced_by} after this optimizer took "
+                f"{'it' if len(replaced) == 1 else 'them'}: it still updates the old "
+                "Parameter, which the model no longer uses. Make the optimizer after "
+                "loading (PyTorch's advice), or load without assign=True, which copies "
+                "the values into the same Parameters.")
 
     def _update(self, data, grad, state, group):  # pragma: no cover - abstract
         raise NotImplementedError
