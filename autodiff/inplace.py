@@ -34,9 +34,10 @@ tensor that requires grad.  Views that lay out ``h`` anew without copying
 way with a ``Layout`` for key (``layout_views.py``): a recorded update of one gives
 ``h`` the view's new value laid out back (``Layout.back``).  Not followed, and so
 refused when recorded: views made by other ops (``np.diagonal(h)``: a recorded update
-of one would not reach ``h``, where PyTorch's would; under ``no_grad`` a writable
-NumPy view takes the write, and a read-only one, as ``np.diagonal``'s, refuses it), and a recorded update of ``h`` while such a view of it is
-alive, which would go on showing the old values (``op_views.py`` keeps those views).
+of one would not reach ``h``, where PyTorch's would; under ``no_grad`` a writable NumPy
+view takes the write, and a read-only one, as ``np.diagonal``'s, refuses it), and a
+recorded update of ``h`` while such a view of it is alive, which would go on showing the
+old values (``op_views.py`` keeps those views).
 One element taken by integer indexing (``out[0, 1]``) is a copy, as in NumPy
 (``out[0, 1] += x`` updates ``out``); its PyTorch in-place methods (``add_``, ``fill_``)
 write into ``out`` too (``element_copies.py``).
