@@ -431,11 +431,7 @@ class Op:
         if depth > _UNTRACK_DEPTH:
             _untrack_address(id(node))
         if needs_grad and (pa is a or pb is b):  # a parameter's array was saved: guard it
-            # (an op that reads no values, on two inputs with parents, whose output
-            # views neither, has nothing to guard or keep: x @ w + b's addition)
-            if not (node.op.value_free and pa is not None and pb is not None
-                    and result.data.base is None):
-                guard_leaves(result._node)
+            guard_leaves(result._node)
         elif _leaf_views and needs_grad:  # or a view of one, perhaps (guard.leaf_views)
             guard_leaf_views(result._node)
         if result.data.base is not None:    # a view of an input? (op_views.py)
