@@ -196,14 +196,13 @@ def _namespaces():
 _passes: list[list] = []
 
 
-def at_pass_end(callback) -> list:
+def at_pass_end(callback) -> None:
     """Run ``callback()`` once the reverse pass now running has delivered every
-    gradient (``register_multi_grad_hook``); returns that pass's list of callbacks,
-    which identifies it.  Outside a pass, raises RuntimeError."""
+    gradient (``register_multi_grad_hook``; ``current_pass`` identifies the pass).
+    Outside a pass, raises RuntimeError."""
     if not _passes:
         raise RuntimeError("at_pass_end: no backward pass is running")
     _passes[-1].append(callback)
-    return _passes[-1]
 
 
 def current_pass() -> list | None:

@@ -433,16 +433,18 @@ class Optimizer(StateDictMethods):
                     pass
                 elif held_only_by_older_graphs(p.data):
                     stale.append(p.data)
-                elif not ((after_create_graph if after_create_graph is not None
-                           else (after_create_graph := self._after_create_graph()))
-                          and savers_of(p.data)):
-                    # Checked for all parameters before any is changed: no half-done step.
-                    raise RuntimeError(
-                        f"{where}: cannot update parameter {name!r} in place: its array "
-                        "is read-only, because a graph recorded since the latest backward() "
-                        "still needs its current value (step() called before backward()). "
-                        "Call backward() first, or drop the graph (del loss); "
-                        "ad.explain(param) names the ops holding it.")
+                else:
+                    if after_create_graph is None:
+                        after_create_graph = self._after_create_graph()
+                    if not (after_create_graph and savers_of(p.data)):
+                        # Checked for all parameters before any is changed: no half-done
+                        # step.
+                        raise RuntimeError(
+                            f"{where}: cannot update parameter {name!r} in place: its array "
+                            "is read-only, because a graph recorded since the latest backward() "
+                            "still needs its current value (step() called before backward()). "
+                            "Call backward() first, or drop the graph (del loss); "
+                            "ad.explain(param) names the ops holding it.")
                 work.append((p, grad, self.state[position], group))
                 position += 1
         if missing and not work:
