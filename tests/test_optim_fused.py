@@ -36,6 +36,22 @@ def _params(dtype):
             for shape in [(64, 40), (40,), (3000,)]]       # two large, one small
 
 
+def _count_fused_runs(monkeypatch) -> list:
+    """A list that gains an entry each time a fused update runs."""
+    calls = []
+    run = fused.run
+    monkeypatch.setattr(fused, "run", lambda *a: calls.append(1) or run(*a))
+    return calls
+
+
+def _step_both_and_compare(opt, plain, params, plain_params, label) -> None:
+    """One step of the fused optimizer and of its never-fused twin: equal bit for bit."""
+    opt.step()
+    plain.step()
+    for p, q in zip(params, plain_params):
+        assert p.data.tobytes() == q.data.tobytes(), label
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("name", sorted(CONFIGS))
 def test_fused_eager_steps_equal_the_numpy_code_bitwise(name, dtype, monkeypatch):
@@ -43,9 +59,7 @@ def test_fused_eager_steps_equal_the_numpy_code_bitwise(name, dtype, monkeypatch
     plain_cls = type("Plain" + cls.__name__, (cls,), {})    # a subclass: never fused
     params, plain_params = _params(dtype), _params(dtype)
     opt, plain = cls(params, **options), plain_cls(plain_params, **options)
-    calls = []
-    run = fused.run
-    monkeypatch.setattr(fused, "run", lambda *a: calls.append(1) or run(*a))
+    calls = _count_fused_runs(monkeypatch)
     rng = np.random.default_rng(1)
     for step in range(30):
         if step == 15:                          # a scheduler's change is read each step
@@ -54,10 +68,7 @@ def test_fused_eager_steps_equal_the_numpy_code_bitwise(name, dtype, monkeypatch
         for p, q in zip(params, plain_params):
             g = rng.normal(size=p.shape).astype(dtype)
             p.grad, q.grad = g, g.copy()
-        opt.step()
-        plain.step()
-        for p, q in zip(params, plain_params):
-            assert p.data.tobytes() == q.data.tobytes(), f"step {step}"
+        _step_both_and_compare(opt, plain, params, plain_params, f"step {step}")
     ours, theirs = opt.state_dict(), plain.state_dict()
     assert sorted(ours) == sorted(theirs)
     for key in ours:
@@ -124,10 +135,7 @@ def test_sgd_hyperparameters_changed_between_steps_are_read_each_step():
         for p, q in zip(params, plain_params):
             g = rng.normal(size=p.shape).astype(np.float32)
             p.grad, q.grad = g, g.copy()
-        opt.step()
-        plain.step()
-        for p, q in zip(params, plain_params):
-            assert p.data.tobytes() == q.data.tobytes(), f"step {step}: {change}"
+        _step_both_and_compare(opt, plain, params, plain_params, f"step {step}: {change}")
 
 
 def test_small_parameters_alone_do_not_load_the_kernels():
@@ -207,9 +215,7 @@ def test_adam_scalars_shared_within_a_step_only_where_step_group_and_dtype_agree
         return [{"params": ps[:3], "lr": 0.01}, {"params": ps[3:], "lr": 0.03}]
 
     opt, plain = cls(groups(params)), plain_cls(groups(plain_params))
-    calls = []
-    run = fused.run
-    monkeypatch.setattr(fused, "run", lambda *a: calls.append(1) or run(*a))
+    calls = _count_fused_runs(monkeypatch)
     for step in range(12):
         for o in (opt, plain):
             o.param_groups[0]["lr"] = 0.01 * (1 + step % 3)
@@ -219,9 +225,6 @@ def test_adam_scalars_shared_within_a_step_only_where_step_group_and_dtype_agree
                 continue
             g = rng.normal(size=p.shape).astype(p.dtype)
             p.grad, q.grad = g, g.copy()
-        opt.step()
-        plain.step()
-        for p, q in zip(params, plain_params):
-            assert p.data.tobytes() == q.data.tobytes(), f"step {step}"
+        _step_both_and_compare(opt, plain, params, plain_params, f"step {step}")
     assert int(opt.state[params[1]]["step"]) == 3 and int(opt.state[params[0]]["step"]) == 12
     assert len(calls) == 11 * 3 + 2           # every update after each one's first is fused
