@@ -28,6 +28,7 @@ import numpy as np
 
 from . import collector as _collector
 from . import hooks as _hooks
+from . import pass_end as _pass_end
 from .observers import BackwardObserver, observe_backward  # noqa: F401  (re-exported)
 from .grad_mode import (  # noqa: F401  (re-exported: the rest of the library imports them from here)
     _grad_mode, _SetGradEnabled, enable_grad, is_grad_enabled, no_grad)
@@ -191,25 +192,6 @@ def _namespaces():
     return _NAMESPACES
 
 
-#: The reverse passes running, innermost last: each a list of callbacks to run once it
-#: has ended (``at_pass_end``).
-_passes: list[list] = []
-
-
-def at_pass_end(callback) -> None:
-    """Run ``callback()`` once the reverse pass now running has delivered every
-    gradient (``register_multi_grad_hook``; ``current_pass`` identifies the pass).
-    Outside a pass, raises RuntimeError."""
-    if not _passes:
-        raise RuntimeError("at_pass_end: no backward pass is running")
-    _passes[-1].append(callback)
-
-
-def current_pass() -> list | None:
-    """The callbacks list of the innermost reverse pass running, or None."""
-    return _passes[-1] if _passes else None
-
-
 def run_backward(root: Tensor, root_grad, *, inputs: Sequence[Tensor] | None = None,
                  retain_graph: bool = False, create_graph: bool = False,
                  stop_at: Sequence[Tensor] = (), through_inputs: bool = False) -> list | None:
@@ -224,15 +206,15 @@ def run_backward(root: Tensor, root_grad, *, inputs: Sequence[Tensor] | None = N
     each input gets its total derivative instead: the pass goes on past an input that
     another input depends on.  Tensors in ``stop_at`` are boundaries too, receiving
     nothing (for values known not to depend on the inputs).  Callbacks registered by
-    ``at_pass_end`` during the pass run after it.
+    ``pass_end.at_pass_end`` during the pass run after it.
     """
     ends: list = []
-    _passes.append(ends)
+    _pass_end.running.append(ends)
     try:
         result = _run_pass(root, root_grad, inputs, retain_graph, create_graph, stop_at,
                            through_inputs)
     finally:
-        _passes.pop()
+        _pass_end.running.pop()
     for callback in ends:
         callback()
     return result

@@ -2,7 +2,7 @@
 with the gradients of several tensors in a backward pass (``mode="all"``, once the
 pass has delivered them, ``None`` for a tensor it did not reach), or with the first
 of them (``mode="any"``).  Built on tensor hooks (``hooks.py``) and the end of the
-reverse pass (``graph.at_pass_end``); PyTorch calls ``fn`` as soon as the last of the
+reverse pass (``pass_end.at_pass_end``); PyTorch calls ``fn`` as soon as the last of the
 gradients is ready, here it is called when the pass ends: the same arguments.  Which
 gradient is "the first computed" for ``mode="any"`` is the engine's order, which differs
 between the libraries (here the leaves' gradients come after the pass, the last-reached
@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Callable, Sequence
 
-from . import graph
+from . import pass_end
 
 
 class _MultiHandle:
@@ -68,14 +68,14 @@ def register_multi_grad_hook(tensors: Sequence, fn: Callable, *, mode: str = "al
 
     def hook_of(position):
         def hook(grad):
-            ends = graph.current_pass()
+            ends = pass_end.current_pass()
             key = id(ends)
             if key not in pending:
                 pending[key] = [None] * len(tensors)
                 if mode == "all":
-                    graph.at_pass_end(lambda: fn(tuple(pending.pop(key))))
+                    pass_end.at_pass_end(lambda: fn(tuple(pending.pop(key))))
                 else:
-                    graph.at_pass_end(lambda: pending.pop(key, None))
+                    pass_end.at_pass_end(lambda: pending.pop(key, None))
                     fn(grad)
             pending[key][position] = grad
         hook.from_multi_grad_hook = True    # (named so by a refusal while compiling)
