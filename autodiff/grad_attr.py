@@ -22,6 +22,7 @@ import threading
 
 import numpy as np
 
+from . import overwrites as _overwrites
 from .tape_drop import _LIBRARY_DIRS, user_frame, warn_at
 
 _PACKAGE_DIR = _LIBRARY_DIRS[0]
@@ -210,30 +211,29 @@ def zero_grad_of(param) -> None:
     >>> zero_grad_of(w); g
     array([0., 0.])
     """
+    grad = param._grad
+    if type(grad) is np.ndarray:
+        if (grad.flags.writeable and grad.shape == param.data.shape
+                and grad.dtype == param.data.dtype):
+            _overwrites.note_write(grad)    # (a graph that saved it refuses its backward)
+            grad[...] = 0
+        else:
+            param.grad = np.zeros_like(param.data)
+        return
     from .tensor import Tensor
 
-    grad = param._grad
     if (isinstance(grad, Tensor) and grad.data.shape == param.data.shape
             and grad.data.dtype == param.data.dtype
             and getattr(grad, "_view_link", None) is None):
         # A gradient with a graph (backward(create_graph=True)): detached and zeroed in
         # place, as PyTorch's grad.detach_(); grad.zero_(), so g = w.grad sees the zeros
         # and the sums of later passes; the graph keeps the old array when it saved it.
-        from . import overwrites
-
         grad._node = None
         grad._requires_grad = False
         if type(grad.data) is np.ndarray and grad.data.flags.writeable:
-            overwrites.note_write(grad.data)
+            _overwrites.note_write(grad.data)
             grad.data[...] = 0
         else:
             grad.data = np.zeros_like(param.data)
         return
-    if (type(grad) is np.ndarray and grad.flags.writeable
-            and grad.shape == param.data.shape and grad.dtype == param.data.dtype):
-        from . import overwrites
-
-        overwrites.note_write(grad)     # (a graph that saved it refuses its backward)
-        grad[...] = 0
-    else:
-        param.grad = np.zeros_like(param.data)
+    param.grad = np.zeros_like(param.data)
