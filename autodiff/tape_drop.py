@@ -148,8 +148,9 @@ _C_INSTEAD_OF = {
               "* np.arange(n), or np.linspace(start, stop, n)",
     "fromiter": "which reads what it iterates over as plain numbers into an ndarray "
                 "(NumPy does not hand the call to a Tensor, not even one passed as the "
-                "iterable): np.stack([f(v) for v in items]) keeps the entries on the tape, "
-                "and a Tensor needs no np.fromiter (t.astype(dtype) converts it)",
+                "iterable): np.fromiter(items, dtype, like=t) or np.stack([f(v) for v in "
+                "items]) keeps the entries on the tape, and a Tensor needs no np.fromiter "
+                "(t.astype(dtype) converts it)",
 }
 
 #: NumPy functions whose first argument, a list, NumPy does look into for Tensors (the
