@@ -23,8 +23,10 @@ chemistry (a van der Waals volume by Newton steps through ``np.polyval`` and
 Probing around them found ``np.fromiter`` over 0-d Tensors refused (NumPy turns the
 library's error into "setting an array element with a sequence", the library's message
 its cause) with wrong advice: it said ``np.fromiter(np.stack(list), ...)`` keeps them on
-the tape, but NumPy never hands ``np.fromiter`` to a Tensor, and a Tensor as the
-iterable named no function at all (test_numpy_sixteenth_findings.py).  The thin film
+the tape, but NumPy hands ``np.fromiter`` to a Tensor only through ``like=``, and a
+Tensor as the iterable named no function at all; the message now names it and
+``np.fromiter(iterable, dtype, like=t)``, which keeps the entries on the tape
+(test_numpy_sixteenth_findings.py).  The thin film
 was first written with one 2x2 matrix per wavelength from 0-d entries, ``1j * sin /
 n``: on ndarrays ``1j * np.float64`` is a Python complex, divided by Python's rule,
 while on a 0-d Tensor it is a complex128 divided by NumPy's, a last-bit difference the
