@@ -11,7 +11,7 @@ with ``np.stack(axis=-1)`` and ``@``), electrochemistry (Nernst and Butler-Volme
 bubble point by Newton steps on Antoine pressures ``np.power(10.0, .)``), fluid
 mechanics (Colebrook friction factors by fixed-point ``np.log10`` iterations),
 psychometrics (a two-parameter item-response likelihood), neuroscience
-(Hodgkin-Huxley rates written with ``-np.expm1``), astrophysics (Planck's law with
+(Hodgkin-Huxley rates written with ``np.expm1``), astrophysics (Planck's law with
 ``np.expm1`` integrated by ``np.trapezoid`` over ``np.geomspace``, Wien's peak refined
 around ``np.argmax``), power systems (a DC load flow reduced by ``np.delete``),
 rotations (quaternion products and a slerp by ``np.arccos`` of a clipped dot product),
@@ -211,18 +211,18 @@ def item_response_likelihood(xp, p):
 
 
 def hodgkin_huxley_steps(xp, p):
-    """Neuroscience: Hodgkin-Huxley gating by forward Euler, the rates of the x / (1 -
-    exp(-x)) form written with -np.expm1(-x) away from their removable point, a
-    current step driving the membrane."""
+    """Neuroscience: Hodgkin-Huxley gating by forward Euler, the rates of the x / (exp(x)
+    - 1) form written with np.expm1(x) (away from their removable point), a current step
+    driving the membrane."""
     g_na, g_k, g_leak = 120.0 * xp.exp(0.05 * p[0]), 36.0 * xp.exp(0.05 * p[1]), 0.3
     drive = 10.0 + p[2]
     v, m, h, n = -65.0 + 0.0 * p[0], 0.05, 0.6, 0.32
     dt = 0.01
     for _ in range(60):
         u = v + 65.0
-        alpha_n = 0.01 * (10.0 - u) / -xp.expm1(-(10.0 - u) / 10.0)
+        alpha_n = 0.01 * (10.0 - u) / xp.expm1((10.0 - u) / 10.0)
         beta_n = 0.125 * xp.exp(-u / 80.0)
-        alpha_m = 0.1 * (25.0 - u) / -xp.expm1(-(25.0 - u) / 10.0)
+        alpha_m = 0.1 * (25.0 - u) / xp.expm1((25.0 - u) / 10.0)
         beta_m = 4.0 * xp.exp(-u / 18.0)
         alpha_h = 0.07 * xp.exp(-u / 20.0)
         beta_h = 1.0 / (1.0 + xp.exp((30.0 - u) / 10.0))

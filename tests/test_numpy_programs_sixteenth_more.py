@@ -124,7 +124,7 @@ def merton_jump_call(xp, p):
     drift = rate - intensity * kappa + counts * (jump_mean + 0.5 * jump_sd ** 2) / maturity
     d1 = (xp.log(spot / strike) + (drift + 0.5 * vol ** 2) * maturity) / (vol * np.sqrt(maturity))
     d2 = d1 - vol * np.sqrt(maturity)
-    calls = spot * xp.exp((drift - rate) * maturity) * cdf(d1) - strike * np.exp(-rate) * cdf(d2)
+    calls = spot * cdf(d1) - strike * xp.exp(-drift * maturity) * cdf(d2)
     weights = xp.exp(-shifted * maturity) * (shifted * maturity) ** counts / factorials
     return xp.sum(weights * calls)
 
