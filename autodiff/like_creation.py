@@ -103,6 +103,11 @@ def _from_iterable(iterable, dtype, count=-1):
                              f"shape {entry.shape}, and np.fromiter reads one number per "
                              "entry (NumPy: setting an array element with a sequence); "
                              "np.stack(entries) or np.concatenate(entries) joins arrays")
+        if dtype.kind in "iu" and isinstance(entry, Tensor) and not np.isfinite(entry.data):
+            nan = bool(np.isnan(entry.data))       # (NumPy's errors, not a cast's garbage)
+            raise (ValueError if nan else OverflowError)(
+                f"cannot convert float {'NaN' if nan else 'infinity'} to integer "
+                f"(numpy.fromiter(..., dtype={dtype}, like=t), entry {position})")
     return array(entries, dtype=dtype)
 
 

@@ -110,6 +110,11 @@ def test_fromiter_like_a_tensor_refuses_as_numpy_does():
         np.fromiter([t[0], t[1:]], float, like=t)
     with pytest.raises(TypeError, match=r"dtype=\('<f8', \(2,\)\).*plain numeric dtype"):
         np.fromiter([t[0], t[1]], np.dtype((float, 2)), like=t)
+    for value, error in ((np.nan, ValueError), (np.inf, OverflowError)):
+        with pytest.raises(error):
+            np.fromiter(iter([value]), np.int64)              # NumPy's own
+        with pytest.raises(error, match="cannot convert float .* to integer"):
+            np.fromiter([t[0] * value], np.int64, like=t)
 
 
 def test_fromiter_like_a_tensor_of_plain_numbers_is_numpys():
