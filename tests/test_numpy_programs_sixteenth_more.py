@@ -15,8 +15,18 @@ by ``np.trapezoid`` over a ``np.linspace`` to a parameter end), structures (a be
 a fourth-difference matrix from ``np.diag`` with offsets) and approximation theory
 (``np.polynomial.chebyshev.chebinterpolate`` of a function on the tape, read through
 ``chebvander``, and ``np.polynomial.polynomial.polygrid2d`` of coefficients on the
-tape).  Each is differentiated unchanged with ``ad.grad`` and checked as every round is
-(``numpy_program_checks``).
+tape), epidemiology (an age-structured reproduction number as the spectral radius
+``np.max(np.abs(np.linalg.eigvals(.)))``), portfolio choice (Kelly growth by
+``np.log1p`` with a conditional value at risk from ``np.sort``), discrete choice (a
+nested logit by masked log-sum-exps), trade (a gravity model with multilateral
+resistance, distances by ``np.linalg.norm`` of broadcast differences with
+``np.fill_diagonal`` on constants), spectroscopy (Beer-Lambert unmixing by
+``np.linalg.lstsq`` and its residual), optics (a ray through layers by Snell's law with
+``np.arcsin`` of a clipped sine and ``np.tan``), option pricing (Heston's characteristic
+function with complex ``np.sqrt`` and ``np.log``, integrated by ``np.trapezoid``),
+mechanics (a double pendulum by RK4 and its energy drift) and fixed income (Vasicek
+and Cox-Ingersoll-Ross bond prices with ``np.expm1``).  Each is differentiated unchanged
+with ``ad.grad`` and checked as every round is (``numpy_program_checks``).
 
 Each program is ``program(xp, p)``, a scalar function of a parameter array ``p``;
 ``xp`` is ``numpy`` (on an ndarray, or on a Tensor through NumPy's dispatch) or
@@ -315,6 +325,200 @@ def chebyshev_approximation(xp, p):
     return xp.sum(values ** 2) + integral + xp.mean(surface ** 2)
 
 
+_CONTACTS = np.array([[8.0, 3.0, 1.0], [3.0, 6.0, 2.0], [1.0, 2.0, 4.0]])
+_SCENARIOS = _rng.normal(0.05, 0.2, size=(12, 3))
+_ATTRIBUTES = _rng.normal(size=(5, 2))
+_NESTS = np.array([0, 0, 1, 1, 1])
+_SITES = _rng.normal(size=(4, 2)) * 3.0
+_SPECTRA = np.abs(_rng.normal(size=(3, 6))) + 0.2
+_MIXTURE = np.array([0.5, 1.2, 0.3]) @ _SPECTRA
+
+
+def seir_reproduction_number(xp, p):
+    """Epidemiology: the basic reproduction number of an age-structured SEIR model as
+    the spectral radius of its next-generation matrix, np.max(np.abs(np.linalg.eigvals(.))),
+    with the susceptible fractions and infectious periods on the tape."""
+    transmissibility = 0.05 * xp.exp(0.2 * p[0])
+    susceptible = 1.0 / (1.0 + xp.exp(-p[1:4]))
+    infectious_days = 5.0 * xp.exp(0.1 * p[4:7])
+    next_generation = transmissibility * susceptible[:, None] * _CONTACTS * infectious_days
+    return xp.max(xp.abs(xp.linalg.eigvals(next_generation)))
+
+
+def kelly_and_cvar(xp, p):
+    """Portfolio choice: Kelly's expected log growth np.mean(np.log1p(R @ w)) of softmax
+    weights over scenarios, less a penalty on the conditional value at risk, the mean
+    of the worst losses from np.sort with a fractional last one."""
+    weights = xp.exp(p[:3]) / xp.sum(xp.exp(p[:3]))
+    leverage = 0.8 + 0.2 * xp.tanh(p[3])
+    returns = _SCENARIOS @ (leverage * weights)
+    growth = xp.mean(xp.log1p(returns))
+    losses = xp.sort(-returns)[::-1]
+    tail = 0.2 * len(losses)                          # 2.4 scenarios
+    whole = int(np.floor(tail))
+    cvar = (xp.sum(losses[:whole]) + (tail - whole) * losses[whole]) / tail
+    return -growth + 0.5 * cvar
+
+
+def nested_logit_choice(xp, p):
+    """Discrete choice: nested logit probabilities, inclusive values by a max-shifted
+    log-sum-exp per nest through masks, nest shares by np.exp of scaled inclusive values
+    and the log-likelihood of observed choices."""
+    beta = p[:2]
+    scales = 0.5 + 0.4 / (1.0 + xp.exp(-p[2:4]))
+    utility = _ATTRIBUTES @ beta
+    log_within, inclusive = [], []
+    for nest in range(2):
+        members = utility[_NESTS == nest] / scales[nest]
+        top = xp.max(members)
+        log_sum = top + xp.log(xp.sum(xp.exp(members - top)))
+        log_within.append(members - log_sum)
+        inclusive.append(scales[nest] * log_sum)
+    inclusive = xp.stack(inclusive)
+    log_nest = inclusive - xp.log(xp.sum(xp.exp(inclusive)))
+    log_prob = xp.concatenate([log_within[0] + log_nest[0], log_within[1] + log_nest[1]])
+    return -xp.sum(np.array([3.0, 1.0, 2.0, 0.0, 4.0]) * log_prob)
+
+
+def gravity_trade_flows(xp, p):
+    """Economics: a gravity model of trade, flows GDP_i GDP_j / d_ij ** theta between sites
+    at distances from np.linalg.norm of broadcast differences, own flows removed by
+    np.fill_diagonal on a constant mask, and multilateral resistance by a few
+    fixed-point steps."""
+    gdp = xp.exp(p[:4])
+    theta = 1.0 + 0.2 * xp.tanh(p[4])
+    distance = np.linalg.norm(_SITES[:, None] - _SITES[None], axis=-1)
+    np.fill_diagonal(distance, 1.0)
+    off_diagonal = np.ones((4, 4))
+    np.fill_diagonal(off_diagonal, 0.0)
+    friction = distance ** -theta * off_diagonal
+    resistance = xp.ones(4)
+    for _ in range(5):
+        resistance = xp.sqrt(friction @ (gdp / resistance) / xp.sum(gdp))
+    flows = xp.outer(gdp, gdp) * friction / xp.outer(resistance, resistance)
+    return xp.log(xp.sum(flows))
+
+
+def spectral_unmixing(xp, p):
+    """Spectroscopy: Beer-Lambert absorbance of a mixture, concentrations recovered by
+    np.linalg.lstsq(rcond=None) against pure-component spectra whose bands shift with
+    the parameters, and the residual norm lstsq reports."""
+    spectra = _SPECTRA * xp.exp(0.1 * p[:3])[:, None]
+    absorbance = _MIXTURE * (1.0 + 0.05 * p[3:9])
+    concentrations, residual, rank, _ = xp.linalg.lstsq(spectra.T, absorbance, rcond=None)
+    return xp.sum(concentrations ** 2) + xp.sum(residual)
+
+
+def ray_through_layers(xp, p):
+    """Optics: a ray through flat layers by Snell's law, np.arcsin of n1 sin(a) / n2
+    clipped below one, the horizontal offset as a sum of thickness * np.tan(angle), and
+    the Fresnel transmittance for s-polarisation at each interface."""
+    indices = np.array([1.0, 1.33, 1.5, 1.2]) + np.array([0.0, 0.02, 0.02, 0.02]) * xp.concatenate(
+        [xp.zeros(1), p[:3]])
+    thickness = np.array([1.0, 2.0, 1.5])
+    angle = 0.5 + 0.1 * xp.tanh(p[3])
+    offset, transmitted = 0.0, 1.0
+    for layer in range(3):
+        sine = xp.clip(indices[layer] * xp.sin(angle) / indices[layer + 1], -0.999, 0.999)
+        refracted = xp.arcsin(sine)
+        cos_in, cos_out = xp.cos(angle), xp.cos(refracted)
+        r = (indices[layer] * cos_in - indices[layer + 1] * cos_out) / (
+            indices[layer] * cos_in + indices[layer + 1] * cos_out)
+        transmitted = transmitted * (1.0 - r ** 2)
+        offset = offset + thickness[layer] * xp.tan(refracted)
+        angle = refracted
+    return offset + transmitted
+
+
+def heston_call_by_characteristic_function(xp, p):
+    """Finance: a Heston call from the characteristic function (the 'little trap' form
+    with complex np.sqrt and np.log), the two probabilities integrated by np.trapezoid
+    of the real part over a frequency grid."""
+    spot, strike, rate, maturity = 100.0, 100.0, 0.01, 0.5
+    kappa, theta = 2.0 * xp.exp(0.1 * p[0]), 0.04 * xp.exp(0.1 * p[1])
+    vol_of_vol, rho, v0 = 0.3 * xp.exp(0.1 * p[2]), -0.6 + 0.1 * xp.tanh(p[3]), 0.04
+    u = np.linspace(1e-4, 60.0, 400)
+
+    def characteristic(phi):
+        d = xp.sqrt((rho * vol_of_vol * 1j * phi - kappa) ** 2
+                    + vol_of_vol ** 2 * (1j * phi + phi ** 2))
+        g = (kappa - rho * vol_of_vol * 1j * phi - d) / (kappa - rho * vol_of_vol * 1j * phi + d)
+        e = xp.exp(-d * maturity)
+        c = kappa * theta / vol_of_vol ** 2 * (
+            (kappa - rho * vol_of_vol * 1j * phi - d) * maturity
+            - 2.0 * xp.log((1.0 - g * e) / (1.0 - g)))
+        dd = (kappa - rho * vol_of_vol * 1j * phi - d) / vol_of_vol ** 2 * (1.0 - e) / (1.0 - g * e)
+        return xp.exp(c + dd * v0 + 1j * phi * (np.log(spot) + rate * maturity))
+
+    kernel = np.exp(-1j * u * np.log(strike)) / (1j * u)
+    first = 0.5 + xp.trapezoid(xp.real(kernel * characteristic(u - 1j)
+                                        / characteristic(np.array(-1j))), u) / np.pi
+    second = 0.5 + xp.trapezoid(xp.real(kernel * characteristic(u)), u) / np.pi
+    return spot * first - strike * np.exp(-rate * maturity) * second
+
+
+def double_pendulum_energy(xp, p):
+    """Mechanics: a double pendulum by RK4 steps of its equations of motion (written
+    out with np.sin and np.cos of the angle difference), and the drift of its total
+    energy over the run plus the final angles."""
+    masses, lengths, g = np.array([1.0, 1.0]), np.array([1.0, 1.0]), 9.81
+    state = xp.concatenate([0.8 + 0.1 * p[:2], 0.1 * p[2:4]])
+
+    def derivative(s):
+        a, b, wa, wb = s[0], s[1], s[2], s[3]
+        delta = a - b
+        den = 2.0 * masses[0] + masses[1] - masses[1] * xp.cos(2.0 * delta)
+        acc_a = (-g * (2.0 * masses[0] + masses[1]) * xp.sin(a)
+                 - masses[1] * g * xp.sin(a - 2.0 * b)
+                 - 2.0 * xp.sin(delta) * masses[1] * (wb ** 2 * lengths[1]
+                                                      + wa ** 2 * lengths[0] * xp.cos(delta))
+                 ) / (lengths[0] * den)
+        acc_b = (2.0 * xp.sin(delta) * (wa ** 2 * lengths[0] * (masses[0] + masses[1])
+                                        + g * (masses[0] + masses[1]) * xp.cos(a)
+                                        + wb ** 2 * lengths[1] * masses[1] * xp.cos(delta))
+                 ) / (lengths[1] * den)
+        return xp.stack([wa, wb, acc_a, acc_b])
+
+    def energy(s):
+        a, b, wa, wb = s[0], s[1], s[2], s[3]
+        kinetic = 0.5 * (masses[0] + masses[1]) * wa ** 2 + 0.5 * masses[1] * wb ** 2 \
+            + masses[1] * wa * wb * xp.cos(a - b)
+        potential = -(masses[0] + masses[1]) * g * xp.cos(a) - masses[1] * g * xp.cos(b)
+        return kinetic + potential
+
+    start = energy(state)
+    h = 0.02
+    for _ in range(15):
+        k1 = derivative(state)
+        k2 = derivative(state + 0.5 * h * k1)
+        k3 = derivative(state + 0.5 * h * k2)
+        k4 = derivative(state + h * k3)
+        state = state + h / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
+    return (energy(state) - start) * 10.0 + state[0] + state[1]
+
+
+def short_rate_bonds(xp, p):
+    """Fixed income: zero-coupon prices under Vasicek (B = -np.expm1(-a t) / a) and
+    Cox-Ingersoll-Ross (gamma from np.sqrt, np.expm1 in B), and the spread between the
+    two yield curves."""
+    a, b, sigma, r0 = 0.5 * xp.exp(0.1 * p[0]), 0.04 + 0.005 * p[1], 0.02 * xp.exp(0.1 * p[2]), 0.03
+    t = np.array([0.5, 1.0, 2.0, 5.0, 10.0])
+    vasicek_b = -xp.expm1(-a * t) / a
+    vasicek_a = ((b - sigma ** 2 / (2.0 * a ** 2)) * (vasicek_b - t)
+                 - sigma ** 2 * vasicek_b ** 2 / (4.0 * a))
+    vasicek = xp.exp(vasicek_a - vasicek_b * r0)
+    cir_sigma = 0.1 * xp.exp(0.1 * p[3])
+    gamma = xp.sqrt(a ** 2 + 2.0 * cir_sigma ** 2)
+    growth = xp.expm1(gamma * t)
+    denominator = (gamma + a) * growth + 2.0 * gamma
+    cir_b = 2.0 * growth / denominator
+    exponent = 2.0 * a * b / cir_sigma ** 2
+    cir_a = (2.0 * gamma * xp.exp((a + gamma) * t / 2.0) / denominator) ** exponent
+    cir = cir_a * xp.exp(-cir_b * r0)
+    spread = -xp.log(cir) / t + xp.log(vasicek) / t
+    return xp.sum(spread ** 2) * 1e4 + xp.sum(vasicek + cir)
+
+
 PROGRAMS = [
     # (program, parameters, whether HIPS autograd has every function it calls)
     (nelson_siegel_bonds, _rng.normal(size=4), False),      # no interp rule for fp
@@ -332,6 +536,15 @@ PROGRAMS = [
     (heat_capacity_models, _rng.normal(size=2), False),     # no trapezoid rule
     (beam_deflection, _rng.normal(size=18), True),
     (chebyshev_approximation, _rng.normal(size=8), False),  # chebinterpolate makes an ndarray
+    (seir_reproduction_number, _rng.normal(size=7), False),  # no eigvals rule
+    (kelly_and_cvar, _rng.normal(size=4), True),
+    (nested_logit_choice, _rng.normal(size=4), True),
+    (gravity_trade_flows, _rng.normal(size=5), True),
+    (spectral_unmixing, _rng.normal(size=9), False),        # no lstsq rule
+    (ray_through_layers, _rng.normal(size=4), True),
+    (heston_call_by_characteristic_function, _rng.normal(size=4), False),  # no trapezoid rule
+    (double_pendulum_energy, _rng.normal(size=4), True),
+    (short_rate_bonds, _rng.normal(size=4), True),
 ]
 
 globals().update(program_tests(PROGRAMS, float32=True))  # every round's checks, and float32's
