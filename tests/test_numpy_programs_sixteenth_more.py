@@ -24,7 +24,7 @@ resistance, distances by ``np.linalg.norm`` of broadcast differences with
 ``np.linalg.lstsq`` and its residual), optics (a ray through layers by Snell's law with
 ``np.arcsin`` of a clipped sine and ``np.tan``), option pricing (Heston's characteristic
 function with complex ``np.sqrt`` and ``np.log``, integrated by ``np.trapezoid``),
-mechanics (a double pendulum by RK4 and its energy drift) and fixed income (Vasicek
+mechanics (a double pendulum by Heun steps and its energy drift) and fixed income (Vasicek
 and Cox-Ingersoll-Ross bond prices with ``np.expm1``).  Each is differentiated unchanged
 with ``ad.grad`` and checked as every round is (``numpy_program_checks``).
 
@@ -458,7 +458,7 @@ def heston_call_by_characteristic_function(xp, p):
 
 
 def double_pendulum_energy(xp, p):
-    """Mechanics: a double pendulum by RK4 steps of its equations of motion (written
+    """Mechanics: a double pendulum by Heun steps of its equations of motion (written
     out with np.sin and np.cos of the angle difference), and the drift of its total
     energy over the run plus the final angles."""
     masses, lengths, g = np.array([1.0, 1.0]), np.array([1.0, 1.0]), 9.81
@@ -487,13 +487,10 @@ def double_pendulum_energy(xp, p):
         return kinetic + potential
 
     start = energy(state)
-    h = 0.02
-    for _ in range(15):
-        k1 = derivative(state)
-        k2 = derivative(state + 0.5 * h * k1)
-        k3 = derivative(state + 0.5 * h * k2)
-        k4 = derivative(state + h * k3)
-        state = state + h / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
+    h = 0.01
+    for _ in range(30):                               # Heun's steps
+        slope = derivative(state)
+        state = state + 0.5 * h * (slope + derivative(state + h * slope))
     return (energy(state) - start) * 10.0 + state[0] + state[1]
 
 
