@@ -5,16 +5,21 @@
 ``like=``); they give NumPy's array as a Tensor that does not require grad, an
 array to write Tensors into (``q = np.eye(4, like=t); q[:, 1:] -= ...``).
 ``np.array(nested, like=t)`` and ``np.asarray`` keep the Tensors that ``nested``
-holds on the tape (``ad.array``), where ``np.array`` alone would drop them.
+holds on the tape (``ad.array``), where ``np.array`` alone would drop them, and so does
+``np.fromiter(iterable, dtype, like=t)`` with the 0-d Tensors it iterates over.
 
 >>> t = ad.tensor([1.0, 2.0], requires_grad=True)
 >>> np.zeros(2, like=t)
 tensor([0., 0.])
 >>> np.array([t[1], 3.0], like=t)
 tensor([2., 3.], requires_grad=True)
+>>> np.fromiter((v * v for v in t), float, like=t)
+tensor([1., 4.], requires_grad=True)
 """
 
 from __future__ import annotations
+
+import itertools
 
 import numpy as np
 
@@ -22,7 +27,7 @@ from .compile.hooks import made
 
 #: Creation functions whose arguments are constants: the Tensor holds NumPy's result.
 _CONSTANT = {np.zeros, np.ones, np.empty, np.full, np.eye, np.identity, np.tri, np.arange,
-             np.frombuffer, np.fromiter, np.fromstring, np.fromfile, np.loadtxt,
+             np.frombuffer, np.fromstring, np.fromfile, np.loadtxt,
              np.genfromtxt}
 
 #: The conversions, with the names of their positional arguments after the first.
@@ -37,7 +42,8 @@ _TAKEN = {"copy": (True, None), "order": ("K", "A", "C", None), "subok": (False,
 
 def makes_like(func) -> bool:
     """Whether ``func`` is a NumPy creation function that ``like=`` a Tensor reaches."""
-    return func in _CONSTANT or func in _CONVERSIONS or func is np.fromfunction
+    return (func in _CONSTANT or func in _CONVERSIONS
+            or func is np.fromfunction or func is np.fromiter)
 
 
 def create_like(func, args: tuple, kwargs: dict):
@@ -50,6 +56,8 @@ def create_like(func, args: tuple, kwargs: dict):
         return _converted(name, func, args, kwargs)
     if func is np.fromfunction:
         return _from_function(*args, **kwargs)
+    if func is np.fromiter:
+        return _from_iterable(*args, **kwargs)
     if holds_tensor(list(args) + list(kwargs.values())):
         raise TypeError(
             f"{name}(..., like=t) with Tensors among its arguments: NumPy would make its "
@@ -68,6 +76,39 @@ def _from_function(function, shape, *, dtype=float, **kwargs):
                for axis in range(len(shape))]         # (each one made: a plan's constant)
     result = function(*indices, **kwargs)
     return result if isinstance(result, Tensor) else Tensor(result)
+
+
+def _from_iterable(iterable, dtype, count=-1):
+    """``np.fromiter(iterable, dtype, count, like=t)``: NumPy's array of the entries as a
+    Tensor, or, when 0-d Tensors are among them, the entries stacked on the tape and
+    cast to ``dtype`` (NumPy's own would read each one as a plain number)."""
+    from .ops.registry import holds_tensor
+    from .ops.shape import array
+    from .tensor import Tensor
+
+    entries = list(iterable if count < 0 else itertools.islice(iterable, count))
+    if not holds_tensor(entries):
+        return Tensor(made("fromiter", np.fromiter, (entries, dtype, count), {}))
+    if len(entries) < count:
+        raise ValueError(f"iterator too short: Expected {count} but iterator had only "
+                         f"{len(entries)} items.")
+    dtype = np.dtype(dtype)
+    if dtype.subdtype is not None or dtype.names is not None or dtype.hasobject:
+        raise TypeError(f"numpy.fromiter(..., dtype={dtype}, like=t) of Tensors: only a "
+                        "plain numeric dtype keeps them on the tape; np.stack the entries "
+                        "and reshape them instead")
+    for position, entry in enumerate(entries):
+        if isinstance(entry, Tensor) and entry.ndim:
+            raise ValueError(f"numpy.fromiter(..., like=t): entry {position} is a Tensor of "
+                             f"shape {entry.shape}, and np.fromiter reads one number per "
+                             "entry (NumPy: setting an array element with a sequence); "
+                             "np.stack(entries) or np.concatenate(entries) joins arrays")
+        if dtype.kind in "iu" and isinstance(entry, Tensor) and not np.isfinite(entry.data):
+            nan = bool(np.isnan(entry.data))       # (NumPy's errors, not a cast's garbage)
+            raise (ValueError if nan else OverflowError)(
+                f"cannot convert float {'NaN' if nan else 'infinity'} to integer "
+                f"(numpy.fromiter(..., dtype={dtype}, like=t), entry {position})")
+    return array(entries, dtype=dtype)
 
 
 def _index_along(shape, dtype, axis):

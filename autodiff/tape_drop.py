@@ -146,6 +146,11 @@ _C_INSTEAD_OF = {
               "hand the call to the Tensor): for a grid on the tape, count the points as "
               "a number, n = int(np.ceil((stop - start) / step)), and write start + step "
               "* np.arange(n), or np.linspace(start, stop, n)",
+    "fromiter": "which reads what it iterates over as plain numbers into an ndarray "
+                "(NumPy does not hand the call to a Tensor, not even one passed as the "
+                "iterable): np.fromiter(items, dtype, like=t) or np.stack([f(v) for v in "
+                "items]) keeps the entries on the tape, and a Tensor needs no np.fromiter "
+                "(t.astype(dtype) converts it)",
 }
 
 #: NumPy functions whose first argument, a list, NumPy does look into for Tensors (the
