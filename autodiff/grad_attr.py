@@ -123,8 +123,10 @@ def check_grad(t, value) -> None:
     """Raise unless ``value`` can be the ``.grad`` of tensor ``t``."""
     from .tensor import Tensor
 
-    if isinstance(value, (np.ndarray, Tensor, np.generic)):
-        shape, dtype = np.shape(value), value.dtype
+    if isinstance(value, (np.ndarray, np.generic)):
+        shape, dtype = value.shape, value.dtype
+    elif isinstance(value, Tensor):
+        shape, dtype = value.data.shape, value.data.dtype
     else:
         raise TypeError(
             f".grad: assigned a {type(value).__name__}; a gradient is an ndarray of the "
