@@ -14,7 +14,11 @@ and ``np.load`` give plain arrays back) with these methods added, each as PyTorc
 (``v.view(dtype)``, ``v.max()``, ``v.sum(axis=)``), and ``v.dtype`` is a NumPy dtype.
 
 Arithmetic on a ``StateArray`` gives plain arrays: only the values themselves, their
-copies (``clone``, ``copy``, ``to``, pickling) and their views carry the methods.
+copies (``clone``, ``copy``, ``to``, pickling) and their views carry the methods.  A
+pickled ``state_dict`` therefore needs this library to be unpickled (as a pickled
+PyTorch one needs PyTorch); ``np.savez`` and ``ad.save`` files hold plain arrays.  A
+subclass rather than plain ndarrays: NumPy's arrays cannot take attributes, so
+without it ``v.clone()`` could only fail with NumPy's bare ``AttributeError``.
 
 >>> v = ad.nn.Linear(2, 3).state_dict()["weight"]
 >>> isinstance(v, np.ndarray), v.clone().numel(), type(v.detach().cpu().numpy()).__name__
