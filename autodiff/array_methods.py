@@ -16,7 +16,7 @@ import numpy as np
 
 from . import inference_tensors as _inference_tensors
 from .conventions import keepdim_after_axis
-from .missing_dtypes import bfloat16_error, is_bfloat16, numpy_dtype
+from .missing_dtypes import bfloat16_error, from_torch_dtype, is_bfloat16, numpy_dtype
 from .spellings import axis_alias
 
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -69,7 +69,7 @@ def to_arguments(where: str, args: tuple, dtype=None, device=None, stored="value
     if device is not None and str(device).split(":")[0] != "cpu":
         raise ValueError(f"{where}: device {str(device)!r} is not available; arrays live in "
                          "NumPy, on the CPU (to('cpu') is accepted and does nothing)")
-    return dtype
+    return from_torch_dtype(where, dtype)
 
 
 def _contiguous_format():

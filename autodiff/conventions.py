@@ -242,3 +242,28 @@ def variance_in_torch_form(where: str):
         return getattr(tensor_of(input), where)(*args, **kwargs)
     call.__name__ = where
     return call
+
+
+#: PyTorch's ``dim=()`` (no dim named): every dim for its reductions (``sum``, ``mean``,
+#: ``std``, ``nansum``, ``amax`` ...: NumPy's ``axis=None``), but no dim for these
+#: (NumPy's ``axis=()``: ``all``/``any`` reduce nothing, ``squeeze`` removes nothing),
+#: and a TypeError from those that take one dim.
+_NO_DIM_IS_NONE = frozenset({"all", "any", "squeeze"})
+_ONE_DIM_ONLY = frozenset({"prod", "argmax", "argmin", "argsort", "cumsum", "cumprod",
+                           "max", "min", "softmax", "log_softmax"})
+
+
+def empty_dims(where: str):
+    """NumPy's axis for PyTorch's ``dim=()`` given to ``where``: None (every dim),
+    ``()`` (none), or a TypeError where PyTorch takes one dim.
+
+    >>> empty_dims("sum"), empty_dims("any")
+    (None, ())
+    """
+    name = where.rsplit(".", 1)[-1]
+    if name in _NO_DIM_IS_NONE:
+        return ()
+    if name in _ONE_DIM_ONLY:
+        raise TypeError(f"{where}: dim=() (or []) names no dim, and PyTorch's {name} takes "
+                        "one dim, an int, and raises for it; pass the dim (an int)")
+    return None

@@ -56,6 +56,25 @@ def numpy_dtype(where: str, dtype) -> np.dtype:
     dtype('float32')
     """
     try:
-        return np.dtype(dtype)
+        return np.dtype(from_torch_dtype(where, dtype))
     except TypeError as error:
         raise unknown_dtype_error(where, error) from error
+
+
+def from_torch_dtype(where: str, dtype):
+    """NumPy's dtype of the same name for a ``torch.dtype`` (``torch.float32``:
+    float32); anything else as it is.  A torch dtype NumPy lacks is refused by name.
+
+    >>> from_torch_dtype("to", "float32")
+    'float32'
+    """
+    if type(dtype).__name__ != "dtype" or not type(dtype).__module__.startswith("torch"):
+        return dtype
+    name = str(dtype).rsplit(".", 1)[-1]
+    if name == "bfloat16":
+        raise bfloat16_error(where, by_keyword=True)
+    try:
+        return np.dtype(name)
+    except TypeError:
+        raise TypeError(f"{where}: {dtype} has no NumPy counterpart, so values cannot be "
+                        "stored in it; pass a NumPy dtype (np.float32, np.int64, ...)") from None

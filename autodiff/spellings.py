@@ -12,7 +12,7 @@ import weakref
 
 import numpy as np
 
-from .conventions import (axis_by_position, keepdim_after_axis, norm_dims,
+from .conventions import (axis_by_position, empty_dims, keepdim_after_axis, norm_dims,
                           unbiased_after_axis, warn_of_numpy_ddof)
 from .dim_extremes import (  # noqa: F401
     ValuesIndices, extreme_along_dim, refuse_positional_extreme)
@@ -26,8 +26,8 @@ def axis_alias(where: str, axis, keepdims, dim=None, keepdim=None):
     (1, True)
     """
     if dim is not None:
-        if isinstance(dim, (tuple, list)) and not len(dim):
-            dim = None if axis is None else dim     # PyTorch's dim=(): every dim
+        if isinstance(dim, (tuple, list)) and not len(dim) and axis is None:
+            dim = empty_dims(where)      # PyTorch's dim=(): every dim, for most
         if axis is not None:
             raise TypeError(f"{where}: got both axis={axis!r} and dim={dim!r}; they are "
                             "the same argument (NumPy's and PyTorch's name), pass one")

@@ -58,7 +58,10 @@ class CopyingMethods:
     def __setstate__(self, state) -> None:
         # pickle's (__dict__, slots) form, as __getstate__ gives it; the array gets
         # NumPy's own dtype object (canonical_dtypes.py): an unpickled array's equal
-        # copy would pass on to every result computed from it, missing the fast paths
+        # copy would pass on to every result computed from it, missing the fast paths.
+        # Every rebuilt tensor comes here (pickle.loads; copy.deepcopy, whose own
+        # refusal comes first in __deepcopy__), so this is where a trace refuses it.
+        _refuse_while_tracing(f"pickle.loads, which makes a {type(self).__name__}")
         attributes, slots = state if isinstance(state, tuple) else (state, None)
         if attributes:
             self.__dict__.update(attributes)
@@ -89,7 +92,9 @@ class CopyingMethods:
 
 def _refuse_while_tracing(what: str) -> None:
     """A copy made in Python while ``ad.compile`` traces would be made once, from the
-    traced values: a replay runs no Python code."""
+    traced values: a replay runs no Python code.  Pickling is refused as it starts
+    (``__reduce_ex__``), a deep copy too (``__deepcopy__``), an unpickling as it
+    rebuilds a tensor (``__setstate__``)."""
     from .compile import hooks
     if hooks.active is None:            # (the common case: no stack walk per copied tensor)
         return
@@ -98,9 +103,11 @@ def _refuse_while_tracing(what: str) -> None:
     from .tape_drop import user_frame
     refuse_while_tracing(
         what, "a replay runs no Python code, so it would be done once, at the trace, with "
-        "the values then", "Copy or save outside the compiled function (a target network: "
+        "the values then, where each eager call copies the current ones", "Copy or save "
+        "outside the compiled function and keep the copy between calls (a target network: "
         "copy.deepcopy(model) once before the loop, then update it in place under "
-        "ad.no_grad()); t.clone() is recorded and replayed.",
+        "ad.no_grad(), which replays: target_w.copy_(w)); t.clone() is recorded and "
+        "replayed.",
         line=frame_line(user_frame()))     # (past copy.py and pickle's own frames)
 
 

@@ -267,7 +267,7 @@ class TorchStatsMethods:
         """
         from .ops.nan_reductions import nanmean
         x = self if dtype is None else self.astype(dtype)
-        return nanmean(x, axis=dim if not isinstance(dim, list) else tuple(dim),
+        return nanmean(x, axis=_dims(dim),
                        keepdims=keepdim)
 
     def nansum(self, dim=None, keepdim=False, *, dtype=None):
@@ -278,7 +278,7 @@ class TorchStatsMethods:
         """
         from .ops.nan_reductions import nansum
         x = self if dtype is None else self.astype(dtype)
-        return nansum(x, axis=dim if not isinstance(dim, list) else tuple(dim),
+        return nansum(x, axis=_dims(dim),
                       keepdims=keepdim)
 
     # ----- counting (no gradient) --------------------------------------------------------
@@ -360,3 +360,9 @@ def _with_extras(values, inverse, counts, return_inverse, return_counts):
     if return_counts:
         out.append(_t(counts.astype(np.int64)))
     return out[0] if len(out) == 1 else tuple(out)
+
+
+def _dims(dim):
+    """NumPy's axis for PyTorch's ``dim``: ``dim=()`` is every dim, as PyTorch's."""
+    from .torch_math_methods import _all_dims
+    return _all_dims(dim)

@@ -95,6 +95,7 @@ def test_a_python_branch_on_a_value_test_is_refused(test):
         f(np.array([1.0, 2.0, 3.0]))
 
 
+@pytest.mark.filterwarnings("ignore::autodiff.conventions.ConventionWarning")
 def test_nanvar_gives_nan_where_a_replay_has_no_degrees_of_freedom():
     lanes = [[1.0, 2.0, 3.0], [np.nan, np.nan, np.nan], [np.nan, 2.0, np.nan], [1.0, 2.0, 4.0]]
     with np.errstate(all="ignore"), pytest.warns(RuntimeWarning):

@@ -147,7 +147,7 @@ def test_an_ndarray_buffer_stays_an_ndarray():
     m = nn.Module()
     m.register_buffer("count", np.zeros(()))
     m.count += 1
-    assert type(m.count) is np.ndarray and type(m.state_dict()["count"]) is np.ndarray
+    assert type(m.count) is np.ndarray and isinstance(m.state_dict()["count"], np.ndarray)
     m.double()
     assert type(m.count) is np.ndarray
 
@@ -165,7 +165,8 @@ def test_named_buffers_and_state_dict_compared_with_pytorch():
     torch_sd = theirs.state_dict()
     assert list(sd) == list(torch_sd)
     for key in sd:
-        assert type(sd[key]) is np.ndarray          # the library's state_dict holds arrays
+        # the library's state_dict holds arrays (StateArrays: ndarrays with torch's methods)
+        assert isinstance(sd[key], np.ndarray) and not isinstance(sd[key], ad.Tensor)
         np.testing.assert_allclose(sd[key], torch_sd[key].numpy(), rtol=1e-12)
     sd["ema"][...] = 7.0                             # a copy, not the buffer's memory
     assert not np.any(ours.ema.numpy() == 7.0)

@@ -24,9 +24,7 @@ from ..ops import registry as _registry
 from ..tensor import Tensor
 from . import call_constants, hooks, readonly
 from .not_replayed import warn_of_shown_tensor
-from ..tape_drop import in_library
-from .provenance import frame_line
-from .tracer import TraceError, Tracer, _makes_a_tensor
+from .tracer import TraceError, Tracer
 
 # (``autodiff.tensor`` as an attribute is the function ``ad.tensor``.)
 _tensor_module = importlib.import_module("autodiff.tensor")
@@ -99,8 +97,6 @@ class installed:
 
         def set_data(t, value):
             frame = sys._getframe(1)
-            if not _holds_data(data_slot, t) and not _makes_a_tensor(frame):
-                _refuse_rebuilt(t)
             tracer.on_data_set(t, frame)
             data_slot.__set__(t, value)
 
@@ -126,35 +122,3 @@ class installed:
         if refusal is not None:
             raise refusal from exc[1]
         return False
-
-
-def _holds_data(data_slot, tensor) -> bool:
-    try:
-        data_slot.__get__(tensor)
-    except AttributeError:
-        return False
-    return True
-
-
-def _refuse_rebuilt(tensor) -> None:
-    """A tensor given its first array outside its constructors: rebuilt by
-    ``copy.deepcopy`` or ``pickle.loads`` (a target network copied in the step)."""
-    tracer = hooks.active
-    if tracer is None or not tracer.owns_thread():
-        return
-    frame = sys._getframe(2)
-    while frame is not None and (in_library(frame.f_code.co_filename)
-                                 or frame.f_globals.get("__name__") in _COPYING_MODULES):
-        frame = frame.f_back
-    raise TraceError(
-        f"compile: copy.deepcopy (or pickle.loads) makes a {type(tensor).__name__} at "
-        f"{'?' if frame is None else frame_line(frame)} in the compiled function "
-        f"{tracer.name}: the copy's values would be taken once, at the trace, and every "
-        "replay would reuse them, where each eager call copies the current ones. Copy "
-        "outside the compiled function and keep the copy between calls (update it with "
-        "in-place ops under ad.no_grad(), which replay: target_w.copy_(w)), or copy "
-        "values on the tape with t.clone()")
-
-
-#: The standard library's modules a deep copy or an unpickling runs through.
-_COPYING_MODULES = frozenset({"copy", "copyreg", "pickle", "_pickle"})

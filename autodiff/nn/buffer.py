@@ -17,7 +17,7 @@ class Buffer:
     >>> m = ad.nn.Module()
     >>> m.count = ad.nn.Buffer(ad.zeros(()))
     >>> m.state_dict()
-    {'count': array(0.)}
+    {'count': StateArray(0.)}
     """
 
     def __init__(self, data=None, *, persistent: bool = True):

@@ -114,7 +114,7 @@ class NLLLoss(_Loss):
 
     >>> criterion = nn.NLLLoss(weight=np.array([1.0, 2.0, 1.0]))
     >>> criterion.state_dict()
-    {'weight': array([1., 2., 1.])}
+    {'weight': StateArray([1., 2., 1.])}
     >>> criterion(F.log_softmax(ad.tensor([[2.0, 0.0, 0.0]])), np.array([0]))
     tensor(0.23954477)
     """

@@ -114,7 +114,7 @@ class MultiLabelSoftMarginLoss(_Loss):
 
     >>> criterion = nn.MultiLabelSoftMarginLoss(weight=np.array([1.0, 2.0]))
     >>> criterion.state_dict()
-    {'weight': array([1., 2.])}
+    {'weight': StateArray([1., 2.])}
     >>> criterion(ad.tensor([[0.0, 2.0]]), np.array([[1.0, 0.0]]))
     tensor(2.4735016)
     """

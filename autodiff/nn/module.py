@@ -291,7 +291,7 @@ class Module(StateMethods, StateHookMethods, HookMethods, BackwardHookMethods, D
         >>> with ad.no_grad():
         ...     _ = m.ema.mul_(0.9).add_(ad.ones(2), alpha=0.1)
         >>> m.ema, m.state_dict()
-        (tensor([0.1, 0.1]), {'ema': array([0.1, 0.1])})
+        (tensor([0.1, 0.1]), {'ema': StateArray([0.1, 0.1])})
         """
         where = f"{type(self).__name__}.register_buffer"
         if not isinstance(name, str) or not name or "." in name:

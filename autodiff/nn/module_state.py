@@ -22,6 +22,7 @@ from .extra_state import EXTRA_STATE, ExtraStateMethods, loads_extra_state, save
 from .module_state_hooks import (has_state_hooks, hooked_state_dict, run_load_post_hooks,
                                  run_load_pre_hooks)
 from .running_stats import with_batch_counts
+from .state_arrays import state_array
 from .state_keys import IncompatibleKeys, compared_keys
 
 
@@ -52,7 +53,11 @@ class StateMethods(ExtraStateMethods):
         """``{dotted name: copy of the array}`` for every parameter and persistent buffer
         (a Tensor buffer's values too, as an array).
 
-        Ready for ``np.savez(path, **sd)``.  A parameter shared by several submodules
+        Ready for ``np.savez(path, **sd)``.  The arrays are ``StateArray``s
+        (state_arrays.py): ndarrays that also answer what PyTorch code calls on a
+        state_dict's tensors (``v.clone()``, ``v.detach().cpu().numpy()``, ``v.copy_(w)``,
+        ``v.numel()``, ``v.to(dtype)``, ``v.equal(w)``, ``v.size()``); arithmetic on them
+        gives plain arrays.  A parameter shared by several submodules
         (``self.l2 = self.l1``) is listed once, under its first name, where PyTorch
         lists it under each (``to_torch_state_dict`` does, for PyTorch).  As in PyTorch,
         ``prefix`` goes before every name, ``destination`` is a dict to fill and return,
@@ -216,8 +221,8 @@ def _entry(module, name: str, is_param: bool, keep_vars: bool):
     stored = module._parameters[name] if is_param else module._buffers[name]
     if keep_vars or _is_lazy(stored):        # (PyTorch lists the placeholder itself)
         return stored
-    return (module._parameters[name].data if is_param
-            else buffer_values(module._buffers[name])).copy()
+    return state_array((module._parameters[name].data if is_param
+                        else buffer_values(module._buffers[name])).copy())
 
 
 def _is_lazy(value) -> bool:

@@ -17,6 +17,7 @@ import warnings
 import numpy as np
 
 from .. import kernels
+from ..conventions import empty_dims
 from ..compile.hooks import made
 from ..ops import elementwise as ew
 from ..ops import reduce as rd
@@ -65,6 +66,8 @@ def _dim(x, axis, dim, where):
     if dim is not None:
         if axis is not None:
             raise TypeError(f"{where}: got both axis={axis!r} and dim={dim!r}; pass one")
+        if type(dim) in (tuple, list) and not dim:
+            empty_dims(where)           # (raises: PyTorch's takes one dim)
         return dim
     if axis is not None:
         return axis

@@ -13,6 +13,7 @@ import numpy as np
 
 from .buffer import buffer_values
 from .extra_state import EXTRA_STATE, loads_extra_state, saves_extra_state
+from .state_arrays import state_array
 
 
 def is_lazy(value) -> bool:
@@ -61,7 +62,8 @@ def export_state(model) -> dict[str, np.ndarray]:
                     f"{type(module).__name__} is uninitialized (a lazy layer before its "
                     "first call) and has no values to give; call the model once on an "
                     "example input first (state_dict() lists it as it is, as PyTorch's)")
-            state[_full(prefix, name)] = np.array(array, order="C")   # keeps 0-d arrays 0-d
+            # (np.array keeps 0-d arrays 0-d)
+            state[_full(prefix, name)] = state_array(np.array(array, order="C"))
         if saves_extra_state(module):
             state[_full(prefix, EXTRA_STATE)] = module.get_extra_state()
     return state

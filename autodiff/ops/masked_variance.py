@@ -24,7 +24,10 @@ conjugate-Wirtinger one of complex_ops.py.
 
 A lane with no degrees of freedom left (``count - ddof <= 0``) holds NumPy's NaN or
 inf and passes zero gradient, as ``nanvar``'s empty lanes do; the entries the mask
-leaves out get zero gradient.
+leaves out get zero gradient.  Where such a lane has entries (``0 < count <= ddof``)
+and the input is on the tape, ``warn_without_dof`` says so at the user's line
+(``ConventionWarning``): PyTorch's ``var`` of the same entries, and ``np.var``'s
+gradient here without ``where=``, are inf or NaN there.
 """
 
 from __future__ import annotations
@@ -155,6 +158,7 @@ def _variance(name, x, axis, keepdims, ddof, mask, mean, dtype=None, out_dtype=N
         summing = dtype if dtype is not None or out_dtype is None else np.result_type(
             squared.dtype, out_dtype)
         squares = _as(_summed(_as(squared, summing), mask, axis, keepdims), out_dtype)
+    warn_without_dof(name, x, count, ddof)
     dof = (count if keepdims else count.reshape(squares.shape)) - ddof
     if not name.startswith("nan"):
         dof = maximum(dof, 0)
@@ -167,3 +171,30 @@ def _variance(name, x, axis, keepdims, ddof, mask, mean, dtype=None, out_dtype=N
         zero = variance == 0        # equal values: 0, not 0 * inf (recorded: a replay's own)
         variance = _selected(zero, 0, sqrt(_selected(zero, 1, variance)))
     return variance
+
+
+def warn_without_dof(name: str, x, count, ddof) -> None:
+    """Warn at the user's line (``ConventionWarning``) when ``x`` is on the tape and a
+    lane has entries but no degrees of freedom (``0 < count <= ddof``): those entries
+    get gradient 0 here, where PyTorch's ``var``/``std`` of the same entries (and
+    ``np.var``'s without a mask) give inf or NaN.  A lane with no entries (all NaN, or
+    all masked out) has nothing to pass a gradient to: no warning."""
+    from ..graph import is_grad_enabled
+    if not (isinstance(x, Tensor) and x.requires_grad and is_grad_enabled()):
+        return
+    counts = np.asarray(getattr(count, "data", count))
+    starved = (counts > 0) & (counts <= ddof)
+    if not np.any(starved):
+        return
+    from ..conventions import ConventionWarning
+    from ..tape_drop import user_frame, warn_at
+    entries = "non-NaN entries" if name.startswith("nan") else "entries"
+    few = ", ".join(str(int(n)) for n in np.unique(counts[starved])[:3])
+    warn_at(user_frame(), (
+        f"{name}: {int(np.sum(starved))} lane(s) of the tensor of shape {x.shape} have "
+        f"{few} {entries} and ddof={ddof}, "
+        "so no degrees of freedom (n - ddof <= 0): their value is NaN or inf and their "
+        "entries get gradient 0 here, where PyTorch's var/std of the same entries (and "
+        "np.var's gradient without where=) is inf or NaN. Use a smaller ddof, or leave "
+        "such lanes out before differentiating, if the zero gradient is not meant."),
+        ConventionWarning)

@@ -29,6 +29,7 @@ from .diagonals import diagonal as _diagonal, trace as _trace
 from .elementwise import astype, maximum, sqrt, stop_gradient, where
 from .indexing import take
 from .linalg import matmul as _matmul
+from .masked_variance import warn_without_dof
 from .multiplicative import cumprod, prod
 from .numpy_dispatch import implements, implements_without_gradient
 from .operands import array_of, tensor_of
@@ -99,6 +100,7 @@ def _nanvar(name, a, axis, dtype, out, ddof, keepdims, where, mean, correction):
     mean_ = total / maximum(count, 1)          # (no 0 / 0 in the backward either)
     deviation = _nan_filled(missing, 0, a - mean_)
     squares = _sum(deviation * deviation, axis=axis, keepdims=keepdims)
+    warn_without_dof(name, a, count, ddof)
     dof = count - ddof
     if not keepdims:
         dof = dof.reshape(squares.shape)
@@ -114,7 +116,9 @@ def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=_NO_VALUE, *,
            where=_NO_VALUE, mean=_NO_VALUE, correction=_NO_VALUE) -> Tensor:
     """Variance over ``axis`` of the entries that are not NaN, as ``np.nanvar``; NaN
     entries get zero gradient, a lane with ``n - ddof <= 0`` is NaN (NumPy's warning)
-    and passes zero gradient (``np.var``'s such lane passes NaN, as PyTorch's ``var``).
+    and passes zero gradient (``np.var``'s such lane passes NaN, as PyTorch's ``var``
+    of the same entries: a ``ConventionWarning`` at the user's line says so when such
+    a lane has entries and ``a`` requires grad).
 
     >>> x = ad.tensor([1.0, np.nan, 3.0], requires_grad=True)
     >>> y = np.nanvar(x)

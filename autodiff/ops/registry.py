@@ -33,6 +33,7 @@ from .. import graph as _graph
 from ..collector import ATOMIC as _ATOMIC
 from ..collector import UNTRACK_DEPTH as _UNTRACK_DEPTH
 from ..collector import defined_by_the_library
+from ..conventions import empty_dims
 from ..collector import untrack_address as _untrack_address
 from ..graph import Node, _grad_mode, next_seq as _next_seq
 from ..guard import adopt_view, guard_leaf_views, guard_leaves  # the mutation guard
@@ -221,6 +222,8 @@ class Op:
                 if name in resolved:
                     raise TypeError(f"{self.name}: got both {name}={resolved[name]!r} and "
                                     f"{alias}={value!r}; they are the same argument, pass one")
+                if alias == "dim" and type(value) in (tuple, list) and not value:
+                    value = empty_dims(self.name)  # PyTorch's dim=(), not NumPy's axis=()
                 resolved[name] = value
         return resolved
 
