@@ -51,6 +51,9 @@ def test_weight_norm_and_orthogonal_parametrizations(parametrize):
     compiled_like_eager(make, draws(112, (5, 4), ("int", 3, (5,))))
 
 
+# (triu reads Linear's (in, out) layout here, which registering it warns of)
+@pytest.mark.filterwarnings("ignore:register_parametrization:"
+                            "autodiff.conventions.ConventionWarning")
 def test_a_symmetric_parametrization_used_twice_under_cached():
     parametrize = nn.utils.parametrize
 

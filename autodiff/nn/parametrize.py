@@ -12,8 +12,9 @@ subclass named ``Parametrized<Class>``, as in PyTorch.
 
 The parametrization sees the array as this library lays it out: ``Linear.weight`` is
 ``(in, out)`` here, the transpose of PyTorch's, so a function that is not indifferent
-to that (``triu``, a row norm) gives other numbers than in PyTorch; the states given
-by ``to_torch_state_dict`` are in PyTorch's layout all the same.
+to that (``triu``, a row norm) gives other numbers than in PyTorch, and registering
+it there warns (parametrize_layout.py); the states given by ``to_torch_state_dict`` are
+in PyTorch's layout all the same.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from ..tensor import Tensor
 from .buffer import buffer_values
 from .container import ModuleDict, ModuleList
 from .module import Module, Parameter
+from .parametrize_layout import warn_if_layout_matters
 
 __all__ = ["register_parametrization", "remove_parametrizations", "is_parametrized",
            "cached", "type_before_parametrizations", "ParametrizationList"]
@@ -215,6 +217,10 @@ def register_parametrization(module: Module, tensor_name: str, parametrization: 
                         f"{type(parametrization).__name__}")
     if is_parametrized(module, tensor_name):
         stack = module.parametrizations[tensor_name]
+        if stack._transposed_layout:
+            with no_grad():
+                current = getattr(module, tensor_name)
+            warn_if_layout_matters(module, tensor_name, parametrization, current)
         if not unsafe and not stack.unsafe:
             _check_same_shape(where, tensor_name, getattr(module, tensor_name),
                               parametrization(getattr(module, tensor_name)))
@@ -235,6 +241,8 @@ def register_parametrization(module: Module, tensor_name: str, parametrization: 
                 "array; parametrize a Linear, a convolution or your own module's "
                 "parameter instead")
         is_buffer = tensor_name in module._buffers
+        if _is_transposed(module, tensor_name):
+            warn_if_layout_matters(module, tensor_name, parametrization, original)
         stack = ParametrizationList([parametrization], original, unsafe=unsafe,
                                     transposed=_is_transposed(module, tensor_name))
         if not unsafe:
