@@ -51,9 +51,6 @@ def test_weight_norm_and_orthogonal_parametrizations(parametrize):
     compiled_like_eager(make, draws(112, (5, 4), ("int", 3, (5,))))
 
 
-# (triu reads Linear's (in, out) layout here, which registering it warns of)
-@pytest.mark.filterwarnings("ignore:register_parametrization:"
-                            "autodiff.conventions.ConventionWarning")
 def test_a_symmetric_parametrization_used_twice_under_cached():
     parametrize = nn.utils.parametrize
 
@@ -63,7 +60,8 @@ def test_a_symmetric_parametrization_used_twice_under_cached():
 
     def make():
         layer = nn.Linear(4, 4)
-        parametrize.register_parametrization(layer, "weight", Symmetric())
+        # (triu read in Linear's (in, out) layout here, as layout= says)
+        parametrize.register_parametrization(layer, "weight", Symmetric(), layout="in_out")
         optimizer = torch.optim.SGD(layer.parameters(), lr=0.1)
 
         def step(x, y):

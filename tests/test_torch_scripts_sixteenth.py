@@ -10,7 +10,8 @@ BatchNorm frozen by a ``train()`` override testing ``nn.modules.batchnorm._Batch
 fine-tuning a head then unfreezing the backbone by ``add_param_group``, a Gauss-Newton
 step by ``torch.autograd.functional.jvp``/``vjp`` and conjugate gradients, and
 temperature scaling by L-BFGS with its expected calibration error (models: _models.py;
-more: _more.py; what the round found different: _gaps.py)."""
+more: _more.py; layers and schedules: _layers.py; what the round found different:
+_gaps.py)."""
 
 from __future__ import annotations
 

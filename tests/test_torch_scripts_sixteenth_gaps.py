@@ -2,11 +2,14 @@
 ``nn.modules.batchnorm._BatchNorm`` (BatchNorm freezing code tests it), and a
 parametrization that does not commute with the transpose registered on a ``Linear``
 weight, whose ``(in, out)`` layout here makes it give another tensor than PyTorch's:
-registering it now warns at the user's line; one that commutes (``X + X.T``,
-``matrix_exp``) gives PyTorch's tensor, transposed, and stays silent."""
+registering it now warns at the user's line, and ``layout="out_in"`` gives it PyTorch's
+view, with PyTorch's numbers (``"in_out"`` keeps this library's without the warning);
+one that commutes (``X + X.T``, ``matrix_exp``) gives PyTorch's tensor, transposed, and
+stays silent."""
 
 from __future__ import annotations
 
+import importlib
 import warnings
 
 import numpy as np
@@ -56,7 +59,7 @@ def _parametrizations(lib):
 
 
 def _register(torch, kind, square):
-    import torch.nn.utils.parametrize  # noqa: F401  (PyTorch's is imported apart)
+    importlib.import_module("torch.nn.utils.parametrize")   # (PyTorch's is imported apart)
     layer = torch.nn.Linear(3, 3 if square else 4, dtype=torch.float64)
     torch.nn.utils.parametrize.register_parametrization(layer, "weight", kind())
     return layer
@@ -131,7 +134,82 @@ def test_the_layout_probe_leaves_a_parametrizations_state_as_pytorchs():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ad.ConventionWarning)
             if lib is torch:
-                import torch.nn.utils.parametrize  # noqa: F401
+                importlib.import_module("torch.nn.utils.parametrize")
             lib.nn.utils.parametrize.register_parametrization(layer, "weight", counted)
         counts.append(float(counted.calls))
     assert counts[0] == counts[1]
+
+
+def test_layout_out_in_gives_a_pytorch_parametrization_pytorchs_numbers():
+    torch = pytest.importorskip("torch")
+    importlib.import_module("torch.nn.utils.parametrize")   # (PyTorch's is imported apart)
+    inputs, targets = DATA.normal(size=(3, 5, 3)), DATA.normal(size=(3, 5, 3))
+    runs = []
+    for lib in (torch, ad):
+        nn, parametrize = lib.nn, lib.nn.utils.parametrize
+
+        class Symmetric(nn.Module):
+            def forward(self, X):
+                return X.triu() + X.triu(1).transpose(-1, -2)
+
+            def right_inverse(self, A):
+                return A.triu()
+
+        class RowNormalized(nn.Module):
+            def forward(self, X):
+                return X / X.norm(dim=1, keepdim=True)
+
+        layer = nn.Linear(3, 3, dtype=lib.float64)
+        if lib is torch:
+            start = {k: v.detach().numpy().copy() for k, v in layer.state_dict().items()}
+            parametrize.register_parametrization(layer, "weight", Symmetric())
+            parametrize.register_parametrization(layer, "weight", RowNormalized())
+        else:
+            layer.load_torch_state_dict(start)
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", ad.ConventionWarning)
+                parametrize.register_parametrization(layer, "weight", Symmetric(),
+                                                     layout="out_in")
+                parametrize.register_parametrization(layer, "weight", RowNormalized(),
+                                                     layout="out_in")
+        optimizer = lib.optim.SGD(layer.parameters(), lr=0.1)
+        losses = []
+        for x, y in zip(inputs, targets):
+            loss = lib.nn.functional.mse_loss(layer(lib.from_numpy(x)), lib.from_numpy(y))
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+        weight = layer.weight.detach().numpy()
+        runs.append((losses, weight if lib is torch else weight.T))
+    np.testing.assert_allclose(runs[1][0], runs[0][0], rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(runs[1][1], runs[0][1], rtol=1e-10, atol=1e-12)
+
+
+def test_layout_out_in_assigns_through_the_transposed_right_inverse():
+    class Upper(ad.nn.Module):
+        def forward(self, X):
+            return X.triu()
+
+        def right_inverse(self, A):
+            return A.triu()
+
+    layer = ad.nn.Linear(3, 3)
+    ad.nn.utils.parametrize.register_parametrization(layer, "weight", Upper(), layout="out_in")
+    torch_layout = layer.weight.detach().numpy().T      # PyTorch's (out, in) view
+    np.testing.assert_array_equal(torch_layout, np.triu(torch_layout))
+    target = DATA.normal(size=(3, 3))
+    layer.weight = ad.tensor(target.T)                   # assigned in this layout
+    np.testing.assert_array_equal(layer.weight.detach().numpy().T, np.triu(target))
+    state = layer.to_torch_state_dict()
+    np.testing.assert_array_equal(state["parametrizations.weight.original"], np.triu(target))
+    with pytest.raises(ValueError, match="layout must be 'out_in'.*got 'rows'"):
+        ad.nn.utils.parametrize.register_parametrization(ad.nn.Linear(2, 2), "weight",
+                                                         Upper(), layout="rows")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ad.ConventionWarning)
+        kept = ad.nn.Linear(3, 3)
+        ad.nn.utils.parametrize.register_parametrization(kept, "weight", Upper(),
+                                                         layout="in_out")
+    values = kept.weight.detach().numpy()
+    np.testing.assert_array_equal(values, np.triu(values))

@@ -4,7 +4,8 @@
 It does when it commutes with the transpose, ``p(W.T) == p(W).T``: ``A - A.T``,
 ``matrix_exp``, an elementwise function.  One that does not (``triu``, a norm of each
 row) makes another tensor than PyTorch's from the same weights, without any error, so
-``register_parametrization`` warns at the user's line.  The library's own
+``register_parametrization`` warns at the user's line, unless its ``layout=`` says which
+view the parametrization is written for.  The library's own
 parametrizations (``orthogonal``, ``weight_norm``, ``spectral_norm``) read the layout
 themselves and are not checked.
 """
@@ -49,8 +50,6 @@ def warn_if_layout_matters(module, tensor_name: str, parametrization, value) -> 
         f"{tuple(value.shape)} here, the transpose of PyTorch's layout, and "
         f"{type(parametrization).__name__} does not commute with the transpose "
         "(p(W.T) is not p(W).T, as with triu or a norm of each row): it makes another "
-        "tensor than PyTorch's would from the same weights. For PyTorch's numbers, "
-        "parametrize a layer laid out as PyTorch's (a convolution, or a parameter of your "
-        "own module), or write it for this layout (X.tril() for PyTorch's X.triu(), "
-        "columns for rows) and ignore this warning (warnings.filterwarnings('ignore', "
-        "'register_parametrization', ad.ConventionWarning))."), ConventionWarning)
+        "tensor than PyTorch's would from the same weights. Pass layout='out_in' to give "
+        "it PyTorch's (out, in) view (and PyTorch's numbers), or layout='in_out' to keep "
+        "this library's without the warning."), ConventionWarning)
