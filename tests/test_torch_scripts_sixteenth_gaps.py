@@ -5,11 +5,13 @@ weight, whose ``(in, out)`` layout here makes it give another tensor than PyTorc
 registering it now warns at the user's line, and ``layout="out_in"`` gives it PyTorch's
 view, with PyTorch's numbers (``"in_out"`` keeps this library's without the warning);
 one that commutes (``X + X.T``, ``matrix_exp``) gives PyTorch's tensor, transposed, and
-stays silent."""
+stays silent.  Also a whole model given to ``torch.save``, refused with a message
+naming its ``state_dict()``."""
 
 from __future__ import annotations
 
 import importlib
+import io
 import warnings
 
 import numpy as np
@@ -213,3 +215,18 @@ def test_layout_out_in_assigns_through_the_transposed_right_inverse():
                                                          layout="in_out")
     values = kept.weight.detach().numpy()
     np.testing.assert_array_equal(values, np.triu(values))
+
+
+def test_saving_a_whole_model_is_refused_naming_its_state_dict():
+    model = ad.nn.Sequential(ad.nn.Linear(4, 6), ad.nn.GELU(), ad.nn.Linear(6, 2))
+    buffer = io.BytesIO()
+    with pytest.raises(TypeError, match=r"save: obj is of type Sequential; ad.save writes "
+                                        r"tensors.*for a module or optimizer, save its "
+                                        r"state_dict\(\)"):
+        ad.save(model, buffer)
+    ad.save({"model": model.state_dict()}, buffer)
+    buffer.seek(0)
+    fresh = ad.nn.Sequential(ad.nn.Linear(4, 6), ad.nn.GELU(), ad.nn.Linear(6, 2))
+    fresh.load_state_dict(ad.load(buffer, weights_only=False)["model"])
+    x = ad.tensor(DATA.normal(size=(3, 4)))
+    np.testing.assert_array_equal(fresh(x).detach().numpy(), model(x).detach().numpy())
