@@ -6,7 +6,8 @@ registering it now warns at the user's line, and ``layout="out_in"`` gives it Py
 view, with PyTorch's numbers (``"in_out"`` keeps this library's without the warning);
 one that commutes (``X + X.T``, ``matrix_exp``) gives PyTorch's tensor, transposed, and
 stays silent.  Also a whole model given to ``torch.save``, refused with a message
-naming its ``state_dict()``."""
+naming its ``state_dict()``, and ``best = model.state_dict()`` kept without a copy: a
+snapshot here (copies), live weights in PyTorch, so restoring it differs."""
 
 from __future__ import annotations
 
@@ -230,3 +231,31 @@ def test_saving_a_whole_model_is_refused_naming_its_state_dict():
     fresh.load_state_dict(ad.load(buffer, weights_only=False)["model"])
     x = ad.tensor(DATA.normal(size=(3, 4)))
     np.testing.assert_array_equal(fresh(x).detach().numpy(), model(x).detach().numpy())
+
+
+def test_a_state_dict_kept_without_a_copy_is_a_snapshot_here_and_live_in_pytorch():
+    """Early stopping written as ``best = model.state_dict()`` (no clone, no deepcopy):
+    PyTorch's values alias the live weights, so restoring ``best`` after more training
+    restores nothing; here ``state_dict()`` holds copies (NumPy arrays), so it restores
+    the weights of the time it was taken."""
+    torch = pytest.importorskip("torch")
+    inputs, targets = DATA.normal(size=(4, 3)), DATA.normal(size=(4, 1))
+    restored = {}
+    for lib in (torch, ad):
+        model = lib.nn.Linear(3, 1, dtype=lib.float64)
+        if lib is torch:
+            start = {k: v.detach().numpy().copy() for k, v in model.state_dict().items()}
+        else:
+            model.load_torch_state_dict(start)
+        best = model.state_dict()
+        optimizer = lib.optim.SGD(model.parameters(), lr=0.1)
+        loss = lib.nn.functional.mse_loss(model(lib.from_numpy(inputs)),
+                                          lib.from_numpy(targets))
+        loss.backward()
+        optimizer.step()
+        model.load_state_dict(best)
+        restored[lib.__name__] = model.bias.detach().numpy().copy()
+    assert not np.allclose(restored["torch"], start["bias"])      # PyTorch: the live values
+    np.testing.assert_array_equal(restored["autodiff"], start["bias"])   # here: the snapshot
+    # (with copy.deepcopy(model.state_dict()) or {k: v.clone() ...} in PyTorch, the two
+    # agree: test_torch_scripts_sixteenth.py's early stopping)
