@@ -143,6 +143,23 @@ def test_the_layout_probe_leaves_a_parametrizations_state_as_pytorchs():
     assert counts[0] == counts[1]
 
 
+def test_the_layout_probe_draws_no_random_numbers():
+    class DropConnect(ad.nn.Module):
+        def forward(self, X):
+            return ad.nn.functional.dropout(X, 0.5, self.training)
+
+    draws = []
+    for layout in ("in_out", None):         # without the probe, and with it
+        ad.manual_seed(0)
+        layer = ad.nn.Linear(3, 3)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", ad.ConventionWarning)
+            ad.nn.utils.parametrize.register_parametrization(layer, "weight", DropConnect(),
+                                                             layout=layout)
+        draws.append(ad.rand(4).numpy())
+    np.testing.assert_array_equal(draws[0], draws[1])
+
+
 def test_layout_out_in_gives_a_pytorch_parametrization_pytorchs_numbers():
     torch = pytest.importorskip("torch")
     importlib.import_module("torch.nn.utils.parametrize")   # (PyTorch's is imported apart)

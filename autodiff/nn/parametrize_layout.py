@@ -24,16 +24,16 @@ from ..tensor import Tensor
 def warn_if_layout_matters(module, tensor_name: str, parametrization, value) -> None:
     """Warn when ``parametrization``, given ``value`` (``module.<tensor_name>`` as stored
     here, PyTorch's transpose) and its transpose, does not give transposed results.
-    Each probe runs on a copy of the parametrization, so that its state (a running
-    buffer) is left as it was."""
+    Each probe runs on a copy of the parametrization in eval mode, so that its state
+    (a running buffer) is left as it was and a random one (DropConnect) draws nothing."""
     if type(parametrization).__module__.startswith("autodiff."):
         return
     if not isinstance(value, Tensor) or value.ndim != 2:
         return
     with no_grad():
         try:
-            here = copy.deepcopy(parametrization)(value)
-            theirs = copy.deepcopy(parametrization)(value.T)
+            here = copy.deepcopy(parametrization).eval()(value)
+            theirs = copy.deepcopy(parametrization).eval()(value.T)
         except Exception:       # (written for this layout only: nothing to compare)
             return
     here = np.asarray(getattr(here, "data", here))
