@@ -7,7 +7,8 @@ view, with PyTorch's numbers (``"in_out"`` keeps this library's without the warn
 one that commutes (``X + X.T``, ``matrix_exp``) gives PyTorch's tensor, transposed, and
 stays silent.  Also a whole model given to ``torch.save``, refused with a message
 naming its ``state_dict()``, and ``best = model.state_dict()`` kept without a copy: a
-snapshot here (copies), live weights in PyTorch, so restoring it differs."""
+snapshot here (copies), live weights in PyTorch, so restoring it differs; and
+``autograd.grad(..., only_inputs=True)`` (WGAN-GP's), now taken as PyTorch takes it."""
 
 from __future__ import annotations
 
@@ -276,3 +277,20 @@ def test_a_state_dict_kept_without_a_copy_is_a_snapshot_here_and_live_in_pytorch
     np.testing.assert_array_equal(restored["autodiff"], start["bias"])   # here: the snapshot
     # (with copy.deepcopy(model.state_dict()) or {k: v.clone() ...} in PyTorch, the two
     # agree: test_torch_scripts_sixteenth.py's early stopping)
+
+
+def test_autograd_grad_takes_pytorchs_deprecated_only_inputs_in_its_place():
+    x = ad.tensor(DATA.normal(size=3), requires_grad=True)
+    y = (x ** 2).sum()
+    expected = 2 * x.detach().numpy()
+    by_keyword, = ad.autograd.grad(y, x, only_inputs=True, retain_graph=True)
+    # PyTorch's positional order: outputs, inputs, grad_outputs, retain_graph,
+    # create_graph, only_inputs, allow_unused
+    by_position = ad.autograd.grad(y, [x, ad.tensor(np.ones(2), requires_grad=True)], None,
+                                   True, False, True, True)
+    assert by_position[1] is None
+    with pytest.warns(FutureWarning, match="only_inputs argument is deprecated") as caught:
+        ignored, = ad.autograd.grad(y, x, only_inputs=False)
+    assert caught[0].filename == __file__
+    for result in (by_keyword, by_position[0], ignored):
+        np.testing.assert_allclose(result.numpy(), expected, rtol=1e-15)

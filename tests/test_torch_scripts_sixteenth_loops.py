@@ -3,9 +3,11 @@ run), training loops as tutorials write them: the transfer-learning tutorial's
 ``train_model`` (phases under ``torch.set_grad_enabled(phase == 'train')``, running
 sums by ``loss.item() * inputs.size(0)`` and ``torch.sum(preds == labels.data)``,
 ``running_corrects.double() / dataset_size``, the best weights kept by
-``copy.deepcopy(model.state_dict())``), and a resumed optimizer whose state is moved
-by the ``for state in optimizer.state.values()`` loop (``torch.save(model)`` of a whole
-model is refused here: test_torch_scripts_sixteenth_gaps.py)."""
+``copy.deepcopy(model.state_dict())``), a resumed optimizer whose state is moved by
+the ``for state in optimizer.state.values()`` loop, and WGAN-GP's critic steps as its
+first implementation wrote them (``autograd.Variable``, ``backward(mone)``, the gradient
+penalty by ``autograd.grad(..., only_inputs=True)``).  ``torch.save(model)`` of a whole
+model is refused here: test_torch_scripts_sixteenth_gaps.py."""
 
 from __future__ import annotations
 
@@ -128,4 +130,49 @@ def test_resuming_with_the_optimizer_state_moved_by_the_state_values_loop():
         resumed = train(resumed_model, resumed_optimizer, zip(inputs[3:], targets[3:]))
         assert resumed == straight_on
         return first, straight_on, resumed_model
+    side_by_side(script)
+
+
+def test_wgan_gp_critic_steps_with_the_original_calc_gradient_penalty():
+    real_batches = DATA.normal(size=(3, 6, 4)) + 1.0
+    noise_batches = DATA.normal(size=(3, 6, 2))
+    alphas = DATA.uniform(size=(3, 6, 1))
+
+    def script(torch, copy_weights):
+        nn, autograd = torch.nn, torch.autograd
+        LAMBDA = 10
+        netG = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 4))
+        netD = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1))
+        copy_weights(netG, netD)
+        optimizerD = torch.optim.Adam(netD.parameters(), lr=1e-3, betas=(0.5, 0.9))
+
+        def calc_gradient_penalty(netD, real_data, fake_data, alpha):
+            alpha = alpha.expand(real_data.size())
+            interpolates = alpha * real_data + ((1 - alpha) * fake_data)
+            interpolates = autograd.Variable(interpolates, requires_grad=True)
+            disc_interpolates = netD(interpolates)
+            gradients = autograd.grad(outputs=disc_interpolates, inputs=interpolates,
+                                      grad_outputs=torch.ones(disc_interpolates.size()),
+                                      create_graph=True, retain_graph=True,
+                                      only_inputs=True)[0]
+            return ((gradients.norm(2, dim=1) - 1) ** 2).mean() * LAMBDA
+
+        one = torch.tensor(1, dtype=torch.float)
+        mone = one * -1
+        costs = []
+        for real, noise, alpha in zip(real_batches, noise_batches, alphas):
+            real_data_v = autograd.Variable(torch.from_numpy(real))
+            netD.zero_grad()
+            D_real = netD(real_data_v).mean()
+            D_real.backward(mone)
+            with torch.no_grad():
+                fake = netG(torch.from_numpy(noise))
+            D_fake = netD(fake).mean()
+            D_fake.backward(one)
+            gradient_penalty = calc_gradient_penalty(netD, real_data_v, fake,
+                                                     torch.from_numpy(alpha))
+            gradient_penalty.backward()
+            costs.append((D_fake - D_real + gradient_penalty).item())
+            optimizerD.step()
+        return costs, netD
     side_by_side(script)
