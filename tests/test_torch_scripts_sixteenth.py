@@ -2,10 +2,13 @@
 ``torch`` and run twice: with PyTorch, and with ``autodiff`` in its place, from the
 same initial weights; values must agree (float64 to 1e-10).  Random parts take their
 draws from NumPy so both runs see the same numbers.  Here, training habits: early
-stopping that keeps ``{k: v.clone() for k, v in model.state_dict().items()}`` under
-``ReduceLROnPlateau`` and restores it, minGPT's ``configure_optimizers`` (``named_modules``
-with full parameter names, a white- and a blacklist of layer types), timm's
-``ModelEmaV2`` (``copy_`` over ``state_dict().values()``, BatchNorm buffers included),
+stopping that keeps ``copy.deepcopy(model.state_dict())`` under ``ReduceLROnPlateau``
+and restores it (PyTorch's ``{k: v.clone() for k, v in ...items()}`` fails here, on
+NumPy arrays without ``clone``: ``state_dict()`` already holds copies), minGPT's
+``configure_optimizers`` (``named_modules`` with full parameter names, a white- and a
+blacklist of layer types), timm's
+``ModelEmaV2`` (``copy_`` over ``state_dict(keep_vars=True).values()``: without
+``keep_vars`` the values here are NumPy copies; BatchNorm buffers included),
 BatchNorm frozen by a ``train()`` override testing ``nn.modules.batchnorm._BatchNorm``,
 fine-tuning a head then unfreezing the backbone by ``add_param_group``, a Gauss-Newton
 step by ``torch.autograd.functional.jvp``/``vjp`` and conjugate gradients, and
@@ -27,7 +30,7 @@ from torch_side_by_side import side_by_side  # noqa: E402  (needs torch)
 DATA = np.random.default_rng(1616)
 
 
-def test_early_stopping_keeps_a_cloned_best_state_and_restores_it():
+def test_early_stopping_keeps_a_copied_best_state_and_restores_it():
     train_x, train_y = DATA.normal(size=(32, 4)), DATA.integers(0, 3, size=32)
     val_x, val_y = DATA.normal(size=(16, 4)), DATA.integers(0, 3, size=16)
 
