@@ -122,6 +122,12 @@ def test_vjp_of_a_function_with_several_outputs_takes_a_v_per_output():
         np.testing.assert_allclose(grad_x.data, expected_x, rtol=1e-13)
         np.testing.assert_allclose(grad_y.data, expected_y, rtol=1e-13)
         results[create_graph] = (grad_x.data, grad_y.data)
+    # with create_graph=True the products are differentiable in the inputs again
+    x = ad.tensor(X, requires_grad=True)
+    _, product = F.vjp(lambda a: (a ** 3, a.exp()), x, (ad.ones(3), ad.ones(3)),
+                       create_graph=True)
+    product.sum().backward()
+    np.testing.assert_allclose(x.grad, 6 * X + np.exp(X), rtol=1e-13)
     with pytest.raises(ValueError, match=r"v has 1 entries for 2 outputs"):
         F.vjp(f(ad), (ad.tensor(X), ad.tensor(Y)), ad.ones(3))
     with pytest.raises(RuntimeError, match=r"v can only be omitted .* got shape\(s\) "
