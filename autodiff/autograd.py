@@ -102,7 +102,8 @@ def _seeds(grad_outputs, outputs, create_graph: bool) -> list:
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
-         allow_unused=None, is_grads_batched=False, materialize_grads=False) -> tuple:
+         only_inputs=True, allow_unused=None, is_grads_batched=False,
+         materialize_grads=False) -> tuple:
     """The gradients of ``outputs`` (weighted by ``grad_outputs``) with respect to each
     of ``inputs``, as a tuple of tensors, as ``torch.autograd.grad``: no ``.grad`` is
     written; ``create_graph=True`` records them for higher derivatives (and keeps the
@@ -110,13 +111,19 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     depend on raises, unless ``allow_unused=True``: then its gradient is None (zeros
     with ``materialize_grads=True``).  Each input gets its total derivative, also
     through the other inputs (``h = x * x``: the gradient for ``x`` includes the
-    path through ``h``).
+    path through ``h``).  ``only_inputs`` is ignored, as PyTorch ignores it (deprecated;
+    False warns, as there).
 
     >>> x = ad.tensor([1.0, 2.0], requires_grad=True)
     >>> ad.autograd.grad((x ** 2).sum(), x)
     (tensor([2., 4.]),)
     """
     refuse_transform_in_trace("autograd.grad")
+    if not only_inputs:
+        from .tape_drop import user_frame, warn_at
+        warn_at(user_frame(), "autograd.grad: only_inputs argument is deprecated and is "
+                "ignored now (defaults to True). To accumulate gradient for other parts of "
+                "the graph, please use backward().", FutureWarning)
     if is_grads_batched:
         return _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph,
                              allow_unused, materialize_grads)

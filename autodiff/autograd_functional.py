@@ -14,6 +14,7 @@ from typing import Callable
 import numpy as np
 
 from . import autograd_functional_graph as with_graph
+from . import autograd_functional_strict as strict_mode
 from .tensor import Tensor
 
 __all__ = ["jacobian", "hessian", "vjp", "jvp", "hvp", "vhp"]
@@ -29,17 +30,6 @@ def _inputs(where: str, inputs):
     return [np.array(item.data) for item in items], several
 
 
-def _refuse(where: str, strict: bool, **others) -> None:
-    if strict:
-        raise NotImplementedError(f"autograd.functional.{where}: strict=True is not "
-                                  "supported (an input the output does not depend on gets "
-                                  "zeros, as with strict=False)")
-    for name, (value, default) in others.items():
-        if value != default:
-            raise NotImplementedError(f"autograd.functional.{where}: {name}={value!r} is not "
-                                      f"supported; leave the default {default!r}")
-
-
 def _tensors(values, several: bool):
     # Without create_graph the results are values, off the tape also where func read
     # tensors that require grad (a model's parameters), as PyTorch's.
@@ -47,17 +37,17 @@ def _tensors(values, several: bool):
     return out if several else out[0]
 
 
-def _vector(where: str, v, like, name="v"):
+def _vector(where: str, v, like, name="v", of="input"):
     items = tuple(v) if isinstance(v, (tuple, list)) else (v,)
     if len(items) != len(like):
         raise ValueError(f"autograd.functional.{where}: {name} has {len(items)} entries for "
-                         f"{len(like)} inputs")
+                         f"{len(like)} {of}s")
     arrays = [np.asarray(getattr(item, "data", item), dtype=x.dtype) for item, x in
               zip(items, like)]
     for k, (a, x) in enumerate(zip(arrays, like)):
         if a.shape != x.shape:
             raise ValueError(f"autograd.functional.{where}: {name}[{k}] has shape {a.shape}, "
-                             f"the input has shape {x.shape}")
+                             f"the {of} has shape {x.shape}")
     return arrays
 
 
@@ -76,15 +66,16 @@ def jacobian(func: Callable, inputs, create_graph: bool = False, strict: bool = 
     """
     from .forward import jacfwd
     from .transforms import jacobian as jacrev
-    _refuse("jacobian", strict)
     if strategy not in ("reverse-mode", "forward-mode"):
         raise ValueError(f"autograd.functional.jacobian: strategy must be 'forward-mode' or "
                          f"'reverse-mode', got {strategy!r}")
+    if create_graph and strategy == "forward-mode":
+        raise NotImplementedError(
+            "autograd.functional.jacobian: create_graph=True and strategy='forward-mode' "
+            "are not supported together (as in PyTorch); use strategy='reverse-mode'")
+    if strict:
+        _strict_jacobian(func, inputs, create_graph, vectorize, strategy)
     if create_graph:
-        if strategy == "forward-mode":
-            raise NotImplementedError(
-                "autograd.functional.jacobian: create_graph=True and strategy='forward-mode' "
-                "are not supported together (as in PyTorch); use strategy='reverse-mode'")
         return with_graph.jacobian(func, inputs)
     arrays, several_inputs = _inputs("jacobian", inputs)
     transform = jacfwd if strategy == "forward-mode" else jacrev
@@ -110,7 +101,9 @@ def hessian(func: Callable, inputs, create_graph: bool = False, strict: bool = F
             [ 0., 12.]])
     """
     from .transforms import grad, jacobian as jacrev
-    _refuse("hessian", strict)
+    if strict:
+        _strict_jacobian(func, inputs, create_graph, vectorize, outer_jacobian_strategy,
+                         "hessian")
     if create_graph:
         return with_graph.hessian(func, inputs)
     arrays, several = _inputs("hessian", inputs)
@@ -133,19 +126,20 @@ def vjp(func: Callable, inputs, v=None, create_graph: bool = False, strict: bool
     tensor([3., 3.])
     """
     from .transforms import vjp as reverse
-    _refuse("vjp", strict)
+    if strict:
+        strict_mode.check("vjp", func, inputs, create_graph)
     if create_graph:
         return with_graph.vjp(func, inputs, v)
     arrays, several = _inputs("vjp", inputs)
     out, pullback = reverse(func, *arrays)
-    out_data = np.asarray(getattr(out, "data", out))
+    several_outputs = isinstance(out, (tuple, list))
+    outs = [np.asarray(getattr(o, "data", o)) for o in (out if several_outputs else (out,))]
     if v is None:
-        if out_data.size != 1:
-            raise RuntimeError(f"autograd.functional.vjp: the output has shape "
-                               f"{out_data.shape}; give v of that shape")
-        v = np.ones_like(out_data)
-    upstream, = _vector("vjp", v, [out_data])
-    return Tensor(out_data), _tensors(pullback(upstream), several)
+        with_graph.check_v_may_be_omitted(outs, several_outputs)
+        v = np.ones_like(outs[0])
+    upstream = _vector("vjp", v, outs, of="output")
+    products = pullback(tuple(upstream) if several_outputs else upstream[0])
+    return _tensors(outs, several_outputs), _tensors(products, several)
 
 
 def jvp(func: Callable, inputs, v=None, create_graph: bool = False, strict: bool = False):
@@ -156,7 +150,8 @@ def jvp(func: Callable, inputs, v=None, create_graph: bool = False, strict: bool
     tensor([3., 3.])
     """
     from .forward import jvp as forward
-    _refuse("jvp", strict)
+    if strict:
+        strict_mode.check("jvp", func, inputs, create_graph)
     if create_graph:
         return with_graph.jvp(func, inputs, v)
     arrays, _ = _inputs("jvp", inputs)
@@ -187,7 +182,8 @@ def hvp(func: Callable, inputs, v=None, create_graph: bool = False, strict: bool
     """
     from .forward import jvp as forward
     from .transforms import grad
-    _refuse("hvp", strict)
+    if strict:
+        strict_mode.check("hvp", func, inputs, create_graph)
     if create_graph:
         return with_graph.hvp(func, inputs, v)
     arrays, several = _inputs("hvp", inputs)
@@ -210,4 +206,20 @@ def hvp(func: Callable, inputs, v=None, create_graph: bool = False, strict: bool
 
 def vhp(func: Callable, inputs, v=None, create_graph: bool = False, strict: bool = False):
     """``(func(inputs), vᵀ H)``: the same as ``hvp`` (a Hessian is symmetric)."""
-    return hvp(func, inputs, v, create_graph, strict)
+    if strict:
+        strict_mode.check("vhp", func, inputs, create_graph)
+    return hvp(func, inputs, v, create_graph)
+
+
+def _strict_jacobian(func, inputs, create_graph, vectorize, strategy, where="jacobian"):
+    """PyTorch's strict-mode checks of ``jacobian`` (and ``hessian``'s outer one), with
+    its refusals of ``strict=True`` alongside vectorize or forward mode."""
+    if strategy == "forward-mode":
+        raise RuntimeError('torch.autograd.functional.jacobian: `strict=True` and '
+                           '`strategy="forward-mode"` are not supported together (yet). '
+                           'Please either set `strict=False` or `strategy="reverse-mode"`.')
+    strict_mode.check(where, func, inputs, create_graph, elementwise=not vectorize)
+    if vectorize:
+        raise RuntimeError("torch.autograd.functional.jacobian: `strict=True` and "
+                           "`vectorized=True` are not supported together. Please either "
+                           "set `strict=False` or `vectorize=False`.")

@@ -72,19 +72,19 @@ def _one(values: list, several: bool):
     return tuple(values) if several else values[0]
 
 
-def _vectors(where: str, v, like: list, name: str = "v") -> list:
-    """``v`` as Tensors shaped as ``like`` (a Tensor that requires grad is kept, so
-    the result is differentiable in it too)."""
+def _vectors(where: str, v, like: list, name: str = "v", of: str = "input") -> list:
+    """``v`` as Tensors shaped as ``like`` (the inputs, or the outputs: ``of``; a Tensor
+    that requires grad is kept, so the result is differentiable in it too)."""
     items = tuple(v) if isinstance(v, (tuple, list)) else (v,)
     if len(items) != len(like):
         raise ValueError(f"autograd.functional.{where}: {name} has {len(items)} entries for "
-                         f"{len(like)} inputs")
+                         f"{len(like)} {of}s")
     vectors = []
     for k, (item, x) in enumerate(zip(items, like)):
         vector = item if isinstance(item, Tensor) else Tensor(np.asarray(item, x.dtype))
         if vector.shape != x.shape:
             raise ValueError(f"autograd.functional.{where}: {name}[{k}] has shape "
-                             f"{vector.shape}, the input has shape {x.shape}")
+                             f"{vector.shape}, the {of} has shape {x.shape}")
         vectors.append(vector)
     return vectors
 
@@ -123,14 +123,27 @@ def hessian(func, inputs):
 
 def vjp(func, inputs, v):
     xs, several = graph_inputs("vjp", inputs)
-    output = _tensor_output(func(*xs))
+    result = func(*xs)
+    several_outputs = isinstance(result, (tuple, list))
+    outputs = [_tensor_output(out) for out in (result if several_outputs else (result,))]
     if v is None:
-        if output.size != 1:
-            raise RuntimeError(f"autograd.functional.vjp: the output has shape "
-                               f"{output.shape}; give v of that shape")
-        v = Tensor(np.ones(output.shape, output.dtype))
-    upstream, = _vectors("vjp", v, [output])
-    return output, _one(gradients(output, xs, upstream), several)
+        check_v_may_be_omitted(outputs, several_outputs)
+        v = Tensor(np.ones(outputs[0].shape, outputs[0].dtype))
+    upstream = _vectors("vjp", v, outputs, of="output")
+    if several_outputs:             # the gradient of sum_k <output_k, v_k>
+        products = gradients(_inner(outputs, upstream), xs)
+    else:
+        products = gradients(outputs[0], xs, upstream[0])
+    return _one(outputs, several_outputs), _one(products, several)
+
+
+def check_v_may_be_omitted(outputs: list, several_outputs: bool) -> None:
+    """PyTorch's rule for ``vjp`` without ``v``: one output of one element."""
+    if several_outputs or outputs[0].size != 1:
+        shapes = ", ".join(str(tuple(np.shape(out))) for out in outputs)
+        raise RuntimeError(f"autograd.functional.vjp: v can only be omitted for a function "
+                           f"returning a single one-element tensor, got shape(s) {shapes}; "
+                           "give v shaped as the output(s)")
 
 
 def jvp(func, inputs, v):

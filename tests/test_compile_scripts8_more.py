@@ -51,7 +51,8 @@ def test_weight_norm_and_orthogonal_parametrizations(parametrize):
     compiled_like_eager(make, draws(112, (5, 4), ("int", 3, (5,))))
 
 
-def test_a_symmetric_parametrization_used_twice_under_cached():
+@pytest.mark.parametrize("layout", ["in_out", "out_in"])
+def test_a_symmetric_parametrization_used_twice_under_cached(layout):
     parametrize = nn.utils.parametrize
 
     class Symmetric(nn.Module):
@@ -60,7 +61,8 @@ def test_a_symmetric_parametrization_used_twice_under_cached():
 
     def make():
         layer = nn.Linear(4, 4)
-        parametrize.register_parametrization(layer, "weight", Symmetric())
+        # (triu read in Linear's (in, out) layout, or in PyTorch's: layout= says which)
+        parametrize.register_parametrization(layer, "weight", Symmetric(), layout=layout)
         optimizer = torch.optim.SGD(layer.parameters(), lr=0.1)
 
         def step(x, y):

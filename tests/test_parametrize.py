@@ -77,7 +77,8 @@ def test_a_parametrized_weight_is_computed_from_the_original_on_the_tape():
 
 def test_right_inverse_sets_the_original_at_registration_and_on_assignment():
     layer = nn.Linear(3, 3)
-    parametrize.register_parametrization(layer, "weight", Symmetric())
+    with pytest.warns(ad.ConventionWarning, match="does not commute with the transpose"):
+        parametrize.register_parametrization(layer, "weight", Symmetric())
     w = layer.weight.numpy()
     np.testing.assert_array_equal(w, w.T)
     np.testing.assert_array_equal(layer.parametrizations.weight.original.numpy(), np.triu(w))
@@ -91,7 +92,8 @@ def test_right_inverse_sets_the_original_at_registration_and_on_assignment():
 
 def test_parametrizations_stack_and_are_removed_keeping_the_value_or_the_original():
     layer = nn.Linear(3, 3)
-    parametrize.register_parametrization(layer, "weight", Symmetric())
+    with pytest.warns(ad.ConventionWarning, match="Symmetric does not commute"):
+        parametrize.register_parametrization(layer, "weight", Symmetric())
     parametrize.register_parametrization(layer, "weight", Scale())
     original = layer.parametrizations.weight.original.numpy().copy()
     stacked = layer.weight.numpy()

@@ -109,3 +109,6 @@ __all__ = ["functional", "init", "utils", "Module", "ModuleDict", "ModuleList", 
 
 # torch.nn.modules.module's path, where register_module_forward_hook and its kin live
 _modules.module = _module
+# torch.nn.modules.batchnorm's path, for isinstance(m, nn.modules.batchnorm._BatchNorm)
+from .module_paths import batchnorm as _batchnorm  # noqa: E402
+_modules.batchnorm = _batchnorm

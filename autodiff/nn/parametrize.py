@@ -12,8 +12,11 @@ subclass named ``Parametrized<Class>``, as in PyTorch.
 
 The parametrization sees the array as this library lays it out: ``Linear.weight`` is
 ``(in, out)`` here, the transpose of PyTorch's, so a function that is not indifferent
-to that (``triu``, a row norm) gives other numbers than in PyTorch; the states given
-by ``to_torch_state_dict`` are in PyTorch's layout all the same.
+to that (``triu``, a row norm) gives other numbers than in PyTorch, and registering
+it there warns (parametrize_layout.py), unless ``layout="out_in"`` asks for PyTorch's
+view (the parametrization then gets the transpose, and its result is transposed back)
+or ``layout="in_out"`` for this one; the states given by ``to_torch_state_dict`` are in
+PyTorch's layout all the same.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from ..tensor import Tensor
 from .buffer import buffer_values
 from .container import ModuleDict, ModuleList
 from .module import Module, Parameter
+from .parametrize_layout import warn_if_layout_matters
 
 __all__ = ["register_parametrization", "remove_parametrizations", "is_parametrized",
            "cached", "type_before_parametrizations", "ParametrizationList"]
@@ -60,19 +64,28 @@ class ParametrizationList(ModuleList):
     tensor(s): ``original`` (or ``original0, original1, ...`` when the first
     ``right_inverse`` returns several)."""
 
-    def __init__(self, modules, original, unsafe: bool = False, transposed: bool = False):
+    def __init__(self, modules, original, unsafe: bool = False, transposed: bool = False,
+                 out_in: bool = False):
         super().__init__(modules)
         self.unsafe = unsafe
         self._transposed_layout = transposed
+        # per parametrization: whether it is applied to PyTorch's (out, in) view of a
+        # tensor stored transposed here (register_parametrization's layout="out_in")
+        self._out_in = [out_in] * len(self)
         value = original.detach() if isinstance(original, Tensor) else Tensor(original)
         with no_grad():
-            for module in reversed(list(self)):
+            for module, flag in zip(reversed(list(self)), reversed(self._out_in)):
                 if hasattr(module, "right_inverse"):
                     try:
-                        value = module.right_inverse(value)
+                        value = _through(module.right_inverse, value, flag)
                     except NotImplementedError:    # (PyTorch keeps the value as it is)
                         pass
         self.is_tensor = isinstance(value, Tensor)
+        if out_in and not self.is_tensor:
+            raise NotImplementedError(
+                "register_parametrization: layout='out_in' with a right_inverse that "
+                "returns several tensors is not supported; leave layout=None and write the "
+                "parametrization for this library's (in, out) layout")
         if self.is_tensor:
             if isinstance(original, Parameter):
                 # the same Parameter object: an optimizer made before still updates it
@@ -97,12 +110,12 @@ class ParametrizationList(ModuleList):
         """Set the original tensor(s) so that the parametrized tensor is ``value``
         (what assigning ``module.<name> = value`` does)."""
         with no_grad():
-            for module in reversed(list(self)):
+            for module, flag in zip(reversed(list(self)), reversed(self._out_in)):
                 if not hasattr(module, "right_inverse"):
                     raise RuntimeError(f"parametrization {type(module).__name__} does not "
                                        "implement right_inverse, so the parametrized "
                                        "tensor cannot be assigned")
-                value = module.right_inverse(value)
+                value = _through(module.right_inverse, value, flag)
             if self.is_tensor:
                 if isinstance(self.original, Parameter):
                     _set_values(self.original, value)
@@ -114,11 +127,11 @@ class ParametrizationList(ModuleList):
 
     def forward(self):
         if self.is_tensor:
-            value = self[0](self.original)
+            value = _through(self[0], self.original, self._out_in[0])
         else:
             value = self[0](*(getattr(self, f"original{k}") for k in range(self.ntensors)))
-        for module in list(self)[1:]:
-            value = module(value)
+        for module, flag in zip(list(self)[1:], self._out_in[1:]):
+            value = _through(module, value, flag)
         return value
 
     def _torch_export(self, local):
@@ -129,6 +142,14 @@ class ParametrizationList(ModuleList):
 
     def _torch_import(self, torch_local):
         return self._torch_export(dict(torch_local))
+
+
+def _through(function, value, out_in: bool):
+    """``function(value)``, or with ``out_in`` applied to the transpose of the (last
+    two axes of the) tensor and transposed back: PyTorch's view of a Linear weight."""
+    if not out_in:
+        return function(value)
+    return function(value.transpose(-1, -2)).transpose(-1, -2)
 
 
 def _set_values(param, value) -> None:
@@ -197,9 +218,16 @@ def _add_property(module: Module, tensor_name: str) -> None:
 
 
 def register_parametrization(module: Module, tensor_name: str, parametrization: Module, *,
-                             unsafe: bool = False) -> Module:
+                             unsafe: bool = False, layout: str | None = None) -> Module:
     """Make ``module.<tensor_name>`` be ``parametrization(original)`` (see the module
     docstring); returns ``module``.
+
+    ``layout`` (not in PyTorch) says how a parametrization of a tensor stored
+    transposed here (``Linear.weight``, ``(in, out)``) reads it: ``"out_in"`` gives it
+    PyTorch's ``(out, in)`` view and transposes its result back, so a parametrization
+    written for PyTorch (``triu``) gives PyTorch's numbers; ``"in_out"`` gives it this
+    library's array; None, the default, is ``"in_out"`` with a warning where the two
+    differ.  Other tensors are laid out as PyTorch's, and read so under either.
 
     >>> layer = ad.nn.Conv1d(3, 3, 1)
     >>> _ = ad.nn.utils.parametrize.register_parametrization(layer, "bias", ad.nn.Tanh())
@@ -209,16 +237,25 @@ def register_parametrization(module: Module, tensor_name: str, parametrization: 
     'ParametrizedConv1d'
     """
     where = "register_parametrization"
+    if layout not in (None, "in_out", "out_in"):
+        raise ValueError(f"{where}: layout must be 'out_in' (PyTorch's view of a Linear "
+                         f"weight), 'in_out' (this library's) or None, got {layout!r}")
     if not isinstance(module, Module) or not isinstance(parametrization, Module):
         raise TypeError(f"{where}: expected a module and a parametrization module "
                         f"(ad.nn.Module with a forward), got {type(module).__name__} and "
                         f"{type(parametrization).__name__}")
     if is_parametrized(module, tensor_name):
         stack = module.parametrizations[tensor_name]
+        out_in = stack._transposed_layout and layout == "out_in"
+        if stack._transposed_layout and layout is None:
+            with no_grad():
+                current = getattr(module, tensor_name)
+            warn_if_layout_matters(module, tensor_name, parametrization, current)
         if not unsafe and not stack.unsafe:
             _check_same_shape(where, tensor_name, getattr(module, tensor_name),
-                              parametrization(getattr(module, tensor_name)))
+                              _through(parametrization, getattr(module, tensor_name), out_in))
         stack.append(parametrization)
+        stack._out_in.append(out_in)
         stack.unsafe |= unsafe
         return module
     if tensor_name in module._buffers or tensor_name in module._parameters:
@@ -235,8 +272,12 @@ def register_parametrization(module: Module, tensor_name: str, parametrization: 
                 "array; parametrize a Linear, a convolution or your own module's "
                 "parameter instead")
         is_buffer = tensor_name in module._buffers
+        transposed = _is_transposed(module, tensor_name)
+        if transposed and layout is None:
+            warn_if_layout_matters(module, tensor_name, parametrization, original)
         stack = ParametrizationList([parametrization], original, unsafe=unsafe,
-                                    transposed=_is_transposed(module, tensor_name))
+                                    transposed=transposed,
+                                    out_in=transposed and layout == "out_in")
         if not unsafe:
             with no_grad():
                 _check_same_shape(where, tensor_name, original, stack())
