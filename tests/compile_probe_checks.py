@@ -30,8 +30,19 @@ def programs_of(*modules):
     return [(program, p) for module in modules for program, p, *_ in module.PROGRAMS]
 
 
-def program_ids(programs):
-    return [program.__name__ for program, _ in programs]
+def program_ids(programs, key=None):
+    """The programs' names, or ``key(program)`` for each."""
+    return [(key or _name)(program) for program, _ in programs]
+
+
+def _name(program):
+    return program.__name__
+
+
+def round_and_name(program):
+    """``"ninth.spring_chain_energy"``: a program's round and name (two rounds may
+    both have a program of a name)."""
+    return f"{program.__module__.removeprefix('test_numpy_programs_')}.{program.__name__}"
 
 
 def sgd_step(program, w):
@@ -122,3 +133,33 @@ def check_fused(program, p):
         warnings.simplefilter("ignore")
         for what, a, b in replayed_and_eager(program, p, fuse=True):
             assert_few_ulp(a, b, what=f"{program.__name__} {what}")
+
+
+def probe_tests(programs, expected, sources=None, slow_to_fuse=None, key=None) -> dict:
+    """The tests of a file of compiled probe programs, by name: every program has an
+    entry in ``expected`` (``key(program)``, its name by default: ``(outcome,
+    cause)``), each fares as its entry says, and each replayed bitwise is within a few
+    ulp fused too, but for those of ``slow_to_fuse`` (key: why).  ``sources``: program
+    -> the function whose lines its refusal names.  A test module binds them with
+    ``globals().update(probe_tests(PROGRAMS, EXPECTED))``."""
+    sources, slow_to_fuse, key = sources or {}, slow_to_fuse or {}, key or _name
+    bitwise = [(program, p) for program, p in programs
+               if expected[key(program)][0] == BITWISE and key(program) not in slow_to_fuse]
+
+    def test_every_program_has_an_expectation():
+        assert sorted(expected) == sorted(program_ids(programs, key))
+        assert set(slow_to_fuse) <= set(expected)
+
+    @pytest.mark.parametrize("program, p", programs, ids=program_ids(programs, key))
+    def test_a_compiled_program_replays_as_eager_or_is_refused_naming_its_line(program, p):
+        outcome, cause = expected[key(program)]
+        check_program(program, p, outcome, cause, source=sources.get(program))
+
+    @pytest.mark.parametrize("program, p", bitwise, ids=program_ids(bitwise, key))
+    def test_a_fused_replay_is_within_a_few_ulp_of_eager(program, p):
+        check_fused(program, p)
+
+    return {test.__name__: test for test in (
+        test_every_program_has_an_expectation,
+        test_a_compiled_program_replays_as_eager_or_is_refused_naming_its_line,
+        test_a_fused_replay_is_within_a_few_ulp_of_eager)}

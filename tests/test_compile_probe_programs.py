@@ -8,13 +8,11 @@ never silently wrong.  ``EXPECTED`` records which replay, so that a regression f
 (and a program that starts to replay asks for the table to be updated)."""
 
 import numpy as np
-import pytest
 
 import test_numpy_programs as first
 import test_numpy_programs_more as more
 import test_numpy_programs_third as third
-from compile_probe_checks import (BITWISE, REFUSED, ULP, check_fused, check_program,
-                                  program_ids, programs_of)
+from compile_probe_checks import BITWISE, REFUSED, ULP, probe_tests, programs_of
 
 
 def safe_ratio_sum(xp, p):
@@ -99,19 +97,4 @@ EXPECTED = {
 }
 
 
-def test_every_program_has_an_expectation():
-    assert sorted(EXPECTED) == sorted(program_ids(PROGRAMS))
-
-
-@pytest.mark.parametrize("program, p", PROGRAMS, ids=program_ids(PROGRAMS))
-def test_a_compiled_program_replays_as_eager_or_is_refused_naming_its_line(program, p):
-    outcome, cause = EXPECTED[program.__name__]
-    check_program(program, p, outcome, cause, source=_SOURCE.get(program))
-
-
-BITWISE_PROGRAMS = [(f, p) for f, p in PROGRAMS if EXPECTED[f.__name__][0] == BITWISE]
-
-
-@pytest.mark.parametrize("program, p", BITWISE_PROGRAMS, ids=program_ids(BITWISE_PROGRAMS))
-def test_a_fused_replay_is_within_a_few_ulp_of_eager(program, p):
-    check_fused(program, p)
+globals().update(probe_tests(PROGRAMS, EXPECTED, sources=_SOURCE))
