@@ -2,9 +2,9 @@
 steps against eager (as test_compile_scripts_later.py): an EmbeddingBag text classifier
 in max and mean modes with clip_grad_norm_ and StepLR, a keyword spotter with tracked
 InstanceNorm and GroupNorm under centered RMSprop, multi-task losses weighted by learned
-log-variances, deep sets over padded sets (masked_fill and amax) and, refused at the
-trace naming the line, mixture-of-experts routing by torch.where (shapes read from
-the values)."""
+log-variances, deep sets over padded sets (masked_fill and amax), a DCGAN step with
+two optimizers, PPO's clipped objective and, refused at the trace naming the line,
+mixture-of-experts routing by torch.where (shapes read from the values)."""
 
 from __future__ import annotations
 
@@ -178,3 +178,61 @@ def test_mixture_of_experts_routed_by_torch_where_is_refused_naming_the_line():
         return loss
     with pytest.raises(TraceError, match=r"test_compile_scripts_later_more\.py:\d+"):
         ad.compile(step)(np.random.default_rng(8).normal(size=(10, 4)))
+
+
+def test_dcgan_discriminator_and_generator_steps_with_two_adams():
+    def make():
+        generator = nn.Sequential(
+            nn.ConvTranspose2d(3, 4, 4, 2, 1, bias=False), nn.BatchNorm2d(4), nn.ReLU(),
+            nn.ConvTranspose2d(4, 1, 4, 2, 1, bias=False), nn.Tanh())
+        discriminator = nn.Sequential(
+            nn.Conv2d(1, 4, 4, 2, 1, bias=False), nn.LeakyReLU(0.2),
+            nn.Conv2d(4, 1, 4, 1, 0, bias=False), nn.Flatten(), nn.Sigmoid())
+        opt_d = torch.optim.Adam(discriminator.parameters(), lr=2e-3, betas=(0.5, 0.999))
+        opt_g = torch.optim.Adam(generator.parameters(), lr=2e-3, betas=(0.5, 0.999))
+        criterion = nn.BCELoss()
+
+        def step(real, z):
+            ones, zeros = torch.ones(real.shape[0], 1), torch.zeros(real.shape[0], 1)
+            discriminator.zero_grad()
+            err_real = criterion(discriminator(real), ones)
+            err_real.backward()
+            fake = generator(z)
+            err_fake = criterion(discriminator(fake.detach()), zeros)
+            err_fake.backward()
+            opt_d.step()
+            generator.zero_grad()
+            err_g = criterion(discriminator(fake), ones)
+            err_g.backward()
+            opt_g.step()
+            return err_real, err_fake, err_g
+        return step, {"generator": generator, "discriminator": discriminator,
+                      "opt_d": opt_d, "opt_g": opt_g}
+    batches = (draws(9, (4, 1, 8, 8), (4, 3, 2, 2), n=4)
+               + draws(10, (3, 1, 8, 8), (3, 3, 2, 2), n=2))
+    compiled_like_eager(make, batches, traces=2)
+
+
+def test_ppo_clipped_objective_with_normalised_advantages_and_an_entropy_bonus():
+    def make():
+        agent, value = nn.Sequential(nn.Linear(4, 16), nn.Tanh(), nn.Linear(16, 3)), nn.Linear(4, 1)
+        parameters = list(agent.parameters()) + list(value.parameters())
+        optimizer = torch.optim.Adam(parameters, lr=2.5e-3, eps=1e-5)
+
+        def step(obs, actions, old_log_prob, advantages, returns):
+            dist = torch.distributions.Categorical(logits=agent(obs))
+            ratio = (dist.log_prob(actions) - old_log_prob).exp()
+            advantages = (advantages - advantages.mean()) / (advantages.std(correction=1) + 1e-8)
+            policy_loss = torch.maximum(-advantages * ratio,
+                                        -advantages * torch.clamp(ratio, 0.8, 1.2)).mean()
+            value_loss = 0.5 * ((value(obs).squeeze(-1) - returns) ** 2).mean()
+            loss = policy_loss + 0.5 * value_loss - 0.01 * dist.entropy().mean()
+            optimizer.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(parameters, 0.5)
+            optimizer.step()
+            return loss
+        return step, {"agent": agent, "value": value, "optimizer": optimizer}
+    batches = (draws(11, (8, 4), ("int", 3, (8,)), (8,), (8,), (8,), n=4)
+               + draws(12, (6, 4), ("int", 3, (6,)), (6,), (6,), (6,), n=2))
+    compiled_like_eager(make, batches, traces=2)
