@@ -357,12 +357,17 @@ def _repeat_profile(index, size: int) -> tuple:
 def _guard_repeats(given_index, index, size: int) -> None:
     """Under ``ad.compile``, ``'prod'``'s index: an argument of the compiled function
     is guarded (a call whose index repeats positions otherwise traces again); one
-    computed in the call is refused, its repeats being fixed into the plan."""
-    from .compile.hooks import branch
+    computed in the call is refused, its repeats being fixed into the plan.  (One
+    made before the call is read again at each replay, whose check of the products'
+    shapes stops a replay if it was changed to repeat positions otherwise.)"""
+    from .compile import hooks
     from .compile.refusals import refuse_traced_values
+    tracer = hooks.active
+    if tracer is None or not tracer.owns_thread() or tracer.from_before(given_index):
+        return
     profile = _repeat_profile(index, size) if size else ()
-    if size and branch("index_reduce 'prod''s repeats", index,
-                       lambda a: _repeat_profile(a, size), profile):
+    if size and hooks.branch("index_reduce 'prod''s repeats", index,
+                             lambda a: _repeat_profile(a, size), profile):
         return
     refuse_traced_values(given_index, "index_reduce", "how often the index repeats a "
                          "position sets how many products it takes", "Pass the index "

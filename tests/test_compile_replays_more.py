@@ -374,6 +374,12 @@ def test_index_reduce_prod_traces_again_when_the_argument_index_repeats_otherwis
     assert compiled.traces == 2
 
 
+def test_index_reduce_prod_of_an_index_tensor_made_before_the_call_replays():
+    index = ad.tensor(np.array([0, 2, 0, 0, 1]))
+    check_replays(lambda x, w: weighted_sum(ad.index_reduce(
+        ad.full((3,), 0.75), 0, index, x * w, "prod")))
+
+
 def test_index_reduce_prod_of_an_index_computed_in_the_call_is_refused_at_the_trace():
     w = ad.tensor(np.linspace(0.5, 1.5, 6), requires_grad=True)
 
