@@ -317,8 +317,8 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True) -> Ten
     if reduce not in ("prod", "mean", "amax", "amin"):
         raise ValueError(f"index_reduce: reduce must be 'prod', 'mean', 'amax' or 'amin', "
                          f"got {reduce!r}")
-    input, source = tensor_of(input), tensor_of(source)
-    index = np.asarray(tensor_of(index).data)
+    input, source, given_index = tensor_of(input), tensor_of(source), tensor_of(index)
+    index = np.asarray(given_index.data)
     if index.ndim > 1 or index.dtype.kind not in "iu":
         raise ValueError(f"index_reduce: index must be a 1-D integer tensor, got shape "
                          f"{index.shape} of dtype {index.dtype}")
@@ -336,9 +336,43 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True) -> Ten
         raise ValueError(f"index_reduce: source of shape {source.shape} must have input's "
                          f"shape {input.shape} with dim {dim} of index's length "
                          f"{index.size}, i.e. {expected}")
+    if reduce == "prod":
+        _guard_repeats(given_index, index, input.shape[axis])
     from .compile.hooks import made     # (made again from each replay's index)
     spread = made("index_reduce index", _spread_along, (index, axis, source.shape))
     return input.scatter_reduce(dim, spread, source, reduce, include_self=include_self)
+
+
+def _repeat_profile(index, size: int) -> tuple:
+    """How many positions of an axis of ``size`` the 1-D ``index`` reaches once, twice,
+    ...: it sets how many layers of products ``'prod'`` multiplies, and their sizes.
+
+    >>> _repeat_profile(np.array([0, 2, 0, -1]), 3)
+    (0, 1, 1)
+    """
+    counts = np.bincount(np.asarray(index).reshape(-1) % size, minlength=size)
+    return tuple(np.bincount(counts).tolist())
+
+
+def _guard_repeats(given_index, index, size: int) -> None:
+    """Under ``ad.compile``, ``'prod'``'s index: an argument of the compiled function
+    is guarded (a call whose index repeats positions otherwise traces again); one
+    computed in the call is refused, its repeats being fixed into the plan.  (One
+    made before the call is read again at each replay, whose check of the products'
+    shapes stops a replay if it was changed to repeat positions otherwise.)"""
+    from .compile import hooks
+    from .compile.refusals import refuse_traced_values
+    tracer = hooks.active
+    if tracer is None or not tracer.owns_thread() or tracer.from_before(given_index):
+        return
+    profile = _repeat_profile(index, size) if size else ()
+    if size and hooks.branch("index_reduce 'prod''s repeats", index,
+                             lambda a: _repeat_profile(a, size), profile):
+        return
+    refuse_traced_values(given_index, "index_reduce", "how often the index repeats a "
+                         "position sets how many products it takes", "Pass the index "
+                         "to the compiled function, or make it a constant (an ndarray "
+                         "made outside the compiled function)")
 
 
 def _spread_along(index, axis, shape) -> np.ndarray:

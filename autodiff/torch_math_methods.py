@@ -194,7 +194,8 @@ class TorchMathMethods:
         """
         from .compile.refusals import refuse_while_tracing
         refuse_while_tracing("argwhere", "how many rows it gives depends on the values",
-                             "Use ad.where with a mask, or call argwhere outside the "
+                             "Keep the shape: the three-argument ad.where(mask, x, y), "
+                             "or a product with the mask; or call argwhere outside the "
                              "compiled function.")
         return _t(np.argwhere(self.data).astype(np.int64))
 

@@ -172,6 +172,33 @@ def test_a_number_read_into_a_closure_variable_is_named():
     assert last_lr == 0.25 and opt.param_groups[0]["lr"] == 0.0625
 
 
+def test_a_counter_in_a_dict_or_a_plain_object_deciding_when_to_step_is_named():
+    # gradient accumulation: step every second call, counted in a dict entry and an
+    # attribute; a replay never counts, so it would never step (eager steps at call 2)
+    w = ad.nn.Parameter(np.ones(2))
+    opt = ad.optim.SGD([w], lr=0.5)
+    state = {"k": 0}
+
+    class Counter:
+        def __init__(self):
+            self.calls = 0
+    counter = Counter()
+
+    def step(x):
+        (w * x).sum().backward()
+        state["k"] += 1
+        counter.calls += 1
+        if state["k"] % 2 == 0:
+            opt.step()
+            opt.zero_grad()
+
+    found = _calls(ad.compile(step), np.ones(2))
+    assert sorted(str(w.message)[:52] for w in found) == [
+        "compile: step changed counter.calls while tracing (0",
+        "compile: step changed state['k'] while tracing (0 ->"]
+    assert state["k"] == counter.calls == 1
+
+
 def test_printing_a_tensor_while_tracing_is_named_once_per_line(capsys):
     w = ad.nn.Parameter(np.ones(3))
 

@@ -7,19 +7,12 @@ and the like) or is refused with a ``TraceError`` naming a line of the program:
 never silently wrong.  ``EXPECTED`` records which replay, so that a regression fails
 (and a program that starts to replay asks for the table to be updated)."""
 
-import inspect
-import re
-import warnings
-
 import numpy as np
-import pytest
 
-import autodiff as ad
-from autodiff.compile.refusals import TraceError
 import test_numpy_programs as first
 import test_numpy_programs_more as more
 import test_numpy_programs_third as third
-from ulp_compare import assert_few_ulp
+from compile_probe_checks import BITWISE, REFUSED, ULP, probe_tests, programs_of
 
 
 def safe_ratio_sum(xp, p):
@@ -31,11 +24,8 @@ def safe_ratio_sum(xp, p):
 _SOURCE = {safe_ratio_sum: first._safe_ratio}
 
 
-PROGRAMS = ([(program, p) for program, p, _ in more.PROGRAMS]
-            + [(program, p) for program, p, _ in third.PROGRAMS]
+PROGRAMS = (programs_of(more, third)
             + [(safe_ratio_sum, np.array([0.0, 1.0, 2.0, 3.0]) + 0.25)])
-
-BITWISE, ULP, REFUSED = "bitwise", "within a few ulp", "refused"
 
 #: How each program fares compiled; for a refusal, why (the cause, for the reader).
 EXPECTED = {
@@ -107,91 +97,4 @@ EXPECTED = {
 }
 
 
-def _sgd_step(program, w):
-    """One training step: the program's loss at ``w + x`` for data ``x``, backward,
-    and an SGD update of the leaf ``w``."""
-    opt = ad.optim.SGD([w], lr=1e-3)
-
-    def step(x):
-        opt.zero_grad()
-        loss = program(np, w + x)
-        loss.backward()
-        opt.step()
-        return loss
-    return step
-
-
-def _program_lines(program):
-    """The file name and line range of ``program``'s source."""
-    program = _SOURCE.get(program, program)
-    lines, first_line = inspect.getsourcelines(program)
-    return inspect.getsourcefile(program), range(first_line, first_line + len(lines))
-
-
-def test_every_program_has_an_expectation():
-    assert sorted(EXPECTED) == sorted(program.__name__ for program, _ in PROGRAMS)
-
-
-def _twins(program, p, fuse):
-    """The eager and the compiled training step of ``program``, each with its own copy
-    of the weights ``p``: ``(eager, w_eager, compiled, w_compiled)``."""
-    w_eager = ad.tensor(p.copy(), requires_grad=True)
-    w_compiled = ad.tensor(p.copy(), requires_grad=True)
-    return (_sgd_step(program, w_eager), w_eager,
-            ad.compile(_sgd_step(program, w_compiled), fuse=fuse), w_compiled)
-
-
-def _data(p):
-    """The three batches each twin is called on."""
-    rng = np.random.default_rng(11)
-    return [rng.normal(size=p.shape) * 1e-2 for _ in range(3)]
-
-
-def _replayed_and_eager(program, p, fuse):
-    """``(what, compiled value, eager value)`` for the loss, the gradient and the weights
-    after each call of the twins on ``_data(p)``."""
-    eager, w_eager, compiled, w_compiled = _twins(program, p, fuse)
-    for x in _data(p):
-        expected = eager(ad.tensor(x))
-        got = compiled(x)
-        yield from (("loss", got.data, expected.data),
-                    ("grad", w_compiled.grad, w_eager.grad),
-                    ("weights", w_compiled.data, w_eager.data))
-
-
-@pytest.mark.parametrize("program, p", PROGRAMS, ids=[f.__name__ for f, _ in PROGRAMS])
-def test_a_compiled_program_replays_as_eager_or_is_refused_naming_its_line(program, p):
-    outcome, cause = EXPECTED[program.__name__]
-    # (bitwise: replayed without fusion, each op NumPy's own; a fused loop computes
-    # powers and transcendentals with other functions than NumPy's SIMD loops, a few
-    # ulp apart on some CPUs: test_a_fused_replay_is_within_a_few_ulp_of_eager)
-    fuse = outcome != BITWISE
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")     # (NumPy's warnings at kinks, eager and compiled)
-        if outcome == REFUSED:
-            _, _, compiled, _ = _twins(program, p, fuse)
-            with pytest.raises(TraceError) as refusal:
-                compiled(_data(p)[0])
-            first_line = str(refusal.value).splitlines()[0]
-            path, lines = _program_lines(program)
-            named = re.findall(r"(\w+\.py):(\d+)", first_line)
-            assert any(name == path.rsplit("/", 1)[-1] and int(line) in lines
-                       for name, line in named), (
-                f"{program.__name__} ({cause}) refused without naming its line: {first_line}")
-            return
-        for what, a, b in _replayed_and_eager(program, p, fuse):
-            if outcome == BITWISE:
-                np.testing.assert_array_equal(a, b, err_msg=f"{program.__name__} {what}")
-            else:
-                assert_few_ulp(a, b, what=f"{program.__name__} {what}")
-
-
-@pytest.mark.parametrize("program, p", [(f, p) for f, p in PROGRAMS
-                                        if EXPECTED[f.__name__][0] == BITWISE],
-                         ids=[f.__name__ for f, _ in PROGRAMS
-                              if EXPECTED[f.__name__][0] == BITWISE])
-def test_a_fused_replay_is_within_a_few_ulp_of_eager(program, p):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for what, a, b in _replayed_and_eager(program, p, fuse=True):
-            assert_few_ulp(a, b, what=f"{program.__name__} {what}")
+globals().update(probe_tests(PROGRAMS, EXPECTED, sources=_SOURCE))

@@ -29,6 +29,14 @@ def test_values_leaving_the_library_are_refused_naming_the_op_and_line(body, wor
     assert words in message and "test_compile_refusals.py" in message
 
 
+def test_a_refusal_inside_numpys_own_code_names_the_users_line_and_the_numpy_function():
+    # np.poly1d calls trim_zeros on the traced coefficients, from NumPy's Python code
+    f = ad.compile(lambda x: np.poly1d(W * x)(0.5))
+    with pytest.raises(TraceError, match=r"trim_zeros at test_compile_refusals\.py:\d+ "
+                       r"\(inside np\.poly1d\)"):
+        f(np.ones(2))
+
+
 def test_numpy_on_grad_inside_the_function_is_refused():
     p = ad.tensor([1.0, 2.0], requires_grad=True)
 

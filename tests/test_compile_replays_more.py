@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import autodiff as ad
+from autodiff.compile import TraceError
 
 # Inputs that change the winners: ties, a new maximum, entries moving between bins.
 INPUTS = [np.array([0.0, 1.0, 2.0, 3.0, 4.0]), np.array([4.0, 0.5, 3.0, 3.0, 1.0]),
@@ -348,3 +349,46 @@ def test_an_array_made_off_the_tape_that_changes_shape_at_a_replay_raises():
                                            r"more\.py:\d+ gave an array of shape \(3,\) at "
                                            r"this call but \(2,\) when traced"):
         step(np.array([1.0, 1.0, 2.0]))
+
+
+# --- index_reduce 'prod': how often the index repeats sets the layers of products -------
+
+def test_index_reduce_prod_traces_again_when_the_argument_index_repeats_otherwise():
+    w = ad.tensor(np.linspace(0.5, 1.5, 6), requires_grad=True)
+
+    def step(src, index):
+        loss = weighted_sum(ad.index_reduce(ad.ones(4), 0, index, w * src, "prod"))
+        loss.backward()
+        return loss
+
+    compiled = ad.compile(step)
+    rng = np.random.default_rng(3)
+    # repeats (2, 1, 1, 2), then (1, 3, 1, 1): another set of layers, then (2, 2, 1, 1)
+    for index in ([0, 0, 1, 2, 3, 3], [0, 1, 1, 1, 2, 3], [0, 1, 2, 3, 0, 1]):
+        src, index = rng.normal(size=6), np.array(index)
+        w.grad = None
+        eager_loss = step(ad.tensor(src), ad.tensor(index))
+        eager_grad, w.grad = w.grad, None
+        assert_bitwise(eager_loss.data, compiled(src, index).data)
+        assert_bitwise(eager_grad, w.grad)
+    assert compiled.traces == 2
+
+
+def test_index_reduce_prod_of_an_index_tensor_made_before_the_call_replays():
+    index = ad.tensor(np.array([0, 2, 0, 0, 1]))
+    check_replays(lambda x, w: weighted_sum(ad.index_reduce(
+        ad.full((3,), 0.75), 0, index, x * w, "prod")))
+
+
+def test_index_reduce_prod_of_an_index_computed_in_the_call_is_refused_at_the_trace():
+    w = ad.tensor(np.linspace(0.5, 1.5, 6), requires_grad=True)
+
+    def step(src):
+        index = ad.argmax(ad.stack([src, -src, 2 * src - 1]), axis=0)
+        loss = ad.index_reduce(ad.ones(3), 0, index, w * src, "prod").sum()
+        loss.backward()
+        return loss
+
+    with pytest.raises(TraceError, match=r"index_reduce at test_compile_replays_more"
+                       r"\.py:\d+.*repeats a position"):
+        ad.compile(step)(np.array([0.3, -1.0, 2.0, 0.1, -0.2, 0.7]))

@@ -114,7 +114,8 @@ Python effects inside the function (appending to a list, ``print``) happen only 
 tracing, as with ``torch.jit.trace``; showing a tensor (``print(loss)``), a tensor the
 call made and left in an object the function reaches by name (``history.append(loss)``,
 ``self.cache = h`` in a module it calls), and a number reached by name that the call
-changed (``steps += 1`` on a global, ``self.calls += 1`` in a forward) warn with a
+changed (``steps += 1`` on a global, ``self.calls += 1`` in a forward, ``state["k"] +=
+1`` in a dict the function reaches) warn with a
 ``NotReplayedWarning`` (``not_replayed.py``).  A function traced more often than its
 plan cache holds warns once (``RuntimeWarning``), naming what changed since the last
 trace (a Python number argument, a captured array changed in place, a setting).
@@ -146,7 +147,8 @@ from .plan import Plan, memory_order
 from .replay import build, note_replay_error
 from .install import installed
 from .known_writes import note_written
-from .not_replayed import (NotReplayedWarning, array_sums, arrays_reached, numbers_reached,
+from .not_replayed import (NotReplayedWarning, array_sums, arrays_reached,
+                           numbers_in_containers, numbers_reached,
                            reachable, sizes_reached, warn_of_arrays_changed,
                            warn_of_arrays_left_behind, warn_of_numbers_changed,
                            warn_of_sizes_changed, warn_of_tensors_left_behind)
@@ -332,7 +334,8 @@ class Compiled:
         training_before = training_flags(self.fn)
         tracer.training_at_start = {key: flag for key, (_, flag) in training_before.items()}
         named_before = named_values(self.fn)
-        numbers_before = numbers_reached(named_before)
+        in_containers = numbers_in_containers(self.fn)
+        numbers_before = numbers_reached(named_before) | in_containers
         sizes_before = sizes_reached(named_before)
         arrays_before = arrays_reached(named_before)
         sums_before = array_sums(arrays_before)
@@ -352,8 +355,11 @@ class Compiled:
                          for m, _ in tracer.modules.values()]
         _refuse_arguments_also_reached(plan.name, args, kwargs, roots)
         warn_of_tensors_left_behind(tracer, plan, roots, stacklevel=3)
-        warn_of_numbers_changed(plan.name, numbers_before, numbers_reached(named),
-                                stacklevel=3)
+        # (an entry of a container counts only if it was there: a container that grew
+        # is named by warn_of_sizes_changed)
+        warn_of_numbers_changed(plan.name, numbers_before, numbers_reached(named) | {
+            label: number for label, number in numbers_in_containers(self.fn).items()
+            if label in in_containers}, stacklevel=3)
         warn_of_sizes_changed(plan.name, sizes_before, stacklevel=3)
         arrays_after = arrays_reached(named)
         read_live_when_reached(plan, tracer, roots)

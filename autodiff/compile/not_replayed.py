@@ -17,10 +17,12 @@ the compiled function, or that showed the tensor):
   (``self.mean *= 0.9``, ``G[0] += 1``): it keeps the values the trace left, while
   eager execution changes it at every call (``array_sums`` before and after,
   ``warn_of_arrays_changed``);
-* a number the function's names hold, or an attribute of a module they reach, changed
-  by the call (``global steps; steps += 1``, ``self.calls += 1`` in a forward,
+* a number the function's names hold, or an attribute of a module they reach, or an
+  entry of a dict or plain object they reach that its code names, changed by the call
+  (``global steps; steps += 1``, ``self.calls += 1`` in a forward, ``state["k"] += 1``,
   ``last_lr = opt.param_groups[0]["lr"]``): it keeps the value the trace left
-  (``numbers_reached`` before and after the call, ``warn_of_numbers_changed``).
+  (``numbers_reached`` and ``numbers_in_containers`` before and after the call,
+  ``warn_of_numbers_changed``).
 """
 
 from __future__ import annotations
@@ -215,6 +217,20 @@ def numbers_reached(named) -> dict:
                 found.update((f"{prefix}.{key}", v) for key, v in vars(module).items()
                              if _is_number(v))
     return found
+
+
+def numbers_in_containers(fn) -> dict:
+    """``{label: number}``: the numbers ``fn`` reaches in a dict under a key its code
+    names or in an attribute its code reads of a plain object (``state["k"]``,
+    ``args.steps``: ``captures.captured_settings``), which its code may count up.
+
+    >>> state = {"k": 0}
+    >>> numbers_in_containers(lambda: state["k"])
+    {"state['k']": 0}
+    """
+    from .captures import captured_settings
+    return {label: value for label, _, _, value in captured_settings(fn)
+            if _is_number(value)}
 
 
 def warn_of_numbers_changed(name, before, after, stacklevel) -> None:

@@ -9,19 +9,37 @@ import os
 import sys
 
 from ..ops.operands import python_numbers  # noqa: F401  (re-exported)
+from ..tape_drop import in_library
 from ..tensor import Tensor
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def user_line() -> str:
-    """``file:line`` of the innermost frame outside this library."""
+    """``file:line`` of the innermost frame outside this library and NumPy's Python
+    code (``np.poly1d`` calling ``trim_zeros`` on a traced tensor: the user's line
+    that made the poly1d)."""
     frame = sys._getframe(1)
     while frame is not None:
-        if not os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE_DIR):
+        if not in_library(frame.f_code.co_filename):
             return frame_line(frame)
         frame = frame.f_back
     return "?"
+
+
+def numpy_caller() -> str:
+    """The NumPy function the user's code called that called into this library
+    (``" (inside np.poly1d)"``), or ``""`` when the user's code called it directly."""
+    frame, outermost = sys._getframe(1), None
+    while frame is not None and in_library(frame.f_code.co_filename):
+        if not os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE_DIR):
+            outermost = frame
+        frame = frame.f_back
+    if outermost is None:
+        return ""
+    code = outermost.f_code
+    name = getattr(code, "co_qualname", code.co_name).split(".")[0]
+    return f" (inside np.{name})"
 
 
 def frame_line(frame, lineno=None) -> str:

@@ -36,8 +36,9 @@ def refuse_while_tracing(name: str, why: str, instead: str, line: str | None = N
     the innermost line outside the library)."""
     from .hooks import active
     if active is not None and active.owns_thread():
-        from .provenance import user_line
-        raise TraceError(f"compile: {name} at {line or user_line()} in the compiled function "
+        from .provenance import numpy_caller, user_line
+        where = line or user_line() + numpy_caller()
+        raise TraceError(f"compile: {name} at {where} in the compiled function "
                          f"{active.name}: {why}, and a plan's shapes and steps are fixed. "
                          f"{instead}")
 

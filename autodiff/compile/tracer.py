@@ -321,7 +321,8 @@ class Tracer(ReversePass):
         if isinstance(result, (tuple, list)) or fn in (np.argwhere, np.flatnonzero):
             raise TraceError(
                 f"compile: {name} at {user_line()} gives arrays whose size depends on the "
-                "values, and a plan's shapes are fixed. Use ad.where with a mask, or call "
+                "values, and a plan's shapes are fixed. Keep the shape: the three-argument "
+                "ad.where(mask, x, y), or a product with the mask; or call "
                 f"{name} outside the compiled function.")
         value = np.asarray(result)
         self.on_made(name, fn, args, kwargs, value, False)
