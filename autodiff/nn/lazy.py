@@ -38,6 +38,16 @@ def _refuse_in_a_trace(where):
             "call the model once on an example input before compiling")
 
 
+def _placeholder_parameters(module, bias: bool) -> None:
+    """``module.weight`` and ``module.bias`` (or a None bias) as parameters without a
+    shape yet, of ``module._dtype``."""
+    module.weight = UninitializedParameter(dtype=module._dtype)
+    if bias:
+        module.bias = UninitializedParameter(dtype=module._dtype)
+    else:
+        module.register_parameter("bias", None)
+
+
 class LazyModuleMixin:
     """What the lazy layers share, as PyTorch's ``LazyModuleMixin``: whether they still
     have uninitialized parameters or buffers, and the check of the shapes a loaded
@@ -95,20 +105,9 @@ class LazyLinear(LazyModuleMixin, Module):
         self.n_out = _positive_int(out_features, "out_features", "LazyLinear")
         self._dtype = float_or_complex_dtype(dtype, "LazyLinear")
         self._rng = rng
-        self.weight = UninitializedParameter(dtype=self._dtype)
-        if bias:
-            self.bias = UninitializedParameter(dtype=self._dtype)
-        else:
-            self.register_parameter("bias", None)
+        _placeholder_parameters(self, bias)
 
-    @property
-    def in_features(self) -> int:
-        return self.n_in
-
-    @property
-    def out_features(self) -> int:
-        return self.n_out
-
+    in_features, out_features = Linear.in_features, Linear.out_features
     cls_to_become = Linear
     _transposed = Linear._transposed                   # (the PyTorch layout conversions)
     _torch_export, _torch_import = Linear._torch_export, Linear._torch_import
@@ -205,11 +204,7 @@ class _LazyConvNd(LazyModuleMixin, _ConvNd):
         self.dilation = _tuple(dilation, n, "dilation", where, 1)
         self.padding_mode = checked_padding_mode(padding_mode, where)
         self._dtype, self._rng = _float_dtype(dtype, where), rng
-        self.weight = UninitializedParameter(dtype=self._dtype)
-        if bias:
-            self.bias = UninitializedParameter(dtype=self._dtype)
-        else:
-            self.register_parameter("bias", None)
+        _placeholder_parameters(self, bias)
 
     def forward(self, input):
         materialize_conv(self, input, lambda in_channels: (
