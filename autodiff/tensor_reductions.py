@@ -60,20 +60,8 @@ class ReductionMethods:
         >>> t.max(axis=1), t.max(dim=1).indices
         (tensor([5., 7.]), tensor([1, 0]))
         """
-        if positional:
-            dim = _dim_read_as_torch(positional, axis, dim, keepdim)
-            if dim is None:
-                refuse_positional_extreme("max", positional)
-        if dim is not None:
-            return extreme_along_dim("max", self, axis, keepdims, dim=dim, keepdim=keepdim)
-        axis, keepdims = axis_alias("max", axis, keepdims, dim, keepdim)
-        if out is not None:
-            return through_numpy(np.max, self, axis=axis, keepdims=keepdims, out=out,
-                                 initial=initial, where=where)
-        if initial is not _NO_VALUE or where is not True:
-            return masked_reduction("max", self, axis, keepdims, initial, where,
-                                    "Tensor.max")
-        return max(self, axis=axis, keepdims=keepdims)
+        return _extreme("max", self, positional, axis, keepdims, dim, keepdim, initial,
+                        where, out)
 
     def min(self, *positional, axis: Axis = None, keepdims: bool = False,
             dim=None, keepdim=None, initial=_NO_VALUE, where=True, out=None) -> Tensor:
@@ -84,20 +72,26 @@ class ReductionMethods:
         >>> t.min(axis=1), t.min(dim=1).indices
         (tensor([1., 0.]), tensor([0, 1]))
         """
-        if positional:
-            dim = _dim_read_as_torch(positional, axis, dim, keepdim)
-            if dim is None:
-                refuse_positional_extreme("min", positional)
-        if dim is not None:
-            return extreme_along_dim("min", self, axis, keepdims, dim=dim, keepdim=keepdim)
-        axis, keepdims = axis_alias("min", axis, keepdims, dim, keepdim)
-        if out is not None:
-            return through_numpy(np.min, self, axis=axis, keepdims=keepdims, out=out,
-                                 initial=initial, where=where)
-        if initial is not _NO_VALUE or where is not True:
-            return masked_reduction("min", self, axis, keepdims, initial, where,
-                                    "Tensor.min")
-        return min(self, axis=axis, keepdims=keepdims)
+        return _extreme("min", self, positional, axis, keepdims, dim, keepdim, initial,
+                        where, out)
+
+
+def _extreme(name, tensor, positional, axis, keepdims, dim, keepdim, initial, where, out):
+    """``tensor.max(...)`` or ``tensor.min(...)`` (``name``): PyTorch's ``(values,
+    indices)`` along a ``dim``, else NumPy's reduction over ``axis``."""
+    if positional:
+        dim = _dim_read_as_torch(positional, axis, dim, keepdim)
+        if dim is None:
+            refuse_positional_extreme(name, positional)
+    if dim is not None:
+        return extreme_along_dim(name, tensor, axis, keepdims, dim=dim, keepdim=keepdim)
+    axis, keepdims = axis_alias(name, axis, keepdims, dim, keepdim)
+    if out is not None:
+        return through_numpy(np.max if name == "max" else np.min, tensor, axis=axis,
+                             keepdims=keepdims, out=out, initial=initial, where=where)
+    if initial is not _NO_VALUE or where is not True:
+        return masked_reduction(name, tensor, axis, keepdims, initial, where, f"Tensor.{name}")
+    return (max if name == "max" else min)(tensor, axis=axis, keepdims=keepdims)
 
 
 def _dim_read_as_torch(positional, axis, dim, keepdim):
