@@ -359,17 +359,11 @@ class PyTorchMethods:
         tensor([2., 6.])
         """
         from .ops.multiplicative import prod
+        from .tensor_reductions import numpy_reduction
         keepdim = keepdim_after_axis("prod", positional, keepdim)
         axis, keepdims = axis_alias("prod", axis, keepdims, dim, keepdim)
-        if dtype is not None or out is not None:
-            from .tensor_reductions import through_numpy
-            return through_numpy(np.prod, self, axis=axis, keepdims=keepdims, dtype=dtype,
-                                 out=out, initial=initial, where=where)
-        if initial is not np._NoValue or where is not True:
-            from .ops.masked_reductions import masked_reduction
-            return masked_reduction("prod", self, axis, keepdims, initial, where,
-                                    "Tensor.prod")
-        return prod(self, axis=axis, keepdims=keepdims)
+        return numpy_reduction("prod", np.prod, prod, self, axis, keepdims, initial, where,
+                               dtype, out)
 
     def cumsum(self, axis=None, dtype=None, out=None, *, dim=None):
         """Running sum along ``axis`` (over the flattened tensor when None).
