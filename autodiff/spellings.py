@@ -132,6 +132,19 @@ def _spread(name, op, tensor, positional, axis, keepdims, ddof, dim, keepdim, co
     return op(tensor, axis=axis, keepdims=keepdims, ddof=ddof)
 
 
+def _running(name, numpy_function, op, tensor, axis, dtype, out, dim):
+    """``Tensor.cumsum`` or ``Tensor.cumprod`` (``name``; ``op`` is ``ad.cumsum`` or
+    ``ad.cumprod``) along NumPy's ``axis`` or PyTorch's ``dim``; ``dtype=`` and ``out=``
+    as ``numpy_function``'s."""
+    _one_dim(name, dim)
+    axis = axis_alias(name, axis, False, dim)[0]
+    if dtype is not None or out is not None:     # computed in that dtype, or into out
+        from .tensor_reductions import through_numpy
+        result = through_numpy(numpy_function, tensor, axis=axis, dtype=dtype, out=out)
+        return result if out is not None else _zero_d_along_dim(tensor, result, dim)
+    return _zero_d_along_dim(tensor, op(tensor, axis), dim)
+
+
 def _zero_d_along_dim(x, result, dim):
     """PyTorch's running sum or product of a 0-d tensor along ``dim=0`` is 0-d (NumPy's
     along ``axis=0`` has shape (1,))."""
@@ -372,14 +385,7 @@ class PyTorchMethods:
         tensor([1., 3., 6.])
         """
         from .ops.cumulative import cumsum
-        _one_dim("cumsum", dim)
-        axis = axis_alias("cumsum", axis, False, dim)[0]
-        if dtype is not None or out is not None:     # computed in that dtype, or into out
-            from .tensor_reductions import through_numpy
-            result = through_numpy(np.cumsum, self, axis=axis, dtype=dtype, out=out)
-            return result if out is not None else _zero_d_along_dim(self, result, dim)
-        result = cumsum(self, axis)
-        return _zero_d_along_dim(self, result, dim)
+        return _running("cumsum", np.cumsum, cumsum, self, axis, dtype, out, dim)
 
     def cumprod(self, axis=None, dtype=None, out=None, *, dim=None):
         """Running product along ``axis`` (over the flattened tensor when None).
@@ -388,14 +394,7 @@ class PyTorchMethods:
         tensor([1., 2., 6.])
         """
         from .ops.multiplicative import cumprod
-        _one_dim("cumprod", dim)
-        axis = axis_alias("cumprod", axis, False, dim)[0]
-        if dtype is not None or out is not None:     # computed in that dtype, or into out
-            from .tensor_reductions import through_numpy
-            result = through_numpy(np.cumprod, self, axis=axis, dtype=dtype, out=out)
-            return result if out is not None else _zero_d_along_dim(self, result, dim)
-        result = cumprod(self, axis)
-        return _zero_d_along_dim(self, result, dim)
+        return _running("cumprod", np.cumprod, cumprod, self, axis, dtype, out, dim)
 
     def cummax(self, dim: int):
         """Running maximum along ``dim`` and its indices, as ``ad.cummax``.
