@@ -145,6 +145,18 @@ def _running(name, numpy_function, op, tensor, axis, dtype, out, dim):
     return _zero_d_along_dim(tensor, op(tensor, axis), dim)
 
 
+def _arg_extreme(name, numpy_function, tensor, axis, positional, keepdims, dim, keepdim):
+    """``Tensor.argmax`` or ``Tensor.argmin`` (``name``): ``numpy_function``'s indices
+    along NumPy's ``axis`` or PyTorch's one ``dim``, as an integer Tensor."""
+    from .tensor import Tensor
+    keepdim = keepdim_after_axis(name, positional, keepdim)
+    _one_dim(name, dim)
+    axis, keepdims = axis_alias(name, axis, keepdims, dim, keepdim)
+    # (NumPy's function on the tensor: ad.compile then computes it again at each replay)
+    index = numpy_function(tensor, axis=axis, keepdims=keepdims)
+    return index if isinstance(index, Tensor) else Tensor(index)
+
+
 def _zero_d_along_dim(x, result, dim):
     """PyTorch's running sum or product of a 0-d tensor along ``dim=0`` is 0-d (NumPy's
     along ``axis=0`` has shape (1,))."""
@@ -279,13 +291,8 @@ class PyTorchMethods:
         >>> ad.tensor([[1.0, 3.0], [4.0, 2.0]]).argmax(dim=1)
         tensor([1, 0])
         """
-        from .tensor import Tensor
-        keepdim = keepdim_after_axis("argmax", positional, keepdim)
-        _one_dim("argmax", dim)
-        axis, keepdims = axis_alias("argmax", axis, keepdims, dim, keepdim)
-        # (np.argmax on the tensor: ad.compile then computes it again at each replay)
-        index = np.argmax(self, axis=axis, keepdims=keepdims)
-        return index if isinstance(index, Tensor) else Tensor(index)
+        return _arg_extreme("argmax", np.argmax, self, axis, positional, keepdims, dim,
+                            keepdim)
 
     def argmin(self, axis=None, *positional, keepdims=False, dim=None, keepdim=None):
         """Indices of the smallest values (an integer tensor, no gradient).
@@ -293,12 +300,8 @@ class PyTorchMethods:
         >>> ad.tensor([[1.0, 3.0], [4.0, 2.0]]).argmin(dim=1)
         tensor([0, 1])
         """
-        from .tensor import Tensor
-        keepdim = keepdim_after_axis("argmin", positional, keepdim)
-        _one_dim("argmin", dim)
-        axis, keepdims = axis_alias("argmin", axis, keepdims, dim, keepdim)
-        index = np.argmin(self, axis=axis, keepdims=keepdims)
-        return index if isinstance(index, Tensor) else Tensor(index)
+        return _arg_extreme("argmin", np.argmin, self, axis, positional, keepdims, dim,
+                            keepdim)
 
     def clamp(self, min=None, max=None):
         """Limit the values to ``[min, max]`` (``clip``).
