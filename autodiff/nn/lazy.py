@@ -21,7 +21,7 @@ import numpy as np
 
 from ..compile import hooks
 from ..tensor import Tensor
-from .conv import Conv1d, Conv2d, _ConvNd, _positive, _tuple, checked_padding_mode
+from .conv import Conv1d, Conv2d, _ConvNd, _positive, _set_geometry, checked_padding_mode
 from .conv3d import Conv3d
 from .init import mark_in_out
 from .conv_transpose import _ConvTransposeNd
@@ -191,17 +191,14 @@ class _LazyConvNd(LazyModuleMixin, _ConvNd):
     def __init__(self, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
                  bias=True, padding_mode="zeros", *, rng=None, dtype=np.float64):
         Module.__init__(self)
-        where, n = type(self).__name__, self._dims
+        where = type(self).__name__
         self.in_channels = 0
         self.out_channels = _positive(out_channels, "out_channels", where)
         self.groups = _positive(groups, "groups", where)
         if self.out_channels % self.groups:
             raise ValueError(f"{where}: groups={self.groups} must divide "
                              f"out_channels={self.out_channels}")
-        self.kernel_size = _tuple(kernel_size, n, "kernel_size", where, 1)
-        self.stride = _tuple(stride, n, "stride", where, 1)
-        self.padding = _tuple(padding, n, "padding", where, 0)
-        self.dilation = _tuple(dilation, n, "dilation", where, 1)
+        _set_geometry(self, kernel_size, stride, padding, dilation, where)
         self.padding_mode = checked_padding_mode(padding_mode, where)
         self._dtype, self._rng = _float_dtype(dtype, where), rng
         _placeholder_parameters(self, bias)
