@@ -12,6 +12,7 @@ import types
 
 import numpy as np
 
+from .code_walk import nested_code
 from .graph import Node
 from .tensor import Tensor
 
@@ -138,12 +139,7 @@ def _unseen(seen, found):
 def _global_names(code) -> tuple:
     """The names ``code`` (and the code nested in it: lambdas, generator expressions)
     looks up as globals or attributes."""
-    names, pending = set(), [code]
-    while pending:
-        code = pending.pop()
-        names.update(code.co_names)
-        pending += [c for c in code.co_consts if isinstance(c, types.CodeType)]
-    return tuple(sorted(names))
+    return tuple(sorted({name for nested in nested_code(code) for name in nested.co_names}))
 
 
 _NOT_HOLDERS = (type, types.ModuleType, types.FunctionType, types.BuiltinFunctionType,

@@ -52,7 +52,8 @@ from .distributions_validation import VALIDATED_METHODS as _VALIDATED_METHODS
 from .distributions_validation import set_default as _set_default_validation
 from .distributions_validation import validated_method as _validated_method
 from .distributions_validation import with_validate_args as _with_validate_args
-from .distributions_surface import bernoulli_support, categorical_support, param_shape
+from .distributions_surface import (_CentredAtLoc, bernoulli_support, categorical_support,
+                                    param_shape)
 from .ops.elementwise import clip, log, where
 from .ops.indexing import getitem
 from .ops.shape import broadcast_to, reshape
@@ -193,7 +194,7 @@ class Distribution(_DistributionSurface):
         return f"{type(self).__name__}(batch_shape={self.batch_shape})"
 
 
-class Normal(Distribution):
+class Normal(_CentredAtLoc, Distribution):
     """The normal distribution N(loc, scale²) (``scale`` is the standard deviation).
 
     >>> p = ad.distributions.Normal(ad.tensor([0.0, 1.0]), 2.0)
@@ -215,12 +216,6 @@ class Normal(Distribution):
         _checked(_positive, scale.data, "Normal", "scale (the standard deviation)")
         _checked(_not_nan, loc.data, "Normal", "loc")
         self.batch_shape, (self.loc, self.scale) = _broadcast("Normal", loc=loc, scale=scale)
-
-    @property
-    def mean(self) -> Tensor:
-        return self.loc
-
-    mode = mean
 
     @property
     def stddev(self) -> Tensor:

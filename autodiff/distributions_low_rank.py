@@ -24,6 +24,7 @@ from .compile.hooks import made
 from .distributions import (_KL, Distribution, _as_float_tensor, _checked, _operand,
                             _sample_shape, _standard_normal, _values)
 from .distributions_checks import _not_nan, _positive
+from .distributions_surface import _CentredAtLoc
 from .distributions_multivariate import MultivariateNormal, _kl_multivariate_normal, _times
 from .distributions_multivariate import _vectors
 from .ops.decompositions import cholesky, solve
@@ -64,7 +65,7 @@ def _shapes(loc, cov_factor, cov_diag) -> tuple[tuple[int, ...], int, int]:
     return batch, size, cov_factor.shape[-1]
 
 
-class LowRankMultivariateNormal(Distribution):
+class LowRankMultivariateNormal(_CentredAtLoc, Distribution):
     """N(loc, W Wᵀ + diag(D)) for ``cov_factor`` W and ``cov_diag`` D > 0.
 
     >>> W = ad.tensor([[1.0], [2.0]], requires_grad=True)
@@ -93,12 +94,6 @@ class LowRankMultivariateNormal(Distribution):
         capacitance = self._factor_over_diag @ self.cov_factor + np.eye(
             rank, dtype=cov_factor.data.dtype)
         self._capacitance_tril = cholesky(capacitance)
-
-    @property
-    def mean(self) -> Tensor:
-        return self.loc
-
-    mode = mean
 
     @property
     def variance(self) -> Tensor:

@@ -21,6 +21,7 @@ from .compile.hooks import made
 from .distributions import (_KL, Distribution, _as_float_tensor, _checked, _sample_shape,
                             _operand, _standard_normal, _values, kl_divergence)
 from .distributions_checks import _first_index, _not_nan
+from .distributions_surface import _CentredAtLoc
 from .ops.decompositions import cholesky, solve
 from .ops.diagonals import diagonal, tril
 from .ops.elementwise import log
@@ -125,7 +126,7 @@ class ScaleTrilMatrices:
         return np.linalg.inv(self.covariance_matrix)
 
 
-class MultivariateNormal(ScaleTrilMatrices, Distribution):
+class MultivariateNormal(ScaleTrilMatrices, _CentredAtLoc, Distribution):
     """The normal distribution over vectors of length d, N(loc, Σ), with Σ given by
     exactly one of ``covariance_matrix=``, ``precision_matrix=`` (Σ⁻¹) or
     ``scale_tril=`` (L, lower triangular with a positive diagonal, Σ = L Lᵀ).
@@ -168,12 +169,6 @@ class MultivariateNormal(ScaleTrilMatrices, Distribution):
         self.event_shape = (size,)
         self.loc = broadcast_to(loc, self.batch_shape + (size,))
         self.scale_tril = broadcast_to(factor, self.batch_shape + (size, size))
-
-    @property
-    def mean(self) -> Tensor:
-        return self.loc
-
-    mode = mean
 
     @property
     def variance(self) -> Tensor:

@@ -65,6 +65,17 @@ class DistributionSurface:
                                   "is not finite (has_enumerate_support is False)")
 
 
+class _CentredAtLoc:
+    """A mixin for the distributions symmetric and unimodal about ``loc`` (Normal,
+    MultivariateNormal, VonMises, ...): their ``mean`` and ``mode`` are ``loc``."""
+
+    @property
+    def mean(self) -> Tensor:
+        return self.loc
+
+    mode = mean
+
+
 def enumerated(values: np.ndarray, batch_shape: tuple, event_shape: tuple,
                expand: bool) -> Tensor:
     """``values`` (one per row, each of ``event_shape``) along a new first axis, with

@@ -14,6 +14,7 @@ import numpy as np
 
 from .distributions import Distribution, _broadcast, _checked, _operand, _values
 from .distributions_checks import _in_support, _not_nan, _positive
+from .distributions_surface import _CentredAtLoc
 from .distributions_continuous import _float_parameters
 from .ops.elementwise import cos, exp, log
 from .ops.special_torch import i0e, i1e
@@ -27,7 +28,7 @@ def _log_i0(x: Tensor) -> Tensor:
     return log(i0e(x)) + x
 
 
-class VonMises(Distribution):
+class VonMises(_CentredAtLoc, Distribution):
     """Density exp(κ cos(x - loc)) / (2π I0(κ)) for an angle x, κ = ``concentration``.
 
     ``mean`` and ``mode`` are ``loc``; ``variance`` is the circular variance
@@ -43,12 +44,6 @@ class VonMises(Distribution):
         _checked(_not_nan, params["loc"].data, "VonMises", "loc")
         _checked(_positive, params["concentration"].data, "VonMises", "concentration")
         self.batch_shape, (self.loc, self.concentration) = _broadcast("VonMises", **params)
-
-    @property
-    def mean(self) -> Tensor:
-        return self.loc
-
-    mode = mean
 
     @property
     def variance(self) -> Tensor:

@@ -49,12 +49,12 @@ from __future__ import annotations
 
 import dis
 import inspect
-import types
 import weakref
 
 import numpy as np
 
 from . import graph as _graph
+from .code_walk import nested_code
 
 #: id(owner) -> [weak reference to the owner, {(first byte, end byte): stamp of the
 #: latest write}, version, cached columns]: the byte ranges written in the memory of
@@ -253,10 +253,7 @@ def _loaded_names(rule):
     if cached is not None:
         return cached
     loaded = set()
-    todo = [code]
-    while todo:
-        current = todo.pop()
-        todo.extend(c for c in current.co_consts if isinstance(c, types.CodeType))
+    for current in nested_code(code):
         instructions = list(dis.get_instructions(current))
         for k, instruction in enumerate(instructions):
             if not (instruction.opname.startswith("LOAD_FAST")

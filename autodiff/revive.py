@@ -43,6 +43,7 @@ import weakref
 
 import numpy as np
 
+from .code_walk import nested_code
 from .graph import Node, _freed_error
 from .saved_hooks import unpacked_args
 
@@ -240,10 +241,7 @@ def _names_loaded(rule):
     if code is None:
         return None
     loaded = set()
-    todo = [code]
-    while todo:
-        current = todo.pop()
-        todo.extend(c for c in current.co_consts if hasattr(c, "co_code"))
+    for current in nested_code(code):
         for instruction in dis.get_instructions(current):
             if (instruction.opname.startswith("LOAD_FAST")
                     or instruction.opname in ("LOAD_DEREF", "LOAD_CLASSDEREF")):

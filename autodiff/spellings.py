@@ -132,6 +132,31 @@ def _spread(name, op, tensor, positional, axis, keepdims, ddof, dim, keepdim, co
     return op(tensor, axis=axis, keepdims=keepdims, ddof=ddof)
 
 
+def _running(name, numpy_function, op, tensor, axis, dtype, out, dim):
+    """``Tensor.cumsum`` or ``Tensor.cumprod`` (``name``; ``op`` is ``ad.cumsum`` or
+    ``ad.cumprod``) along NumPy's ``axis`` or PyTorch's ``dim``; ``dtype=`` and ``out=``
+    as ``numpy_function``'s."""
+    _one_dim(name, dim)
+    axis = axis_alias(name, axis, False, dim)[0]
+    if dtype is not None or out is not None:     # computed in that dtype, or into out
+        from .tensor_reductions import through_numpy
+        result = through_numpy(numpy_function, tensor, axis=axis, dtype=dtype, out=out)
+        return result if out is not None else _zero_d_along_dim(tensor, result, dim)
+    return _zero_d_along_dim(tensor, op(tensor, axis), dim)
+
+
+def _arg_extreme(name, numpy_function, tensor, axis, positional, keepdims, dim, keepdim):
+    """``Tensor.argmax`` or ``Tensor.argmin`` (``name``): ``numpy_function``'s indices
+    along NumPy's ``axis`` or PyTorch's one ``dim``, as an integer Tensor."""
+    from .tensor import Tensor
+    keepdim = keepdim_after_axis(name, positional, keepdim)
+    _one_dim(name, dim)
+    axis, keepdims = axis_alias(name, axis, keepdims, dim, keepdim)
+    # (NumPy's function on the tensor: ad.compile then computes it again at each replay)
+    index = numpy_function(tensor, axis=axis, keepdims=keepdims)
+    return index if isinstance(index, Tensor) else Tensor(index)
+
+
 def _zero_d_along_dim(x, result, dim):
     """PyTorch's running sum or product of a 0-d tensor along ``dim=0`` is 0-d (NumPy's
     along ``axis=0`` has shape (1,))."""
@@ -266,13 +291,8 @@ class PyTorchMethods:
         >>> ad.tensor([[1.0, 3.0], [4.0, 2.0]]).argmax(dim=1)
         tensor([1, 0])
         """
-        from .tensor import Tensor
-        keepdim = keepdim_after_axis("argmax", positional, keepdim)
-        _one_dim("argmax", dim)
-        axis, keepdims = axis_alias("argmax", axis, keepdims, dim, keepdim)
-        # (np.argmax on the tensor: ad.compile then computes it again at each replay)
-        index = np.argmax(self, axis=axis, keepdims=keepdims)
-        return index if isinstance(index, Tensor) else Tensor(index)
+        return _arg_extreme("argmax", np.argmax, self, axis, positional, keepdims, dim,
+                            keepdim)
 
     def argmin(self, axis=None, *positional, keepdims=False, dim=None, keepdim=None):
         """Indices of the smallest values (an integer tensor, no gradient).
@@ -280,12 +300,8 @@ class PyTorchMethods:
         >>> ad.tensor([[1.0, 3.0], [4.0, 2.0]]).argmin(dim=1)
         tensor([0, 1])
         """
-        from .tensor import Tensor
-        keepdim = keepdim_after_axis("argmin", positional, keepdim)
-        _one_dim("argmin", dim)
-        axis, keepdims = axis_alias("argmin", axis, keepdims, dim, keepdim)
-        index = np.argmin(self, axis=axis, keepdims=keepdims)
-        return index if isinstance(index, Tensor) else Tensor(index)
+        return _arg_extreme("argmin", np.argmin, self, axis, positional, keepdims, dim,
+                            keepdim)
 
     def clamp(self, min=None, max=None):
         """Limit the values to ``[min, max]`` (``clip``).
@@ -359,17 +375,11 @@ class PyTorchMethods:
         tensor([2., 6.])
         """
         from .ops.multiplicative import prod
+        from .tensor_reductions import numpy_reduction
         keepdim = keepdim_after_axis("prod", positional, keepdim)
         axis, keepdims = axis_alias("prod", axis, keepdims, dim, keepdim)
-        if dtype is not None or out is not None:
-            from .tensor_reductions import through_numpy
-            return through_numpy(np.prod, self, axis=axis, keepdims=keepdims, dtype=dtype,
-                                 out=out, initial=initial, where=where)
-        if initial is not np._NoValue or where is not True:
-            from .ops.masked_reductions import masked_reduction
-            return masked_reduction("prod", self, axis, keepdims, initial, where,
-                                    "Tensor.prod")
-        return prod(self, axis=axis, keepdims=keepdims)
+        return numpy_reduction("prod", np.prod, prod, self, axis, keepdims, initial, where,
+                               dtype, out)
 
     def cumsum(self, axis=None, dtype=None, out=None, *, dim=None):
         """Running sum along ``axis`` (over the flattened tensor when None).
@@ -378,14 +388,7 @@ class PyTorchMethods:
         tensor([1., 3., 6.])
         """
         from .ops.cumulative import cumsum
-        _one_dim("cumsum", dim)
-        axis = axis_alias("cumsum", axis, False, dim)[0]
-        if dtype is not None or out is not None:     # computed in that dtype, or into out
-            from .tensor_reductions import through_numpy
-            result = through_numpy(np.cumsum, self, axis=axis, dtype=dtype, out=out)
-            return result if out is not None else _zero_d_along_dim(self, result, dim)
-        result = cumsum(self, axis)
-        return _zero_d_along_dim(self, result, dim)
+        return _running("cumsum", np.cumsum, cumsum, self, axis, dtype, out, dim)
 
     def cumprod(self, axis=None, dtype=None, out=None, *, dim=None):
         """Running product along ``axis`` (over the flattened tensor when None).
@@ -394,14 +397,7 @@ class PyTorchMethods:
         tensor([1., 2., 6.])
         """
         from .ops.multiplicative import cumprod
-        _one_dim("cumprod", dim)
-        axis = axis_alias("cumprod", axis, False, dim)[0]
-        if dtype is not None or out is not None:     # computed in that dtype, or into out
-            from .tensor_reductions import through_numpy
-            result = through_numpy(np.cumprod, self, axis=axis, dtype=dtype, out=out)
-            return result if out is not None else _zero_d_along_dim(self, result, dim)
-        result = cumprod(self, axis)
-        return _zero_d_along_dim(self, result, dim)
+        return _running("cumprod", np.cumprod, cumprod, self, axis, dtype, out, dim)
 
     def cummax(self, dim: int):
         """Running maximum along ``dim`` and its indices, as ``ad.cummax``.

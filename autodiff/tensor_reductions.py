@@ -31,25 +31,15 @@ class ReductionMethods:
             out=None) -> Tensor:
         keepdim = keepdim_after_axis("sum", positional, keepdim)
         axis, keepdims = axis_alias("sum", axis, keepdims, dim, keepdim)
-        if dtype is not None or out is not None:
-            return through_numpy(np.sum, self, axis=axis, keepdims=keepdims, dtype=dtype,
-                                 out=out, initial=initial, where=where)
-        if initial is not _NO_VALUE or where is not True:   # ndarray.sum's masking
-            return masked_reduction("sum", self, axis, keepdims, initial, where,
-                                    "Tensor.sum")
-        return sum(self, axis=axis, keepdims=keepdims)
+        return numpy_reduction("sum", np.sum, sum, self, axis, keepdims, initial, where,
+                               dtype, out)
 
     def mean(self, axis: Axis = None, *positional, keepdims: bool = False,
              dim=None, keepdim=None, where=True, dtype=None, out=None) -> Tensor:
         keepdim = keepdim_after_axis("mean", positional, keepdim)
         axis, keepdims = axis_alias("mean", axis, keepdims, dim, keepdim)
-        if dtype is not None or out is not None:
-            return through_numpy(np.mean, self, axis=axis, keepdims=keepdims, dtype=dtype,
-                                 out=out, where=where)
-        if where is not True:
-            return masked_reduction("mean", self, axis, keepdims, _NO_VALUE, where,
-                                    "Tensor.mean")
-        return mean(self, axis=axis, keepdims=keepdims)
+        return numpy_reduction("mean", np.mean, mean, self, axis, keepdims, _NO_VALUE, where,
+                               dtype, out)
 
     def max(self, *positional, axis: Axis = None, keepdims: bool = False,
             dim=None, keepdim=None, initial=_NO_VALUE, where=True, out=None) -> Tensor:
@@ -60,20 +50,8 @@ class ReductionMethods:
         >>> t.max(axis=1), t.max(dim=1).indices
         (tensor([5., 7.]), tensor([1, 0]))
         """
-        if positional:
-            dim = _dim_read_as_torch(positional, axis, dim, keepdim)
-            if dim is None:
-                refuse_positional_extreme("max", positional)
-        if dim is not None:
-            return extreme_along_dim("max", self, axis, keepdims, dim=dim, keepdim=keepdim)
-        axis, keepdims = axis_alias("max", axis, keepdims, dim, keepdim)
-        if out is not None:
-            return through_numpy(np.max, self, axis=axis, keepdims=keepdims, out=out,
-                                 initial=initial, where=where)
-        if initial is not _NO_VALUE or where is not True:
-            return masked_reduction("max", self, axis, keepdims, initial, where,
-                                    "Tensor.max")
-        return max(self, axis=axis, keepdims=keepdims)
+        return _extreme("max", self, positional, axis, keepdims, dim, keepdim, initial,
+                        where, out)
 
     def min(self, *positional, axis: Axis = None, keepdims: bool = False,
             dim=None, keepdim=None, initial=_NO_VALUE, where=True, out=None) -> Tensor:
@@ -84,20 +62,23 @@ class ReductionMethods:
         >>> t.min(axis=1), t.min(dim=1).indices
         (tensor([1., 0.]), tensor([0, 1]))
         """
-        if positional:
-            dim = _dim_read_as_torch(positional, axis, dim, keepdim)
-            if dim is None:
-                refuse_positional_extreme("min", positional)
-        if dim is not None:
-            return extreme_along_dim("min", self, axis, keepdims, dim=dim, keepdim=keepdim)
-        axis, keepdims = axis_alias("min", axis, keepdims, dim, keepdim)
-        if out is not None:
-            return through_numpy(np.min, self, axis=axis, keepdims=keepdims, out=out,
-                                 initial=initial, where=where)
-        if initial is not _NO_VALUE or where is not True:
-            return masked_reduction("min", self, axis, keepdims, initial, where,
-                                    "Tensor.min")
-        return min(self, axis=axis, keepdims=keepdims)
+        return _extreme("min", self, positional, axis, keepdims, dim, keepdim, initial,
+                        where, out)
+
+
+def _extreme(name, tensor, positional, axis, keepdims, dim, keepdim, initial, where, out):
+    """``tensor.max(...)`` or ``tensor.min(...)`` (``name``): PyTorch's ``(values,
+    indices)`` along a ``dim``, else NumPy's reduction over ``axis``."""
+    if positional:
+        dim = _dim_read_as_torch(positional, axis, dim, keepdim)
+        if dim is None:
+            refuse_positional_extreme(name, positional)
+    if dim is not None:
+        return extreme_along_dim(name, tensor, axis, keepdims, dim=dim, keepdim=keepdim)
+    axis, keepdims = axis_alias(name, axis, keepdims, dim, keepdim)
+    numpy_function, op = (np.max, max) if name == "max" else (np.min, min)
+    return numpy_reduction(name, numpy_function, op, tensor, axis, keepdims, initial, where,
+                           None, out)
 
 
 def _dim_read_as_torch(positional, axis, dim, keepdim):
@@ -109,6 +90,25 @@ def _dim_read_as_torch(positional, axis, dim, keepdim):
             and not isinstance(positional[0], bool)):
         return positional[0]
     return None
+
+
+def numpy_reduction(name, numpy_function, op, tensor, axis, keepdims, initial, where, dtype,
+                    out) -> Tensor:
+    """``tensor.<name>(axis, keepdims=, initial=, where=, dtype=, out=)`` as ndarray's
+    method: ``op`` when only ``axis`` and ``keepdims`` are given, NumPy's
+    ``numpy_function`` for a ``dtype`` or ``out`` (``through_numpy``), the masked
+    reduction for an ``initial`` or ``where``.
+
+    >>> ad.tensor([1.0, 2.0, 3.0]).sum(where=np.array([True, False, True]))
+    tensor(4.)
+    """
+    if dtype is not None or out is not None:
+        return through_numpy(numpy_function, tensor, axis=axis, keepdims=keepdims,
+                             dtype=dtype, out=out, initial=initial, where=where)
+    if initial is not _NO_VALUE or where is not True:
+        return masked_reduction(name, tensor, axis, keepdims, initial, where,
+                                f"Tensor.{name}")
+    return op(tensor, axis=axis, keepdims=keepdims)
 
 
 def through_numpy(numpy_function, tensor, *args, **options):

@@ -19,6 +19,7 @@ import zlib
 
 import numpy as np
 
+from ..code_walk import nested_code
 from ..tensor import Tensor
 from .hyperparameters import same_value
 from .known_writes import left_by_a_plan
@@ -324,39 +325,29 @@ def _plain_object(value) -> bool:
 
 def _attributes_read(code) -> set:
     """The attribute names ``code`` and the functions and comprehensions in it read."""
-    found, todo = set(), [code]
-    while todo:
-        current = todo.pop()
-        found.update(instr.argval for instr in dis.get_instructions(current)
-                     if instr.opname in ("LOAD_ATTR", "LOAD_METHOD"))
-        todo += [c for c in current.co_consts if isinstance(c, types.CodeType)]
-    return found
+    return {instr.argval for current in nested_code(code)
+            for instr in dis.get_instructions(current)
+            if instr.opname in ("LOAD_ATTR", "LOAD_METHOD")}
 
 
 def _keys_written(code) -> set:
     """The strings and ints written in ``code`` and the functions and comprehensions in
     it (the keys ``cfg["clip"]`` or ``scales[0]`` may read)."""
-    found, todo = set(), [code]
-    while todo:
-        current = todo.pop()
+    found = set()
+    for current in nested_code(code):
         found.update(c for c in current.co_consts if type(c) in (str, int))
         # (small ints may be loaded without a constant: LOAD_SMALL_INT)
         found.update(instr.argval for instr in dis.get_instructions(current)
                      if instr.opname == "LOAD_SMALL_INT")
-        todo += [c for c in current.co_consts if isinstance(c, types.CodeType)]
     return found
 
 
 def _globals_read(code) -> set:
     """The global names ``code`` and the functions and comprehensions written in it
     read (``LOAD_GLOBAL``, ``LOAD_NAME``)."""
-    found, todo = set(), [code]
-    while todo:
-        current = todo.pop()
-        found.update(instr.argval for instr in dis.get_instructions(current)
-                     if instr.opname in ("LOAD_GLOBAL", "LOAD_NAME"))
-        todo += [c for c in current.co_consts if isinstance(c, types.CodeType)]
-    return found
+    return {instr.argval for current in nested_code(code)
+            for instr in dis.get_instructions(current)
+            if instr.opname in ("LOAD_GLOBAL", "LOAD_NAME")}
 
 
 def _setting_changed(settings) -> str | None:

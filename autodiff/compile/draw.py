@@ -53,18 +53,20 @@ def draw_plan(plan: Plan, rankdir: str = "LR") -> graphviz.Digraph:
         clusters[phase].node(node, f"{instr.kind} {instr.label}\n{outs}".strip(),
                              shape="box", style="filled", fillcolor="white")
         for slot in instr.reads():
-            source = producer.get(slot)
-            if source is None:          # a constant
-                source = f"v{slot}"
-                graph.node(source, f"constant\n{_shape(plan, slot)}", shape="ellipse",
-                           style="dotted")
-                producer[slot] = source
-            graph.edge(source, node)
+            graph.edge(producer.get(slot) or _constant(graph, plan, slot, producer), node)
         for slot in instr.outs:
             producer[slot] = node
     for cluster in clusters.values():
         graph.subgraph(cluster)
     return graph
+
+
+def _constant(graph, plan, slot, producer) -> str:
+    """The node of ``slot``, a value no step makes (a constant), drawn at its first
+    reader and remembered in ``producer``."""
+    source = producer[slot] = f"v{slot}"
+    graph.node(source, f"constant\n{_shape(plan, slot)}", shape="ellipse", style="dotted")
+    return source
 
 
 def _kernel_cluster(graph, plan, k, instr, producer):
@@ -82,12 +84,7 @@ def _kernel_cluster(graph, plan, k, instr, producer):
                      fillcolor="white")
         for slot in reads:
             source = inside.get(slot) or producer.get(slot)
-            if source is None:
-                source = f"v{slot}"
-                graph.node(source, f"constant\n{_shape(plan, slot)}", shape="ellipse",
-                           style="dotted")
-                producer[slot] = source
-            graph.edge(source, node)
+            graph.edge(source or _constant(graph, plan, slot, producer), node)
         inside[out] = node
     stash = instr.extra.get("stash_out")        # its rows: made by the steps inside
     for slot in [*instr.outs, *(stash.slots if stash is not None else ())]:

@@ -92,23 +92,15 @@ class HeldArrays:
         if not any(id(a) in self.sites for a in chain):
             yield
             return
-        lifted = _make_writable(reversed(chain))       # the owner of the memory first
-        try:
+        with _writable_inside(reversed(chain)):        # the owner of the memory first
             yield
-        finally:
-            for a in lifted:
-                a.setflags(write=False)
 
     @contextlib.contextmanager
     def lifted_all(self):
         """Context manager: every held array is writable inside, except those the
         mutation guard holds (a ``@replayed`` call: an optimizer step)."""
-        lifted = _make_writable(self._by_depth())
-        try:
+        with _writable_inside(self._by_depth()):
             yield
-        finally:
-            for a in lifted:
-                a.setflags(write=False)
 
     def release(self) -> None:
         """Make the held arrays writable again (those the guard does not hold), and
@@ -275,6 +267,18 @@ def _depth(array) -> int:
     while isinstance(array.base, np.ndarray):
         array, depth = array.base, depth + 1
     return depth
+
+
+@contextlib.contextmanager
+def _writable_inside(arrays):
+    """Context manager: the read-only ``arrays`` not held by the guard are writable
+    inside, read-only again after."""
+    lifted = _make_writable(arrays)
+    try:
+        yield
+    finally:
+        for a in lifted:
+            a.setflags(write=False)
 
 
 def _make_writable(arrays) -> list:

@@ -39,6 +39,16 @@ def _positive(value, what, where):
     return int(value)
 
 
+def _set_geometry(module, kernel_size, stride, padding, dilation, where) -> None:
+    """A convolution's ``kernel_size``, ``stride``, ``padding`` and ``dilation``, each
+    checked and made a tuple of ``module._dims`` ints (padding may be 'same'/'valid')."""
+    n = module._dims
+    module.kernel_size = _tuple(kernel_size, n, "kernel_size", where, 1)
+    module.stride = _tuple(stride, n, "stride", where, 1)
+    module.padding = _tuple(padding, n, "padding", where, 0)
+    module.dilation = _tuple(dilation, n, "dilation", where, 1)
+
+
 def _checked_channels(in_channels, out_channels, groups, where):
     """``in_channels``, ``out_channels`` and ``groups`` of a convolution layer as
     positive ints, ``groups`` dividing both channel counts."""
@@ -94,13 +104,9 @@ class _ConvNd(Module):
                  dtype=np.float64):
         super().__init__()
         where = type(self).__name__
-        n = self._dims
         self.in_channels, self.out_channels, self.groups = _checked_channels(
             in_channels, out_channels, groups, where)
-        self.kernel_size = _tuple(kernel_size, n, "kernel_size", where, 1)
-        self.stride = _tuple(stride, n, "stride", where, 1)
-        self.padding = _tuple(padding, n, "padding", where, 0)
-        self.dilation = _tuple(dilation, n, "dilation", where, 1)
+        _set_geometry(self, kernel_size, stride, padding, dilation, where)
         self.padding_mode = checked_padding_mode(padding_mode, where)
         shape = (self.out_channels, self.in_channels // self.groups) + self.kernel_size
         _init_conv_parameters(self, shape, bias, rng, dtype, where)

@@ -20,7 +20,7 @@ from ..ops import shape as _shape
 from ..tensor import Tensor
 from . import functional_conv as FC
 from .complex_conv import also_complex
-from .conv import _checked_channels, _init_conv_parameters, _tuple
+from .conv import _checked_channels, _init_conv_parameters, _set_geometry, _tuple
 from .half_precision import check_float16_operands
 from .module import Module
 from .unbatched import BATCHED_LAYOUTS, is_unbatched, unbatched_too
@@ -129,10 +129,7 @@ class _ConvTransposeNd(Module):
         if isinstance(padding, str):
             raise ValueError(f"{where}: padding must be an int or a tuple of {n} ints, got "
                              f"{padding!r} (PyTorch has no string padding here)")
-        self.kernel_size = _tuple(kernel_size, n, "kernel_size", where, 1)
-        self.stride = _tuple(stride, n, "stride", where, 1)
-        self.padding = _tuple(padding, n, "padding", where, 0)
-        self.dilation = _tuple(dilation, n, "dilation", where, 1)
+        _set_geometry(self, kernel_size, stride, padding, dilation, where)
         self.output_padding = _checked_output_padding(
             _tuple(output_padding, n, "output_padding", where, 0), self.stride,
             self.dilation, where)

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..compile import hooks
 from ..tensor import Tensor
-from .conv import Conv1d, Conv2d, _ConvNd, _positive, _tuple, checked_padding_mode
+from .conv import Conv1d, Conv2d, _ConvNd, _positive, _set_geometry, checked_padding_mode
 from .conv3d import Conv3d
 from .init import mark_in_out
 from .conv_transpose import _ConvTransposeNd
@@ -36,6 +36,16 @@ def _refuse_in_a_trace(where):
             f"{where}: its parameters are made at the first call, which cannot happen "
             "inside a compiled function (their shapes would be fixed into its plan); "
             "call the model once on an example input before compiling")
+
+
+def _placeholder_parameters(module, bias: bool) -> None:
+    """``module.weight`` and ``module.bias`` (or a None bias) as parameters without a
+    shape yet, of ``module._dtype``."""
+    module.weight = UninitializedParameter(dtype=module._dtype)
+    if bias:
+        module.bias = UninitializedParameter(dtype=module._dtype)
+    else:
+        module.register_parameter("bias", None)
 
 
 class LazyModuleMixin:
@@ -95,20 +105,9 @@ class LazyLinear(LazyModuleMixin, Module):
         self.n_out = _positive_int(out_features, "out_features", "LazyLinear")
         self._dtype = float_or_complex_dtype(dtype, "LazyLinear")
         self._rng = rng
-        self.weight = UninitializedParameter(dtype=self._dtype)
-        if bias:
-            self.bias = UninitializedParameter(dtype=self._dtype)
-        else:
-            self.register_parameter("bias", None)
+        _placeholder_parameters(self, bias)
 
-    @property
-    def in_features(self) -> int:
-        return self.n_in
-
-    @property
-    def out_features(self) -> int:
-        return self.n_out
-
+    in_features, out_features = Linear.in_features, Linear.out_features
     cls_to_become = Linear
     _transposed = Linear._transposed                   # (the PyTorch layout conversions)
     _torch_export, _torch_import = Linear._torch_export, Linear._torch_import
@@ -192,24 +191,17 @@ class _LazyConvNd(LazyModuleMixin, _ConvNd):
     def __init__(self, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
                  bias=True, padding_mode="zeros", *, rng=None, dtype=np.float64):
         Module.__init__(self)
-        where, n = type(self).__name__, self._dims
+        where = type(self).__name__
         self.in_channels = 0
         self.out_channels = _positive(out_channels, "out_channels", where)
         self.groups = _positive(groups, "groups", where)
         if self.out_channels % self.groups:
             raise ValueError(f"{where}: groups={self.groups} must divide "
                              f"out_channels={self.out_channels}")
-        self.kernel_size = _tuple(kernel_size, n, "kernel_size", where, 1)
-        self.stride = _tuple(stride, n, "stride", where, 1)
-        self.padding = _tuple(padding, n, "padding", where, 0)
-        self.dilation = _tuple(dilation, n, "dilation", where, 1)
+        _set_geometry(self, kernel_size, stride, padding, dilation, where)
         self.padding_mode = checked_padding_mode(padding_mode, where)
         self._dtype, self._rng = _float_dtype(dtype, where), rng
-        self.weight = UninitializedParameter(dtype=self._dtype)
-        if bias:
-            self.bias = UninitializedParameter(dtype=self._dtype)
-        else:
-            self.register_parameter("bias", None)
+        _placeholder_parameters(self, bias)
 
     def forward(self, input):
         materialize_conv(self, input, lambda in_channels: (

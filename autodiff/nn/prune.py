@@ -281,8 +281,9 @@ class Identity(BasePruningMethod):
         return np.array(default_mask, order="C")
 
 
-class RandomUnstructured(BasePruningMethod):
-    """Prunes ``amount`` entries (a fraction, or a count) chosen at random."""
+class _UnstructuredByAmount(BasePruningMethod):
+    """Prunes ``amount`` entries (a fraction, or a count): the first of
+    ``_pruning_order(t)``, flat indices in the order they go."""
 
     PRUNING_TYPE = "unstructured"
 
@@ -295,14 +296,13 @@ class RandomUnstructured(BasePruningMethod):
         count = _count_to_prune(self.amount, t.size)
         mask = np.array(default_mask, order="C")
         if count:
-            draws = _generator(None).random(t.size)     # the library's generator
-            mask.reshape(-1)[np.argsort(-draws, kind="stable")[:count]] = 0
+            mask.reshape(-1)[self._pruning_order(t)[:count]] = 0
         return mask
 
 
-class RandomStructured(BasePruningMethod):
-    """Prunes ``amount`` channels along ``dim`` (PyTorch's numbering), chosen at random
-    from the library's generator (so other channels than PyTorch's for a seed)."""
+class _StructuredByAmount(BasePruningMethod):
+    """Prunes ``amount`` channels along ``dim`` (PyTorch's numbering): all but those
+    ``_kept_channels(t, axis, count)``."""
 
     PRUNING_TYPE = "structured"
 
@@ -313,51 +313,47 @@ class RandomStructured(BasePruningMethod):
 
     def compute_mask(self, t, default_mask):
         axis = _structured_axis(t, self.dim)
-        channels = t.shape[axis]
-        count = _count_to_prune(self.amount, channels)
+        count = _count_to_prune(self.amount, t.shape[axis])
         if count == 0:
             return np.array(default_mask, order="C")
-        draws = _generator(None).random(channels)
-        return _channel_mask(t, axis, np.argsort(draws, kind="stable")[count:], default_mask)
+        return _channel_mask(t, axis, self._kept_channels(t, axis, count), default_mask)
 
 
-class L1Unstructured(BasePruningMethod):
+class RandomUnstructured(_UnstructuredByAmount):
+    """Prunes ``amount`` entries (a fraction, or a count) chosen at random."""
+
+    def _pruning_order(self, t):
+        draws = _generator(None).random(t.size)     # the library's generator
+        return np.argsort(-draws, kind="stable")
+
+
+class RandomStructured(_StructuredByAmount):
+    """Prunes ``amount`` channels along ``dim`` (PyTorch's numbering), chosen at random
+    from the library's generator (so other channels than PyTorch's for a seed)."""
+
+    def _kept_channels(self, t, axis, count):
+        draws = _generator(None).random(t.shape[axis])
+        return np.argsort(draws, kind="stable")[count:]
+
+
+class L1Unstructured(_UnstructuredByAmount):
     """Prunes the ``amount`` entries (a fraction, or a count) of smallest magnitude."""
 
-    PRUNING_TYPE = "unstructured"
-
-    def __init__(self, amount):
-        super().__init__()
-        _check_amount(amount)
-        self.amount = amount
-
-    def compute_mask(self, t, default_mask):
-        count = _count_to_prune(self.amount, t.size)
-        mask = np.array(default_mask, order="C")
-        if count:
-            smallest = np.argsort(np.abs(t).reshape(-1), kind="stable")[:count]
-            mask.reshape(-1)[smallest] = 0
-        return mask
+    def _pruning_order(self, t):
+        return np.argsort(np.abs(t).reshape(-1), kind="stable")
 
 
-class LnStructured(BasePruningMethod):
+class LnStructured(_StructuredByAmount):
     """Prunes the ``amount`` channels along ``dim`` (PyTorch's numbering) of smallest
     ``n``-norm; ``n="nuc"`` (the nuclear norm) takes each channel of a 3-d tensor as a
     matrix, and like PyTorch refuses other ranks."""
 
-    PRUNING_TYPE = "structured"
-
     def __init__(self, amount, n, dim=-1):
-        super().__init__()
-        _check_amount(amount)
-        self.amount, self.n, self.dim = amount, 2 if n == "fro" else n, dim
+        super().__init__(amount, dim)
+        self.n = 2 if n == "fro" else n
 
-    def compute_mask(self, t, default_mask):
-        axis = _structured_axis(t, self.dim)
+    def _kept_channels(self, t, axis, count):
         channels = t.shape[axis]
-        count = _count_to_prune(self.amount, channels)
-        if count == 0:
-            return np.array(default_mask, order="C")
         if self.n == "nuc":
             if t.ndim != 3:
                 raise RuntimeError(
@@ -369,8 +365,7 @@ class LnStructured(BasePruningMethod):
         else:
             rows = np.moveaxis(t, axis, 0).reshape(channels, -1)
             norms = np.linalg.norm(rows, ord=self.n, axis=1)
-        kept = np.argsort(-norms, kind="stable")[:channels - count]
-        return _channel_mask(t, axis, kept, default_mask)
+        return np.argsort(-norms, kind="stable")[:channels - count]
 
 
 def _structured_axis(t, dim) -> int:

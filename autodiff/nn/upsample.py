@@ -43,6 +43,14 @@ _INTERPOLATING_NDIM = {"linear": 3, "bilinear": 4, "bicubic": 4, "trilinear": 5}
 _CUBIC_A = -0.75
 
 
+def _scale(n_in, n_out, scale_factor, dtype):
+    """Input positions per output position along one axis, in ``dtype``, as PyTorch's
+    ``area_pixel_compute_scale``: ``1 / scale_factor`` when one is given, else in / out."""
+    if scale_factor is not None and scale_factor > 0:
+        return dtype.type(1.0 / scale_factor)
+    return dtype.type(n_in) / dtype.type(n_out)
+
+
 def _nearest_index(n_in, n_out, scale_factor, dtype, two_d):
     """Which input position each output position copies, as PyTorch's CPU kernels pick
     it: the 2-D kernel copies when the sizes are equal, halves the index when the output
@@ -55,10 +63,7 @@ def _nearest_index(n_in, n_out, scale_factor, dtype, two_d):
     if two_d and n_out == 2 * n_in:
         return dst >> 1
     dtype = np.dtype(np.float32 if two_d else dtype)
-    if scale_factor is not None and scale_factor > 0:
-        scale = dtype.type(1.0 / scale_factor)
-    else:
-        scale = dtype.type(n_in) / dtype.type(n_out)
+    scale = _scale(n_in, n_out, scale_factor, dtype)
     src = (dst.astype(dtype) * scale).astype(np.float32)
     return np.minimum(np.floor(src).astype(np.int64), n_in - 1)
 
@@ -69,10 +74,7 @@ def _nearest_exact_index(n_in, n_out, scale_factor, dtype, two_d):
     float32 scale in the 2-D kernel, the input's precision in the 1-D and 3-D ones)."""
     dst = np.arange(n_out)
     dtype = np.dtype(np.float32 if two_d else dtype)
-    if scale_factor is not None and scale_factor > 0:
-        scale = dtype.type(1.0 / scale_factor)
-    else:
-        scale = dtype.type(n_in) / dtype.type(n_out)
+    scale = _scale(n_in, n_out, scale_factor, dtype)
     if two_d:
         src = ((dst + 0.5) * np.float64(scale)).astype(np.float32)
     else:
@@ -87,10 +89,7 @@ def _source_positions(n_in, n_out, scale_factor, align_corners, dtype):
     if align_corners:
         scale = dtype.type(n_in - 1) / dtype.type(n_out - 1) if n_out > 1 else dtype.type(0)
         return scale * dst
-    if scale_factor is not None and scale_factor > 0:
-        scale = dtype.type(1.0 / scale_factor)
-    else:
-        scale = dtype.type(n_in) / dtype.type(n_out)
+    scale = _scale(n_in, n_out, scale_factor, dtype)
     return scale * (dst + dtype.type(0.5)) - dtype.type(0.5)
 
 

@@ -55,17 +55,20 @@ _cholesky_solve = defop(
             _cholesky_solve_factor))
 
 
-def _factor_and_rhs(name, B, L):  # noqa: N803
+def _factor_and_rhs(name, B, L, factor_name="the factor", rhs_name="B"):  # noqa: N803
+    """``B`` and the square ``L`` as Tensors, after the checks of a triangular solve
+    ``L X = B`` (the messages call them ``factor_name`` and ``rhs_name``)."""
     check_real(name, B, L)
     b, factor = tensor_of(B), tensor_of(L)
     if factor.ndim < 2 or factor.shape[-1] != factor.shape[-2] or b.ndim < 2:
-        raise ValueError(f"{name}: the factor must be square (..., n, n) and B a matrix "
-                         f"(..., n, k) (a vector b as b[:, None]); got shapes "
+        vector = "a vector b" if rhs_name == "B" else "a vector"
+        raise ValueError(f"{name}: {factor_name} must be square (..., n, n) and {rhs_name} a "
+                         f"matrix (..., n, k) ({vector} as b[:, None]); got shapes "
                          f"{tuple(factor.shape)} and {tuple(b.shape)}")
     if b.shape[-2] != factor.shape[-1]:
         n = factor.shape[-1]
-        raise ValueError(f"{name}: the factor is {n} x {n}, so B needs {n} rows; got shape "
-                         f"{tuple(b.shape)}")
+        raise ValueError(f"{name}: {factor_name} is {n} x {n}, so {rhs_name} needs {n} rows; "
+                         f"got shape {tuple(b.shape)}")
     return b, factor
 
 
@@ -121,16 +124,7 @@ def triangular_solve(b, A, upper: bool = True, transpose: bool = False,  # noqa:
     warnings.warn("triangular_solve is deprecated (as in PyTorch) in favor of "
                   "ad.linalg.solve_triangular: triangular_solve(B, A).solution is "
                   "ad.linalg.solve_triangular(A, B, upper=True)", UserWarning, stacklevel=2)
-    check_real("triangular_solve", b, A)
-    b, A = tensor_of(b), tensor_of(A)  # noqa: N806
-    if A.ndim < 2 or b.ndim < 2 or A.shape[-1] != A.shape[-2]:
-        raise ValueError(f"triangular_solve: A must be square (..., n, n) and b a matrix "
-                         f"(..., n, k) (a vector as b[:, None]); got shapes {tuple(A.shape)} "
-                         f"and {tuple(b.shape)}")
-    if b.shape[-2] != A.shape[-1]:
-        n = A.shape[-1]
-        raise ValueError(f"triangular_solve: A is {n} x {n}, so b needs {n} rows; got shape "
-                         f"{tuple(b.shape)}")
+    b, A = _factor_and_rhs("triangular_solve", b, A, "A", "b")  # noqa: N806
     matrix = swapaxes(A, -1, -2) if transpose else A
     solution = solve_triangular(matrix, b, upper=bool(upper) != bool(transpose),
                                 unitriangular=bool(unitriangular))

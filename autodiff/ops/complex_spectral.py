@@ -24,10 +24,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..tensor import Tensor
 from .complex_ops import _twin
-from .decompositions import (_coupling, _data, _divide_where_nonzero, _eye, eigh,
-                             reduced_svd_parts, svd_vjp)
+from .decompositions import (_coupling, _data, _divide_where_nonzero, _eye,
+                             eigenvectors_again, reduced_svd_parts, svd_vjp)
 from .degenerate_spectra import degenerate_pairs
 from .qr import _qr_rule
 from .registry import REGISTRY
@@ -88,10 +87,7 @@ def _eigh_rule(xp, g, ans, a, UPLO="L"):  # noqa: N803
 
 
 def _eigvalsh_rule(xp, g, ans, a, UPLO="L"):  # noqa: N803
-    if isinstance(g, Tensor):             # create_graph: the eigenvectors on the tape too
-        v = eigh(a, UPLO=UPLO).eigenvectors
-    else:
-        v = np.linalg.eigh(a, UPLO=UPLO).eigenvectors
+    v = eigenvectors_again(g, a, UPLO)
     return _on_triangle(xp, xp.matmul(v * xp.expand_dims(g, -2), _mh(xp, v)), UPLO)
 
 

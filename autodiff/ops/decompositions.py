@@ -337,11 +337,16 @@ def _eigvalsh_forward(a, UPLO="L"):  # noqa: N803
     return np.linalg.eigvalsh(a, UPLO=UPLO)
 
 
+def eigenvectors_again(g, a, UPLO):  # noqa: N803
+    """``eigvalsh``'s backward needs the eigenvectors of ``a`` it did not keep: computed
+    again, on the tape when the gradient ``g`` is recorded (create_graph)."""
+    if isinstance(g, Tensor):
+        return eigh(a, UPLO=UPLO).eigenvectors
+    return np.linalg.eigh(a, UPLO=UPLO).eigenvectors
+
+
 def _eigvalsh_rule(xp, g, ans, a, UPLO="L"):  # noqa: N803
-    if isinstance(g, Tensor):             # create_graph: the eigenvectors on the tape too
-        v = eigh(a, UPLO=UPLO).eigenvectors
-    else:
-        v = np.linalg.eigh(a, UPLO=UPLO).eigenvectors
+    v = eigenvectors_again(g, a, UPLO)
     full = xp.matmul(v * xp.expand_dims(g, -2), _t(xp, v))
     eye = _eye(ans.shape[-1], ans)
     read = np.tril(np.ones_like(eye), -1) if UPLO == "L" else np.triu(np.ones_like(eye), 1)

@@ -32,7 +32,9 @@ _where = where          # (nansum's and the extremes' own where= is NumPy's mask
 
 
 def _refuse(name, **given):
-    used = sorted(k for k, v in given.items() if v is not None)
+    """Refuse the NumPy arguments in ``given`` that are set (not None, not NumPy's
+    "not given")."""
+    used = sorted(k for k, v in given.items() if v is not None and v is not np._NoValue)
     if used:
         raise TypeError(f"{name}: the argument(s) {used} are not supported by autodiff; "
                         "call it without them (or on t.data when no gradient is needed)")

@@ -31,6 +31,7 @@ from .indexing import take
 from .linalg import matmul as _matmul
 from .masked_variance import warn_without_dof
 from .multiplicative import cumprod, prod
+from .nan_reductions import _floating, _refuse
 from .numpy_dispatch import implements, implements_without_gradient
 from .operands import array_of, tensor_of
 from .piecewise import mod
@@ -40,17 +41,6 @@ from .shape import concatenate, expand_dims
 
 _NO_VALUE = np._NoValue
 _nan_filled = where      # (where= is also the name of NumPy's mask argument)
-
-
-def _refuse(name, **given):
-    used = sorted(k for k, v in given.items() if v is not None and v is not _NO_VALUE)
-    if used:
-        raise TypeError(f"{name}: the argument(s) {used} are not supported by autodiff; "
-                        "call it without them (or on t.data when no gradient is needed)")
-
-
-def _floating(x) -> bool:
-    return array_of(x).dtype.kind in "fc"
 
 
 def _keep(keepdims) -> bool:

@@ -135,6 +135,21 @@ def spread_forward(numpy_function):
     return forward
 
 
+def spread_numpy(name, op, a, axis, dtype, out, ddof, keepdims, where, mean):
+    """``np.var`` or ``np.std`` (``name``) of a Tensor, ``op`` (``ad.var`` or ``ad.std``):
+    NumPy's computation for ``dtype=`` or ``out=``, the masked variance for ``where=`` or
+    ``mean=``, else ``op`` itself."""
+    if dtype is not None or out is not None:
+        from .variance_dtype import variance_with     # (it imports this module)
+        return variance_with(name, a, axis, dtype, out, ddof, bool(keepdims), where, mean,
+                             lambda t: spread_numpy(name, op, t, axis, None, None, ddof,
+                                                    keepdims, where, mean))
+    if masking_arguments(np._NoValue, where)["where"] is not None or mean is not np._NoValue:
+        from .masked_variance import masked_variance     # (it imports this module)
+        return masked_variance(name, a, axis, bool(keepdims), ddof, where, mean)
+    return op(a, axis=axis, keepdims=bool(keepdims), ddof=ddof)
+
+
 _var_forward = spread_forward(np.var)
 
 
@@ -265,16 +280,8 @@ def ddof_of(name: str, ddof, correction):
 
 def _var_numpy(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *,
                where=np._NoValue, mean=np._NoValue, correction=np._NoValue):
-    ddof = ddof_of("var", ddof, correction)
-    if dtype is not None or out is not None:
-        from .variance_dtype import variance_with     # (it imports this module)
-        return variance_with("var", a, axis, dtype, out, ddof, bool(keepdims), where, mean,
-                             lambda t: _var_numpy(t, axis, None, None, ddof, keepdims,
-                                                  where=where, mean=mean))
-    if masking_arguments(np._NoValue, where)["where"] is not None or mean is not np._NoValue:
-        from .masked_variance import masked_variance     # (it imports this module)
-        return masked_variance("var", a, axis, bool(keepdims), ddof, where, mean)
-    return var(a, axis=axis, keepdims=bool(keepdims), ddof=ddof)
+    return spread_numpy("var", var, a, axis, dtype, out, ddof_of("var", ddof, correction),
+                        keepdims, where, mean)
 
 
 _var_numpy.numpy_kwargs = ("where", "mean", "dtype", "out")   # (interop refuses them otherwise)

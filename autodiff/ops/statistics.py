@@ -13,8 +13,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
-from .reduce import (_AXIS_HINT, _count, _kept_shape, centered, ddof_of, masking_arguments,
-                     spread_forward)
+from .reduce import (_AXIS_HINT, _count, _kept_shape, centered, ddof_of, spread_forward,
+                     spread_numpy)
 from ..conventions import variance_in_torch_form
 from ..spellings import axis_alias
 from .registry import TORCH_AXIS_ALIASES, defop
@@ -44,16 +44,8 @@ _NO_VALUE = np._NoValue
 
 def _std_numpy(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=_NO_VALUE,
                mean=_NO_VALUE, correction=_NO_VALUE):
-    ddof = ddof_of("std", ddof, correction)
-    if dtype is not None or out is not None:
-        from .variance_dtype import variance_with     # (it imports the reductions)
-        return variance_with("std", a, axis, dtype, out, ddof, bool(keepdims), where, mean,
-                             lambda t: _std_numpy(t, axis, None, None, ddof, keepdims,
-                                                  where=where, mean=mean))
-    if masking_arguments(_NO_VALUE, where)["where"] is not None or mean is not _NO_VALUE:
-        from .masked_variance import masked_variance     # (it imports this module)
-        return masked_variance("std", a, axis, bool(keepdims), ddof, where, mean)
-    return std(a, axis=axis, keepdims=bool(keepdims), ddof=ddof)
+    return spread_numpy("std", std, a, axis, dtype, out, ddof_of("std", ddof, correction),
+                        keepdims, where, mean)
 
 
 _std_numpy.numpy_kwargs = ("where", "mean", "dtype", "out")   # (interop refuses them otherwise)
