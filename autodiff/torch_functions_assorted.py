@@ -344,11 +344,12 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True) -> Ten
 
 
 def _repeat_profile(index, size: int) -> tuple:
-    """How many positions of an axis of ``size`` the 1-D ``index`` reaches once, twice,
-    ...: it sets how many layers of products ``'prod'`` multiplies, and their sizes.
+    """How many positions of an axis of ``size`` the 1-D ``index`` reaches no time,
+    once, twice, ...: it sets how many layers of products ``'prod'`` multiplies, and
+    their sizes.  (Here position 1 is not reached, 0 and 2 are reached twice.)
 
     >>> _repeat_profile(np.array([0, 2, 0, -1]), 3)
-    (0, 1, 1)
+    (1, 0, 2)
     """
     counts = np.bincount(np.asarray(index).reshape(-1) % size, minlength=size)
     return tuple(np.bincount(counts).tolist())
