@@ -148,13 +148,6 @@ class _ConvNd(Module):
                 amounts += [self.padding[axis]] * 2
         return FC.pad(x, tuple(amounts), mode=self.padding_mode), (0,) * self._dims
 
-    # The weight layout is PyTorch's: nothing to convert (the hooks say so explicitly).
-    def _torch_export(self, local):
-        return dict(local)
-
-    def _torch_import(self, torch_local):
-        return dict(torch_local)
-
 
 class Conv2d(_ConvNd):
     """2-D convolution over NCHW images, as ``torch.nn.Conv2d``: ``weight`` has shape

@@ -181,13 +181,6 @@ class _ConvTransposeNd(Module):
             text += ", bias=False"
         return text
 
-    # The weight layout is PyTorch's: nothing to convert (the hooks say so explicitly).
-    def _torch_export(self, local):
-        return dict(local)
-
-    def _torch_import(self, torch_local):
-        return dict(torch_local)
-
 
 class ConvTranspose2d(_ConvTransposeNd):
     """Transposed 2-D convolution over NCHW images, as ``torch.nn.ConvTranspose2d``:

@@ -261,10 +261,3 @@ class EmbeddingBag(Module):
         if self.padding_idx is not None:
             text += f", padding_idx={self.padding_idx}"
         return text
-
-    # The table's layout is PyTorch's: nothing to convert.
-    def _torch_export(self, local):
-        return dict(local)
-
-    def _torch_import(self, torch_local):
-        return dict(torch_local)
