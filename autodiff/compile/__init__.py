@@ -163,6 +163,7 @@ from .captures import (captured_generators, captured_objects, captured_settings,
                        members_of_captured_modules, named_values, rng_state,
                        settings_differ, settings_of_captured_modules, training_flags,
                        why_plan_does_not_fit)
+from .fit_check import plan_fits
 
 __all__ = ["compile", "Compiled", "Plan", "NotReplayedWarning", "TraceError"]
 
@@ -291,7 +292,7 @@ class Compiled:
             if other_path is not None:
                 why_not = why_not or other_path
                 continue
-            why = why_plan_does_not_fit(plan)
+            why = None if plan_fits(plan) else why_plan_does_not_fit(plan)
             if why is None:
                 return entry, plan, None
             why_not = why_not or why

@@ -499,6 +499,16 @@ def why_plan_does_not_fit(plan) -> str | None:
         if memory_order(data) != slots[slot].memory_order:
             return (f"a captured tensor's array changed its memory order "
                     f"({slots[slot].memory_order} -> {memory_order(data)})")
+    return _changed_checksum(plan)
+
+
+def changed_setting_or_checksum(plan) -> str | None:
+    """The part of ``why_plan_does_not_fit`` that reads captured settings and the
+    captured arrays' values (the rest ``fit_check.py`` writes out)."""
+    return _setting_changed(plan.settings) or _changed_checksum(plan)
+
+
+def _changed_checksum(plan) -> str | None:
     for slot, crc in plan.checksums.items():
         array = plan.constant_values[slot]
         now = checksum(array)

@@ -424,7 +424,8 @@ def cross_entropy(input, target, weight=None, ignore_index: int = -100,
 
 
 def _holds(array, value) -> bool:
-    return bool(np.any(array == value))
+    # (the method: np.any's Python wrapper costs as much again, on every compiled call)
+    return bool((np.asarray(array) == value).any())
 
 
 def _valid_mask(target, ignore_index, dtype):

@@ -1,0 +1,98 @@
+"""Whether a cached plan still fits, asked on every call by one function made per plan.
+
+``why_plan_does_not_fit`` (``captures.py``) is the definition: it walks the plan's
+lists of what a replay needs unchanged (module settings and flags, the objects in
+modules' tables, the names the function holds, the captured tensors' arrays, the
+captured arrays' checksums) and says what changed.  Each call asks the question, but
+only needs the answer yes or no; the walk's loops, tuple unpacking and calls cost
+more than the tests themselves (about a fifth of a small compiled training step).
+So the tests are written out here, one line each, into a function made the first
+time the plan is checked:
+
+    def fits():
+        value = o0.training
+        if value is not v0 and not same_value(value, v0): return False
+        if t1.get('weight') is not m1: return False
+        data = d2.data
+        if data.shape != s2 or data.dtype != k2 or not data.flags.c_contiguous: return False
+        ...
+        return True
+
+When it answers no, the walk runs to say why (``Compiled._fitting_plan``), so the
+messages and the plan's bookkeeping stay in one place.
+
+>>> w = ad.tensor([1.0, 2.0])
+>>> @ad.compile
+... def f(x):
+...     return (w * x).sum()
+>>> f(np.ones(2)); plan_fits(f.plan)
+tensor(3.)
+True
+>>> w.data = np.ones(3); plan_fits(f.plan)
+False
+"""
+
+from __future__ import annotations
+
+import keyword
+
+from .captures import DictItems, changed_setting_or_checksum
+from .hyperparameters import same_value
+from .members import SUBMODULE_NAMES
+from .plan import memory_order
+
+_MISSING = object()
+
+
+def plan_fits(plan) -> bool:
+    """Whether ``plan`` can be replayed as things stand, by the plan's generated check:
+    True when every test passes, which is when ``why_plan_does_not_fit(plan)`` is None."""
+    sizes = (len(plan.flags), len(plan.members), len(plan.bindings), len(plan.captured))
+    made = getattr(plan, "fit_check", None)
+    if made is None or made[0] != sizes:        # (made anew if a list grew since)
+        made = plan.fit_check = (sizes, _make_check(plan))
+    return made[1]()
+
+
+def _make_check(plan):
+    names = {"same_value": same_value, "memory_order": memory_order, "MISSING": _MISSING,
+             "plan": plan, "changed": changed_setting_or_checksum}
+    lines = ["def fits():", "    try:"]
+
+    def add(value, prefix):
+        name = f"{prefix}{len(names)}"
+        names[name] = value
+        return name
+
+    for obj, attribute, value in plan.flags:
+        o, v = add(obj, "o"), add(value, "v")
+        if (type(attribute) is str and attribute.isidentifier()
+                and not keyword.iskeyword(attribute) and not isinstance(obj, DictItems)):
+            read = f"{o}.{attribute}"
+        else:
+            read = f"getattr({o}, {add(attribute, 'a')}, MISSING)"
+        lines += [f"        value = {read}",
+                  f"        if value is not {v} and not same_value(value, {v}): return False"]
+    for table, key, value in plan.members:
+        t, m = add(table, "t"), add(value, "m")
+        if key is SUBMODULE_NAMES:
+            lines.append(f"        if tuple({t}) != {m}: return False")
+        else:
+            lines.append(f"        if {t}.get({add(key, 'k')}) is not {m}: return False")
+    for where, key, value in plan.bindings:
+        w, b = add(where, "w"), add(value, "b")
+        read = f"{w}.cell_contents" if key is None else f"{w}.get({add(key, 'k')})"
+        lines.append(f"        if {read} is not {b}: return False")
+    for tensor, slot in plan.captured:
+        info = plan.slots[slot]
+        d, s, k = add(tensor, "d"), add(info.shape, "s"), add(info.dtype, "k")
+        order = ("not data.flags.c_contiguous" if info.memory_order == "C"
+                 else f"memory_order(data) != {add(info.memory_order, 'r')}")
+        lines += [f"        data = {d}.data",
+                  f"        if data.shape != {s} or data.dtype != {k} or {order}: return False"]
+    if plan.settings or plan.checksums:
+        lines.append("        if changed(plan) is not None: return False")
+    lines += ["    except (AttributeError, ValueError):", "        return False",
+              "    return True"]
+    exec(compile("\n".join(lines), f"<fit check of {plan.name}>", "exec"), names)
+    return names["fits"]
