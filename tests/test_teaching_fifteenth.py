@@ -38,7 +38,9 @@ def _attention():
     qkv, proj, ln = nn.Linear(8, 24), nn.Linear(8, 8), nn.LayerNorm(8)
     x = torch.tensor(_normal((2, 5, 8)))
     q, k, v = qkv(ln(x)).split(8, dim=2)
-    shape = lambda t: t.view(2, 5, 2, 4).transpose(1, 2)
+
+    def shape(t):
+        return t.view(2, 5, 2, 4).transpose(1, 2)
     y = F.scaled_dot_product_attention(shape(q), shape(k), shape(v), is_causal=True)
     y = proj(y.transpose(1, 2).contiguous().view(2, 5, 8))
     return (y ** 2).mean(), nn.ModuleList([qkv, proj, ln])
@@ -163,7 +165,8 @@ def _top_p():
     sorted_logits, order = torch.sort(logits, descending=True)
     cum = F.softmax(sorted_logits, -1).cumsum(-1)
     remove = cum > 0.8
-    remove[1:] = remove[:-1].clone(); remove[0] = False
+    remove[1:] = remove[:-1].clone()
+    remove[0] = False
     filtered = logits.scatter(0, order[remove], float("-inf"))
     return -F.log_softmax(filtered, -1)[1], {"logits": logits}
 
