@@ -146,12 +146,17 @@ def _at(value, mask):
         return "(" + _stats(a) + ")"
 
 
-def _nan_at(value, mask) -> bool:
-    """Whether ``value`` (broadcast to ``mask``'s shape) holds NaN at ``mask``."""
-    try:
-        return bool(np.isnan(np.broadcast_to(value, mask.shape)[mask]).any())
-    except (ValueError, TypeError):
+def _holds_at(value, mask, test) -> bool:
+    """Whether ``value`` (broadcast to ``mask``'s shape) holds an entry passing ``test``
+    (``np.isnan``, ``np.isinf``) at ``mask``; anywhere, when its shape does not broadcast
+    there (a matmul's input: every entry of it meets every entry of the gradient)."""
+    a = np.asarray(value)
+    if a.dtype.kind not in "fc":
         return False
+    try:
+        return bool(test(np.broadcast_to(a, mask.shape)[mask]).any())
+    except ValueError:
+        return bool(test(a).any())
 
 
 def _index_text(mask):
@@ -471,15 +476,17 @@ def _backward_message(state, node, g, i, gi):
     same = g.shape == bad.shape
     lines.append("  upstream gradient g at those positions: " +
                  (_fmt(g[bad]) if same else "(" + _stats(g) + ")"))
-    nan_inputs = []
+    nan_inputs, inf_inputs = [], []
     if node.args is not None:
         for name, a in zip(names, node.args):
             if _is_float_array(a) and not is_stand_in(a):  # (revive.py: only a shape)
                 shown = _at(a, bad)
                 if shown is not None:
                     lines.append(f"  {_input_label(name)} at those positions: {shown}")
-                    if _nan_at(a, bad):
+                    if _holds_at(a, bad, np.isnan):
                         nan_inputs.append(name)
+                    elif _holds_at(a, bad, np.isinf):
+                        inf_inputs.append(name)
     local = local_derivative(node, i)
     local_inf = False
     if local is not None and local.shape == bad.shape:
@@ -522,8 +529,17 @@ def _backward_message(state, node, g, i, gi):
                 "where its derivative is infinite (clip it, or add an eps).")
     elif local_inf and op.infinite_grad:
         lines.append(f"  cause: {op.name}: {op.infinite_grad}.")
+    elif inf_inputs:
+        listed = " and ".join(_input_label(name) for name in inf_inputs)
+        lines.append(
+            f"  cause: {listed} of {op.name} already holds inf, and the rule computes with "
+            "it (inf·g is inf; inf - inf and 0·inf are NaN). No eps at this op helps: the "
+            "inf is in the forward values, fed in with the data or made by an earlier op "
+            "that overflowed (exp of a large number, a division by 0). Find it "
+            "(np.isinf(x).any()) and keep it finite there.")
     elif local_inf:
-        lines.append(f"  cause: the derivative of {op.name} is infinite at these inputs "
+        infinite = "infinite" if np.isinf(vals).any() else "undefined (NaN)"
+        lines.append(f"  cause: the derivative of {op.name} is {infinite} at these inputs "
                      "(e.g. sqrt or log at 0, or division by 0); add an eps or clip the "
                      "input away from that point.")
     return "\n".join(lines)
