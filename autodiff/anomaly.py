@@ -214,6 +214,9 @@ class _AnomalyState:
         # selecting node (where) -> {position: bool mask of the elements it selected
         # from that input}, saved before the node is released
         self.selected = weakref.WeakKeyDictionary()
+        # the report of a NaN gradient made where the forward values were already NaN
+        # (missing data kept as NaN): raised only if the NaN reaches a gradient asked for
+        self.pending = None
 
 
 class _Local(threading.local):
@@ -310,6 +313,10 @@ class _AnomalyObserver(BackwardObserver):
 
     reports_non_finite = True
 
+    def on_pass(self):
+        if _local.state is not None:
+            _local.state.pending = None
+
     def on_node(self, node, g):
         _check_sum(node, g, f"the output of {node.op.name}", where_created(node))
 
@@ -318,6 +325,9 @@ class _AnomalyObserver(BackwardObserver):
 
     def on_leaf(self, leaf, grad):
         node = leaf._node
+        state = _local.state
+        if state is not None and state.pending is not None and _has_nan(grad):
+            raise AnomalyError(state.pending)
         label = "the tensor " + (leaf.name or f"of shape {leaf.shape}")
         _check_sum(leaf if node is None else node, grad, label,
                    None if node is None else where_created(node))
@@ -349,7 +359,22 @@ def _check_gradient(node, g, i, gi):
         return
     if g_raw.dtype.kind in "fc" and not np.isfinite(g_raw).all():
         return                          # the NaN/inf came from further up
-    raise AnomalyError(_backward_message(state, node, g_raw, i, gi_raw))
+    message = _backward_message(state, node, g_raw, i, gi_raw)
+    if node.args is not None and any(_holds_at(a, ~np.isfinite(gi_raw), np.isnan)
+                                     for a in node.args if _is_float_array(a)):
+        # The values here were NaN already (np.nan kept for missing data, skipped by
+        # nansum or masked by where): a NaN gradient of them is no anomaly unless it
+        # reaches a gradient that was asked for, as a NaN value is unless it reaches
+        # the output.
+        if state.pending is None:
+            state.pending = message
+        return
+    raise AnomalyError(message)
+
+
+def _has_nan(grad) -> bool:
+    raw = np.asarray(_raw(grad)) if grad is not None else None
+    return raw is not None and raw.dtype.kind in "fc" and bool(np.isnan(raw).any())
 
 
 def check_hook(method: str, fn, owner, old, new, input_index=None) -> None:
@@ -497,7 +522,8 @@ def _backward_message(state, node, g, i, gi):
     if nan_inputs:
         listed = " and ".join(_input_label(name) for name in nan_inputs)
         lines.append(
-            f"  cause: {listed} of {op.name} is already NaN at those positions, so its "
+            f"  cause: {listed} of {op.name} {'are' if len(nan_inputs) > 1 else 'is'} already "
+            "NaN at those positions, so its "
             "derivative there is NaN too. No recorded op made that NaN from finite inputs "
             "(the forward check would have named it): it comes from the data, or from a "
             "value computed without recording (on a constant, under no_grad), passed on "

@@ -236,3 +236,37 @@ def test_the_report_names_the_op_the_line_and_the_cause(name):
         created.split(" at ", 1)[1].split(":")[0].split("/")[-1]), created
     assert line in created, created
     assert cause in message, message
+
+
+# ----------------------------------------------------------------------------------
+# missing data kept as NaN: a NaN gradient of NaN values is no anomaly unless it
+# reaches a gradient that was asked for (before: raised on a finite, right gradient)
+# ----------------------------------------------------------------------------------
+_RAIN = np.array([2.0, np.nan, 5.0, np.nan])
+
+
+def _runoff(p):
+    recorded = ~np.isnan(_RAIN)
+    rain = np.where(recorded, np.nan_to_num(_RAIN) * np.exp(0.1 * p), np.nan)
+    return np.nansum(rain) + np.nanprod(1.0 - rain / (1.0 + rain))
+
+
+def test_nan_kept_for_missing_data_and_skipped_is_no_anomaly():
+    p = np.array([0.1, 0.2, -0.3, 0.4])
+    expected = ad.grad(_runoff)(p)
+    assert np.isfinite(expected).all() and expected[1] == expected[3] == 0
+    with ad.detect_anomaly():
+        watched = ad.grad(_runoff)(p)
+        w = ad.tensor(p, requires_grad=True)
+        _runoff(w).backward()
+    np.testing.assert_array_equal(watched, expected)
+    np.testing.assert_array_equal(w.grad, expected)
+
+
+def test_nan_from_missing_data_that_reaches_a_gradient_is_still_reported():
+    def program():
+        w = ad.tensor(np.ones(4), requires_grad=True)
+        (w * _RAIN).sum().backward()                  # the NaN days are not skipped
+    message = _report(program)
+    assert message.startswith("multiply: the backward pass produced NaN in the gradient for a")
+    assert "cause: input b of multiply is already NaN at those positions" in message
