@@ -17,14 +17,13 @@ change) is ``autodiff.guard``.
 
 from __future__ import annotations
 
-import linecache
-import os
 import sys
 import threading
 import weakref
 
 import numpy as np
 
+from .anomaly_trace import _created, user_frame_trace, where_created
 from .compile import hooks as _compile_hooks
 from .graph import BackwardObserver, Node, _grad_mode, _reverse_pass
 from .grad_mode import decorated
@@ -33,68 +32,8 @@ from .revive import is_stand_in
 
 __all__ = ["AnomalyError", "detect_anomaly"]
 
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
-
-
 class AnomalyError(RuntimeError):
     """Raised inside ``detect_anomaly()`` at the first op that creates a NaN or inf."""
-
-
-# ----------------------------------------------------------------------------------
-# where user code created an op
-# ----------------------------------------------------------------------------------
-class Trace(tuple):
-    """``(filename, lineno, function)`` of the user code that created an op."""
-
-    __slots__ = ()
-
-    def __new__(cls, filename, lineno, function):
-        return tuple.__new__(cls, (filename, lineno, function))
-
-    filename = property(lambda self: self[0])
-    lineno = property(lambda self: self[1])
-    function = property(lambda self: self[2])
-
-    @property
-    def line(self) -> str:
-        """The source line, stripped ('' if unavailable)."""
-        return linecache.getline(self[0], self[1]).strip()
-
-    def __str__(self):
-        name = self[0]
-        try:
-            rel = os.path.relpath(name)
-            if not rel.startswith(".."):
-                name = rel
-        except ValueError:
-            pass
-        return f"{name}:{self[1]}"
-
-
-def user_frame_trace(skip: int = 1) -> Trace | None:
-    """The first frame outside the autodiff package, as a ``Trace`` (or None)."""
-    frame = sys._getframe(skip)
-    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
-        frame = frame.f_back
-    if frame is None:
-        return None
-    return Trace(frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name)
-
-
-def where_created(node: Node) -> str:
-    """'created at file:line' for a node, or '' when anomaly mode did not record it."""
-    trace = getattr(node, "trace", None)
-    if trace is None:
-        return ""
-    if isinstance(trace, Trace):
-        line = trace.line
-        return f"created at {trace}" + (f": `{line}`" if line else "")
-    return f"created at {trace}"
-
-
-def _created(node):
-    trace = getattr(node, "trace", None)
-    return f"created at {trace}" if trace is not None else "creation site not recorded"
 
 
 # ----------------------------------------------------------------------------------
@@ -157,6 +96,11 @@ def _holds_at(value, mask, test) -> bool:
         return bool(test(np.broadcast_to(a, mask.shape)[mask]).any())
     except ValueError:
         return bool(test(a).any())
+
+
+def _listed(names) -> tuple[str, str]:
+    """``'input a and input b'`` and the verb that goes with them (``'are'``, ``'is'``)."""
+    return " and ".join(_input_label(n) for n in names), "are" if len(names) > 1 else "is"
 
 
 def _index_text(mask):
@@ -520,10 +464,9 @@ def _backward_message(state, node, g, i, gi):
         lines.append(f"  local derivative (the rule with g = 1) at those positions: {_fmt(vals)}")
     zero_g = same and bool((g[bad] == 0).all())
     if nan_inputs:
-        listed = " and ".join(_input_label(name) for name in nan_inputs)
+        listed, are = _listed(nan_inputs)
         lines.append(
-            f"  cause: {listed} of {op.name} {'are' if len(nan_inputs) > 1 else 'is'} already "
-            "NaN at those positions, so its "
+            f"  cause: {listed} of {op.name} {are} already NaN at those positions, so its "
             "derivative there is NaN too. No recorded op made that NaN from finite inputs "
             "(the forward check would have named it): it comes from the data, or from a "
             "value computed without recording (on a constant, under no_grad), passed on "
@@ -556,13 +499,13 @@ def _backward_message(state, node, g, i, gi):
     elif local_inf and op.infinite_grad:
         lines.append(f"  cause: {op.name}: {op.infinite_grad}.")
     elif inf_inputs:
-        listed = " and ".join(_input_label(name) for name in inf_inputs)
+        listed, are = _listed(inf_inputs)
         lines.append(
-            f"  cause: {listed} of {op.name} already holds inf, and the rule computes with "
-            "it (inf·g is inf; inf - inf and 0·inf are NaN). No eps at this op helps: the "
-            "inf is in the forward values, fed in with the data or made by an earlier op "
-            "that overflowed (exp of a large number, a division by 0). Find it "
-            "(np.isinf(x).any()) and keep it finite there.")
+            f"  cause: {listed} of {op.name} already {'hold' if are == 'are' else 'holds'} "
+            "inf, and the rule computes with it (inf·g is inf; inf - inf and 0·inf are "
+            "NaN). No eps at this op helps: the inf is in the forward values, fed in with "
+            "the data or made by an earlier op that overflowed (exp of a large number, a "
+            "division by 0). Find it (np.isinf(x).any()) and keep it finite there.")
     elif local_inf:
         infinite = "infinite" if np.isinf(vals).any() else "undefined (NaN)"
         lines.append(f"  cause: the derivative of {op.name} is {infinite} at these inputs "
