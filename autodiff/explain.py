@@ -378,11 +378,13 @@ def explain(t, output=None) -> str:
     lines.append(f"It is connected to {out_text} through differentiable ops: {steps}.")
     on_path = _on_differentiable_paths(root, item, consumers)
     targets = on_path | {item}
-    reasons = []
-    for node in sorted(on_path, key=lambda n: best.get(n, 0)):
-        reason = _zeroing_reason(node, targets)
-        if reason:
-            reasons.append(f"  {_node_label(node)}: {reason}.")
+    found = sorted((best.get(node, 0), _node_label(node), reason) for node in on_path
+                   for reason in [_zeroing_reason(node, targets)] if reason)
+    counts = {}                 # (label, reason) -> how many ops on the way say it
+    for _, label, reason in found:
+        counts[label, reason] = counts.get((label, reason), 0) + 1
+    reasons = [f"  {label}{f' ({n} of them)' if n > 1 else ''}: {reason}."
+               for (label, reason), n in counts.items()]
     if grad is None:
         lines.append(
             "Yet .grad is None: either no backward ran from this output since .grad was last "
