@@ -227,9 +227,15 @@ def _forward_cause(node, bad):
             continue
         if hit.any():
             return cause
-    if any(np.isinf(np.asarray(a)).any() for a in args
-           if _is_float_array(a) or isinstance(a, int)):
-        return "an input contains inf (created by an earlier op), and inf turned into NaN here"
+    names = _input_names(node.op, len(args))
+    parents = node.parents
+    for k, a in enumerate(args):
+        if (_is_float_array(a) or isinstance(a, int)) and np.isinf(np.asarray(a)).any():
+            parent = parents[k] if k < len(parents) else None
+            origin = (f"made by {parent.op.name}, {_created(parent)}" if isinstance(parent, Node)
+                      else "fed in as data: a leaf or a constant, not made by a recorded op")
+            return (f"{_input_label(names[k])} contains inf ({origin}), and inf turned into "
+                    "NaN here")
     return None
 
 

@@ -205,7 +205,7 @@ NANS = {
     "where trap": (_where_over_a_log, "log: the backward pass produced NaN",
                    "torch.where(x > 0, torch.log(x)", "because `where`"),
     "masked softmax": (_a_fully_masked_softmax_row, "softmax: the forward pass produced NaN",
-                       "F.softmax(s, -1)", "an input contains inf"),
+                       "F.softmax(s, -1)", "input x contains inf (made by where, created at "),
     "custom backward": (_a_custom_backward_dividing_by_zero,
                         "_DividesByInput: the backward pass produced inf",
                         "_DividesByInput.apply(x)", "infinite at these inputs"),
@@ -270,3 +270,14 @@ def test_nan_from_missing_data_that_reaches_a_gradient_is_still_reported():
     message = _report(program)
     assert message.startswith("multiply: the backward pass produced NaN in the gradient for a")
     assert "cause: input b of multiply is already NaN at those positions" in message
+
+
+def test_an_inf_fed_in_as_data_is_not_said_to_come_from_an_earlier_op():
+    def program():
+        s = ad.tensor([[-np.inf, -np.inf], [0.0, 1.0]], requires_grad=True)
+        F.softmax(s, -1).sum().backward()
+    message = _report(program)
+    assert message.startswith("softmax: the forward pass produced NaN")
+    assert ("cause: input x contains inf (fed in as data: a leaf or a constant, not made by "
+            "a recorded op)") in message
+    assert "earlier op" not in message
