@@ -17,14 +17,13 @@ change) is ``autodiff.guard``.
 
 from __future__ import annotations
 
-import linecache
-import os
 import sys
 import threading
 import weakref
 
 import numpy as np
 
+from .anomaly_trace import _created, user_frame_trace, where_created
 from .compile import hooks as _compile_hooks
 from .graph import BackwardObserver, Node, _grad_mode, _reverse_pass
 from .grad_mode import decorated
@@ -33,68 +32,8 @@ from .revive import is_stand_in
 
 __all__ = ["AnomalyError", "detect_anomaly"]
 
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
-
-
 class AnomalyError(RuntimeError):
     """Raised inside ``detect_anomaly()`` at the first op that creates a NaN or inf."""
-
-
-# ----------------------------------------------------------------------------------
-# where user code created an op
-# ----------------------------------------------------------------------------------
-class Trace(tuple):
-    """``(filename, lineno, function)`` of the user code that created an op."""
-
-    __slots__ = ()
-
-    def __new__(cls, filename, lineno, function):
-        return tuple.__new__(cls, (filename, lineno, function))
-
-    filename = property(lambda self: self[0])
-    lineno = property(lambda self: self[1])
-    function = property(lambda self: self[2])
-
-    @property
-    def line(self) -> str:
-        """The source line, stripped ('' if unavailable)."""
-        return linecache.getline(self[0], self[1]).strip()
-
-    def __str__(self):
-        name = self[0]
-        try:
-            rel = os.path.relpath(name)
-            if not rel.startswith(".."):
-                name = rel
-        except ValueError:
-            pass
-        return f"{name}:{self[1]}"
-
-
-def user_frame_trace(skip: int = 1) -> Trace | None:
-    """The first frame outside the autodiff package, as a ``Trace`` (or None)."""
-    frame = sys._getframe(skip)
-    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
-        frame = frame.f_back
-    if frame is None:
-        return None
-    return Trace(frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name)
-
-
-def where_created(node: Node) -> str:
-    """'created at file:line' for a node, or '' when anomaly mode did not record it."""
-    trace = getattr(node, "trace", None)
-    if trace is None:
-        return ""
-    if isinstance(trace, Trace):
-        line = trace.line
-        return f"created at {trace}" + (f": `{line}`" if line else "")
-    return f"created at {trace}"
-
-
-def _created(node):
-    trace = getattr(node, "trace", None)
-    return f"created at {trace}" if trace is not None else "creation site not recorded"
 
 
 # ----------------------------------------------------------------------------------
@@ -146,12 +85,22 @@ def _at(value, mask):
         return "(" + _stats(a) + ")"
 
 
-def _nan_at(value, mask) -> bool:
-    """Whether ``value`` (broadcast to ``mask``'s shape) holds NaN at ``mask``."""
-    try:
-        return bool(np.isnan(np.broadcast_to(value, mask.shape)[mask]).any())
-    except (ValueError, TypeError):
+def _holds_at(value, mask, test) -> bool:
+    """Whether ``value`` (broadcast to ``mask``'s shape) holds an entry passing ``test``
+    (``np.isnan``, ``np.isinf``) at ``mask``; anywhere, when its shape does not broadcast
+    there (a matmul's input: every entry of it meets every entry of the gradient)."""
+    a = np.asarray(value)
+    if a.dtype.kind not in "fc":
         return False
+    try:
+        return bool(test(np.broadcast_to(a, mask.shape)[mask]).any())
+    except ValueError:
+        return bool(test(a).any())
+
+
+def _listed(names) -> tuple[str, str]:
+    """``'input a and input b'`` and the verb that goes with them (``'are'``, ``'is'``)."""
+    return " and ".join(_input_label(n) for n in names), "are" if len(names) > 1 else "is"
 
 
 def _index_text(mask):
@@ -209,6 +158,9 @@ class _AnomalyState:
         # selecting node (where) -> {position: bool mask of the elements it selected
         # from that input}, saved before the node is released
         self.selected = weakref.WeakKeyDictionary()
+        # the report of a NaN gradient made where the forward values were already NaN
+        # (missing data kept as NaN): raised only if the NaN reaches a gradient asked for
+        self.pending = None
 
 
 class _Local(threading.local):
@@ -275,9 +227,15 @@ def _forward_cause(node, bad):
             continue
         if hit.any():
             return cause
-    if any(np.isinf(np.asarray(a)).any() for a in args
-           if _is_float_array(a) or isinstance(a, int)):
-        return "an input contains inf (created by an earlier op), and inf turned into NaN here"
+    names = _input_names(node.op, len(args))
+    parents = node.parents
+    for k, a in enumerate(args):
+        if (_is_float_array(a) or isinstance(a, int)) and np.isinf(np.asarray(a)).any():
+            parent = parents[k] if k < len(parents) else None
+            origin = (f"made by {parent.op.name}, {_created(parent)}" if isinstance(parent, Node)
+                      else "fed in as data: a leaf or a constant, not made by a recorded op")
+            return (f"{_input_label(names[k])} contains inf ({origin}), and inf turned into "
+                    "NaN here")
     return None
 
 
@@ -305,6 +263,10 @@ class _AnomalyObserver(BackwardObserver):
 
     reports_non_finite = True
 
+    def on_pass(self):
+        if _local.state is not None:
+            _local.state.pending = None
+
     def on_node(self, node, g):
         _check_sum(node, g, f"the output of {node.op.name}", where_created(node))
 
@@ -313,6 +275,9 @@ class _AnomalyObserver(BackwardObserver):
 
     def on_leaf(self, leaf, grad):
         node = leaf._node
+        state = _local.state
+        if state is not None and state.pending is not None and _has_nan(grad):
+            raise AnomalyError(state.pending)
         label = "the tensor " + (leaf.name or f"of shape {leaf.shape}")
         _check_sum(leaf if node is None else node, grad, label,
                    None if node is None else where_created(node))
@@ -344,7 +309,22 @@ def _check_gradient(node, g, i, gi):
         return
     if g_raw.dtype.kind in "fc" and not np.isfinite(g_raw).all():
         return                          # the NaN/inf came from further up
-    raise AnomalyError(_backward_message(state, node, g_raw, i, gi_raw))
+    message = _backward_message(state, node, g_raw, i, gi_raw)
+    if node.args is not None and any(_holds_at(a, ~np.isfinite(gi_raw), np.isnan)
+                                     for a in node.args if _is_float_array(a)):
+        # The values here were NaN already (np.nan kept for missing data, skipped by
+        # nansum or masked by where): a NaN gradient of them is no anomaly unless it
+        # reaches a gradient that was asked for, as a NaN value is unless it reaches
+        # the output.
+        if state.pending is None:
+            state.pending = message
+        return
+    raise AnomalyError(message)
+
+
+def _has_nan(grad) -> bool:
+    raw = np.asarray(_raw(grad)) if grad is not None else None
+    return raw is not None and raw.dtype.kind in "fc" and bool(np.isnan(raw).any())
 
 
 def check_hook(method: str, fn, owner, old, new, input_index=None) -> None:
@@ -471,15 +451,17 @@ def _backward_message(state, node, g, i, gi):
     same = g.shape == bad.shape
     lines.append("  upstream gradient g at those positions: " +
                  (_fmt(g[bad]) if same else "(" + _stats(g) + ")"))
-    nan_inputs = []
+    nan_inputs, inf_inputs = [], []
     if node.args is not None:
         for name, a in zip(names, node.args):
             if _is_float_array(a) and not is_stand_in(a):  # (revive.py: only a shape)
                 shown = _at(a, bad)
                 if shown is not None:
                     lines.append(f"  {_input_label(name)} at those positions: {shown}")
-                    if _nan_at(a, bad):
+                    if _holds_at(a, bad, np.isnan):
                         nan_inputs.append(name)
+                    elif _holds_at(a, bad, np.isinf):
+                        inf_inputs.append(name)
     local = local_derivative(node, i)
     local_inf = False
     if local is not None and local.shape == bad.shape:
@@ -488,9 +470,9 @@ def _backward_message(state, node, g, i, gi):
         lines.append(f"  local derivative (the rule with g = 1) at those positions: {_fmt(vals)}")
     zero_g = same and bool((g[bad] == 0).all())
     if nan_inputs:
-        listed = " and ".join(_input_label(name) for name in nan_inputs)
+        listed, are = _listed(nan_inputs)
         lines.append(
-            f"  cause: {listed} of {op.name} is already NaN at those positions, so its "
+            f"  cause: {listed} of {op.name} {are} already NaN at those positions, so its "
             "derivative there is NaN too. No recorded op made that NaN from finite inputs "
             "(the forward check would have named it): it comes from the data, or from a "
             "value computed without recording (on a constant, under no_grad), passed on "
@@ -522,8 +504,17 @@ def _backward_message(state, node, g, i, gi):
                 "where its derivative is infinite (clip it, or add an eps).")
     elif local_inf and op.infinite_grad:
         lines.append(f"  cause: {op.name}: {op.infinite_grad}.")
+    elif inf_inputs:
+        listed, are = _listed(inf_inputs)
+        lines.append(
+            f"  cause: {listed} of {op.name} already {'hold' if are == 'are' else 'holds'} "
+            "inf, and the rule computes with it (inf·g is inf; inf - inf and 0·inf are "
+            "NaN). No eps at this op helps: the inf is in the forward values, fed in with "
+            "the data or made by an earlier op that overflowed (exp of a large number, a "
+            "division by 0). Find it (np.isinf(x).any()) and keep it finite there.")
     elif local_inf:
-        lines.append(f"  cause: the derivative of {op.name} is infinite at these inputs "
+        infinite = "infinite" if np.isinf(vals).any() else "undefined (NaN)"
+        lines.append(f"  cause: the derivative of {op.name} is {infinite} at these inputs "
                      "(e.g. sqrt or log at 0, or division by 0); add an eps or clip the "
                      "input away from that point.")
     return "\n".join(lines)

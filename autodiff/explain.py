@@ -30,6 +30,7 @@ from .guard import savers_of
 from .graph import Node, _grad_mode
 from .overwrites import outdated
 from .ops.local import local_derivative
+from .tape_drop import last_drop
 from .tensor import Tensor
 
 __all__ = ["explain"]
@@ -332,8 +333,14 @@ def explain(t, output=None) -> str:
         return "\n".join(lines)
     best, parent_of, consumers = _walk(root, item)
     if item not in best:
+        dropped = last_drop(t)
+        if dropped is not None:
+            lines.append(f"Why: not connected to {out_text}: no recorded op links them. It "
+                         f"left the tape when it was {dropped} (the TapeDropWarning there): "
+                         "what is computed from that plain value has no link back to it.")
         lines.append(
-            f"Why: not connected to {out_text}: no recorded op links them. If you used "
+            ("Other ways to cut the graph: if you used " if dropped is not None else
+             f"Why: not connected to {out_text}: no recorded op links them. If you used ") +
             ".detach() or .data, or computed part of it under ad.no_grad(), that cut the "
             "graph; an integer or index computed from it (argmax, argsort, nonzero, "
             "astype(int)) carries no gradient and leaves no edge either, so a value picked "
@@ -371,11 +378,13 @@ def explain(t, output=None) -> str:
     lines.append(f"It is connected to {out_text} through differentiable ops: {steps}.")
     on_path = _on_differentiable_paths(root, item, consumers)
     targets = on_path | {item}
-    reasons = []
-    for node in sorted(on_path, key=lambda n: best.get(n, 0)):
-        reason = _zeroing_reason(node, targets)
-        if reason:
-            reasons.append(f"  {_node_label(node)}: {reason}.")
+    found = sorted((best.get(node, 0), _node_label(node), reason) for node in on_path
+                   for reason in [_zeroing_reason(node, targets)] if reason)
+    counts = {}                 # (label, reason) -> how many ops on the way say it
+    for _, label, reason in found:
+        counts[label, reason] = counts.get((label, reason), 0) + 1
+    reasons = [f"  {label}{f' ({n} of them)' if n > 1 else ''}: {reason}."
+               for (label, reason), n in counts.items()]
     if grad is None:
         lines.append(
             "Yet .grad is None: either no backward ran from this output since .grad was last "

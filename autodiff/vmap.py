@@ -21,6 +21,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from .anomaly import active as anomaly_active
+from .anomaly_vmap import check_mapped_example
 from .function_vmap import checked_rule, function_class, per_example_calls, rule_results
 from .graph import Node
 from .pytrees import flatten, is_tree
@@ -86,6 +88,10 @@ def vmap(func: Callable, in_dims: int | None | Sequence[int | None] = 0,
                                    if d is not None and isinstance(x, Tensor)
                                    and x._node is not None)
                 results.append(func(*rebuild(example), **kwargs))
+                if anomaly_active():
+                    check_mapped_example(f"vmap({name})",
+                                         lambda ex: func(*rebuild(ex), **kwargs),
+                                         example, results[-1], b)
         return _stacked(_Outputs(name, batch_nodes), results, out_dims)
 
     mapped.__name__ = f"vmap({name})"

@@ -71,6 +71,14 @@ def _grads_tensor(g, needs, x, weight, bias, normalized_ndim, eps, saved):
     return [gx if needs[0] else None, gw, gb]
 
 
+def _constant_rows(x, weight, bias, normalized_ndim, eps):
+    """Where a row's variance plus eps is 0 (a constant row with eps=0): 0 / 0 there."""
+    rows = _rows(np.asarray(x), normalized_ndim)
+    var = np.var(rows, axis=1) if rows.shape[1] else np.zeros(rows.shape[0])
+    flat = np.broadcast_to((var + eps == 0)[:, None], rows.shape)
+    return flat.reshape(np.shape(x))
+
+
 xp_function("layer_norm_grads", _grads_numpy, _grads_tensor)
 
 
@@ -84,4 +92,6 @@ layer_norm = defop_joint(
     "grad_weight = sum(g * xhat); grad_bias = sum(g)", _joint,
     input_names=("x", "weight", "bias", "normalized_ndim", "eps"), grad_inputs=(0, 1, 2),
     saves=True,
+    singular=[(_constant_rows, "a row whose entries are all equal has variance 0, and with "
+               "eps=0 its normalisation is 0 / 0; keep eps > 0 (the default 1e-5)")],
     doc="Layer normalisation over the last normalized_ndim axes (see F.layer_norm).")

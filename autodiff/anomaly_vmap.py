@@ -1,0 +1,42 @@
+"""``detect_anomaly`` inside ``ad.vmap``: the examples of a mapped function run on plain
+arrays, which record no ops for the forward check to see.  An example that returns
+NaN from NaN-free inputs is run again on Tensors that require grad, so that the check
+names the op and the line as it does outside ``vmap``; if that records nothing either,
+the error says which example and how to look.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .anomaly import AnomalyError
+from .pytrees import flatten
+from .tensor import Tensor, tensor
+
+
+def _has_nan(tree) -> bool:
+    leaves, _ = flatten(tree)
+    for leaf in leaves:
+        value = leaf.data if isinstance(leaf, Tensor) else leaf
+        if isinstance(value, (np.ndarray, np.generic, float, complex)) and \
+                np.asarray(value).dtype.kind in "fc" and np.isnan(value).any():
+            return True
+    return False
+
+
+def check_mapped_example(name: str, call, example: list, result, index: int) -> None:
+    """Raise ``AnomalyError`` if ``result`` (``call(example)``) holds NaN that the
+    NaN-free ``example`` did not: the forward check's report from a run of the example
+    on Tensors, or, when that run records no op that made it, this example's."""
+    if not _has_nan(result) or _has_nan(example):
+        return
+    watched = [tensor(a, requires_grad=True) if isinstance(a, (np.ndarray, np.generic))
+               and a.dtype.kind in "fc" else a for a in example]
+    if any(w is not a for w, a in zip(watched, example)):
+        call(watched)                       # the forward check raises, naming the op
+    raise AnomalyError(
+        f"{name}: example {index} returned NaN from inputs without NaN. No recorded op "
+        "made it, so detect_anomaly cannot name the op: the function ran on values it "
+        "computed without recording (plain NumPy on .data, or under no_grad). Run the "
+        f"function on that example alone, as a Tensor that requires grad (x[{index}] as "
+        "ad.tensor(..., requires_grad=True)), inside detect_anomaly.")
