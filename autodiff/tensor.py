@@ -475,8 +475,8 @@ class Tensor(CopyingMethods, ReductionMethods, OperatorMethods, PyTorchMethods, 
     def floor(self) -> Tensor:
         return floor(self)
 
-    def sign(self) -> Tensor:
-        return sign(self)
+    def sign(self) -> Tensor:                       # (PyTorch's: 0 for NaN)
+        return sign_as_torch(self)
 
     def matmul(self, other) -> Tensor:
         return matmul(self, other)
@@ -596,8 +596,9 @@ def tensor(data, requires_grad=False, dtype=None, name=None, *, device=None) -> 
 
 # Functions the methods above delegate to (imported last: they build on Tensor).
 from .ops.elementwise import (  # noqa: E402
-    abs, clip, cos, exp, floor, leaky_relu, log, reciprocal, relu, round, sigmoid, sign,
-    sin, sqrt, square, tanh, astype)
+    abs, clip, cos, exp, floor, leaky_relu, log, reciprocal, relu, round, sigmoid, sin,
+    sqrt, square, tanh, astype)
+from .torch_functions_extra import sign_as_torch  # noqa: E402
 tensor_reductions.bind()     # imports ops.reduce and ops.masked_reductions here, in this order
 from .ops.linalg import dot, matmul  # noqa: E402
 from .ops.shape import (  # noqa: E402

@@ -121,14 +121,33 @@ def pairwise_distance(x1, x2, p: float = 2.0, eps: float = 1e-6,
 
 
 def sgn(input) -> Tensor:
-    """``torch.sgn``: the sign of real entries (-1, 0 or 1), ``z / |z|`` of complex ones
-    (0 at 0), as ``ad.sign`` is for real tensors.
+    """``torch.sgn``: the sign of real entries (-1, 0 or 1, and 0 for NaN, as
+    ``t.sign()``), ``z / |z|`` of complex ones (0 at 0).
 
-    >>> ad.sgn(ad.tensor([-2.0, 0.0, 3.0]))
-    tensor([-1.,  0.,  1.])
+    >>> ad.sgn(ad.tensor([-2.0, 0.0, 3.0, np.nan]))
+    tensor([-1.,  0.,  1.,  0.])
     """
     from .ops.elementwise import sign
-    return sign(tensor_of(input))       # (NumPy's sign of a complex number is z / |z|)
+    x = tensor_of(input)
+    if x.dtype.kind == "c":
+        return sign(x)                  # (NumPy's sign of a complex number is z / |z|)
+    return sign_as_torch(x)
+
+
+def sign_as_torch(input) -> Tensor:
+    """``torch.sign`` and ``t.sign()``: -1, 0 or 1, and 0 for NaN as PyTorch gives,
+    where NumPy's ``np.sign`` (and ``ad.sign``, which keeps NumPy's meaning) give NaN.
+    The gradient is 0 everywhere either way.
+
+    >>> ad.tensor([-2.0, np.nan, 3.0]).sign(), ad.sign(ad.tensor([np.nan]))
+    (tensor([-1.,  0.,  1.]), tensor([nan]))
+    """
+    from .ops.compare import isnan
+    from .ops.elementwise import sign, where
+    x = tensor_of(input)
+    if x.dtype.kind != "f":
+        return sign(x)
+    return where(isnan(x), 0, sign(x))
 
 
 def unflatten(input, dim: int, sizes) -> Tensor:

@@ -449,7 +449,7 @@ _ELEMENTWISE = {
     "absolute": (".ops.elementwise:abs", "[-1.0, 2.0]", "tensor([1., 2.])"),
     "neg": (".ops.elementwise:negative", "[1.0, -2.0]", "tensor([-1.,  2.])"),
     "negative": (".ops.elementwise:negative", "[1.0, -2.0]", "tensor([-1.,  2.])"),
-    "sgn": (".ops.elementwise:sign", "[-3.0, 0.0]", "tensor([-1.,  0.])"),
+    "sgn": (".torch_functions_extra:sgn", "[-3.0, 0.0]", "tensor([-1.,  0.])"),
     "exp2": (".ops.exponentials:exp2", "[3.0]", "tensor([8.])"),
     "expm1": (".ops.elementwise:expm1", "[0.0]", "tensor([0.])"),
     "log1p": (".ops.elementwise:log1p", "[0.0]", "tensor([0.])"),
