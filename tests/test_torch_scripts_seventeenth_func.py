@@ -1,24 +1,21 @@
 """The seventeenth round of PyTorch scripts, function transforms and distributions (see
-test_torch_scripts_seventeenth.py for the method): the empirical neural tangent kernel
-as the ``torch.func`` tutorial computes it (``vmap(jacrev)`` of a ``functional_call``,
-the full kernel and its trace by ``einsum``), a MAML-style inner step by the deprecated
-``nn.utils.stateless.functional_call`` (its ``FutureWarning`` in both), forward-mode
-Jacobian-vector products through an LSTM (``dual_level`` / ``make_dual`` /
-``unpack_dual``, ``func.jvp`` and ``autograd.functional.jvp``), model ensembling by
-``stack_module_state`` and ``vmap`` with shared and per-model minibatches (the tutorial's
-``.to('meta')`` left out: there is no such device here, and the call says so), a VAE
-by ``Normal`` / ``Bernoulli`` / ``Independent`` with ``kl_divergence`` and its Monte
-Carlo estimate, ``MultivariateNormal`` by its three matrices beside
-``LowRankMultivariateNormal`` (a ``tril`` parametrisation, as users write it: the upper
-triangle of a raw ``scale_tril`` gets no gradient here, where PyTorch's formulas give it
-one in some paths: ``covariance_matrix``, ``kl_divergence`` with it on the left), and the
-transforms of ``torch.distributions.transforms`` (``Compose``, ``Sigmoid``, ``Softplus``,
+test_torch_scripts_seventeenth.py for the method): a MAML-style inner step by the
+deprecated ``nn.utils.stateless.functional_call`` (its ``FutureWarning`` in both),
+forward-mode Jacobian-vector products through an LSTM (``dual_level`` / ``make_dual``
+/ ``unpack_dual``, ``func.jvp`` and ``autograd.functional.jvp``), a VAE by ``Normal`` /
+``Bernoulli`` / ``Independent`` with ``kl_divergence`` and its Monte Carlo estimate,
+``MultivariateNormal`` by its three matrices beside ``LowRankMultivariateNormal`` (a
+``tril`` parametrisation, as users write it: the upper triangle of a raw ``scale_tril``
+gets no gradient here, where PyTorch's formulas give it one in some paths:
+``covariance_matrix``, ``kl_divergence`` with it on the left), the transforms of
+``torch.distributions.transforms`` (``Compose``, ``Sigmoid``, ``Softplus``,
 ``Power(...).inv``, ``StickBreaking``, ``Softmax``, ``Cat``, ``Stack``, ``Reshape``,
-``Independent``) with their log-determinants.  Every script here ran unchanged."""
+``Independent``) with their log-determinants, and a peaks-over-threshold tail fit by
+``GeneralizedPareto`` (``quantile`` for the threshold, ``icdf`` for a value at risk).
+Every script here ran unchanged."""
 
 from __future__ import annotations
 
-import copy
 
 import numpy as np
 import pytest
@@ -28,39 +25,6 @@ torch = pytest.importorskip("torch")
 from torch_side_by_side import side_by_side  # noqa: E402  (needs torch)
 
 DATA = np.random.default_rng(1718)
-
-
-def test_empirical_neural_tangent_kernel_by_vmap_of_jacrev():
-    x1, x2 = DATA.normal(size=(5, 3)), DATA.normal(size=(4, 3))
-
-    def script(torch, copy_weights):
-        nn = torch.nn
-        functional_call, vmap = torch.func.functional_call, torch.func.vmap
-        jacrev = torch.func.jacrev
-        net = nn.Sequential(nn.Linear(3, 8), nn.Tanh(), nn.Linear(8, 2))
-        copy_weights(net)
-        params = {k: v.detach() for k, v in net.named_parameters()}
-        def fnet_single(params, x):
-            return functional_call(net, params, (x.unsqueeze(0),)).squeeze(0)
-        def empirical_ntk_jacobian_contraction(fnet_single, params, x1, x2):
-            jac1 = vmap(jacrev(fnet_single), (None, 0))(params, x1)
-            jac1 = jac1.values()
-            jac1 = [j.flatten(2) for j in jac1]
-            jac2 = vmap(jacrev(fnet_single), (None, 0))(params, x2)
-            jac2 = jac2.values()
-            jac2 = [j.flatten(2) for j in jac2]
-            result = torch.stack([torch.einsum('Naf,Mbf->NMab', j1, j2)
-                                  for j1, j2 in zip(jac1, jac2)])
-            return result.sum(0)
-        a, b = torch.from_numpy(x1), torch.from_numpy(x2)
-        full = empirical_ntk_jacobian_contraction(fnet_single, params, a, b)
-        def trace_ntk(params, x1, x2):
-            jac1 = [j.flatten(2) for j in vmap(jacrev(fnet_single), (None, 0))(params, x1).values()]
-            jac2 = [j.flatten(2) for j in vmap(jacrev(fnet_single), (None, 0))(params, x2).values()]
-            return torch.stack([torch.einsum('Naf,Maf->NM', j1, j2)
-                                for j1, j2 in zip(jac1, jac2)]).sum(0)
-        return full, trace_ntk(params, a, b)
-    side_by_side(script)
 
 
 def test_maml_inner_step_by_stateless_functional_call():
@@ -102,28 +66,6 @@ def test_forward_mode_jvp_through_an_lstm():
         _, jvp_out = torch.func.jvp(lambda inp: lstm(inp)[0], (x,), (t,))
         _, jvp2 = torch.autograd.functional.jvp(lambda inp: lstm(inp)[1][0], x, t)
         return primal, tangent, hp, ht, jvp_out, jvp2
-    side_by_side(script)
-
-
-def test_model_ensembling_by_stack_module_state_and_vmap():
-    xs = DATA.normal(size=(6, 5))
-
-    def script(torch, copy_weights):
-        nn = torch.nn
-        fc = torch.func
-        models = [nn.Sequential(nn.Linear(5, 8), nn.ReLU(), nn.Linear(8, 2)) for _ in range(3)]
-        copy_weights(*models)
-        params, buffers = fc.stack_module_state(models)
-        base_model = copy.deepcopy(models[0])
-        def fmodel(params, buffers, x):
-            return fc.functional_call(base_model, (params, buffers), (x,))
-        x = torch.from_numpy(xs)
-        predictions1_vmap = fc.vmap(fmodel, in_dims=(0, 0, None))(params, buffers, x)
-        loop = torch.stack([m(x) for m in models])
-        assert torch.allclose(predictions1_vmap, loop, atol=1e-12)
-        minibatches = x.expand(3, 6, 5) * torch.arange(1, 4).view(3, 1, 1)
-        predictions2 = fc.vmap(fmodel)(params, buffers, minibatches)
-        return predictions1_vmap, predictions2
     side_by_side(script)
 
 
@@ -227,4 +169,28 @@ def test_distribution_transforms_and_their_log_determinants():
         out.append(flow.log_prob(y))
         sum(o.sum() for o in out).backward()
         return out, x.grad
+    side_by_side(script)
+
+
+def test_peaks_over_threshold_by_generalized_pareto():
+    losses = DATA.standard_t(3, size=400)
+    def script(torch, copy_weights):
+        D = torch.distributions
+        data = torch.from_numpy(losses)
+        u = torch.quantile(data, 0.9)
+        exceed = data[data > u] - u
+        log_scale = torch.zeros((), requires_grad=True)
+        shape = torch.full((), 0.1, requires_grad=True)
+        opt = torch.optim.Adam([log_scale, shape], lr=0.05)
+        nll = []
+        for _ in range(20):
+            opt.zero_grad()
+            gpd = D.GeneralizedPareto(torch.zeros(()), log_scale.exp(), shape)
+            loss = -gpd.log_prob(exceed).mean()
+            loss.backward()
+            opt.step()
+            nll.append(loss.item())
+        gpd = D.GeneralizedPareto(torch.zeros(()), log_scale.exp(), shape)
+        q99 = u + gpd.icdf(torch.tensor(1 - 0.01 / 0.1))          # the 99% value at risk
+        return nll, q99, gpd.cdf(exceed[:3]), gpd.mean, gpd.entropy(), log_scale, shape
     side_by_side(script)

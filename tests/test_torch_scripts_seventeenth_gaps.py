@@ -114,7 +114,7 @@ def _linearized_steps(lib, x, w0, steps=3):
     for _ in range(steps):
         loss = (out0 + jvp_fn(delta)).pow(2).sum()
         loss.backward()
-        grads.append(np.array(delta.grad))
+        grads.append(np.asarray(delta.grad.tolist()))    # (a Tensor or an array)
         with lib.no_grad():
             delta -= 0.1 * delta.grad
         delta.grad = None

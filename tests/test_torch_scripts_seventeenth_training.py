@@ -1,10 +1,15 @@
-"""The seventeenth round of PyTorch scripts, training habits (see
-test_torch_scripts_seventeenth.py for the method): ``nn.Embedding(max_norm=)`` renorming
-the rows a batch reads in place while training, ``Embedding.from_pretrained(freeze=False,
-max_norm=, norm_type=1)`` beside ``F.embedding(max_norm=)``, gradients clamped by
-tensor hooks and then by ``clip_grad_value_``, ``clip_grad_value_(foreach=True)`` on a
-list and on one parameter, and ``optim.LBFGS`` with a closure on a regularised logistic
-regression (its ``n_iter`` / ``func_evals`` state).  Every script here ran unchanged."""
+"""The seventeenth round of PyTorch scripts, training by function transforms (see
+test_torch_scripts_seventeenth.py for the method): "gradients without backpropagation"
+(a forward gradient: the loss's directional derivative along a random direction by
+``enter_dual_level`` / ``make_dual`` of the weights through ``func.functional_call``,
+then a step along the direction), an input-Jacobian penalty by ``vmap`` of
+``jacrev(chunk_size=1)`` checked against ``jacfwd(randomness='same')``, training the
+weight change of a network linearized by ``func.linearize`` (``out0 + jvp_fn(delta)``),
+and ``clip_grad_value_(foreach=True)`` (its copies of ``.grad`` by ``torch.clone``:
+``.grad`` is an array here, without ``.clone()``).  The penalty and the linearized
+network ran only after fixes: ``jacrev`` refused ``chunk_size=`` (and ``jacfwd``
+``randomness=``), and the second ``backward`` through a ``jvp_fn`` result raised "the
+graph was already freed" (see _gaps.py)."""
 
 from __future__ import annotations
 
@@ -18,73 +23,6 @@ from torch_side_by_side import side_by_side  # noqa: E402  (needs torch)
 DATA = np.random.default_rng(1720)
 
 
-def test_embedding_max_norm_renorms_rows_while_training():
-    idx = DATA.integers(0, 10, size=(4, 5))
-
-    def script(torch, copy_weights):
-        nn = torch.nn
-        emb = nn.Embedding(10, 4, max_norm=1.0)
-        with torch.no_grad():
-            emb.weight.mul_(3)
-        copy_weights(emb)
-        head = nn.Linear(4, 2)
-        copy_weights(head)
-        opt = torch.optim.SGD(list(emb.parameters()) + list(head.parameters()), lr=0.5)
-        i = torch.from_numpy(idx)
-        out = []
-        for _ in range(3):
-            opt.zero_grad()
-            loss = head(emb(i).mean(1)).pow(2).sum()
-            loss.backward()
-            opt.step()
-            out.append(loss.item())
-        norms = emb.weight.detach().norm(dim=1)
-        used = torch.unique(i)
-        return out, norms, used, emb.weight.grad, emb
-    side_by_side(script)
-
-
-def test_embedding_from_pretrained_with_max_norm_and_functional_embedding():
-    W = DATA.normal(size=(6, 3)) * 2
-    idx = DATA.integers(0, 6, size=(3, 4))
-
-    def script(torch, copy_weights):
-        nn, F = torch.nn, torch.nn.functional
-        emb = nn.Embedding.from_pretrained(torch.from_numpy(W.copy()), freeze=False, max_norm=1.5,
-                                           norm_type=1.0)
-        out = emb(torch.from_numpy(idx))
-        out.sum().backward()
-        w2 = torch.from_numpy(W.copy())
-        f = F.embedding(torch.from_numpy(idx), w2, max_norm=2.0)
-        return out, emb.weight, emb.weight.grad, f, w2
-    side_by_side(script)
-
-
-def test_gradients_clamped_by_hooks_then_clip_grad_value():
-    xs = DATA.normal(size=(8, 3)) * 10
-    ys = DATA.normal(size=(8, 1)) * 10
-
-    def script(torch, copy_weights):
-        nn = torch.nn
-        model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 1))
-        copy_weights(model)
-        for p in model.parameters():
-            p.register_hook(lambda grad: torch.clamp(grad, -5.0, 5.0))
-        opt = torch.optim.SGD(model.parameters(), lr=0.01)
-        out = []
-        for step in range(3):
-            opt.zero_grad()
-            loss = nn.functional.mse_loss(model(torch.from_numpy(xs)), torch.from_numpy(ys))
-            loss.backward()
-            maxg = max(torch.abs(p.grad).max().item() for p in model.parameters())
-            nn.utils.clip_grad_value_(model.parameters(), clip_value=1.0)
-            maxc = max(torch.abs(p.grad).max().item() for p in model.parameters())
-            opt.step()
-            out.append((loss.item(), maxg, maxc))
-        return out, model
-    side_by_side(script)
-
-
 def test_clip_grad_value_foreach_on_a_list_and_one_parameter():
     g = [DATA.normal(size=(3, 2)) * 5, DATA.normal(size=4) * 5]
 
@@ -93,33 +31,88 @@ def test_clip_grad_value_foreach_on_a_list_and_one_parameter():
         for p, gi in zip(ps, g):
             p.grad = torch.from_numpy(gi.copy())
         torch.nn.utils.clip_grad_value_(ps, 1.5, foreach=True)
-        a = [p.grad.clone() if hasattr(p.grad, "clone") else p.grad.copy() for p in ps]
+        a = [torch.clone(p.grad) for p in ps]     # (p.grad.clone() in PyTorch: an array here)
         torch.nn.utils.clip_grad_value_(ps[0], 0.5)
         return a, ps[0].grad
     side_by_side(script)
 
 
-def test_lbfgs_with_a_closure_on_logistic_regression():
-    X = DATA.normal(size=(30, 3))
-    y = (X @ np.array([1.5, -1.0, 0.5]) + 0.3 * DATA.normal(size=30) > 0).astype(float)
-
+def test_forward_gradient_training_by_enter_dual_level():
+    xs, ys = DATA.normal(size=(12, 3)), DATA.normal(size=(12, 1))
+    directions = [DATA.normal(size=s) for s in [(4, 3), (4,), (1, 4), (1,)]]
     def script(torch, copy_weights):
-        nn, F = torch.nn, torch.nn.functional
-        model = nn.Linear(3, 1)
+        nn, fwAD = torch.nn, torch.autograd.forward_ad
+        model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 1))
         copy_weights(model)
-        x, t = torch.from_numpy(X), torch.from_numpy(y).unsqueeze(1)
-        optimizer = torch.optim.LBFGS(model.parameters(), lr=1, max_iter=20, history_size=5,
-                                      tolerance_grad=1e-9, tolerance_change=1e-12)
-        calls = []
-        def closure():
-            optimizer.zero_grad()
-            loss = F.binary_cross_entropy_with_logits(model(x), t)
-            loss = loss + 1e-2 * model.weight.pow(2).sum()
+        x, y = torch.from_numpy(xs), torch.from_numpy(ys)
+        names = [n for n, _ in model.named_parameters()]
+        shapes = [tuple(p.shape) for _, p in model.named_parameters()]
+        out = []
+        for step in range(3):
+            params = {n: p.detach() for n, p in model.named_parameters()}
+            # directions drawn in PyTorch's (out, in) layout, laid out as each library's
+            tangents = {n: torch.from_numpy(d).reshape(s) if d.shape == s
+                        else torch.from_numpy(d).T for n, d, s in zip(names, directions, shapes)}
+            level = fwAD.enter_dual_level()
+            try:
+                duals = {n: fwAD.make_dual(params[n], tangents[n]) for n in names}
+                loss = nn.functional.mse_loss(torch.func.functional_call(model, duals, (x,)), y)
+                value, dir_derivative = fwAD.unpack_dual(loss)
+            finally:
+                fwAD.exit_dual_level(level=level)
+            with torch.no_grad():
+                for n, p in model.named_parameters():
+                    p.sub_(0.05 * dir_derivative * tangents[n])
+            out.append((value.item(), dir_derivative.item()))
+        return out, model
+    side_by_side(script)
+
+
+def test_input_jacobian_penalty_by_vmap_of_chunked_jacrev():
+    xs, ys = DATA.normal(size=(6, 3)), DATA.integers(0, 2, size=6)
+    def script(torch, copy_weights):
+        nn, F, fc = torch.nn, torch.nn.functional, torch.func
+        model = nn.Sequential(nn.Linear(3, 8), nn.Softplus(), nn.Linear(8, 2))
+        copy_weights(model)
+        opt = torch.optim.SGD(model.parameters(), lr=0.1)
+        x, y = torch.from_numpy(xs), torch.from_numpy(ys)
+        out = []
+        for _ in range(3):
+            opt.zero_grad()
+            jac = fc.vmap(fc.jacrev(model, chunk_size=1))(x)          # (batch, 2, 3)
+            jac_fwd = fc.vmap(fc.jacfwd(model, randomness="same"))(x)
+            penalty = jac.pow(2).sum((1, 2)).mean()
+            loss = F.cross_entropy(model(x), y) + 0.1 * penalty
             loss.backward()
-            calls.append(loss.item())
-            return loss
-        first = optimizer.step(closure)
-        second = optimizer.step(closure)
-        state = optimizer.state[model.weight]           # L-BFGS keeps its state on the first
-        return first.item(), second.item(), calls, model, state["n_iter"], state["func_evals"]
+            opt.step()
+            out.append((loss.item(), penalty.item(), (jac - jac_fwd).abs().max().item()))
+        return out, model
+    side_by_side(script)
+
+
+def test_training_a_linearized_network_by_func_linearize():
+    xs, ys = DATA.normal(size=(8, 2)), DATA.normal(size=(8, 1))
+    def script(torch, copy_weights):
+        nn, fc = torch.nn, torch.func
+        model = nn.Sequential(nn.Linear(2, 16), nn.Tanh(), nn.Linear(16, 1))
+        copy_weights(model)
+        x, y = torch.from_numpy(xs), torch.from_numpy(ys)
+        params0 = {n: p.detach() for n, p in model.named_parameters()}
+
+        def f(params):
+            return fc.functional_call(model, params, (x,))
+        out0, jvp_fn = fc.linearize(f, params0)
+        delta = {n: torch.zeros_like(p, requires_grad=True) for n, p in params0.items()}
+        opt = torch.optim.SGD(delta.values(), lr=0.1)
+        losses = []
+        for _ in range(4):
+            opt.zero_grad()
+            pred = out0 + jvp_fn(delta)            # the first-order Taylor model
+            loss = (pred - y).pow(2).mean()
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+        true = f({n: params0[n] + delta[n].detach() for n in params0})
+        taylor = out0 + jvp_fn({n: d.detach() for n, d in delta.items()})
+        return losses, out0, (true - taylor).abs().max()
     side_by_side(script)
