@@ -133,7 +133,11 @@ class TangentProgram:
     """The recorded nodes that a tangent can reach from ``inputs``, prepared once and
     run for any number of seeds (``jacfwd`` runs it once per input entry)."""
 
-    def __init__(self, outputs, inputs, record, where="jvp"):
+    def __init__(self, outputs, inputs, record, where="jvp", constant_primals=False):
+        # constant_primals (with record): the tangent pass is recorded for tangents that
+        # need grad, but the primal values enter it as constants, off the primal's tape
+        # (linearize at primals that need no grad: a backward through one jvp_fn result
+        # must not reach, and free, the run that every later call reads).
         self.record = record
         self.xp = tensor_xp if record else numpy_xp
         slots = {}
@@ -171,7 +175,12 @@ class TangentProgram:
                 # by transposition instead of applying them to t)
                 rule = None
             slots[node] = len(slots)
-            if record:
+            if record and constant_primals:
+                args = tuple(_make(a, None, False) if p.__class__ is Node
+                             else (p if p is not None else a)
+                             for a, p in zip(node_args, node.parents))
+                ans = _make(node_ans, None, False)
+            elif record:
                 args = tuple(_make(a, p, p.requires_grad) if p.__class__ is Node
                              else (p if p is not None else a)
                              for a, p in zip(node_args, node.parents))

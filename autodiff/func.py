@@ -28,7 +28,8 @@ from .linearize import linearize as _linearize
 from .nn.functional_call import functional_call, stack_module_state
 from .pytrees import flatten
 from .tensor import Tensor
-from .vmap import vmap
+from .vmap import check_chunk_size, vmap
+from .vmap_randomness import checked_mode
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "vmap",
            "linearize", "functional_call", "stack_module_state",
@@ -70,25 +71,32 @@ def grad(func, argnums=0, *, has_aux=False):
     return _results_as_tensors(transforms.grad(func, argnums, has_aux=has_aux), has_aux)
 
 
-def jacrev(func, argnums=0, *, has_aux=False):
+def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None):
     """``torch.func.jacrev``: the Jacobian by reverse mode, ``out.shape + x.shape``.
+    ``chunk_size`` (None or a positive int, as PyTorch checks it) bounds how many rows
+    PyTorch computes at once; it changes nothing here.
 
     >>> from autodiff import func
     >>> func.jacrev(lambda x: x ** 2)(ad.tensor([1.0, 2.0]))
     tensor([[2., 0.],
             [0., 4.]])
     """
+    check_chunk_size("jacrev", chunk_size)
     return _results_as_tensors(transforms.jacrev(func, argnums, has_aux=has_aux), has_aux)
 
 
-def jacfwd(func, argnums=0, has_aux=False, **options):
+def jacfwd(func, argnums=0, has_aux=False, *, randomness="error", **options):
     """``torch.func.jacfwd``: the Jacobian by forward mode, ``out.shape + x.shape``.
+    ``randomness`` takes PyTorch's values ('error', 'different', 'same'); the function
+    runs once here, so a random draw inside it is made once, whatever the mode (PyTorch
+    refuses one under 'error' and, under 'different', draws anew for each column).
 
     >>> from autodiff import func
     >>> func.jacfwd(lambda x: x ** 2)(ad.tensor([1.0, 2.0]))
     tensor([[2., 0.],
             [0., 4.]])
     """
+    checked_mode("jacfwd", randomness)
     return _results_as_tensors(forward.jacfwd(func, argnums, has_aux, **options), has_aux)
 
 

@@ -61,8 +61,8 @@ def linearize(func, *primals):
         # A tangent that requires grad (jvp_fn(t) with t.requires_grad) needs the tangent
         # pass recorded, as jvp records it, even where the primals need none; that
         # program is prepared here, while the inputs are the transform's.
-        recorded_program = (program if record else TangentProgram(outs, inputs, True, where)
-                            if record_outer else None)
+        recorded_program = (program if record else TangentProgram(
+            outs, inputs, True, where, constant_primals=True) if record_outer else None)
         retire(inputs)
     checked = [p.data if isinstance(p, Tensor) else np.asarray(p, dtype=float)
                if isinstance(p, (int, float)) else p for p in primals]

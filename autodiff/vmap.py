@@ -66,8 +66,8 @@ def vmap(func: Callable, in_dims: int | None | Sequence[int | None] = 0,
     if not callable(func):
         raise TypeError(f"vmap: expected a function, got {type(func).__name__}")
     name = getattr(func, "__name__", "f")
-    mode = checked_mode(name, randomness)
-    _check_chunk_size(name, chunk_size)
+    mode = checked_mode(f"vmap({name})", randomness)
+    check_chunk_size(f"vmap({name})", chunk_size)
     function = function_class(func)
 
     def mapped(*args, **kwargs):
@@ -98,14 +98,16 @@ def vmap(func: Callable, in_dims: int | None | Sequence[int | None] = 0,
     return mapped
 
 
-def _check_chunk_size(name, chunk_size):
+def check_chunk_size(where: str, chunk_size) -> None:
+    """Refuse a ``chunk_size`` PyTorch refuses (not None and not a positive int),
+    naming ``where``; a valid one changes nothing here."""
     if chunk_size is None:
         return
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)):
-        raise TypeError(f"vmap({name}): chunk_size must be None or a positive int, got "
+        raise TypeError(f"{where}: chunk_size must be None or a positive int, got "
                         f"{type(chunk_size).__name__} {chunk_size!r}")
     if chunk_size <= 0:
-        raise ValueError(f"vmap({name}): chunk_size must be None or greater than 0, got "
+        raise ValueError(f"{where}: chunk_size must be None or greater than 0, got "
                          f"{chunk_size}")
 
 

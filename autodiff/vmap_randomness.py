@@ -54,10 +54,12 @@ class _Scope:
             generator.bit_generator.state = copy.deepcopy(state)
 
 
-def checked_mode(name: str, randomness) -> str:
+def checked_mode(where: str, randomness) -> str:
+    """``randomness`` if it is one of PyTorch's modes; a RuntimeError naming ``where``
+    (``vmap(f)``, ``jacfwd``) if not."""
     if randomness not in MODES:
-        raise RuntimeError(f"vmap({name}): randomness must be 'error', 'different' or "
-                           f"'same', got {randomness!r}")
+        raise RuntimeError(f"{where}: randomness must be 'error', 'different' or 'same', got "
+                           f"{randomness!r}")
     return randomness
 
 
