@@ -37,6 +37,10 @@ POSITIONAL_EMPTY_DIM = [
      np.std(X, ddof=1, keepdims=True)),
     ("ad.var(t, (), True)", lambda lib, t: lib.var(t, (), True), np.var(X, ddof=1)),
     ("t.std((), correction=0)", lambda lib, t: t.std((), correction=0), np.std(X)),
+    ("ad.amax(t, (), True)", lambda lib, t: lib.amax(t, (), True), np.amax(X, keepdims=True)),
+    ("ad.amin(t, [], True)", lambda lib, t: lib.amin(t, [], True), np.amin(X, keepdims=True)),
+    ("ad.any(t, [], True)", lambda lib, t: lib.any(t, [], True), X != 0),
+    ("ad.all(t, (), True)", lambda lib, t: lib.all(t, (), True), X != 0),
     ("t.logsumexp((), True)", lambda lib, t: t.logsumexp((), True),
      np.log(np.exp(X).sum(keepdims=True))),
 ]
