@@ -1,10 +1,14 @@
 """The sixteenth round's features with the machinery they are used with: PyTorch's
 ``dim=()`` in its positional spellings (``t.sum((), True)``) and under the transforms
-and ``ad.compile``, and ``state_dict()``'s ``StateArray`` values through copying,
-pickling, saving and the transforms."""
+and ``ad.compile``, a NaN inside ``vmap`` over a Tensor under ``detect_anomaly``, and
+``state_dict()``'s ``StateArray`` values through copying, pickling, saving and the
+transforms."""
 
 from __future__ import annotations
 
+import copy
+import io
+import pickle
 import warnings
 
 import numpy as np
@@ -88,3 +92,79 @@ def test_a_positional_empty_dim_with_keepdim_under_grad_vmap_and_compile():
                                    np.asarray(loss(ad.tensor(sample))), rtol=1e-12)
     hess = ad.hessian(loss)(ad.tensor(X))
     np.testing.assert_allclose(hess, np.full(X.shape * 2, 2.0), rtol=1e-12)
+
+
+# ----- detect_anomaly inside vmap over a Tensor -------------------------------------------
+
+@pytest.mark.parametrize("batch", ["Tensor", "Tensor in float32", "array"])
+def test_a_nan_inside_vmap_over_a_tensor_names_the_op_and_line(batch):
+    values = np.array([[2.0, 3.0], [0.0, 1.0]])       # example 1: sqrt(-1)
+    rows = {"Tensor": ad.tensor(values), "array": values,
+            "Tensor in float32": ad.tensor(values.astype(np.float32))}[batch]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        with ad.detect_anomaly(), pytest.raises(ad.AnomalyError) as caught:
+            ad.vmap(lambda r: ad.sqrt(r - 1.0).sum())(rows)
+    message = str(caught.value)
+    assert message.startswith("sqrt: the forward pass produced NaN"), message
+    assert "ad.sqrt(r - 1.0)" in message
+
+
+def test_a_tensor_that_requires_grad_is_mapped_as_it_is_under_detect_anomaly():
+    rows = ad.tensor([[1.0, np.nan], [2.0, 3.0]], requires_grad=True)
+    with ad.detect_anomaly():
+        sums = ad.vmap(lambda r: ad.nansum(r * 2))(rows)
+    sums.sum().backward()
+    np.testing.assert_array_equal(rows.grad, [[2.0, 0.0], [2.0, 2.0]])
+
+
+# ----- state_dict's StateArrays through copies, files and the transforms -----------------
+
+def test_state_arrays_survive_deepcopy_and_pickle_and_leave_files_as_plain_arrays(tmp_path):
+    model = ad.nn.Sequential(ad.nn.Linear(3, 2), ad.nn.BatchNorm1d(2))
+    state = model.state_dict()
+    for copied in (copy.deepcopy(state), pickle.loads(pickle.dumps(state))):
+        assert all(type(v).__name__ == "StateArray" for v in copied.values())
+        assert all(np.array_equal(copied[k], state[k]) for k in state)
+    buffer = io.BytesIO()
+    np.savez(buffer, **state)
+    buffer.seek(0)
+    loaded = np.load(buffer)
+    assert all(type(loaded[k]) is np.ndarray for k in loaded)
+    ad.save(state, tmp_path / "state.pt")
+    reloaded = ad.load(tmp_path / "state.pt")
+    assert all(type(v) is np.ndarray for v in reloaded.values())
+    assert reloaded["1.num_batches_tracked"].dtype == state["1.num_batches_tracked"].dtype
+
+
+def test_a_state_array_as_the_argument_of_grad_jacrev_and_vmap():
+    weight = ad.nn.Linear(3, 2).state_dict()["weight"]
+    values = np.asarray(weight)
+    np.testing.assert_allclose(ad.grad(lambda w: (w ** 2).sum())(weight), 2 * values)
+    np.testing.assert_allclose(ad.jacrev(lambda w: w.sum(0))(weight),
+                               np.broadcast_to(np.eye(values.shape[1])[:, None, :],
+                                               (values.shape[1],) + values.shape))
+    np.testing.assert_allclose(ad.vmap(lambda row: (row * row).sum())(weight),
+                               (values ** 2).sum(1))
+
+
+def test_best_weights_kept_with_clone_are_restored_after_training_under_compile():
+    model = ad.nn.Linear(3, 1)
+    opt = ad.optim.SGD(model.parameters(), lr=0.1)
+
+    @ad.compile
+    def step(x, y):
+        opt.zero_grad()
+        loss = ((model(x) - y) ** 2).mean()
+        loss.backward()
+        opt.step()
+        return loss.detach()
+    best = {k: v.clone() for k, v in model.state_dict().items()}
+    for _ in range(3):
+        step(ad.tensor(X), ad.tensor(np.ones((2, 1))))
+    assert not np.allclose(model.weight.data, best["weight"])
+    model.load_state_dict(best)
+    np.testing.assert_array_equal(model.weight.data, best["weight"])
+    after = step(ad.tensor(X), ad.tensor(np.ones((2, 1))))
+    eager = ((np.asarray(X @ best["weight"] + best["bias"]) - 1) ** 2).mean()
+    np.testing.assert_allclose(np.asarray(after), eager, rtol=1e-12)
