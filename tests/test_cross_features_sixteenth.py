@@ -94,6 +94,23 @@ def test_a_positional_empty_dim_with_keepdim_under_grad_vmap_and_compile():
     np.testing.assert_allclose(hess, np.full(X.shape * 2, 2.0), rtol=1e-12)
 
 
+def test_a_positional_empty_dim_in_forward_mode_double_backward_and_odd_shapes():
+    tangent = ad.jvp(lambda t: t.sum((), True), (ad.tensor(X),),
+                     (ad.tensor(np.ones_like(X)),))[1]
+    np.testing.assert_allclose(np.asarray(tangent), [[X.size]])
+    assert ad.jacfwd(lambda t: ad.mean(t, [], keepdim=True))(ad.tensor(X)).shape == (1, 1, 2, 3)
+    t = ad.tensor(X, requires_grad=True)
+    g, = ad.autograd.grad((t.sum((), True) ** 3).sum(), [t], create_graph=True)
+    g.sum().backward()                  # d/dx of 3 s^2 summed over the entries: 6 s n
+    np.testing.assert_allclose(t.grad, np.full(X.shape, 6 * X.sum() * X.size), rtol=1e-12)
+    assert ad.tensor(3.0).sum((), True).shape == ()
+    assert ad.tensor(np.zeros((0, 2))).sum([], keepdim=False).item() == 0.0
+    half = ad.tensor(X.astype(np.float16))
+    assert half.sum((), True).dtype == np.float16 and half.sum((), True).shape == (1, 1)
+    with ad.inference_mode():
+        assert not ad.tensor(X, requires_grad=True).sum((), True).requires_grad
+
+
 # ----- detect_anomaly inside vmap over a Tensor -------------------------------------------
 
 @pytest.mark.parametrize("batch", ["Tensor", "Tensor in float32", "array"])
