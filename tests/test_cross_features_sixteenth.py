@@ -185,3 +185,13 @@ def test_best_weights_kept_with_clone_are_restored_after_training_under_compile(
     after = step(ad.tensor(X), ad.tensor(np.ones((2, 1))))
     eager = ((np.asarray(X @ best["weight"] + best["bias"]) - 1) ** 2).mean()
     np.testing.assert_allclose(np.asarray(after), eager, rtol=1e-12)
+
+
+def test_to_another_torch_tensor_takes_its_dtype_as_pytorchs_to_does():
+    torch = pytest.importorskip("torch")
+    weight = ad.nn.Linear(3, 2).state_dict()["weight"]
+    half = torch.ones(2, dtype=torch.float16)
+    assert weight.to(half).dtype == np.float16
+    assert type(weight.to(half)).__name__ == "StateArray"
+    assert ad.tensor([1.0]).to(torch.nn.Parameter(torch.ones(1))).dtype == np.float32
+    assert torch.ones(1, dtype=torch.float64).to(half).dtype == torch.float16
