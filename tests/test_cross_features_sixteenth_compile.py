@@ -182,3 +182,32 @@ def test_a_closure_number_of_a_called_helper_changed_traces_again():
     again, eager, first = _compiled_and_eager_after(write, lambda x: helper(x).sum())
     np.testing.assert_allclose(again, eager, rtol=1e-12)
     np.testing.assert_allclose(again, 3 * first, rtol=1e-12)
+
+
+def test_a_counter_a_called_helper_counts_up_warns_that_a_replay_does_not_count():
+    calls = {"n": 0}
+
+    def count_call():
+        calls["n"] += 1
+
+    def step(x):
+        count_call()
+        return (x * 2).sum()
+    compiled = ad.compile(step)
+    with pytest.warns(ad.NotReplayedWarning, match=r"count_call: calls\['n'\]"):
+        for _ in range(3):
+            compiled(ad.tensor(X))
+    assert calls["n"] == 1              # (the trace counted; the replays did not)
+
+
+def test_frozen_batchnorm_found_by_pytorchs_class_path_compiles_as_eager():
+    model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
+    for module in model.modules():
+        if isinstance(module, nn.modules.batchnorm._BatchNorm):
+            module.eval()
+            module.weight.requires_grad_(False)
+    compiled = ad.compile(lambda x: model(x).sum().detach())
+    for scale in (0.0, 1.0, 2.0):
+        np.testing.assert_allclose(np.asarray(compiled(ad.tensor(X * scale))),
+                                   np.asarray(model(ad.tensor(X * scale)).sum().detach()),
+                                   rtol=1e-12)
