@@ -69,7 +69,7 @@ def captured_objects(fn) -> list:
     """``_objects_named`` of ``fn`` and of the functions it calls by name
     (``reached_functions``)."""
     return unique_places([entry for f in reached_functions(fn) for entry in _objects_named(f)],
-                   lambda entry: entry[:2])
+                         lambda entry: entry[:2])
 
 
 def _objects_named(fn) -> list:
@@ -409,7 +409,6 @@ def settings_of_captured_modules(fn, flags) -> list:
     theirs), for those the call did not call: a method of theirs the function called
     (``model.loss(x)`` reading ``self.beta``, or ``ad.compile(model.training_step)``)
     may have read them."""
-
     seen = {id(obj) for obj, attribute, _ in flags if attribute == "training"}
     found = []
     for root in _modules_named(fn):
