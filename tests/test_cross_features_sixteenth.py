@@ -45,6 +45,8 @@ POSITIONAL_EMPTY_DIM = [
     ("ad.amin(t, [], True)", lambda lib, t: lib.amin(t, [], True), np.amin(X, keepdims=True)),
     ("ad.any(t, [], True)", lambda lib, t: lib.any(t, [], True), X != 0),
     ("ad.all(t, (), True)", lambda lib, t: lib.all(t, (), True), X != 0),
+    ("ad.logsumexp(t, [], True)", lambda lib, t: lib.logsumexp(t, [], True),
+     np.log(np.exp(X).sum(keepdims=True))),
     ("t.logsumexp((), True)", lambda lib, t: t.logsumexp((), True),
      np.log(np.exp(X).sum(keepdims=True))),
 ]
