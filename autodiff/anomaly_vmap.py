@@ -24,14 +24,24 @@ def _has_nan(tree) -> bool:
     return False
 
 
+def _watched(argument):
+    """``argument`` as a Tensor that requires grad, whose ops the forward check sees:
+    a float array, or a Tensor that does not require grad (a slice of ``ad.tensor(x)``
+    mapped over); anything else as it is."""
+    value = (argument.data if isinstance(argument, Tensor) and not argument.requires_grad
+             else argument)
+    if isinstance(value, (np.ndarray, np.generic)) and value.dtype.kind in "fc":
+        return tensor(value, requires_grad=True)
+    return argument
+
+
 def check_mapped_example(name: str, call, example: list, result, index: int) -> None:
     """Raise ``AnomalyError`` if ``result`` (``call(example)``) holds NaN that the
     NaN-free ``example`` did not: the forward check's report from a run of the example
     on Tensors, or, when that run records no op that made it, this example's."""
     if not _has_nan(result) or _has_nan(example):
         return
-    watched = [tensor(a, requires_grad=True) if isinstance(a, (np.ndarray, np.generic))
-               and a.dtype.kind in "fc" else a for a in example]
+    watched = [_watched(a) for a in example]
     if any(w is not a for w, a in zip(watched, example)):
         call(watched)                       # the forward check raises, naming the op
     raise AnomalyError(

@@ -63,7 +63,8 @@ def to_arguments(where: str, args: tuple, dtype=None, device=None, stored="value
         if _is_device(arg):
             device = arg if device is None else device
         elif dtype is None:
-            dtype = arg.dtype if isinstance(arg, (ArrayMethods, np.ndarray)) else arg
+            dtype = arg.dtype if isinstance(arg, (ArrayMethods, np.ndarray)) or (
+                _is_torch_tensor(arg)) else arg    # (to(other): other's dtype)
         else:
             raise TypeError(f"{where}: expected a dtype and/or a device, got {args!r}")
     if device is not None and str(device).split(":")[0] != "cpu":
@@ -75,6 +76,12 @@ def to_arguments(where: str, args: tuple, dtype=None, device=None, stored="value
 def _contiguous_format():
     from .memory_formats import contiguous_format
     return contiguous_format
+
+
+def _is_torch_tensor(value) -> bool:
+    """A ``torch.Tensor`` (or ``Parameter``), told without importing torch."""
+    return any(cls.__module__ == "torch" and cls.__name__ == "Tensor"
+               for cls in type(value).__mro__)
 
 
 def _is_device(value) -> bool:

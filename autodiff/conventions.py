@@ -267,3 +267,17 @@ def empty_dims(where: str):
         raise TypeError(f"{where}: dim=() (or []) names no dim, and PyTorch's {name} takes "
                         "one dim, an int, and raises for it; pass the dim (an int)")
     return None
+
+
+def torch_empty_axis(where: str, axis, torch_call: bool):
+    """``axis`` as the call means it: an empty axis given by position in a call that is
+    PyTorch's (``t.sum((), True)``, ``ad.mean(t, [], keepdim=True)``, ``t.var((),
+    True)``: keepdim, unbiased or correction given) is PyTorch's ``dim=()``
+    (``empty_dims``), not NumPy's ``axis=()``, which reduces nothing.
+
+    >>> torch_empty_axis("sum", (), True), torch_empty_axis("sum", (), False)
+    (None, ())
+    """
+    if torch_call and type(axis) in (tuple, list) and not axis:
+        return empty_dims(where)
+    return axis

@@ -92,7 +92,7 @@ def numpy_function_for(public_name: str, numpy_function: Callable, numpy_name: s
     tensor([1., 2.])
     """
     from . import interop
-    from .conventions import keepdim_by_position
+    from .conventions import keepdim_by_position, torch_empty_axis
     from .ops.numpy_dispatch import NO_GRADIENT_FUNCTIONS
     from .ops.operands import SEQUENCES, from_nested, holds_tensor
     short_name = public_name.rsplit(".", 1)[-1]
@@ -122,7 +122,8 @@ def numpy_function_for(public_name: str, numpy_function: Callable, numpy_name: s
                 # PyTorch's (input, dim, keepdim), where NumPy's out= is never a bool
                 out, keepdims = keepdim_by_position(public_name, args[2],
                                                     kwargs.pop("keepdims", False), "out")
-                args, kwargs = args[:2], dict(kwargs, keepdims=keepdims)
+                axis = torch_empty_axis(public_name, args[1], True)   # dim=() too
+                args, kwargs = (args[0], axis), dict(kwargs, keepdims=keepdims)
             if "dim" in kwargs or "keepdim" in kwargs:
                 args, kwargs = _axis_from_dim(public_name, short_name, numpy_name, args,
                                               kwargs)

@@ -13,7 +13,7 @@ import weakref
 import numpy as np
 
 from .conventions import (axis_by_position, empty_dims, keepdim_after_axis, norm_dims,
-                          unbiased_after_axis, warn_of_numpy_ddof)
+                          torch_empty_axis, unbiased_after_axis, warn_of_numpy_ddof)
 from .dim_extremes import (  # noqa: F401
     ValuesIndices, extreme_along_dim, refuse_positional_extreme)
 from .dim_readings import refuse_repeated_dims
@@ -28,6 +28,9 @@ def axis_alias(where: str, axis, keepdims, dim=None, keepdim=None):
     if dim is not None:
         if isinstance(dim, (tuple, list)) and not len(dim) and axis is None:
             dim = empty_dims(where)      # PyTorch's dim=(): every dim, for most
+    elif keepdim is not None:             # t.sum((), True): PyTorch's dim=() too
+        axis = torch_empty_axis(where, axis, True)
+    if dim is not None:
         if axis is not None:
             raise TypeError(f"{where}: got both axis={axis!r} and dim={dim!r}; they are "
                             "the same argument (NumPy's and PyTorch's name), pass one")
@@ -119,6 +122,8 @@ def _spread(name, op, tensor, positional, axis, keepdims, ddof, dim, keepdim, co
     numpy_call = (numpy_axis or where is not True or mean is not np._NoValue
                   or dtype is not None or out is not None)
     warn_of_numpy_ddof(name, dim, ddof, correction, unbiased, numpy_call)
+    axis = torch_empty_axis(name, axis, not numpy_axis and (unbiased is not None
+                                                            or correction is not None))
     axis, keepdims = axis_alias(name, axis, keepdims, dim, keepdim)
     ddof = ddof_alias(name, ddof, correction, unbiased)
     if dtype is not None or out is not None:

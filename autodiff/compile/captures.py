@@ -26,6 +26,7 @@ from .known_writes import left_by_a_plan
 from .not_replayed import reachable
 from .plan import memory_order
 from .provenance import nested_items
+from .reached import class_settings, module_settings, reached_functions, unique_places
 from .members import SUBMODULE_NAMES
 from .tracer import TraceError
 
@@ -65,6 +66,13 @@ def captured_generators(fn) -> list:
 
 
 def captured_objects(fn) -> list:
+    """``_objects_named`` of ``fn`` and of the functions it calls by name
+    (``reached_functions``)."""
+    return unique_places([entry for f in reached_functions(fn) for entry in _objects_named(f)],
+                         lambda entry: entry[:2])
+
+
+def _objects_named(fn) -> list:
     """The tensors, arrays, generators, modules, optimizers and schedulers ``fn`` reaches
     by name, as ``(where, key, object)``: a replay fits only while the names still hold
     them.  So do the functions, dicts, lists and plain objects (a dataclass config) it
@@ -112,8 +120,10 @@ def plain_settings(holder, table, names) -> list:
             found += [(items, key, v) for key, v in value.items()
                       if type(key) is str and _is_setting(v)]
         elif _plain_object(value):
-            found += [(value, key, v) for key, v in vars(value).items()
-                      if _is_setting(v)]
+            own = vars(value)
+            found += [(value, key, v) for key, v in own.items() if _is_setting(v)]
+            found += [(value, key, v) for key, v in class_settings(value).items()
+                      if key not in own]
     return found
 
 
@@ -198,6 +208,18 @@ def training_flags(fn) -> dict:
 
 
 def captured_settings(fn) -> list:
+    """``_settings_named`` of ``fn`` and of the functions it calls by name
+    (``reached_functions``: ``helper(x)`` reading a global ``temperature``), the
+    helpers' named ``helper: temperature``."""
+    found = []
+    for f in reached_functions(fn):
+        prefix = "" if f is fn else f"{getattr(f, '__name__', 'a function')}: "
+        found += [(prefix + name, where, key, value)
+                  for name, where, key, value in _settings_named(f)]
+    return unique_places(found, lambda entry: entry[1:3])
+
+
+def _settings_named(fn) -> list:
     """The numbers, strings, bools and None (and tuples of them) ``fn`` reaches by name,
     as ``(name, where, key, value)``: the trace fixed their values into the plan (``x *
     scale``, ``if use_aux:``), so a replay fits only while the names hold equal values.
@@ -242,8 +264,7 @@ class _Path(tuple):
     def read(self, container):
         for how, key in self:
             if how == "attr":
-                container = vars(container).get(key, _MISSING) if _plain_object(
-                    container) else _MISSING
+                container = _plain_attribute(container, key)
             elif type(container) is dict:
                 container = container.get(key, _MISSING)
             elif type(container) in (list, tuple) and type(key) is int and (
@@ -283,6 +304,11 @@ def _settings_inside(name, value, keys, attributes) -> list:
             table = vars(container)
             members = [(f"{label}.{k}", ("attr", k), table, k, v)
                        for k, v in table.items() if k in attributes]
+            # a class's default the object does not set (``class Config: lr = 0.1``),
+            # read through a path: the object's own value set later is seen
+            members += [(f"{label}.{k}", ("attr", k), None, None, v)
+                        for k, v in class_settings(container).items()
+                        if k in attributes and k not in table]
         else:
             continue
         for member, step, table, key, inner in members:
@@ -295,6 +321,14 @@ def _settings_inside(name, value, keys, attributes) -> list:
                 seen.add(id(inner))
                 todo.append((inner, member, path + (step,)))
     return found
+
+
+def _plain_attribute(obj, key):
+    """``obj.key`` of a plain object, its own or its class's setting, else _MISSING."""
+    if not _plain_object(obj):
+        return _MISSING
+    value = vars(obj).get(key, _MISSING)
+    return class_settings(obj).get(key, _MISSING) if value is _MISSING else value
 
 
 def _held_object(value) -> bool:
@@ -375,8 +409,6 @@ def settings_of_captured_modules(fn, flags) -> list:
     theirs), for those the call did not call: a method of theirs the function called
     (``model.loss(x)`` reading ``self.beta``, or ``ad.compile(model.training_step)``)
     may have read them."""
-    from .tracer import _is_setting
-
     seen = {id(obj) for obj, attribute, _ in flags if attribute == "training"}
     found = []
     for root in _modules_named(fn):
@@ -385,8 +417,7 @@ def settings_of_captured_modules(fn, flags) -> list:
                 continue
             seen.add(id(module))
             found.append((module, "training", module.training))
-            found += [(module, key, value) for key, value in vars(module).items()
-                      if key != "training" and _is_setting(value)]
+            found += [(module, key, value) for key, value in module_settings(module)]
             found += plain_settings(module, vars(module), public_names(module))
     return found
 

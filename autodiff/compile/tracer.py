@@ -482,10 +482,10 @@ class Tracer(ReversePass):
         # What the plan assumes of the objects it reads: training flags, the modules'
         # settings (Dropout.p, eps, a temperature), requires_grad.
         plan.flags = [(module, "training", flag) for module, flag in self.modules.values()]
-        plan.flags += [(module, key, value) for module, _ in self.modules.values()
-                       for key, value in vars(module).items()
-                       if key != "training" and _is_setting(value)]
         from .captures import public_names, plain_settings
+        from .reached import module_settings
+        plan.flags += [(module, key, value) for module, _ in self.modules.values()
+                       for key, value in module_settings(module)]
         plan.flags += [entry for module, _ in self.modules.values()
                        for entry in plain_settings(module, vars(module),
                                                    public_names(module))]

@@ -6,6 +6,7 @@ The calls with one or two operands and no keywords never come here (``Op.__call_
 
 from __future__ import annotations
 
+from ..conventions import torch_empty_axis
 from ..dim_extremes import dim_by_keepdim
 
 
@@ -35,5 +36,7 @@ def call_spelled(op, args: tuple, kwargs: dict):
         if op.torch_dim_by_keepdim and dim_by_keepdim(args, kwargs):
             # ad.max(t, 1, keepdim=True): PyTorch's keepdim= makes the 1 its dim
             return op.torch_dim(args[0], dim=args[1], **kwargs)
+        if "keepdim" in kwargs and n >= 2:     # ad.sum(t, (), keepdim=True): dim=()
+            args = (args[0], torch_empty_axis(op.name, args[1], True), *args[2:])
         kwargs = op._resolve_aliases(kwargs)
     return op._call_any(args, kwargs)

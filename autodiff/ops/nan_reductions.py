@@ -18,7 +18,7 @@ import warnings
 
 import numpy as np
 
-from ..conventions import keepdim_by_position
+from ..conventions import keepdim_by_position, torch_empty_axis
 from ..spellings import axis_alias
 from ..tensor import Tensor
 from .compare import isnan, logical_not
@@ -56,6 +56,8 @@ def nansum(a, axis=None, dtype=None, out=None, keepdims=False, initial=np._NoVal
     >>> y.backward(); y, x.grad
     (tensor(3., requires_grad=True), array([1., 0., 1.]))
     """
+    # nansum(x, (), True): PyTorch's dim=() and keepdim
+    axis = torch_empty_axis("nansum", axis, isinstance(dtype, (bool, np.bool_)))
     dtype, keepdims = keepdim_by_position("nansum", dtype, keepdims, "dtype")
     axis, keepdims = axis_alias("nansum", axis, keepdims, dim, keepdim)
     _refuse("nansum", dtype=dtype, out=out)
@@ -80,6 +82,8 @@ def nanmean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=np._NoV
     >>> y.backward(); y, x.grad
     (tensor(1.5, requires_grad=True), array([0.5, 0. , 0.5]))
     """
+    # nanmean(x, (), True): PyTorch's dim=() and keepdim
+    axis = torch_empty_axis("nanmean", axis, isinstance(dtype, (bool, np.bool_)))
     dtype, keepdims = keepdim_by_position("nanmean", dtype, keepdims, "dtype")
     axis, keepdims = axis_alias("nanmean", axis, keepdims, dim, keepdim)
     _refuse("nanmean", dtype=dtype, out=out)

@@ -10,7 +10,7 @@ from functools import partial
 
 import numpy as np
 
-from ..conventions import (keepdim_by_position, variance_in_torch_form,
+from ..conventions import (keepdim_by_position, torch_empty_axis, variance_in_torch_form,
                            warn_if_unpacked_as_torch_pair)
 from ..spellings import extreme_along_dim, refuse_positional
 from ..warning_lines import numpy_warnings_at_user_line
@@ -188,6 +188,7 @@ def _keepdim_in_dtype_place(name):
             raise TypeError(f"{name}: after PyTorch's keepdim ({flag!r}) by position, "
                             f"got {rest!r}; pass them by keyword")
         _, keepdims = keepdim_by_position(name, flag, kwargs.pop("keepdims", False), "dtype")
+        axis = torch_empty_axis(name, axis, isinstance(flag, (bool, np.bool_)))
         return REGISTRY[name](x, axis=axis, keepdims=keepdims, **kwargs)
     return call
 

@@ -15,7 +15,7 @@ import numpy as np
 from ..tensor import Tensor
 from .reduce import (_AXIS_HINT, _count, _kept_shape, centered, ddof_of, spread_forward,
                      spread_numpy)
-from ..conventions import variance_in_torch_form
+from ..conventions import keepdim_after_axis, variance_in_torch_form
 from ..spellings import axis_alias
 from .registry import TORCH_AXIS_ALIASES, defop
 
@@ -101,7 +101,8 @@ _logsumexp = defop(
     aliases=TORCH_AXIS_ALIASES)
 
 
-def logsumexp(x, axis=None, keepdims: bool = False, **unsupported) -> Tensor:
+def logsumexp(x, axis=None, *positional, keepdims: bool = False,
+              **unsupported) -> Tensor:
     """``log(sum(exp(x), axis))`` computed without overflow (the max is subtracted
     first), as ``scipy.special.logsumexp``; the gradient is ``softmax(x)`` along axis.
     A lane of only ``-inf`` gives ``-inf`` and gradient 0 (``-inf`` read as log 0, a
@@ -118,5 +119,7 @@ def logsumexp(x, axis=None, keepdims: bool = False, **unsupported) -> Tensor:
             f"logsumexp: the argument(s) {sorted(unsupported)} are not supported (only x, "
             "axis and keepdims); for weights b write ad.logsumexp(x + ad.log(b)), and "
             "signs are not available")
+    if positional:          # ad.logsumexp(x, 1, True): PyTorch's keepdim by position
+        keepdim = keepdim_after_axis("logsumexp", positional, keepdim)
     axis, keepdims = axis_alias("logsumexp", axis, keepdims, dim, keepdim)
     return _logsumexp(x, axis=axis, keepdims=keepdims)
