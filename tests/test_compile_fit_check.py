@@ -132,3 +132,38 @@ def test_a_closure_bound_to_another_object_is_seen():
     assert _agree(plan)
     rebind()
     assert not _agree(plan)
+
+
+def test_a_dropped_plan_is_freed_without_the_cycle_collector():
+    """The generated check takes the plan as its argument: a reference back from its
+    globals would make a cycle that keeps a dropped plan (and what it captures) alive
+    until a collection."""
+    import gc
+    import weakref
+
+    layer = ad.nn.Linear(3, 2, rng=0)
+    opt = ad.optim.SGD(layer.parameters(), lr=0.1)
+
+    def make():
+        @ad.compile
+        def step(x):
+            loss = layer(x).sum()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            return loss
+        step(np.ones((4, 3)))
+        step(np.ones((4, 3)))           # (the check is made at the second call)
+        return step
+
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        step = make()
+        assert step.plan.fit_check is not None
+        plan = weakref.ref(step.plan)
+        del step
+        assert plan() is None
+    finally:
+        if enabled:
+            gc.enable()

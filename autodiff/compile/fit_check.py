@@ -9,7 +9,7 @@ more than the tests themselves (about a fifth of a small compiled training step)
 So the tests are written out here, one line each, into a function made the first
 time the plan is checked:
 
-    def fits():
+    def fits(plan):
         value = o0.training
         if value is not v0 and not same_value(value, v0): return False
         if t1.get('weight') is not m1: return False
@@ -47,17 +47,20 @@ _MISSING = object()
 def plan_fits(plan) -> bool:
     """Whether ``plan`` can be replayed as things stand, by the plan's generated check:
     True when every test passes, which is when ``why_plan_does_not_fit(plan)`` is None."""
-    sizes = (len(plan.flags), len(plan.members), len(plan.bindings), len(plan.captured))
+    sizes = (len(plan.flags), len(plan.members), len(plan.bindings), len(plan.captured),
+             len(plan.settings), len(plan.checksums))
     made = getattr(plan, "fit_check", None)
     if made is None or made[0] != sizes:        # (made anew if a list grew since)
         made = plan.fit_check = (sizes, _make_check(plan))
-    return made[1]()
+    return made[1](plan)
 
 
 def _make_check(plan):
+    # (the plan is an argument, not one of the names: the plan holds the function, and
+    # a reference back would keep a dropped plan alive until a cycle collection)
     names = {"same_value": same_value, "memory_order": memory_order, "MISSING": _MISSING,
-             "plan": plan, "changed": changed_setting_or_checksum}
-    lines = ["def fits():", "    try:"]
+             "changed": changed_setting_or_checksum}
+    lines = ["def fits(plan):", "    try:"]
 
     def add(value, prefix):
         name = f"{prefix}{len(names)}"
