@@ -276,7 +276,7 @@ class _AnomalyObserver(BackwardObserver):
     def on_leaf(self, leaf, grad):
         node = leaf._node
         state = _local.state
-        if state is not None and state.pending is not None and _has_nan(grad):
+        if state is not None and state.pending is not None and has_nan(grad):
             raise AnomalyError(state.pending)
         label = "the tensor " + (leaf.name or f"of shape {leaf.shape}")
         _check_sum(leaf if node is None else node, grad, label,
@@ -322,8 +322,9 @@ def _check_gradient(node, g, i, gi):
     raise AnomalyError(message)
 
 
-def _has_nan(grad) -> bool:
-    raw = np.asarray(_raw(grad)) if grad is not None else None
+def has_nan(value) -> bool:
+    """Whether ``value`` (an array, a number or a Tensor's values) holds NaN."""
+    raw = np.asarray(_raw(value)) if value is not None else None
     return raw is not None and raw.dtype.kind in "fc" and bool(np.isnan(raw).any())
 
 

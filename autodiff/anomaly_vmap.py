@@ -9,19 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from .anomaly import AnomalyError
+from .anomaly import AnomalyError, has_nan
 from .pytrees import flatten
 from .tensor import Tensor, tensor
 
 
 def _has_nan(tree) -> bool:
-    leaves, _ = flatten(tree)
-    for leaf in leaves:
-        value = leaf.data if isinstance(leaf, Tensor) else leaf
-        if isinstance(value, (np.ndarray, np.generic, float, complex)) and \
-                np.asarray(value).dtype.kind in "fc" and np.isnan(value).any():
-            return True
-    return False
+    return any(has_nan(leaf) for leaf in flatten(tree)[0])
 
 
 def _watched(argument):
