@@ -30,7 +30,7 @@ from .guard import savers_of
 from .graph import Node, _grad_mode
 from .overwrites import outdated
 from .ops.local import local_derivative
-from .tape_drop import last_drop
+from .tape_drop_memory import last_drop
 from .tensor import Tensor
 
 __all__ = ["explain"]

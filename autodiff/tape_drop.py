@@ -14,13 +14,13 @@ import dis
 import functools
 import linecache
 import os
-import re
 import sys
 import sysconfig
 import warnings
-import weakref
 
 import numpy as np
+
+from .tape_drop_memory import remember_drop
 
 
 class TapeDropWarning(UserWarning):
@@ -453,7 +453,7 @@ def tape_drop(tensor, how):
             "window_shape, axis) for overlapping windows, which records them (gradients "
             "add up where windows overlap), t[index_array] for any other arrangement, or "
             "call it on t.detach() / t.data when no gradient is needed.")
-    _remember(tensor, f"{_short(how)} at {where}")
+    remember_drop(tensor, how, where)
     if _grad_mode.transform_depth > 0:
         if numpy_call is _ITERATORS["nditer"]:
             # (np.nditer replaces any TypeError of the conversion with its own, about
@@ -461,43 +461,6 @@ def tape_drop(tensor, how):
             warn_at(frame, "inside a transform, " + message, TapeDropWarning)
         raise TypeError("inside a transform, " + message)
     warn_at(frame, message, TapeDropWarning)
-
-
-# id(tensor) -> (weak reference to it, how and where it last left the tape): what
-# explain() tells of a tensor that the output does not reach
-_DROPS: dict = {}
-
-
-def _short(how: str) -> str:
-    """``how`` without its examples in parentheses and its reasons after ', which'."""
-    while True:
-        shorter = re.sub(r"\s*\([^()]*\)", "", how)
-        if shorter == how:
-            return how.split(", which", 1)[0]
-        how = shorter
-
-
-def _remember(tensor, text: str) -> None:
-    ident = id(tensor)
-
-    def forget(ref):
-        if _DROPS.get(ident, (None,))[0] is ref:
-            del _DROPS[ident]
-    _DROPS[ident] = (weakref.ref(tensor, forget), text)
-
-
-def last_drop(tensor) -> str | None:
-    """How and where ``tensor`` last left the tape with a TapeDropWarning, or None.
-
-    >>> w = ad.tensor([1.0], requires_grad=True)
-    >>> with warnings.catch_warnings():
-    ...     warnings.simplefilter("ignore", TapeDropWarning)
-    ...     plain = np.asarray(w)
-    >>> last_drop(w)
-    'converted to a NumPy array by np.asarray at ...'
-    """
-    entry = _DROPS.get(id(tensor))
-    return entry[1] if entry is not None and entry[0]() is tensor else None
 
 
 def warn_at(frame, message: str, category: type[Warning]) -> None:

@@ -59,7 +59,7 @@ def _converted(t):
 
 
 def test_a_tensor_taken_off_the_tape_is_forgotten_with_it():
-    from autodiff.tape_drop import _DROPS, last_drop
+    from autodiff.tape_drop_memory import _DROPS, last_drop
     t = ad.tensor([1.0, 2.0], requires_grad=True)
     _converted(t)       # (in a frame of its own: the warning reads that frame's locals)
     text = last_drop(t)

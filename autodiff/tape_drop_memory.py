@@ -1,0 +1,45 @@
+"""How each tensor last left the tape with a ``TapeDropWarning`` (``tape_drop.py``), for
+``explain``: a tensor the output does not reach is told where and how it was cut off.
+Kept by weak reference, so a tensor's entry goes with it."""
+
+from __future__ import annotations
+
+import re
+import weakref
+
+# id(tensor) -> (weak reference to it, how and where it last left the tape)
+_DROPS: dict = {}
+
+
+def _short(how: str) -> str:
+    """``how`` without its examples in parentheses and its reasons after ', which'."""
+    while True:
+        shorter = re.sub(r"\s*\([^()]*\)", "", how)
+        if shorter == how:
+            return how.split(", which", 1)[0]
+        how = shorter
+
+
+def remember_drop(tensor, how: str, where: str) -> None:
+    """Note that ``tensor`` left the tape ``how`` (a TapeDropWarning's text) at ``where``."""
+    ident = id(tensor)
+
+    def forget(ref):
+        if _DROPS.get(ident, (None,))[0] is ref:
+            del _DROPS[ident]
+    _DROPS[ident] = (weakref.ref(tensor, forget), f"{_short(how)} at {where}")
+
+
+def last_drop(tensor) -> str | None:
+    """How and where ``tensor`` last left the tape with a TapeDropWarning, or None.
+
+    >>> import warnings
+    >>> w = ad.tensor([1.0], requires_grad=True)
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore", ad.TapeDropWarning)
+    ...     plain = np.asarray(w)
+    >>> last_drop(w)
+    'converted to a NumPy array by np.asarray at ...'
+    """
+    entry = _DROPS.get(id(tensor))
+    return entry[1] if entry is not None and entry[0]() is tensor else None
