@@ -24,6 +24,7 @@ import functools
 import numpy as np
 
 from . import forward, transforms
+from .jacfwd_randomness import jacfwd_with_randomness, refusing_draws
 from .linearize import linearize as _linearize
 from .nn.functional_call import functional_call, stack_module_state
 from .pytrees import flatten
@@ -87,9 +88,9 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None):
 
 def jacfwd(func, argnums=0, has_aux=False, *, randomness="error", **options):
     """``torch.func.jacfwd``: the Jacobian by forward mode, ``out.shape + x.shape``.
-    ``randomness`` takes PyTorch's values ('error', 'different', 'same'); the function
-    runs once here, so a random draw inside it is made once, whatever the mode (PyTorch
-    refuses one under 'error' and, under 'different', draws anew for each column).
+    ``randomness`` says what a random draw inside ``func`` does, as PyTorch's: 'error'
+    (the default) raises, 'same' draws once for every column, 'different' draws anew
+    for each column (one run per column; ``jacfwd_randomness.py``).
 
     >>> from autodiff import func
     >>> func.jacfwd(lambda x: x ** 2)(ad.tensor([1.0, 2.0]))
@@ -97,18 +98,22 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error", **options):
             [0., 4.]])
     """
     checked_mode("jacfwd", randomness)
-    return _results_as_tensors(forward.jacfwd(func, argnums, has_aux, **options), has_aux)
+    return _results_as_tensors(
+        jacfwd_with_randomness(func, argnums, has_aux, randomness, options), has_aux)
 
 
 def hessian(func, argnums=0):
     """``torch.func.hessian``: the Hessian of scalar ``func``, forward over reverse.
+    A random draw inside ``func`` raises, as PyTorch's (its ``jacfwd`` runs with
+    randomness 'error').
 
     >>> from autodiff import func
     >>> func.hessian(lambda x: (x ** 3).sum())(ad.tensor([1.0, 2.0]))
     tensor([[ 6.,  0.],
             [ 0., 12.]])
     """
-    return _results_as_tensors(forward.hessian(func, argnums), has_aux=False)
+    return _results_as_tensors(refusing_draws(forward.hessian(func, argnums), func, "hessian"),
+                               has_aux=False)
 
 
 def jvp(func, primals, tangents, *, has_aux=False):

@@ -29,6 +29,12 @@ from .compile import hooks
 
 MODES = ("error", "different", "same")
 
+_WAY_OUT = ("Pass randomness='same' (one draw shared by the batch) or randomness='different' "
+            "(one draw per example) to {0}, or draw outside of {0}")
+_WAYS_OUT = {"hessian": "hessian takes no randomness (as PyTorch's): use "
+                        "jacfwd(jacrev(f), randomness='same' or 'different'), or draw "
+                        "outside of hessian"}
+
 
 class _Running(threading.local):
     """The vmaps running in this thread, outermost first (a draw in another thread,
@@ -42,10 +48,10 @@ _RUNNING = _Running()
 
 
 class _Scope:
-    __slots__ = ("name", "mode", "start_states")
+    __slots__ = ("name", "mode", "transform", "start_states")
 
-    def __init__(self, name, mode):
-        self.name, self.mode = name, mode
+    def __init__(self, name, mode, transform):
+        self.name, self.mode, self.transform = name, mode, transform
         self.start_states: dict = {}        # id(generator) -> (generator, state)
 
     def rewind(self):
@@ -64,10 +70,11 @@ def checked_mode(where: str, randomness) -> str:
 
 
 @contextmanager
-def randomness_scope(name: str, mode: str):
-    """The body of one vmap call: draws inside follow ``mode``; yields the scope, whose
-    ``rewind()`` the loop calls before each example after the first."""
-    scope = _Scope(name, mode)
+def randomness_scope(name: str, mode: str, transform: str = "vmap"):
+    """The body of one vmap call (or of a ``transform`` built on one, ``jacfwd``): draws
+    inside follow ``mode``; yields the scope, whose ``rewind()`` the loop calls before
+    each example after the first."""
+    scope = _Scope(name, mode, transform)
     scopes = _RUNNING.scopes
     scopes.append(scope)
     try:
@@ -84,11 +91,12 @@ def drawn(generator: np.random.Generator) -> np.random.Generator:
         return generator
     for scope in scopes:
         if scope.mode == "error":
+            from .compile.provenance import user_line
+
             raise RuntimeError(
-                f"vmap({scope.name}): called a random operation while in randomness "
-                "'error' mode (the default). Pass randomness='same' (one draw shared by "
-                "the batch) or randomness='different' (one draw per example) to vmap, or "
-                "draw outside of vmap")
+                f"{scope.transform}({scope.name}): called a random operation while in "
+                f"randomness 'error' mode (the default), at {user_line()}. "
+                f"{_WAYS_OUT.get(scope.transform, _WAY_OUT).format(scope.transform)}")
     for scope in scopes:
         if scope.mode != "same":
             continue
