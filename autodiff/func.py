@@ -175,7 +175,11 @@ def linearize(func, *primals):
     """``torch.func.linearize``: ``(func(*primals), jvp_fn)``, where ``jvp_fn(*tangents)``
     is the Jacobian of ``func`` at ``primals`` times ``tangents``.  ``func`` runs once;
     each ``jvp_fn`` call pushes its tangents through the recorded nodes of that run
-    (forward mode, as ``jvp``), as PyTorch keeps the linearized function.
+    (forward mode, as ``jvp``), as PyTorch keeps the linearized function.  As in PyTorch,
+    the primals are constants of ``jvp_fn``: a backward through its result reaches the
+    tangents that need grad, never the primals (the output ``func(*primals)`` does); to
+    differentiate ``J · t`` with respect to the primals, use ``jvp``, which runs ``func``
+    on them each time.  A result whose tangents need no grad needs none either.
 
     >>> from autodiff import func
     >>> out, jvp_fn = func.linearize(lambda x: x ** 2, np.array([1.0, 3.0]))

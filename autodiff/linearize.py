@@ -57,12 +57,15 @@ def linearize(func, *primals):
     with holding_inputs(), inside_transform(forward_mode=True):
         _, inputs, outs, _, container, record = _run_for_jvp(func, primals, zeros,
                                                              record_outer)
-        program = TangentProgram(outs, inputs, record, where)
         # A tangent that requires grad (jvp_fn(t) with t.requires_grad) needs the tangent
-        # pass recorded, as jvp records it, even where the primals need none; that
-        # program is prepared here, while the inputs are the transform's.
-        recorded_program = (program if record else TangentProgram(
-            outs, inputs, True, where, constant_primals=True) if record_outer else None)
+        # pass recorded, as jvp records it; that program is prepared here, while the
+        # inputs are the transform's.  The primal values enter it as constants, whether
+        # or not the primals need grad: as in PyTorch, a backward through a jvp_fn
+        # result reaches the tangents only (the output ``f(*primals)`` reaches the
+        # primals), and does not free the one run that every later call reads.
+        recorded_program = (TangentProgram(outs, inputs, True, where, constant_primals=True)
+                            if record_outer else None)
+        program = TangentProgram(outs, inputs, False, where)
         retire(inputs)
     checked = [p.data if isinstance(p, Tensor) else np.asarray(p, dtype=float)
                if isinstance(p, (int, float)) else p for p in primals]
@@ -71,8 +74,8 @@ def linearize(func, *primals):
 
     def jvp_fn(*tangents):
         _check_count(tangents, len(primals))
-        recording = record or (recorded_program is not None and is_grad_enabled() and any(
-            isinstance(t, Tensor) and t.requires_grad for t in tangents))
+        recording = recorded_program is not None and is_grad_enabled() and any(
+            isinstance(t, Tensor) and t.requires_grad for t in tangents)
         seeds = []
         for k, (primal, tangent) in enumerate(zip(checked, tangents)):
             if isinstance(tangent, (int, float)) and not isinstance(tangent, bool):
