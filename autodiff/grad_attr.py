@@ -23,6 +23,7 @@ import threading
 import numpy as np
 
 from . import overwrites as _overwrites
+from .plain_arrays import plain_values
 from .tape_drop import _LIBRARY_DIRS, user_frame, warn_at
 
 _PACKAGE_DIR = _LIBRARY_DIRS[0]
@@ -86,6 +87,7 @@ def watching_grad_writes():
 def _set_grad(t, value):
     if value is not None:
         check_grad(t, value)
+        value = plain_values(value)     # a state_dict's StateArray: a plain view
     t._grad = value
 
 

@@ -16,6 +16,7 @@ from typing import Iterator
 import numpy as np
 
 from ..compile import hooks as _hooks
+from ..plain_arrays import plain_values
 from ..printing import format_values
 from ..grad_attr import zero_grad_of
 from ..compile.hooks import replayed
@@ -95,6 +96,13 @@ class Parameter(Tensor):
         # A parameter without a name is named after where it lives in a module
         # ("layers.0.weight"), so graphs and warnings can say which one it is.
         self._auto_name = name is None
+
+    def __setattr__(self, name, value):
+        # p.data = sd["weight"] (or = another tensor): a plain ndarray view of the same
+        # memory, so the kernels' fast paths (exact ndarrays) still take it.
+        if name == "data":
+            value = plain_values(value.data if isinstance(value, Tensor) else value)
+        object.__setattr__(self, name, value)
 
     @property
     def name(self) -> str | None:

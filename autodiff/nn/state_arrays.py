@@ -44,6 +44,8 @@ class StateArray(np.ndarray):
     (6, autodiff.Size([2, 3]), 2, dtype('float32'))
     """
 
+    values_only = True      # plain values with methods: stored into a Tensor as a plain view
+
     def __array_wrap__(self, array, context=None, return_scalar=False):
         # (what a ufunc or a reduction gives: a plain array or NumPy scalar)
         array = array.view(np.ndarray) if type(array) is not np.ndarray else array
