@@ -527,6 +527,15 @@ class detect_anomaly:
     Thread-local; nests; also usable as a decorator.  Slower than normal mode (each
     op records its source line and every array is scanned), so use it to debug.
 
+    The ``.grad`` of other leaves when it raises in a backward pass: PyTorch
+    accumulates each leaf's gradient as its pass reaches the leaf, so the leaves
+    reached before the failing op keep theirs.  Here leaves receive their gradients
+    after the pass: an anomaly found during the pass leaves every ``.grad`` as it was;
+    a NaN kept for missing data is reported when it reaches a leaf's gradient, during
+    that accumulation (in the reverse of the order the pass reached the leaves), so
+    the leaves accumulated before it hold theirs, as in PyTorch.  Zero the gradients
+    (``optimizer.zero_grad()``) after catching an ``AnomalyError``.
+
     >>> x = ad.tensor([1.0], requires_grad=True)
     >>> with ad.detect_anomaly():
     ...     y = ad.where(x < 1, ad.sqrt(1 - x), 0.0)
