@@ -93,7 +93,7 @@ def keepdim_after_axis(where: str, positional: tuple, keepdim):
     """A reduction method's PyTorch ``keepdim`` given by position after the dim
     (``t.sum(1, True)``; NumPy's next argument, dtype or out, is never a bool): the
     ``keepdim`` the call means.  Anything else after the axis is refused, naming both
-    readings (``spellings.refuse_positional``).
+    readings (``refuse_positional``).
 
     >>> keepdim_after_axis("sum", (True,), None)
     True
@@ -103,7 +103,6 @@ def keepdim_after_axis(where: str, positional: tuple, keepdim):
             raise TypeError(f"Tensor.{where}: got keepdim both by position and as keepdim=; "
                             "pass it once")
         return bool(positional[0])
-    from .spellings import refuse_positional
     refuse_positional(where, positional)
     return keepdim
 
@@ -121,7 +120,6 @@ def unbiased_after_axis(where: str, positional: tuple, unbiased, keepdim):
             raise TypeError(f"Tensor.{where}: got unbiased or keepdim both by position and "
                             "by keyword; pass each once")
         return bool(positional[0]), bool(positional[1]) if len(positional) == 2 else keepdim
-    from .spellings import refuse_positional
     refuse_positional(where, positional)
     return unbiased, keepdim
 
@@ -281,3 +279,65 @@ def torch_empty_axis(where: str, axis, torch_call: bool):
     if torch_call and type(axis) in (tuple, list) and not axis:
         return empty_dims(where)
     return axis
+
+
+def method_axis(where: str, axis, positional: tuple, marked: bool = False):
+    """A reduction method's axis, given by position or as NumPy's ``axis=``: ``(axis,
+    the positional arguments after it)``.  An empty tuple or list by position
+    (``t.sum(())``, ``t.std([])``) is PyTorch's ``dim=()`` (a Tensor method is
+    PyTorch's spelling, as ``t.sum((), True)``): every dim for ``sum``, ``mean``, ``std``
+    ..., where NumPy's ``a.sum(())`` reduces nothing.  Unless the call is ``marked`` as
+    PyTorch's (a keepdim or unbiased after it, ``keepdim=``, ``correction=``), it warns
+    at the user's line (``ConventionWarning``); ``axis=()`` keeps NumPy's reading.
+
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     method_axis("sum", None, ((), True)), method_axis("sum", (), ())
+    ((None, (True,)), ((), ()))
+    """
+    if not positional:
+        return axis, positional
+    if axis is not None:
+        raise TypeError(f"Tensor.{where}: got the axis both by position and as axis=; "
+                        "pass it once")
+    first, rest = positional[0], positional[1:]
+    if type(first) not in (tuple, list) or first:
+        return first, rest
+    dims = empty_dims(where)
+    if not marked and not rest and dims is None:
+        from .tape_drop import user_frame, warn_at
+        warn_at(user_frame(), (
+            f"Tensor.{where}({first!r}) reduces every dim, as PyTorch's t.{where}({first!r}) "
+            "(dim=() names no dim; a Tensor method is PyTorch's spelling); NumPy's reading, "
+            f"axis={first!r}, reduces none. Call t.{where}() for every dim, or pass "
+            f"axis={first!r} to reduce none, without this warning."), ConventionWarning)
+    return dims, rest
+
+
+#: What NumPy's ndarray method reads as the argument after the axis (scipy's
+#: logsumexp: the weights b).
+_NUMPY_SECOND = {"sum": "dtype", "mean": "dtype", "prod": "dtype", "var": "dtype",
+                 "std": "dtype", "max": "out", "min": "out", "argmax": "out", "any": "out",
+                 "all": "out", "argmin": "out", "logsumexp": "b (scipy)"}
+
+
+def refuse_positional(where: str, extra: tuple, method: bool = True) -> None:
+    """Refuse arguments after the axis passed by position to a reduction method
+    (``method=False``: to the function, ``ad.var(x, 1, True)``, whose error the op's
+    call path prefixes with its name).
+
+    NumPy reads the next one as ``dtype`` or ``out``, PyTorch as ``keepdim`` (as
+    ``unbiased`` for var and std): no reading honours both, so they go by keyword.
+
+    >>> refuse_positional("sum", ())
+    """
+    if not extra:
+        return
+    spread = where in ("var", "std")
+    raise TypeError(
+        f"{f'Tensor.{where}: ' if method else ''}takes the axis as its only positional "
+        f"argument{'' if method else ' after the tensor'}, got "
+        f"{', '.join(repr(e) for e in extra)} after it. NumPy reads the next one as "
+        f"{_NUMPY_SECOND[where]}, PyTorch as {'unbiased' if spread else 'keepdim'}; "
+        f"pass {'keepdims= and ddof=' if spread else 'keepdims='} by keyword")

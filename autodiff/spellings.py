@@ -12,7 +12,8 @@ import weakref
 
 import numpy as np
 
-from .conventions import (axis_by_position, empty_dims, keepdim_after_axis, norm_dims,
+from .conventions import (axis_by_position, empty_dims, keepdim_after_axis, method_axis,
+                          norm_dims, refuse_positional,  # noqa: F401  (re-exported)
                           torch_empty_axis, unbiased_after_axis, warn_of_numpy_ddof)
 from .dim_extremes import (  # noqa: F401
     ValuesIndices, extreme_along_dim, refuse_positional_extreme)
@@ -82,34 +83,6 @@ def ddof_alias(where: str, ddof, correction=None, unbiased=None):
     return next(iter(given.values()), 0)
 
 
-#: What NumPy's ndarray method reads as the argument after the axis (scipy's
-#: logsumexp: the weights b).
-_NUMPY_SECOND = {"sum": "dtype", "mean": "dtype", "prod": "dtype", "var": "dtype",
-                 "std": "dtype", "max": "out", "min": "out", "argmax": "out", "any": "out",
-                 "all": "out", "argmin": "out", "logsumexp": "b (scipy)"}
-
-
-def refuse_positional(where: str, extra: tuple, method: bool = True) -> None:
-    """Refuse arguments after the axis passed by position to a reduction method
-    (``method=False``: to the function, ``ad.var(x, 1, True)``, whose error the op's
-    call path prefixes with its name).
-
-    NumPy reads the next one as ``dtype`` or ``out``, PyTorch as ``keepdim`` (as
-    ``unbiased`` for var and std): no reading honours both, so they go by keyword.
-
-    >>> refuse_positional("sum", ())
-    """
-    if not extra:
-        return
-    spread = where in ("var", "std")
-    raise TypeError(
-        f"{f'Tensor.{where}: ' if method else ''}takes the axis as its only positional "
-        f"argument{'' if method else ' after the tensor'}, got "
-        f"{', '.join(repr(e) for e in extra)} after it. NumPy reads the next one as "
-        f"{_NUMPY_SECOND[where]}, PyTorch as {'unbiased' if spread else 'keepdim'}; "
-        f"pass {'keepdims= and ddof=' if spread else 'keepdims='} by keyword")
-
-
 def _spread(name, op, tensor, positional, axis, keepdims, ddof, dim, keepdim, correction,
             unbiased, where, mean, dtype=None, out=None):
     """``Tensor.var`` or ``Tensor.std`` (``name``; ``op`` is ``ad.var`` or ``ad.std``):
@@ -122,8 +95,10 @@ def _spread(name, op, tensor, positional, axis, keepdims, ddof, dim, keepdim, co
     numpy_call = (numpy_axis or where is not True or mean is not np._NoValue
                   or dtype is not None or out is not None)
     warn_of_numpy_ddof(name, dim, ddof, correction, unbiased, numpy_call)
-    axis = torch_empty_axis(name, axis, not numpy_axis and (unbiased is not None
-                                                            or correction is not None))
+    if not numpy_axis and type(axis) in (tuple, list) and not axis:
+        # t.std(()): PyTorch's dim=() (method_axis warns unless unbiased= or the like say so)
+        axis, _ = method_axis(name, None, (axis,), unbiased is not None
+                              or correction is not None or keepdim is not None)
     axis, keepdims = axis_alias(name, axis, keepdims, dim, keepdim)
     ddof = ddof_alias(name, ddof, correction, unbiased)
     if dtype is not None or out is not None:
@@ -371,7 +346,7 @@ class PyTorchMethods:
         return _spread("std", std, self, positional, axis, keepdims, ddof, dim, keepdim,
                        correction, unbiased, where, mean, dtype, out)
 
-    def prod(self, axis=None, *positional, keepdims=False, dim=None, keepdim=None,
+    def prod(self, *positional, axis=None, keepdims=False, dim=None, keepdim=None,
              initial=np._NoValue, where=True, dtype=None, out=None):
         """Product of the entries (exact gradients at zeros); ``initial=`` and
         ``where=`` as ``ndarray.prod``.
@@ -381,6 +356,7 @@ class PyTorchMethods:
         """
         from .ops.multiplicative import prod
         from .tensor_reductions import numpy_reduction
+        axis, positional = method_axis("prod", axis, positional)
         keepdim = keepdim_after_axis("prod", positional, keepdim)
         axis, keepdims = axis_alias("prod", axis, keepdims, dim, keepdim)
         return numpy_reduction("prod", np.prod, prod, self, axis, keepdims, initial, where,
@@ -422,13 +398,14 @@ class PyTorchMethods:
         from .ops.running_extrema import cummin
         return cummin(self, dim)
 
-    def logsumexp(self, axis=None, *positional, keepdims=False, dim=None, keepdim=None):
+    def logsumexp(self, *positional, axis=None, keepdims=False, dim=None, keepdim=None):
         """``log(sum(exp(x)))`` over ``axis``, without overflow.
 
         >>> ad.tensor([[0.0, 0.0]]).logsumexp(dim=1)
         tensor([0.69314718])
         """
         from .ops.statistics import logsumexp
+        axis, positional = method_axis("logsumexp", axis, positional, keepdim is not None)
         keepdim = keepdim_after_axis("logsumexp", positional, keepdim)
         return logsumexp(self, axis=axis, keepdims=keepdims, dim=dim, keepdim=keepdim)
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .conventions import keepdim_after_axis
+from .conventions import keepdim_after_axis, method_axis
 from .spellings import axis_alias, extreme_along_dim, refuse_positional_extreme
 
 if TYPE_CHECKING:
@@ -26,16 +26,18 @@ class ReductionMethods:
 
     __slots__ = ()
 
-    def sum(self, axis: Axis = None, *positional, keepdims: bool = False,
+    def sum(self, *positional, axis: Axis = None, keepdims: bool = False,
             dim=None, keepdim=None, initial=_NO_VALUE, where=True, dtype=None,
             out=None) -> Tensor:
+        axis, positional = method_axis("sum", axis, positional, keepdim is not None)
         keepdim = keepdim_after_axis("sum", positional, keepdim)
         axis, keepdims = axis_alias("sum", axis, keepdims, dim, keepdim)
         return numpy_reduction("sum", np.sum, sum, self, axis, keepdims, initial, where,
                                dtype, out)
 
-    def mean(self, axis: Axis = None, *positional, keepdims: bool = False,
+    def mean(self, *positional, axis: Axis = None, keepdims: bool = False,
              dim=None, keepdim=None, where=True, dtype=None, out=None) -> Tensor:
+        axis, positional = method_axis("mean", axis, positional, keepdim is not None)
         keepdim = keepdim_after_axis("mean", positional, keepdim)
         axis, keepdims = axis_alias("mean", axis, keepdims, dim, keepdim)
         return numpy_reduction("mean", np.mean, mean, self, axis, keepdims, _NO_VALUE, where,
