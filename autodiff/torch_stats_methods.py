@@ -287,15 +287,17 @@ class TorchStatsMethods:
         ``unique``; with ``return_inverse`` / ``return_counts`` a tuple adds where each
         entry went (the input's shape; along ``dim``, one per slice) and how often each
         occurs.  No gradient.  ``sorted=False`` gives them sorted too (PyTorch's CPU
-        result).
+        result).  Each NaN is a value of its own (NaN != NaN), as in PyTorch, where
+        NumPy's ``np.unique`` (and ``ad.unique``) keeps one NaN.
 
         >>> ad.tensor([3, 1, 3]).unique(return_counts=True)
         (tensor([1, 3]), tensor([1, 2]))
         """
         _refuse_distinct(self, "unique")
         axis = None if dim is None else _axis("unique", dim, self.ndim)
+        each_nan = {"equal_nan": False} if axis is None else {}   # (rows: NaN != NaN already)
         values, inverse, counts = np.unique(self.data, return_inverse=True,
-                                            return_counts=True, axis=axis)
+                                            return_counts=True, axis=axis, **each_nan)
         inverse = inverse.reshape(self.shape if axis is None else -1).astype(np.int64)
         return _with_extras(values, inverse, counts, return_inverse, return_counts)
 
