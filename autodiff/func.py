@@ -49,15 +49,16 @@ def _as_tensors(tree):
 
 
 def _results_as_tensors(transformed, has_aux: bool):
-    """``transformed`` returning Tensors where its arguments hold a Tensor; with
-    ``has_aux`` the last item of its tuple (the function's own aux) is left as it is."""
+    """``transformed`` returning Tensors where its arguments hold a Tensor, the aux of
+    ``has_aux`` (the last item of its tuple) included: the transforms give its Tensors
+    back as arrays, and PyTorch's give the function's Tensors (other values stay)."""
     @functools.wraps(transformed)
     def wrapped(*args, **kwargs):
         result = transformed(*args, **kwargs)
         if not _holds_tensor((args, kwargs)):
             return result
         if has_aux:
-            return (*_as_tensors(tuple(result[:-1])), result[-1])
+            return (*_as_tensors(tuple(result[:-1])), _as_tensors(result[-1]))
         return _as_tensors(result)
     return wrapped
 
@@ -126,7 +127,7 @@ def jvp(func, primals, tangents, *, has_aux=False):
     result = forward.jvp(func, primals, tangents, has_aux=has_aux)
     if not _holds_tensor((primals, tangents)):
         return result
-    return (*_as_tensors(tuple(result[:2])), *result[2:])
+    return (*_as_tensors(tuple(result[:2])), *_as_tensors(tuple(result[2:])))
 
 
 def vjp(func, *primals, has_aux=False):
@@ -145,7 +146,7 @@ def vjp(func, *primals, has_aux=False):
     @functools.wraps(pullback)
     def vjp_fn(*cotangents, **kwargs):
         return _as_tensors(pullback(*cotangents, **kwargs))
-    return (_as_tensors(output), vjp_fn, *aux)
+    return (_as_tensors(output), vjp_fn, *_as_tensors(tuple(aux)))
 
 
 def grad_and_value(func, argnums=0, has_aux=False):
@@ -164,7 +165,7 @@ def grad_and_value(func, argnums=0, has_aux=False):
         if not _holds_tensor((args, kwargs)):
             return gradient, value
         if has_aux:
-            return _as_tensors(gradient), (_as_tensors(value[0]), value[1])
+            return _as_tensors(gradient), _as_tensors(tuple(value))
         return _as_tensors(gradient), _as_tensors(value)
 
     wrapped.__name__ = f"grad_and_value({getattr(func, '__name__', 'f')})"

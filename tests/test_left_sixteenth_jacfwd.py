@@ -4,7 +4,8 @@ under 'error' (the default) a draw raises, under 'same' one draw serves every co
 and under 'different' each column draws anew (the aux of the first column with
 ``has_aux``); its hessian runs jacfwd with the default and refuses a draw too.  The
 library ran the function once whatever the mode: one draw for every column, silently,
-under 'error' and 'different'."""
+under 'error' and 'different'.  Also: the aux of ``has_aux=True`` comes back from every
+``ad.func`` transform as the function returned it (its Tensors were arrays)."""
 
 from __future__ import annotations
 
@@ -29,7 +30,8 @@ def test_a_draw_under_the_default_error_mode_raises_naming_its_line_and_the_way_
         func.jacfwd(_scaled_by_a_draw)(ad.ones(3))
     message = str(raised.value)
     assert "jacfwd(_scaled_by_a_draw): called a random operation" in message
-    assert "test_left_sixteenth_jacfwd.py:19" in message             # the ad.rand line
+    draw_line = _scaled_by_a_draw.__code__.co_firstlineno + 1          # the ad.rand line
+    assert f"test_left_sixteenth_jacfwd.py:{draw_line}" in message
     assert "randomness='same'" in message and "randomness='different'" in message
     ad.rand(1)                  # the mode ends with the call, even when it raised
 
@@ -127,3 +129,32 @@ def test_the_modes_against_pytorch():
         ad.manual_seed(0)
         np.testing.assert_array_equal(
             func.jacfwd(_scaled_by_a_draw, randomness=mode)(ad.ones(3)).data, expected)
+
+
+# ----- the aux of has_aux=True ------------------------------------------------------------
+# (torch.func returns the function's aux Tensors as Tensors; ad.func's transforms gave
+# them back as arrays, where their other results are Tensors for Tensor arguments)
+
+def _loss_with_aux(x):
+    scale = ad.tensor(2.0)
+    return (x * scale).sum(), {"scale": scale, "note": "kept"}
+
+
+@pytest.mark.parametrize("transform", [
+    lambda x: func.grad(_loss_with_aux, has_aux=True)(x)[1],
+    lambda x: func.jacrev(_loss_with_aux, has_aux=True)(x)[1],
+    lambda x: func.jacfwd(_loss_with_aux, has_aux=True)(x)[1],
+    lambda x: func.jacfwd(_loss_with_aux, has_aux=True, randomness="different")(x)[1],
+    lambda x: func.vjp(_loss_with_aux, x, has_aux=True)[2],
+    lambda x: func.jvp(_loss_with_aux, (x,), (ad.ones(2),), has_aux=True)[2],
+    lambda x: func.grad_and_value(_loss_with_aux, has_aux=True)(x)[1][1],
+], ids=["grad", "jacrev", "jacfwd", "jacfwd-different", "vjp", "jvp", "grad_and_value"])
+def test_the_aux_comes_back_as_the_function_returned_it(transform):
+    aux = transform(ad.ones(2))
+    assert isinstance(aux["scale"], ad.Tensor) and aux["scale"].item() == 2.0
+    assert aux["note"] == "kept"
+
+
+def test_with_arrays_the_aux_stays_an_array():
+    aux = func.grad(_loss_with_aux, has_aux=True)(np.ones(2))[1]
+    assert type(aux["scale"]) is np.ndarray
