@@ -368,7 +368,10 @@ class SelectionMethods:
     def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
         """PyTorch's ``topk``: the ``k`` largest (``largest=False``: smallest) entries
         along ``dim`` and their indices, largest first; NaN counts as the largest.
-        Among ties the first ones are taken.  The values' gradient goes to the entries.
+        Among ties the first ones are taken, and ``sorted=False`` gives them sorted too:
+        PyTorch's CPU result there follows its selection algorithm, which its docs leave
+        unspecified, so its indices among ties and its unsorted order can differ (the
+        values agree).  The values' gradient goes to the entries.
 
         >>> ad.tensor([1.0, 3.0, 2.0]).topk(2)
         ValuesIndices(values=tensor([3., 2.]), indices=tensor([1, 2]))

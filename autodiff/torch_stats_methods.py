@@ -184,7 +184,9 @@ class TorchStatsMethods:
 
     def kthvalue(self, k: int, dim: int = -1, keepdim: bool = False):
         """The ``k``-th smallest entry (``k`` from 1) along ``dim`` and its index, as
-        PyTorch's ``kthvalue`` (NaN counts as the largest).
+        PyTorch's ``kthvalue`` (NaN counts as the largest).  Among equal entries the
+        index is the one a stable sort puts ``k``-th; PyTorch's index among ties follows
+        its selection algorithm, which its docs leave unspecified (the values agree).
 
         >>> ad.tensor([3.0, 1.0, 2.0]).kthvalue(2)
         ValuesIndices(values=tensor(2.), indices=tensor(2))

@@ -59,3 +59,20 @@ def test_unique_against_pytorch():
         for mine, other in zip(ours, theirs):
             assert mine.shape == tuple(other.shape)
             np.testing.assert_array_equal(mine.data, other.numpy())
+
+
+# ----- ties: PyTorch leaves the index among equal entries unspecified -------------------
+
+def test_topk_and_kthvalue_values_agree_with_pytorch_and_ties_take_the_stable_order():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(16)
+    for _ in range(50):
+        data = rng.integers(0, 3, size=int(rng.integers(2, 9))).astype(float)
+        k = int(rng.integers(1, data.size + 1))
+        ours, theirs = ad.tensor(data).topk(k), torch.tensor(data).topk(k)
+        np.testing.assert_array_equal(ours.values.data, theirs.values.numpy())
+        order = np.argsort(-data, kind="stable")[:k]           # first ones among ties
+        np.testing.assert_array_equal(ours.indices.data, order)
+        ours, theirs = ad.tensor(data).kthvalue(k), torch.tensor(data).kthvalue(k)
+        assert ours.values.item() == theirs.values.item()
+        assert ours.indices.item() == np.argsort(data, kind="stable")[k - 1]
