@@ -10,8 +10,9 @@ draw for every column.  So:
   function without draws pays only the scope's push and pop.
 - ``'same'``: the one run as it is, one draw shared by the columns (PyTorch's 'same').
 - ``'different'``: one run per column, each with its own draw (``jvp`` with that
-  column's basis tangent), as PyTorch's vmap draws anew for each column; with
-  ``has_aux`` the aux of the first column, as PyTorch gives it.
+  column's basis tangent; a dict, list or tuple argument by its leaves), as PyTorch's
+  vmap draws anew for each column; with ``has_aux`` the aux of the first column, as
+  PyTorch gives it.
 
 >>> f = lambda x: x * ad.rand(2)
 >>> ad.func.jacfwd(f, randomness="different")(ad.ones(2)).shape
@@ -23,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import forward
-from .pytrees import flatten, is_tree
+from .pytrees import flatten
 from .tensor import Tensor
 from .transforms import as_argnums
 from .vmap_randomness import randomness_scope
@@ -56,35 +57,41 @@ def _per_column_jacfwd(func, argnums, has_aux):
     positions = as_argnums(argnums, "jacfwd")
 
     def wrapped(*args, **kwargs):
-        primals = tuple(args[p] for p in positions)
-        for position, primal in zip(positions, primals):
-            if is_tree(primal):
-                raise TypeError(
-                    f"jacfwd(randomness='different'): argument {position} is a "
-                    f"{type(primal).__name__}; one run per column takes array or Tensor "
-                    "arguments. Pass its arrays as separate arguments, or use "
-                    "randomness='same' (one draw shared by the columns)")
+        # each argument's leaves (a dict, list or tuple argument has several), flat
+        flattened = [flatten(args[p]) for p in positions]
+        leaves = [leaf for leaf_list, _ in flattened for leaf in leaf_list]
+        bounds = np.cumsum([len(leaf_list) for leaf_list, _ in flattened])[:-1]
 
         def at(*values):
             full = list(args)
-            for position, value in zip(positions, values):
-                full[position] = value
+            for position, part, (_, rebuild) in zip(positions, np.split(
+                    np.arange(len(values)), bounds), flattened):
+                full[position] = rebuild([values[i] for i in part])
             return func(*full, **kwargs)
 
-        shapes = [np.shape(p.data if isinstance(p, Tensor) else p) for p in primals]
-        columns, rebuild, aux = [], None, None
+        shapes = [np.shape(leaf.data if isinstance(leaf, Tensor) else leaf)
+                  for leaf in leaves]
+        columns, rebuild_output, aux = [], None, None
         for k, shape in enumerate(shapes):
             for index in np.ndindex(shape):
-                result = forward.jvp(at, primals, _basis(primals, k, index), has_aux=has_aux)
-                leaves, rebuild = flatten(result[1])
-                columns.append(leaves)
+                result = forward.jvp(at, tuple(leaves), _basis(leaves, k, index),
+                                     has_aux=has_aux)
+                out_leaves, rebuild_output = flatten(result[1])
+                columns.append(out_leaves)
                 if has_aux and aux is None:
                     aux = (result[2],)
         if not columns:         # no entries to differentiate: no column draws
             return forward.jacfwd(func, argnums, has_aux)(*args, **kwargs)
-        jacobians = rebuild([_split_by_input(np.stack(leaf_columns, axis=-1), shapes,
-                                             isinstance(argnums, (int, np.integer)))
-                             for leaf_columns in zip(*columns)])
+
+        def by_argument(stacked):
+            pieces = _split_by_input(stacked, shapes)
+            per_argument = [rebuild([pieces[i] for i in part]) for part, (_, rebuild) in zip(
+                np.split(np.arange(len(leaves)), bounds), flattened)]
+            return per_argument[0] if isinstance(argnums, (int, np.integer)) \
+                else tuple(per_argument)
+
+        jacobians = rebuild_output([by_argument(np.stack(leaf_columns, axis=-1))
+                                    for leaf_columns in zip(*columns)])
         return (jacobians, aux[0]) if has_aux else jacobians
     return wrapped
 
@@ -101,11 +108,10 @@ def _basis(primals, k, index):
     return tuple(tangents)
 
 
-def _split_by_input(stacked, shapes, single):
-    """``stacked`` (``out.shape + (columns,)``) as one Jacobian per input, each shaped
-    ``out.shape + x.shape``; the Jacobian itself for an int ``argnums``."""
+def _split_by_input(stacked, shapes):
+    """``stacked`` (``out.shape + (columns,)``) as one Jacobian per input leaf, each
+    shaped ``out.shape + leaf.shape``."""
     out_shape = np.shape(stacked)[:-1]
     bounds = np.cumsum([int(np.prod(shape)) for shape in shapes])[:-1]
-    pieces = [np.reshape(piece, out_shape + tuple(shape))
-              for piece, shape in zip(np.split(stacked, bounds, axis=-1), shapes)]
-    return pieces[0] if single else tuple(pieces)
+    return [np.reshape(piece, out_shape + tuple(shape))
+            for piece, shape in zip(np.split(stacked, bounds, axis=-1), shapes)]

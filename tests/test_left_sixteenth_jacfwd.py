@@ -85,11 +85,24 @@ def test_different_without_draws_equals_the_one_run_jacobian(argnums):
         np.testing.assert_allclose(a.data, b.data, rtol=1e-14, atol=1e-14)
 
 
-def test_different_refuses_a_dict_argument_naming_the_way_out():
-    with pytest.raises(TypeError, match=r"jacfwd\(randomness='different'\): argument 0 is a "
-                                        r"dict.*randomness='same'"):
-        func.jacfwd(lambda p: p["w"] * ad.rand(2), randomness="different")(
-            {"w": ad.ones(2)})
+def test_different_takes_dict_and_list_arguments_in_their_structure():
+    def f(params, x):
+        return params["w"] * x + params["b"][0].sum()
+
+    params, x = {"w": ad.tensor([1.0, 2.0]), "b": [ad.tensor([0.5, 0.25])]}, ad.ones(2)
+    for argnums in (0, (0, 1)):
+        per_column = func.jacfwd(f, argnums, randomness="different")(params, x)
+        together = func.jacfwd(f, argnums)(params, x)
+        flat_columns, flat_together = (ad.pytrees.flatten(j)[0]
+                                       for j in (per_column, together))
+        assert len(flat_columns) == len(flat_together)
+        for a, b in zip(flat_columns, flat_together):
+            np.testing.assert_array_equal(a.data, b.data)
+    ad.manual_seed(0)
+    draws = [ad.rand(()).data for _ in range(2)]
+    ad.manual_seed(0)
+    jacobian = func.jacfwd(lambda p: p["w"] * ad.rand(()), randomness="different")(params)
+    np.testing.assert_array_equal(jacobian["w"].data, np.diag(draws))
 
 
 def test_hessian_refuses_a_draw_as_pytorch_does():
