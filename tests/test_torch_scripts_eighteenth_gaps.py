@@ -5,9 +5,18 @@ hand and against PyTorch where it is installed:
   Kipf's code builds it) met Python's bare "module 'autodiff' has no attribute": there
   are no sparse tensors here, and the error now says so and names the dense matrix by
   ``index_put_(..., accumulate=True)`` and ``@``, which give PyTorch's values and the
-  gradient to the values."""
+  gradient to the values;
+- ``torch.split(x, 4, dim=-1)`` (FiLM's gammas and betas, a hypernetwork's weights by a
+  list of sizes) ran as NumPy's ``np.split``: four equal pieces, or pieces cut at the
+  list's entries as indices, where PyTorch makes pieces of size 4, or of the listed
+  sizes.  ``ad.split`` stays NumPy's, but in PyTorch's spelling (``dim=``) it now warns
+  at the user's line wherever the two readings cut otherwise, naming ``x.split(4,
+  dim=-1)`` (PyTorch's) and ``axis=`` (NumPy's, silent); a count that NumPy cannot
+  divide evenly names PyTorch's spelling in its error."""
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 import pytest
@@ -54,3 +63,43 @@ def test_the_dense_matrix_matches_torch_sparse_mm():
     np.testing.assert_allclose(ours.data, theirs.detach().numpy(), rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(ours_values.grad, theirs_values.grad.numpy(), rtol=1e-12,
                                atol=1e-14)
+
+
+@pytest.mark.parametrize("pieces, numpy_shapes", [
+    (4, [(2, 2)] * 4), ([2, 6], [(2, 2), (2, 4), (2, 2)]), ((3,), [(2, 3), (2, 5)])])
+def test_split_by_dim_warns_where_torch_split_would_cut_otherwise(pieces, numpy_shapes):
+    x = ad.tensor(RNG.normal(size=(2, 8)))
+    with pytest.warns(ad.ConventionWarning, match=r"np\.split here.*torch\.split\(x, .*"
+                                                  r"write x\.split\(.*dim=-1\)") as caught:
+        pieces_here = ad.split(x, pieces, dim=-1)
+    assert caught[0].filename == __file__             # the user's line
+    assert [p.shape for p in pieces_here] == numpy_shapes           # NumPy's meaning kept
+    assert [p.shape for p in np.split(x.data, pieces, axis=-1)] == numpy_shapes
+
+
+def test_split_by_dim_is_silent_where_both_readings_agree_or_numpy_is_asked_for():
+    x = ad.tensor(RNG.normal(size=(3, 9)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert [p.shape for p in ad.split(x, 3, dim=1)] == [(3, 3)] * 3   # 3 of 3 either way
+        assert [p.shape for p in ad.split(x, 3, axis=1)] == [(3, 3)] * 3
+        assert [p.shape for p in ad.split(x, [2], axis=0)] == [(2, 9), (1, 9)]
+        assert [p.shape for p in x.split(2, dim=1)] == [(3, 2)] * 4 + [(3, 1)]
+
+
+def test_split_by_dim_into_uneven_parts_names_torch_split_in_its_error():
+    x = ad.tensor(RNG.normal(size=(2, 8)))
+    with pytest.raises(ValueError, match=r"cannot be split into 3 equal parts.*"
+                                         r"x\.split\(3, dim=1\)"):
+        ad.split(x, 3, dim=1)
+
+
+def test_split_by_dim_pieces_match_torch_split_by_the_method_the_warning_names():
+    torch = pytest.importorskip("torch")
+    values = RNG.normal(size=(2, 10))
+    for pieces in (4, [3, 7], [1, 2, 3, 4]):
+        theirs = torch.split(torch.from_numpy(values), pieces, dim=-1)
+        ours = ad.tensor(values).split(pieces, dim=-1)
+        assert len(theirs) == len(ours)
+        for a, b in zip(theirs, ours):
+            np.testing.assert_array_equal(b.data, a.numpy())
