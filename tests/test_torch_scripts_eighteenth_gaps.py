@@ -12,7 +12,12 @@ hand and against PyTorch where it is installed:
   sizes.  ``ad.split`` stays NumPy's, but in PyTorch's spelling (``dim=``) it now warns
   at the user's line wherever the two readings cut otherwise, naming ``x.split(4,
   dim=-1)`` (PyTorch's) and ``axis=`` (NumPy's, silent); a count that NumPy cannot
-  divide evenly names PyTorch's spelling in its error."""
+  divide evenly names PyTorch's spelling in its error;
+- a gradient hook written with a Tensor method (``h.register_hook(lambda g:
+  g.clamp(-1, 1))``) met NumPy's bare "'numpy.ndarray' object has no attribute
+  'clamp'": hooks receive the gradient as a NumPy array here, as ``.grad`` is one; the
+  error now carries the note ``autograd.Function`` errors carry (what the hook receives,
+  and the function forms, ``ad.clamp(g, -1, 1)``, to write instead)."""
 
 from __future__ import annotations
 
@@ -103,3 +108,32 @@ def test_split_by_dim_pieces_match_torch_split_by_the_method_the_warning_names()
         assert len(theirs) == len(ours)
         for a, b in zip(theirs, ours):
             np.testing.assert_array_equal(b.data, a.numpy())
+
+
+def test_a_hook_calling_a_tensor_method_on_its_numpy_gradient_is_explained():
+    x = ad.tensor(RNG.normal(size=3), requires_grad=True)
+    h = x * 3
+
+    def clip_gradient(grad):
+        return grad.clamp(-1, 1)
+
+    h.register_hook(clip_gradient)
+    with pytest.raises(AttributeError, match="no attribute 'clamp'") as caught:
+        h.sum().backward()
+    notes = "\n".join(getattr(caught.value, "__notes__", []))
+    assert "the gradient hook test_a_hook_calling_a_tensor_method_on_its_numpy_gradient_" \
+           "is_explained.<locals>.clip_gradient (register_hook) receives NumPy arrays" in notes
+    assert "ad.clamp(g, 0)" in notes
+
+
+def test_a_hook_by_the_function_form_clips_as_torch_does():
+    torch = pytest.importorskip("torch")
+    values, weights = RNG.normal(size=5), RNG.normal(size=5)
+    grads = []
+    for lib in (torch, ad):
+        x = lib.tensor(values, requires_grad=True)
+        h = x * 4
+        h.register_hook(lambda grad, lib=lib: lib.clamp(grad, -0.5, 0.5))
+        (h.tanh() * lib.tensor(weights)).sum().backward()
+        grads.append(np.asarray(x.grad))
+    np.testing.assert_allclose(grads[1], grads[0], rtol=1e-13, atol=1e-15)
