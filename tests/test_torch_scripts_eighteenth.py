@@ -1,7 +1,20 @@
 """An eighteenth round of PyTorch scripts, each written once against a module named
 ``torch`` and run twice: with PyTorch, and with ``autodiff`` in its place, from the
 same initial weights; values must agree (float64 to 1e-10).  Random parts take their
-draws from NumPy so both runs see the same numbers."""
+draws from NumPy so both runs see the same numbers.  Here, layers, optimizers and
+schedules met less often: a Fourier neural operator (complex ``cdouble`` spectral
+weights by ``nn.Parameter``, ``fft.rfft`` / ``irfft(n=)``, a complex ``einsum``, Adam
+with weight decay on complex parameters), ``RNNCell(nonlinearity='relu')`` and
+``GRUCell(bias=False)`` unrolled by ``split(1, dim=0)``, ``Adafactor`` (its state read
+by ``optimizer.state[p]``: the optimizer's ``state_dict()`` is flat here, and a
+``Linear`` weight's ``row_var`` is PyTorch's ``col_var``, the weight being ``(in, out)``),
+``clip_grad_norm_`` by the infinity norm spelt three ways, ``ReduceLROnPlateau(
+mode='max', threshold_mode='abs', cooldown=, min_lr=)`` on an accuracy, ``pdist`` in a
+diversity penalty, and sliding windows for a forecaster (``as_strided`` is refused here,
+naming ``unfold``, which gives its values and gradient).  (Models from papers:
+_models.py; training: _training.py; more models: _more.py; losses: _losses.py; what the
+round found: _gaps.py.)  Every script here ran unchanged but the Adafactor state read
+and the ``as_strided`` windows."""
 
 from __future__ import annotations
 

@@ -1,5 +1,15 @@
 """The eighteenth round of PyTorch scripts, losses and meta-learning as papers' code
-writes them (see test_torch_scripts_eighteenth.py for the method)."""
+writes them (see test_torch_scripts_eighteenth.py for the method): Reptile's outer
+step by interpolating state dicts (``copy.deepcopy`` of the weights before,
+``load_state_dict`` of the interpolation), CORAL ordinal regression (one shared weight,
+a bias per rank threshold, ``logsigmoid`` terms weighted by importance), the Cox
+partial likelihood as pycox writes it (``sort(descending=True)``, a shifted
+``exp().cumsum().log()``) beside ``logcumsumexp``, torchvision's generalized IoU loss
+for box regression (an intersection written through a boolean mask), and generalized
+and symmetric cross-entropy for noisy labels.  Changed from the originals: Reptile's
+``param.data -= lr * param.grad.data`` (NumPy's arrays here) is written under
+``no_grad`` on the parameter, and torchvision's ``torch.max(x1, x1g)`` of two tensors,
+refused here naming ``torch.maximum``, is written so.  The rest ran unchanged."""
 
 from __future__ import annotations
 

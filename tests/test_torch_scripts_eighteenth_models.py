@@ -1,5 +1,18 @@
 """The eighteenth round of PyTorch scripts, models as papers' reference code writes them
-(see test_torch_scripts_eighteenth.py for the method)."""
+(see test_torch_scripts_eighteenth.py for the method): ArcFace's additive angular
+margin head (``F.linear`` of normalised rows (``F.normalize``), the one-hot by ``scatter_``), a
+VQ-VAE quantiser (distances by ``matmul``, codes by ``argmin`` and ``scatter_``, the
+straight-through ``inputs + (quantized - inputs).detach()``, the commitment loss and
+the perplexity), Poincaré embeddings trained by Riemannian SGD under ``no_grad`` with
+the projection back into the ball, an entropic optimal-transport cost by Sinkhorn's
+``logsumexp`` iterations over ``cdist``, Kipf's GCN with a symmetrically normalised
+adjacency (``torch.sparse_coo_tensor`` and ``torch.sparse.mm`` in PyTorch; there are no
+sparse tensors here, and the error says so and names the dense matrix, which the script
+then uses), denoising score matching over a geometric ladder of noise levels, and a DDPM
+training step (``cumprod`` of the schedule, ``extract`` by ``gather``, ``q_sample``).
+The VQ-VAE's ``weight.data.copy_()`` is written under ``no_grad`` on the weight, since
+``.data`` is NumPy's array here; the GCN ran after the sparse error was made clear
+(see _gaps.py); the rest ran unchanged."""
 
 from __future__ import annotations
 

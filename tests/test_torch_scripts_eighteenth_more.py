@@ -1,5 +1,19 @@
-"""The eighteenth round of PyTorch scripts, more models and losses (see
-test_torch_scripts_eighteenth.py for the method)."""
+"""The eighteenth round of PyTorch scripts, more models (see
+test_torch_scripts_eighteenth.py for the method): the BiLSTM-CRF tutorial (the forward
+algorithm by its ``log_sum_exp``, the gold path's score, Viterbi decoding with back
+pointers, ``transitions.data[...] = -10000``), PGD adversarial examples and adversarial
+training, CS231n's saliency maps (``scores.gather``, ``backward(torch.ones(...))``, the
+max over channels of ``|X.grad|``), deep embedded clustering (Student-t soft
+assignments, the sharpened target distribution, ``kl_div(..., 'batchmean')``), NeuMF
+(GMF and MLP towers over embeddings, ``BCEWithLogitsLoss``, ``topk`` recommendations),
+and sparsemax as an ``autograd.Function`` (``sort``, ``cumsum``, ``gather`` of the
+support size, a backward that writes through a mask).  Changed from the originals:
+``torch.max(vec, 1)`` unpacked (NumPy's max here, refused, naming ``dim=1``), PGD's
+``delta.grad.sign()`` / ``delta.grad.zero_()`` and the saliency's
+``X.grad.data.abs()`` (``.grad`` is NumPy's array: ``torch.sign(delta.grad)``,
+``delta.grad = None``, ``torch.abs(...)``), and ``as_tensor`` of what the Function's
+``forward`` and ``backward`` receive (NumPy arrays here, as its error says).  DEC and
+NeuMF ran unchanged."""
 
 from __future__ import annotations
 

@@ -1,5 +1,18 @@
 """The eighteenth round of PyTorch scripts, training as blog posts and reference code
-write it (see test_torch_scripts_eighteenth.py for the method)."""
+write it (see test_torch_scripts_eighteenth.py for the method): FiLM conditioning of a
+conv net, a learning-rate range test (an exponentially growing lr set through
+``param_groups``, a bias-corrected smoothed loss, stopping at 4x the best), SAM as an
+``Optimizer`` subclass wrapping SGD (``first_step`` / ``second_step``, ``p.data =`` the
+saved weights, the adaptive variant), a hypernetwork generating a target network's
+weights for ``F.linear``, Glow's ActNorm with its data-dependent initialisation (a
+``uint8`` buffer as the flag, ``fill_(1)``), and an MMD domain-adaptation loss with a
+multi-bandwidth Gaussian kernel.  FiLM's ``torch.split(params, 4, dim=-1)`` and the
+hypernetwork's ``torch.split(params, sizes, dim=-1)`` ran as NumPy's ``np.split``
+(``ad.split`` keeps NumPy's meaning), which now warns (see _gaps.py): they are written
+``params.split(...)``, PyTorch's method.  SAM's ``p.data.clone()`` and ActNorm's
+``loc.data.copy_()`` meet NumPy's arrays (``.data`` is one here): ``p.detach().clone()``
+and ``copy_`` under ``no_grad``; ActNorm's ``flatten.std(1)`` warns that it is NumPy's
+(divides by n) and is written ``std(1, unbiased=True)``.  The rest ran unchanged."""
 
 from __future__ import annotations
 
