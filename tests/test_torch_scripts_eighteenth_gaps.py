@@ -17,7 +17,13 @@ hand and against PyTorch where it is installed:
   g.clamp(-1, 1))``) met NumPy's bare "'numpy.ndarray' object has no attribute
   'clamp'": hooks receive the gradient as a NumPy array here, as ``.grad`` is one; the
   error now carries the note ``autograd.Function`` errors carry (what the hook receives,
-  and the function forms, ``ad.clamp(g, -1, 1)``, to write instead)."""
+  and the function forms, ``ad.clamp(g, -1, 1)``, to write instead);
+- PyTorch's ``.data`` / ``.grad`` habits (``loc.data.copy_(-mean)`` in Glow's ActNorm,
+  ``p.data.clone()`` in SAM, ``delta.grad.sign()`` in PGD, ``X.grad.data.abs()`` in
+  saliency maps) meet NumPy's arrays (the API's ``.data`` and ``.grad`` are ones) and
+  NumPy's bare "'numpy.ndarray' object has no attribute 'copy_'" (or, for
+  ``.grad.data``, "'memoryview' ..."); raised in a ``no_grad`` block or function, where
+  such updates are written, the error now carries a note naming what to write."""
 
 from __future__ import annotations
 
@@ -137,3 +143,40 @@ def test_a_hook_by_the_function_form_clips_as_torch_does():
         (h.tanh() * lib.tensor(weights)).sum().backward()
         grads.append(np.asarray(x.grad))
     np.testing.assert_allclose(grads[1], grads[0], rtol=1e-13, atol=1e-15)
+
+
+def _error_in_no_grad(statement, namespace):
+    with pytest.raises(AttributeError) as caught:
+        with ad.no_grad():
+            exec(statement, namespace)
+    return caught.value, "\n".join(getattr(caught.value, "__notes__", []))
+
+
+@pytest.mark.parametrize("statement", [
+    "layer.weight.data.copy_(ad.zeros(3, 2))", "layer.bias.grad.sign()",
+    "layer.bias.grad.data.abs()", "ema.data.mul_(0.9).add_(layer.bias.data, alpha=0.1)"])
+def test_data_and_grad_habits_in_no_grad_say_they_are_numpy_arrays(statement):
+    layer = ad.nn.Linear(3, 2)
+    layer(ad.tensor(RNG.normal(size=(4, 3)))).sum().backward()
+    namespace = {"ad": ad, "layer": layer, "ema": ad.zeros(2)}
+    error, notes = _error_in_no_grad(statement, namespace)
+    assert str(error).startswith(("'numpy.ndarray' object has no attribute",
+                                  "'memoryview' object has no attribute"))
+    assert "t.data and t.grad are NumPy arrays here" in notes
+    assert "p.copy_(v) for p.data.copy_(v)" in notes and "ad.as_tensor(p.grad)" in notes
+
+
+def test_the_note_comes_through_the_no_grad_decorator_once():
+    @ad.no_grad()
+    def step(p):
+        with ad.no_grad():
+            p.data.normal_()
+
+    with pytest.raises(AttributeError, match="'normal_'") as caught:
+        step(ad.nn.Parameter(ad.zeros(2)))
+    assert len(caught.value.__notes__) == 1
+
+
+def test_other_errors_in_no_grad_get_no_note():
+    error, notes = _error_in_no_grad("layer.bias.grad.zero_()", {"layer": ad.nn.Linear(3, 2)})
+    assert "'NoneType' object" in str(error) and notes == ""     # (no backward yet)
