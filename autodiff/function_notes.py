@@ -55,7 +55,8 @@ _DATA_OR_GRAD_ERRORS = ("'numpy.ndarray' object has no attribute",
 
 
 def explain_data_and_grad_arrays(error) -> None:
-    """Add to ``error``, raised in a ``no_grad`` (or ``enable_grad``) block, a note that
+    """Add to ``error``, raised in a ``no_grad`` (or ``enable_grad``) block or in the
+    function given to ``Module.apply``, a note that
     ``.data`` and ``.grad`` are NumPy arrays here, when it is NumPy's error for a Tensor
     method called on one (``p.data.copy_(v)``, ``ema.data.mul_(d)``, ``p.grad.sign()``,
     ``p.grad.data.abs()``), with what to write instead.
@@ -72,6 +73,7 @@ def explain_data_and_grad_arrays(error) -> None:
     error.add_note(
         "t.data and t.grad are NumPy arrays here (t.grad.data is NumPy's raw buffer), "
         "without PyTorch's Tensor methods: in a no_grad block update the tensor itself "
-        "(p.copy_(v) for p.data.copy_(v), ema.mul_(d).add_(p, alpha=1 - d)), call the "
+        "(p.copy_(v) for p.data.copy_(v), ema.mul_(d).add_(p, alpha=1 - d); "
+        "nn.init.normal_(w, 0, 0.02) for w.data.normal_(0, 0.02)), call the "
         "function forms on a gradient (ad.sign(p.grad), ad.abs(x.grad), ad.clamp(g, -1, "
         "1)), or make a Tensor of it first (ad.as_tensor(p.grad))")

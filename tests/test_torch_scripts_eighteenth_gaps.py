@@ -23,7 +23,9 @@ hand and against PyTorch where it is installed:
   saliency maps) meet NumPy's arrays (the API's ``.data`` and ``.grad`` are ones) and
   NumPy's bare "'numpy.ndarray' object has no attribute 'copy_'" (or, for
   ``.grad.data``, "'memoryview' ..."); raised in a ``no_grad`` block or function, where
-  such updates are written, the error now carries a note naming what to write."""
+  such updates are written, or in the function given to ``Module.apply``
+  (``m.weight.data.normal_(0.0, 0.02)``, DCGAN's initialisation), the error now carries
+  a note naming what to write."""
 
 from __future__ import annotations
 
@@ -180,3 +182,20 @@ def test_the_note_comes_through_the_no_grad_decorator_once():
 def test_other_errors_in_no_grad_get_no_note():
     error, notes = _error_in_no_grad("layer.bias.grad.zero_()", {"layer": ad.nn.Linear(3, 2)})
     assert "'NoneType' object" in str(error) and notes == ""     # (no backward yet)
+
+
+def test_data_habits_in_module_apply_say_they_are_numpy_arrays():
+    def weights_init(m):
+        if isinstance(m, ad.nn.Conv2d):
+            m.weight.data.normal_(0.0, 0.02)
+
+    net = ad.nn.Sequential(ad.nn.Conv2d(2, 3, 3), ad.nn.ReLU())
+    with pytest.raises(AttributeError, match="'normal_'") as caught:
+        net.apply(weights_init)
+    assert "nn.init.normal_(w, 0, 0.02) for w.data.normal_(0, 0.02)" in caught.value.__notes__[0]
+
+    def init_by_the_note(m):
+        if isinstance(m, ad.nn.Conv2d):
+            ad.nn.init.normal_(m.weight, 0, 0.02)
+
+    assert net.apply(init_by_the_note) is net and float(net[0].weight.data.std()) < 0.1
