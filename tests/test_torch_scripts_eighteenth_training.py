@@ -6,7 +6,9 @@ conv net, a learning-rate range test (an exponentially growing lr set through
 saved weights, the adaptive variant), a hypernetwork generating a target network's
 weights for ``F.linear``, Glow's ActNorm with its data-dependent initialisation (a
 ``uint8`` buffer as the flag, ``fill_(1)``), and an MMD domain-adaptation loss with a
-multi-bandwidth Gaussian kernel.  FiLM's ``torch.split(params, 4, dim=-1)`` and the
+multi-bandwidth Gaussian kernel, and pytorchtools' ``EarlyStopping`` (the best weights
+saved by ``torch.save(model.state_dict(), path)`` and loaded back by ``torch.load``
+when validation stops improving).  FiLM's ``torch.split(params, 4, dim=-1)`` and the
 hypernetwork's ``torch.split(params, sizes, dim=-1)`` ran as NumPy's ``np.split``
 (``ad.split`` keeps NumPy's meaning), which now warns (see _gaps.py): they are written
 ``params.split(...)``, PyTorch's method.  SAM's ``p.data.clone()`` and ActNorm's
@@ -308,4 +310,70 @@ def test_maximum_mean_discrepancy_domain_adaptation_loss():
             optimizer.step()
             losses.append(loss.item())
         return losses, features, head
+    side_by_side(script)
+
+
+def test_pytorchtools_early_stopping_with_a_checkpoint_file(tmp_path):
+    train_x, train_y = DATA.normal(size=(4, 5, 3)), DATA.normal(size=(4, 5, 1))
+    valid_x, valid_y = DATA.normal(size=(2, 5, 3)), DATA.normal(size=(2, 5, 1))
+
+    def script(torch, copy_weights):
+        nn = torch.nn
+        path = str(tmp_path / f"checkpoint_{torch.__name__}.pt")
+
+        class EarlyStopping:
+            def __init__(self, patience=7, verbose=False, delta=0, path="checkpoint.pt",
+                         trace_func=print):
+                self.patience, self.verbose = patience, verbose
+                self.counter, self.best_score, self.early_stop = 0, None, False
+                self.val_loss_min = np.inf
+                self.delta, self.path, self.trace_func = delta, path, trace_func
+
+            def __call__(self, val_loss, model):
+                score = -val_loss
+                if self.best_score is None:
+                    self.best_score = score
+                    self.save_checkpoint(val_loss, model)
+                elif score < self.best_score + self.delta:
+                    self.counter += 1
+                    if self.counter >= self.patience:
+                        self.early_stop = True
+                else:
+                    self.best_score = score
+                    self.save_checkpoint(val_loss, model)
+                    self.counter = 0
+
+            def save_checkpoint(self, val_loss, model):
+                torch.save(model.state_dict(), self.path)
+                self.val_loss_min = val_loss
+
+        model = nn.Sequential(nn.Linear(3, 6), nn.ReLU(), nn.Dropout(0.0), nn.Linear(6, 1))
+        copy_weights(model)
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.3, momentum=0.9)
+        criterion = nn.MSELoss()
+        early_stopping = EarlyStopping(patience=2, path=path)
+        avg_train_losses, avg_valid_losses, stopped_at = [], [], None
+        for epoch in range(1, 30):
+            train_losses, valid_losses = [], []
+            model.train()
+            for data, target in zip(train_x, train_y):
+                optimizer.zero_grad()
+                loss = criterion(model(torch.from_numpy(data)), torch.from_numpy(target))
+                loss.backward()
+                optimizer.step()
+                train_losses.append(loss.item())
+            model.eval()
+            for data, target in zip(valid_x, valid_y):
+                output = model(torch.from_numpy(data))
+                valid_losses.append(criterion(output, torch.from_numpy(target)).item())
+            avg_train_losses.append(np.average(train_losses))
+            avg_valid_losses.append(np.average(valid_losses))
+            early_stopping(np.average(valid_losses), model)
+            if early_stopping.early_stop:
+                stopped_at = epoch
+                break
+        assert stopped_at is not None and len(avg_valid_losses) == stopped_at
+        model.load_state_dict(torch.load(path))
+        return (avg_train_losses, avg_valid_losses, stopped_at, early_stopping.val_loss_min,
+                model)
     side_by_side(script)
