@@ -234,6 +234,12 @@ _TORCH_DTYPES_NUMPY_LACKS = {"bfloat16": "ad.float16 for 16-bit values, or ad.fl
                              "complex32": "ad.complex64", "chalf": "ad.complex64"}
 
 
+#: PyTorch's sparse layouts: every tensor here is a dense NumPy array
+_TORCH_SPARSE_NAMES = frozenset({
+    "sparse", "sparse_coo_tensor", "sparse_csr_tensor", "sparse_csc_tensor",
+    "sparse_bsr_tensor", "sparse_bsc_tensor", "sparse_compressed_tensor"})
+
+
 def __getattr__(name):
     if name in _ON_FIRST_USE:
         import importlib
@@ -251,6 +257,13 @@ def __getattr__(name):
     if name in _TORCH_DTYPES_NUMPY_LACKS:   # (an AttributeError: hasattr() stays False)
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}: NumPy has no "
                              f"{name} dtype; use {_TORCH_DTYPES_NUMPY_LACKS[name]}")
+    if name in _TORCH_SPARSE_NAMES:
+        raise AttributeError(
+            f"module {__name__!r} has no attribute {name!r}: sparse tensors do not exist "
+            "here, every tensor is a dense array; build the dense matrix, "
+            "ad.zeros(size).index_put_(tuple(indices), values, accumulate=True) (repeated "
+            "indices add up, as PyTorch's to_dense(); the gradient reaches values), and "
+            "multiply by @ where torch.sparse.mm would")
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

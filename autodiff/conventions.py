@@ -341,3 +341,27 @@ def refuse_positional(where: str, extra: tuple, method: bool = True) -> None:
         f"{', '.join(repr(e) for e in extra)} after it. NumPy reads the next one as "
         f"{_NUMPY_SECOND[where]}, PyTorch as {'unbiased' if spread else 'keepdim'}; "
         f"pass {'keepdims= and ddof=' if spread else 'keepdims='} by keyword")
+
+
+def warn_of_numpy_split(pieces, dim: int, size: int) -> None:
+    """``ad.split(x, pieces, dim=)``: NumPy's ``np.split`` (``pieces`` equal parts, or cut
+    points) in PyTorch's spelling, where ``torch.split`` reads the same argument as a
+    piece size (or a list of sizes).  Where the two readings cut the dim of ``size``
+    otherwise, warn at the user's line, naming both spellings.
+
+    >>> warn_of_numpy_split(3, 1, 9)        # three pieces of 3 either way: silent
+    """
+    if isinstance(pieces, (int, np.integer)) and size == int(pieces) ** 2:
+        return
+    if isinstance(pieces, (int, np.integer)):
+        numpy_reading = f"{pieces} equal pieces"
+        torch_reading = f"pieces of size {pieces}"
+    else:
+        numpy_reading = f"pieces cut at the indices {list(pieces)}"
+        torch_reading = f"pieces of the sizes {list(pieces)}"
+    from .tape_drop import user_frame, warn_at
+    warn_at(user_frame(), (
+        f"split(x, {pieces!r}, dim={dim}) is NumPy's np.split here: {numpy_reading} of "
+        f"the dim of size {size}, where torch.split(x, {pieces!r}, dim={dim}) makes "
+        f"{torch_reading}; for PyTorch's meaning write x.split({pieces!r}, dim={dim}), "
+        f"for NumPy's axis={dim} (no warning)."), ConventionWarning)

@@ -1,14 +1,15 @@
-"""The note added to an error raised by a ``Function``'s ``forward`` or ``backward``
-when it called PyTorch's spelling of a Tensor method on the NumPy arrays they receive
-(``input.mm(w)``, ``x.transpose(0, 1)``, ``x.sum(dim=1)``): what they receive and what
-to write instead.
+"""The notes added to an error raised by PyTorch's spelling of a Tensor method on a NumPy
+array: in a ``Function``'s ``forward`` or ``backward`` or a gradient hook, on the arrays
+they receive (``input.mm(w)``, ``x.transpose(0, 1)``, ``x.sum(dim=1)``), and in a
+``no_grad`` block, on ``.data`` or ``.grad`` (``p.data.copy_(v)``, ``p.grad.sign()``):
+what they are and what to write instead.
 """
 
 from __future__ import annotations
 
 import contextlib
 
-__all__ = ["arrays_explained"]
+__all__ = ["arrays_explained", "explain_data_and_grad_arrays"]
 
 
 #: The start of what NumPy raises for a Tensor method's PyTorch spelling on an ndarray:
@@ -45,3 +46,34 @@ def arrays_explained(where):
                 "ad.transpose(x, 0, 1) for x.transpose(0, 1), or make Tensors of them "
                 "first (x = ad.as_tensor(x))")
         raise
+
+
+#: What an ndarray (``p.data``, ``p.grad``) or its raw buffer (``p.grad.data``, NumPy's
+#: memoryview) raises for a Tensor method: ``'numpy.ndarray' object has no attribute 'copy_'``
+_DATA_OR_GRAD_ERRORS = ("'numpy.ndarray' object has no attribute",
+                        "'memoryview' object has no attribute")
+
+
+def explain_data_and_grad_arrays(error) -> None:
+    """Add to ``error``, raised in a ``no_grad`` (or ``enable_grad``) block or in the
+    function given to ``Module.apply``, a note that
+    ``.data`` and ``.grad`` are NumPy arrays here, when it is NumPy's error for a Tensor
+    method called on one (``p.data.copy_(v)``, ``ema.data.mul_(d)``, ``p.grad.sign()``,
+    ``p.grad.data.abs()``), with what to write instead.
+
+    >>> error = AttributeError("'numpy.ndarray' object has no attribute 'copy_'")
+    >>> explain_data_and_grad_arrays(error); "p.copy_(v)" in error.__notes__[0]
+    True
+    """
+    if not isinstance(error, AttributeError) or getattr(error, "_autodiff_explained", False):
+        return
+    if not str(error).startswith(_DATA_OR_GRAD_ERRORS):
+        return
+    error._autodiff_explained = True
+    error.add_note(
+        "t.data and t.grad are NumPy arrays here (t.grad.data is NumPy's raw buffer), "
+        "without PyTorch's Tensor methods: in a no_grad block update the tensor itself "
+        "(p.copy_(v) for p.data.copy_(v), ema.mul_(d).add_(p, alpha=1 - d); "
+        "nn.init.normal_(w, 0, 0.02) for w.data.normal_(0, 0.02)), call the "
+        "function forms on a gradient (ad.sign(p.grad), ad.abs(x.grad), ad.clamp(g, -1, "
+        "1)), or make a Tensor of it first (ad.as_tensor(p.grad))")

@@ -98,8 +98,11 @@ class _SetGradEnabled:
         self.previous = _grad_mode.enabled
         _grad_mode.enabled = self.enabled
 
-    def __exit__(self, *exc):
+    def __exit__(self, exc_type, error, traceback):
         _grad_mode.enabled = self.previous
+        if error is not None:       # (p.data.copy_(v) in the block: NumPy's bare error)
+            from .function_notes import explain_data_and_grad_arrays
+            explain_data_and_grad_arrays(error)
         return False
 
     def __call__(self, func):

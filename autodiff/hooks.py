@@ -258,6 +258,7 @@ def run_hooks(owner, grad: Any, create_graph: bool) -> Any:
         "calling the compiled function, or call the step without ad.compile.")
 
     from .anomaly import check_hook
+    from .function_notes import arrays_explained
     from .grad_attr import watching_grad_writes
 
     current = _grad_mode.transform_level
@@ -267,7 +268,9 @@ def run_hooks(owner, grad: Any, create_graph: bool) -> Any:
         if hook.__class__.__name__ == "PostHook":   # (a node's: node_hooks.py)
             hook.install(owner, grad)
             continue
-        with watching_grad_writes():
+        kind = "register_prehook" if type(hook).__name__ == "PreHook" else "register_hook"
+        name = getattr(hook, "__qualname__", type(hook).__name__)
+        with watching_grad_writes(), arrays_explained(f"the gradient hook {name} ({kind})"):
             result = hook(grad)
         if result is None:
             continue
@@ -275,10 +278,9 @@ def run_hooks(owner, grad: Any, create_graph: bool) -> Any:
             new = tensor_of(result)
         else:
             new = array_of(result)
-        method = "register_prehook" if type(hook).__name__ == "PreHook" else "register_hook"
         if new.shape != np.shape(grad) or new.dtype != grad.dtype:
             from .node_hooks import refuse_changed
-            refuse_changed(method, hook, "", new, grad, grad)
-        check_hook(method, hook, owner, grad, new)
+            refuse_changed(kind, hook, "", new, grad, grad)
+        check_hook(kind, hook, owner, grad, new)
         grad = new
     return grad

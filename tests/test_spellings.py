@@ -155,7 +155,8 @@ def test_functions_take_dim_and_keepdim_too():
         np.testing.assert_array_equal(got, getattr(np, name)(a, axis=0, keepdims=True))
     np.testing.assert_array_equal(ad.concatenate([x, x], dim=1).data, np.concatenate([a, a], 1))
     np.testing.assert_array_equal(ad.stack([x, x], dim=2).data, np.stack([a, a], 2))
-    assert [p.shape for p in ad.split(x, 3, dim=1)] == [(2, 1)] * 3
+    with pytest.warns(ad.ConventionWarning, match=r"torch.split\(x, 3, dim=1\) makes "):
+        assert [p.shape for p in ad.split(x, 3, dim=1)] == [(2, 1)] * 3   # NumPy's
     F = ad.nn.functional
     np.testing.assert_allclose(F.softmax(x, dim=0).data.sum(axis=0), np.ones(3))
     np.testing.assert_allclose(np.exp(F.log_softmax(x, dim=0).data).sum(axis=0), np.ones(3))

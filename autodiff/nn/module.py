@@ -492,6 +492,15 @@ class Module(StateMethods, StateHookMethods, HookMethods, BackwardHookMethods, D
         >>> net[0].bias.data
         array([0., 0., 0.])
         """
+        try:
+            self._apply_post_order(fn)
+        except AttributeError as error:     # (m.weight.data.normal_(): NumPy's bare error)
+            from ..function_notes import explain_data_and_grad_arrays
+            explain_data_and_grad_arrays(error)
+            raise
+        return self
+
+    def _apply_post_order(self, fn) -> None:
         # PyTorch's recursion, ``for c in self.children(): c.apply(fn)`` then ``fn(self)``,
         # with a stack: a module shared by two parents is visited under each.
         stack = [(self, self.children(), (id(self),))]
@@ -506,7 +515,6 @@ class Module(StateMethods, StateHookMethods, HookMethods, BackwardHookMethods, D
                                  "contains itself")
             else:
                 stack.append((child, child.children(), ancestors + (id(child),)))
-        return self
 
     # ----- modes ------------------------------------------------------------------
     def train(self, mode: bool = True) -> "Module":

@@ -391,7 +391,8 @@ def split(x, indices_or_sections: int | Sequence[int], axis: int = _AXIS_0, *,
     With ``dim=`` too, the second argument keeps NumPy's meaning, a number of equal
     sections or a list of split indices, not PyTorch's (a section size or a list of
     sizes): ``ad.split(x, 3, dim=1)`` gives three pieces, ``torch.split(x, 3, dim=1)``
-    pieces of size 3.
+    pieces of size 3; where the two differ, a ``ConventionWarning`` says so at the
+    caller's line (``x.split(3, dim=1)`` is PyTorch's; ``axis=1`` NumPy's, silent).
 
     >>> [p.shape for p in ad.split(ad.tensor(np.zeros(6)), 3)]
     [(2,), (2,), (2,)]
@@ -408,12 +409,17 @@ def split(x, indices_or_sections: int | Sequence[int], axis: int = _AXIS_0, *,
     if isinstance(indices_or_sections, (int, np.integer)):
         sections = int(indices_or_sections)
         if sections <= 0 or n % sections:
+            torch_hint = (f" (torch.split's pieces of size {sections} are "
+                          f"x.split({sections}, dim={dim}))" if dim is not None else "")
             raise ValueError(
                 f"split: an axis of size {n} cannot be split into {sections} equal parts; "
-                "pass a list of split indices instead")
+                f"pass a list of split indices instead{torch_hint}")
         bounds = [i * (n // sections) for i in range(sections + 1)]
     else:
         bounds = [0] + [int(i) for i in indices_or_sections] + [n]
+    if dim is not None:     # PyTorch's spelling, NumPy's meaning
+        from ..conventions import warn_of_numpy_split
+        warn_of_numpy_split(indices_or_sections, dim, n)
     # plain slices, as NumPy takes them: negative indices count from the end, and a
     # point below the previous one gives an empty piece
     return [getitem(x, (slice(None),) * axis + (slice(start, stop),))
