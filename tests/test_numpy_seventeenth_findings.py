@@ -1,0 +1,111 @@
+"""What the seventeenth set of NumPy programs (test_numpy_programs_seventeenth.py and
+test_numpy_programs_seventeenth_more.py) found.
+
+``np.poly`` of complex roots on the tape (a Butterworth filter's poles) was refused as
+if the roots were a matrix's eigenvalues, "a gradient through the roots of a (4,)
+matrix": the product of the factors ``x - r`` is as differentiable for complex roots as
+for real ones.  It now gives NumPy's coefficients, real when the roots are their own
+conjugates as a set, as NumPy makes them, with a gradient.
+
+``numpy.polynomial``'s functions of roots (``polyroots``, ``polyfromroots``,
+``polyvalfromroots``, ``polycompanion``) with arguments on the tape were refused
+without naming the function, with advice about Vandermonde matrices that does not apply
+to roots; the message now names the function called and the NumPy code that keeps its
+arguments on the tape, and that code gives numpy.polynomial's values.
+"""
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+from numpy_program_checks import central_difference
+
+_P = np.polynomial.polynomial
+_rng = np.random.default_rng(20261219)
+
+
+def _roots(parameters, pairs):
+    """Complex roots from real parameters: conjugate pairs, or unrelated complex roots."""
+    real, imaginary = parameters[:2], parameters[2:4]
+    first = real + 1j * imaginary
+    if pairs:
+        return np.concatenate([first, np.conj(first)])
+    return np.concatenate([first, parameters[4:5] - 0.5j])
+
+
+def _coefficient_power(parameters, pairs):
+    coefficients = np.poly(_roots(parameters, pairs))
+    return np.sum(np.abs(coefficients * np.arange(1, coefficients.shape[0] + 1)) ** 2)
+
+
+@pytest.mark.parametrize("pairs", [True, False], ids=["conjugate pairs", "unpaired"])
+def test_poly_of_complex_roots_on_the_tape_is_numpys_with_a_gradient(pairs):
+    parameters = _rng.normal(size=5)
+    roots = _roots(parameters, pairs)
+    coefficients = np.poly(ad.tensor(roots, requires_grad=True))
+    expected = np.poly(roots)
+    assert coefficients.dtype == expected.dtype == (np.float64 if pairs else np.complex128)
+    np.testing.assert_array_equal(coefficients.data, expected)
+    gradient = ad.grad(lambda t: _coefficient_power(t, pairs))(parameters)
+    numerical = central_difference(lambda a: _coefficient_power(a, pairs), parameters)
+    np.testing.assert_allclose(gradient, numerical, rtol=1e-6, atol=1e-6)
+
+
+def test_poly_of_complex64_roots_and_of_one_root_keeps_numpys_dtype():
+    for roots in (np.array([1.0 + 2.0j, 1.0 - 2.0j], dtype=np.complex64),
+                  np.array([0.5 - 1.5j]), np.array([2.0 + 0.0j, 1.0 + 1.0j, 1.0 - 1.0j])):
+        coefficients = np.poly(ad.tensor(roots, requires_grad=True))
+        expected = np.poly(roots)
+        assert coefficients.dtype == expected.dtype
+        np.testing.assert_array_equal(coefficients.data, expected)
+
+
+def test_poly_of_a_matrix_on_the_tape_is_still_refused_and_bad_shapes_are_numpys_error():
+    with pytest.raises(TypeError, match=r"poly: a gradient through the roots of a \(2, 2\) "
+                                        r"matrix .*eigvalsh"):
+        np.poly(ad.tensor(np.eye(2) + 1j, requires_grad=True))
+    with pytest.raises(ValueError, match="input must be 1d or non-empty square 2d array"):
+        np.poly(ad.tensor(np.ones((2, 2, 2)), requires_grad=True))
+
+
+_COEFFICIENTS = np.array([0.06, -1.0, 1.0])
+_POINTS = np.array([0.5, -0.2, 1.5])
+
+# (the function, what the message advises, that advice as code, NumPy's function as code)
+_ROOT_FUNCTIONS = [
+    ("polyroots", r"np\.sort\(np\.roots\(c\[::-1\]\)\)",
+     lambda c: np.sort(np.roots(c[::-1])), _P.polyroots),
+    ("polyfromroots", r"np\.poly\(r\)\[::-1\]", lambda r: np.poly(r)[::-1], _P.polyfromroots),
+    ("polyvalfromroots", r"np\.prod\(np\.subtract\.outer\(x, r\), axis=-1\)",
+     lambda r: np.prod(np.subtract.outer(_POINTS, r), axis=-1),
+     lambda r: _P.polyvalfromroots(_POINTS, r)),
+    ("polycompanion", r"np\.column_stack\(\[np\.eye\(n, n - 1, k=-1\), -c\[:-1\] / c\[-1\]\]\)",
+     lambda c: np.column_stack([np.eye(2, 1, k=-1), -c[:-1] / c[-1]]), _P.polycompanion),
+]
+
+
+@pytest.mark.parametrize("name, advice, advised, numpys", _ROOT_FUNCTIONS,
+                         ids=[entry[0] for entry in _ROOT_FUNCTIONS])
+def test_numpy_polynomial_root_functions_on_the_tape_name_themselves_and_what_works(
+        name, advice, advised, numpys):
+    with pytest.raises(TypeError, match=rf"in np\.polynomial\.polynomial\.{name}, .*{advice}"):
+        ad.grad(lambda t: np.sum(numpys(t)))(_COEFFICIENTS)
+    # the advice is numpy.polynomial's values, on the tape
+    np.testing.assert_allclose(advised(ad.tensor(_COEFFICIENTS)).data, numpys(_COEFFICIENTS),
+                               rtol=1e-12, atol=1e-14)
+    weights = np.arange(1.0, np.size(numpys(_COEFFICIENTS)) + 1).reshape(
+        np.shape(numpys(_COEFFICIENTS)))
+    gradient = ad.grad(lambda t: np.sum(advised(t) * weights))(_COEFFICIENTS)
+    numerical = central_difference(lambda a: np.sum(numpys(a) * weights), _COEFFICIENTS)
+    np.testing.assert_allclose(gradient, numerical, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda t: np.polynomial.chebyshev.chebroots(t), r"np\.polynomial\.chebyshev\.chebroots"),
+    (lambda t: np.polynomial.Polynomial(t)(_POINTS), r"np\.polynomial\.Polynomial\(\.\.\.\)"),
+    (lambda t: np.polynomial.Polynomial.fit(_POINTS, t, 1).coef,
+     r"np\.polynomial\.Polynomial\.fit"),
+], ids=["chebroots", "Polynomial", "Polynomial.fit"])
+def test_other_numpy_polynomial_functions_on_the_tape_name_themselves(call, name):
+    with pytest.raises(TypeError, match=rf"by numpy\.polynomial, in {name}, .*polyvander"):
+        ad.grad(lambda t: np.sum(call(t)))(_COEFFICIENTS)
