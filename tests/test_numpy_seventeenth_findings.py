@@ -12,7 +12,16 @@ conjugates as a set, as NumPy makes them, with a gradient.
 without naming the function, with advice about Vandermonde matrices that does not apply
 to roots; the message now names the function called and the NumPy code that keeps its
 arguments on the tape, and that code gives numpy.polynomial's values.
+
+Probing the programs' ``np.hypot.reduce`` found ``initial=`` and ``where=`` refused for
+the ufuncs whose reductions run one slice at a time (``hypot``, ``fmod``, ``power`` ...),
+though NumPy takes them, and their ``reduceat`` refused as having no rule; both now run
+the op slice by slice in NumPy's order, so the values are NumPy's (the definition's
+for ``power`` and ``arctan2`` along a contiguous axis, where NumPy 2.4's loops skip
+entries: test_sequential_reduce_definition.py) and the gradient is the op's.
 """
+
+import functools
 
 import numpy as np
 import pytest
@@ -109,3 +118,67 @@ def test_numpy_polynomial_root_functions_on_the_tape_name_themselves_and_what_wo
 def test_other_numpy_polynomial_functions_on_the_tape_name_themselves(call, name):
     with pytest.raises(TypeError, match=rf"by numpy\.polynomial, in {name}, .*polyvander"):
         ad.grad(lambda t: np.sum(call(t)))(_COEFFICIENTS)
+
+
+_GRID = np.abs(_rng.normal(size=(3, 4))) + 0.5
+
+# (a name, the call; NumPy's loops are right for each: commutative, along a strided axis,
+# or over pairs)
+_MASKED_CALLS = [
+    ("hypot initial", lambda a: np.hypot.reduce(a, axis=1, initial=1.5)),
+    ("hypot initial where", lambda a: np.hypot.reduce(
+        a, axis=0, initial=0.7, where=np.array([True, False, True, True]))),
+    ("hypot where", lambda a: np.hypot.reduce(a, axis=1, where=np.array([[True], [False],
+                                                                          [True]]))),
+    ("hypot initial all axes keepdims", lambda a: np.hypot.reduce(a, axis=(0, 1), initial=2.0,
+                                                                  keepdims=True)),
+    ("fmod initial", lambda a: np.fmod.reduce(a, axis=0, initial=7.5)),
+    ("power initial strided", lambda a: np.power.reduce(a, axis=0, initial=1.2)),
+    ("copysign initial nothing kept", lambda a: np.copysign.reduce(a, axis=0, initial=-1.0,
+                                                                   where=False)),
+    ("hypot reduceat", lambda a: np.hypot.reduceat(a, [0, 2, 2, 1], axis=1)),
+    ("fmod reduceat", lambda a: np.fmod.reduceat(a, [1, 0], axis=0)),
+    ("power reduceat pairs", lambda a: np.power.reduceat(a, [0, 2], axis=0)),
+]
+
+
+@pytest.mark.parametrize("name, call", _MASKED_CALLS, ids=[name for name, _ in _MASKED_CALLS])
+def test_sequential_reductions_take_initial_where_and_reduceat_as_numpy(name, call):
+    result = call(ad.tensor(_GRID, requires_grad=True))
+    expected = call(_GRID)
+    assert result.shape == expected.shape and result.dtype == expected.dtype
+    np.testing.assert_array_equal(result.data, expected)
+    weights = _rng.normal(size=expected.shape)
+    gradient = ad.grad(lambda t: np.sum(call(t.reshape(_GRID.shape)) * weights))(_GRID.ravel())
+    numerical = central_difference(lambda a: np.sum(call(a.reshape(_GRID.shape)) * weights),
+                                   _GRID.ravel())
+    np.testing.assert_allclose(gradient, numerical, rtol=1e-6, atol=1e-8)
+
+
+def test_sequential_reductions_of_a_contiguous_axis_with_initial_follow_the_definition():
+    # (NumPy 2.4's own power loop may skip the middle entries here; object arrays run
+    # the definition, functools.reduce from initial=)
+    row = np.linspace(1.1, 1.5, 5)
+    result = np.power.reduce(ad.tensor(row), initial=1.3)
+    np.testing.assert_allclose(result.data, functools.reduce(np.power, row, 1.3), rtol=4e-15)
+    segments = np.power.reduceat(ad.tensor(row), [0, 3])
+    expected = np.power.reduceat(row.astype(object), [0, 3]).astype(float)
+    np.testing.assert_allclose(segments.data, expected, rtol=4e-15)
+
+
+def test_sequential_reductions_keep_numpys_errors_empty_axes_and_float32():
+    for call in (lambda a: np.arctan2.reduce(a, axis=0, where=np.array([True, False, True])),
+                 lambda a: np.hypot.reduceat(a, [0, 9], axis=1)):
+        with pytest.raises((ValueError, IndexError)) as numpys:
+            call(np.ones((2, 3)))
+        with pytest.raises(numpys.type, match=str(numpys.value)[:30].replace("[", r"\[")):
+            call(ad.tensor(np.ones((2, 3)), requires_grad=True))
+    empty = np.zeros((0, 3))
+    np.testing.assert_array_equal(np.hypot.reduce(ad.tensor(empty), axis=0, initial=1.5).data,
+                                  np.hypot.reduce(empty, axis=0, initial=1.5))
+    single = _GRID.astype(np.float32)
+    for call in (lambda a: np.hypot.reduce(a, axis=1, initial=1.5),
+                 lambda a: np.hypot.reduceat(a, [0, 2], axis=1)):
+        result, expected = call(ad.tensor(single)), call(single)
+        assert result.dtype == expected.dtype == np.float32
+        np.testing.assert_array_equal(result.data, expected)
