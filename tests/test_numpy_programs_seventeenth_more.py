@@ -22,13 +22,23 @@ polarisation optics (Jones matrices multiplied by ``functools.reduce(np.matmul, 
 Stokes parameters, Malus's law), finance (an amortising loan, its balances by
 ``np.subtract.accumulate``, an internal rate by Newton steps) and population genetics
 (Wright-Fisher fixation probabilities by ``np.linalg.solve`` on the transient block of a
-binomial transition matrix from ``math.comb`` constants).  Each is differentiated
-unchanged with ``ad.grad`` and checked as every round is (``numpy_program_checks``).
+binomial transition matrix from ``math.comb`` constants), statistics (a group lasso,
+the groups' norms by ``np.hypot.reduceat`` and a proximal step by ``np.repeat`` of
+them), astrophysics (a Plummer-softened cluster potential, the softened distances by
+``np.hypot.reduce(axis=-1, initial=eps)`` over ``np.triu_indices`` pairs), survival
+analysis (a right-censored Weibull likelihood by ``np.where`` on the event indicator),
+oceanography (the water-wave dispersion relation by Newton steps, group speeds with
+``np.sinh``) and climate (a two-layer grey atmosphere by ``np.linalg.solve`` and
+``np.power(., 0.25)``).  Each is differentiated unchanged with ``ad.grad`` and checked
+as every round is (``numpy_program_checks``).
 
-The Butterworth response needed the library fixed: ``np.poly`` of complex roots on the
-tape was refused as if they were a matrix's eigenvalues; it now gives NumPy's
-coefficients (real where the roots pair up with their conjugates, as NumPy makes them)
-with a gradient (test_numpy_seventeenth_findings.py).
+Three needed the library fixed (test_numpy_seventeenth_findings.py): ``np.poly`` of
+complex roots on the tape (the Butterworth poles) was refused as if they were a
+matrix's eigenvalues, and now gives NumPy's coefficients (real where the roots pair up
+with their conjugates, as NumPy makes them) with a gradient; ``np.hypot.reduce``
+refused ``initial=`` and ``where=`` (the Plummer softening), and ``np.hypot.reduceat``
+(the group norms) had no rule: the ufuncs whose reductions run one slice at a time now
+take both arguments and ``reduceat``.
 
 Each program is ``program(xp, p)``, a scalar function of a parameter array ``p``;
 ``xp`` is ``numpy`` (on an ndarray, or on a Tensor through NumPy's dispatch) or
@@ -55,6 +65,13 @@ _PIXELS = np.array([[320.0, 240.0], [400.0, 250.0], [300.0, 180.0], [350.0, 300.
 _POINTS = np.array([[0.0, 0.0, 5.0], [0.5, 0.1, 5.2], [-0.2, -0.6, 4.8], [0.3, 0.6, 5.1]])
 _LABELS = np.array([1.0, 0.0, 1.0, 1.0, 0.0, 0.0, 1.0, 0.0])
 _LOGITS = np.array([2.1, -0.3, 0.8, 3.0, 0.5, -1.7, -0.2, 1.1])
+
+_DESIGN = _rng.normal(size=(10, 6))
+_RESPONSE = _DESIGN @ np.array([1.0, -0.5, 0.0, 0.0, 0.3, 2.0]) + 0.1 * _rng.normal(size=10)
+_STARS = np.array([[0.0, 0.0, 0.0], [1.0, 0.2, -0.1], [-0.4, 0.9, 0.3], [0.3, -0.7, 0.8]])
+_COVARIATES = _rng.normal(size=(8, 2))
+_TIMES = np.array([2.1, 5.3, 1.2, 7.7, 3.4, 9.9, 0.8, 4.5])
+_OBSERVED = np.array([True, True, False, True, False, False, True, True])
 
 
 def glicko_rating_update(xp, p):
@@ -359,6 +376,89 @@ def wright_fisher_fixation(xp, p):
     return xp.sum(fixation * np.exp(-np.arange(size - 1)))
 
 
+def group_lasso_regression(xp, p):
+    """Statistics: a group-lasso objective, the least-squares loss plus the Euclidean
+    norm of each coefficient group taken by np.hypot.reduceat at the groups' first
+    indices, and a proximal gradient step shrinking each group by that norm."""
+    design = _DESIGN
+    coefficients = p[:6]
+    residual = design @ coefficients - _RESPONSE
+    starts = [0, 2, 5]
+    group_norms = xp.hypot.reduceat(coefficients, starts)
+    loss = 0.5 * xp.mean(residual ** 2) + 0.3 * xp.sum(group_norms * np.sqrt([2.0, 3.0, 1.0]))
+    step = coefficients - 0.1 * design.T @ residual / design.shape[0]
+    sizes = np.diff(starts + [6])
+    shrink = xp.maximum(1.0 - 0.05 / xp.repeat(xp.hypot.reduceat(step, starts), sizes), 0.0)
+    return loss + xp.sum((shrink * step) ** 2)
+
+
+def plummer_softened_cluster(xp, p):
+    """Astrophysics: the potential energy of a small star cluster with Plummer
+    softening, each pair's softened distance sqrt(eps^2 + dx^2 + dy^2 + dz^2) by
+    np.hypot.reduce(axis=-1, initial=eps) over the pairs from np.triu_indices, and the
+    virial ratio against the kinetic energy."""
+    positions = _STARS + 0.2 * p[:12].reshape(4, 3)
+    velocities = 0.3 * p[12:16, None] * np.array([1.0, -0.5, 0.2])
+    masses = np.array([1.0, 0.8, 1.2, 0.5])
+    first, second = np.triu_indices(4, k=1)
+    separations = xp.hypot.reduce(positions[first] - positions[second], axis=-1, initial=0.1)
+    potential = -xp.sum(masses[first] * masses[second] / separations)
+    kinetic = 0.5 * xp.sum(masses * xp.sum(velocities ** 2, axis=1))
+    return potential + (2.0 * kinetic + potential) ** 2
+
+
+def weibull_censored_likelihood(xp, p):
+    """Survival analysis: a Weibull regression with right-censored times, the log
+    density for observed failures and the log survival for censored ones chosen by
+    np.where on the event indicator, and the median survival of a new subject."""
+    shape = xp.exp(0.2 * p[0])
+    coefficients = 0.3 * p[1:3]
+    scale = xp.exp(1.0 + _COVARIATES @ coefficients)
+    z = (_TIMES / scale) ** shape
+    log_density = xp.log(shape / scale) + (shape - 1.0) * xp.log(_TIMES / scale) - z
+    log_survival = -z
+    likelihood = xp.sum(xp.where(_OBSERVED, log_density, log_survival))
+    median = xp.exp(1.0 + np.array([0.5, -1.0]) @ coefficients) * np.log(2.0) ** (1.0 / shape)
+    return -likelihood + 0.1 * median
+
+
+def water_wave_dispersion(xp, p):
+    """Oceanography: wavenumbers from the dispersion relation w^2 = g k tanh(k h) by
+    Newton steps from the deep-water guess, over depths on the tape, then phase and
+    group speeds and the shoaling coefficient against deep water."""
+    gravity = 9.81
+    periods = np.array([4.0, 8.0, 12.0])
+    omega = 2.0 * np.pi / periods
+    depth = 5.0 * xp.exp(0.3 * p[:1]) * np.ones(3)
+    k = omega ** 2 / gravity * (1.0 + 0.0 * depth)
+    for _ in range(8):
+        tanh = xp.tanh(k * depth)
+        residual = gravity * k * tanh - omega ** 2
+        slope = gravity * tanh + gravity * k * depth * (1.0 - tanh ** 2)
+        k = k - residual / slope
+    phase = omega / k
+    group = 0.5 * phase * (1.0 + 2.0 * k * depth / xp.sinh(2.0 * k * depth))
+    shoaling = xp.sqrt(gravity / omega / 2.0 / group)
+    return xp.sum(phase) + xp.sum(shoaling) * (1.0 + 0.1 * p[1])
+
+
+def two_layer_greenhouse(xp, p):
+    """Climate: a two-layer grey atmosphere in radiative balance, the balance linear in
+    sigma T^4 and solved by np.linalg.solve, temperatures by np.power(., 0.25), and the
+    climate sensitivity to the layers' emissivity."""
+    sigma = 5.67e-8
+    solar, albedo = 1361.0, 0.3 + 0.02 * xp.tanh(p[0])
+    emissivity = 0.75 + 0.05 * xp.tanh(p[1:3])
+    absorbed = solar * (1.0 - albedo) / 4.0
+    e1, e2 = emissivity[0], emissivity[1]
+    balance = xp.stack([xp.stack([1.0 + 0.0 * e1, -e1, -(1.0 - e1) * e2]),
+                        xp.stack([e1, -2.0 * e1, e1 * e2]),
+                        xp.stack([(1.0 - e1) * e2, e1 * e2, -2.0 * e2])])
+    emission = xp.linalg.solve(balance, xp.stack([absorbed, 0.0 * absorbed, 0.0 * absorbed]))
+    temperatures = xp.power(emission / sigma, 0.25)
+    return temperatures[0] / 288.0 + xp.sum(temperatures[1:]) / 500.0
+
+
 PROGRAMS = [
     # (program, parameters, whether HIPS autograd has every function it calls)
     (glicko_rating_update, _rng.normal(size=4), False), # no ufunc .outer
@@ -377,6 +477,11 @@ PROGRAMS = [
     (polarisation_chain, _rng.normal(size=4), True),
     (loan_amortisation, _rng.normal(size=2), False),    # no ufunc .accumulate
     (wright_fisher_fixation, _rng.normal(size=1), True),
+    (group_lasso_regression, _rng.normal(size=6), False),  # no ufunc .reduceat
+    (plummer_softened_cluster, _rng.normal(size=16), False),  # no ufunc .reduce
+    (weibull_censored_likelihood, _rng.normal(size=3), True),
+    (water_wave_dispersion, _rng.normal(size=2), True),
+    (two_layer_greenhouse, _rng.normal(size=3), True),
 ]
 
 globals().update(program_tests(PROGRAMS, float32=True))  # every round's checks, and float32's
