@@ -228,6 +228,12 @@ def _numpy_call_converting(frame) -> str | None:
         return (f"by np.{called}, which always makes an ndarray (NumPy does not hand the "
                 "call to the Tensor; NumPy's functions take a Tensor as it is, so the "
                 "call can go: np.copy(t) copies and t.astype(dtype) converts on the tape)")
+    owner = _called_object(frame, with_owner=True)[0] if outermost is None else None
+    if isinstance(owner, np.ufunc) and called == "reduce":
+        return (f"by np.{owner.__name__}.reduce, which reads initial= as a number when the "
+                "array is an ndarray (NumPy hands the call to a Tensor only when the array "
+                f"is one: np.{owner.__name__}.reduce(ad.tensor(a), initial=t) keeps t on "
+                "the tape)")
     if outermost is None and called in _C_INSTEAD_OF and (
             _called_object(frame) is getattr(np, called)):
         return f"by np.{called}, {_C_INSTEAD_OF[called]}"

@@ -18,7 +18,10 @@ the ufuncs whose reductions run one slice at a time (``hypot``, ``fmod``, ``powe
 though NumPy takes them, and their ``reduceat`` refused as having no rule; both now run
 the op slice by slice in NumPy's order, so the values are NumPy's (the definition's
 for ``power`` and ``arctan2`` along a contiguous axis, where NumPy 2.4's loops skip
-entries: test_sequential_reduce_definition.py) and the gradient is the op's.
+entries: test_sequential_reduce_definition.py) and the gradient is the op's, to
+``initial=`` too when it is a Tensor.  NumPy hands ``np.hypot.reduce(a, initial=t)`` to
+the Tensor only when the array is one, and otherwise reads ``t`` as a number: the
+message now names the reduction and ``np.hypot.reduce(ad.tensor(a), initial=t)``.
 """
 
 import functools
@@ -182,3 +185,33 @@ def test_sequential_reductions_keep_numpys_errors_empty_axes_and_float32():
         result, expected = call(ad.tensor(single)), call(single)
         assert result.dtype == expected.dtype == np.float32
         np.testing.assert_array_equal(result.data, expected)
+
+
+def test_initial_on_the_tape_gets_its_gradient_through_a_sequential_reduction():
+    # (a Tensor initial= is the reduction's first operand, as NumPy's number would be)
+    row = np.array([3.0, 4.0])
+    for call in (lambda s: np.hypot.reduce(ad.tensor(row), initial=s),
+                 lambda s: np.power.reduce(ad.tensor(row / 2.0), initial=s),
+                 lambda s: np.sum(np.hypot.reduce(ad.tensor(np.ones((2, 3))), axis=0,
+                                                  initial=s, where=np.array([True, False,
+                                                                             True]))),
+                 lambda s: np.sum(np.hypot.reduce(ad.tensor(np.zeros((0, 3))), axis=0,
+                                                  initial=s))):
+        start = np.array([1.3])
+        gradient = ad.grad(lambda t: call(t[0]))(start)
+        numerical = central_difference(lambda a: float(np.asarray(
+            call(ad.tensor(a[0])).data)), start)
+        np.testing.assert_allclose(gradient, numerical, rtol=1e-7)
+
+
+def test_a_tensor_initial_for_an_ndarray_names_the_reduction_and_what_works():
+    row = np.array([3.0, 4.0])
+    with pytest.raises(ValueError) as raised:
+        ad.grad(lambda s: np.hypot.reduce(row, initial=s))(np.float64(2.0))
+    assert "by np.hypot.reduce, which reads initial= as a number when the array is an " \
+           "ndarray" in str(raised.value.__cause__)
+    assert "np.hypot.reduce(ad.tensor(a), initial=t) keeps t on the tape" in str(
+        raised.value.__cause__)
+    np.testing.assert_allclose(
+        ad.grad(lambda s: np.hypot.reduce(ad.tensor(row), initial=s))(np.float64(2.0)),
+        2.0 / np.hypot.reduce(row, initial=2.0), rtol=1e-15)

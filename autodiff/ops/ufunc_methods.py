@@ -129,7 +129,7 @@ def sequential_reduce(op: Callable, ufunc: np.ufunc, array, axis=0, dtype=None, 
     >>> np.hypot.reduce(ad.tensor([3.0, 4.0, 99.0]), initial=12.0, where=[True, True, False])
     tensor(13.)
     """
-    from .shape import reshape
+    from .shape import broadcast_to, reshape
     from .elementwise import astype
     from .elementwise import where as select
     name = f"{ufunc.__name__}.reduce"
@@ -153,7 +153,7 @@ def sequential_reduce(op: Callable, ufunc: np.ufunc, array, axis=0, dtype=None, 
     kept = [a for a in range(data.ndim) if a not in axes]
     kept_shape = tuple(data.shape[a] for a in kept)
     lanes = reshape(np.transpose(array, list(axes) + kept), (-1,) + kept_shape)
-    start = _data(initial) if initial is not _NO_VALUE else (
+    start = initial if initial is not _NO_VALUE else (
         ufunc.identity if where is not True else None)
     if start is None and lanes.shape[0] == 0:
         return Tensor(probe)                       # (NumPy's identity, or its error)
@@ -161,6 +161,8 @@ def sequential_reduce(op: Callable, ufunc: np.ufunc, array, axis=0, dtype=None, 
         # from the identity where there is one: np.hypot.reduce([-3.0]) is 3.0
         result = lanes[0] if ufunc.identity is None else op(ufunc.identity, lanes[0])
         first = 1
+    elif isinstance(start, Tensor):                # (initial= on the tape)
+        result, first = start if start.dtype == probe.dtype else astype(start, probe.dtype), 0
     else:
         result, first = probe.dtype.type(start), 0     # (NumPy casts initial= first)
     masks = np.transpose(np.broadcast_to(mask, data.shape), list(axes) + kept).reshape(
@@ -171,6 +173,8 @@ def sequential_reduce(op: Callable, ufunc: np.ufunc, array, axis=0, dtype=None, 
     if not isinstance(result, Tensor):             # (nothing reduced: initial= everywhere)
         return Tensor(probe)
     result = astype(result, np.result_type(probe)) if result.dtype != probe.dtype else result
+    if result.shape != kept_shape:                 # (a Tensor initial=, nothing reduced)
+        result = broadcast_to(result, kept_shape)
     if keepdims:
         result = reshape(result, tuple(
             1 if a in axes else data.shape[a] for a in range(data.ndim)))
