@@ -30,6 +30,7 @@ import numpy as np
 import pytest
 
 import autodiff as ad
+from autodiff.compile.refusals import TraceError
 from numpy_program_checks import central_difference
 
 _P = np.polynomial.polynomial
@@ -215,3 +216,14 @@ def test_a_tensor_initial_for_an_ndarray_names_the_reduction_and_what_works():
     np.testing.assert_allclose(
         ad.grad(lambda s: np.hypot.reduce(ad.tensor(row), initial=s))(np.float64(2.0)),
         2.0 / np.hypot.reduce(row, initial=2.0), rtol=1e-15)
+
+
+def test_poly_in_a_compiled_function_replays_and_refuses_complex_roots_that_change():
+    # (its constant factor 1 was made outside the library, and the trace refused it)
+    compiled = ad.compile(lambda t: np.poly(t) * np.array([1.0, 2.0, 3.0]))
+    for roots in ([1.0, 2.0], [3.0, -0.5], [0.25, 0.75]):
+        np.testing.assert_array_equal(compiled(ad.tensor(roots)).data,
+                                      np.poly(roots) * np.array([1.0, 2.0, 3.0]))
+    # whether the coefficients are real is read from the roots' values
+    with pytest.raises(TraceError, match=r"poly at .*pair up with their conjugates"):
+        ad.compile(lambda t: np.poly(t))(ad.tensor([1.0 + 1.0j, 1.0 - 1.0j]))

@@ -24,7 +24,7 @@ import warnings
 import numpy as np
 
 from ..compile.hooks import made
-from ..compile.refusals import refuse_while_tracing
+from ..compile.refusals import refuse_traced_values, refuse_while_tracing
 from ..graph import _grad_mode
 from ..tensor import Tensor
 from .complex_parts import real
@@ -312,11 +312,17 @@ def poly(seq_of_zeros):
         return 1.0
     dtype = np.dtype(np.mintypecode(zeros.dtype.char))
     zeros = astype(zeros, dtype) if zeros.dtype != dtype else zeros
-    one = np.ones(1, dtype)
+    one = made("poly one", np.ones, ((1,), dtype))    # (for ad.compile)
     coefficients = Tensor(one)
     for k in range(zeros.shape[0]):
         coefficients = convolve(coefficients, concatenate([one, -zeros[k:k + 1]]))
     if dtype.kind == "c":
+        refuse_traced_values(zeros, "poly", "whether its coefficients are real depends on "
+                             "whether its complex roots pair up with their conjugates, read "
+                             "in Python, and a replay may give it other roots",
+                             "Call it outside the compiled function, or multiply out the "
+                             "factors yourself, c = np.convolve(c, [1, -r]) root by root, "
+                             "and take np.real(c) where the roots pair up")
         roots = zeros.data.astype(complex)
         if np.all(np.sort(roots) == np.sort(roots.conjugate())):
             coefficients = real(coefficients)      # NumPy's a.real.copy()
