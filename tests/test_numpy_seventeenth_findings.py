@@ -180,6 +180,8 @@ def test_sequential_reductions_keep_numpys_errors_empty_axes_and_float32():
     empty = np.zeros((0, 3))
     np.testing.assert_array_equal(np.hypot.reduce(ad.tensor(empty), axis=0, initial=1.5).data,
                                   np.hypot.reduce(empty, axis=0, initial=1.5))
+    no_segments = np.hypot.reduceat(ad.tensor(_GRID), [], axis=1)
+    assert no_segments.shape == np.hypot.reduceat(_GRID, [], axis=1).shape == (3, 0)
     single = _GRID.astype(np.float32)
     for call in (lambda a: np.hypot.reduce(a, axis=1, initial=1.5),
                  lambda a: np.hypot.reduceat(a, [0, 2], axis=1)):

@@ -199,6 +199,8 @@ def sequential_reduceat(op: Callable, ufunc: np.ufunc, array, indices, axis=0, d
     array = array if isinstance(array, Tensor) else Tensor(np.asarray(array))
     probe = ufunc.reduceat(array.data, _data(indices), axis=axis)   # NumPy's checks, dtype
     positions = np.asarray(_data(indices)).astype(np.intp)        # (as NumPy casts them)
+    if positions.size == 0:
+        return Tensor(probe)                       # (no segments: NumPy's empty result)
     axis = np.lib.array_utils.normalize_axis_index(axis, array.ndim)
     slices = np.moveaxis(array, axis, 0)
     ends = list(positions[1:]) + [slices.shape[0]]
