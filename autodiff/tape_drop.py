@@ -252,6 +252,9 @@ def _numpy_call_converting(frame) -> str | None:
             and not outermost.f_code.co_name.startswith("_")
             and called == outermost.f_code.co_name):
         name = _public_name(_called_object(frame), called)
+        if called == "bmat":        # (np.bmat of a Tensor returns None)
+            return ("by np.bmat, which makes a np.matrix, an ndarray that cannot hold a "
+                    "Tensor (np.block(nested_list) joins Tensors into blocks on the tape)")
         if of_a_list and called not in _LISTS_LOOKED_INTO:
             return (f"by np.{name}, which does not look inside a list for Tensors and makes "
                     f"an array of it (np.{name}(np.stack(list)) keeps them on the tape)")

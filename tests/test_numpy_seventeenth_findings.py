@@ -22,6 +22,13 @@ entries: test_sequential_reduce_definition.py) and the gradient is the op's, to
 ``initial=`` too when it is a Tensor.  NumPy hands ``np.hypot.reduce(a, initial=t)`` to
 the Tensor only when the array is one, and otherwise reads ``t`` as a number: the
 message now names the reduction and ``np.hypot.reduce(ad.tensor(a), initial=t)``.
+
+Probing ``np.poly`` further found it refused by ``ad.compile`` for real roots too (its
+constant factor 1 was an array made outside the library); it now replays, and complex
+roots given to a compiled function are refused, since whether the coefficients are
+real is read from their values.  ``np.bmat`` of a list holding Tensors advised
+``np.bmat(np.stack(list))``, which returns None (np.bmat of anything but a list, a
+string or an ndarray does); the message now advises ``np.block``.
 """
 
 import functools
@@ -229,3 +236,18 @@ def test_poly_in_a_compiled_function_replays_and_refuses_complex_roots_that_chan
     # whether the coefficients are real is read from the roots' values
     with pytest.raises(TraceError, match=r"poly at .*pair up with their conjugates"):
         ad.compile(lambda t: np.poly(t))(ad.tensor([1.0 + 1.0j, 1.0 - 1.0j]))
+
+
+def _bmat_loss(t):
+    return np.sum(np.asarray(np.bmat([[np.diag(t), np.eye(3)]])) ** 2)
+
+
+def test_bmat_of_tensors_advises_block_not_bmat_of_a_stack():
+    # (the advice was np.bmat(np.stack(list)), but np.bmat of a Tensor returns None)
+    p = _rng.normal(size=3)
+    with pytest.raises(TypeError, match=r"by np\.bmat, which makes a np\.matrix, .*"
+                                        r"np\.block\(nested_list\) joins Tensors") as raised:
+        ad.grad(_bmat_loss)(p)
+    assert "np.bmat(np.stack" not in str(raised.value)
+    gradient = ad.grad(lambda t: np.sum(np.block([[np.diag(t), np.eye(3)]]) ** 2))(p)
+    np.testing.assert_allclose(gradient, central_difference(_bmat_loss, p), rtol=1e-7)
