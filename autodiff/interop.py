@@ -21,7 +21,8 @@ from typing import Any, Callable
 import numpy as np
 
 from .ops.registry import NO_GRADIENT_FUNCTIONS, NUMPY_FUNCTIONS, NUMPY_UFUNCS, Op
-from .ops.ufunc_methods import outer, sequential_accumulate, sequential_reduce
+from .ops.ufunc_methods import (outer, sequential_accumulate, sequential_reduce,
+                                sequential_reduceat)
 from .ops.ufunc_at import ufunc_at
 from .ops import scipy_special
 from . import like_creation, out_arguments, ufunc_dtypes
@@ -171,6 +172,11 @@ def _matmul_along_axes(inputs, kwargs):
     return np.moveaxis(np.matmul(a, b, **kwargs), (-2, -1), tuple(axes[2]))
 
 
+#: A ufunc's methods run one slice at a time when the ufunc has no op of its own for them.
+_SEQUENTIAL = {"reduce": sequential_reduce, "accumulate": sequential_accumulate,
+               "reduceat": sequential_reduceat}
+
+
 def _ufunc_method(ufunc, method, inputs, kwargs):
     """``ufunc.outer`` for any two-input ufunc that runs an op; ``ufunc.reduce`` and
     ``.accumulate`` where an op declares them (ops/ufunc_methods.py); ``ufunc.at`` in
@@ -205,10 +211,9 @@ def _ufunc_method(ufunc, method, inputs, kwargs):
         inputs, kwargs = _cast_for(f"{ufunc.__name__}.{method}", inputs, dict(kwargs))
     if impl is None and method == "at" and ufunc in NUMPY_UFUNCS:
         return ufunc_at(ufunc, *inputs, **kwargs)     # (refused while recording)
-    if (impl is None and method in ("reduce", "accumulate") and ufunc in NUMPY_UFUNCS
+    if (impl is None and method in _SEQUENTIAL and ufunc in NUMPY_UFUNCS
             and ufunc.nin == 2 and ufunc.nout == 1):
-        sequential = sequential_reduce if method == "reduce" else sequential_accumulate
-        return sequential(NUMPY_UFUNCS[ufunc], ufunc, *inputs, **kwargs)
+        return _SEQUENTIAL[method](NUMPY_UFUNCS[ufunc], ufunc, *inputs, **kwargs)
     if impl is None:
         raise (_from_python(ufunc, method) if _of_objects(ufunc)
                else _unsupported(_full_name(ufunc, method)))

@@ -21,6 +21,7 @@ import warnings
 import numpy as np
 
 from .tape_drop_memory import remember_drop
+from .tape_drop_polynomial import converted_by_numpy_polynomial
 
 
 class TapeDropWarning(UserWarning):
@@ -87,20 +88,23 @@ _STORES = {dis.opmap[name] for name in ("STORE_SUBSCR", "STORE_SLICE") if name i
 
 
 def _converting_numpy_code() -> str | None:
-    """``"vectorize"`` when the conversion happens inside ``np.vectorize``'s call,
-    ``"polynomial"`` inside ``numpy.polynomial``, ``"r_"`` / ``"c_"`` inside
-    ``np.r_[...]`` / ``np.c_[...]``, else None."""
+    """How NumPy code converted the Tensor, when it happens inside ``np.vectorize``'s
+    call, ``numpy.polynomial`` (naming the function called there) or ``np.r_[...]`` /
+    ``np.c_[...]``, else None."""
     frame = sys._getframe(2)
     while frame is not None and in_library(frame.f_code.co_filename):
         path = _path(frame)
         if frame.f_code.co_name in _VECTORIZE_METHODS and path.startswith(_NUMPY_DIR):
-            return "vectorize"
+            return _CONVERTED_BY["vectorize"]
         if path.startswith(_POLYNOMIAL_DIR):
-            return "polynomial"
+            while (frame.f_back is not None
+                   and _path(frame.f_back).startswith(_POLYNOMIAL_DIR)):
+                frame = frame.f_back           # out to the function the user called
+            return converted_by_numpy_polynomial(frame)
         if frame.f_code.co_name == "__getitem__" and path.startswith(_NUMPY_DIR):
             concatenator = frame.f_locals.get("self")
             if concatenator is np.r_ or concatenator is np.c_:
-                return "r_" if concatenator is np.r_ else "c_"
+                return _CONVERTED_BY["r_" if concatenator is np.r_ else "c_"]
         frame = frame.f_back
     return None
 
@@ -224,6 +228,12 @@ def _numpy_call_converting(frame) -> str | None:
         return (f"by np.{called}, which always makes an ndarray (NumPy does not hand the "
                 "call to the Tensor; NumPy's functions take a Tensor as it is, so the "
                 "call can go: np.copy(t) copies and t.astype(dtype) converts on the tape)")
+    owner = _called_object(frame, with_owner=True)[0] if outermost is None else None
+    if isinstance(owner, np.ufunc) and called == "reduce":
+        return (f"by np.{owner.__name__}.reduce, which reads initial= as a number when the "
+                "array is an ndarray (NumPy hands the call to a Tensor only when the array "
+                f"is one: np.{owner.__name__}.reduce(ad.tensor(a), initial=t) keeps t on "
+                "the tape)")
     if outermost is None and called in _C_INSTEAD_OF and (
             _called_object(frame) is getattr(np, called)):
         return f"by np.{called}, {_C_INSTEAD_OF[called]}"
@@ -242,6 +252,9 @@ def _numpy_call_converting(frame) -> str | None:
             and not outermost.f_code.co_name.startswith("_")
             and called == outermost.f_code.co_name):
         name = _public_name(_called_object(frame), called)
+        if called == "bmat":        # (np.bmat of a Tensor returns None)
+            return ("by np.bmat, which makes a np.matrix, an ndarray that cannot hold a "
+                    "Tensor (np.block(nested_list) joins Tensors into blocks on the tape)")
         if of_a_list and called not in _LISTS_LOOKED_INTO:
             return (f"by np.{name}, which does not look inside a list for Tensors and makes "
                     f"an array of it (np.{name}(np.stack(list)) keeps them on the tape)")
@@ -395,17 +408,6 @@ _CONVERTED_BY = {
         "outside, a closure's or a global, loses its gradient there: pass it as an "
         "argument, np.vectorize(f, excluded={1})(x, w) hands w to f whole, and the calls "
         "are recorded)"),
-    "polynomial": (
-        "by numpy.polynomial, which turns its coefficients and points into arrays (for "
-        "coefficients c that need a gradient, evaluate at constant points x as a product "
-        "with the pseudo-Vandermonde matrix, np.polynomial.polynomial.polyvander(x, deg) "
-        "@ c, and likewise legvander, chebvander, hermvander ...; or np.polyval(c[::-1], "
-        "x); fit with np.polyfit; for a Tensor x and constant coefficients c, the module's "
-        "functions take it as it is: np.polynomial.polynomial.polyval(x, c), chebval, "
-        "legval ...; a series object P (np.polynomial.Polynomial, Chebyshev ..., as .fit "
-        "makes them) maps x from its domain onto its window first, so P(x) is "
-        "np.polynomial.polynomial.polyval(x, P.convert().coef), and chebval(x, "
-        "P.convert().coef) for a Chebyshev ...)"),
     "r_": (
         "by np.r_, which makes an ndarray of each piece before joining them (join Tensors "
         "with np.concatenate([a, b]); a slice 1:3 is np.arange(1, 3) and a number "
@@ -428,7 +430,7 @@ def tape_drop(tensor, how):
         _numpy_call_converting(frame) or _random_draw_converting(frame)
         or _installed_call_converting(frame))
     if converted_by is not None:
-        how = f"{how} {_CONVERTED_BY[converted_by]}"
+        how = f"{how} {converted_by}"
     elif numpy_call is not None:
         how = f"{how} {numpy_call}"
     elif frame is not None and stores_into_subscript(frame):

@@ -24,9 +24,10 @@ import warnings
 import numpy as np
 
 from ..compile.hooks import made
-from ..compile.refusals import refuse_while_tracing
+from ..compile.refusals import refuse_traced_values, refuse_while_tracing
 from ..graph import _grad_mode
 from ..tensor import Tensor
+from .complex_parts import real
 from .elementwise import astype, copy, sqrt
 from .linalg import matmul
 from .lstsq import lstsq
@@ -284,10 +285,12 @@ def polymul(a1, a2) -> Tensor:
 def poly(seq_of_zeros):
     """The coefficients of the polynomial with the given roots, as ``np.poly``: the
     product of the factors ``x - r`` (NumPy's convolutions, so its values), with a
-    gradient in the roots.  For a square matrix, its characteristic polynomial: NumPy
-    computes it from the (complex) eigenvalues, so a matrix that requires grad is
-    refused (for a symmetric one, ``np.poly(np.linalg.eigvalsh(a))`` is
-    differentiable).  No roots give ``1.0``, as NumPy.
+    gradient in the roots, real or complex; like NumPy, complex roots that are their own
+    conjugates as a set give real coefficients.  For a square matrix, its
+    characteristic polynomial: NumPy computes it from the (complex) eigenvalues, so a
+    matrix that requires grad is refused (for a symmetric one,
+    ``np.poly(np.linalg.eigvalsh(a))`` is differentiable).  No roots give ``1.0``, as
+    NumPy.
 
     >>> r = ad.tensor([1.0, 2.0], requires_grad=True)
     >>> c = np.poly(r); c.sum().backward(); c, r.grad
@@ -296,8 +299,8 @@ def poly(seq_of_zeros):
     zeros = tensor_of(seq_of_zeros)
     if zeros.ndim == 0:
         zeros = reshape(zeros, (1,))
-    if zeros.ndim != 1 or zeros.dtype.kind == "c":
-        if zeros.requires_grad and _grad_mode.enabled:
+    if zeros.ndim != 1:
+        if zeros.ndim == 2 and zeros.requires_grad and _grad_mode.enabled:
             raise TypeError(
                 f"poly: a gradient through the roots of a {zeros.shape} matrix (its "
                 "eigenvalues, which are complex in general) is not supported; for a "
@@ -309,10 +312,20 @@ def poly(seq_of_zeros):
         return 1.0
     dtype = np.dtype(np.mintypecode(zeros.dtype.char))
     zeros = astype(zeros, dtype) if zeros.dtype != dtype else zeros
-    one = np.ones(1, dtype)
+    one = made("poly one", np.ones, ((1,), dtype))    # (for ad.compile)
     coefficients = Tensor(one)
     for k in range(zeros.shape[0]):
         coefficients = convolve(coefficients, concatenate([one, -zeros[k:k + 1]]))
+    if dtype.kind == "c":
+        refuse_traced_values(zeros, "poly", "whether its coefficients are real depends on "
+                             "whether its complex roots pair up with their conjugates, read "
+                             "in Python, and a replay may give it other roots",
+                             "Call it outside the compiled function, or multiply out the "
+                             "factors yourself, c = np.convolve(c, [1, -r]) root by root, "
+                             "and take np.real(c) where the roots pair up")
+        roots = zeros.data.astype(complex)
+        if np.all(np.sort(roots) == np.sort(roots.conjugate())):
+            coefficients = real(coefficients)      # NumPy's a.real.copy()
     return coefficients
 
 

@@ -15,11 +15,12 @@
 - ``reduce`` and ``accumulate`` of the other two-input ufuncs that run an op
   (``np.hypot.reduce``, ``np.power.accumulate``, ``np.logical_and.reduce`` ...) apply
   the op one slice at a time, in NumPy's order (``sequential_reduce`` /
-  ``sequential_accumulate``), so the values are NumPy's to the bit and the gradient is
-  the op's, step by step.
+  ``sequential_accumulate``), with ``reduce``'s ``initial=`` and ``where=``, so the values
+  are NumPy's to the bit and the gradient is the op's, step by step.
 - ``reduceat`` is ``np.add.reduceat``, the extremes' (``np.maximum.reduceat`` ...),
-  ``np.multiply``'s, ``np.subtract``'s and ``np.divide``'s (``ops/segment_sums.py``); the
-  other ``reduceat`` raise, naming the method.
+  ``np.multiply``'s, ``np.subtract``'s and ``np.divide``'s (``ops/segment_sums.py``); for
+  the other two-input ufuncs that run an op it applies the op one slice at a time within
+  each segment (``sequential_reduceat``), in NumPy's order.
 - ``at`` writes in place (``ops/ufunc_at.py``): recorded for ``np.add.at`` and
   ``np.subtract.at``, refused for the others while recording.
 """
@@ -119,39 +120,97 @@ def _refuse(name, **given):
 def sequential_reduce(op: Callable, ufunc: np.ufunc, array, axis=0, dtype=None, out=None,
                       keepdims=False, initial=_NO_VALUE, where=True):
     """``ufunc.reduce`` as NumPy computes it for a ufunc without a reduction of its own:
-    from the ufunc's identity (or the first slice, without one) the op applied to each
-    slice along the reduced axes in turn, those axes taken in C order.
+    from ``initial=`` (or the ufunc's identity, or the first slice, without either) the
+    op applied to each slice along the reduced axes in turn, those axes taken in C
+    order, the slices that ``where=`` masks out skipped.
 
     >>> np.hypot.reduce(ad.tensor([[3.0, 4.0], [4.0, 3.0]]), axis=1)
     tensor([5., 5.])
+    >>> np.hypot.reduce(ad.tensor([3.0, 4.0, 99.0]), initial=12.0, where=[True, True, False])
+    tensor(13.)
     """
-    from .shape import reshape
+    from .shape import broadcast_to, reshape
     from .elementwise import astype
+    from .elementwise import where as select
     name = f"{ufunc.__name__}.reduce"
-    _refuse(name, dtype=dtype, out=out, initial=None if initial is _NO_VALUE else initial,
-            where=None if where is True else where)
+    _refuse(name, dtype=dtype, out=out)
+    from ..compile.refusals import refuse_traced_values
+    refuse_traced_values(where, name, "it skips the entries its where= mask leaves out, "
+                         "reading the mask in Python, and a replay may give it another",
+                         "Give it a mask fixed across calls (a NumPy array the function "
+                         "captures), or call it outside the compiled function")
     array = array if isinstance(array, Tensor) else Tensor(np.asarray(array))
     data = array.data
+    mask = np.asarray(_data(where), dtype=bool)
+    masking = {} if initial is _NO_VALUE else {"initial": _data(initial)}
+    if where is not True:
+        masking["where"] = mask
     # NumPy's own checks (an axis out of range, several axes of a ufunc that is not
-    # reorderable) and result dtype, from the same call on a one-element array
-    probe = ufunc.reduce(np.ones((1,) * data.ndim, data.dtype), axis=axis,
-                         keepdims=keepdims)
+    # reorderable, a mask without an identity or initial=) and result dtype
+    probe = ufunc.reduce(data, axis=axis, keepdims=keepdims, **masking)
     axes = tuple(range(data.ndim)) if axis is None else np.lib.array_utils.normalize_axis_tuple(
         axis, data.ndim)
-    if any(data.shape[a] == 0 for a in axes):      # (NumPy's identity, or its error)
-        return Tensor(ufunc.reduce(data, axis=axis, keepdims=keepdims))
     kept = [a for a in range(data.ndim) if a not in axes]
     kept_shape = tuple(data.shape[a] for a in kept)
     lanes = reshape(np.transpose(array, list(axes) + kept), (-1,) + kept_shape)
-    # from the identity where there is one: np.hypot.reduce([-3.0]) is 3.0
-    result = lanes[0] if ufunc.identity is None else op(ufunc.identity, lanes[0])
-    for i in range(1, lanes.shape[0]):
-        result = op(result, lanes[i])
+    start = initial if initial is not _NO_VALUE else (
+        ufunc.identity if where is not True else None)
+    if start is None and lanes.shape[0] == 0:
+        return Tensor(probe)                       # (NumPy's identity, or its error)
+    if start is None:
+        # from the identity where there is one: np.hypot.reduce([-3.0]) is 3.0
+        result = lanes[0] if ufunc.identity is None else op(ufunc.identity, lanes[0])
+        first = 1
+    elif isinstance(start, Tensor):                # (initial= on the tape)
+        result, first = start if start.dtype == probe.dtype else astype(start, probe.dtype), 0
+    else:
+        result, first = probe.dtype.type(start), 0     # (NumPy casts initial= first)
+    masks = np.transpose(np.broadcast_to(mask, data.shape), list(axes) + kept).reshape(
+        (-1,) + kept_shape)
+    for i in range(first, lanes.shape[0]):
+        step = op(result, lanes[i])
+        result = step if masks[i].all() else select(masks[i], step, result)
+    if not isinstance(result, Tensor):             # (nothing reduced: initial= everywhere)
+        return Tensor(probe)
     result = astype(result, np.result_type(probe)) if result.dtype != probe.dtype else result
+    if result.shape != kept_shape:                 # (a Tensor initial=, nothing reduced)
+        result = broadcast_to(result, kept_shape)
     if keepdims:
         result = reshape(result, tuple(
             1 if a in axes else data.shape[a] for a in range(data.ndim)))
     return result
+
+
+def sequential_reduceat(op: Callable, ufunc: np.ufunc, array, indices, axis=0, dtype=None,
+                        out=None):
+    """``ufunc.reduceat`` as NumPy computes it for a ufunc without one of its own: for
+    each index i, the slices from ``indices[i]`` up to ``indices[i + 1]`` (or the end)
+    combined by the op in turn from the first, and the slice at ``indices[i]`` alone
+    where the next index is not larger.
+
+    >>> np.hypot.reduceat(ad.tensor([3.0, 4.0, -5.0, 12.0]), [0, 2, 2])
+    tensor([ 5., -5., 13.])
+    """
+    from .elementwise import astype
+    from .segment_sums import _refuse_traced_indices
+    name = f"{ufunc.__name__}.reduceat"
+    _refuse(name, dtype=dtype, out=out)
+    _refuse_traced_indices(name, indices)
+    array = array if isinstance(array, Tensor) else Tensor(np.asarray(array))
+    probe = ufunc.reduceat(array.data, _data(indices), axis=axis)   # NumPy's checks, dtype
+    positions = np.asarray(_data(indices)).astype(np.intp)        # (as NumPy casts them)
+    if positions.size == 0:
+        return Tensor(probe)                       # (no segments: NumPy's empty result)
+    axis = np.lib.array_utils.normalize_axis_index(axis, array.ndim)
+    slices = np.moveaxis(array, axis, 0)
+    ends = list(positions[1:]) + [slices.shape[0]]
+    segments = []
+    for begin, end in zip(positions, ends):
+        result = slices[int(begin)]
+        for j in range(int(begin) + 1, int(end)):
+            result = op(result, slices[j])
+        segments.append(result if result.dtype == probe.dtype else astype(result, probe.dtype))
+    return np.stack(segments, axis=axis)
 
 
 def sequential_accumulate(op: Callable, ufunc: np.ufunc, array, axis=0, dtype=None,
