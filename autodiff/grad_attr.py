@@ -28,6 +28,7 @@ import numpy as np
 
 from . import overwrites as _overwrites
 from .grad_arrays import GradArray
+from .torch_arrays import plain_array
 from .tape_drop import _LIBRARY_DIRS, user_frame, warn_at
 
 _PACKAGE_DIR = _LIBRARY_DIRS[0]
@@ -120,10 +121,11 @@ def _set_grad(t, value):
     if value is not None:
         check_grad(t, value)
         if isinstance(value, GradArray):
-            # (the slot holds plain arrays, which the engine and optimizers test for;
-            # p.grad then gives ``value`` back while it lives)
+            # (the slot holds plain arrays, which the engine and optimizers test for:
+            # the buffer itself for ``w.grad *= 2``; p.grad gives ``value`` back while
+            # it lives)
             t._grad_view = weakref.ref(value)
-            value = value.view(np.ndarray)
+            value = plain_array(value)
     t._grad = value
 
 

@@ -150,6 +150,17 @@ def test_the_grad_view_is_one_object_and_shares_the_buffer_the_engine_adds_into(
     np.testing.assert_array_equal(copy, [3.0, 3.0])
 
 
+def test_numpys_in_place_operators_keep_the_grad_and_its_buffer():
+    w = ad.tensor([1.0, 2.0], requires_grad=True)
+    (w * w).sum().backward()
+    g, buffer = w.grad, w.grad.base
+    w.grad *= 2                                    # NumPy's habit: .grad = g.__imul__(2)
+    w.grad += 1
+    assert w.grad is g and w.grad.base is buffer and type(g) is GradArray
+    (w * w).sum().backward()                       # still added in place
+    np.testing.assert_array_equal(g, [7.0, 13.0])
+
+
 def test_a_grad_array_assigned_is_given_back_and_a_cleared_buffer_is_freed():
     p, q = ad.tensor([1.0, 2.0], requires_grad=True), ad.tensor([0.0, 0.0], requires_grad=True)
     (p * 3).sum().backward()
