@@ -22,7 +22,8 @@ Where PyTorch and NumPy give one name two meanings, the spellings that differ ar
 refused, naming both: ``g.max(1)`` / ``g.min(dim=1)`` (PyTorch's ``(values, indices)``,
 NumPy's values), and ``g.std()`` / ``g.var()`` without ``ddof=`` (PyTorch's divide by
 n - 1, NumPy's by n).  ``g.max()``, ``g.sum(0)``, ``g.mean()``, ``g.any()`` mean the
-same in both and are NumPy's.
+same in both and are NumPy's (``sum`` and ``mean`` take PyTorch's ``dim=`` and
+``keepdim=`` too).
 
 >>> w = ad.tensor([3.0, 4.0], requires_grad=True)
 >>> (w * w).sum().backward()
@@ -158,6 +159,16 @@ class GradArray(TorchArray):
             result = (values ** order).sum(axis=axis, keepdims=keepdim) ** (1.0 / order)
         return result
 
+    def sum(self, *args, dim=None, keepdim=None, **kwargs):
+        """NumPy's ``sum``, which PyTorch's ``sum(d)`` agrees with; PyTorch's ``dim=``
+        and ``keepdim=`` are taken for ``axis=`` and ``keepdims=``."""
+        return super().sum(*args, **_numpy_keywords("sum", dim, keepdim, kwargs))
+
+    def mean(self, *args, dim=None, keepdim=None, **kwargs):
+        """NumPy's ``mean``, which PyTorch's ``mean(d)`` agrees with; PyTorch's ``dim=``
+        and ``keepdim=`` are taken for ``axis=`` and ``keepdims=``."""
+        return super().mean(*args, **_numpy_keywords("mean", dim, keepdim, kwargs))
+
     def max(self, *args, **kwargs):
         """NumPy's ``max`` (``g.max()``, ``g.max(axis=0)``); ``g.max(1)`` and ``dim=``
         are refused: PyTorch's give ``(values, indices)``."""
@@ -203,6 +214,19 @@ def grad_array(values: np.ndarray) -> GradArray:
 def _scaled(other, alpha):
     other = plain_values(other)
     return other if alpha == 1 else np.multiply(alpha, other)
+
+
+def _numpy_keywords(where, dim, keepdim, kwargs) -> dict:
+    """``kwargs`` with PyTorch's ``dim``/``keepdim`` as NumPy's ``axis``/``keepdims``."""
+    if dim is not None:
+        if "axis" in kwargs:
+            raise TypeError(f"{where}: got both dim= and axis=; give one")
+        kwargs["axis"] = tuple(dim) if isinstance(dim, list) else dim
+    if keepdim is not None:
+        if "keepdims" in kwargs:
+            raise TypeError(f"{where}: got both keepdim= and keepdims=; give one")
+        kwargs["keepdims"] = keepdim
+    return kwargs
 
 
 def _drawing(where, rng, generator) -> np.random.Generator:
