@@ -1,7 +1,10 @@
 """``Tensor.grad``: what a reverse pass stored for a tensor, checked where users touch it.
 
 The gradient lives in the private slot ``Tensor._grad``; ``Tensor.grad`` is the
-property in front of it, as ``requires_grad`` is in front of ``_requires_grad``.
+property in front of it, as ``requires_grad`` is in front of ``_requires_grad``.  The slot
+holds the plain buffer the engine accumulates into; reading ``.grad`` gives a
+``GradArray`` view of it (``grad_arrays.py``: an ndarray with PyTorch's ``zero_``,
+``add_``, ``norm``, ``clone``, ...), one per buffer while something holds it.
 
 * Reading ``.grad`` of an intermediate (a non-leaf tensor that requires grad) that did
   not ask for ``retain_grad()`` gives None, as in PyTorch, and warns as PyTorch does,
@@ -19,24 +22,55 @@ import contextlib
 import os
 import sys
 import threading
+import weakref
 
 import numpy as np
 
 from . import overwrites as _overwrites
+from .grad_arrays import GradArray
 from .plain_arrays import plain_values
+from .torch_arrays import plain_array
 from .tape_drop import _LIBRARY_DIRS, user_frame, warn_at
 
 _PACKAGE_DIR = _LIBRARY_DIRS[0]
 _COMPILE_INSTALL = os.path.join(_PACKAGE_DIR, "compile", "install.py")
 
 
-def _get_grad(t):
+def plain_grad(t):
+    """``t.grad`` as the slot holds it (a plain ndarray, not its ``GradArray`` view):
+    what ``ad.compile``'s tracing property hands on, which holds that array."""
     grad = t._grad
     if grad is None and t._node is not None and t._requires_grad:
         _warn_non_leaf(t, sys._getframe(1))
     if _hooks_watched and type(grad) is np.ndarray:
         _note_read_in_hook(grad)
     return grad
+
+
+def _get_grad(t):
+    grad = t._grad
+    if type(grad) is np.ndarray:
+        if _hooks_watched:
+            _note_read_in_hook(grad)
+        return _grad_view(t, grad)
+    if grad is None and t._node is not None and t._requires_grad:
+        _warn_non_leaf(t, sys._getframe(1))
+    return grad
+
+
+def _grad_view(t, grad) -> GradArray:
+    """The ``GradArray`` view of ``t``'s gradient buffer ``grad``: the same one while
+    something holds it (``w.grad is w.grad``; ``g = w.grad`` stays ``w.grad``), held
+    by a weak reference, so that the cache neither keeps a cleared buffer alive nor
+    counts as a holder of the buffer (``graph._held_elsewhere``)."""
+    ref = getattr(t, "_grad_view", None)
+    if ref is not None:
+        view = ref()
+        if view is not None and (view.base is grad or grad.base is view):
+            return view
+    view = grad.view(GradArray)
+    t._grad_view = weakref.ref(view)
+    return view
 
 
 class _HookReads(threading.local):
@@ -87,7 +121,14 @@ def watching_grad_writes():
 def _set_grad(t, value):
     if value is not None:
         check_grad(t, value)
-        value = plain_values(value)     # a state_dict's StateArray: a plain view
+        if isinstance(value, GradArray):
+            # (the slot holds plain arrays, which the engine and optimizers test for:
+            # the buffer itself for ``w.grad *= 2``; p.grad gives ``value`` back while
+            # it lives)
+            t._grad_view = weakref.ref(value)
+            value = plain_array(value)
+        else:
+            value = plain_values(value)     # a state_dict's StateArray: a plain view
     t._grad = value
 
 

@@ -150,7 +150,7 @@ def _overwritten(node, parents):
     if reads_ans:
         arrays.append(("its output", node.ans))
     return [(label, array) for label, array in arrays
-            if type(array) is np.ndarray and _written_after(array, recorded)]
+            if isinstance(array, np.ndarray) and _written_after(array, recorded)]
 
 
 def outdated(node) -> bool:

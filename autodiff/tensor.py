@@ -26,6 +26,8 @@ from .array_layout_methods import ArrayLayoutMethods
 from .torch_methods import TorchMethods
 from .torch_more import TorchMoreMethods
 from .torch_shape_methods import size_of
+from .torch_arrays import plain_array
+from .grad_arrays import GradArray
 from . import operators as _operators
 from .operators import OperatorMethods
 from . import tensor_copying, tensor_reductions
@@ -70,6 +72,8 @@ def _as_array(data, dtype):
         # A new tensor of its own, as torch.tensor(t); while ad.compile traces, the same
         # array (a traced value a replay follows: a copy NumPy made would be refused).
         data = data.data if _traced_in_this_thread() else data.data.copy()
+    elif isinstance(data, GradArray):
+        data = plain_array(data)        # (ad.tensor(w.grad): the gradient buffer itself)
     if dtype is not None:
         dtype = numpy_dtype("tensor", dtype)
     try:
@@ -116,9 +120,11 @@ class Tensor(CopyingMethods, ReductionMethods, OperatorMethods, PyTorchMethods, 
     # Unset on most tensors, so making one costs nothing: _view_link, (base, key) when
     # made by basic indexing, ``base[key]`` (view_table.py); _hooks, its gradient
     # hooks (hooks.py); _inference, True when made in inference mode
-    # (inference_tensors.py).  Held here, the collector sees the cycles they may close.
+    # (inference_tensors.py); _grad_view, a weak reference to the ``GradArray`` view
+    # that ``.grad`` gives (grad_attr.py).  Held here, the collector sees the cycles
+    # they may close.
     __slots__ = ("data", "_grad", "_requires_grad", "_node", "_name", "_view_link",
-                 "_hooks", "_inference", "__weakref__")
+                 "_hooks", "_inference", "_grad_view", "__weakref__")
     __array_priority__ = 1000
     grad = grad_property             # autodiff/grad_attr.py: the slot is _grad
     _depth = 0      # a leaf's depth (collector.py); subclasses: -1, a __dict__ may hold cycles

@@ -113,8 +113,9 @@ def _refuse_while_tracing(what: str) -> None:
 
 #: Slots a copy or a pickle leaves out: a copy of a view by indexing is no view (its
 #: array is its own), hooks stay with the tensor they were registered on, and a copy
-#: made outside inference mode is no inference tensor (as PyTorch's clone).
-_NOT_COPIED = frozenset({"__weakref__", "_view_link", "_hooks", "_inference"})
+#: made outside inference mode is no inference tensor (as PyTorch's clone), and the
+#: weak reference to the view ``.grad`` gave is the original's.
+_NOT_COPIED = frozenset({"__weakref__", "_view_link", "_hooks", "_inference", "_grad_view"})
 
 
 def bind() -> None:

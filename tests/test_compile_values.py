@@ -103,7 +103,7 @@ def test_a_zero_d_gradient_accumulated_over_calls_stays_an_array():
     for _ in range(3):
         fe(np.ones(3))
         fc(np.ones(3))
-        assert type(sc.grad) is np.ndarray and sc.grad.shape == ()
+        assert isinstance(sc.grad, np.ndarray) and sc.grad.shape == ()
         assert sc.grad == se.grad
 
 

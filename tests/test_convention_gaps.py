@@ -319,16 +319,17 @@ def test_a_float32_parameter_is_a_float_tensor_as_in_torch():
 # --- PyTorch's in-place methods on .grad / .data / buffers ------------------------------
 
 def test_grad_and_data_stay_numpy_arrays_and_the_documented_spellings_work():
-    """``.grad``/``.data``/buffers are ndarrays (the API's contract), so PyTorch's
-    ``p.grad.zero_()`` raises NumPy's AttributeError; the README's spellings do the
-    same work."""
+    """``.grad``/``.data``/buffers are ndarrays (the API's contract); ``.grad`` is a
+    ``GradArray`` that answers PyTorch's ``p.grad.zero_()`` (tests/test_grad_habits.py),
+    ``.data`` the plain array, so ``w.data.normal_()`` raises NumPy's AttributeError;
+    the README's spellings do that work."""
     w = ad.nn.Parameter(ad.ones(3))
     (w * w).sum().backward()
-    assert type(w.grad) is np.ndarray and type(w.data) is np.ndarray
-    with pytest.raises(AttributeError, match="zero_"):
-        w.grad.zero_()
-    w.grad.fill(0)
+    assert isinstance(w.grad, np.ndarray) and type(w.data) is np.ndarray
+    assert w.grad.zero_() is w.grad
     np.testing.assert_array_equal(w.grad, 0.0)
+    with pytest.raises(AttributeError, match="normal_"):
+        w.data.normal_()
     w.grad = None
     (w * w).sum().backward()
     ad.optim.SGD([w], lr=0.1).zero_grad()

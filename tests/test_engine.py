@@ -24,9 +24,9 @@ def test_gradients_accumulate_across_backward_calls_until_zeroed():
 def test_accumulation_reuses_the_grad_buffer_nobody_else_holds():
     x = ad.tensor([1.0, 2.0], requires_grad=True)
     (x * x).sum().backward()
-    buffer = weakref.ref(x.grad)                # a weak reference: the engine still owns it
-    (x * x).sum().backward()
-    assert x.grad is buffer()                   # accumulated in place
+    buffer = weakref.ref(x.grad.base)           # (.grad is a GradArray view of the buffer;
+    (x * x).sum().backward()                    # a weak reference: the engine owns it)
+    assert x.grad.base is buffer()              # accumulated in place
     np.testing.assert_array_equal(x.grad, [4.0, 8.0])
 
 

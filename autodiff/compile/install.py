@@ -19,6 +19,7 @@ import sys
 
 from .. import graph as _graph
 from .. import inplace as _inplace
+from ..grad_attr import plain_grad
 from ..graph import _grad_mode
 from ..ops import registry as _registry
 from ..tensor import Tensor
@@ -82,7 +83,7 @@ class installed:
             slot.__set__(t, value)
 
         def get_grad(t):
-            grad = slot.__get__(t)
+            grad = plain_grad(t)        # (the buffer itself, which the hold makes read-only)
             if grad is not None:
                 readonly.on_grad_read(tracer, t, grad, sys._getframe(1))
             return grad

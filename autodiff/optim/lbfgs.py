@@ -181,7 +181,7 @@ class LBFGS(Optimizer):
     def _flat_grad(self) -> np.ndarray:
         parts = []
         for p in self._params:
-            grad = p.grad
+            grad = p._grad
             if grad is None:
                 parts.append(np.zeros(p.data.size, p.data.dtype))
             else:

@@ -416,7 +416,7 @@ class Optimizer(StateDictMethods):
                     "scheduler (LambdaLR's function, OneCycleLR stepped past its end) or "
                     "by hand?")
             for p in group["params"]:
-                grad = p.grad
+                grad = p._grad              # (the buffer: .grad gives a GradArray view)
                 if grad is None:
                     if p.requires_grad:     # (a frozen parameter is skipped, as in PyTorch)
                         missing.append(position)
