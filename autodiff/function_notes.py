@@ -48,18 +48,19 @@ def arrays_explained(where):
         raise
 
 
-#: What an ndarray (``p.data``, ``p.grad``) or its raw buffer (``p.grad.data``, NumPy's
-#: memoryview) raises for a Tensor method: ``'numpy.ndarray' object has no attribute 'copy_'``
+#: What an ndarray (``p.data``) or a gradient's ``GradArray`` (``p.grad``, which has
+#: PyTorch's in-place methods but not all of a Tensor's) raises for a Tensor method:
+#: ``'numpy.ndarray' object has no attribute 'copy_'``
 _DATA_OR_GRAD_ERRORS = ("'numpy.ndarray' object has no attribute",
-                        "'memoryview' object has no attribute")
+                        "'GradArray' object has no attribute")
 
 
 def explain_data_and_grad_arrays(error) -> None:
     """Add to ``error``, raised in a ``no_grad`` (or ``enable_grad``) block or in the
     function given to ``Module.apply``, a note that
     ``.data`` and ``.grad`` are NumPy arrays here, when it is NumPy's error for a Tensor
-    method called on one (``p.data.copy_(v)``, ``ema.data.mul_(d)``, ``p.grad.sign()``,
-    ``p.grad.data.abs()``), with what to write instead.
+    method called on one (``p.data.copy_(v)``, ``ema.data.mul_(d)``, ``p.grad.sign()``),
+    with what to write instead.
 
     >>> error = AttributeError("'numpy.ndarray' object has no attribute 'copy_'")
     >>> explain_data_and_grad_arrays(error); "p.copy_(v)" in error.__notes__[0]
@@ -71,8 +72,9 @@ def explain_data_and_grad_arrays(error) -> None:
         return
     error._autodiff_explained = True
     error.add_note(
-        "t.data and t.grad are NumPy arrays here (t.grad.data is NumPy's raw buffer), "
-        "without PyTorch's Tensor methods: in a no_grad block update the tensor itself "
+        "t.data and t.grad are NumPy arrays here (t.grad has PyTorch's zero_, add_, "
+        "mul_, clamp_, copy_, clone, norm, ..., not every Tensor method): in a no_grad "
+        "block update the tensor itself "
         "(p.copy_(v) for p.data.copy_(v), ema.mul_(d).add_(p, alpha=1 - d); "
         "nn.init.normal_(w, 0, 0.02) for w.data.normal_(0, 0.02)), call the "
         "function forms on a gradient (ad.sign(p.grad), ad.abs(x.grad), ad.clamp(g, -1, "
