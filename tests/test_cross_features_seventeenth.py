@@ -107,6 +107,26 @@ def test_jacfwd_randomness_under_vmap_no_grad_and_compile():
         ad.func.hessian(lambda y: _draw_times(y).sum())(ad.tensor(X))
 
 
+def test_per_column_jacfwd_aux_argnums_and_dict_output_against_pytorch():
+    torch = pytest.importorskip("torch")
+    jac, aux = ad.func.jacfwd(lambda y: (y * 2, {"s": y.sum(), "c": 5.0}), has_aux=True,
+                              randomness="different")(ad.tensor(X))
+    assert isinstance(aux["s"], ad.Tensor) and aux["c"] == 5.0
+    np.testing.assert_allclose(float(aux["s"]), X.sum(), rtol=1e-15)
+    ours = ad.func.jacfwd(lambda a, b: a * b, argnums=(0, 1), randomness="different")(
+        ad.tensor(X), ad.tensor(X + 1))
+    theirs = torch.func.jacfwd(lambda a, b: a * b, argnums=(0, 1), randomness="different")(
+        torch.tensor(X), torch.tensor(X + 1))
+    for a, b in zip(ours, theirs):
+        np.testing.assert_array_equal(np.asarray(a), b.numpy())
+    ours = ad.func.jacfwd(lambda a: {"p": a * 2, "q": a.sum()}, randomness="different")(
+        ad.tensor(X))
+    theirs = torch.func.jacfwd(lambda a: {"p": a * 2, "q": a.sum()},
+                               randomness="different")(torch.tensor(X))
+    for key in ("p", "q"):
+        np.testing.assert_array_equal(np.asarray(ours[key]), theirs[key].numpy())
+
+
 # ----- func.linearize's jvp_fn ------------------------------------------------------------
 
 def _sin_times(y):
