@@ -26,7 +26,7 @@ import numpy as np
 from . import forward
 from .pytrees import flatten
 from .tensor import Tensor
-from .transforms import as_argnums
+from .transforms import as_argnums, float_array
 from .vmap_randomness import randomness_scope
 
 
@@ -60,6 +60,9 @@ def _per_column_jacfwd(func, argnums, has_aux):
         # each argument's leaves (a dict, list or tuple argument has several), flat
         flattened = [flatten(args[p]) for p in positions]
         leaves = [leaf for leaf_list, _ in flattened for leaf in leaf_list]
+        for position, (leaf_list, _) in zip(positions, flattened):
+            for leaf in leaf_list:      # real floats, as the one-run jacfwd and PyTorch's
+                float_array(leaf, "jacfwd", f"argument {position}")
         bounds = np.cumsum([len(leaf_list) for leaf_list, _ in flattened])[:-1]
 
         def at(*values):
@@ -101,7 +104,7 @@ def _basis(primals, k, index):
     tangents = []
     for j, primal in enumerate(primals):
         values = primal.data if isinstance(primal, Tensor) else np.asarray(primal)
-        tangent = np.zeros_like(values, dtype=np.result_type(values, float))
+        tangent = np.zeros_like(values)     # the primal's float dtype, as jvp requires
         if j == k:
             tangent[index] = 1
         tangents.append(tangent)

@@ -73,6 +73,9 @@ def linearize(func, *primals):
     values = outs if record else [owned(o.data, given) for o in outs]
 
     def jvp_fn(*tangents):
+        # its tangent pass runs outside the ops a compiled function records (a replay
+        # would give the traced call's tangents)
+        refuse_transform_in_trace("func.linearize's jvp_fn")
         _check_count(tangents, len(primals))
         recording = recorded_program is not None and is_grad_enabled() and any(
             isinstance(t, Tensor) and t.requires_grad for t in tangents)

@@ -101,11 +101,31 @@ def _root_array(array: np.ndarray) -> np.ndarray:
     return array
 
 
+#: PyTorch's methods of sparse tensors and of making them: no tensor here is sparse
+_SPARSE_METHODS = frozenset({
+    "to_sparse", "to_sparse_coo", "to_sparse_csr", "to_sparse_csc", "to_sparse_bsr",
+    "to_sparse_bsc", "coalesce", "is_coalesced", "sparse_mask", "sparse_resize_",
+    "indices", "values", "_indices", "_values", "_nnz", "crow_indices", "col_indices",
+    "ccol_indices", "row_indices"})
+
+
 class TensorFlags:
     """``is_cpu is_cuda ... layout get_device data_ptr storage_offset is_complex
     is_signed is_nonzero is_same_size H mH ...`` (mixed into ``Tensor``)."""
 
     __slots__ = ()
+
+    def __getattr__(self, name):
+        # Called when the lookup failed: a sparse method gets a note; a property that
+        # refused (Tensor.ctypes) is asked again for its own message.
+        refusing = getattr(type(self), name, None)
+        if isinstance(refusing, property):
+            return refusing.fget(self)
+        note = (": sparse tensors do not exist here, every tensor is a dense array (a "
+                "sparse tensor's to_dense() is the tensor itself; for its indices and "
+                "values, t.nonzero() and t[t != 0])") if name in _SPARSE_METHODS else ""
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}"
+                             f"{note}", name=name, obj=self)
 
     @property
     def is_cpu(self) -> bool:
@@ -452,3 +472,4 @@ def _no_device(method: str, name: str) -> str:
             f"ad.cuda.is_available() is False); keep the tensor on the CPU, e.g. "
             f"t.to(device) with device = ad.device('cuda' if ad.cuda.is_available() else "
             "'cpu')")
+

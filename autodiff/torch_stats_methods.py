@@ -297,9 +297,9 @@ class TorchStatsMethods:
         """
         _refuse_distinct(self, "unique")
         axis = None if dim is None else _axis("unique", dim, self.ndim)
-        each_nan = {"equal_nan": False} if axis is None else {}   # (rows: NaN != NaN already)
+        # (rows with NaN differ already; a 1-D dim=0 is the flat case, NaNs merged)
         values, inverse, counts = np.unique(self.data, return_inverse=True,
-                                            return_counts=True, axis=axis, **each_nan)
+                                            return_counts=True, axis=axis, equal_nan=False)
         inverse = inverse.reshape(self.shape if axis is None else -1).astype(np.int64)
         return _with_extras(values, inverse, counts, return_inverse, return_counts)
 

@@ -153,7 +153,9 @@ def refuse_container(value, where, what):
             "otherwise), or concatenate them into one array.")
 
 
-def _float_array(value, where, what, kinds="f"):
+def float_array(value, where, what, kinds="f"):
+    """``value``'s array, refused (naming ``where`` and ``what``) unless its dtype kind is
+    one of ``kinds`` (real floats; jvp's "fc" takes complex too)."""
     refuse_container(value, where, what)
     array = value.data if isinstance(value, Tensor) else np.asarray(value)
     if array.dtype.kind not in kinds:
@@ -186,7 +188,7 @@ def fresh_inputs(args, argnums, where, grad_on=None, kinds="f"):
             inputs.append(made[i])
             continue
         a = args[i]
-        array = _float_array(a, where, f"argument {i}", kinds)
+        array = float_array(a, where, f"argument {i}", kinds)
         if array.dtype.kind == "c":     # (jvp's: ops check complex inputs from now on)
             note_complex_on_tape()
         if isinstance(a, Tensor) and a.requires_grad and grad_on:

@@ -62,13 +62,18 @@ def masked_reduction(name, a, axis, keepdims, initial, where, call=None) -> Tens
         result = _masked_mean(x, mask, axis, keepdims, np.result_type(expected))
     else:
         if "initial" in given and not isinstance(initial, Tensor):
-            initial = np.asarray(initial).astype(np.result_type(expected))
+            # (made, so that a compiled function replays it as a constant)
+            initial = made("initial", _initial_as, (initial, np.result_type(expected)))
         result = _MASKED[name](x, mask, axis, keepdims,
                                initial if "initial" in given else None,
                                np.shape(expected))
     if result.dtype != np.result_type(expected):
         result = astype(result, np.result_type(expected))
     return result
+
+
+def _initial_as(initial, dtype):
+    return np.asarray(initial).astype(dtype)
 
 
 def _broadcast_mask(where, shape):

@@ -129,6 +129,7 @@ def sequential_reduce(op: Callable, ufunc: np.ufunc, array, axis=0, dtype=None, 
     >>> np.hypot.reduce(ad.tensor([3.0, 4.0, 99.0]), initial=12.0, where=[True, True, False])
     tensor(13.)
     """
+    from ..compile.hooks import made
     from .shape import broadcast_to, reshape
     from .elementwise import astype
     from .elementwise import where as select
@@ -165,11 +166,15 @@ def sequential_reduce(op: Callable, ufunc: np.ufunc, array, axis=0, dtype=None, 
         result, first = start if start.dtype == probe.dtype else astype(start, probe.dtype), 0
     else:
         result, first = probe.dtype.type(start), 0     # (NumPy casts initial= first)
-    masks = np.transpose(np.broadcast_to(mask, data.shape), list(axes) + kept).reshape(
-        (-1,) + kept_shape)
+    order = tuple(axes) + tuple(kept)
     for i in range(first, lanes.shape[0]):
         step = op(result, lanes[i])
-        result = step if masks[i].all() else select(masks[i], step, result)
+        if where is True:
+            result = step
+            continue
+        # made, so that a compiled function replays the captured mask's lane
+        lane_mask = made("where mask", _lane_mask, (mask, data.shape, order, kept_shape, i))
+        result = step if lane_mask.all() else select(lane_mask, step, result)
     if not isinstance(result, Tensor):             # (nothing reduced: initial= everywhere)
         return Tensor(probe)
     result = astype(result, np.result_type(probe)) if result.dtype != probe.dtype else result
@@ -179,6 +184,13 @@ def sequential_reduce(op: Callable, ufunc: np.ufunc, array, axis=0, dtype=None, 
         result = reshape(result, tuple(
             1 if a in axes else data.shape[a] for a in range(data.ndim)))
     return result
+
+
+def _lane_mask(mask, shape, order, kept_shape, i):
+    """Lane ``i`` of ``where=`` (``mask`` broadcast to ``shape``) with the reduced axes
+    first (``order``), flattened into one: the entries of ``kept_shape`` it keeps."""
+    return np.transpose(np.broadcast_to(mask, shape), order).reshape(
+        (-1,) + kept_shape)[i]
 
 
 def sequential_reduceat(op: Callable, ufunc: np.ufunc, array, indices, axis=0, dtype=None,
