@@ -23,7 +23,7 @@ from .spellings import PyTorchMethods
 from .selections import SelectionMethods
 from .array_methods import ArrayMethods
 from .array_layout_methods import ArrayLayoutMethods
-from .torch_methods import TorchMethods
+from .torch_methods import TorchMethods, float_operand
 from .torch_more import TorchMoreMethods
 from .torch_shape_methods import size_of
 from . import operators as _operators
@@ -423,28 +423,28 @@ class Tensor(CopyingMethods, ReductionMethods, OperatorMethods, PyTorchMethods, 
 
     # ----- methods mirroring the functions -------------------------------------
     def exp(self) -> Tensor:
-        return exp(self)
+        return exp(float_operand(self))
 
     def log(self) -> Tensor:
-        return log(self)
+        return log(float_operand(self))
 
     def sqrt(self) -> Tensor:
-        return sqrt(self)
+        return sqrt(float_operand(self))
 
     def abs(self) -> Tensor:
         return abs(self)
 
     def sin(self) -> Tensor:
-        return sin(self)
+        return sin(float_operand(self))
 
     def cos(self) -> Tensor:
-        return cos(self)
+        return cos(float_operand(self))
 
     def tanh(self) -> Tensor:
-        return tanh(self)
+        return tanh(float_operand(self))
 
     def sigmoid(self) -> Tensor:
-        return sigmoid(self)
+        return sigmoid(float_operand(self))
 
     def relu(self) -> Tensor:
         return relu(self)
@@ -456,7 +456,7 @@ class Tensor(CopyingMethods, ReductionMethods, OperatorMethods, PyTorchMethods, 
         return square(self)
 
     def reciprocal(self) -> Tensor:
-        return reciprocal(self)
+        return reciprocal(float_operand(self))
 
     def clip(self, lo=None, hi=None, out=None, *, min=None, max=None, where=True) -> Tensor:
         # min=/max= as ndarray.clip (NumPy >= 2.1) and torch's clip take them.

@@ -11,12 +11,58 @@ from __future__ import annotations
 import functools
 import importlib
 
+import numpy as np
+
 @functools.cache
 def _function(path: str):
     """The function at ``"module:name"``, imported on a method's first call (this module
     is imported while ``Tensor`` is being defined) and kept."""
     module, name = path.rsplit(":", 1)
     return getattr(importlib.import_module(module, __package__), name)
+
+
+def _values(other):
+    """A tensor's array, a list as an array, anything else as it is (a NumPy scalar's
+    ``.data`` is a memoryview of its bytes, not its value)."""
+    from .tensor import Tensor
+    if isinstance(other, (list, tuple)):
+        return np.asarray(other)
+    return other.data if isinstance(other, Tensor) else other
+
+
+def float_operand(t, other=None):
+    """``t`` as PyTorch's float-valued methods read it: converted to the default float
+    dtype (float64) when it (with ``other``) promotes to integers or bools, as
+    PyTorch's "integer -> default dtype"; NumPy's ufuncs would give the smallest float
+    holding the values instead (float16 for uint8, int8 and bool; float32 for int16).
+
+    >>> ad.tensor(np.array([4], np.uint8)).sqrt()
+    tensor([2.])
+    """
+    kind = t.data.dtype.kind if other is None else \
+        np.result_type(t.data, _values(other)).kind
+    if kind not in "biu":
+        return t
+    from .ops.elementwise import astype
+    return astype(t, np.float64)
+
+
+def remainder_as_torch(t, other):
+    """PyTorch's ``remainder``: ``fmod`` moved by ``other`` where its sign differs from
+    ``other``'s, so a zero result keeps the dividend's sign (``-2.0 % 2.0`` is -0.0,
+    where NumPy's ``np.remainder`` gives +0.0); the other values are NumPy's too.
+
+    >>> ad.tensor([-2.0, -7.0]).remainder(2.0)
+    tensor([-0.,  1.])
+    """
+    from .ops.piecewise import fmod, mod
+    from .ops.elementwise import where
+    if np.result_type(t.data, _values(other)).kind not in "fc":
+        return mod(t, other)            # (an integer zero has no sign)
+    truncated = fmod(t, other)
+    divisor_negative = np.asarray(_values(other)) < 0
+    moved = (truncated != 0) & ((truncated < 0) != divisor_negative)
+    return where(moved, truncated + other, truncated)
 
 
 class _UnaryUpdate:
@@ -31,6 +77,17 @@ class _UnaryUpdate:
 
     def forward(self, array, _unused):
         return self.op.forward(array)
+
+
+class _FloatUnaryUpdate(_UnaryUpdate):
+    """A float-valued one-input op: an integer or bool tensor's update is float64, as
+    PyTorch's, which ``inplace.update`` then refuses to store (``uint8_t.sqrt_()``)."""
+
+    def __call__(self, t, _unused):
+        return self.op(float_operand(t))
+
+    def forward(self, array, _unused):
+        return self.op.forward(array.astype(np.float64) if array.dtype.kind in "biu" else array)
 
 
 
@@ -96,7 +153,7 @@ _ELEMENTWISE_PAIRS = {
     "arctan2": (".ops.trig:arctan2", "[1.0]", "[1.0]", "tensor([0.78539816])"),
     "hypot": (".ops.trig:hypot", "[3.0]", "[4.0]", "tensor([5.])"),
     "fmod": (".ops.piecewise:fmod", "[-7.0]", "3.0", "tensor([-1.])"),
-    "remainder": (".ops.piecewise:mod", "[-7.0]", "3.0", "tensor([2.])"),
+    "remainder": (".torch_elementwise_methods:remainder_as_torch", "[-7.0]", "3.0", "tensor([2.])"),
     "copysign": (".ops.piecewise:copysign", "[2.0]", "-1.0", "tensor([-2.])"),
     "float_power": (".ops.exponentials:float_power", "[2.0]", "3", "tensor([8.])"),
     "logaddexp": (".ops.elementwise:logaddexp", "[0.0]", "[0.0]", "tensor([0.69314718])"),
@@ -117,9 +174,18 @@ _IN_PLACE = {
 }
 
 
+#: The methods whose result is a float for any real input: an integer or bool tensor is
+#: read in the default float dtype first (``float_operand``), as PyTorch's.
+_FLOAT_VALUED = frozenset(
+    "exp2 expm1 log1p log2 log10 tan sinh cosh asin arcsin acos arccos atan arctan asinh "
+    "arcsinh acosh arccosh atanh arctanh deg2rad rad2deg sinc erf erfc erfinv lgamma "
+    "digamma atan2 arctan2 copysign hypot logaddexp logaddexp2 xlogy exp_ log_ sqrt_ "
+    "sigmoid_ tanh_ sin_ cos_ log1p_ expm1_ reciprocal_".split())
+
+
 def _unary_method(name, path, example, shown):
     def method(self):
-        return _function(path)(self)
+        return _function(path)(float_operand(self) if name in _FLOAT_VALUED else self)
     method.__name__ = method.__qualname__ = name
     method.__doc__ = (f"PyTorch's ``Tensor.{name}``: ``ad.{path.split(':')[1]}(self)``, "
                       f"recorded.\n\n>>> ad.tensor({example}).{name}()\n{shown}\n")
@@ -136,6 +202,8 @@ def _pair_method(name, path, example, other, shown):
         if name in _DIVISIONS:
             from .integer_division import refuse_integer_division_by_zero
             refuse_integer_division_by_zero(name, _DIVISIONS[name], self, other)
+        if name in _FLOAT_VALUED:
+            self = float_operand(self, other)
         return _function(path)(self, other)
     method.__name__ = method.__qualname__ = name
     method.__doc__ = (f"PyTorch's ``Tensor.{name}``: ``ad.{path.split(':')[1]}(self, "
@@ -147,7 +215,8 @@ def _pair_method(name, path, example, other, shown):
 def _in_place_method(name, path):
     def method(self):
         from .inplace import update
-        return update(self, _UnaryUpdate(_function(path)), None, name)
+        made = _FloatUnaryUpdate if name in _FLOAT_VALUED else _UnaryUpdate
+        return update(self, made(_function(path)), None, name)
     method.__name__ = method.__qualname__ = name
     method.__doc__ = (f"``{name[:-1]}`` in place, as PyTorch's ``Tensor.{name}`` (the rules "
                       f"of ``add_``); returns self.\n\n>>> t = ad.tensor([1.0])\n"

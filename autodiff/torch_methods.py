@@ -13,7 +13,7 @@ import numpy as np
 
 from .multi_output_views import mark
 from .selections import _axis, _in_range, _index
-from .torch_elementwise_methods import ElementwiseMethods
+from .torch_elementwise_methods import ElementwiseMethods, float_operand
 
 
 def _made(label, fn, args, check=False):
@@ -335,6 +335,7 @@ class TorchMethods(ElementwiseMethods):
         """
         from .ops.elementwise import clip, log, log1p
         from .ops.half_activations import activation_in_float32, rounds_once
+        self = float_operand(self)
         if rounds_once(self) and (eps is None or eps <= 0.5):     # in float32, as PyTorch
             return activation_in_float32(self, "logit", () if eps is None else (float(eps),))
         if eps is None or eps <= 0.5:
