@@ -246,8 +246,8 @@ class Tensor(CopyingMethods, ReductionMethods, OperatorMethods, PyTorchMethods, 
 
     def __len__(self):
         if self.data.ndim == 0:
-            raise TypeError("len() of a 0-d tensor: it holds one value and has no axes to "
-                            "iterate over; use .item() for the value, or reshape(1)")
+            from .zero_dim_dims import len_of_zero_d_error
+            raise len_of_zero_d_error()
         return len(self.data)
 
     def __iter__(self):

@@ -122,6 +122,20 @@ def _distinct_positions(where, index, axis, shape):
     return True
 
 
+def _narrow_int(name: str, value) -> int:
+    """``narrow``'s ``start`` or ``length``: an int, or a 0-d integer tensor as PyTorch
+    takes one (``x.narrow(0, ad.tensor(1), 2)``)."""
+    from .tensor import Tensor
+    if isinstance(value, Tensor) and value.ndim == 0 and value.dtype.kind in "iu":
+        return int(value.data)
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        shown = f"{value!r} ({value.dtype}, shape {value.shape})" \
+            if isinstance(value, Tensor) else repr(value)
+        raise TypeError(f"narrow: {name} must be an int or a 0-d integer tensor, got "
+                        f"{shown}; pass an int")
+    return int(value)
+
+
 class TorchMethods(ElementwiseMethods):
     """PyTorch's Tensor methods (mixed into ``Tensor``; see the module docstring)."""
 
@@ -187,9 +201,7 @@ class TorchMethods(ElementwiseMethods):
             raise ValueError("narrow: a 0-d tensor has no dim to narrow; reshape(1) first")
         axis = _axis("narrow", dim, self.ndim)
         n = self.shape[axis]
-        for name, value in (("start", start), ("length", length)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-                raise TypeError(f"narrow: {name} must be an int, got {value!r}")
+        start, length = _narrow_int("start", start), _narrow_int("length", length)
         if not -n <= start <= n:
             raise IndexError(f"narrow: start={start} is out of range for dim {axis} of size "
                              f"{n}; use a start in [{-n}, {n}]")
