@@ -23,7 +23,8 @@ from .spellings import PyTorchMethods
 from .selections import SelectionMethods
 from .array_methods import ArrayMethods
 from .array_layout_methods import ArrayLayoutMethods
-from .torch_methods import TorchMethods, float_operand
+from .torch_methods import TorchMethods
+from .torch_elementwise_methods import float_operand, square_as_torch
 from .torch_more import TorchMoreMethods
 from .torch_shape_methods import size_of
 from . import operators as _operators
@@ -453,7 +454,7 @@ class Tensor(CopyingMethods, ReductionMethods, OperatorMethods, PyTorchMethods, 
         return leaky_relu(self, slope)
 
     def square(self) -> Tensor:
-        return square(self)
+        return square_as_torch(self)
 
     def reciprocal(self) -> Tensor:
         return reciprocal(float_operand(self))
@@ -597,7 +598,7 @@ def tensor(data, requires_grad=False, dtype=None, name=None, *, device=None) -> 
 # Functions the methods above delegate to (imported last: they build on Tensor).
 from .ops.elementwise import (  # noqa: E402
     abs, clip, cos, exp, floor, leaky_relu, log, reciprocal, relu, round, sigmoid, sin,
-    sqrt, square, tanh, astype)
+    sqrt, tanh, astype)
 from .torch_functions_extra import sign_as_torch  # noqa: E402
 tensor_reductions.bind()     # imports ops.reduce and ops.masked_reductions here, in this order
 from .ops.linalg import dot, matmul  # noqa: E402

@@ -47,6 +47,16 @@ def float_operand(t, other=None):
     return astype(t, np.float64)
 
 
+def square_as_torch(t):
+    """PyTorch's ``square``: of a bool tensor in int64 (NumPy's ``np.square`` gives int8).
+
+    >>> ad.tensor([True, False]).square()
+    tensor([1, 0])
+    """
+    from .ops.elementwise import astype, square
+    return square(astype(t, np.int64) if t.data.dtype == np.bool_ else t)
+
+
 def remainder_as_torch(t, other):
     """PyTorch's ``remainder``: ``fmod`` moved by ``other`` where its sign differs from
     ``other``'s, so a zero result keeps the dividend's sign (``-2.0 % 2.0`` is -0.0,

@@ -157,3 +157,13 @@ def test_remainder_in_place_matches_the_method():
         t.remainder_(2.0)
     np.testing.assert_array_equal(np.signbit(t.data), [True, False])
     np.testing.assert_array_equal(t.data, [0.0, 1.0])
+
+
+def test_square_of_a_bool_tensor_is_int64_as_pytorch():
+    torch = pytest.importorskip("torch")
+    got = ad.tensor([True, False]).square()
+    expected = torch.tensor([True, False]).square()
+    assert str(got.dtype) == str(expected.dtype).replace("torch.", "") == "int64"
+    np.testing.assert_array_equal(got.data, expected.numpy())
+    assert np.square(ad.tensor([True, False])).dtype == np.int8       # NumPy's spelling
+    assert ad.tensor(np.int8([3])).square().dtype == np.int8
