@@ -167,3 +167,13 @@ def test_square_of_a_bool_tensor_is_int64_as_pytorch():
     np.testing.assert_array_equal(got.data, expected.numpy())
     assert np.square(ad.tensor([True, False])).dtype == np.int8       # NumPy's spelling
     assert ad.tensor(np.int8([3])).square().dtype == np.int8
+
+
+@pytest.mark.parametrize("dtype", ["bool", "int8", "uint8", "int16"])
+def test_true_division_of_small_integer_tensors_is_already_float64(dtype):
+    # (NumPy's true division of integers is float64 for every integer dtype, so the
+    # operator and PyTorch's spellings agree: nothing to convert)
+    a, b = ad.tensor(_values(dtype)), ad.tensor(np.array([1, 2, 1, 2, 3]).astype(dtype))
+    for got in (a / b, a.div(b), a.true_divide(b), np.true_divide(a, b)):
+        assert got.dtype == np.float64
+        np.testing.assert_array_equal(got.data, _values(dtype) / b.data.astype(np.float64))
