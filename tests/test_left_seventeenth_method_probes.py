@@ -92,3 +92,14 @@ def test_addcmul_float_value_with_a_float_operand_is_float():
     expected = torch.tensor([1]).addcmul(torch.tensor([2.0], dtype=F64), torch.tensor([4]),
                                          value=0.5)
     assert got.dtype == np.float64 and got.data.tolist() == expected.tolist() == [5.0]
+
+
+def test_a_0d_float64_tensor_promotes_float32_as_numpy_documented():
+    # NumPy 2 promotes by a 0-d array's dtype; PyTorch keeps float32 (README says so)
+    x32 = ad.tensor(np.float32([1.0, 2.0]))
+    y32 = ad.tensor(np.float32([3.0, 4.0]))
+    assert (x32 * ad.tensor(0.5)).dtype == np.float64
+    assert x32.lerp(y32, ad.tensor(0.5)).dtype == np.float64
+    assert (torch.ones(2) * torch.tensor(0.5, dtype=F64)).dtype == torch.float32
+    assert (x32 * ad.tensor(0.5).item()).dtype == np.float32
+    assert (x32 * ad.tensor(0.5, dtype=x32.dtype)).dtype == np.float32
