@@ -27,7 +27,8 @@ from .ops.reduce import sum, mean, max, min, var
 from .ops.linalg import matmul, dot, einsum
 from .ops.shape import (
     reshape, transpose, swapaxes, expand_dims, squeeze, flatten, broadcast_to, sum_to,
-    concatenate, stack, split, array)
+    concatenate, stack, array)
+from .ops.shape import split_spelled as split
 from .ops.indexing import getitem, take, index_add, setitem, zero_at
 from .creation import (
     zeros, ones, full, eye, arange, linspace, zeros_like, ones_like, full_like, rand, randn)

@@ -343,11 +343,13 @@ def refuse_positional(where: str, extra: tuple, method: bool = True) -> None:
         f"pass {'keepdims= and ddof=' if spread else 'keepdims='} by keyword")
 
 
-def warn_of_numpy_split(pieces, dim: int, size: int) -> None:
+def warn_of_numpy_split(pieces, dim: int, size: int, by_position: bool = False) -> None:
     """``ad.split(x, pieces, dim=)``: NumPy's ``np.split`` (``pieces`` equal parts, or cut
     points) in PyTorch's spelling, where ``torch.split`` reads the same argument as a
     piece size (or a list of sizes).  Where the two readings cut the dim of ``size``
-    otherwise, warn at the user's line, naming both spellings.
+    otherwise, warn at the user's line, naming both spellings.  ``by_position``: the
+    dim was the third argument, ``ad.split(x, pieces, dim)``, which is both
+    ``np.split``'s signature and ``torch.split``'s.
 
     >>> warn_of_numpy_split(3, 1, 9)        # three pieces of 3 either way: silent
     """
@@ -360,8 +362,9 @@ def warn_of_numpy_split(pieces, dim: int, size: int) -> None:
         numpy_reading = f"pieces cut at the indices {list(pieces)}"
         torch_reading = f"pieces of the sizes {list(pieces)}"
     from .tape_drop import user_frame, warn_at
+    spelled = f"split(x, {pieces!r}, {'' if by_position else 'dim='}{dim})"
     warn_at(user_frame(), (
-        f"split(x, {pieces!r}, dim={dim}) is NumPy's np.split here: {numpy_reading} of "
-        f"the dim of size {size}, where torch.split(x, {pieces!r}, dim={dim}) makes "
+        f"ad.{spelled} is NumPy's np.split here: {numpy_reading} of "
+        f"the dim of size {size}, where torch.{spelled} makes "
         f"{torch_reading}; for PyTorch's meaning write x.split({pieces!r}, dim={dim}), "
         f"for NumPy's axis={dim} (no warning)."), ConventionWarning)

@@ -24,6 +24,7 @@ from .selections import SelectionMethods
 from .array_methods import ArrayMethods
 from .array_layout_methods import ArrayLayoutMethods
 from .torch_methods import TorchMethods
+from .torch_elementwise_methods import float_operand, square_as_torch
 from .torch_more import TorchMoreMethods
 from .torch_shape_methods import size_of
 from .torch_arrays import plain_array
@@ -252,8 +253,8 @@ class Tensor(CopyingMethods, ReductionMethods, OperatorMethods, PyTorchMethods, 
 
     def __len__(self):
         if self.data.ndim == 0:
-            raise TypeError("len() of a 0-d tensor: it holds one value and has no axes to "
-                            "iterate over; use .item() for the value, or reshape(1)")
+            from .zero_dim_dims import len_of_zero_d_error
+            raise len_of_zero_d_error()
         return len(self.data)
 
     def __iter__(self):
@@ -429,28 +430,28 @@ class Tensor(CopyingMethods, ReductionMethods, OperatorMethods, PyTorchMethods, 
 
     # ----- methods mirroring the functions -------------------------------------
     def exp(self) -> Tensor:
-        return exp(self)
+        return exp(float_operand(self))
 
     def log(self) -> Tensor:
-        return log(self)
+        return log(float_operand(self))
 
     def sqrt(self) -> Tensor:
-        return sqrt(self)
+        return sqrt(float_operand(self))
 
     def abs(self) -> Tensor:
         return abs(self)
 
     def sin(self) -> Tensor:
-        return sin(self)
+        return sin(float_operand(self))
 
     def cos(self) -> Tensor:
-        return cos(self)
+        return cos(float_operand(self))
 
     def tanh(self) -> Tensor:
-        return tanh(self)
+        return tanh(float_operand(self))
 
     def sigmoid(self) -> Tensor:
-        return sigmoid(self)
+        return sigmoid(float_operand(self))
 
     def relu(self) -> Tensor:
         return relu(self)
@@ -459,10 +460,10 @@ class Tensor(CopyingMethods, ReductionMethods, OperatorMethods, PyTorchMethods, 
         return leaky_relu(self, slope)
 
     def square(self) -> Tensor:
-        return square(self)
+        return square_as_torch(self)
 
     def reciprocal(self) -> Tensor:
-        return reciprocal(self)
+        return reciprocal(float_operand(self))
 
     def clip(self, lo=None, hi=None, out=None, *, min=None, max=None, where=True) -> Tensor:
         # min=/max= as ndarray.clip (NumPy >= 2.1) and torch's clip take them.
@@ -603,7 +604,7 @@ def tensor(data, requires_grad=False, dtype=None, name=None, *, device=None) -> 
 # Functions the methods above delegate to (imported last: they build on Tensor).
 from .ops.elementwise import (  # noqa: E402
     abs, clip, cos, exp, floor, leaky_relu, log, reciprocal, relu, round, sigmoid, sin,
-    sqrt, square, tanh, astype)
+    sqrt, tanh, astype)
 from .torch_functions_extra import sign_as_torch  # noqa: E402
 tensor_reductions.bind()     # imports ops.reduce and ops.masked_reductions here, in this order
 from .ops.linalg import dot, matmul  # noqa: E402

@@ -413,7 +413,15 @@ class TorchMathMethods:
         >>> ad.tensor([1.0]).addcmul(ad.tensor([2.0]), ad.tensor([3.0]), value=2)
         tensor([13.])
         """
-        product = _t(tensor1, tensor2, self) * tensor2
+        tensor1, tensor2 = _t(tensor1, tensor2, self), _t(tensor2, tensor1, self)
+        if isinstance(value, (float, np.floating)) and np.result_type(
+                self.data, tensor1.data, tensor2.data).kind in "biu":
+            raise TypeError(
+                f"addcmul: value={value!r} is a float, but the tensors are integers "
+                f"({self.dtype}, {tensor1.dtype}, {tensor2.dtype}): PyTorch rounds it "
+                f"toward zero (value=0.5 adds nothing). Pass an int value, or convert "
+                f"first (t.double())")
+        product = tensor1 * tensor2
         return self + (product if value == 1 else product * value)
 
     def addcdiv(self, tensor1, tensor2, *, value=1):

@@ -185,3 +185,20 @@ def install(tensor_class, ops) -> None:
         setattr(tensor_class, name, _routed(name, spec, method))
     for name in OPS:
         ops[name].torch_dim = _op_routed(name, ops[name])
+
+
+def len_of_zero_d_error() -> TypeError:
+    """The error of ``len()`` of a 0-d tensor; when NumPy's dispatch asked for it (a
+    function taking a sequence, ``np.poly(t)``, iterates its argument first), naming
+    that function: NumPy refuses a 0-d array there too."""
+    from .tape_drop import _called_object, _public_name, user_frame
+    frame = user_frame()
+    called = _called_object(frame) if frame is not None else None
+    if str(getattr(called, "__module__", "")).startswith("numpy"):
+        name = _public_name(called, called.__name__)
+        return TypeError(
+            f"np.{name}: a 0-d tensor where NumPy takes a sequence (NumPy's dispatch "
+            f"iterates the argument, and refuses a 0-d array too); pass t.reshape(1) "
+            f"for the one value")
+    return TypeError("len() of a 0-d tensor: it holds one value and has no axes to "
+                     "iterate over; use .item() for the value, or reshape(1)")

@@ -426,4 +426,20 @@ def split(x, indices_or_sections: int | Sequence[int], axis: int = _AXIS_0, *,
             for start, stop in zip(bounds[:-1], bounds[1:])]
 
 
+def split_spelled(x, indices_or_sections, *axis, **keywords) -> list[Tensor]:
+    """``ad.split``: ``split``, NumPy's ``np.split``; an axis given by position, which
+    ``torch.split(x, split_size, dim)`` spells the same, warns (``ConventionWarning``)
+    where PyTorch's reading, pieces of that size, would cut otherwise.
+
+    >>> [p.shape for p in ad.split(ad.zeros(6), 3, axis=0)]
+    [(2,), (2,), (2,)]
+    """
+    pieces = split(x, indices_or_sections, *axis, **keywords)
+    if axis:
+        from ..conventions import warn_of_numpy_split
+        dim = int(axis[0])
+        warn_of_numpy_split(indices_or_sections, dim, np.shape(x)[dim], by_position=True)
+    return pieces
+
+
 implements_without_gradient(np.shape, np.ndim, np.size, np.result_type)
