@@ -18,6 +18,9 @@ from compile_twins import run_twins
 torch = ad
 nn, F = ad.nn, ad.nn.functional
 STEPS = 20
+#: ``fuse_modes`` of a step whose fused kernels take 10-30 s to compile with an empty
+#: cache (as CI starts): checked unfused, bit for bit, only.
+UNFUSED = (False,)
 
 
 def compiled_like_eager(make, batches, *, seed=0, between=None, traces=1,

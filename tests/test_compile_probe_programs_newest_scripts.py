@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from compile_scripts8 import F, compiled_like_eager, made, nn, torch, two_sizes
+from compile_scripts8 import UNFUSED, F, compiled_like_eager, made, nn, torch, two_sizes
 
 DATA = np.random.default_rng(1718)
 SPECTRAL_START = DATA.uniform(size=(2, 3, 3, 4)) + 1j * DATA.uniform(size=(2, 3, 3, 4))
@@ -82,7 +82,7 @@ def test_rnn_and_gru_cells_unrolled_by_split_with_sgd_momentum():
         return made(model, torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.5),
                     lambda model, x, y: nn.MSELoss()(model(x), y))
     compiled_like_eager(make, two_sizes(2, [(5, 3, 2), (5, 3, 1)], [(5, 2, 2), (5, 2, 1)]),
-                        traces=2)
+                        traces=2, fuse_modes=UNFUSED)
 
 
 def test_adafactor_on_a_small_regressor_by_smooth_l1():
@@ -145,7 +145,7 @@ def test_arcface_margin_head_by_sgd_over_two_parameter_groups():
             return loss
         return step, {"backbone": backbone, "head": head, "optimizer": optimizer}
     compiled_like_eager(make, two_sizes(5, [(8, 5), ("int", 4, (8,))],
-                                        [(5, 5), ("int", 4, (5,))]), traces=2)
+                                        [(5, 5), ("int", 4, (5,))]), traces=2, fuse_modes=UNFUSED)
 
 
 class VectorQuantizer(nn.Module):
@@ -186,7 +186,7 @@ def test_vq_vae_quantiser_with_straight_through_and_commitment_by_adam():
             optimizer.step()
             return loss, perplexity
         return step, {"encoder": encoder, "vq": vq, "decoder": decoder, "optimizer": optimizer}
-    compiled_like_eager(make, two_sizes(6, [(6, 4)], [(9, 4)]), traces=2)
+    compiled_like_eager(make, two_sizes(6, [(6, 4)], [(9, 4)]), traces=2, fuse_modes=UNFUSED)
 
 
 def _poincare_distance(u, v, eps=1e-5):
@@ -218,7 +218,8 @@ def test_poincare_embeddings_by_riemannian_sgd_under_no_grad():
             return loss
         return step, {"emb": emb}
     compiled_like_eager(make, two_sizes(7, [("int", 6, (5, 2)), ("int", 6, (5, 2))],
-                                        [("int", 6, (3, 2)), ("int", 6, (3, 2))]), traces=2)
+                                        [("int", 6, (3, 2)), ("int", 6, (3, 2))]), traces=2,
+                        fuse_modes=UNFUSED)
 
 
 class Denoiser(nn.Module):
@@ -257,4 +258,5 @@ def test_ddpm_training_step_by_its_noise_schedule_and_gather():
             return loss
         return step, {"model": model, "optimizer": optimizer}
     compiled_like_eager(make, two_sizes(8, [(6, 3), (6, 3), ("int", T, (6,))],
-                                        [(4, 3), (4, 3), ("int", T, (4,))]), traces=2)
+                                        [(4, 3), (4, 3), ("int", T, (4,))]), traces=2,
+                        fuse_modes=UNFUSED)
