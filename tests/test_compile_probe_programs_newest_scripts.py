@@ -3,7 +3,8 @@
 steps, compared with the same loop run eagerly (``compile_scripts8.py``): model, loss
 and optimizer step compiled, four calls on fresh batches, then two on batches of
 another size (the step traces again), the results, weights, gradients and optimizer
-state equal bit for bit without fusion and within a few ulp with it.  Here: a Fourier
+state equal bit for bit without fusion and, where the fused kernels compile in seconds,
+within a few ulp with it (``UNFUSED``: checked without fusion only).  Here: a Fourier
 neural operator with complex spectral weights under Adam, an RNNCell and a GRUCell
 unrolled by split, Adafactor, clip_grad_norm_ by the infinity norm, an ArcFace margin
 head, a VQ-VAE quantiser, Poincaré embeddings by Riemannian SGD under no_grad and a

@@ -3,7 +3,8 @@ compiled steps against eager (as test_compile_probe_programs_newest_scripts.py):
 sparsemax as an ``autograd.Function``, sharpness-aware minimisation as an ``Optimizer``
 subclass (two backward passes a step) restoring the weights by ``copy_``, FiLM
 conditioning over a BatchNorm2d in training mode, a VAE by ``torch.distributions`` with
-a KL divergence, and a RealNVP flow by a coupling ``Transform`` subclass; refused at the
+a KL divergence, a RealNVP flow by a coupling ``Transform`` subclass, PGD adversarial
+training (input gradients in the step) and a learning-rate range test; refused at the
 trace naming the line: a SIREN's gradient penalty by ``autograd.grad(create_graph=True)``
 and SAM restoring the weights by ``p.data =``."""
 
@@ -273,3 +274,39 @@ def test_realnvp_by_a_coupling_transform_subclass_by_adam():
         return made(nets, torch.optim.Adam(nets.parameters(), lr=1e-2),
                     lambda nets, x: -flow.log_prob(x).mean())
     compiled_like_eager(make, two_sizes(16, [(16, 2)], [(10, 2)]), traces=2, fuse_modes=UNFUSED)
+
+
+def test_pgd_adversarial_training_by_input_gradients_in_the_step():
+    def make():
+        model = nn.Sequential(nn.Conv2d(1, 3, 3), nn.ReLU(), nn.Flatten(), nn.Linear(12, 3))
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+
+        def step(X, y):
+            delta = torch.zeros_like(X, requires_grad=True)
+            for _ in range(3):
+                nn.CrossEntropyLoss()(model(X + delta), y).backward()
+                with torch.no_grad():
+                    delta.copy_((delta + 0.02 * torch.sign(delta.grad)).clamp(-0.1, 0.1))
+                delta.grad = None
+            scores = model(X + delta.detach())
+            loss = nn.CrossEntropyLoss()(scores, y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            return loss, (scores.max(dim=1)[1] != y).sum(), delta.detach()
+        return step, {"model": model, "optimizer": optimizer}
+    compiled_like_eager(make, two_sizes(17, [("uniform", (6, 1, 4, 4)), ("int", 3, (6,))],
+                                        [("uniform", (4, 1, 4, 4)), ("int", 3, (4,))]),
+                        traces=2, fuse_modes=UNFUSED)
+
+
+def test_learning_rate_range_test_setting_the_rate_between_calls():
+    def make():
+        model = nn.Sequential(nn.Linear(3, 8), nn.ReLU(), nn.Linear(8, 1))
+        return made(model, torch.optim.SGD(model.parameters(), lr=1e-5),
+                    lambda model, x, y: nn.MSELoss()(model(x), y))
+
+    def between(k, things):             # (the rate grows by a factor at each batch)
+        things["optimizer"].param_groups[0]["lr"] = 1e-5 * 3.0 ** k
+    compiled_like_eager(make, two_sizes(18, [(4, 3), (4, 1)], [(3, 3), (3, 1)]), traces=2,
+                        between=between, fuse_modes=UNFUSED)
