@@ -123,3 +123,17 @@ def test_reading_a_value_the_call_computed_stays_refused_naming_the_line():
     with pytest.raises(TraceError, match=rf"item\(\) on a traced tensor of shape \(\) "
                                          rf"at {__name__}\.py:{line}:"):
         ad.compile(f)(np.ones(1))
+
+
+def test_tracing_again_and_again_names_the_read_whose_value_changed():
+    count = ad.tensor(0)
+
+    def f(x):
+        return x * count.item()
+    line = inspect.getsourcelines(f)[1] + 1
+    compiled = ad.compile(f, cache_size=2)
+    with pytest.warns(RuntimeWarning, match=rf"the value of a tensor read by item\(\) at "
+                                            rf"{__name__}\.py:{line} changed \(1 -> 2\)"):
+        for k in range(3):
+            count.fill_(k)
+            assert compiled(np.ones(1)).item() == k

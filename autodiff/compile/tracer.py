@@ -385,7 +385,7 @@ class Tracer(ReversePass):
         tracer).  ``refusals.refuse_value_leaving`` refuses a traced tensor's value."""
         if self.owns_thread():
             refusals.refuse_value_leaving(self, tensor, what)
-            values_read.note(self, tensor, what)
+            values_read.note(self, tensor, what, user_line())
 
     # ----- .grad assignments -----------------------------------------------------------
     def on_grad_set(self, tensor, value, frame):

@@ -53,20 +53,21 @@ class ValueRead:
     """The plan's flag for one tensor whose value a trace read: ``value`` is the
     tensor's value now."""
 
-    __slots__ = ("tensor",)
+    __slots__ = ("tensor", "label")
 
-    def __init__(self, tensor):
-        self.tensor = tensor
+    def __init__(self, tensor, label):
+        self.tensor, self.label = tensor, label
 
     @property
     def value(self) -> Snapshot:
         return Snapshot(self.tensor.data)
 
 
-def note(tracer, tensor, what: str) -> None:
-    """Record that the trace read ``tensor``'s value into Python (``what``): the
-    first read of each tensor from before the call."""
+def note(tracer, tensor, what: str, line: str) -> None:
+    """Record that the trace read ``tensor``'s value into Python (``what`` at
+    ``line``): the first read of each tensor from before the call."""
     if (id(tensor) in tracer.made_during or id(tensor) in tracer.values_read
             or not any(read in what for read in _VALUE_READS)):
         return
-    tracer.values_read[id(tensor)] = (ValueRead(tensor), "value", Snapshot(tensor.data))
+    label = f"the value of a tensor read by {what.split(' (')[0]} at {line}"
+    tracer.values_read[id(tensor)] = (ValueRead(tensor, label), "value", Snapshot(tensor.data))
