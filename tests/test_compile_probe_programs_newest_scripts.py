@@ -219,8 +219,7 @@ def test_poincare_embeddings_by_riemannian_sgd_under_no_grad():
             return loss
         return step, {"emb": emb}
     compiled_like_eager(make, two_sizes(7, [("int", 6, (5, 2)), ("int", 6, (5, 2))],
-                                        [("int", 6, (3, 2)), ("int", 6, (3, 2))]), traces=2,
-                        fuse_modes=UNFUSED)
+                                        [("int", 6, (3, 2)), ("int", 6, (3, 2))]), traces=2)
 
 
 class Denoiser(nn.Module):
@@ -259,5 +258,4 @@ def test_ddpm_training_step_by_its_noise_schedule_and_gather():
             return loss
         return step, {"model": model, "optimizer": optimizer}
     compiled_like_eager(make, two_sizes(8, [(6, 3), (6, 3), ("int", T, (6,))],
-                                        [(4, 3), (4, 3), ("int", T, (4,))]), traces=2,
-                        fuse_modes=UNFUSED)
+                                        [(4, 3), (4, 3), ("int", T, (4,))]), traces=2)

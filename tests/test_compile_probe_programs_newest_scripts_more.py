@@ -235,7 +235,8 @@ def test_vae_by_distributions_with_a_kl_divergence_by_adam():
         model = VAE()
         return made(model, torch.optim.Adam(model.parameters(), lr=1e-2), elbo_loss)
     compiled_like_eager(make, two_sizes(15, [("bits", (6, 8)), (6, 2)],
-                                        [("bits", (4, 8)), (4, 2)]), traces=2, fuse_modes=UNFUSED)
+                                        [("bits", (4, 8)), (4, 2)]), traces=2,
+                        fuse_modes=UNFUSED)
 
 
 class AffineCoupling(torch.distributions.Transform):
