@@ -18,6 +18,9 @@ from compile_twins import run_twins
 torch = ad
 nn, F = ad.nn, ad.nn.functional
 STEPS = 20
+#: ``fuse_modes`` of a step whose fused kernels take 10-30 s to compile with an empty
+#: cache (as CI starts): checked unfused, bit for bit, only.
+UNFUSED = (False,)
 
 
 def compiled_like_eager(make, batches, *, seed=0, between=None, traces=1,
@@ -66,3 +69,27 @@ def draws(seed, *shapes_and_kinds, n=STEPS):
             raise ValueError(kind)
         return rng.standard_normal(spec)
     return [tuple(one(spec) for spec in shapes_and_kinds) for _ in range(n)]
+
+
+def two_sizes(seed, first, second):
+    """Four batches of the shapes ``first``, then two of the shapes ``second`` (another
+    batch size: the compiled step traces again)."""
+    return draws(seed, *first, n=4) + draws(seed + 100, *second, n=2)
+
+
+def plain_step(model, optimizer, loss_of):
+    """``step(*batch)``: zero the gradients, ``loss_of(model, *batch)``, backward and an
+    optimizer step; returns the loss."""
+    def step(*batch):
+        optimizer.zero_grad()
+        loss = loss_of(model, *batch)
+        loss.backward()
+        optimizer.step()
+        return loss
+    return step
+
+
+def made(model, optimizer, loss_of, **more):
+    """What ``make()`` returns for ``plain_step``: the step and the things to compare."""
+    return plain_step(model, optimizer, loss_of), {"model": model, "optimizer": optimizer,
+                                                   **more}

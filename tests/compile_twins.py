@@ -74,7 +74,8 @@ def assert_same(got, want, *, bitwise: bool, where: str, ulps: int = 32,
             np.testing.assert_array_equal(a, b, err_msg=f"{where} {name}")
         elif scale and np.all(np.isfinite(b)) and np.all(np.abs(b) < scale):
             assert a.shape == b.shape and a.dtype == b.dtype, f"{where} {name}"
-            distance = np.max(np.abs(a - b), initial=0) / np.spacing(b.dtype.type(scale))
+            # (a complex array: in ulp of its real dtype)
+            distance = np.max(np.abs(a - b), initial=0) / np.spacing(b.real.dtype.type(scale))
             assert distance <= ulps, f"{where} {name}: {distance} ulp of {scale} apart"
         else:
             assert_few_ulp(a, b, ulps, what=f"{where} {name}")

@@ -19,28 +19,7 @@ import pytest
 
 import autodiff as ad
 from autodiff.compile import TraceError
-from compile_scripts8 import F, compiled_like_eager, draws, nn, torch
-
-
-def _two_sizes(seed, first, second):
-    """Four batches of the shapes ``first``, then two of the shapes ``second`` (another
-    batch size: the compiled step traces again)."""
-    return draws(seed, *first, n=4) + draws(seed + 100, *second, n=2)
-
-
-def _plain_step(model, optimizer, loss_of):
-    def step(*batch):
-        optimizer.zero_grad()
-        loss = loss_of(model, *batch)
-        loss.backward()
-        optimizer.step()
-        return loss
-    return step
-
-
-def _made(model, optimizer, loss_of, **more):
-    return _plain_step(model, optimizer, loss_of), {"model": model, "optimizer": optimizer,
-                                                    **more}
+from compile_scripts8 import F, compiled_like_eager, made, nn, torch, two_sizes
 
 
 class CausalSelfAttention(nn.Module):
@@ -90,11 +69,11 @@ def test_gpt2_blocks_with_causal_sdpa_and_tied_output_weights_by_adamw():
 
     def make():
         model = GPT()
-        return _made(model, torch.optim.AdamW(model.parameters(), lr=1e-2, weight_decay=0.1),
+        return made(model, torch.optim.AdamW(model.parameters(), lr=1e-2, weight_decay=0.1),
                      next_token_loss)
     # (fused: the attention keys' bias gets a gradient zero but for rounding, which
     # AdamW divides by its own size: see compiled_like_eager's fused_scale)
-    compiled_like_eager(make, _two_sizes(1, [("int", 11, (2, 7))], [("int", 11, (3, 7))]),
+    compiled_like_eager(make, two_sizes(1, [("int", 11, (2, 7))], [("int", 11, (3, 7))]),
                         traces=2, fused_scale=1e5)
 
 
@@ -113,9 +92,9 @@ class SwiGLUBlock(nn.Module):
 def test_rmsnorm_swiglu_block_by_adamw():
     def make():
         model = SwiGLUBlock(8, 12)
-        return _made(model, torch.optim.AdamW(model.parameters(), lr=1e-2),
+        return made(model, torch.optim.AdamW(model.parameters(), lr=1e-2),
                      lambda model, x, y: F.mse_loss(model(x), y))
-    compiled_like_eager(make, _two_sizes(2, [(4, 3, 8), (4, 3, 8)], [(2, 3, 8), (2, 3, 8)]),
+    compiled_like_eager(make, two_sizes(2, [(4, 3, 8), (4, 3, 8)], [(2, 3, 8), (2, 3, 8)]),
                         traces=2)
 
 
@@ -136,9 +115,9 @@ def test_lora_adapter_on_a_frozen_linear_by_sgd_over_the_trainable_parameters():
     def make():
         model = LoRALinear(nn.Linear(6, 4))
         trainable = [p for p in model.parameters() if p.requires_grad]
-        return _made(model, torch.optim.SGD(trainable, lr=0.1),
+        return made(model, torch.optim.SGD(trainable, lr=0.1),
                      lambda model, x, y: F.mse_loss(model(x), y))
-    compiled_like_eager(make, _two_sizes(3, [(8, 6), (8, 4)], [(5, 6), (5, 4)]), traces=2)
+    compiled_like_eager(make, two_sizes(3, [(8, 6), (8, 4)], [(5, 6), (5, 4)]), traces=2)
 
 
 def _rotate_half(x):
@@ -164,9 +143,9 @@ class RotaryScores(nn.Module):
 def test_rotary_position_embeddings_by_cos_sin_and_rotate_half_by_adam():
     def make():
         model = RotaryScores()
-        return _made(model, torch.optim.Adam(model.parameters(), lr=1e-2),
+        return made(model, torch.optim.Adam(model.parameters(), lr=1e-2),
                      lambda model, x: model(x).softmax(-1).pow(2).sum())
-    compiled_like_eager(make, _two_sizes(4, [(2, 5, 6)], [(3, 5, 6)]), traces=2)
+    compiled_like_eager(make, two_sizes(4, [(2, 5, 6)], [(3, 5, 6)]), traces=2)
 
 
 def _alibi_mask(n_heads, seq):
@@ -186,8 +165,8 @@ def test_alibi_position_bias_as_a_float_attention_mask_by_sgd():
 
     def make():
         model = nn.Linear(3, 3)
-        return _made(model, torch.optim.SGD(model.parameters(), lr=0.1), attention_loss)
-    compiled_like_eager(make, _two_sizes(5, [(2, 4, 5, 3)], [(3, 4, 5, 3)]), traces=2)
+        return made(model, torch.optim.SGD(model.parameters(), lr=0.1), attention_loss)
+    compiled_like_eager(make, two_sizes(5, [(2, 4, 5, 3)], [(3, 4, 5, 3)]), traces=2)
 
 
 class CLIP(nn.Module):
@@ -222,7 +201,7 @@ def _clip_twin(largest_scale):
     return step, {"model": model, "optimizer": optimizer}
 
 
-CLIP_BATCHES = _two_sizes(6, [(6, 5), (6, 4)], [(4, 5), (4, 4)])
+CLIP_BATCHES = two_sizes(6, [(6, 5), (6, 4)], [(4, 5), (4, 4)])
 
 
 def test_clip_contrastive_loss_with_a_learned_scale_clamped_after_each_step():
@@ -262,8 +241,8 @@ def _barlow_and_vicreg(model, view_a, view_b):
 def test_barlow_twins_and_vicreg_losses_of_an_encoder_on_two_views():
     def make():
         model = nn.Sequential(nn.Linear(4, 6), nn.Tanh(), nn.Linear(6, 4))
-        return _made(model, torch.optim.SGD(model.parameters(), lr=0.05), _barlow_and_vicreg)
-    compiled_like_eager(make, _two_sizes(7, [(8, 4), (8, 4)], [(6, 4), (6, 4)]), traces=2)
+        return made(model, torch.optim.SGD(model.parameters(), lr=0.05), _barlow_and_vicreg)
+    compiled_like_eager(make, two_sizes(7, [(8, 4), (8, 4)], [(6, 4), (6, 4)]), traces=2)
 
 
 def test_distillation_by_kldivloss_batchmean_with_an_eval_teacher_under_no_grad():
@@ -279,9 +258,9 @@ def test_distillation_by_kldivloss_batchmean_with_an_eval_teacher_under_no_grad(
             soft = kl(F.log_softmax(student_logits / 4.0, dim=1),
                       F.softmax(teacher_logits / 4.0, dim=1)) * 16.0
             return 0.7 * soft + 0.3 * F.cross_entropy(student_logits, y)
-        return _made(student, torch.optim.SGD(student.parameters(), lr=0.1), loss_of,
+        return made(student, torch.optim.SGD(student.parameters(), lr=0.1), loss_of,
                      teacher=teacher)
-    compiled_like_eager(make, _two_sizes(8, [(10, 5), ("int", 3, (10,))],
+    compiled_like_eager(make, two_sizes(8, [(10, 5), ("int", 3, (10,))],
                                          [(7, 5), ("int", 3, (7,))]), traces=2)
 
 
@@ -305,8 +284,8 @@ def _focal_and_dice(model, images, masks, binary):
 def test_focal_and_soft_dice_losses_of_a_segmentation_head():
     def make():
         model = nn.Conv2d(2, 3, 3, padding=1)
-        return _made(model, torch.optim.Adam(model.parameters(), lr=1e-2), _focal_and_dice)
-    compiled_like_eager(make, _two_sizes(
+        return made(model, torch.optim.Adam(model.parameters(), lr=1e-2), _focal_and_dice)
+    compiled_like_eager(make, two_sizes(
         9, [(2, 2, 5, 4), ("int", 3, (2, 5, 4)), ("bits", (2, 1, 5, 4))],
         [(3, 2, 5, 4), ("int", 3, (3, 5, 4)), ("bits", (3, 1, 5, 4))]), traces=2)
 
@@ -337,9 +316,9 @@ class GCN(nn.Module):
 def test_graph_convolutions_by_index_add_over_edges_given_at_each_call():
     def make():
         model = GCN()
-        return _made(model, torch.optim.Adam(model.parameters(), lr=0.05, weight_decay=5e-4),
+        return made(model, torch.optim.Adam(model.parameters(), lr=0.05, weight_decay=5e-4),
                      lambda model, x, edges, y: F.cross_entropy(model(x, edges), y))
-    compiled_like_eager(make, _two_sizes(10, [(6, 3), ("int", 6, (2, 8)), ("int", 2, (6,))],
+    compiled_like_eager(make, two_sizes(10, [(6, 3), ("int", 6, (2, 8)), ("int", 2, (6,))],
                                          [(7, 3), ("int", 7, (2, 9)), ("int", 2, (7,))]),
                         traces=2)
 
@@ -360,9 +339,9 @@ class PointNet(nn.Module):
 def test_pointnet_pooling_by_max_over_points_with_batch_norm_and_momentum():
     def make():
         model = PointNet()
-        return _made(model, torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9),
+        return made(model, torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9),
                      lambda model, x, y: F.cross_entropy(model(x), y))
-    compiled_like_eager(make, _two_sizes(11, [(4, 3, 10), ("int", 2, (4,))],
+    compiled_like_eager(make, two_sizes(11, [(4, 3, 10), ("int", 2, (4,))],
                                          [(5, 3, 10), ("int", 2, (5,))]), traces=2)
 
 
@@ -396,7 +375,7 @@ def _padded_tokens(seed, batch, n):
 def test_transformer_encoder_with_a_padding_mask_changing_at_each_call():
     def make():
         model = PaddedClassifier()
-        return _made(model, torch.optim.SGD(model.parameters(), lr=0.1),
+        return made(model, torch.optim.SGD(model.parameters(), lr=0.1),
                      lambda model, src, y: F.cross_entropy(model(src), y))
     compiled_like_eager(make, _padded_tokens(12, 3, 4) + _padded_tokens(13, 2, 2), traces=2)
 
@@ -423,8 +402,8 @@ def _vae_loss(model, x, eps):
 def test_vae_by_bce_with_logits_plus_kl_with_the_noise_given_at_each_call():
     def make():
         model = VAE()
-        return _made(model, torch.optim.Adam(model.parameters(), lr=1e-2), _vae_loss)
-    compiled_like_eager(make, _two_sizes(14, [("bits", (6, 16)), (6, 2)],
+        return made(model, torch.optim.Adam(model.parameters(), lr=1e-2), _vae_loss)
+    compiled_like_eager(make, two_sizes(14, [("bits", (6, 16)), (6, 2)],
                                          [("bits", (4, 16)), (4, 2)]), traces=2)
 
 
@@ -437,10 +416,10 @@ def _contrastive(model, a, b, label, margin=2.0):
 def test_siamese_network_with_a_hand_written_contrastive_loss_by_rmsprop():
     def make():
         model = nn.Sequential(nn.Linear(5, 8), nn.Tanh(), nn.Linear(8, 3))
-        return _made(model, torch.optim.RMSprop(model.parameters(), lr=1e-2), _contrastive)
+        return made(model, torch.optim.RMSprop(model.parameters(), lr=1e-2), _contrastive)
     # (RMSprop divides each gradient by its running size: a few ulp of a small
     # gradient become a few ulp of the step, fused)
-    compiled_like_eager(make, _two_sizes(15, [(6, 5), (6, 5), ("bits", (6, 1))],
+    compiled_like_eager(make, two_sizes(15, [(6, 5), (6, 5), ("bits", (6, 1))],
                                          [(4, 5), (4, 5), ("bits", (4, 1))]),
                         traces=2, fused_ulps=256)
 
@@ -472,8 +451,8 @@ def test_temporal_convolutional_network_of_causal_dilated_convolutions():
     def make():
         model = nn.Sequential(*[TemporalBlock(2 if i == 0 else 6, 6, 2 ** i) for i in range(3)],
                               nn.Conv1d(6, 2, 1))
-        return _made(model, torch.optim.Adam(model.parameters(), lr=1e-2), next_step_loss)
-    compiled_like_eager(make, _two_sizes(16, [(4, 2, 16)], [(3, 2, 16)]), traces=2)
+        return made(model, torch.optim.Adam(model.parameters(), lr=1e-2), next_step_loss)
+    compiled_like_eager(make, two_sizes(16, [(4, 2, 16)], [(3, 2, 16)]), traces=2)
 
 
 def test_clip_grad_norm_foreach_under_lambdalr_warmup_then_cosine():
@@ -496,5 +475,5 @@ def test_clip_grad_norm_foreach_under_lambdalr_warmup_then_cosine():
             scheduler.step()
             return loss, norm
         return step, {"model": model, "optimizer": optimizer, "scheduler": scheduler}
-    compiled_like_eager(make, _two_sizes(17, [(16, 5), (16, 1)], [(12, 5), (12, 1)]),
+    compiled_like_eager(make, two_sizes(17, [(16, 5), (16, 1)], [(12, 5), (12, 1)]),
                         traces=2)

@@ -428,8 +428,11 @@ def compile(fn: Callable | None = None, *, cache_size: int = 8, fuse: bool = Tru
     1
 
     Python control flow is traced as taken: ``.item()`` or ``if t:`` on a traced
-    value is refused, but a branch on NumPy values computed from ``.data`` (``if
-    (x.data > 0).all():``) is not seen, and every replay takes the traced branch.
+    value is refused; on a tensor from before the call that the trace does not follow
+    (a buffer such as ActNorm's ``initialized`` flag) it is taken, and a later call
+    finding that tensor holding another value traces again (``values_read.py``); but a
+    branch on NumPy values computed from ``.data`` (``if (x.data > 0).all():``) is not
+    seen, and every replay takes the traced branch.
 
     PyTorch's keywords are taken: ``backend``, ``mode`` and ``options`` choose how
     PyTorch generates code, and there is one way here, so they change nothing;

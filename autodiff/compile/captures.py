@@ -29,6 +29,7 @@ from .provenance import nested_items
 from .reached import class_settings, module_settings, reached_functions, unique_places
 from .members import SUBMODULE_NAMES
 from .tracer import TraceError
+from .values_read import ValueRead
 
 
 def _captured_names(fn) -> list:
@@ -505,6 +506,8 @@ def why_plan_does_not_fit(plan) -> str | None:
     for obj, attribute, value in plan.flags:
         now = getattr(obj, attribute, _MISSING)
         if not same_value(now, value):
+            if isinstance(obj, ValueRead):
+                return f"{obj.label} changed ({value!r} -> {now!r})"
             owner = obj.label if isinstance(obj, DictItems) else type(obj).__name__
             return (f"{owner}.{attribute} changed "
                     f"({value!r} -> {'(deleted)' if now is _MISSING else repr(now)})")

@@ -40,7 +40,7 @@ from .effects import (Buffer, CallWith, NthResult, SameShape, checked, write_cla
 from .members import module_members
 from .outputs import output_template
 from .plan import Instr, Plan, Ref, Slot, in_c_order, is_broadcast, memory_order
-from . import call_constants, fresh_leaves, hyperparameters, literals, readonly
+from . import call_constants, fresh_leaves, hyperparameters, literals, readonly, values_read
 from .provenance import entry_frame, passed_in, python_numbers, user_line
 from .provenance import leaf_label as _leaf_label
 from .reverse_pass import ReversePass
@@ -133,6 +133,7 @@ class Tracer(ReversePass):
         # (obj, attribute) of a state an op read outside the tape (sdpa_kernel's
         # backends): a replay fits while it holds its value at the trace's end
         self.states_read: dict = {}
+        self.values_read: dict = {}     # id(tensor) -> a flag: values_read.py
 
     # ----- slots ------------------------------------------------------------------
     def owns_thread(self) -> bool:
@@ -384,6 +385,7 @@ class Tracer(ReversePass):
         tracer).  ``refusals.refuse_value_leaving`` refuses a traced tensor's value."""
         if self.owns_thread():
             refusals.refuse_value_leaving(self, tensor, what)
+            values_read.note(self, tensor, what, user_line())
 
     # ----- .grad assignments -----------------------------------------------------------
     def on_grad_set(self, tensor, value, frame):
@@ -500,6 +502,7 @@ class Tracer(ReversePass):
                        for module, _ in self.modules.values()
                        if hasattr(module, "_forward_hooks")]
         plan.flags += [(obj, key, getattr(obj, key)) for obj, key in self.states_read.values()]
+        plan.flags += list(self.values_read.values())
         plan.members = self.module_members()
         plan.constant_values = {slot: value for value, _, _, slot in self.constants}
         plan.literal_values = self.literal_values
