@@ -180,15 +180,19 @@ def _add_in_place(previous, gradient):
 
 
 _NAMESPACES: tuple = ()
+#: ``tensor.set_grad_slot`` (stores ``t._grad`` past ``Parameter.__setattr__``), bound by
+#: ``_namespaces()``.
+_set_grad_slot = None
 
 
 def _namespaces():
     """``(numpy_xp, tensor_xp, Tensor)``, imported on first use (they import this module)."""
-    global _NAMESPACES
+    global _NAMESPACES, _set_grad_slot
     if not _NAMESPACES:
         from .ops.namespace import numpy_xp, tensor_xp
-        from .tensor import Tensor
+        from .tensor import Tensor, set_grad_slot
         _NAMESPACES = (numpy_xp, tensor_xp, Tensor)
+        _set_grad_slot = set_grad_slot
     return _NAMESPACES
 
 
@@ -381,13 +385,14 @@ def _accumulate_into_leaf(leaf, grad, create_graph):
     # would make _is_uniquely_owned copy every gradient.)
     if leaf.data.dtype.kind != "f" and leaf.data.dtype.kind != "c":
         raise _not_float_leaf_error(leaf)
+    set_grad = _set_grad_slot or (_namespaces() and _set_grad_slot)
     with _accumulating:
         if not create_graph:
             if type(grad) is not np.ndarray:
                 grad = np.asarray(grad)
             current = leaf._grad
             if current is None:
-                leaf._grad = grad if _is_uniquely_owned(grad) else grad.copy(order="K")
+                set_grad(leaf, grad if _is_uniquely_owned(grad) else grad.copy(order="K"))
             elif isinstance(current, _namespaces()[2]):
                 # A gradient with a graph, from an earlier backward(create_graph=True):
                 # this pass records nothing, and the sum goes into that Tensor's own
@@ -399,7 +404,7 @@ def _accumulate_into_leaf(leaf, grad, create_graph):
                         and data.shape == grad.shape and data.dtype == grad.dtype):
                     _add_into_grad(data, grad, True)
                 else:
-                    leaf._grad = np.asarray(data + grad)
+                    set_grad(leaf, np.asarray(data + grad))
             elif (type(current) is np.ndarray
                   and (current.flags.writeable or _held_by_trace(current))
                   and current.shape == grad.shape and current.dtype == grad.dtype):
@@ -409,11 +414,11 @@ def _accumulate_into_leaf(leaf, grad, create_graph):
                 _add_into_grad(current, grad, _held_elsewhere(current))
             else:
                 total = current + grad
-                leaf._grad = total if type(total) is np.ndarray else np.asarray(total)  # 0-d
+                set_grad(leaf, total if type(total) is np.ndarray else np.asarray(total))  # 0-d
         else:
             # A first gradient is copied (recorded), as PyTorch's AccumulateGrad clones
             # it: .grad then owns its array, which a later plain backward adds into.
-            leaf._grad = _recorded_copy(grad) if leaf._grad is None else leaf._grad + grad
+            set_grad(leaf, _recorded_copy(grad) if leaf._grad is None else leaf._grad + grad)
             # A .grad that is a Tensor points into a graph that points back to its
             # owner: a reference cycle, which only the cycle collector can free.
             _collector.track_graphs([leaf._grad])

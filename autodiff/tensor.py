@@ -557,6 +557,12 @@ class Tensor(CopyingMethods, ReductionMethods, OperatorMethods, PyTorchMethods, 
 
 _new = object.__new__
 _ndarray = np.ndarray
+
+#: ``set_grad_slot(t, value)`` stores ``t._grad`` through the slot itself, past
+#: ``Parameter.__setattr__`` (which sees to ``p.data = ...`` at the cost of a Python call
+#: per attribute set): the engine, the optimizers and compiled replays store every
+#: parameter's gradient on every step.
+set_grad_slot = Tensor._grad.__set__
 _FLOAT64, _FLOAT32 = np.dtype(np.float64), np.dtype(np.float32)
 _PYTHON_SEQUENCES = (list, tuple)
 _PLAIN_DTYPES = (np.dtype(np.float64), np.dtype(np.int64), np.dtype(bool))

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..graph import _accumulate_into_leaf
-from ..tensor import Tensor
+from ..tensor import Tensor, set_grad_slot
 from .literals import anew
 from .outputs import output_source
 from .plan import Plan, Ref
@@ -199,6 +199,8 @@ def _lines(instr, ns, attribute) -> list[str]:
     if kind == "clear_grad":
         where, what = instr.extra["leaf"]
         leaf = _leaf(where, what, ns)
+        if attribute == "_grad":        # (past Parameter.__setattr__: tensor.set_grad_slot)
+            return [f"{ns.const(set_grad_slot, 'F')}({leaf}, None)"]
         return [f"{leaf}.{attribute} = None"]
     if kind == "leaf_grad":
         where, what = instr.extra["leaf"]
@@ -214,9 +216,10 @@ def _lines(instr, ns, attribute) -> list[str]:
             total = f"{ns.const(_add_into_leaf, 'F')}(L, {grad})"
         if instr.extra.get("fresh"):
             total = first
-        return [f"L = {leaf}",
-                f"{current} = {first} if {current} is None else {total}",
-                f"{outs[0]} = {current}"]
+        value = f"{first} if {current} is None else {total}"
+        store = (f"{ns.const(set_grad_slot, 'F')}(L, {value})" if attribute == "_grad"
+                 else f"{current} = {value}")
+        return [f"L = {leaf}", store, f"{outs[0]} = {current}"]
     raise ValueError(f"replay: unknown step kind {kind!r}")
 
 

@@ -40,7 +40,7 @@ from ..compile.hooks import replayed
 from .complex_parameters import as_real_pairs, check_complex_parameters
 from ..guard import note_unguarded_write, savers_of, unguarded_reads
 from ..grad_attr import zero_grad_of
-from ..tensor import Tensor
+from ..tensor import Tensor, set_grad_slot
 from . import step_hooks
 from .step_hooks import (register_optimizer_step_post_hook,  # noqa: F401 (PyTorch's path)
                          register_optimizer_step_pre_hook)
@@ -384,7 +384,7 @@ class Optimizer(StateDictMethods):
         for group in self.param_groups:
             for p in group["params"]:
                 if set_to_none or p._grad is None:
-                    p._grad = None      # (the slot: the checks of .grad = have nothing to check)
+                    set_grad_slot(p, None)  # (the checks of .grad = have nothing to check)
                 else:
                     zero_grad_of(p)
 
