@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .torch_arrays import TorchArray, plain_values
+from .torch_arrays import TorchArray, values_of
 
 
 class GradArray(TorchArray):
@@ -64,7 +64,7 @@ class GradArray(TorchArray):
 
     def fill_(self, value) -> GradArray:
         """Set every entry to ``value`` (a number, or a 0-d array); returns the array."""
-        value = plain_values(value)
+        value = values_of(value)
         if np.ndim(value) != 0:
             raise ValueError(f"fill_: takes one value (a number or a 0-d array), got "
                              f"shape {np.shape(value)}; use copy_ for an array of values")
@@ -81,7 +81,7 @@ class GradArray(TorchArray):
 
     def mul_(self, other) -> GradArray:
         """Multiply by ``other`` in place (``other`` broadcast to this shape)."""
-        return self._update(np.multiply, plain_values(other), "mul_")
+        return self._update(np.multiply, values_of(other), "mul_")
 
     def div_(self, other, *, rounding_mode=None) -> GradArray:
         """Divide by ``other`` in place (true division, as PyTorch's default)."""
@@ -89,13 +89,13 @@ class GradArray(TorchArray):
             raise ValueError(f"div_: rounding_mode={rounding_mode!r} rounds to integers, "
                              "which a floating-point gradient does not hold; divide, then "
                              "round with np.floor / np.trunc if that is meant")
-        return self._update(np.true_divide, plain_values(other), "div_")
+        return self._update(np.true_divide, values_of(other), "div_")
 
     def clamp_(self, min=None, max=None) -> GradArray:  # noqa: A002  (PyTorch's names)
         """Clip the entries into ``[min, max]`` in place (either may be None)."""
         if min is None and max is None:
             raise ValueError("clamp_: give min=, max= or both (PyTorch refuses neither too)")
-        np.clip(self, plain_values(min), plain_values(max), out=self)
+        np.clip(self, values_of(min), values_of(max), out=self)
         return self
 
     clip_ = clamp_
@@ -217,7 +217,7 @@ def grad_array(values: np.ndarray) -> GradArray:
 
 
 def _scaled(other, alpha):
-    other = plain_values(other)
+    other = values_of(other)
     return other if alpha == 1 else np.multiply(alpha, other)
 
 

@@ -28,8 +28,7 @@ import numpy as np
 
 from . import overwrites as _overwrites
 from .grad_arrays import GradArray
-from .plain_arrays import plain_values
-from .torch_arrays import plain_array
+from .plain_arrays import plain_array, plain_values
 from .tape_drop import _LIBRARY_DIRS, user_frame, warn_at
 
 _PACKAGE_DIR = _LIBRARY_DIRS[0]

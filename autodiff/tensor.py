@@ -27,7 +27,7 @@ from .torch_methods import TorchMethods
 from .torch_elementwise_methods import float_operand, square_as_torch
 from .torch_more import TorchMoreMethods
 from .torch_shape_methods import size_of
-from .torch_arrays import plain_array
+from .plain_arrays import plain_array
 from .grad_arrays import GradArray
 from . import operators as _operators
 from .operators import OperatorMethods

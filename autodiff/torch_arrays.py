@@ -74,7 +74,7 @@ class TorchArray(np.ndarray):
     def copy_(self, source, non_blocking: bool = False):
         """Copy ``source`` (an array, a Tensor or a ``torch.Tensor``, broadcast to this
         shape and cast to this dtype, as PyTorch's) into this array; returns it."""
-        values = plain_values(source)
+        values = values_of(source)
         try:
             np.broadcast_to(values, self.shape)
         except ValueError:
@@ -94,7 +94,7 @@ class TorchArray(np.ndarray):
     def equal(self, other) -> bool:
         """Whether ``other`` has this shape and the same values, a Python bool, as
         ``torch.equal`` (NaN is not equal to itself)."""
-        other = np.asarray(plain_values(other))
+        other = np.asarray(values_of(other))
         return self.shape == other.shape and bool(np.all(self.view(np.ndarray) == other))
 
     def float(self):
@@ -122,24 +122,7 @@ class TorchArray(np.ndarray):
         return self.astype(np.bool_)
 
 
-def plain_array(array: TorchArray) -> np.ndarray:
-    """The plain ndarray a ``TorchArray`` views: its base itself when the view shows all
-    of it as it is (``ad.tensor(w.grad)`` then holds the gradient buffer, as it did
-    when ``.grad`` was that buffer), else a plain view.
-
-    >>> buffer = np.zeros(3)
-    >>> plain_array(buffer.view(TorchArray)) is buffer
-    True
-    """
-    base = array.base
-    if (type(base) is np.ndarray and base.shape == array.shape
-            and base.strides == array.strides and base.dtype == array.dtype
-            and base.__array_interface__["data"] == array.__array_interface__["data"]):
-        return base
-    return array.view(np.ndarray)
-
-
-def plain_values(value):
+def values_of(value):
     """An array's, a Tensor's or a ``torch.Tensor``'s values, for NumPy."""
     if hasattr(value, "detach") and hasattr(value, "numpy") and not isinstance(
             value, np.ndarray):
