@@ -16,6 +16,7 @@ from .printing import format_values
 from .tape_drop import (  # noqa: F401
     TapeDropWarning, called_by_name, converted_for_indices, tape_drop)
 from .grad_attr import grad_property, root_grad
+from .tensor_arguments import check_can_require_grad, checked_flag, checked_name
 from .conventions import (refuse_unpacked_numpy_values, warn_integer_list_as_data,
                           warn_number_as_data)
 from .dim_readings import flattened, transpose_axes
@@ -37,8 +38,6 @@ from .tensor_reductions import ReductionMethods
 
 if TYPE_CHECKING:
     from .graph import Node
-
-_FLOAT_KINDS = "f"
 
 #: Set by ``ad.compile`` while it traces: called as ``value_hook(tensor, what)`` before a
 #: tensor's value leaves the library (``item()``, ``bool()``, ``np.asarray``).
@@ -93,21 +92,6 @@ def _as_array(data, dtype):
     return array
 
 
-def _check_can_require_grad(array, where="tensor"):
-    if array.dtype.kind == "c":
-        # complex leaves are allowed (PyTorch's convention: grad = dL/dx + i dL/dy);
-        # from now on real results check their inputs for complex values (registry)
-        from .ops.registry import note_complex_on_tape
-        note_complex_on_tape()
-        return
-    if array.dtype.kind not in _FLOAT_KINDS:
-        raise TypeError(
-            f"{where}: requires_grad=True needs floating-point data, but the data is "
-            f"{array.dtype} (shape {array.shape}). Integer and bool tensors (indices, masks) "
-            "cannot have gradients; convert first, e.g. "
-            "ad.tensor(data, dtype=np.float64, requires_grad=True).")
-
-
 class Tensor(CopyingMethods, ReductionMethods, OperatorMethods, PyTorchMethods, SelectionMethods,
              ArrayMethods, ArrayLayoutMethods, TorchMethods, TorchMoreMethods):
     """An n-dimensional array that records the operations applied to it.
@@ -136,7 +120,7 @@ class Tensor(CopyingMethods, ReductionMethods, OperatorMethods, PyTorchMethods, 
 
     def __init__(self, data, requires_grad=False, dtype=None, name=None):
         if requires_grad is not False and requires_grad is not True:
-            requires_grad = _checked_flag(requires_grad, data)
+            requires_grad = checked_flag(requires_grad, data)
         if (data.__class__ is _ndarray and dtype is None
                 and ((data_dtype := data.dtype) is _FLOAT64 or data_dtype is _FLOAT32)):
             array = data                # (what _as_array returns for it, in fewer calls)
@@ -148,14 +132,14 @@ class Tensor(CopyingMethods, ReductionMethods, OperatorMethods, PyTorchMethods, 
                     and data.__class__ in _PYTHON_SEQUENCES):
                 warn_integer_list_as_data(data, array.dtype, sys._getframe(1))
             if requires_grad:
-                _check_can_require_grad(array)
+                check_can_require_grad(array)
         self.data = array
         self._grad = None
         if value_hook is not None:      # ad.compile traces: let it see the tensor made
             self.grad = None
         self._requires_grad = requires_grad
         self._node = None
-        self._name = name if name is None else _checked_name(name)
+        self._name = name if name is None else checked_name(name)
 
     @staticmethod
     def _make(data, node, requires_grad):
@@ -178,7 +162,7 @@ class Tensor(CopyingMethods, ReductionMethods, OperatorMethods, PyTorchMethods, 
 
     @requires_grad.setter
     def requires_grad(self, flag: bool) -> None:
-        flag = _checked_flag(flag)
+        flag = checked_flag(flag)
         if flag == self._requires_grad:
             return
         if self._node is not None and self._requires_grad:
@@ -187,7 +171,7 @@ class Tensor(CopyingMethods, ReductionMethods, OperatorMethods, PyTorchMethods, 
                 f"{self.shape}) was computed by '{self._node.op.name}'. For a copy that is "
                 "off the tape use t.detach() (or ad.stop_gradient(t) inside an expression).")
         if flag:
-            _check_can_require_grad(self.data, "requires_grad")
+            check_can_require_grad(self.data, "requires_grad")
         # A node that needs no gradient was recorded only because a named tensor went in
         # (its name shows in graphs): this is a leaf, as in PyTorch, and becomes one.
         self._node = None
@@ -202,7 +186,7 @@ class Tensor(CopyingMethods, ReductionMethods, OperatorMethods, PyTorchMethods, 
 
     @name.setter
     def name(self, value: str | None) -> None:
-        self._name = _checked_name(value)
+        self._name = checked_name(value)
         if self._node is not None:
             self._node.name = self._name
 
@@ -416,7 +400,7 @@ class Tensor(CopyingMethods, ReductionMethods, OperatorMethods, PyTorchMethods, 
             raise RuntimeError("requires_grad_: only leaf tensors can change requires_grad; "
                                "use .detach() to get a leaf")
         if flag:
-            _check_can_require_grad(self.data)
+            check_can_require_grad(self.data)
         self.requires_grad = bool(flag)
         return self
 
@@ -566,32 +550,6 @@ set_grad_slot = Tensor._grad.__set__
 _FLOAT64, _FLOAT32 = np.dtype(np.float64), np.dtype(np.float32)
 _PYTHON_SEQUENCES = (list, tuple)
 _PLAIN_DTYPES = (np.dtype(np.float64), np.dtype(np.int64), np.dtype(bool))
-
-
-def _checked_flag(requires_grad, data=None) -> bool:
-    """``requires_grad`` given as something else than True or False: a NumPy bool, 0 or
-    1 pass; anything else is refused (NumPy's positional ``dtype`` or ``order``, as in
-    ``ad.tensor(x, np.float32)``, would turn it on; so would PyTorch's legacy
-    ``Tensor(2, 3)``, sizes by position)."""
-    if isinstance(requires_grad, (bool, np.bool_)) or (
-            type(requires_grad) is int and requires_grad in (0, 1) and type(data) is not int):
-        return bool(requires_grad)
-    if type(data) is int and type(requires_grad) is int:
-        raise TypeError(
-            f"Tensor(data, requires_grad=False, dtype=None) takes data, not sizes: "
-            f"Tensor({data}, {requires_grad}, ...) is PyTorch's legacy form for an "
-            f"uninitialised tensor of shape ({data}, {requires_grad}, ...); use "
-            f"ad.empty({data}, {requires_grad}) or ad.zeros({data}, {requires_grad}) instead")
-    raise TypeError(f"requires_grad must be True or False, got {requires_grad!r}; a dtype or "
-                    "NumPy's order passed by position lands here: pass dtype= by name")
-
-
-def _checked_name(name):
-    if name is None or type(name) is str:
-        return name
-    if not isinstance(name, str):
-        raise TypeError(f"Tensor.name must be a str or None, not {type(name).__name__}")
-    return str.__str__(name)        # a plain str: a subclass could point anywhere
 
 
 def tensor(data, requires_grad=False, dtype=None, name=None, *, device=None) -> Tensor:
