@@ -101,6 +101,24 @@ def _root_array(array: np.ndarray) -> np.ndarray:
     return array
 
 
+class _NoSparseMethod:
+    """A name of PyTorch's sparse tensors' methods (``t.to_sparse()``, ``t.indices()``):
+    reading it raises AttributeError, as for any name a Tensor lacks (``hasattr`` is
+    False), with a note that no tensor here is sparse.  A descriptor rather than a
+    ``__getattr__``: that would be called, in Python, on every failed lookup, and the
+    library probes its unset slots (``getattr(t, "_view_link", None)``) on hot paths."""
+
+    def __set_name__(self, owner, name):
+        self.name = name
+
+    def __get__(self, obj, owner=None):
+        raise AttributeError(
+            f"{(owner or type(obj)).__name__!r} object has no attribute {self.name!r}: "
+            "sparse tensors do not exist here, every tensor is a dense array (a sparse "
+            "tensor's to_dense() is the tensor itself; for its indices and values, "
+            "t.nonzero() and t[t != 0])", name=self.name, obj=obj)
+
+
 #: PyTorch's methods of sparse tensors and of making them: no tensor here is sparse
 _SPARSE_METHODS = frozenset({
     "to_sparse", "to_sparse_coo", "to_sparse_csr", "to_sparse_csc", "to_sparse_bsr",
@@ -114,18 +132,6 @@ class TensorFlags:
     is_signed is_nonzero is_same_size H mH ...`` (mixed into ``Tensor``)."""
 
     __slots__ = ()
-
-    def __getattr__(self, name):
-        # Called when the lookup failed: a sparse method gets a note; a property that
-        # refused (Tensor.ctypes) is asked again for its own message.
-        refusing = getattr(type(self), name, None)
-        if isinstance(refusing, property):
-            return refusing.fget(self)
-        note = (": sparse tensors do not exist here, every tensor is a dense array (a "
-                "sparse tensor's to_dense() is the tensor itself; for its indices and "
-                "values, t.nonzero() and t[t != 0])") if name in _SPARSE_METHODS else ""
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}"
-                             f"{note}", name=name, obj=self)
 
     @property
     def is_cpu(self) -> bool:
@@ -473,3 +479,9 @@ def _no_device(method: str, name: str) -> str:
             f"t.to(device) with device = ad.device('cuda' if ad.cuda.is_available() else "
             "'cpu')")
 
+
+for _name in _SPARSE_METHODS:
+    _descriptor = _NoSparseMethod()
+    _descriptor.__set_name__(TensorFlags, _name)
+    setattr(TensorFlags, _name, _descriptor)
+del _name, _descriptor
