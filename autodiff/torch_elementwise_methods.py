@@ -104,6 +104,8 @@ class _FloatUnaryUpdate(_UnaryUpdate):
 class ElementwiseMethods:
     """The methods made from the tables below (a base of ``TorchMethods``)."""
 
+    __slots__ = ()      # (a base of Tensor: no __dict__ per tensor)
+
 
 #: PyTorch's method name -> the library's function ("module:name"), an example input
 #: and what the method gives for it (shown in the method's docstring).

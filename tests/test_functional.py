@@ -149,7 +149,7 @@ def test_cross_entropy_backward_hands_on_the_saved_gradient_and_frees_it():
     np.testing.assert_allclose(node.saved[0], expected, rtol=1e-12, atol=1e-15)
     saved_id = id(node.saved[0])          # (an id: a reference here would force a copy)
     loss.backward(retain_graph=True)
-    assert id(t.grad) == saved_id and node.saved == []     # handed on, not copied
+    assert id(t._grad) == saved_id and node.saved == []     # handed on, not copied
     first = t.grad.copy()
     loss.backward()                       # retain_graph: the gradient is computed again
     np.testing.assert_allclose(t.grad, 2 * first, rtol=1e-12)
