@@ -94,7 +94,43 @@ def _is_device(value) -> bool:
     return type(value).__name__ == "device"        # a torch.device, without torch
 
 
-class ArrayMethods:
+class DtypeShorthands:
+    """PyTorch's dtype shorthands, ``astype`` to a fixed dtype: of a Tensor (``ArrayMethods``;
+    recorded to a float dtype, without gradient to an integer one) and of the arrays of
+    ``torch_arrays.py`` (a ``state_dict``'s values, ``.grad``).
+
+    >>> ad.tensor([1.5]).long(), ad.tensor([1]).double().dtype
+    (tensor([1]), dtype('float64'))
+    """
+
+    __slots__ = ()
+
+    def float(self):
+        """``astype(np.float32)``, as PyTorch's ``float()``."""
+        return self.astype(np.float32)
+
+    def double(self):
+        """``astype(np.float64)``, as PyTorch's ``double()``."""
+        return self.astype(np.float64)
+
+    def half(self):
+        """``astype(np.float16)``, as PyTorch's ``half()``."""
+        return self.astype(np.float16)
+
+    def long(self):
+        """``astype(np.int64)``, as PyTorch's ``long()``."""
+        return self.astype(np.int64)
+
+    def int(self):
+        """``astype(np.int32)``, as PyTorch's ``int()``."""
+        return self.astype(np.int32)
+
+    def bool(self):
+        """``astype(bool)``, as PyTorch's ``bool()``."""
+        return self.astype(np.bool_)
+
+
+class ArrayMethods(DtypeShorthands):
     """Methods ``Tensor`` inherits (see the module docstring)."""
 
     __slots__ = ()
@@ -275,30 +311,10 @@ class ArrayMethods:
                 result = relaid_tensor(result, order)
         return result
 
-    def float(self):
-        """``astype(np.float32)``, as PyTorch's ``float()`` (recorded)."""
-        return self.astype(np.float32)
-
-    def double(self):
-        """``astype(np.float64)``, as PyTorch's ``double()`` (recorded)."""
-        return self.astype(np.float64)
-
     def bfloat16(self):
         """PyTorch's ``bfloat16()``, which cannot exist here: NumPy has no bfloat16, so
         it raises ``TypeError`` naming ``half()`` (float16) and ``float()`` instead."""
         raise bfloat16_error("bfloat16")
-
-    def long(self):
-        """``astype(np.int64)``, as PyTorch's ``long()`` (no gradient)."""
-        return self.astype(np.int64)
-
-    def int(self):
-        """``astype(np.int32)``, as PyTorch's ``int()`` (no gradient)."""
-        return self.astype(np.int32)
-
-    def bool(self):
-        """``astype(bool)``, as PyTorch's ``bool()`` (no gradient)."""
-        return self.astype(np.bool_)
 
     def type_as(self, other):
         """``astype(other.dtype)``.

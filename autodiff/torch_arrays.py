@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .array_methods import to_arguments
+from .array_methods import DtypeShorthands, to_arguments
 from .torch_shape_methods import size_of
 
 
-class TorchArray(np.ndarray):
+class TorchArray(DtypeShorthands, np.ndarray):
     """An ndarray with PyTorch's copy and conversion methods (see the module docstring)."""
 
     def __array_wrap__(self, array, context=None, return_scalar=False):
@@ -96,30 +96,6 @@ class TorchArray(np.ndarray):
         ``torch.equal`` (NaN is not equal to itself)."""
         other = np.asarray(values_of(other))
         return self.shape == other.shape and bool(np.all(self.view(np.ndarray) == other))
-
-    def float(self):
-        """``astype(np.float32)``, as PyTorch's ``float()``."""
-        return self.astype(np.float32)
-
-    def double(self):
-        """``astype(np.float64)``, as PyTorch's ``double()``."""
-        return self.astype(np.float64)
-
-    def half(self):
-        """``astype(np.float16)``, as PyTorch's ``half()``."""
-        return self.astype(np.float16)
-
-    def long(self):
-        """``astype(np.int64)``, as PyTorch's ``long()``."""
-        return self.astype(np.int64)
-
-    def int(self):
-        """``astype(np.int32)``, as PyTorch's ``int()``."""
-        return self.astype(np.int32)
-
-    def bool(self):
-        """``astype(bool)``, as PyTorch's ``bool()``."""
-        return self.astype(np.bool_)
 
 
 def values_of(value):

@@ -356,10 +356,6 @@ class TorchShapeMethods:
             dtype = _TYPE_DTYPES[dtype]
         return self.astype(dtype)
 
-    def half(self):
-        """``astype(np.float16)``, as PyTorch's ``half()`` (recorded)."""
-        return self.astype(np.float16)
-
     def byte(self):
         """``astype(np.uint8)``, as PyTorch's ``byte()`` (no gradient)."""
         return self.astype(np.uint8)
