@@ -504,7 +504,7 @@ def jacfwd(func: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fal
             by_input = {}
             for k, x in enumerate(distinct):
                 if record or not vectorized:
-                    columns = [program(_basis_seeds(distinct, k, index, record))[0]
+                    columns = [program(basis_seeds(distinct, k, index, record))[0]
                                for index in np.ndindex(x.shape)]
                     by_input[id(x)] = _assemble_columns(columns, out, x, record)
                 else:
@@ -515,10 +515,12 @@ def jacfwd(func: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fal
     return wrapped
 
 
-def _basis_seeds(inputs, k, index, record):
+def basis_seeds(inputs, k, index, record=False):
+    """The tangents of column ``index`` of input ``k`` (Tensors or arrays): a 1 there,
+    zeros elsewhere, each in its input's dtype (as jvp requires); Tensors if ``record``."""
     seeds = []
     for j, other in enumerate(inputs):
-        seed = np.zeros_like(other.data)
+        seed = np.zeros_like(other.data if isinstance(other, Tensor) else np.asarray(other))
         if j == k:
             seed[index] = 1
         seeds.append(Tensor(seed) if record else seed)

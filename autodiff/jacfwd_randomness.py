@@ -77,8 +77,8 @@ def _per_column_jacfwd(func, argnums, has_aux):
         columns, rebuild_output, aux = [], None, None
         for k, shape in enumerate(shapes):
             for index in np.ndindex(shape):
-                result = forward.jvp(at, tuple(leaves), _basis(leaves, k, index),
-                                     has_aux=has_aux)
+                seeds = tuple(forward.basis_seeds(leaves, k, index))
+                result = forward.jvp(at, tuple(leaves), seeds, has_aux=has_aux)
                 out_leaves, rebuild_output = flatten(result[1])
                 columns.append(out_leaves)
                 if has_aux and aux is None:
@@ -97,18 +97,6 @@ def _per_column_jacfwd(func, argnums, has_aux):
                                     for leaf_columns in zip(*columns)])
         return (jacobians, aux[0]) if has_aux else jacobians
     return wrapped
-
-
-def _basis(primals, k, index):
-    """The tangents of column ``index`` of primal ``k``: one 1 there, zeros elsewhere."""
-    tangents = []
-    for j, primal in enumerate(primals):
-        values = primal.data if isinstance(primal, Tensor) else np.asarray(primal)
-        tangent = np.zeros_like(values)     # the primal's float dtype, as jvp requires
-        if j == k:
-            tangent[index] = 1
-        tangents.append(tangent)
-    return tuple(tangents)
 
 
 def _split_by_input(stacked, shapes):
