@@ -44,7 +44,7 @@ class OperatorMethods:
         return inplace.update(self, subtract, other, "-=")
 
     def __imul__(self, other):
-        return inplace.update(self, multiply, other, "*=")
+        return inplace.update(self, _operator_multiply, other, "*=")
 
     def __itruediv__(self, other):
         return inplace.update(self, divide, other, "/=")
@@ -252,6 +252,7 @@ def bind() -> None:
     global _add, _subtract, _multiply, _divide, _power, _matmul, _negative, _mod
     global _add_number, _subtract_number, _multiply_number, _divide_number, _power_number
     global positive, power, mod, matmul, _round, _grad_mode, tape_drop, _operator_power
+    global _operator_multiply
     from . import inplace
     from .graph import _grad_mode
     from .tape_drop import tape_drop
@@ -262,12 +263,13 @@ def bind() -> None:
     from .ops.elementwise import round as _round
     from .ops.linalg import matmul
     from .ops.piecewise import floor_divide, mod
-    _add, _subtract, _multiply = add._call2, subtract._call2, multiply._call2
-    from .ops.scalar_power import operator_power     # (NumPy's scalar pow on 0-d)
-    _operator_power = operator_power
+    # (NumPy's scalar ** and complex * on 0-d)
+    from .ops.scalar_power import operator_multiply, operator_power
+    _operator_power, _operator_multiply = operator_power, operator_multiply
+    _add, _subtract, _multiply = add._call2, subtract._call2, operator_multiply._call2
     _divide, _power, _matmul = divide._call2, operator_power._call2, matmul._call2
     _add_number, _subtract_number = add._call_number, subtract._call_number
-    _multiply_number, _divide_number = multiply._call_number, divide._call_number
+    _multiply_number, _divide_number = operator_multiply._call_number, divide._call_number
     _power_number = operator_power._call_number
     _negative = negative._call1
     _mod = mod._call2

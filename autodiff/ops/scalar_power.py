@@ -1,54 +1,99 @@
-"""The ``**`` operator of a 0-d Tensor, computed as NumPy computes it on scalars.
+"""The ``**`` and ``*`` operators of 0-d Tensors, computed as NumPy computes them on
+scalars.
 
 In NumPy code a 0-d value is nearly always a NumPy scalar (``a[0]``, ``a.sum()``), and
-``x ** y`` of two NumPy scalars goes through NumPy's scalar arithmetic, whose ``pow``
-is the C library's: on CPUs with AVX-512 its last bit differs from the power ufunc's
-SIMD loop for about 5% of float64 and a third of float32 values.  ``operator_power``
-is the ``power`` op with a forward that takes that path when both operands are 0-d
-floats (or one is a Python or NumPy number), and the ufunc otherwise; its rules,
-name and everything else are ``power``'s.  ``np.power(t, y)`` stays the ufunc, as
-NumPy's does on scalars too (and so does ``np.float32(2) ** t``, which NumPy hands to
-the Tensor as ``np.power``).
+``x ** y`` or ``x * y`` of two NumPy scalars goes through NumPy's scalar arithmetic,
+not the ufunc's loop.  Its ``pow`` is the C library's: on CPUs with AVX-512 its last
+bit differs from the power ufunc's SIMD loop for about 5% of float64 and a third of
+float32 values.  Its complex product is the textbook ``(ac - bd) + (ad + bc)i``, while
+the multiply ufunc's complex loop fuses the multiply-adds (on AVX-512 a last-bit
+difference for about 40% of complex draws; real products are one rounding either
+way).  ``operator_power`` and ``operator_multiply`` are the ``power`` and ``multiply``
+ops with a forward that takes the scalar path when both operands are 0-d (or one is a
+Python or NumPy number), floats for ``**`` (complex powers of scalars are the ufunc's
+already) and, for ``*``, floats and complex numbers with a complex one among them; the
+ufunc otherwise.  Their rules, name and everything else are the ops' own.
+``np.power(t, y)`` and ``np.multiply(s, t)`` stay the ufuncs, as NumPy's do on scalars
+too (and so does ``np.float32(2) ** t``, which NumPy hands to the Tensor as
+``np.power``).
 """
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
-from .elementwise import power
+from .elementwise import multiply, power
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
-_NUMBERS = (int, float, np.floating, np.integer)
+_INEXACT = _FLOATS + (np.dtype(np.complex64), np.dtype(np.complex128))
+_NUMBERS = (int, float, complex, np.floating, np.integer, np.complexfloating)
 
 
-def _scalar(x):
-    """``x`` as the NumPy scalar (or number) it stands for, or None."""
+def _scalar(x, dtypes):
+    """``x`` as the NumPy scalar (or number) it stands for, when a 0-d array of one of
+    ``dtypes`` or a number; else None."""
     if x.__class__ is np.ndarray:
-        return x[()] if x.ndim == 0 and x.dtype in _FLOATS else None
+        return x[()] if x.ndim == 0 and x.dtype in dtypes else None
     return x if isinstance(x, _NUMBERS) and x.__class__ is not bool else None
 
 
-def _operator_power(a, b):
-    if (a.__class__ is np.ndarray and a.ndim) or (b.__class__ is np.ndarray and b.ndim):
-        return np.power(a, b)           # (arrays, the common case: checked first)
-    sa, sb = _scalar(a), _scalar(b)
-    if sa is None or sb is None or (a.__class__ is not np.ndarray
-                                    and b.__class__ is not np.ndarray):
-        return np.power(a, b)
-    return np.asarray(sa ** sb)
+def _is_complex(x) -> bool:
+    return isinstance(x, (complex, np.complexfloating))
 
 
-class _OperatorPower(type(power)):
-    """``power`` with the forward above; the twins other modules give ``power`` later
-    (complex_ops.py, half_math.py) are read from it."""
-    complex_twin = property(lambda self: power.complex_twin)
-    half_twin = property(lambda self: power.half_twin)
-    half_numbers = property(lambda self: power.half_numbers)
+def _scalar_forward(ufunc, scalar_operation, dtypes, complex_only: bool):
+    """A forward computing ``ufunc(a, b)``, or ``scalar_operation`` of the NumPy scalars
+    ``a`` and ``b`` stand for when both are 0-d arrays of ``dtypes`` or numbers (at
+    least one of them an array, and, with ``complex_only``, one of them complex)."""
+    def forward(a, b):
+        if (a.__class__ is np.ndarray and a.ndim) or (b.__class__ is np.ndarray and b.ndim):
+            return ufunc(a, b)          # (arrays, the common case: checked first)
+        sa, sb = _scalar(a, dtypes), _scalar(b, dtypes)
+        if sa is None or sb is None or (a.__class__ is not np.ndarray
+                                        and b.__class__ is not np.ndarray):
+            return ufunc(a, b)
+        if complex_only and not (_is_complex(sa) or _is_complex(sb)):
+            return ufunc(a, b)
+        return np.asarray(scalar_operation(sa, sb))
+    return forward
 
 
-# (not copy.copy: an Op copies as itself, so that graphs keep their ops when copied)
-operator_power = object.__new__(_OperatorPower)
-operator_power.__dict__.update(
-    (k, v) for k, v in vars(power).items()
-    if k not in ("complex_twin", "half_twin", "half_numbers"))
-operator_power.forward = operator_power.kernel = _operator_power
+def _with_forward(op, forward):
+    """A copy of ``op`` computing with ``forward`` (not copy.copy: an Op copies as
+    itself, so that graphs keep their ops when copied)."""
+    twin = object.__new__(type(op))
+    twin.__dict__.update(op.__dict__)
+    twin.forward = twin.kernel = forward
+    return twin
+
+
+def _operator_op(op, forward):
+    """``op`` with ``forward``; its complex twin (installed on ``op`` later, by
+    complex_ops.py) is read from ``op`` when first asked for and given ``forward`` too,
+    so that a node with complex values replays the scalar arithmetic; its float16
+    twins are ``op``'s."""
+    class OperatorOp(type(op)):
+        half_twin = property(lambda self: op.half_twin)
+        half_numbers = property(lambda self: op.half_numbers)
+
+        @property
+        def complex_twin(self):
+            twin = self.__dict__.get("_complex_twin")
+            if twin is None and op.complex_twin is not None:
+                twin = _with_forward(op.complex_twin, forward)
+                twin.complex_twin = twin
+                self.__dict__["_complex_twin"] = twin
+            return twin
+
+    made = object.__new__(OperatorOp)
+    made.__dict__.update((k, v) for k, v in vars(op).items()
+                         if k not in ("complex_twin", "half_twin", "half_numbers"))
+    made.forward = made.kernel = forward
+    return made
+
+
+operator_power = _operator_op(power, _scalar_forward(np.power, operator.pow, _FLOATS, False))
+operator_multiply = _operator_op(
+    multiply, _scalar_forward(np.multiply, operator.mul, _INEXACT, True))
