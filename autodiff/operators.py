@@ -115,6 +115,10 @@ class OperatorMethods:
         if other.__class__ in _NUMBERS:
             if other.__class__ is int and other == 2 and self.data.dtype.kind == "b":
                 return square(self)  # ndarray's ** 2 is np.square: int8 for bools
+            if self.data.dtype.kind == "c" and self.data.ndim:
+                fast = _complex_fast_power(other)
+                if fast is not None:
+                    return fast(self)
             return _power_number(self, other, False)
         return _power(self, other)
 
@@ -153,7 +157,7 @@ class OperatorMethods:
         return positive(self)
 
     def __abs__(self):
-        return abs(self)
+        return _operator_abs(self)
 
     # ----- Python's rounding: round(t), math.floor / ceil / trunc --------------
     def __round__(self, ndigits=None):
@@ -244,27 +248,39 @@ def _python_int(t, name: str, convert, elementwise: str) -> int:
     return convert(t.item())
 
 
+def _complex_fast_power(exponent):
+    """The op an ndarray's ``**`` of a Python number takes instead of ``np.power`` (NumPy's
+    fast paths: ``a ** 2`` is ``np.square``, ``a ** -1`` ``np.reciprocal``, ``a ** 0.5``
+    ``np.sqrt``), or None.  Used for complex arrays, where they differ from the power
+    ufunc in the last bit (real ones agree; a NumPy scalar takes neither)."""
+    if exponent.__class__ is int:
+        return square if exponent == 2 else reciprocal if exponent == -1 else None
+    return sqrt if exponent == 0.5 else None
+
+
 def bind() -> None:
     """Bind the ops the operators call (run by ``autodiff.tensor`` once they exist)."""
     global inplace, add, subtract, multiply, divide, square, abs, floor_divide
+    global reciprocal, sqrt
     global less, less_equal, greater, greater_equal, equal, not_equal
     global bitwise_and, bitwise_or, bitwise_xor, invert
     global _add, _subtract, _multiply, _divide, _power, _matmul, _negative, _mod
     global _add_number, _subtract_number, _multiply_number, _divide_number, _power_number
     global positive, power, mod, matmul, _round, _grad_mode, tape_drop, _operator_power
-    global _operator_multiply
+    global _operator_multiply, _operator_abs
     from . import inplace
     from .graph import _grad_mode
     from .tape_drop import tape_drop
     from .ops.compare import (bitwise_and, bitwise_or, bitwise_xor, equal, greater,
                               greater_equal, invert, less, less_equal, not_equal)
     from .ops.elementwise import (abs, add, divide, multiply, negative, positive, power,
-                                  square, subtract)
+                                  reciprocal, sqrt, square, subtract)
     from .ops.elementwise import round as _round
     from .ops.linalg import matmul
     from .ops.piecewise import floor_divide, mod
-    # (NumPy's scalar ** and complex * on 0-d)
-    from .ops.scalar_power import operator_multiply, operator_power
+    # (NumPy's scalar **, and complex * and abs() on 0-d)
+    from .ops.scalar_power import operator_abs, operator_multiply, operator_power
+    _operator_abs = operator_abs
     _operator_power, _operator_multiply = operator_power, operator_multiply
     _add, _subtract, _multiply = add._call2, subtract._call2, operator_multiply._call2
     _divide, _power, _matmul = divide._call2, operator_power._call2, matmul._call2

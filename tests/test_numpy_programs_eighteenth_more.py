@@ -24,6 +24,14 @@ problem by log-barrier Newton steps, ``np.linalg.solve`` of the barrier's Hessia
 Each is differentiated unchanged with ``ad.grad`` and checked as every round is
 (``numpy_program_checks``).
 
+The layered earth needed the library fixed: on float32 parameters its value was a bit
+off NumPy's, as the impedance is carried up in complex NumPy scalars, whose product is
+NumPy's scalar arithmetic while a 0-d Tensor's was the multiply ufunc's fused loop.
+0-d complex Tensors now multiply, and take Python's ``abs``, as NumPy's scalars do, and
+a complex array's ``** 2``, ``** -1`` and ``** 0.5`` take NumPy's fast paths
+(``np.square``, ``np.reciprocal``, ``np.sqrt``) as an ndarray's do
+(test_scalar_complex_arithmetic.py).
+
 Each program is ``program(xp, p)``, a scalar function of a parameter array ``p``;
 ``xp`` is ``numpy`` (on an ndarray, or on a Tensor through NumPy's dispatch) or
 ``autograd.numpy``, so the runs share one text."""

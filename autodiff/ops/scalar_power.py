@@ -1,5 +1,5 @@
-"""The ``**`` and ``*`` operators of 0-d Tensors, computed as NumPy computes them on
-scalars.
+"""The ``**`` and ``*`` operators and ``abs()`` of 0-d Tensors, computed as NumPy
+computes them on scalars.
 
 In NumPy code a 0-d value is nearly always a NumPy scalar (``a[0]``, ``a.sum()``), and
 ``x ** y`` or ``x * y`` of two NumPy scalars goes through NumPy's scalar arithmetic,
@@ -8,14 +8,16 @@ bit differs from the power ufunc's SIMD loop for about 5% of float64 and a third
 float32 values.  Its complex product is the textbook ``(ac - bd) + (ad + bc)i``, while
 the multiply ufunc's complex loop fuses the multiply-adds (on AVX-512 a last-bit
 difference for about 40% of complex draws; real products are one rounding either
-way).  ``operator_power`` and ``operator_multiply`` are the ``power`` and ``multiply``
-ops with a forward that takes the scalar path when both operands are 0-d (or one is a
-Python or NumPy number), floats for ``**`` (complex powers of scalars are the ufunc's
-already) and, for ``*``, floats and complex numbers with a complex one among them; the
-ufunc otherwise.  Their rules, name and everything else are the ops' own.
-``np.power(t, y)`` and ``np.multiply(s, t)`` stay the ufuncs, as NumPy's do on scalars
-too (and so does ``np.float32(2) ** t``, which NumPy hands to the Tensor as
-``np.power``).
+way), and its ``abs`` of a complex scalar is the C library's ``hypot``, not the
+absolute ufunc's SIMD loop (a last-bit difference for about a third of draws).
+``operator_power``, ``operator_multiply`` and ``operator_abs`` are the ``power``,
+``multiply`` and ``abs`` ops with a forward that takes the scalar path when the
+operands are 0-d (or one is a Python or NumPy number): floats for ``**`` (complex
+powers of scalars are the ufunc's already), floats and complex numbers with a complex
+one among them for ``*``, a complex number for ``abs``; the ufunc otherwise.  Their
+rules, name and everything else are the ops' own.  ``np.power(t, y)``,
+``np.multiply(s, t)`` and ``np.abs(t)`` stay the ufuncs, as NumPy's do on scalars too
+(and so does ``np.float32(2) ** t``, which NumPy hands to the Tensor as ``np.power``).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import operator
 
 import numpy as np
 
+from .elementwise import abs as absolute
 from .elementwise import multiply, power
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
@@ -58,6 +61,14 @@ def _scalar_forward(ufunc, scalar_operation, dtypes, complex_only: bool):
             return ufunc(a, b)
         return np.asarray(scalar_operation(sa, sb))
     return forward
+
+
+def _scalar_abs(x):
+    """``np.abs(x)``, or Python's ``abs`` of the complex scalar a 0-d complex ``x``
+    stands for."""
+    if x.__class__ is np.ndarray and x.ndim == 0 and x.dtype.kind == "c":
+        return np.asarray(abs(x[()]))
+    return np.abs(x)
 
 
 def _with_forward(op, forward):
@@ -97,3 +108,4 @@ def _operator_op(op, forward):
 operator_power = _operator_op(power, _scalar_forward(np.power, operator.pow, _FLOATS, False))
 operator_multiply = _operator_op(
     multiply, _scalar_forward(np.multiply, operator.mul, _INEXACT, True))
+operator_abs = _operator_op(absolute, _scalar_abs)

@@ -1,12 +1,19 @@
-"""``x * y`` of 0-d complex Tensors is NumPy's product of complex scalars
-(autodiff/ops/scalar_power.py).  In NumPy code a 0-d value is nearly always a NumPy
-scalar (``z[2]``, ``z.sum()``), and the product of two complex scalars is the textbook
-``(ac - bd) + (ad + bc)i`` while the multiply ufunc's loop fuses the multiply-adds; on
-AVX-512 the last bit differs for about 40% of draws, so a program carrying an impedance
-up a layered earth in complex scalars (test_numpy_programs_eighteenth_more.py) was a bit
-off NumPy's.  ``np.multiply`` stays the ufunc, arrays and real products are unchanged,
-and gradients, forward mode, in-place products and compiled replays follow.  (The
-comparisons are bitwise: the code path is NumPy's own scalar product.)"""
+"""``x * y`` and ``abs(x)`` of 0-d complex Tensors are NumPy's arithmetic of complex
+scalars (autodiff/ops/scalar_power.py).  In NumPy code a 0-d value is nearly always a
+NumPy scalar (``z[2]``, ``z.sum()``).  The product of two complex scalars is the
+textbook ``(ac - bd) + (ad + bc)i`` while the multiply ufunc's loop fuses the
+multiply-adds, and Python's ``abs`` of a complex scalar is the C library's ``hypot``
+while the absolute ufunc has a SIMD loop; on AVX-512 the last bit differs for about 40%
+and a third of draws, so a program carrying an impedance up a layered earth in complex
+scalars (test_numpy_programs_eighteenth_more.py) was a bit off NumPy's.
+``np.multiply`` and ``np.abs`` stay the ufuncs, arrays and real numbers are unchanged,
+and gradients, forward mode, in-place products and compiled replays follow.
+
+Beside them, a complex array's ``**`` of a Python number takes NumPy's fast paths, as
+an ndarray's does: ``z ** 2`` is ``np.square``, ``z ** -1`` ``np.reciprocal`` and
+``z ** 0.5`` ``np.sqrt``, each a last-bit difference from the power ufunc for a
+quarter to three quarters of complex entries.  (The comparisons are bitwise: the code
+paths are NumPy's own.)"""
 
 import numpy as np
 import pytest
@@ -63,6 +70,41 @@ def test_np_multiply_arrays_and_real_products_stay_the_ufuncs(dtype):
     assert (real[0] * real[1]).item() == values.real[0] * values.real[1]
 
 
+@pytest.mark.parametrize("dtype", COMPLEX)
+def test_abs_of_a_0d_complex_tensor_is_pythons_abs_of_numpys_scalar(dtype):
+    values = _draws(dtype)
+    t = ad.tensor(values, requires_grad=True)
+    for i in range(values.size):
+        _same(abs(t[i]), abs(values[i]))
+        np.testing.assert_array_equal(np.abs(t[i]).data, np.abs(values[i]))
+    np.testing.assert_array_equal(abs(t).data, abs(values))
+    real = ad.tensor(values.real, requires_grad=True)
+    _same(abs(real[3]), abs(values.real[3]))
+
+
+@pytest.mark.parametrize("dtype", COMPLEX)
+@pytest.mark.parametrize("exponent", [2, -1, 0.5, 2.0, -1.0, 0.5 + 0j, 3, 1, 0])
+def test_a_complex_arrays_power_of_a_number_is_numpys_fast_path(exponent, dtype):
+    values = _draws(dtype, 120)
+    for shape in ((120,), (8, 15)):
+        t = ad.tensor(values.reshape(shape), requires_grad=True)
+        _same(t ** exponent, values.reshape(shape) ** exponent)
+    t = ad.tensor(values, requires_grad=True)
+    for i in range(0, values.size, 7):
+        _same(t[i] ** exponent, values[i] ** exponent)   # (a NumPy scalar's **: no fast path)
+
+
+def test_gradients_through_the_fast_paths():
+    def f(p):
+        z = p[:3] + 1j * p[3:]
+        return np.real(np.sum((z ** 2 + z ** -1 + z ** 0.5) * np.array([1 - 1j, 2j, 0.5])))
+
+    p0 = np.array([0.4, -1.1, 0.8, 0.3, 0.6, -0.9])
+    np.testing.assert_allclose(ad.grad(f)(p0), central_difference(f, p0), rtol=1e-6,
+                               atol=1e-8)
+    assert ad.gradgradcheck(f, [p0])
+
+
 def test_an_in_place_product_of_a_0d_complex_tensor_is_numpys():
     values = _draws(np.complex128, 100)
     t = ad.tensor(values, requires_grad=True)
@@ -78,7 +120,7 @@ def _impedance_loss(p):
     z = p[0] + 1j * p[1]
     w = p[2] * np.exp(1j * p[3])
     u = (z * w + z ** 2) * (1.5 - 0.5j)
-    return np.real(u * np.conj(z)) + np.abs(u * w) ** 2
+    return np.real(u * np.conj(z)) + abs(u * w) ** 2 + abs(z)
 
 
 def test_gradients_second_order_and_forward_mode():
@@ -97,7 +139,7 @@ def test_a_compiled_function_replays_the_scalar_product():
 
     def step(x):
         z = (w[0] + 1j * w[1]) * (x[0] - 1j * x[1])
-        loss = np.real(z * (w[2] + 1j * x[1]) * z)
+        loss = np.real(z * (w[2] + 1j * x[1]) * z) + abs(z * z)
         loss.backward()
         return loss
 
