@@ -25,6 +25,7 @@ from .ops.ufunc_methods import (outer, sequential_accumulate, sequential_reduce,
                                 sequential_reduceat)
 from .ops.ufunc_at import ufunc_at
 from .ops import scipy_special
+from .ops.scalar_power import operator_for_numpy_scalar
 from . import like_creation, out_arguments, ufunc_dtypes
 from .histogram_ranges import histogram_range_refusal
 from .polynomial_series import refuse_columns_broadcast_against_a_tensor
@@ -104,6 +105,12 @@ def array_ufunc(ufunc: np.ufunc, method: str, *inputs, **kwargs) -> Any:
     if any(type(x) is np.ndarray and x.ndim for x in inputs):
         # (array_ufunc, Tensor.__array_ufunc__, then the caller: numpy.polynomial's?)
         refuse_columns_broadcast_against_a_tensor(sys._getframe(2))
+    if (not kwargs and (ufunc is np.multiply or ufunc is np.power)
+            and isinstance(inputs[0], np.generic)):
+        # (a NumPy scalar's x * t: NumPy's scalar arithmetic, as for t * x)
+        written = operator_for_numpy_scalar(ufunc, inputs, sys._getframe(2))
+        if written is not None:
+            return written(*inputs)
     op = NUMPY_UFUNCS.get(ufunc)
     if op is None:
         op = scipy_special.op_for(ufunc)

@@ -50,6 +50,10 @@ class OperatorMethods:
         return inplace.update(self, divide, other, "/=")
 
     def __ipow__(self, other):
+        if other.__class__ in _NUMBERS and self.data.dtype.kind == "c" and self.data.ndim:
+            fast = _complex_fast_power(other)
+            if fast is not None:
+                return fast(self, out=self)
         return inplace.update(self, _operator_power, other, "**=")
 
     def __ifloordiv__(self, other):
@@ -249,19 +253,19 @@ def _python_int(t, name: str, convert, elementwise: str) -> int:
 
 
 def _complex_fast_power(exponent):
-    """The op an ndarray's ``**`` of a Python number takes instead of ``np.power`` (NumPy's
-    fast paths: ``a ** 2`` is ``np.square``, ``a ** -1`` ``np.reciprocal``, ``a ** 0.5``
-    ``np.sqrt``), or None.  Used for complex arrays, where they differ from the power
-    ufunc in the last bit (real ones agree; a NumPy scalar takes neither)."""
+    """The ufunc an ndarray's ``**`` (and ``**=``) of a Python number takes instead of
+    ``np.power`` (NumPy's fast paths: ``a ** 2`` is ``np.square``, ``a ** -1``
+    ``np.reciprocal``, ``a ** 0.5`` ``np.sqrt``), or None.  Used for complex arrays,
+    where they differ from the power ufunc in the last bit (real ones agree; a NumPy
+    scalar takes neither)."""
     if exponent.__class__ is int:
-        return square if exponent == 2 else reciprocal if exponent == -1 else None
-    return sqrt if exponent == 0.5 else None
+        return np.square if exponent == 2 else np.reciprocal if exponent == -1 else None
+    return np.sqrt if exponent == 0.5 else None
 
 
 def bind() -> None:
     """Bind the ops the operators call (run by ``autodiff.tensor`` once they exist)."""
     global inplace, add, subtract, multiply, divide, square, abs, floor_divide
-    global reciprocal, sqrt
     global less, less_equal, greater, greater_equal, equal, not_equal
     global bitwise_and, bitwise_or, bitwise_xor, invert
     global _add, _subtract, _multiply, _divide, _power, _matmul, _negative, _mod
@@ -274,7 +278,7 @@ def bind() -> None:
     from .ops.compare import (bitwise_and, bitwise_or, bitwise_xor, equal, greater,
                               greater_equal, invert, less, less_equal, not_equal)
     from .ops.elementwise import (abs, add, divide, multiply, negative, positive, power,
-                                  reciprocal, sqrt, square, subtract)
+                                  square, subtract)
     from .ops.elementwise import round as _round
     from .ops.linalg import matmul
     from .ops.piecewise import floor_divide, mod

@@ -7,13 +7,16 @@ while the absolute ufunc has a SIMD loop; on AVX-512 the last bit differs for ab
 and a third of draws, so a program carrying an impedance up a layered earth in complex
 scalars (test_numpy_programs_eighteenth_more.py) was a bit off NumPy's.
 ``np.multiply`` and ``np.abs`` stay the ufuncs, arrays and real numbers are unchanged,
-and gradients, forward mode, in-place products and compiled replays follow.
+and gradients, forward mode, in-place products and compiled replays follow; so does a
+NumPy scalar on the left, ``c * t``, which NumPy hands to the Tensor as the ufunc.
 
 Beside them, a complex array's ``**`` of a Python number takes NumPy's fast paths, as
 an ndarray's does: ``z ** 2`` is ``np.square``, ``z ** -1`` ``np.reciprocal`` and
-``z ** 0.5`` ``np.sqrt``, each a last-bit difference from the power ufunc for a
-quarter to three quarters of complex entries.  (The comparisons are bitwise: the code
-paths are NumPy's own.)"""
+``z ** 0.5`` ``np.sqrt`` (and ``z **= 2`` is ``np.square(z, out=z)``), each a last-bit
+difference from the power ufunc for a quarter to three quarters of complex entries.
+(The comparisons are bitwise: the code paths are NumPy's own.)"""
+
+import sys
 
 import numpy as np
 import pytest
@@ -57,6 +60,26 @@ def test_numbers_and_real_0d_tensors_on_either_side(dtype):
             _same(got, expected)
 
 
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="told apart by BINARY_OP")
+@pytest.mark.parametrize("dtype", COMPLEX)
+def test_a_numpy_scalar_times_a_0d_complex_tensor_is_numpys_scalar_product(dtype):
+    # NumPy hands c * t to the Tensor as np.multiply(c, t): the line's instruction
+    # tells the operator from the ufunc written out
+    values = _draws(dtype, 100)
+    t = ad.tensor(values, requires_grad=True)
+    for c in (dtype(0.7 + 1.9j), np.float64(-1.3), np.complex128(0.2 - 0.45j)):
+        for i in range(values.size):
+            _same(c * t[i], c * values[i])
+            product = c
+            product *= t[i]
+            _same(product, c * values[i])
+            np.testing.assert_array_equal(np.multiply(c, t[i]).data,
+                                          np.multiply(c, values[i]))
+    gradient = ad.grad(lambda p: np.real(dtype(0.7 + 1.9j) * (p[0] + 1j * p[1])))(
+        np.array([0.3, -0.2]))
+    np.testing.assert_allclose(gradient, [0.7, -1.9], rtol=1e-6)
+
+
 @pytest.mark.parametrize("dtype", COMPLEX)
 def test_np_multiply_arrays_and_real_products_stay_the_ufuncs(dtype):
     values = _draws(dtype, 100)
@@ -94,10 +117,24 @@ def test_a_complex_arrays_power_of_a_number_is_numpys_fast_path(exponent, dtype)
         _same(t[i] ** exponent, values[i] ** exponent)   # (a NumPy scalar's **: no fast path)
 
 
+@pytest.mark.parametrize("exponent", [2, -1, 0.5, 3, 2.0])
+def test_a_complex_arrays_in_place_power_is_numpys_fast_path(exponent):
+    values = _draws(np.complex128, 120)
+    expected = values.copy()
+    expected **= exponent                   # NumPy: np.square(a, out=a) for 2
+    t = ad.tensor(values, requires_grad=True) * 1.0
+    same = t
+    t **= exponent
+    assert t is same
+    _same(t, expected)
+
+
 def test_gradients_through_the_fast_paths():
     def f(p):
         z = p[:3] + 1j * p[3:]
-        return np.real(np.sum((z ** 2 + z ** -1 + z ** 0.5) * np.array([1 - 1j, 2j, 0.5])))
+        w = z * 1.0
+        w **= 2
+        return np.real(np.sum((z ** 2 + z ** -1 + z ** 0.5 + w) * np.array([1 - 1j, 2j, 0.5])))
 
     p0 = np.array([0.4, -1.1, 0.8, 0.3, 0.6, -0.9])
     np.testing.assert_allclose(ad.grad(f)(p0), central_difference(f, p0), rtol=1e-6,

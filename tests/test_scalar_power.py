@@ -3,8 +3,11 @@ NumPy's scalar arithmetic takes the C library's pow, whose last bit differs from
 power ufunc's SIMD loop on some CPUs (on AVX-512: about 5% of float64 and a third of
 float32 draws), so a 0-d Tensor standing for ``a[0]`` or ``a.sum()`` gave values a bit
 off NumPy's.  ``np.power`` stays the ufunc, arrays are unchanged, and gradients,
-forward mode and compiled replays follow.  (A NumPy scalar to the power of a Tensor,
-``np.float32(2) ** t``, reaches the Tensor as the ufunc ``np.power`` and stays it.)"""
+forward mode and compiled replays follow.  A NumPy scalar to the power of a Tensor,
+``np.float32(2) ** t``, reaches the Tensor as the ufunc ``np.power``, and is told from a
+written ``np.power`` by the instruction the line is executing (Python 3.11 on)."""
+
+import sys
 
 import numpy as np
 import pytest
@@ -55,6 +58,22 @@ def test_np_power_and_arrays_stay_the_ufuncs(dtype):
         np.testing.assert_array_equal(np.power(t[i], 1.5).data, np.power(values[i], 1.5))
         np.testing.assert_array_equal((ad.tensor(np.array(values[i])) ** 3).data,
                                       values[i] ** 3)
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="told apart by BINARY_OP")
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_numpy_scalar_to_the_power_of_a_0d_tensor_is_numpys_scalar_power(dtype):
+    values = _draws(dtype)
+    t = ad.tensor(values, requires_grad=True)
+    for base in (dtype(2.0), dtype(0.37), dtype(5.5)):
+        for i in range(values.size):
+            expected, got = base ** values[i], base ** t[i]
+            assert got.dtype == np.asarray(expected).dtype
+            assert got.data.tobytes() == np.asarray(expected).tobytes()
+            written = np.power(base, t[i])          # written as the ufunc: stays the ufunc
+            np.testing.assert_array_equal(written.data, np.power(base, values[i]))
+    gradient = ad.grad(lambda p: dtype(1.7) ** p[0])(values[:1].astype(np.float64))
+    np.testing.assert_allclose(gradient, [np.log(1.7) * 1.7 ** float(values[0])], rtol=1e-5)
 
 
 def test_integer_0d_tensors_and_their_errors_are_numpys():

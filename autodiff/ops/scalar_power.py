@@ -16,18 +16,24 @@ operands are 0-d (or one is a Python or NumPy number): floats for ``**`` (comple
 powers of scalars are the ufunc's already), floats and complex numbers with a complex
 one among them for ``*``, a complex number for ``abs``; the ufunc otherwise.  Their
 rules, name and everything else are the ops' own.  ``np.power(t, y)``,
-``np.multiply(s, t)`` and ``np.abs(t)`` stay the ufuncs, as NumPy's do on scalars too
-(and so does ``np.float32(2) ** t``, which NumPy hands to the Tensor as ``np.power``).
+``np.multiply(s, t)`` and ``np.abs(t)`` stay the ufuncs, as NumPy's do on scalars too.
+A NumPy scalar on the left, ``np.float32(2) ** t`` or ``c * t``, reaches the Tensor as
+the ufunc (``np.power``, ``np.multiply``); ``operator_for_numpy_scalar`` tells it from a
+written ``np.power(x, t)`` by the instruction the user's line is executing (Python
+3.11 on; before, it stays the ufunc).
 """
 
 from __future__ import annotations
 
+import dis
 import operator
 
 import numpy as np
 
 from .elementwise import abs as absolute
 from .elementwise import multiply, power
+
+_BINARY_OP = dis.opmap.get("BINARY_OP")             # (Python 3.11 on)
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 _INEXACT = _FLOATS + (np.dtype(np.complex64), np.dtype(np.complex128))
@@ -109,3 +115,28 @@ operator_power = _operator_op(power, _scalar_forward(np.power, operator.pow, _FL
 operator_multiply = _operator_op(
     multiply, _scalar_forward(np.multiply, operator.mul, _INEXACT, True))
 operator_abs = _operator_op(absolute, _scalar_abs)
+
+
+#: ``BINARY_OP``'s arguments for each operator (and its in-place form), and its op.
+_OPERATORS = {ufunc: ({i for i, (_, symbol) in enumerate(getattr(dis, "_nb_ops", ()))
+                       if symbol in (written, written + "=")}, op)
+              for ufunc, written, op in ((np.multiply, "*", operator_multiply),
+                                         (np.power, "**", operator_power))}
+
+
+def operator_for_numpy_scalar(ufunc, inputs, frame):
+    """``operator_multiply`` or ``operator_power`` when ``frame`` (the user's line) is
+    executing ``x * t`` or ``x ** t`` (or ``x *= t``) of a NumPy scalar ``x`` and a 0-d
+    Tensor ``t``, which NumPy hands to the Tensor as ``ufunc``; None otherwise, and for
+    ``np.multiply(x, t)`` written so."""
+    arguments, op = _OPERATORS.get(ufunc, (None, None))
+    if op is None or len(inputs) != 2 or frame is None or _BINARY_OP is None:
+        return None
+    a, b = inputs
+    if not (isinstance(a, np.generic) and getattr(b, "shape", None) == ()
+            and not isinstance(b, np.generic)):
+        return None
+    code, i = frame.f_code.co_code, frame.f_lasti
+    if 0 <= i < len(code) - 1 and code[i] == _BINARY_OP and code[i + 1] in arguments:
+        return op
+    return None
