@@ -113,3 +113,19 @@ def run_twins(make, batches, *, fuse: bool = True, between=None, seed=None, scal
         assert_same(got, want, bitwise=not fuse, where=f"call {k}:", ulps=ulps * (k + 1),
                     scale=scale)
     return compiled, eager_things, compiled_things
+
+
+def assert_replays_equal_eager(step, leaf, inputs, replays: int = 2):
+    """``ad.compile(step)`` on each array of ``inputs`` returns eager ``step``'s value
+    and leaves eager's ``leaf.grad``, bit for bit, on every replay (``step`` calls
+    ``backward`` itself; fusion is off when nothing in it fuses)."""
+    compiled = ad.compile(step)
+    for x in inputs:
+        leaf.grad = None
+        eager = step(x)
+        eager_grad = leaf.grad.copy()
+        for _ in range(replays):
+            leaf.grad = None
+            replayed = compiled(x)
+            np.testing.assert_array_equal(replayed.data, eager.data)
+            np.testing.assert_array_equal(leaf.grad, eager_grad)

@@ -23,6 +23,7 @@ import pytest
 
 import autodiff as ad
 
+from compile_twins import assert_replays_equal_eager
 from numpy_program_checks import central_difference
 
 COMPLEX = [np.complex128, np.complex64]
@@ -180,13 +181,5 @@ def test_a_compiled_function_replays_the_scalar_product():
         loss.backward()
         return loss
 
-    compiled = ad.compile(step)
-    for x in (np.array([0.9, 1.1]), np.array([1.7, 0.3]), np.array([0.4, 2.2])):
-        w.grad = None
-        eager = step(x)
-        eager_grad = w.grad.copy()
-        for _ in range(2):
-            w.grad = None
-            replayed = compiled(x)
-            np.testing.assert_array_equal(replayed.data, eager.data)
-            np.testing.assert_array_equal(w.grad, eager_grad)
+    assert_replays_equal_eager(
+        step, w, [np.array([0.9, 1.1]), np.array([1.7, 0.3]), np.array([0.4, 2.2])])
