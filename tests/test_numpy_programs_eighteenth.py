@@ -17,9 +17,24 @@ analytical chemistry (Savitzky-Golay smoothing, the coefficients a row of
 ``np.linalg.pinv`` of ``np.vander(increasing=True)``, applied by ``np.convolve(mode='valid')``),
 tone detection (Goertzel's recurrence over a list), laboratory data read by
 ``np.genfromtxt(names=True)`` from text into a structured array and ``np.loadtxt(unpack=True)``,
-and economics (a Leontief input-output model by Jacobi steps until ``np.allclose``).
-Each is differentiated unchanged with ``ad.grad`` and checked as every round is
+economics (a Leontief input-output model by Jacobi steps until ``np.allclose``),
+marketing (Bass diffusion, the period sales by ``np.diff(prepend=0.0)``), linguistics
+(a Zipf-Mandelbrot fit by ``np.linalg.lstsq(np.vander(.), ., rcond=None)``), glaciology
+(Glen's flow law integrated up from the bed by a cumulative trapezoid rule of
+``np.cumsum``, the flux by ``np.trapezoid(x=)``), battery management (a Thevenin
+circuit under a current logged in ``np.float16``, the open-circuit voltage by
+``np.polyval`` of the state of charge) and astronomy (a transit light curve, the lens of
+two discs by ``np.arccos`` of clipped cosines chosen by ``np.where``).  Each is
+differentiated unchanged with ``ad.grad`` and checked as every round is
 (``numpy_program_checks``).
+
+The transit was first written with the lens computed at every separation and
+``np.where`` choosing it only after: the value and gradient were right (the gradient
+of ``np.clip`` drops the ``0 * inf`` of ``np.arccos`` at its clipped ends, which gives
+HIPS autograd a NaN gradient), but its Hessian was NaN in the radius ratio's row, as
+the second derivative meets ``arccos``'s infinite slope at the clipped points.  It is
+written as JAX's and PyTorch's guides advise, a ``np.where`` before the lens as well
+(a safe separation where it is not chosen).
 
 Each program is ``program(xp, p)``, a scalar function of a parameter array ``p``;
 ``xp`` is ``numpy`` (on an ndarray, or on a Tensor through NumPy's dispatch) or
@@ -306,6 +321,98 @@ def leontief_input_output(xp, p):
     return xp.sum(output) / 10.0 + xp.sum(value_added ** 2) / 100.0
 
 
+def bass_diffusion_sales(xp, p):
+    """Marketing: the Bass diffusion model's cumulative adoption in closed form, the
+    innovation and imitation coefficients the parameters, the period sales by
+    np.diff(prepend=0.0) of the adopters, fitted to observed sales in log space."""
+    innovation = 0.03 * xp.exp(0.2 * p[0])
+    imitation = 0.38 * xp.exp(0.2 * p[1])
+    market = 1000.0 * xp.exp(0.1 * p[2])
+    t = np.arange(1.0, 11.0)
+    decay = xp.exp(-(innovation + imitation) * t)
+    adopted = market * (1.0 - decay) / (1.0 + imitation / innovation * decay)
+    sales = xp.diff(adopted, prepend=0.0)
+    observed = np.array([33.0, 45.0, 60.0, 76.0, 90.0, 99.0, 99.0, 91.0, 77.0, 61.0])
+    return xp.sum((xp.log(sales) - np.log(observed)) ** 2)
+
+
+def zipf_mandelbrot_fit(xp, p):
+    """Linguistics: the Zipf-Mandelbrot law fitted to word frequencies by least
+    squares on log ranks, np.linalg.lstsq(np.vander(., 2), ., rcond=None) with the
+    rank offset a parameter, the residual norm and the exponent scored."""
+    counts = np.array([1200.0, 610.0, 400.0, 310.0, 240.0, 205.0, 170.0, 150.0, 133.0])
+    ranks = np.arange(1.0, counts.size + 1.0)
+    offset = 2.7 * xp.exp(0.3 * p[0])
+    design = xp.vander(xp.log(ranks + offset), 2)
+    weights = xp.exp(0.1 * p[1:4])
+    target = np.log(counts[:3]) * weights
+    solution, _, _, _ = xp.linalg.lstsq(design[:3] * weights[:, None], target, rcond=None)
+    residual = design @ solution - np.log(counts)
+    return xp.sum(residual ** 2) + (solution[0] + 1.0) ** 2
+
+
+def glen_ice_flow(xp, p):
+    """Glaciology: the velocity profile of an ice slab under Glen's flow law, the
+    strain rate A tau^n with the shear stress growing with depth, integrated up from
+    the bed by a cumulative trapezoid rule written with np.cumsum, the surface speed
+    and the flux by np.trapezoid(x=) against observations."""
+    exponent = 3.0 + 0.1 * xp.tanh(p[0])
+    rate_factor = 2.4e-24 * xp.exp(0.1 * p[1])
+    thickness, slope, density, gravity = 300.0 * xp.exp(0.05 * p[2]), 0.01, 917.0, 9.81
+    height = np.linspace(0.0, 1.0, 21)                      # fraction of the thickness
+    depth = thickness * (1.0 - height)
+    stress = density * gravity * slope * depth
+    strain_rate = 2.0 * rate_factor * stress ** exponent
+    z = height * thickness
+    steps = (strain_rate[1:] + strain_rate[:-1]) / 2.0 * xp.diff(z)
+    velocity = xp.concatenate([xp.zeros(1), xp.cumsum(steps)]) * 3.15e7   # metres a year
+    flux = xp.trapezoid(velocity, x=z)
+    return (velocity[-1] - 35.0) ** 2 / 100.0 + (flux / 1e4 - 0.8) ** 2
+
+
+def battery_thevenin_model(xp, p):
+    """Battery management: a Thevenin equivalent circuit (a series resistance and one
+    RC pair) under a current profile logged in float16, the state of charge by
+    np.cumsum of the charge drawn, the open-circuit voltage a np.polyval of it, the
+    terminal voltage fitted to measurements."""
+    current = np.array([0.0, 2.0, 2.0, 2.0, 0.5, 0.5, 3.0, 3.0, 0.0, 0.0], dtype=np.float16)
+    measured = np.array([4.10, 4.01, 3.99, 3.98, 4.03, 4.03, 3.93, 3.91, 4.02, 4.04])
+    series = 0.04 * xp.exp(0.2 * p[0])
+    resistance, capacitance = 0.02 * xp.exp(0.2 * p[1]), 2000.0 * xp.exp(0.2 * p[2])
+    capacity, dt = 3600.0 * 2.5, 10.0
+    charge = 0.95 - xp.cumsum(current * dt) / capacity
+    ocv = xp.polyval(xp.stack([0.3 + 0.0 * p[3], -0.2 + 0.01 * p[3], 0.6, 3.45]), charge)
+    decay = xp.exp(-dt / (resistance * capacitance))
+    polarisation, voltages = 0.0, []
+    for k in range(current.size):
+        polarisation = decay * polarisation + resistance * (1.0 - decay) * current[k]
+        voltages.append(ocv[k] - series * current[k] - polarisation)
+    return xp.sum((xp.stack(voltages) - measured) ** 2) * 100.0
+
+
+def exoplanet_transit(xp, p):
+    """Astronomy: a transit light curve of a uniform stellar disc, the overlap of the
+    planet's and star's discs by the lens formula with np.arccos of clipped cosines,
+    np.where choosing full overlap, partial overlap or none by the separation; the
+    lens is computed at a safe separation where it is not chosen (np.where before as
+    well as after), so that no branch has an infinite slope."""
+    radius_ratio = 0.1 * xp.exp(0.1 * p[0])
+    impact = 0.3 + 0.1 * xp.tanh(p[1])
+    speed = 8.0 * xp.exp(0.1 * p[2])
+    times = np.linspace(-0.15, 0.15, 31)
+    separation = xp.sqrt(impact ** 2 + (speed * times) ** 2)
+    r = radius_ratio
+    partial = (separation > 1.0 - r) & (separation < 1.0 + r)
+    d = xp.where(partial, separation, 1.0)
+    cos_planet = xp.clip((d ** 2 + r ** 2 - 1.0) / (2.0 * d * r), -1.0, 1.0)
+    cos_star = xp.clip((d ** 2 + 1.0 - r ** 2) / (2.0 * d), -1.0, 1.0)
+    kite = xp.sqrt((-d + r + 1.0) * (d + r - 1.0) * (d - r + 1.0) * (d + r + 1.0))
+    lens = (r ** 2 * xp.arccos(cos_planet) + xp.arccos(cos_star) - 0.5 * kite) / np.pi
+    blocked = xp.where(separation <= 1.0 - r, r ** 2, xp.where(partial, lens, 0.0))
+    flux = 1.0 - blocked
+    observed = 1.0 - 0.011 * np.exp(-(times / 0.06) ** 4)
+    return xp.sum((flux - observed) ** 2) * 1e4
+
 PROGRAMS = [
     # (program, parameters, whether HIPS autograd has every function it calls)
     (geodetic_chords, _rng.normal(size=8), True),
@@ -322,6 +429,11 @@ PROGRAMS = [
     (calibration_from_text, _rng.normal(size=3), True),
     (trace_from_text, _rng.normal(size=3), True),
     (leontief_input_output, _rng.normal(size=12), False),  # allclose of ArrayBoxes
+    (bass_diffusion_sales, _rng.normal(size=3), False),      # no diff(prepend=)
+    (zipf_mandelbrot_fit, _rng.normal(size=4), False),       # no lstsq rule
+    (glen_ice_flow, _rng.normal(size=3), False),             # no trapezoid rule
+    (battery_thevenin_model, _rng.normal(size=4), False),    # no polyval rule
+    (exoplanet_transit, _rng.normal(size=3), True),
 ]
 
 globals().update(program_tests(PROGRAMS, float32=True))  # every round's checks, and float32's
