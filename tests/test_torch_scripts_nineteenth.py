@@ -136,8 +136,7 @@ def test_grad_cam_with_a_forward_hook_and_a_tensor_hook():
         score.backward()
         handle.remove()
 
-        # the function form: a hook's gradient is a NumPy array here, as .grad is one
-        weights = torch.mean(gradients["value"], dim=(2, 3), keepdim=True)
+        weights = gradients["value"].mean(dim=(2, 3), keepdim=True)
         cam = F.relu((weights * activations["value"]).sum(dim=1, keepdim=True))
         cam = F.interpolate(cam, size=(16, 16), mode="bilinear", align_corners=False)
         flat = cam.view(cam.size(0), -1)
