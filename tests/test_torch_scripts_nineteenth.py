@@ -311,3 +311,98 @@ def test_multi_resolution_stft_loss_for_a_waveform_generator():
             losses.append(loss.item())
         return losses, generator
     side_by_side(script)
+
+
+def test_keypoint_heatmaps_by_a_soft_argmax():
+    images = DATA.normal(size=(2, 1, 8, 8))
+    keypoints = DATA.uniform(-1, 1, size=(2, 3, 2))
+
+    def script(torch, copy_weights):
+        nn, F = torch.nn, torch.nn.functional
+
+        def soft_argmax(heatmaps, beta=10.0):
+            b, k, h, w = heatmaps.shape
+            probs = F.softmax(beta * heatmaps.view(b, k, -1), dim=-1).view(b, k, h, w)
+            ys, xs = torch.meshgrid(torch.linspace(-1, 1, h), torch.linspace(-1, 1, w),
+                                    indexing="ij")
+            x = (probs * xs).sum(dim=(2, 3))
+            y = (probs * ys).sum(dim=(2, 3))
+            return torch.stack([x, y], dim=-1)
+
+        model = nn.Sequential(nn.Conv2d(1, 6, 3, padding=1), nn.ReLU(),
+                              nn.Conv2d(6, 3, 3, padding=1))
+        copy_weights(model)
+        optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+        x, target = torch.from_numpy(images), torch.from_numpy(keypoints)
+        losses = []
+        for _ in range(3):
+            optimizer.zero_grad()
+            loss = F.smooth_l1_loss(soft_argmax(model(x)), target, beta=0.5)
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+        return losses, model
+    side_by_side(script)
+
+
+def test_total_variation_denoising_of_an_image():
+    clean = np.kron(DATA.uniform(size=(1, 1, 3, 3)), np.ones((1, 1, 4, 4)))
+    noisy = clean + 0.1 * DATA.normal(size=clean.shape)
+
+    def script(torch, copy_weights):
+        F = torch.nn.functional
+
+        def total_variation(img):
+            dh = torch.abs(img[:, :, 1:, :] - img[:, :, :-1, :]).sum()
+            dw = torch.abs(img[:, :, :, 1:] - img[:, :, :, :-1]).sum()
+            return dh + dw
+
+        y = torch.from_numpy(noisy)
+        x = y.clone().requires_grad_(True)
+        optimizer = torch.optim.Adam([x], lr=0.01)
+        losses = []
+        for _ in range(5):
+            optimizer.zero_grad()
+            loss = F.mse_loss(x, y, reduction="sum") + 0.05 * total_variation(x)
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+        return losses, x
+    side_by_side(script)
+
+
+def test_anti_aliased_downsampling_with_a_blur_kernel_buffer():
+    images = DATA.normal(size=(2, 3, 8, 8))
+    labels = np.array([1, 0])
+
+    def script(torch, copy_weights):
+        nn, F = torch.nn, torch.nn.functional
+
+        class BlurPool2d(nn.Module):
+            def __init__(self, channels, stride=2):
+                super().__init__()
+                a = torch.tensor([1.0, 2.0, 1.0])
+                kernel = a[:, None] * a[None, :]
+                kernel = kernel / kernel.sum()
+                self.register_buffer("kernel", kernel[None, None].repeat(channels, 1, 1, 1))
+                self.stride, self.channels = stride, channels
+
+            def forward(self, x):
+                x = F.pad(x, (1, 1, 1, 1), mode="reflect")
+                return F.conv2d(x, self.kernel, stride=self.stride, groups=self.channels)
+
+        model = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), BlurPool2d(4),
+                              nn.Conv2d(4, 4, 3, padding=1), nn.ReLU(), BlurPool2d(4),
+                              nn.Flatten(), nn.Linear(16, 2))
+        copy_weights(model)
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
+        x, y = torch.from_numpy(images), torch.from_numpy(labels)
+        losses = []
+        for _ in range(3):
+            optimizer.zero_grad()
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+        return losses, model
+    side_by_side(script)

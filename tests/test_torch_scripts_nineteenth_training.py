@@ -31,7 +31,7 @@ def test_deepfm_with_the_square_of_sum_trick():
     clicks = DATA.integers(0, 2, size=12).astype(float)
 
     def script(torch, copy_weights):
-        nn, F = torch.nn, torch.nn.functional
+        nn = torch.nn
 
         class DeepFM(nn.Module):
             def __init__(self, field_dims, embed_dim):
