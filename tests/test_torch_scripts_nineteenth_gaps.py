@@ -15,12 +15,13 @@ hand and against PyTorch where it is installed:
   where NumPy's reading can only fail, a list of as many Tensors is now the operands;
   for one term the list stays NumPy's array.
 
-Found and left as they are (each refused with a message naming what to write, as
-earlier rounds decided): ``p.data.add_(p.grad, alpha=-lr)`` outside ``no_grad`` (the
-word-language-model example; ``.data`` is a NumPy array, and only in ``no_grad`` or
-``Module.apply`` does its error get the note), ``torch.split(x, [4, 4, 1], dim=-1)``
-(NumPy's ``np.split``, with a warning naming ``x.split``) and ``torch.min(q1, q2)`` of
-two Tensors (soft actor-critic's clipped double-Q; refused, naming ``minimum``)."""
+Found and left as earlier rounds decided them: ``p.data.add_(p.grad, alpha=-lr)``
+outside ``no_grad`` (the word-language-model example) still meets NumPy's bare "no
+attribute 'add_'": ``.data`` is a NumPy array, and only in ``no_grad`` or
+``Module.apply`` does the error get the note (as DINO's ``param_k.data.mul_(m)``
+does); ``torch.split(x, [4, 4, 1], dim=-1)`` is NumPy's ``np.split``, with a warning
+naming ``x.split``; ``torch.min(q1, q2)`` of two Tensors (soft actor-critic's clipped
+double-Q, T5's buckets) is refused, naming ``minimum``."""
 
 from __future__ import annotations
 

@@ -162,6 +162,8 @@ def test_listnet_and_ranknet_losses_for_learning_to_rank():
 
         scorer = nn.Sequential(nn.Linear(4, 6), nn.ELU(), nn.Linear(6, 1))
         copy_weights(scorer)
+        # (SGD: both losses ignore the last bias, whose zero gradient, round-off, Adam
+        # would turn into full steps)
         optimizer = torch.optim.SGD(scorer.parameters(), lr=0.05, momentum=0.9)
         losses = []
         for x, y in zip(torch.from_numpy(documents), torch.from_numpy(relevance)):
