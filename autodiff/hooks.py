@@ -262,7 +262,7 @@ def run_hooks(owner, grad: Any, create_graph: bool) -> Any:
 
     from .anomaly import check_hook
     from .function_notes import arrays_explained
-    from .grad_arrays import GradArray
+    from .grad_arrays import shown_to_hook
     from .grad_attr import watching_grad_writes
 
     current = _grad_mode.transform_level
@@ -275,7 +275,7 @@ def run_hooks(owner, grad: Any, create_graph: bool) -> Any:
         kind = "register_prehook" if type(hook).__name__ == "PreHook" else "register_hook"
         name = getattr(hook, "__qualname__", type(hook).__name__)
         with watching_grad_writes(), arrays_explained(f"the gradient hook {name} ({kind})"):
-            result = hook(grad.view(GradArray) if type(grad) is np.ndarray else grad)
+            result = hook(shown_to_hook(grad))
         if result is None:
             continue
         if create_graph:

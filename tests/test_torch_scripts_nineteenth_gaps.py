@@ -130,3 +130,17 @@ def test_einsum_with_one_term_keeps_numpys_reading_of_a_list():
     np.testing.assert_array_equal(ad.einsum("...->...", [t]).data, np.ones((1, 2, 2)))
     with pytest.raises(ValueError, match="einsum"):
         ad.einsum("ij,jk->ik", [t, t, t])       # three Tensors for two terms
+
+
+def test_node_hooks_see_gradient_arrays_as_a_tensor_hook_does():
+    x = ad.tensor(RNG.normal(size=(2, 3)), requires_grad=True)
+    h = x * 2
+    seen = {}
+    h.grad_fn.register_prehook(lambda go: seen.update(pre=go[0]))
+    h.grad_fn.register_hook(lambda gi, go: seen.update(inputs=gi, outputs=go))
+    (h * h).sum().backward()
+    assert {type(seen["pre"]), type(seen["inputs"][0]), type(seen["outputs"][0])} \
+        == {GradArray}
+    np.testing.assert_allclose(seen["inputs"][0].sum(dim=1), (8 * x.data).sum(axis=1),
+                               rtol=1e-14)
+    np.testing.assert_allclose(x.grad, 8 * x.data, rtol=1e-15)
