@@ -20,18 +20,18 @@ total-variation denoising of the image itself, and anti-aliased downsampling by 
 blur kernel kept with ``register_buffer`` (``F.pad(mode='reflect')``, a depthwise
 ``F.conv2d(groups=)``).  (Sequences: _sequences.py; generative and probabilistic
 models: _generative.py; recommenders, ranking and training: _training.py;
-self-supervised learning and a hand-written optimizer: _selfsupervised.py; what the
-round found: _gaps.py.)  Of the round's 36 scripts, 29 ran unchanged (some after a
-change to the test around them: LBFGS here runs 2 steps of 8 evaluations, as it
-amplifies round-off from one evaluation to the next; the ranking scorer and the
-keypoint network use SGD, as Adam turns a bias's zero gradient, round-off, into full
-steps; soft-DTW's series is copied, as ``torch.from_numpy`` shares it with the run
-that steps it in place; Lion's compared state is the biases', a Linear weight being
-(in, out) here).  Two needed the library fixed: Grad-CAM's kept hook gradient and
-MoCo's ``einsum`` of a list.  Five are written in the spelling this library's errors
-name, as earlier rounds decided: ``.data`` updates (word language model, DINO),
-``torch.split`` by sizes and ``torch.min`` of two tensors (T5's buckets, soft
-actor-critic)."""
+self-supervised learning and a hand-written optimizer: _selfsupervised.py; linear
+algebra, spectra and log-space sums: _numerics.py; what the round found: _gaps.py.)
+Of the round's 42 scripts, 35 ran unchanged (some after a change to the test around
+them: LBFGS here runs 2 steps of 8 evaluations, as it amplifies round-off from one
+evaluation to the next; the ranking scorer and the keypoint network use SGD, as Adam
+turns a bias's zero gradient, round-off, into full steps; soft-DTW's series is copied,
+as ``torch.from_numpy`` shares it with the run that steps it in place; Lion's compared
+state is the biases', a Linear weight being (in, out) here).  Two needed the library
+fixed: Grad-CAM's kept hook gradient and MoCo's ``einsum`` of a list.  Five are
+written in the spelling this library's errors name, as earlier rounds decided:
+``.data`` updates (word language model, DINO), ``torch.split`` by sizes and
+``torch.min`` of two tensors (T5's buckets, soft actor-critic)."""
 
 from __future__ import annotations
 
