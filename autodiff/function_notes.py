@@ -14,8 +14,10 @@ __all__ = ["arrays_explained", "explain_data_and_grad_arrays"]
 
 #: The start of what NumPy raises for a Tensor method's PyTorch spelling on an ndarray:
 #: ``x.permute(0, 1)``, ``x.transpose(0, 1)`` of 3 or more dims, ``x.sum(dim=1)`` (also
-#: ``keepdim=``, ``unbiased=``), ``x.size(1)`` and ``x.view(2, -1)``.
-_NUMPY_METHOD_ERRORS = ("'numpy.ndarray' object has no attribute", "axes don't match array",
+#: ``keepdim=``, ``unbiased=``), ``x.size(1)`` and ``x.view(2, -1)``; a hook's gradient is
+#: a ``GradArray``, which has some of a Tensor's methods.
+_NUMPY_METHOD_ERRORS = ("'numpy.ndarray' object has no attribute",
+                        "'GradArray' object has no attribute", "axes don't match array",
                         "'int' object is not callable",
                         "Type must be a sub-type of ndarray type")
 _NUMPY_KEYWORD_ERRORS = ("got an unexpected keyword argument 'dim'",

@@ -39,6 +39,17 @@ import numpy as np
 from .torch_arrays import TorchArray, values_of
 
 
+def shown_to_hook(grad):
+    """A gradient as a hook receives it: a plain pass's ndarray as a ``GradArray`` view
+    (as ``.grad`` gives it), anything else (a Tensor under ``create_graph=True``, None)
+    as it is.
+
+    >>> type(shown_to_hook(np.zeros(2))).__name__
+    'GradArray'
+    """
+    return grad.view(GradArray) if type(grad) is np.ndarray else grad
+
+
 class GradArray(TorchArray):
     """A ``.grad`` array with PyTorch's in-place and norm methods (see the module
     docstring).

@@ -20,8 +20,11 @@ As in PyTorch:
   again (``jacrev(grad(f))`` is then the derivative of ``grad(f)``).  Outside any
   transform PyTorch's eager rule holds: a double backward runs a hook again.
 
-``grad`` is what the pass carries: an ndarray in a plain ``backward()``, a Tensor
-under ``create_graph=True`` (so a hook's arithmetic is recorded for higher order).
+``grad`` is what the pass carries: an ndarray in a plain ``backward()`` (shown to the
+hook as a ``GradArray`` view, as ``.grad`` is, so PyTorch's ``g.norm()``,
+``g.mean(dim=(2, 3), keepdim=True)``, ``g.clone()`` work on it and on what the hook
+keeps), a Tensor under ``create_graph=True`` (so a hook's arithmetic is recorded for
+higher order).
 
 ``p.register_post_accumulate_grad_hook(fn)`` (a leaf only) calls ``fn(p)`` after a
 ``backward()`` has added to ``p.grad``: the place for an optimizer step per parameter,
@@ -259,6 +262,7 @@ def run_hooks(owner, grad: Any, create_graph: bool) -> Any:
 
     from .anomaly import check_hook
     from .function_notes import arrays_explained
+    from .grad_arrays import shown_to_hook
     from .grad_attr import watching_grad_writes
 
     current = _grad_mode.transform_level
@@ -271,13 +275,13 @@ def run_hooks(owner, grad: Any, create_graph: bool) -> Any:
         kind = "register_prehook" if type(hook).__name__ == "PreHook" else "register_hook"
         name = getattr(hook, "__qualname__", type(hook).__name__)
         with watching_grad_writes(), arrays_explained(f"the gradient hook {name} ({kind})"):
-            result = hook(grad)
+            result = hook(shown_to_hook(grad))
         if result is None:
             continue
         if create_graph:
             new = tensor_of(result)
         else:
-            new = array_of(result)
+            new = array_of(result)      # (np.asarray: a GradArray returned goes on plain)
         if new.shape != np.shape(grad) or new.dtype != grad.dtype:
             from .node_hooks import refuse_changed
             refuse_changed(kind, hook, "", new, grad, grad)

@@ -5,12 +5,12 @@
 upstream gradient, as a one-tuple; a tuple it returns replaces it (the tensor hook of
 the node's output, in PyTorch's signature).  ``register_hook(fn)`` calls
 ``fn(grad_inputs, grad_outputs)`` after the node's rules, with one gradient per input
-(None for an input that gets none), each summed to its input's shape; a tuple it
-returns replaces them (with PyTorch's checks: the shape and dtype of each, and None
-where the input gets none).  Both run only where a hook is registered: the reverse pass
-reaches them through its one test for hooks (``hooks.run_hooks``), which gives the
-node a stand-in op for that step (``_PostHooked``) whose ``vjp`` runs the rules and
-then the hooks.
+(None for an input that gets none), each summed to its input's shape (in a plain pass,
+``GradArray`` views, as a tensor hook's); a tuple it returns replaces them (with
+PyTorch's checks: the shape and dtype of each, and None where the input gets none).
+Both run only where a hook is registered: the reverse pass reaches them through its
+one test for hooks (``hooks.run_hooks``), which gives the node a stand-in op for that
+step (``_PostHooked``) whose ``vjp`` runs the rules and then the hooks.
 """
 
 from __future__ import annotations
@@ -71,6 +71,7 @@ class _PostHooked:
 
     def vjp(self, xp, g, ans, args, kwargs, parents, node):
         from .anomaly import check_hook
+        from .grad_arrays import shown_to_hook
         op = self.op
         node.op = op
         grads = list(op.vjp(xp, g, ans, args, kwargs, parents, node))
@@ -78,7 +79,7 @@ class _PostHooked:
             if gi is not None and gi.shape != np.shape(arg):
                 grads[i] = xp.sum_to(gi, np.shape(arg))
         for fn, upstream in self.hooks:
-            result = fn(tuple(grads), (upstream,))
+            result = fn(tuple(shown_to_hook(gi) for gi in grads), (shown_to_hook(upstream),))
             if result is None:
                 continue
             if not isinstance(result, (tuple, list)) or len(result) != len(grads):

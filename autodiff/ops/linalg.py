@@ -213,10 +213,24 @@ def sublists_to_subscripts(args):
     return subscripts, operands
 
 
+def _torch_operand_list(subscripts, arrays):
+    """PyTorch's older form ``einsum("nc,ck->nk", [q, queue])``: one list of Tensors for
+    subscripts of as many terms is the operands (NumPy would read the list as one array
+    and refuse it for two or more terms; a list for one term stays NumPy's array)."""
+    if len(arrays) != 1 or not isinstance(arrays[0], (list, tuple)):
+        return arrays
+    terms = subscripts.split("->")[0].count(",") + 1
+    listed = arrays[0]
+    if terms > 1 and len(listed) == terms and all(isinstance(x, Tensor) for x in listed):
+        return tuple(listed)
+    return arrays
+
+
 def einsum(*operands, optimize: bool | str | list = "auto") -> Tensor:
     """Einstein summation, as ``np.einsum``: the string form ``einsum("ij,jk->ik", a, b)``
     and the sublist form ``einsum(a, [0, 1], b, [1, 2], [0, 2])``, with ellipsis,
-    broadcasting, diagonals (``"ii->i"``) and traces (``"ii"``).
+    broadcasting, diagonals (``"ii->i"``) and traces (``"ii"``); PyTorch's
+    ``einsum("ij,jk->ik", [a, b])`` (the Tensors in one list) too.
 
     ``optimize`` is passed to NumPy; the default ``"auto"`` contracts with NumPy's
     optimized path (BLAS) for three or more operands or when an operand has at least
@@ -232,7 +246,7 @@ def einsum(*operands, optimize: bool | str | list = "auto") -> Tensor:
     if not operands:
         raise TypeError("einsum: expected subscripts and at least one operand")
     if isinstance(operands[0], str):
-        subscripts, arrays = operands[0], operands[1:]
+        subscripts, arrays = operands[0], _torch_operand_list(operands[0], operands[1:])
     else:
         subscripts, arrays = sublists_to_subscripts(operands)
     if not arrays:
