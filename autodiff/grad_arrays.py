@@ -145,20 +145,12 @@ class GradArray(TorchArray):
                              "np.linalg.norm(g, 'nuc') for a 2-d gradient")
         order = 2 if p == "fro" else p
         values = np.abs(self.view(np.ndarray) if dtype is None else self.astype(dtype))
-        axis = tuple(dim) if isinstance(dim, (list, tuple)) else dim
-        if order == np.inf:
-            result = values.max(axis=axis, keepdims=keepdim, initial=0)
-        elif order == -np.inf:
-            result = values.min(axis=axis, keepdims=keepdim)
-        elif order == 0:
-            result = (values != 0).sum(axis=axis, keepdims=keepdim).astype(values.dtype)
-        elif order == 1:
-            result = values.sum(axis=axis, keepdims=keepdim)
-        elif order == 2:
-            result = np.sqrt((values * values).sum(axis=axis, keepdims=keepdim))
-        else:
-            result = (values ** order).sum(axis=axis, keepdims=keepdim) ** (1.0 / order)
-        return result
+        if values.dtype == np.float16:
+            # (summed in float32 and given back in float16, as PyTorch's: the squares of
+            # entries over 256 overflow float16)
+            return _norm_of(values.astype(np.float32), order, dim, keepdim).astype(
+                np.float16)
+        return _norm_of(values, order, dim, keepdim)
 
     def sum(self, *args, dim=None, keepdim=None, **kwargs):
         """NumPy's ``sum``, which PyTorch's ``sum(d)`` agrees with; PyTorch's ``dim=``
@@ -214,6 +206,32 @@ def grad_array(values: np.ndarray) -> GradArray:
     'GradArray'
     """
     return values.view(GradArray)
+
+
+
+def _norm_of(values, order, dim, keepdim):
+    """The ``order``-norm of the absolute ``values`` along ``dim`` (all when None)."""
+    axis = tuple(dim) if isinstance(dim, (list, tuple)) else dim
+    result_size = np.sum(values, axis=axis, keepdims=True).size
+    if order in (np.inf, -np.inf) and values.size == 0 and result_size > 0:
+        # (a result entry over no entries: max/min have no identity)
+        raise ValueError(
+            f"norm: the {order} norm of no entries (a .grad of shape {values.shape}, "
+            f"dim={dim}) has no value; PyTorch's refuses it too. Use norm(p=2) or "
+            "norm(p=1), which are 0 here")
+    if order == np.inf:
+        result = values.max(axis=axis, keepdims=keepdim)
+    elif order == -np.inf:
+        result = values.min(axis=axis, keepdims=keepdim)
+    elif order == 0:
+        result = (values != 0).sum(axis=axis, keepdims=keepdim).astype(values.dtype)
+    elif order == 1:
+        result = values.sum(axis=axis, keepdims=keepdim)
+    elif order == 2:
+        result = np.sqrt((values * values).sum(axis=axis, keepdims=keepdim))
+    else:
+        result = (values ** order).sum(axis=axis, keepdims=keepdim) ** (1.0 / order)
+    return result
 
 
 def _scaled(other, alpha):
