@@ -95,6 +95,7 @@ class GradArray(TorchArray):
         """Clip the entries into ``[min, max]`` in place (either may be None)."""
         if min is None and max is None:
             raise ValueError("clamp_: give min=, max= or both (PyTorch refuses neither too)")
+        refuse_complex_clamp("clamp_", self.dtype)
         np.clip(self, values_of(min), values_of(max), out=self)
         return self
 
@@ -232,6 +233,17 @@ def _norm_of(values, order, dim, keepdim):
     else:
         result = (values ** order).sum(axis=axis, keepdims=keepdim) ** (1.0 / order)
     return result
+
+
+def refuse_complex_clamp(where: str, dtype) -> None:
+    """PyTorch's ``clamp``/``clamp_`` of complex values is refused, as PyTorch's
+    (``np.clip``, NumPy's, orders complex numbers by real part, then imaginary part)."""
+    if np.dtype(dtype).kind == "c":
+        raise TypeError(f"{where}: complex values ({dtype}) have no order to clamp by, "
+                        "and PyTorch refuses them too; to clamp the real and imaginary "
+                        "parts, clamp t.real and t.imag (np.clip(g.real, lo, hi, "
+                        "out=g.real) for a .grad array), or use np.clip for NumPy's "
+                        "order")
 
 
 def _scaled(other, alpha):
