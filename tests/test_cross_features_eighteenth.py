@@ -69,6 +69,40 @@ def test_a_grad_method_in_a_compiled_step_is_refused_by_name(method, call, advic
     assert "test_cross_features_eighteenth.py:" in message and advice in message
 
 
+@pytest.mark.parametrize("keyword, call", [
+    ("dim", lambda g: g.sum(dim=1)), ("keepdim", lambda g: g.mean(keepdim=True)),
+    ("dim", lambda g: g.max(dim=1)),
+])
+def test_pytorchs_dim_keywords_on_grad_in_a_compiled_step_are_refused(keyword, call):
+    # (NumPy's bare "_sum() got an unexpected keyword argument 'dim'")
+    w = ad.tensor(np.ones((2, 3)), requires_grad=True)
+
+    @ad.compile
+    def step(x):
+        w.grad = None
+        (w * x).sum().backward()
+        return call(w.grad)
+
+    with pytest.raises(TraceError, match=f"{keyword}= given to a method of .grad of "
+                                         r"leaf\[2, 3\] at test_cross_features_eighteenth"):
+        step(np.ones((2, 3)))
+
+
+def test_grad_sums_by_dim_as_a_tensor_replay_as_eager_grad_sums():
+    w = ad.tensor(np.ones((2, 3)), requires_grad=True)
+
+    def step(x):
+        w.grad = None
+        (w * x).sum().backward()
+        return ad.tensor(w.grad).sum(dim=1, keepdim=True)
+
+    compiled = ad.compile(step)
+    for scale in (1.0, 2.0, -0.5):
+        x = np.arange(6.0).reshape(2, 3) * scale
+        np.testing.assert_array_equal(compiled(x).data, step(x).data)
+        np.testing.assert_array_equal(step(x).data, w.grad.sum(dim=1, keepdim=True))
+
+
 def test_an_attribute_error_of_the_users_own_is_left_as_it_is():
     @ad.compile
     def step(x):

@@ -31,7 +31,11 @@ _READS = "tensor ops on ad.tensor(p.grad) (ad.tensor(p.grad).abs().max())"
 
 def refusal(held, error) -> TraceError | None:
     """The ``TraceError`` for ``error``, an ``AttributeError`` of a ``GradArray``
-    method looked up on a ``.grad`` buffer that ``held`` holds, else None."""
+    method looked up on a ``.grad`` buffer that ``held`` holds, or NumPy's
+    ``TypeError`` for PyTorch's ``dim=``/``keepdim=`` given to one of its methods on
+    a line that read a ``.grad``; else None."""
+    if isinstance(error, TypeError):
+        return _keyword_refusal(held, error)
     if not isinstance(error, AttributeError) or type(error.obj) is not np.ndarray:
         return None
     name = error.name
@@ -55,7 +59,37 @@ def refusal(held, error) -> TraceError | None:
         "function.")
 
 
+def _keyword_refusal(held, error) -> TraceError | None:
+    keyword = next((k for k in ("dim", "keepdim") if
+                    f"unexpected keyword argument '{k}'" in str(error)), None)
+    if keyword is None:
+        return None
+    lines = _user_lines(error.__traceback__)
+    site = next((s for s in held.sites.values() if s.kind == "grad" and s.lines & lines),
+                None)
+    if site is None:
+        return None
+    line = _user_line(error.__traceback__)
+    return TraceError(
+        f"compile: {keyword}= given to a method of {site.label} at {line}: while "
+        "tracing, .grad is the plain NumPy buffer, whose methods take NumPy's axis= and "
+        "keepdims=, and a value computed from it with NumPy is fixed at its traced "
+        "value. Write ad.tensor(p.grad).sum(dim=1) (tensor ops, which a replay "
+        "repeats), or compute it outside the compiled function.")
+
+
+def _user_lines(tb) -> set:
+    """The ``file:line`` of each frame of the user's code in ``tb``."""
+    lines = set()
+    while tb is not None:
+        if user_frame(tb.tb_frame) is tb.tb_frame:
+            lines.add(frame_line(tb.tb_frame, tb.tb_lineno))
+        tb = tb.tb_next
+    return lines
+
+
 def _user_line(tb) -> str:
+    """The ``file:line`` of the innermost frame of the user's code in ``tb``."""
     line = "an unknown line"
     while tb is not None:
         if user_frame(tb.tb_frame) is tb.tb_frame:
