@@ -65,7 +65,7 @@ def _keyword_refusal(held, error) -> TraceError | None:
     if keyword is None:
         return None
     lines = _user_lines(error.__traceback__)
-    site = next((s for s in held.sites.values() if s.kind == "grad" and s.lines & lines),
+    site = next((s for s in held.sites.values() if s.kind == "grad" and s.lines & set(lines)),
                 None)
     if site is None:
         return None
@@ -78,21 +78,17 @@ def _keyword_refusal(held, error) -> TraceError | None:
         "repeats), or compute it outside the compiled function.")
 
 
-def _user_lines(tb) -> set:
-    """The ``file:line`` of each frame of the user's code in ``tb``."""
-    lines = set()
+def _user_lines(tb) -> list:
+    """The ``file:line`` of each frame of the user's code in ``tb``, outermost first."""
+    lines = []
     while tb is not None:
         if user_frame(tb.tb_frame) is tb.tb_frame:
-            lines.add(frame_line(tb.tb_frame, tb.tb_lineno))
+            lines.append(frame_line(tb.tb_frame, tb.tb_lineno))
         tb = tb.tb_next
     return lines
 
 
 def _user_line(tb) -> str:
     """The ``file:line`` of the innermost frame of the user's code in ``tb``."""
-    line = "an unknown line"
-    while tb is not None:
-        if user_frame(tb.tb_frame) is tb.tb_frame:
-            line = frame_line(tb.tb_frame, tb.tb_lineno)
-        tb = tb.tb_next
-    return line
+    lines = _user_lines(tb)
+    return lines[-1] if lines else "an unknown line"
