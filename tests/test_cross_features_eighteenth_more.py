@@ -9,6 +9,7 @@ of integer tensors under the transforms; ``AUTODIFF_JIT=0``."""
 from __future__ import annotations
 
 import os
+import pickle
 import subprocess
 import sys
 import textwrap
@@ -264,3 +265,36 @@ def test_sum_of_empty_dims_warns_once_per_trace_and_replays():
         results = [step(np.arange(6.0).reshape(2, 3) + i).item() for i in range(3)]
     assert results == [30.0, 42.0, 54.0]
     assert 1 <= len(caught) and all("sum" in str(w.message) for w in caught)
+
+
+# ----- p.data = ... of values that are no array ------------------------------------------
+
+@pytest.mark.parametrize("value", [[[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], 3.0,
+                                   np.float64(3.0)])
+def test_parameter_data_set_to_a_list_or_number_is_refused_as_pytorchs(value):
+    # (a list was stored as .data: the next forward failed far from this line; a
+    # number raised "'float' object has no attribute 'shape'")
+    torch = pytest.importorskip("torch")
+    model = nn.Linear(2, 3, rng=0)
+    before = model.weight.data.copy()
+    with pytest.raises(TypeError, match="Parameter.data: must be an array or a tensor"):
+        model.weight.data = value
+    np.testing.assert_array_equal(model.weight.data, before)
+    with pytest.raises(TypeError):
+        torch.nn.Linear(2, 3).weight.data = value
+
+
+def test_parameter_data_set_to_a_torch_tensor_shares_its_memory_and_trains():
+    torch = pytest.importorskip("torch")
+    model = nn.Linear(2, 3, rng=0)
+    opt = ad.optim.SGD(model.parameters(), lr=0.1)
+    source = torch.ones(2, 3, dtype=torch.float64)
+    model.weight.data = source
+    assert type(model.weight.data) is np.ndarray
+    source[0, 0] = 5.0                          # (the same memory, as PyTorch's)
+    assert model.weight.data[0, 0] == 5.0
+    (model(ad.ones(4, 2)) ** 2).sum().backward()
+    opt.step()
+    np.testing.assert_array_equal(model.weight.data, source.numpy())
+    copied = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(copied.weight.data, model.weight.data)
