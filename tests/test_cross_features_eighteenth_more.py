@@ -298,3 +298,13 @@ def test_parameter_data_set_to_a_torch_tensor_shares_its_memory_and_trains():
     np.testing.assert_array_equal(model.weight.data, source.numpy())
     copied = pickle.loads(pickle.dumps(model))
     np.testing.assert_array_equal(copied.weight.data, model.weight.data)
+
+
+def test_grad_set_to_a_torch_tensor_names_torch_tensor():
+    # (it said "assigned a Tensor", which reads as this library's)
+    torch = pytest.importorskip("torch")
+    w = ad.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(TypeError, match=r"\.grad: assigned a torch\.Tensor; .*np\.asarray"):
+        w.grad = torch.ones(2, dtype=torch.float64)
+    w.grad = np.asarray(torch.ones(2, dtype=torch.float64))
+    assert isinstance(w.grad, GradArray) and w.grad.norm() == pytest.approx(2 ** 0.5)
