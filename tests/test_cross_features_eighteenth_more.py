@@ -308,3 +308,36 @@ def test_grad_set_to_a_torch_tensor_names_torch_tensor():
         w.grad = torch.ones(2, dtype=torch.float64)
     w.grad = np.asarray(torch.ones(2, dtype=torch.float64))
     assert isinstance(w.grad, GradArray) and w.grad.norm() == pytest.approx(2 ** 0.5)
+
+
+def test_float16_norm_tangent_against_pytorchs_float64_one():
+    # (PyTorch's float16 tangent overflows to NaN here; ours is summed in float32)
+    torch = pytest.importorskip("torch")
+    import torch.autograd.forward_ad as torch_forward
+
+    import autodiff.forward_ad as forward
+    x, v = np.array([-700.0, 140.0, 450.0, 1000.0]), np.array([1.0, -2.0, 0.5, 3.0])
+    with forward.dual_level():
+        dual = forward.make_dual(ad.tensor(x.astype(np.float16)), ad.tensor(v.astype(np.float16)))
+        out = forward.unpack_dual(dual.norm())
+    with torch_forward.dual_level():
+        dual = torch_forward.make_dual(torch.tensor(x), torch.tensor(v))
+        expected = torch_forward.unpack_dual(dual.norm())
+    assert out.primal.dtype == out.tangent.dtype == np.float16
+    _within_half_ulps(out.primal.data, expected.primal.numpy())
+    _within_half_ulps(out.tangent.data, expected.tangent.numpy())
+
+
+def test_vmap_of_grad_through_remainder_and_narrow_against_pytorch():
+    torch = pytest.importorskip("torch")
+    rows = np.array([[-3.5, 0.7, 2.25, 5.0], [3.5, -0.7, -2.25, -5.0]])
+
+    def ours(a):
+        return (a.remainder(2.0).narrow(0, ad.tensor(1), 3) ** 2).sum()
+
+    def theirs(a):
+        return (a.remainder(2.0).narrow(0, 1, 3) ** 2).sum()
+
+    grads = ad.vmap(ad.grad(ours))(ad.tensor(rows))
+    expected = torch.vmap(torch.func.grad(theirs))(torch.tensor(rows))
+    np.testing.assert_allclose(grads.data, expected.numpy(), rtol=1e-15)
