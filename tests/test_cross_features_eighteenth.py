@@ -366,3 +366,31 @@ def test_remainder_under_vmap_and_jvp_against_pytorch():
                                     (torch.ones(2, 3, dtype=torch.float64),) * 2)
     np.testing.assert_array_equal(np.asarray(out), tout.numpy())
     np.testing.assert_array_equal(np.asarray(tangent), ttangent.numpy())
+
+
+def test_optimizer_in_backward_by_post_accumulate_hooks_against_pytorch():
+    # (PyTorch's pattern: each parameter steps and zeroes its .grad as it is reached)
+    torch = pytest.importorskip("torch")
+
+    def train(model, optim, tensor):
+        optimizers = {p: optim.SGD([p], lr=0.1, momentum=0.9) for p in model.parameters()}
+
+        def step_and_zero(p):
+            optimizers[p].step()
+            p.grad.zero_()
+
+        for p in model.parameters():
+            p.register_post_accumulate_grad_hook(step_and_zero)
+        for i in range(3):
+            (model(tensor(X + i)) ** 2).sum().backward()
+
+    model, _ = _model()
+    tmodel = torch.nn.Linear(3, 2).double()
+    with torch.no_grad():
+        tmodel.weight.copy_(torch.from_numpy(model.weight.data.T.copy()))
+        tmodel.bias.copy_(torch.from_numpy(model.bias.data.copy()))
+    train(model, ad.optim, ad.tensor)
+    train(tmodel, torch.optim, torch.from_numpy)
+    np.testing.assert_allclose(model.weight.data.T, tmodel.weight.detach().numpy(), rtol=1e-13)
+    np.testing.assert_allclose(model.bias.data, tmodel.bias.detach().numpy(), rtol=1e-13)
+    np.testing.assert_array_equal(model.weight.grad, 0.0)
