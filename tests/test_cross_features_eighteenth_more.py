@@ -341,3 +341,27 @@ def test_vmap_of_grad_through_remainder_and_narrow_against_pytorch():
     grads = ad.vmap(ad.grad(ours))(ad.tensor(rows))
     expected = torch.vmap(torch.func.grad(theirs))(torch.tensor(rows))
     np.testing.assert_allclose(grads.data, expected.numpy(), rtol=1e-15)
+
+
+@pytest.mark.parametrize("name, call", [
+    ("addmm", lambda t, m: m.addmm(t, t, t, beta=0.5)),
+    ("addmm", lambda t, m: t.addmm(t, t, alpha=2.0)),
+    ("addmv", lambda t, m: t[0].addmv(t, t[0], alpha=0.5)),
+    ("addr", lambda t, m: t.addr(t[0], t[1], beta=0.5)),
+    ("baddbmm", lambda t, m: t[None].baddbmm(t[None], t[None], alpha=0.5)),
+    ("addbmm", lambda t, m: t.addbmm(t[None], t[None], beta=0.5)),
+])
+def test_a_float_scale_of_integer_matrix_products_is_refused_as_addcmuls(name, call):
+    # (a float64 result where PyTorch truncates the scale and keeps int64, silently)
+    torch = pytest.importorskip("torch")
+    ints = np.array([[1, 2], [3, 4]])
+    with pytest.raises(TypeError, match=f"{name}: .*is a float, but the tensors are "
+                                        "integers"):
+        call(ad.tensor(ints), ad)
+    try:                        # (PyTorch's addr refuses; the others truncate)
+        assert call(torch.tensor(ints), torch).dtype == torch.int64
+    except RuntimeError as error:
+        assert "must not be a floating point number" in str(error)
+    as_floats = call(ad.tensor(ints.astype(np.float64)), ad)
+    expected = call(torch.tensor(ints.astype(np.float64)), torch)
+    np.testing.assert_array_equal(as_floats.data, expected.numpy())
