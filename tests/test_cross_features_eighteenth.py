@@ -394,3 +394,31 @@ def test_optimizer_in_backward_by_post_accumulate_hooks_against_pytorch():
     np.testing.assert_allclose(model.weight.data.T, tmodel.weight.detach().numpy(), rtol=1e-13)
     np.testing.assert_allclose(model.bias.data, tmodel.bias.detach().numpy(), rtol=1e-13)
     np.testing.assert_array_equal(model.weight.grad, 0.0)
+
+
+@pytest.mark.parametrize("set_to_none", [True, False])
+def test_grad_methods_between_compiled_accumulating_calls_as_eager(set_to_none):
+    # (a compiled forward-backward accumulates into the buffer the GradArray methods
+    # changed in between, as eager calls do)
+    def train(compiled):
+        model, opt = _model()
+
+        def forward_backward(x):
+            loss = (model(x) ** 2).sum()
+            loss.backward()
+            return loss
+
+        run = ad.compile(forward_backward) if compiled else forward_backward
+        losses = []
+        for i in range(6):
+            losses.append(run(X + i).item())
+            if i % 2 == 1:
+                for p in model.parameters():
+                    p.grad.clamp_(-0.5, 0.5).mul_(0.5)
+                opt.step()
+                opt.zero_grad(set_to_none=set_to_none)
+        return losses, model.weight.data.copy()
+
+    (eager, w_eager), (compiled, w_compiled) = train(False), train(True)
+    assert eager == compiled
+    np.testing.assert_array_equal(w_eager, w_compiled)
