@@ -422,3 +422,21 @@ def test_grad_methods_between_compiled_accumulating_calls_as_eager(set_to_none):
     (eager, w_eager), (compiled, w_compiled) = train(False), train(True)
     assert eager == compiled
     np.testing.assert_array_equal(w_eager, w_compiled)
+
+
+def test_get_total_norm_in_a_compiled_step_names_clip_grad_norm():
+    # (its refusal said "the next call reads what it loaded", load_state_dict's reason)
+    model, opt = _model()
+
+    @ad.compile
+    def step(x):
+        opt.zero_grad()
+        (model(x) ** 2).sum().backward()
+        return nn.utils.get_total_norm([p.grad for p in model.parameters()])
+
+    with pytest.raises(TraceError) as info:
+        step(X)
+    message = str(info.value)
+    assert "get_total_norm is called at test_cross_features_eighteenth.py:" in message
+    assert "clip_grad_norm_(params, max_norm) returns the total norm" in message
+    assert "what it loaded" not in message
