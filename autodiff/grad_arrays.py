@@ -134,6 +134,23 @@ class GradArray(TorchArray):
         """The absolute values, a plain ndarray (PyTorch's ``abs()``)."""
         return np.abs(self)
 
+    def sign(self) -> np.ndarray:
+        """-1, 0 or 1 by the sign of each entry (NaN stays NaN), a plain ndarray, as
+        PyTorch's ``sign()`` (FGSM's ``x.grad.sign()``).
+
+        >>> np.array([-2.0, 0.0, 3.0]).view(GradArray).sign()
+        array([-1.,  0.,  1.])
+        """
+        if self.dtype.kind == "c":
+            raise TypeError("sign: PyTorch's sign refuses complex values; np.sign(g) "
+                            "gives z / |z|, PyTorch's sgn")
+        return np.sign(self)
+
+    def __getattr__(self, name):
+        # (only after the normal lookup failed: a Tensor method on .grad, such as
+        # g.exp(), gets NumPy's message with what to write)
+        raise _missing_method(self, name)
+
     def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
         """PyTorch's ``norm``: the vector ``p``-norm of all entries (``p`` 2, ``"fro"``,
         1, ``inf``, ``-inf``, 0 or any number), or along ``dim``; a NumPy value.
@@ -244,6 +261,21 @@ def refuse_complex_clamp(where: str, dtype) -> None:
                         "parts, clamp t.real and t.imag (np.clip(g.real, lo, hi, "
                         "out=g.real) for a .grad array), or use np.clip for NumPy's "
                         "order")
+
+
+def _missing_method(array, name) -> AttributeError:
+    """NumPy's AttributeError for ``g.name``, with what to write when ``name`` is a
+    Tensor method (``.grad`` is a NumPy array, not a Tensor)."""
+    message = f"'GradArray' object has no attribute {name!r}"
+    from .tensor import Tensor
+    tensor_method = not name.startswith("_") and hasattr(Tensor, name)
+    if tensor_method:
+        spellings = [f"np.{name}(g)"] if hasattr(np, name) else []
+        spellings.append(f"ad.as_tensor(g).{name}(...)")
+        message += (f": .grad is a NumPy array (a GradArray, with PyTorch's zero_, add_, "
+                    f"mul_, clamp_, copy_, clone, norm, sign ...), not a Tensor; write "
+                    f"{' or '.join(spellings)}")
+    return AttributeError(message, name=name, obj=array)
 
 
 def _scaled(other, alpha):

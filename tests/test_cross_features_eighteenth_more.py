@@ -365,3 +365,40 @@ def test_a_float_scale_of_integer_matrix_products_is_refused_as_addcmuls(name, c
     as_floats = call(ad.tensor(ints.astype(np.float64)), ad)
     expected = call(torch.tensor(ints.astype(np.float64)), torch)
     np.testing.assert_array_equal(as_floats.data, expected.numpy())
+
+
+# ----- Tensor methods on .grad --------------------------------------------------------------
+
+def test_fgsm_grad_sign_against_pytorch():
+    # (x.grad.sign(), the fast gradient sign method's step, raised NumPy's bare error)
+    torch = pytest.importorskip("torch")
+    start = np.array([[0.5, -1.0, 0.0], [2.0, -0.25, 1.5]])
+    target = np.array([[0.0, 0.0, 0.0], [2.0, 0.0, 0.0]])
+    x = ad.tensor(start, requires_grad=True)
+    ((x - ad.tensor(target)) ** 2).sum().backward()
+    tx = torch.tensor(start, requires_grad=True)
+    ((tx - torch.tensor(target)) ** 2).sum().backward()
+    np.testing.assert_array_equal(x.grad.sign(), tx.grad.sign().numpy())
+    adversarial = x.detach() + 0.1 * x.grad.sign()
+    np.testing.assert_array_equal(adversarial.data,
+                                  (tx.detach() + 0.1 * tx.grad.sign()).numpy())
+    assert type(x.grad.sign()) is np.ndarray
+    with pytest.raises(TypeError, match="sgn"):
+        np.array([1j]).view(GradArray).sign()
+
+
+@pytest.mark.parametrize("name, advice", [("exp", "np.exp(g) or ad.as_tensor(g).exp"),
+                                          ("unsqueeze", "ad.as_tensor(g).unsqueeze")])
+def test_a_tensor_method_on_grad_names_what_to_write(name, advice):
+    w = ad.tensor([1.0, 2.0], requires_grad=True)
+    (w * w).sum().backward()
+    with pytest.raises(AttributeError, match=f"no attribute '{name}': .grad is a NumPy "
+                                             "array") as info:
+        getattr(w.grad, name)
+    assert advice in str(info.value) and info.value.name == name
+    with pytest.raises(AttributeError) as info, ad.no_grad():
+        getattr(w.grad, name)
+    assert "t.data and t.grad are NumPy arrays here" in " ".join(info.value.__notes__)
+    with pytest.raises(AttributeError, match="'frobnicate'$"):
+        w.grad.frobnicate                                   # noqa: B018
+    assert not hasattr(w.grad, "_no_such_private")
