@@ -97,7 +97,8 @@ def _is_device(value) -> bool:
 class DtypeShorthands:
     """PyTorch's dtype shorthands, ``astype`` to a fixed dtype: of a Tensor (``ArrayMethods``;
     recorded to a float dtype, without gradient to an integer one) and of the arrays of
-    ``torch_arrays.py`` (a ``state_dict``'s values, ``.grad``).
+    ``torch_arrays.py`` (a ``state_dict``'s values, ``.grad``: the array itself when it
+    has that dtype already, as PyTorch's).
 
     >>> ad.tensor([1.5]).long(), ad.tensor([1]).double().dtype
     (tensor([1]), dtype('float64'))
@@ -107,27 +108,30 @@ class DtypeShorthands:
 
     def float(self):
         """``astype(np.float32)``, as PyTorch's ``float()``."""
-        return self.astype(np.float32)
+        return self._as_dtype(np.float32)
 
     def double(self):
         """``astype(np.float64)``, as PyTorch's ``double()``."""
-        return self.astype(np.float64)
+        return self._as_dtype(np.float64)
 
     def half(self):
         """``astype(np.float16)``, as PyTorch's ``half()``."""
-        return self.astype(np.float16)
+        return self._as_dtype(np.float16)
 
     def long(self):
         """``astype(np.int64)``, as PyTorch's ``long()``."""
-        return self.astype(np.int64)
+        return self._as_dtype(np.int64)
 
     def int(self):
         """``astype(np.int32)``, as PyTorch's ``int()``."""
-        return self.astype(np.int32)
+        return self._as_dtype(np.int32)
 
     def bool(self):
         """``astype(bool)``, as PyTorch's ``bool()``."""
-        return self.astype(np.bool_)
+        return self._as_dtype(np.bool_)
+
+    def _as_dtype(self, dtype):
+        return self.astype(dtype)
 
 
 class ArrayMethods(DtypeShorthands):

@@ -106,6 +106,7 @@ class GradArray(TorchArray):
         """Clip the entries into ``[min, max]`` in place (either may be None)."""
         if min is None and max is None:
             raise ValueError("clamp_: give min=, max= or both (PyTorch refuses neither too)")
+        refuse_complex_clamp("clamp_", self.dtype)
         np.clip(self, values_of(min), values_of(max), out=self)
         return self
 
@@ -144,6 +145,23 @@ class GradArray(TorchArray):
         """The absolute values, a plain ndarray (PyTorch's ``abs()``)."""
         return np.abs(self)
 
+    def sign(self) -> np.ndarray:
+        """-1, 0 or 1 by the sign of each entry (NaN stays NaN), a plain ndarray, as
+        PyTorch's ``sign()`` (FGSM's ``x.grad.sign()``).
+
+        >>> np.array([-2.0, 0.0, 3.0]).view(GradArray).sign()
+        array([-1.,  0.,  1.])
+        """
+        if self.dtype.kind == "c":
+            raise TypeError("sign: PyTorch's sign refuses complex values; np.sign(g) "
+                            "gives z / |z|, PyTorch's sgn")
+        return np.sign(self)
+
+    def __getattr__(self, name):
+        # (only after the normal lookup failed: a Tensor method on .grad, such as
+        # g.exp(), gets NumPy's message with what to write)
+        raise _missing_method(self, name)
+
     def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
         """PyTorch's ``norm``: the vector ``p``-norm of all entries (``p`` 2, ``"fro"``,
         1, ``inf``, ``-inf``, 0 or any number), or along ``dim``; a NumPy value.
@@ -156,20 +174,12 @@ class GradArray(TorchArray):
                              "np.linalg.norm(g, 'nuc') for a 2-d gradient")
         order = 2 if p == "fro" else p
         values = np.abs(self.view(np.ndarray) if dtype is None else self.astype(dtype))
-        axis = tuple(dim) if isinstance(dim, (list, tuple)) else dim
-        if order == np.inf:
-            result = values.max(axis=axis, keepdims=keepdim, initial=0)
-        elif order == -np.inf:
-            result = values.min(axis=axis, keepdims=keepdim)
-        elif order == 0:
-            result = (values != 0).sum(axis=axis, keepdims=keepdim).astype(values.dtype)
-        elif order == 1:
-            result = values.sum(axis=axis, keepdims=keepdim)
-        elif order == 2:
-            result = np.sqrt((values * values).sum(axis=axis, keepdims=keepdim))
-        else:
-            result = (values ** order).sum(axis=axis, keepdims=keepdim) ** (1.0 / order)
-        return result
+        if values.dtype == np.float16:
+            # (summed in float32 and given back in float16, as PyTorch's: the squares of
+            # entries over 256 overflow float16)
+            return _norm_of(values.astype(np.float32), order, dim, keepdim).astype(
+                np.float16)
+        return _norm_of(values, order, dim, keepdim)
 
     def sum(self, *args, dim=None, keepdim=None, **kwargs):
         """NumPy's ``sum``, which PyTorch's ``sum(d)`` agrees with; PyTorch's ``dim=``
@@ -225,6 +235,58 @@ def grad_array(values: np.ndarray) -> GradArray:
     'GradArray'
     """
     return values.view(GradArray)
+
+
+
+def _norm_of(values, order, dim, keepdim):
+    """The ``order``-norm of the absolute ``values`` along ``dim`` (all when None)."""
+    axis = tuple(dim) if isinstance(dim, (list, tuple)) else dim
+    result_size = np.sum(values, axis=axis, keepdims=True).size
+    if order in (np.inf, -np.inf) and values.size == 0 and result_size > 0:
+        # (a result entry over no entries: max/min have no identity)
+        raise ValueError(
+            f"norm: the {order} norm of no entries (a .grad of shape {values.shape}, "
+            f"dim={dim}) has no value; PyTorch's refuses it too. Use norm(p=2) or "
+            "norm(p=1), which are 0 here")
+    if order == np.inf:
+        result = values.max(axis=axis, keepdims=keepdim)
+    elif order == -np.inf:
+        result = values.min(axis=axis, keepdims=keepdim)
+    elif order == 0:
+        result = (values != 0).sum(axis=axis, keepdims=keepdim).astype(values.dtype)
+    elif order == 1:
+        result = values.sum(axis=axis, keepdims=keepdim)
+    elif order == 2:
+        result = np.sqrt((values * values).sum(axis=axis, keepdims=keepdim))
+    else:
+        result = (values ** order).sum(axis=axis, keepdims=keepdim) ** (1.0 / order)
+    return result
+
+
+def refuse_complex_clamp(where: str, dtype) -> None:
+    """PyTorch's ``clamp``/``clamp_`` of complex values is refused, as PyTorch's
+    (``np.clip``, NumPy's, orders complex numbers by real part, then imaginary part)."""
+    if np.dtype(dtype).kind == "c":
+        raise TypeError(f"{where}: complex values ({dtype}) have no order to clamp by, "
+                        "and PyTorch refuses them too; to clamp the real and imaginary "
+                        "parts, clamp t.real and t.imag (np.clip(g.real, lo, hi, "
+                        "out=g.real) for a .grad array), or use np.clip for NumPy's "
+                        "order")
+
+
+def _missing_method(array, name) -> AttributeError:
+    """NumPy's AttributeError for ``g.name``, with what to write when ``name`` is a
+    Tensor method (``.grad`` is a NumPy array, not a Tensor)."""
+    message = f"'GradArray' object has no attribute {name!r}"
+    from .tensor import Tensor
+    tensor_method = not name.startswith("_") and hasattr(Tensor, name)
+    if tensor_method:
+        spellings = [f"np.{name}(g)"] if hasattr(np, name) else []
+        spellings.append(f"ad.as_tensor(g).{name}(...)")
+        message += (f": .grad is a NumPy array (a GradArray, with PyTorch's zero_, add_, "
+                    f"mul_, clamp_, copy_, clone, norm, sign ...), not a Tensor; write "
+                    f"{' or '.join(spellings)}")
+    return AttributeError(message, name=name, obj=array)
 
 
 def _scaled(other, alpha):

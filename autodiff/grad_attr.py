@@ -170,8 +170,11 @@ def check_grad(t, value) -> None:
     elif isinstance(value, Tensor):
         shape, dtype = value.data.shape, value.data.dtype
     else:
+        kind = type(value)
+        kind = f"{kind.__module__}.{kind.__name__}" if kind.__module__.startswith(
+            "torch") else kind.__name__         # (a torch.Tensor is not this library's)
         raise TypeError(
-            f".grad: assigned a {type(value).__name__}; a gradient is an ndarray of the "
+            f".grad: assigned a {kind}; a gradient is an ndarray of the "
             f"tensor's shape {t.shape} (or a Tensor from backward(create_graph=True)), or "
             "None. Convert it first, e.g. t.grad = np.asarray(value, dtype=t.dtype)")
     if shape != t.data.shape:

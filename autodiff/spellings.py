@@ -289,7 +289,9 @@ class PyTorchMethods:
         >>> ad.tensor([-2.0, 0.5, 3.0]).clamp(min=0.0, max=1.0)
         tensor([0. , 0.5, 1. ])
         """
+        from .grad_arrays import refuse_complex_clamp
         from .ops.elementwise import clip
+        refuse_complex_clamp("clamp", self.dtype)
         return clip(self, min, max)
 
     def masked_fill(self, mask, value):
@@ -435,6 +437,8 @@ class PyTorchMethods:
                 raise ValueError(f"norm: p='nuc' needs two dims (a matrix), got dim={dim!r} "
                                  f"for shape {self.shape}")
             return numpy_norm(self, "nuc", axis=dim, keepdims=keepdim)
+        if self.dtype == np.float16:    # (summed in float32, as PyTorch's: squares of
+            return self.float().norm(p, dim, keepdim).half()    # entries > 256 overflow)
         if self.dtype.kind == "c":
             self = absolute(self)       # (the norms of |z|, real, as PyTorch's)
         if p in ("fro", 2, 2.0, None):
@@ -499,6 +503,8 @@ class PyTorchMethods:
 
     def clamp_(self, min=None, max=None):
         """Limit the values to ``[min, max]`` in place; returns self."""
+        from .grad_arrays import refuse_complex_clamp
+        refuse_complex_clamp("clamp_", self.dtype)
         return _inplace().clamp(self, min, max)
 
     # ----- gradients of intermediates -----------------------------------------

@@ -71,6 +71,11 @@ class TorchArray(DtypeShorthands, np.ndarray):
             return self.clone() if copy else self
         return self.astype(dtype)
 
+    def _as_dtype(self, dtype):
+        # (``g.float()`` of a float32 array is the array itself, as PyTorch's: an
+        # in-place method on it, ``p.grad.float().mul_(2)``, changes the gradient)
+        return self.to(dtype)
+
     def copy_(self, source, non_blocking: bool = False):
         """Copy ``source`` (an array, a Tensor or a ``torch.Tensor``, broadcast to this
         shape and cast to this dtype, as PyTorch's) into this array; returns it."""

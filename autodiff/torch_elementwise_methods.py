@@ -67,10 +67,14 @@ def remainder_as_torch(t, other):
     """
     from .ops.piecewise import fmod, mod
     from .ops.elementwise import where
+    from .tensor import Tensor
     if np.result_type(t.data, _values(other)).kind not in "fc":
         return mod(t, other)            # (an integer zero has no sign)
     truncated = fmod(t, other)
-    divisor_negative = np.asarray(_values(other)) < 0
+    # (compared by a tensor op, which ad.compile replays: NumPy on the divisor's
+    # values made an array that its trace refused)
+    divisor = other if isinstance(other, Tensor) else Tensor(other)
+    divisor_negative = divisor < 0
     moved = (truncated != 0) & ((truncated < 0) != divisor_negative)
     return where(moved, truncated + other, truncated)
 

@@ -115,6 +115,15 @@ def scaled_sum(name, input, product, beta, alpha, input_name="input") -> Tensor:
     if not fits:
         raise ValueError(f"{name}: {input_name} of shape {input.shape} does not broadcast "
                          f"to the product's shape {product.shape}")
+    floats = [f"{k}={v!r}" for k, v in (("beta", beta), ("alpha", alpha))
+              if isinstance(v, (float, np.floating))]
+    if floats and np.result_type(input.data, product.data).kind in "biu":
+        # (as addcmul's value=: a float result here would be silently another dtype)
+        raise TypeError(
+            f"{name}: {' and '.join(floats)} is a float, but the tensors are integers "
+            f"({input.dtype}, {product.dtype}): PyTorch rounds it toward zero (0.5 "
+            "becomes 0) and keeps the integer dtype. Pass an int, or convert first "
+            "(t.double())")
     product = product if alpha == 1 else product * alpha
     if beta != 0:
         return product + (input if beta == 1 else input * beta)

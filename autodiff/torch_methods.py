@@ -9,6 +9,8 @@ in grad mode; an array a graph saved cannot be overwritten).
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 from .multi_output_views import mark
@@ -127,6 +129,9 @@ def _narrow_int(name: str, value) -> int:
     takes one (``x.narrow(0, ad.tensor(1), 2)``)."""
     from .tensor import Tensor
     if isinstance(value, Tensor) and value.ndim == 0 and value.dtype.kind in "iu":
+        hook = sys.modules[__package__ + ".tensor"].value_hook   # set by ad.compile
+        if hook is not None:        # (a condition of the plan, or refused when traced)
+            hook(value, f"narrow's {name}, an integer index,")
         return int(value.data)
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         shown = f"{value!r} ({value.dtype}, shape {value.shape})" \

@@ -170,14 +170,26 @@ def refuse_transform_in_trace(where: str) -> None:
             "parameters' .grad.")
 
 
+#: What a replay repeats instead of a refused call, where there is such a call.
+_REPLAYED_INSTEAD = {
+    "get_total_norm": " Inside it, ad.nn.utils.clip_grad_norm_(params, max_norm) "
+                      "returns the total norm and clips, at each replay.",
+    "clip_grads_with_norm_": " Inside it, ad.nn.utils.clip_grad_norm_(params, "
+                             "max_norm) computes the total norm and clips, at each "
+                             "replay.",
+}
+
+
 def _refuse_in_trace(label: Callable) -> None:
     tracer = active
     if tracer is not None and tracer.owns_thread():
         from .provenance import user_line
         from .refusals import TraceError
 
+        name = label()
         raise TraceError(
-            f"compile: {label()} is called at {user_line()} inside the compiled "
+            f"compile: {name} is called at {user_line()} inside the compiled "
             f"function {tracer.name}; it would run only while tracing and every "
             "replay would skip it. Call it outside the compiled function, between "
-            "calls: the next call reads what it loaded.")
+            "calls: the next call reads what it changed (a state loaded, a rate "
+            f"stepped, a seed set).{_REPLAYED_INSTEAD.get(name, '')}")

@@ -23,7 +23,7 @@ from ..grad_attr import plain_grad
 from ..graph import _grad_mode
 from ..ops import registry as _registry
 from ..tensor import Tensor
-from . import call_constants, hooks, readonly
+from . import call_constants, grad_methods, hooks, readonly
 from .not_replayed import warn_of_shown_tensor
 from .tracer import TraceError, Tracer
 
@@ -108,7 +108,10 @@ class installed:
 
     def __exit__(self, *exc):
         # Before the holds end: the refusal looks at them, and at the guard as it was.
-        refusal = self.tracer.held.refusal(exc[1]) if exc[1] is not None else None
+        refusal = None
+        if exc[1] is not None:
+            held = self.tracer.held
+            refusal = held.refusal(exc[1]) or grad_methods.refusal(held, exc[1])
         self.tracer.held.release()
         call_constants.release(self.tracer)
         hooks.active = None

@@ -78,7 +78,11 @@ def norm_order(p, where: str):
 
 
 def vector_norm(x: Tensor, p: float, axis: int, keepdims: bool = True) -> Tensor:
-    """``(sum |x|**p) ** (1/p)`` along ``axis``, with gradient 0 at an all-zero vector."""
+    """``(sum |x|**p) ** (1/p)`` along ``axis``, with gradient 0 at an all-zero vector;
+    float16 in float32, rounded once, as PyTorch's (squares of entries over 256
+    overflow float16)."""
+    if x.dtype == np.float16:
+        return vector_norm(x.float(), p, axis, keepdims).half()
     if p == math.inf:
         return rd.max(ew.abs(x), axis=axis, keepdims=keepdims)
     if p == 1:

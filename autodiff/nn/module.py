@@ -102,6 +102,8 @@ class Parameter(Tensor):
         # memory, so the kernels' fast paths (exact ndarrays) still take it.
         if name == "data":
             value = plain_values(value.data if isinstance(value, Tensor) else value)
+            if not isinstance(value, np.ndarray):
+                value = _data_of(value)
         object.__setattr__(self, name, value)
 
     @property
@@ -122,6 +124,20 @@ class Parameter(Tensor):
         if self.name is not None:
             extras += f", name={self.name!r}"
         return f"Parameter({body}{extras})"
+
+
+def _data_of(value) -> np.ndarray:
+    """What ``p.data = value`` stores for a ``value`` that is no ndarray nor Tensor: a
+    ``torch.Tensor``'s values as a NumPy view of its memory (as PyTorch's ``p.data = t``
+    shares ``t``'s storage); anything else is refused, as PyTorch refuses it (a list or
+    a number stored as ``.data`` broke the next op far from this line)."""
+    if type(value).__module__.startswith("torch") and hasattr(value, "numpy"):
+        return value.detach().cpu().resolve_conj().resolve_neg().numpy()
+    raise TypeError(
+        f"Parameter.data: must be an array or a tensor, got {type(value).__name__} "
+        f"{value!r:.60}, as PyTorch's p.data = ... (a tensor) needs; write "
+        "p.data = np.asarray(value, dtype=p.dtype), or copy values in with "
+        "p.data[...] = value")
 
 
 class Module(StateMethods, StateHookMethods, HookMethods, BackwardHookMethods, DtypeMethods,
