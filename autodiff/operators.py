@@ -95,15 +95,20 @@ class OperatorMethods:
             return _subtract_number(self, other, True)
         return _subtract(other, self)
 
+    # ``*``, ``**`` and ``abs()`` of a 0-d tensor take the twins of scalar_power.py
+    # (NumPy's scalar arithmetic: its last bit); an array takes the op, as NumPy's
+    # arrays take the ufunc, without the twin's check on every call.
     def __mul__(self, other):
         if other.__class__ in _NUMBERS:
-            return _multiply_number(self, other, False)
-        return _multiply(self, other)
+            return (_multiply_number if self.data.ndim
+                    else _scalar_multiply_number)(self, other, False)
+        return (_multiply if self.data.ndim else _scalar_multiply)(self, other)
 
     def __rmul__(self, other):
         if other.__class__ in _NUMBERS:
-            return _multiply_number(self, other, True)
-        return _multiply(other, self)
+            return (_multiply_number if self.data.ndim
+                    else _scalar_multiply_number)(self, other, True)
+        return (_multiply if self.data.ndim else _scalar_multiply)(other, self)
 
     def __truediv__(self, other):
         if other.__class__ in _NUMBERS:
@@ -116,18 +121,21 @@ class OperatorMethods:
         return _divide(other, self)
 
     def __pow__(self, other):
+        data = self.data
         if other.__class__ in _NUMBERS:
-            if other.__class__ is int and other == 2 and self.data.dtype.kind == "b":
+            if other.__class__ is int and other == 2 and data.dtype.kind == "b":
                 return square(self)  # ndarray's ** 2 is np.square: int8 for bools
-            if self.data.dtype.kind == "c" and self.data.ndim:
+            if not data.ndim:
+                return _scalar_power_number(self, other, False)
+            if data.dtype.kind == "c":
                 fast = _complex_fast_power(other)
                 if fast is not None:
                     return fast(self)
             return _power_number(self, other, False)
-        return _power(self, other)
+        return (_power if data.ndim else _scalar_power)(self, other)
 
     def __rpow__(self, other):
-        return _power(other, self)
+        return (_power if self.data.ndim else _scalar_power)(other, self)
 
     def __mod__(self, other):
         return _mod(self, other)
@@ -161,7 +169,7 @@ class OperatorMethods:
         return positive(self)
 
     def __abs__(self):
-        return _operator_abs(self)
+        return abs(self) if self.data.ndim else _operator_abs(self)
 
     # ----- Python's rounding: round(t), math.floor / ceil / trunc --------------
     def __round__(self, ndigits=None):
@@ -271,7 +279,8 @@ def bind() -> None:
     global _add, _subtract, _multiply, _divide, _power, _matmul, _negative, _mod
     global _add_number, _subtract_number, _multiply_number, _divide_number, _power_number
     global positive, power, mod, matmul, _round, _grad_mode, tape_drop, _operator_power
-    global _operator_multiply, _operator_abs
+    global _operator_multiply, _operator_abs, _scalar_multiply, _scalar_multiply_number
+    global _scalar_power, _scalar_power_number
     from . import inplace
     from .graph import _grad_mode
     from .tape_drop import tape_drop
@@ -286,10 +295,13 @@ def bind() -> None:
     from .ops.scalar_power import operator_abs, operator_multiply, operator_power
     _operator_abs = operator_abs
     _operator_power, _operator_multiply = operator_power, operator_multiply
-    _add, _subtract, _multiply = add._call2, subtract._call2, operator_multiply._call2
-    _divide, _power, _matmul = divide._call2, operator_power._call2, matmul._call2
+    _scalar_multiply, _scalar_multiply_number = (operator_multiply._call2,
+                                                 operator_multiply._call_number)
+    _scalar_power, _scalar_power_number = operator_power._call2, operator_power._call_number
+    _add, _subtract, _multiply = add._call2, subtract._call2, multiply._call2
+    _divide, _power, _matmul = divide._call2, power._call2, matmul._call2
     _add_number, _subtract_number = add._call_number, subtract._call_number
-    _multiply_number, _divide_number = operator_multiply._call_number, divide._call_number
-    _power_number = operator_power._call_number
+    _multiply_number, _divide_number = multiply._call_number, divide._call_number
+    _power_number = power._call_number
     _negative = negative._call1
     _mod = mod._call2
