@@ -245,9 +245,15 @@ class ArrayMethods(DtypeShorthands):
         self.fill_(value)
 
     def conj(self):
-        """The complex conjugate: the tensor itself for real dtypes (``ad.conj``)."""
+        """The complex conjugate: the tensor itself for real dtypes (``ad.conj``); of a
+        bool tensor, a bool one, as ``ndarray.conj`` and PyTorch's (``np.conjugate``
+        gives int8).
+
+        >>> ad.tensor([True, False]).conj().dtype
+        dtype('bool')
+        """
         from .ops.complex_parts import conj
-        result = conj(self)
+        result = self.copy() if self.dtype == np.bool_ else conj(self)
         if _inference_tensors.ever_opened:
             _inference_tensors.as_view_of(result, self)     # (PyTorch's is a view)
         return result
