@@ -204,6 +204,8 @@ def explain_error(op, error, raw):
         text += (". NumPy raised it because its error state asks to (np.seterr, or "
                  "np.errstate, set to 'raise'); with 'warn' or 'ignore' the result is "
                  "inf or NaN instead")
+    elif no_ufunc_loop(message):        # (the op's hint is about shapes or axes, not this)
+        text += f". {NO_LOOP_ADVICE}"
     elif op.hint and not isinstance(error, ArithmeticError) and not getattr(
             error, "_autodiff_explained", False) and _hint_fits(op.hint, message):
         text += f". {op.hint}"
@@ -214,6 +216,17 @@ def explain_error(op, error, raw):
     for note in getattr(error, "__notes__", ()):    # (what to do, added on the way up)
         explained.add_note(note)
     return explained
+
+
+#: What to do when NumPy's ufunc has no loop for the inputs' dtypes.
+NO_LOOP_ADVICE = ("NumPy's ufunc has no loop for these dtypes; convert the input to a dtype "
+                  "it computes in (for most, a real float: x.real, x.astype(...))")
+
+
+def no_ufunc_loop(message):
+    """Whether NumPy refused the dtypes of a ufunc's inputs (no loop for them)."""
+    return ("not supported for the input types" in message
+            or "did not contain a loop with signature" in message)
 
 
 def _hint_fits(hint, message):
