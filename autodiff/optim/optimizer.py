@@ -517,6 +517,9 @@ class Optimizer(StateDictMethods):
         SGD (
         Parameter Group 0
             dampening: 0
+            differentiable: False
+            foreach: None
+            fused: None
             lr: 0.1
             maximize: False
             momentum: 0

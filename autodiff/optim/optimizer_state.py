@@ -52,8 +52,7 @@ class StateDictMethods:
         >>> opt = ad.optim.Adam([w], lr=0.1)
         >>> w.grad = np.ones(2); opt.step()
         >>> sorted(opt.state_dict())[:3]
-        ['param_groups.0.amsgrad', 'param_groups.0.betas', \
-'param_groups.0.decoupled_weight_decay']
+        ['param_groups.0.amsgrad', 'param_groups.0.betas', 'param_groups.0.capturable']
         >>> fresh = ad.optim.Adam([w]); fresh.load_state_dict(opt.state_dict())
         >>> fresh.param_groups[0]["lr"], int(fresh.state[0]["step"])
         (0.1, 1)
