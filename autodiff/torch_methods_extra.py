@@ -82,7 +82,9 @@ class TorchExtraMethods:
 
     def bincount(self, weights=None, minlength: int = 0):
         """How many times each int 0, 1, ... occurs in this 1-D tensor, as
-        ``torch.bincount`` (``np.bincount``; no gradient).
+        ``torch.bincount``; with ``weights``, their sums, with a gradient for them (as
+        ``np.bincount``; PyTorch's has none), in float32 for float32 weights and float64
+        otherwise, PyTorch's dtypes.
 
         >>> ad.tensor([0, 1, 1, 3]).bincount()
         tensor([1, 2, 0, 1])
@@ -92,9 +94,12 @@ class TorchExtraMethods:
         if self.ndim != 1 or self.dtype.kind not in "iu":
             raise TypeError(f"bincount: needs a 1-D tensor of integers, got shape "
                             f"{self.shape} and dtype {self.dtype}")
-        counts = np.bincount(self.data, None if weights is None else array_of(weights),
-                             minlength=minlength)
-        return Tensor(counts)
+        if weights is None:
+            return Tensor(np.bincount(self.data, minlength=minlength))
+        sums = np.bincount(self, weights, minlength=minlength)    # (recorded)
+        sums = sums if isinstance(sums, Tensor) else Tensor(sums)
+        return sums.astype(np.float32) if np.result_type(array_of(weights)) == np.float32 \
+            else sums
 
     def as_strided(self, size, stride, storage_offset=None):
         """PyTorch's ``as_strided`` of a tensor whose array is C-contiguous (strides in

@@ -204,11 +204,11 @@ def explain_error(op, error, raw):
         text += (". NumPy raised it because its error state asks to (np.seterr, or "
                  "np.errstate, set to 'raise'); with 'warn' or 'ignore' the result is "
                  "inf or NaN instead")
-    elif no_ufunc_loop(message):        # (the op's hint is about shapes or axes, not this)
-        text += f". {NO_LOOP_ADVICE}"
     elif op.hint and not isinstance(error, ArithmeticError) and not getattr(
             error, "_autodiff_explained", False) and _hint_fits(op.hint, message):
         text += f". {op.hint}"
+    elif no_ufunc_loop(message):
+        text += f". {NO_LOOP_ADVICE}"
     try:
         explained = type(error)(text)
     except Exception:
@@ -234,6 +234,8 @@ def _hint_fits(hint, message):
     ops is no help for ``ad.tensor([1, 2]) ** -1`` (integers to negative powers), nor
     indexing's range of valid indices for a mask of the wrong length."""
     if hint.startswith("Shapes broadcast") and "broadcast" not in message:
+        return False
+    if "axis" in hint and no_ufunc_loop(message):      # (the dtypes, not the axis)
         return False
     return "valid indices" not in hint or "out of bounds" in message
 
