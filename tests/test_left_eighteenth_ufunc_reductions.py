@@ -121,6 +121,32 @@ def test_a_sequential_reduction_of_complex_names_the_function_and_dtype():
     assert "no loop" in message
 
 
-def test_an_axis_error_keeps_the_axis_hint():
-    with pytest.raises(Exception, match="axis"):
-        np.logaddexp.reduce(ad.tensor([1.0, 2.0]), axis=3)
+@pytest.mark.parametrize("call", [
+    lambda t: np.logaddexp.reduce(t, axis=3), lambda t: np.sum(t, axis=1.5),
+    lambda t: np.mean(t, axis=(0, 0)), lambda t: np.prod(t, axis=-3)])
+def test_an_axis_error_keeps_the_axis_hint(call):
+    with pytest.raises((ValueError, TypeError), match="axis must be None, an int or a tuple"):
+        call(ad.tensor(np.ones((2, 3))))
+
+
+def test_a_mask_that_does_not_broadcast_names_where_not_the_axis():
+    with pytest.raises(ValueError) as caught:
+        np.logaddexp.reduce(ad.tensor(np.ones((2, 3))), axis=1, where=np.array([True, False]))
+    assert "where= mask must broadcast" in str(caught.value)
+    assert "axis must be" not in str(caught.value)
+
+
+def test_a_bad_initial_does_not_carry_the_axis_hint():
+    with pytest.raises(ValueError) as caught:
+        np.logaddexp.reduce(ad.tensor(np.ones((2, 3))), axis=1, initial="x")
+    assert "could not convert" in str(caught.value)
+    assert "axis must be" not in str(caught.value)
+
+
+def test_an_empty_reduction_without_identity_asks_for_initial():
+    with pytest.raises(ValueError) as caught:
+        np.fmax.reduce(ad.tensor(np.zeros((0, 2))), axis=0)
+    assert "no identity" in str(caught.value) and "Pass initial=" in str(caught.value)
+    assert "axis must be" not in str(caught.value)
+    np.testing.assert_array_equal(np.fmax.reduce(ad.tensor(np.zeros((0, 2))), axis=0,
+                                                 initial=-1.0).data, [-1.0, -1.0])

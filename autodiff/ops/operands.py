@@ -209,6 +209,11 @@ def explain_error(op, error, raw):
         text += f". {op.hint}"
     elif no_ufunc_loop(message):
         text += f". {NO_LOOP_ADVICE}"
+    elif "remapped shapes" in message:      # (NumPy's reduction, of its where= mask)
+        text += ". The where= mask must broadcast to the input's shape"
+    elif "which has no identity" in message:
+        text += (". Pass initial= (the value an empty reduction gives), or reduce over "
+                 "axes that are not empty")
     try:
         explained = type(error)(text)
     except Exception:
@@ -229,13 +234,19 @@ def no_ufunc_loop(message):
             or "did not contain a loop with signature" in message)
 
 
+#: Words of NumPy's errors about an axis argument (an axis out of range, repeated, or
+#: not an int), where a reduction's "axis must be ..." hint helps.
+_AXIS_WORDS = ("axis", "dimension", "interpreted as an integer", "tuple")
+
+
 def _hint_fits(hint, message):
     """Whether an op's hint is about this error: the broadcasting hint of elementwise
     ops is no help for ``ad.tensor([1, 2]) ** -1`` (integers to negative powers), nor
     indexing's range of valid indices for a mask of the wrong length."""
     if hint.startswith("Shapes broadcast") and "broadcast" not in message:
         return False
-    if "axis" in hint and no_ufunc_loop(message):      # (the dtypes, not the axis)
+    if hint.startswith("axis must be") and not any(
+            word in message for word in _AXIS_WORDS):   # (the dtypes, a mask, initial=)
         return False
     return "valid indices" not in hint or "out of bounds" in message
 
