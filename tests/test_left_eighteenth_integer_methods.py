@@ -137,3 +137,20 @@ def test_bool_abs_and_positive_give_the_identity_where_pytorch_has_no_kernel(nam
     got = getattr(ad.tensor(_BOOL), name)()
     assert got.dtype == np.bool_
     np.testing.assert_array_equal(got.data, _BOOL)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.int32])
+@pytest.mark.parametrize("name", ["cumsum_", "cumprod_"])
+def test_in_place_running_sums_of_narrow_integers_wrap_as_pytorch(dtype, name):
+    torch = pytest.importorskip("torch")
+    values = np.array([100, 3, 1]).astype(dtype)
+    ours, theirs = ad.tensor(values.copy()), torch.tensor(values.copy())
+    assert getattr(ours, name)(0) is ours
+    getattr(theirs, name)(0)
+    assert ours.dtype == dtype
+    np.testing.assert_array_equal(ours.data, theirs.numpy())
+
+
+def test_an_in_place_running_sum_of_bools_is_still_refused():
+    with pytest.raises(TypeError, match="cumsum_: the result has dtype int64"):
+        ad.tensor([True, False]).cumsum_(0)
