@@ -154,3 +154,33 @@ def test_in_place_running_sums_of_narrow_integers_wrap_as_pytorch(dtype, name):
 def test_an_in_place_running_sum_of_bools_is_still_refused():
     with pytest.raises(TypeError, match="cumsum_: the result has dtype int64"):
         ad.tensor([True, False]).cumsum_(0)
+
+
+@pytest.mark.parametrize("call", [
+    lambda m, t, d: t.sum(dtype=d),
+    lambda m, t, d: t.cumsum(0, dtype=d),
+    lambda m, t, d: t.prod(dtype=d),
+    lambda m, t, d: t.sum(dim=0, dtype=d)])
+@pytest.mark.parametrize("dtype", ["uint8", "int16", "int64"])
+def test_an_integer_dtype_for_an_integer_tensor_is_computed_in_it_as_pytorch(call, dtype):
+    torch = pytest.importorskip("torch")
+    values = np.array([200, 100, 3], np.uint8)
+    ours = call("ad", ad.tensor(values), np.dtype(dtype))
+    theirs = call("torch", torch.tensor(values), getattr(torch, dtype))
+    assert ours.dtype == np.dtype(dtype)
+    np.testing.assert_array_equal(ours.data, theirs.numpy())
+
+
+def test_numpys_integer_dtype_argument_is_numpys_and_replays_in_compile():
+    values = np.array([[200, 100], [3, 4]], np.uint8)
+    for function in (np.sum, np.cumsum, np.prod, np.nansum):
+        got = function(ad.tensor(values), axis=0, dtype=np.uint8)
+        np.testing.assert_array_equal(got.data, function(values, axis=0, dtype=np.uint8))
+    step = ad.compile(lambda x: x.sum(dtype=np.uint8))
+    for row in (values[0], np.array([255, 2], np.uint8)):
+        assert step(ad.tensor(row)).item() == np.sum(row, dtype=np.uint8)
+
+
+def test_an_integer_dtype_for_a_float_tensor_is_still_refused():
+    with pytest.raises(TypeError, match="dtype=int64 would compute a float64 tensor"):
+        ad.tensor([1.0]).sum(dtype=np.int64)
