@@ -186,3 +186,22 @@ def test_ties_of_topk_and_kthvalue_take_the_first_in_order():
     assert top.indices.tolist() == [1, 2]
     kth = ad.tensor([3.0, 1.0, 1.0, 2.0]).kthvalue(2)
     assert kth.values.item() == 1.0 and kth.indices.item() == 2
+
+
+def test_the_median_method_is_pytorchs_lower_median_and_np_median_numpys():
+    values = np.array([4.0, 1.0, 3.0, 2.0])
+    assert ad.tensor(values).median().item() == torch.tensor(values).median().item() == 2.0
+    assert np.median(ad.tensor(values)).item() == np.median(values) == 2.5
+    x, tx = ad.tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)
+    x.median().backward()
+    tx.median().backward()
+    np.testing.assert_array_equal(x.grad, tx.grad.numpy())
+
+
+def test_topk_unsorted_gives_pytorchs_entries_in_some_order():
+    # (PyTorch leaves the order of sorted=False unspecified; the entries agree)
+    values = np.array([5.0, 1.0, 3.0, 2.0, 4.0, 9.0, 0.0])
+    ours = ad.tensor(values).topk(3, sorted=False)
+    theirs = torch.tensor(values).topk(3, sorted=False)
+    assert sorted(zip(ours.values.tolist(), ours.indices.tolist())) == \
+        sorted(zip(theirs.values.tolist(), theirs.indices.tolist()))
