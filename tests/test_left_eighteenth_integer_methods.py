@@ -18,6 +18,7 @@ _METHODS = {
     "cumsum(0)": lambda t: t.cumsum(0),
     "cumprod(0)": lambda t: t.cumprod(0),
     "nansum": lambda t: t.nansum(),
+    "trace": lambda t: t.trace(),
 }
 
 
@@ -27,9 +28,12 @@ def test_unsigned_sums_and_products_as_methods_are_int64_as_pytorch(dtype, name)
     torch = pytest.importorskip("torch")
     values = np.array([[200, 3], [100, 2]], dtype=dtype)
     got = _METHODS[name](ad.tensor(values))
-    expected = _METHODS[name](torch.tensor(values.astype(np.int64)).to(
-        getattr(torch, np.dtype(dtype).name)))
     assert got.dtype == np.int64, name
+    try:
+        expected = _METHODS[name](torch.tensor(values.astype(np.int64)).to(
+            getattr(torch, np.dtype(dtype).name)))
+    except NotImplementedError:         # (PyTorch's trace has no uint16/uint32 kernel)
+        expected = _METHODS[name](torch.tensor(values.astype(np.int64)))
     assert str(expected.dtype) == "torch.int64"
     np.testing.assert_array_equal(got.data, expected.numpy())
 
@@ -42,9 +46,9 @@ def test_a_difference_of_unsigned_sums_does_not_wrap(dtype):
 
 
 @pytest.mark.parametrize("function", [np.sum, np.prod, np.cumsum, np.nansum, np.cumprod,
-                                      ad.sum, ad.prod])
+                                      ad.sum, ad.prod, np.trace])
 def test_numpy_functions_keep_numpys_uint64(function):
-    values = np.array([1, 2, 3], np.uint8)
+    values = np.array([[1, 2], [3, 4]], np.uint8)
     assert function(ad.tensor(values)).dtype == function(values).dtype == np.uint64
 
 
