@@ -19,6 +19,7 @@ _METHODS = {
     "cumprod(0)": lambda t: t.cumprod(0),
     "nansum": lambda t: t.nansum(),
     "trace": lambda t: t.trace(),
+    "sum_to_size": lambda t: t.sum_to_size(1, 2),
 }
 
 
@@ -50,6 +51,11 @@ def test_a_difference_of_unsigned_sums_does_not_wrap(dtype):
 def test_numpy_functions_keep_numpys_uint64(function):
     values = np.array([[1, 2], [3, 4]], np.uint8)
     assert function(ad.tensor(values)).dtype == function(values).dtype == np.uint64
+
+
+def test_sum_to_size_of_the_same_size_keeps_the_dtype_as_pytorch():
+    values = np.array([[200, 100]], np.uint8)
+    assert ad.tensor(values).sum_to_size(1, 2).dtype == np.uint8
 
 
 def test_uint64_and_signed_and_bool_sums_are_unchanged():
