@@ -209,14 +209,16 @@ class ArrayMethods(DtypeShorthands):
         return np.diagonal(self, offset, axis1, axis2)
 
     def trace(self, offset=0, axis1=0, axis2=1, dtype=None):
-        """Sum of the diagonal, recorded.
+        """Sum of the diagonal, recorded; of a uint8, uint16 or uint32 tensor in int64, as
+        PyTorch's ``trace`` and the sum methods (``np.trace`` gives uint64).
 
         >>> ad.tensor([[1.0, 2.0], [3.0, 4.0]]).trace()
         tensor(5.)
         """
         if dtype is not None:
             return np.trace(self.astype(dtype), offset, axis1, axis2)
-        return np.trace(self, offset, axis1, axis2)
+        from .torch_elementwise_methods import signed_sum_operand
+        return np.trace(signed_sum_operand(self), offset, axis1, axis2)
 
     def take(self, indices, axis=None, out=None, mode="raise"):
         """Entries at ``indices`` (of the flattened tensor when ``axis`` is None), recorded;
@@ -249,9 +251,15 @@ class ArrayMethods(DtypeShorthands):
         self.fill_(value)
 
     def conj(self):
-        """The complex conjugate: the tensor itself for real dtypes (``ad.conj``)."""
+        """The complex conjugate: the tensor itself for real dtypes (``ad.conj``); of a
+        bool tensor, a bool one, as ``ndarray.conj`` and PyTorch's (``np.conjugate``
+        gives int8).
+
+        >>> ad.tensor([True, False]).conj().dtype
+        dtype('bool')
+        """
         from .ops.complex_parts import conj
-        result = conj(self)
+        result = self.copy() if self.dtype == np.bool_ else conj(self)
         if _inference_tensors.ever_opened:
             _inference_tensors.as_view_of(result, self)     # (PyTorch's is a view)
         return result

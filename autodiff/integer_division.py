@@ -46,7 +46,14 @@ def refuse_integer_division_by_zero(where: str, numpy_name: str, t, divisor) -> 
     divisors = divisor.data if isinstance(divisor, Tensor) else divisor
     if isinstance(divisors, (list, tuple)):
         divisors = np.asarray(divisors)
-    if np.result_type(values, divisors).kind in "biu":
+    kind = np.result_type(values, divisors).kind
+    if kind == "b":
+        raise TypeError(
+            f"{where}: both operands are bool (the tensor has shape {np.shape(values)}); "
+            "PyTorch refuses this division of bools (not implemented for 'Bool'), where "
+            f"NumPy's np.{numpy_name} gives int8.  Convert first: t.long() for integers, "
+            "t.double() for floats")
+    if kind in "iu":
         made(f"{where} zero divisor check", _no_zero_divisor,
              (where, numpy_name, np.shape(values), np.result_type(values), divisors),
              stateful=True)

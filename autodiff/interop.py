@@ -249,6 +249,21 @@ _COMPUTING_DTYPE = {np.sum, np.mean, np.prod, np.cumsum, np.cumprod, np.cumulati
                     np.nancumprod, np.trace, np.linalg.trace}     # (var and std: variance_dtype.py)
 
 
+def _integers_in_integer_dtype(func, args: tuple, kwargs: dict):
+    """``np.sum(t, dtype=np.uint8)`` (or ``t.sum(dtype=...)``) of an integer or bool
+    tensor in an integer or bool dtype: NumPy's result, computed in that dtype off the
+    tape (no gradient flows through integers); None for any other call."""
+    from .compile.hooks import made
+    from .tensor import Tensor
+    first, dtype = args[0], np.dtype(kwargs["dtype"])
+    if not (isinstance(first, Tensor) and first.dtype.kind in "biu" and dtype.kind in "biu"):
+        return None
+    if any(isinstance(value, Tensor) for value in (*args[1:], *kwargs.values())):
+        return None
+    return Tensor(made(f"numpy.{func.__name__} with dtype={dtype}", func,
+                       (first.data, *args[1:]), kwargs))
+
+
 def _cast_for(name: str, args: tuple, kwargs: dict) -> tuple:
     """``np.sum(t, dtype=np.float64)`` as ``np.sum(ad.astype(t, np.float64))`` (and
     ``np.add.reduce(t, dtype=...)`` likewise); ``name`` is the function's, for errors."""
@@ -289,6 +304,9 @@ def array_function(func: Callable, args: tuple, kwargs: dict) -> Any:
         raise out_arguments.ndarray_out_refused(_full_name(func), args)
     if kwargs and func not in NO_GRADIENT_FUNCTIONS:
         if kwargs.get("dtype") is not None and func in _COMPUTING_DTYPE and args:
+            counted = _integers_in_integer_dtype(func, args, kwargs)
+            if counted is not None:
+                return counted
             # (a float dtype only: NumPy sums small integers in a wider type than given)
             args, kwargs = _cast_for(func.__name__, args, dict(kwargs))
         # An implementation may handle some of the generally unsupported keywords

@@ -122,7 +122,8 @@ def _running(name, numpy_function, op, tensor, axis, dtype, out, dim):
         from .tensor_reductions import through_numpy
         result = through_numpy(numpy_function, tensor, axis=axis, dtype=dtype, out=out)
         return result if out is not None else _zero_d_along_dim(tensor, result, dim)
-    return _zero_d_along_dim(tensor, op(tensor, axis), dim)
+    from .torch_elementwise_methods import signed_sum_operand
+    return _zero_d_along_dim(tensor, op(signed_sum_operand(tensor), axis), dim)
 
 
 def _arg_extreme(name, numpy_function, tensor, axis, positional, keepdims, dim, keepdim):
@@ -357,12 +358,12 @@ class PyTorchMethods:
         tensor([2., 6.])
         """
         from .ops.multiplicative import prod
-        from .tensor_reductions import numpy_reduction
+        from .tensor_reductions import numpy_reduction, sum_operand
         axis, positional = method_axis("prod", axis, positional)
         keepdim = keepdim_after_axis("prod", positional, keepdim)
         axis, keepdims = axis_alias("prod", axis, keepdims, dim, keepdim)
-        return numpy_reduction("prod", np.prod, prod, self, axis, keepdims, initial, where,
-                               dtype, out)
+        return numpy_reduction("prod", np.prod, prod, sum_operand(self, dtype, out), axis,
+                               keepdims, initial, where, dtype, out)
 
     def cumsum(self, axis=None, dtype=None, out=None, *, dim=None):
         """Running sum along ``axis`` (over the flattened tensor when None).

@@ -53,7 +53,11 @@ def _refuse_another_shape(t, result, where: str) -> None:
 
 def _refuse_another_kind(t, result, where: str) -> None:
     """Raise when ``result`` holds values ``t``'s dtype cannot store (floats into an
-    integer tensor), as PyTorch's "result type Float can't be cast" error does."""
+    integer tensor), as PyTorch's "result type Float can't be cast" error does; an
+    integer result is stored in an integer tensor's dtype, wrapping as PyTorch's
+    (``uint8.cumsum_(0)`` sums in uint8 there)."""
+    if t.dtype.kind in "iu" and result.dtype.kind in "iu":
+        return
     if not np.can_cast(result.dtype, t.dtype, casting="same_kind"):
         raise TypeError(
             f"{where}: the result has dtype {result.dtype}, which a {t.dtype} tensor "

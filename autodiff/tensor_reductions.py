@@ -14,6 +14,7 @@ import numpy as np
 
 from .conventions import keepdim_after_axis, method_axis
 from .spellings import axis_alias, extreme_along_dim, refuse_positional_extreme
+from .torch_elementwise_methods import signed_sum_operand
 
 if TYPE_CHECKING:
     from .tensor import Axis, Tensor
@@ -32,8 +33,8 @@ class ReductionMethods:
         axis, positional = method_axis("sum", axis, positional, keepdim is not None)
         keepdim = keepdim_after_axis("sum", positional, keepdim)
         axis, keepdims = axis_alias("sum", axis, keepdims, dim, keepdim)
-        return numpy_reduction("sum", np.sum, sum, self, axis, keepdims, initial, where,
-                               dtype, out)
+        return numpy_reduction("sum", np.sum, sum, sum_operand(self, dtype, out), axis,
+                               keepdims, initial, where, dtype, out)
 
     def mean(self, *positional, axis: Axis = None, keepdims: bool = False,
              dim=None, keepdim=None, where=True, dtype=None, out=None) -> Tensor:
@@ -111,6 +112,14 @@ def numpy_reduction(name, numpy_function, op, tensor, axis, keepdims, initial, w
         return masked_reduction(name, tensor, axis, keepdims, initial, where,
                                 f"Tensor.{name}")
     return op(tensor, axis=axis, keepdims=keepdims)
+
+
+def sum_operand(tensor, dtype, out):
+    """The tensor a sum or product method reduces: with no ``dtype=`` or ``out=``,
+    PyTorch's reading of a narrow unsigned tensor, in int64 (``signed_sum_operand``)."""
+    if dtype is not None or out is not None:
+        return tensor
+    return signed_sum_operand(tensor)
 
 
 def through_numpy(numpy_function, tensor, *args, **options):

@@ -47,6 +47,22 @@ def float_operand(t, other=None):
     return astype(t, np.float64)
 
 
+def signed_sum_operand(t):
+    """``t`` as PyTorch's sums and products read it (``t.sum()``, ``t.cumsum(0)``,
+    ``t.prod()``, ``t.nansum()``...): an unsigned integer tensor narrower than 64 bits
+    in int64, PyTorch's accumulating dtype for every integer but uint64, where NumPy's
+    ``np.sum`` gives uint64 (so a difference of sums would wrap around).
+
+    >>> ad.tensor(np.array([200, 100], np.uint8)).sum().dtype
+    dtype('int64')
+    """
+    dtype = t.data.dtype
+    if dtype.kind != "u" or dtype.itemsize >= 8:
+        return t
+    from .ops.elementwise import astype
+    return astype(t, np.int64)
+
+
 def square_as_torch(t):
     """PyTorch's ``square``: of a bool tensor in int64 (NumPy's ``np.square`` gives int8).
 

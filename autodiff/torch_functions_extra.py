@@ -136,8 +136,9 @@ def sgn(input) -> Tensor:
 
 def sign_as_torch(input) -> Tensor:
     """``torch.sign`` and ``t.sign()``: -1, 0 or 1, and 0 for NaN as PyTorch gives,
-    where NumPy's ``np.sign`` (and ``ad.sign``, which keeps NumPy's meaning) give NaN.
-    The gradient is 0 everywhere either way.
+    where NumPy's ``np.sign`` (and ``ad.sign``, which keeps NumPy's meaning) give NaN;
+    of a bool tensor, a bool copy (NumPy's ``np.sign`` has no bool loop).  The gradient
+    is 0 everywhere either way.
 
     >>> ad.tensor([-2.0, np.nan, 3.0]).sign(), ad.sign(ad.tensor([np.nan]))
     (tensor([-1.,  0.,  1.]), tensor([nan]))
@@ -145,6 +146,8 @@ def sign_as_torch(input) -> Tensor:
     from .ops.compare import isnan
     from .ops.elementwise import sign, where
     x = tensor_of(input)
+    if x.dtype == np.bool_:
+        return x.copy()
     if x.dtype.kind != "f":
         return sign(x)
     return where(isnan(x), 0, sign(x))

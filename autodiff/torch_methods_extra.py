@@ -1,6 +1,6 @@
 """More of PyTorch's Tensor methods: ``pow_``, ``clamp_min``/``clamp_max`` (and in
-place), ``tril_``/``triu_``, ``swapdims``, ``msort`` and ``bincount``; ``as_strided`` is
-refused with what to use instead.
+place), ``tril_``/``triu_``, ``swapdims``, ``msort``, ``bincount`` and ``as_strided`` (of a
+C-contiguous tensor, ``ops/strided.py``).
 
 The in-place ones follow the rules of ``add_`` (``autodiff/inplace.py``): recorded in
 grad mode, written into the array otherwise, refused on a leaf that requires grad.
@@ -82,7 +82,9 @@ class TorchExtraMethods:
 
     def bincount(self, weights=None, minlength: int = 0):
         """How many times each int 0, 1, ... occurs in this 1-D tensor, as
-        ``torch.bincount`` (``np.bincount``; no gradient).
+        ``torch.bincount``; with ``weights``, their sums, with a gradient for them (as
+        ``np.bincount``; PyTorch's has none), in float32 for float32 weights and float64
+        otherwise, PyTorch's dtypes.
 
         >>> ad.tensor([0, 1, 1, 3]).bincount()
         tensor([1, 2, 0, 1])
@@ -92,15 +94,21 @@ class TorchExtraMethods:
         if self.ndim != 1 or self.dtype.kind not in "iu":
             raise TypeError(f"bincount: needs a 1-D tensor of integers, got shape "
                             f"{self.shape} and dtype {self.dtype}")
-        counts = np.bincount(self.data, None if weights is None else array_of(weights),
-                             minlength=minlength)
-        return Tensor(counts)
+        if weights is None:
+            return Tensor(np.bincount(self.data, minlength=minlength))
+        sums = np.bincount(self, weights, minlength=minlength)    # (recorded)
+        sums = sums if isinstance(sums, Tensor) else Tensor(sums)
+        return sums.astype(np.float32) if np.result_type(array_of(weights)) == np.float32 \
+            else sums
 
-    def as_strided(self, size, stride, storage_offset: int = 0):
-        """Refused: a view with arbitrary strides into the memory has no gradient rule
-        here (and can overlap itself); the error names the ops that make such windows."""
-        raise NotImplementedError(
-            f"as_strided: views with arbitrary strides (size={tuple(size)}, stride="
-            f"{tuple(stride)}) are not supported; for sliding windows use "
-            "t.unfold(dim, size, step) or F.unfold, for other layouts reshape/permute/"
-            "expand/index, all of which record gradients")
+    def as_strided(self, size, stride, storage_offset=None):
+        """PyTorch's ``as_strided`` of a tensor whose array is C-contiguous (strides in
+        elements over the flattened tensor), a read-only copy with a gradient
+        (``ad.as_strided``); a non-contiguous array asks for ``.contiguous()`` first.
+
+        >>> ad.arange(4.0).as_strided((2, 2), (1, 2))
+        tensor([[0., 2.],
+                [1., 3.]])
+        """
+        from .ops.strided import as_strided
+        return as_strided(self, size, stride, storage_offset)

@@ -257,7 +257,8 @@ class TorchShapeMethods:
 
     def sum_to_size(self, *size):
         """Sums over the dims that broadcasting to this shape would expand, down to
-        ``size``, as PyTorch's ``sum_to_size``.
+        ``size``, as PyTorch's ``sum_to_size`` (a narrow unsigned tensor summed in int64,
+        as ``t.sum()``).
 
         >>> ad.ones((2, 3)).sum_to_size(1, 3)
         tensor([[2., 2., 2.]])
@@ -271,7 +272,10 @@ class TorchShapeMethods:
         if not expandable:
             raise ValueError(f"sum_to_size: size {size} does not expand to the tensor's "
                              f"shape {self.shape}; each dim must be 1 or the tensor's")
-        return sum_to(self, size)
+        if size == self.shape:
+            return sum_to(self, size)
+        from .torch_elementwise_methods import signed_sum_operand
+        return sum_to(signed_sum_operand(self), size)
 
     def diff(self, n: int = 1, dim: int = -1, prepend=None, append=None):
         """The ``n``-th differences along ``dim``, with ``prepend`` / ``append`` joined

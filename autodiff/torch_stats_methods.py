@@ -279,7 +279,8 @@ class TorchStatsMethods:
         tensor(4.)
         """
         from .ops.nan_reductions import nansum
-        x = self if dtype is None else self.astype(dtype)
+        from .torch_elementwise_methods import signed_sum_operand
+        x = signed_sum_operand(self) if dtype is None else self.astype(dtype)
         return nansum(x, axis=_dims(dim),
                       keepdims=keepdim)
 

@@ -1,6 +1,6 @@
-"""More of PyTorch's top-level names: ``as_strided`` / ``as_strided_copy`` (refused, as the method),
-``nonzero_static``, the Householder QR pieces ``geqrf`` / ``ormqr``, the unsigned
-dtype names ``uint16`` / ``uint32`` / ``uint64``,
+"""More of PyTorch's top-level names: ``as_strided`` / ``as_strided_copy`` (of a
+C-contiguous tensor), ``nonzero_static``, the Householder QR pieces ``geqrf`` /
+``ormqr``, the unsigned dtype names ``uint16`` / ``uint32`` / ``uint64``,
 DLPack exchange (``from_dlpack``, ``to_dlpack``), ``conj_physical_``,
 ``native_channel_shuffle``, the deterministic debug mode, the normalizations that also
 return their statistics (``native_layer_norm``, ``native_group_norm``,
@@ -19,6 +19,7 @@ import numpy as np
 from .array_layout_methods import dlpack_exportable
 from .compile.hooks import made
 from .ops.operands import tensor_of
+from .ops.strided import as_strided
 from .tensor import Tensor
 
 __all__ = ["as_strided", "as_strided_copy", "nonzero_static", "geqrf", "ormqr", "uint16",
@@ -30,16 +31,14 @@ __all__ = ["as_strided", "as_strided_copy", "nonzero_static", "geqrf", "ormqr", 
 uint16, uint32, uint64 = np.uint16, np.uint32, np.uint64
 
 
-def as_strided(input, size, stride, storage_offset=None) -> Tensor:
-    """``input.as_strided(size, stride, storage_offset)``, as ``torch.as_strided``:
-    refused, as the method is (a view with arbitrary strides into the memory has no
-    gradient rule here); the error names ``unfold``, ``expand`` and the like."""
-    return tensor_of(input).as_strided(size, stride, storage_offset or 0)
-
-
 def as_strided_copy(input, size, stride, storage_offset=None) -> Tensor:
-    """A row-major copy of ``input.as_strided(size, stride, storage_offset)``, as
-    ``torch.as_strided_copy``: refused, as ``as_strided``."""
+    """A writeable copy of ``as_strided(input, size, stride, storage_offset)``, as
+    ``torch.as_strided_copy``.
+
+    >>> ad.as_strided_copy(ad.arange(3.0), (2, 2), (1, 1))
+    tensor([[0., 1.],
+            [1., 2.]])
+    """
     from .memory_formats import contiguous_format
     view = as_strided(input, size, stride, storage_offset)
     return view.clone(memory_format=contiguous_format)

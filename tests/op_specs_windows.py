@@ -1,4 +1,5 @@
-"""Specs for sliding windows (autodiff/ops/windows.py), the selections of
+"""Specs for sliding windows (autodiff/ops/windows.py), ``as_strided``
+(autodiff/ops/strided.py), the selections of
 autodiff/ops/picks.py and the in-place writes of autodiff/ops/writes.py.  Imported at
 the end of op_specs.py, whose helpers they use.
 
@@ -60,6 +61,52 @@ def _adjoint_case(data):
     return Case(lambda g: sliding_window_adjoint(g, shape, window_shape=window, axis=axes),
                 [values(data, out_shape)],
                 lambda g: _adjoint_reference(g, shape, window, axis))
+
+
+def _strided_layout(data, n):
+    """A ``(size, stride, storage_offset)`` whose reads fall within ``n`` elements."""
+    ndim = data.draw(st.integers(1 if n == 0 else 0, 3), label="ndim")
+    size = [data.draw(st.integers(1, 3), label="size") for _ in range(ndim)]
+    if n == 0:
+        size[0] = 0                         # (nothing to read)
+    stride, budget = [], max(n - 1, 0)
+    for length in size:
+        step = data.draw(st.integers(0, 3), label="stride")
+        if length > 1:
+            step = min(step, budget // (length - 1))
+            budget -= (length - 1) * step
+        stride.append(step)
+    offset = data.draw(st.integers(0, budget), label="storage_offset") if n else 0
+    return tuple(size), tuple(stride), offset
+
+
+def _strided_reference(a, size, stride, offset):
+    flat = np.ascontiguousarray(a).reshape(-1)[offset:]
+    return np.lib.stride_tricks.as_strided(
+        flat, size, tuple(s * flat.itemsize for s in stride)).copy()
+
+
+def _as_strided_case(data):
+    shape = data.draw(SHAPES, label="shape")
+    size, stride, offset = _strided_layout(data, int(np.prod(shape)))
+    return Case(lambda t: t.as_strided(size, stride, offset), [values(data, shape)],
+                lambda a: _strided_reference(a, size, stride, offset))
+
+
+def _as_strided_adjoint_case(data):
+    from autodiff.ops.strided import as_strided_adjoint
+    shape = data.draw(SHAPES, label="shape")
+    n = int(np.prod(shape))
+    size, stride, offset = _strided_layout(data, n)
+
+    def reference(g):
+        out = np.zeros(n)
+        reads = _strided_reference(np.arange(n), size, stride, offset)
+        np.add.at(out, reads.ravel(), g.ravel())
+        return out.reshape(shape)
+    return Case(lambda g: as_strided_adjoint(g, shape=shape, size=size, stride=stride,
+                                             storage_offset=offset),
+                [values(data, size)], reference)
 
 
 def _axis_or_none(data, ndim):
@@ -145,6 +192,8 @@ def _fill_diagonal_case(data):
 SPECS = [
     Spec("sliding_window_view", _sliding_case),
     Spec("sliding_window_adjoint", _adjoint_case),
+    Spec("as_strided", _as_strided_case),
+    Spec("as_strided_adjoint", _as_strided_adjoint_case),
     Spec("compress", _compress_case),
     Spec("extract", _extract_case),
     Spec("choose", _choose_case),

@@ -140,7 +140,8 @@ def test_defaults_are_pytorchs():
     p = nn.Parameter([1.0])
     assert ad.optim.SGD([p]).defaults == dict(lr=1e-3, momentum=0.0, dampening=0.0,
                                               weight_decay=0.0, nesterov=False,
-                                              maximize=False)
+                                              maximize=False, foreach=None,
+                                              differentiable=False, fused=None)
     adam = ad.optim.Adam([p]).param_groups[0]
     assert (adam["lr"], adam["betas"], adam["eps"], adam["weight_decay"], adam["amsgrad"]) \
         == (1e-3, (0.9, 0.999), 1e-8, 0.0, False)

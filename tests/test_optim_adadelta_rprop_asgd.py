@@ -181,12 +181,13 @@ def test_defaults_are_pytorchs():
     p = nn.Parameter([1.0])
     groups = {name: {k: v for k, v in getattr(ad.optim, name)([p]).param_groups[0].items()
                      if k != "params"} for name in ("Adadelta", "Rprop", "ASGD")}
+    flags = dict(foreach=None, capturable=False, differentiable=False)
     assert groups["Adadelta"] == dict(lr=1.0, rho=0.9, eps=1e-6, weight_decay=0,
-                                      maximize=False)
+                                      maximize=False, **flags)
     assert groups["Rprop"] == dict(lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50),
-                                   maximize=False)
+                                   maximize=False, **flags)
     assert groups["ASGD"] == dict(lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0,
-                                  maximize=False)
+                                  maximize=False, **flags)
 
 
 def test_defaults_are_pytorchs_own():

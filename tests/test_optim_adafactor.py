@@ -106,7 +106,7 @@ def test_defaults_and_validation():
     group = ad.optim.Adafactor([p]).param_groups[0]
     assert {k: v for k, v in group.items() if k != "params"} == dict(
         lr=1e-2, beta2_decay=-0.8, eps=(None, 1e-3), d=1.0, weight_decay=0.0,
-        maximize=False)
+        maximize=False, foreach=None)
     for kwargs, message in ((dict(beta2_decay=0.5), "beta2_decay should be <= 0"),
                             (dict(d=0.5), "clipping threshold d should be >= 1"),
                             (dict(eps=(-1.0, 1e-3)), "eps1 must be None or a number >= 0"),

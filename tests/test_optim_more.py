@@ -186,17 +186,18 @@ def test_maximize_is_the_step_on_the_negated_gradient(name):
 
 def test_defaults_are_pytorchs():
     p = nn.Parameter([1.0])
+    flags = dict(foreach=None, capturable=False, differentiable=False)
     nadam = ad.optim.NAdam([p]).param_groups[0]
     assert {k: v for k, v in nadam.items() if k != "params"} == dict(
         lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, momentum_decay=4e-3,
-        decoupled_weight_decay=False, maximize=False)
+        decoupled_weight_decay=False, maximize=False, **flags)
     radam = ad.optim.RAdam([p]).param_groups[0]
     assert {k: v for k, v in radam.items() if k != "params"} == dict(
         lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, decoupled_weight_decay=False,
-        maximize=False)
+        maximize=False, **flags)
     adamax = ad.optim.Adamax([p]).param_groups[0]
     assert {k: v for k, v in adamax.items() if k != "params"} == dict(
-        lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, maximize=False)
+        lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, maximize=False, **flags)
 
 
 HYPERPARAMETERS = [(name, key) for name in ("NAdam", "RAdam", "Adamax")

@@ -27,8 +27,6 @@ torch = pytest.importorskip("torch")
 
 from torch_side_by_side import side_by_side  # noqa: E402  (needs torch)
 
-import autodiff as ad  # noqa: E402
-
 DATA = np.random.default_rng(1818)
 
 
@@ -214,7 +212,7 @@ def test_diversity_penalty_by_pairwise_distances():
     side_by_side(script)
 
 
-def test_sliding_windows_for_a_forecaster_by_unfold_not_as_strided():
+def test_sliding_windows_for_a_forecaster_by_unfold_and_as_strided():
     series = np.sin(np.linspace(0, 6, 20)) + 0.1 * DATA.normal(size=20)
 
     def script(torch, copy_weights):
@@ -222,15 +220,9 @@ def test_sliding_windows_for_a_forecaster_by_unfold_not_as_strided():
         s = torch.from_numpy(series)
         window = 5
         n = s.numel() - window
-        if torch is not ad:
-            strided = s.as_strided((n, window), (1, 1))
-        else:   # a view with arbitrary strides is refused here, naming unfold
-            with pytest.raises(NotImplementedError, match=r"as_strided.*t\.unfold"):
-                s.as_strided((n, window), (1, 1))
-            strided = None
+        strided = s.as_strided((n, window), (1, 1))     # (here a read-only copy)
         windows = s.unfold(0, window, 1)[:n]
-        if strided is not None:
-            assert torch.equal(strided, windows)
+        assert strided.equal(windows)
         targets = s[window:]
         model = nn.Linear(window, 1)
         copy_weights(model)

@@ -156,8 +156,9 @@ EXCLUDED = {
                      "has_torch_function_variadic assert_int_or_pair")}),
     "storages": (
         "a tensor here is a NumPy array with no storage object of its own "
-        "(t.untyped_storage() raises naming data_ptr/storage_offset); arbitrary-stride "
-        "views into memory are refused (Tensor.as_strided raises naming unfold/expand)",
+        "(t.untyped_storage() raises naming data_ptr/storage_offset); in-place "
+        "arbitrary-stride views need a storage (Tensor.as_strided reads a C-contiguous "
+        "tensor's elements into a read-only copy instead)",
         {"torch": _names("storage Storage StorageBase TypedStorage UntypedStorage "
                          "BoolStorage ByteStorage CharStorage ShortStorage IntStorage "
                          "LongStorage HalfStorage FloatStorage DoubleStorage "

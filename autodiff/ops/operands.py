@@ -207,6 +207,13 @@ def explain_error(op, error, raw):
     elif op.hint and not isinstance(error, ArithmeticError) and not getattr(
             error, "_autodiff_explained", False) and _hint_fits(op.hint, message):
         text += f". {op.hint}"
+    elif no_ufunc_loop(message):
+        text += f". {NO_LOOP_ADVICE}"
+    elif "remapped shapes" in message:      # (NumPy's reduction, of its where= mask)
+        text += ". The where= mask must broadcast to the input's shape"
+    elif "which has no identity" in message:
+        text += (". Pass initial= (the value an empty reduction gives), or reduce over "
+                 "axes that are not empty")
     try:
         explained = type(error)(text)
     except Exception:
@@ -216,11 +223,30 @@ def explain_error(op, error, raw):
     return explained
 
 
+#: What to do when NumPy's ufunc has no loop for the inputs' dtypes.
+NO_LOOP_ADVICE = ("NumPy's ufunc has no loop for these dtypes; convert the input to a dtype "
+                  "it computes in (for most, a real float: x.real, x.astype(...))")
+
+
+def no_ufunc_loop(message):
+    """Whether NumPy refused the dtypes of a ufunc's inputs (no loop for them)."""
+    return ("not supported for the input types" in message
+            or "did not contain a loop with signature" in message)
+
+
+#: Words of NumPy's errors about an axis argument (an axis out of range, repeated, or
+#: not an int), where a reduction's "axis must be ..." hint helps.
+_AXIS_WORDS = ("axis", "dimension", "interpreted as an integer", "tuple")
+
+
 def _hint_fits(hint, message):
     """Whether an op's hint is about this error: the broadcasting hint of elementwise
     ops is no help for ``ad.tensor([1, 2]) ** -1`` (integers to negative powers), nor
     indexing's range of valid indices for a mask of the wrong length."""
     if hint.startswith("Shapes broadcast") and "broadcast" not in message:
+        return False
+    if hint.startswith("axis must be") and not any(
+            word in message for word in _AXIS_WORDS):   # (the dtypes, a mask, initial=)
         return False
     return "valid indices" not in hint or "out of bounds" in message
 

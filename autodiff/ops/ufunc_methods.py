@@ -11,12 +11,15 @@
   ``np.subtract`` and ``np.divide``), and ``reduce``'s default axis is 0, as NumPy's;
   ``initial=`` and ``where=`` of ``add``, ``multiply``, ``maximum`` and ``minimum``'s
   ``reduce`` are those of ``np.sum``, ``np.prod``, ``np.max`` and ``np.min``, and
-  ``np.logaddexp.reduce``'s and ``np.logaddexp2.reduce``'s are their ops' own.
+  ``np.logaddexp.reduce``'s and ``np.logaddexp2.reduce``'s are their ops' own;
+  ``np.fmax.reduce`` and ``np.fmin.reduce`` with them run one slice at a time.
 - ``reduce`` and ``accumulate`` of the other two-input ufuncs that run an op
   (``np.hypot.reduce``, ``np.power.accumulate``, ``np.logical_and.reduce`` ...) apply
   the op one slice at a time, in NumPy's order (``sequential_reduce`` /
   ``sequential_accumulate``), with ``reduce``'s ``initial=`` and ``where=``, so the values
-  are NumPy's to the bit and the gradient is the op's, step by step.
+  are NumPy's to the bit and the gradient is the op's, step by step (over an empty
+  axis, ``initial=`` or the identity everywhere: zero for the input, one for a Tensor
+  ``initial=``).
 - ``reduceat`` is ``np.add.reduceat``, the extremes' (``np.maximum.reduceat`` ...),
   ``np.multiply``'s, ``np.subtract``'s and ``np.divide``'s (``ops/segment_sums.py``); for
   the other two-input ufuncs that run an op it applies the op one slice at a time within
@@ -42,6 +45,8 @@ _MASKED_REDUCTIONS = {"add.reduce": "sum", "multiply.reduce": "prod",
                       "maximum.reduce": "max", "minimum.reduce": "min"}
 #: The ufunc reductions whose op takes initial= and where= itself.
 _OWN_MASKING = {"logaddexp.reduce", "logaddexp2.reduce"}
+#: The ufunc reductions that, with initial= or where=, run one slice at a time.
+_SEQUENTIAL_MASKING = {"fmax.reduce": np.fmax, "fmin.reduce": np.fmin}
 
 
 def outer(op: Callable, ufunc: np.ufunc, a, b) -> Tensor:
@@ -75,6 +80,11 @@ def reduce_adapter(numpy_name: str, op_name: str) -> Callable:
             _refuse(numpy_name, dtype=dtype, out=out)
             return masked_reduction(masked, array, axis, bool(keepdims), initial, where,
                                     f"np.{numpy_name}")
+        ufunc = _SEQUENTIAL_MASKING.get(numpy_name)
+        if ufunc is not None and (initial is not _NO_VALUE or where is not True):
+            from .numpy_dispatch import NUMPY_UFUNCS
+            return sequential_reduce(NUMPY_UFUNCS[ufunc], ufunc, array, axis, dtype, out,
+                                     keepdims, initial, where)
         if numpy_name in _OWN_MASKING:
             _refuse(numpy_name, dtype=dtype, out=out)
             masking = {} if initial is _NO_VALUE else {"initial": initial}
@@ -147,8 +157,8 @@ def sequential_reduce(op: Callable, ufunc: np.ufunc, array, axis=0, dtype=None, 
     if where is not True:
         masking["where"] = mask
     # NumPy's own checks (an axis out of range, several axes of a ufunc that is not
-    # reorderable, a mask without an identity or initial=) and result dtype
-    probe = ufunc.reduce(data, axis=axis, keepdims=keepdims, **masking)
+    # reorderable, a mask without an identity or initial=, the dtypes) and result dtype
+    probe = _numpy_checked(ufunc.reduce, name, data, axis=axis, keepdims=keepdims, **masking)
     axes = tuple(range(data.ndim)) if axis is None else np.lib.array_utils.normalize_axis_tuple(
         axis, data.ndim)
     kept = [a for a in range(data.ndim) if a not in axes]
@@ -156,8 +166,8 @@ def sequential_reduce(op: Callable, ufunc: np.ufunc, array, axis=0, dtype=None, 
     lanes = reshape(np.transpose(array, list(axes) + kept), (-1,) + kept_shape)
     start = initial if initial is not _NO_VALUE else (
         ufunc.identity if where is not True else None)
-    if start is None and lanes.shape[0] == 0:
-        return Tensor(probe)                       # (NumPy's identity, or its error)
+    if lanes.shape[0] == 0:                        # (initial= or the identity everywhere)
+        return _nothing_reduced(array, axes, keepdims, probe, initial)
     if start is None:
         # from the identity where there is one: np.hypot.reduce([-3.0]) is 3.0
         result = lanes[0] if ufunc.identity is None else op(ufunc.identity, lanes[0])
@@ -175,15 +185,46 @@ def sequential_reduce(op: Callable, ufunc: np.ufunc, array, axis=0, dtype=None, 
         # made, so that a compiled function replays the captured mask's lane
         lane_mask = made("where mask", _lane_mask, (mask, data.shape, order, kept_shape, i))
         result = step if lane_mask.all() else select(lane_mask, step, result)
-    if not isinstance(result, Tensor):             # (nothing reduced: initial= everywhere)
+    if not isinstance(result, Tensor):             # (every slice masked out)
         return Tensor(probe)
     result = astype(result, np.result_type(probe)) if result.dtype != probe.dtype else result
-    if result.shape != kept_shape:                 # (a Tensor initial=, nothing reduced)
+    if result.shape != kept_shape:                 # (a Tensor initial=, all masked out)
         result = broadcast_to(result, kept_shape)
     if keepdims:
         result = reshape(result, tuple(
             1 if a in axes else data.shape[a] for a in range(data.ndim)))
     return result
+
+
+def _numpy_checked(method, name, data, **options):
+    """``method(data, **options)`` (a ufunc's method on the input's array), its error
+    naming ``numpy.<name>`` and the input's shape and dtype."""
+    from .operands import NO_LOOP_ADVICE, no_ufunc_loop
+    try:
+        return method(data, **options)
+    except (TypeError, ValueError) as error:
+        text = f"numpy.{name} on a Tensor of shape {data.shape} and dtype {data.dtype}: {error}"
+        if no_ufunc_loop(str(error)):
+            text += f". {NO_LOOP_ADVICE}"
+        try:
+            explained = type(error)(text)
+        except Exception:
+            explained = ValueError(text)
+        raise explained from None
+
+
+def _nothing_reduced(array, axes, keepdims, probe, initial):
+    """NumPy's result (``probe``) of a reduction over empty axes, ``initial=`` or the
+    ufunc's identity everywhere, on the tape for a float input or a Tensor ``initial=``:
+    its gradient is zero for the input and, for a Tensor ``initial=``, one per entry."""
+    from .elementwise import astype
+    from .reduce import sum
+    if array.dtype.kind not in "fc" and not isinstance(initial, Tensor):
+        return Tensor(probe)
+    # (the empty sum is +0, which subtracted keeps every value, -0.0 included)
+    zeros = sum(array, axis=axes, keepdims=bool(keepdims))
+    result = (initial if isinstance(initial, Tensor) else probe) - zeros
+    return astype(result, probe.dtype) if result.dtype != probe.dtype else result
 
 
 def _lane_mask(mask, shape, order, kept_shape, i):

@@ -28,10 +28,10 @@ class Adadelta(Optimizer):
                  weight_decay: float = 0, foreach: bool | None = None, *,
                  capturable: bool = False, maximize: bool = False,
                  differentiable: bool = False):
-        check_implementation_flags("Adadelta", foreach=foreach, capturable=capturable,
-                                   differentiable=differentiable)
+        flags = check_implementation_flags("Adadelta", foreach=foreach, capturable=capturable,
+                                           differentiable=differentiable)
         super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay,
-                                      maximize=bool(maximize)))
+                                      maximize=bool(maximize), **flags))
 
     def _check_group(self, group, where):
         check_nonnegative(where, lr=group["lr"], rho=group["rho"], eps=group["eps"],

@@ -51,9 +51,9 @@ class Adafactor(Optimizer):
     def __init__(self, params, lr: float = 1e-2, beta2_decay: float = -0.8,
                  eps=(None, 1e-3), d: float = 1.0, weight_decay: float = 0.0, *,
                  foreach: bool | None = None, maximize: bool = False):
-        check_implementation_flags("Adafactor", foreach=foreach)
+        flags = check_implementation_flags("Adafactor", foreach=foreach)
         super().__init__(params, dict(lr=lr, beta2_decay=beta2_decay, eps=eps, d=d,
-                                      weight_decay=weight_decay, maximize=bool(maximize)))
+                                      weight_decay=weight_decay, maximize=bool(maximize), **flags))
 
     def _check_group(self, group, where):
         check_nonnegative(where, lr=group["lr"], weight_decay=group["weight_decay"])

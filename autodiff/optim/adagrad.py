@@ -31,12 +31,12 @@ class Adagrad(Optimizer):
                  weight_decay: float = 0, initial_accumulator_value: float = 0,
                  eps: float = 1e-10, foreach: bool | None = None, *, maximize: bool = False,
                  differentiable: bool = False, fused: bool | None = None):
-        check_implementation_flags("Adagrad", foreach=foreach, fused=fused,
-                                   differentiable=differentiable)
+        flags = check_implementation_flags("Adagrad", foreach=foreach, fused=fused,
+                                           differentiable=differentiable)
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, eps=eps,
                                       weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value,
-                                      maximize=bool(maximize)))
+                                      maximize=bool(maximize), **flags))
 
     def _check_group(self, group, where):
         check_nonnegative(where, lr=group["lr"], lr_decay=group["lr_decay"], eps=group["eps"],

@@ -34,11 +34,12 @@ class Adam(Optimizer):
                  differentiable: bool = False, fused: bool | None = None,
                  decoupled_weight_decay: bool = False):
         where = type(self).__name__
-        check_implementation_flags(where, foreach=foreach, fused=fused, capturable=capturable,
-                                   differentiable=differentiable)
+        flags = check_implementation_flags(where, foreach=foreach, fused=fused,
+                                           capturable=capturable, differentiable=differentiable)
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                                       amsgrad=bool(amsgrad), maximize=bool(maximize),
-                                      decoupled_weight_decay=bool(decoupled_weight_decay)))
+                                      decoupled_weight_decay=bool(decoupled_weight_decay),
+                                      **flags))
 
     def _check_group(self, group, where):
         check_adam_group(group, where)

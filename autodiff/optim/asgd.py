@@ -35,10 +35,10 @@ class ASGD(Optimizer):
                  t0: float = 1e6, weight_decay: float = 0, foreach: bool | None = None,
                  maximize: bool = False, differentiable: bool = False,
                  capturable: bool = False):
-        check_implementation_flags("ASGD", foreach=foreach, capturable=capturable,
-                                   differentiable=differentiable)
+        flags = check_implementation_flags("ASGD", foreach=foreach, capturable=capturable,
+                                           differentiable=differentiable)
         super().__init__(params, dict(lr=lr, lambd=lambd, alpha=alpha, t0=t0,
-                                      weight_decay=weight_decay, maximize=bool(maximize)))
+                                      weight_decay=weight_decay, maximize=bool(maximize), **flags))
 
     def _check_group(self, group, where):
         check_nonnegative(where, lr=group["lr"], lambd=group["lambd"], alpha=group["alpha"],

@@ -35,12 +35,12 @@ class NAdam(Optimizer):
                  decoupled_weight_decay: bool = False, *, foreach: bool | None = None,
                  maximize: bool = False, capturable: bool = False,
                  differentiable: bool = False):
-        check_implementation_flags("NAdam", foreach=foreach, capturable=capturable,
-                                   differentiable=differentiable)
+        flags = check_implementation_flags("NAdam", foreach=foreach, capturable=capturable,
+                                           differentiable=differentiable)
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                                       momentum_decay=momentum_decay,
                                       decoupled_weight_decay=bool(decoupled_weight_decay),
-                                      maximize=bool(maximize)))
+                                      maximize=bool(maximize), **flags))
 
     def _check_group(self, group, where):
         check_adam_group(group, where, "momentum_decay")

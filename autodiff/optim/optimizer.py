@@ -11,10 +11,11 @@ When *no* parameter has a gradient, one warning asks whether ``loss.backward()``
 was called.
 
 Unlike PyTorch's: ``state[i]["step"]`` is a 0-d int64 array (PyTorch keeps a float
-tensor); the other state arrays take the parameter's dtype; PyTorch's implementation
-flags (``foreach``, ``fused``, ``capturable``, ``differentiable``) are accepted by the
-constructors but not kept in ``defaults`` or ``param_groups``, as there is one way to
-run an update here.
+tensor); the other state arrays take the parameter's dtype.  PyTorch's implementation
+flags (``foreach``, ``fused``, ``capturable``, ``differentiable``) are kept in
+``defaults`` and ``param_groups`` where PyTorch's optimizer has them; ``foreach`` and
+``fused`` change nothing here (there is one way to run an update), ``capturable=True``
+and ``differentiable=True`` are refused.
 
 >>> model = ad.nn.Linear(2, 1, rng=0)
 >>> opt = ad.optim.SGD(model.named_parameters(), lr=0.1)
@@ -44,6 +45,7 @@ from ..tensor import Tensor, set_grad_slot
 from . import step_hooks
 from .step_hooks import (register_optimizer_step_post_hook,  # noqa: F401 (PyTorch's path)
                          register_optimizer_step_pre_hook)
+from .implementation_flags import IMPLEMENTATION_FLAGS, check_implementation_flags  # noqa: F401
 from .optimizer_state import FlatStateDict, StateDictMethods  # noqa: F401
 from .parameter_state import ParameterState, by_position
 from .stale_graphs import grad_has_graph, held_only_by_older_graphs, relock, unlock
@@ -144,26 +146,6 @@ def plain_number(value):
             and data.dtype.kind in "biuf":
         return data.reshape(()).item()
     return value
-
-
-def check_implementation_flags(where: str, foreach=None, fused=None, capturable=False,
-                               differentiable=False) -> None:
-    """Accept PyTorch's ``foreach=``/``fused=`` (they choose how an update runs, not what
-    it computes: the results are the same here) and refuse what cannot be honoured."""
-    for key, value in (("foreach", foreach), ("fused", fused)):
-        if value is not None and not isinstance(value, (bool, np.bool_)):
-            raise TypeError(f"{where}: {key} must be None, True or False, got {value!r}")
-    if foreach and fused:
-        raise ValueError(f"{where}: fused=True and foreach=True cannot be used together "
-                         "(as in PyTorch); pass one of them")
-    if capturable:
-        raise ValueError(f"{where}: capturable=True is for CUDA graphs (PyTorch refuses it "
-                         "for CPU parameters too); leave it False")
-    if differentiable:
-        raise ValueError(f"{where}: differentiable=True (a step autograd differentiates "
-                         "through) is not supported: step() updates the parameters' arrays "
-                         "in place, off the tape. Leave it False; to differentiate through "
-                         "an update, write it as tensor arithmetic (w - lr * g)")
 
 
 def check_betas(where: str, betas) -> tuple[float, float]:
@@ -349,7 +331,10 @@ class Optimizer(StateDictMethods):
                for key, value in group.items()}
         for key, value in self.defaults.items():
             new.setdefault(key, value)
-        self._check_group(new, f"{where}" if what == "params" else f"{where}: {what}")
+        where = f"{where}" if what == "params" else f"{where}: {what}"
+        new.update(check_implementation_flags(
+            where, **{key: new[key] for key in IMPLEMENTATION_FLAGS if key in new}))
+        self._check_group(new, where)
         for tensor, name in zip(tensors, names):
             self._names[id(tensor)] = name
             self.state.append({})
@@ -532,6 +517,9 @@ class Optimizer(StateDictMethods):
         SGD (
         Parameter Group 0
             dampening: 0
+            differentiable: False
+            foreach: None
+            fused: None
             lr: 0.1
             maximize: False
             momentum: 0

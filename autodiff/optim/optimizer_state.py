@@ -11,6 +11,7 @@ import numpy as np
 
 from ..compile.hooks import refused_in_trace
 from .complex_parameters import complex_state, real_pairs_state
+from .implementation_flags import IMPLEMENTATION_FLAGS, check_implementation_flags
 
 #: What the lr schedulers add to a parameter group (lr_scheduler.py).
 _SCHEDULER_KEYS = frozenset({"initial_lr", "max_lr", "min_lr", "max_momentum",
@@ -51,8 +52,7 @@ class StateDictMethods:
         >>> opt = ad.optim.Adam([w], lr=0.1)
         >>> w.grad = np.ones(2); opt.step()
         >>> sorted(opt.state_dict())[:3]
-        ['param_groups.0.amsgrad', 'param_groups.0.betas', \
-'param_groups.0.decoupled_weight_decay']
+        ['param_groups.0.amsgrad', 'param_groups.0.betas', 'param_groups.0.capturable']
         >>> fresh = ad.optim.Adam([w]); fresh.load_state_dict(opt.state_dict())
         >>> fresh.param_groups[0]["lr"], int(fresh.state[0]["step"])
         (0.1, 1)
@@ -134,6 +134,9 @@ class StateDictMethods:
                                f"{', '.join(map(repr, foreign))}, which "
                                f"{type(self).__name__} does not use; was it saved from "
                                "another optimizer?")
+            check_implementation_flags(where, **{
+                key: _python_value(values[key], group.get(key))
+                for key in IMPLEMENTATION_FLAGS if key in values})
             if "params" in values and len(values["params"]) != len(group["params"]):
                 raise ValueError(f"{where}: parameter group {g} was saved with a different "
                                  f"number of parameters than its {len(group['params'])}")

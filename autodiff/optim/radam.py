@@ -33,11 +33,11 @@ class RAdam(Optimizer):
                  weight_decay: float = 0, decoupled_weight_decay: bool = False, *,
                  foreach: bool | None = None, maximize: bool = False,
                  capturable: bool = False, differentiable: bool = False):
-        check_implementation_flags("RAdam", foreach=foreach, capturable=capturable,
-                                   differentiable=differentiable)
+        flags = check_implementation_flags("RAdam", foreach=foreach, capturable=capturable,
+                                           differentiable=differentiable)
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                                       decoupled_weight_decay=bool(decoupled_weight_decay),
-                                      maximize=bool(maximize)))
+                                      maximize=bool(maximize), **flags))
 
     def _check_group(self, group, where):
         check_adam_group(group, where)

@@ -29,11 +29,11 @@ class RMSprop(Optimizer):
                  weight_decay: float = 0, momentum: float = 0, centered: bool = False,
                  *, capturable: bool = False, foreach: bool | None = None,
                  maximize: bool = False, differentiable: bool = False):
-        check_implementation_flags("RMSprop", foreach=foreach, capturable=capturable,
-                                   differentiable=differentiable)
+        flags = check_implementation_flags("RMSprop", foreach=foreach, capturable=capturable,
+                                           differentiable=differentiable)
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                                       momentum=momentum, centered=bool(centered),
-                                      maximize=bool(maximize)))
+                                      maximize=bool(maximize), **flags))
 
     def _check_group(self, group, where):
         check_nonnegative(where, lr=group["lr"], alpha=group["alpha"], eps=group["eps"],

@@ -28,11 +28,11 @@ class SGD(Optimizer):
                  dampening: float = 0, weight_decay: float = 0, nesterov: bool = False,
                  *, maximize: bool = False, foreach: bool | None = None,
                  differentiable: bool = False, fused: bool | None = None):
-        check_implementation_flags("SGD", foreach=foreach, fused=fused,
-                                   differentiable=differentiable)
+        flags = check_implementation_flags("SGD", foreach=foreach, fused=fused,
+                                           differentiable=differentiable)
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
                                       weight_decay=weight_decay, nesterov=bool(nesterov),
-                                      maximize=bool(maximize)))
+                                      maximize=bool(maximize), **flags))
 
     def _check_group(self, group, where):
         check_nonnegative(where, lr=group["lr"], momentum=group["momentum"],
