@@ -159,6 +159,8 @@ def register_hook(tensor, hook: Callable) -> RemovableHandle:
     owner = tensor._node if tensor._node is not None else tensor
     hook_id = _next_id()
     registered.add(owner, hook_id, (hook, level))
+    from .compile.refusals import note_hook_registered
+    note_hook_registered(hook_id)           # (a refusal of the hook in a trace names it)
     if owner is not tensor:
         collector.track_graphs([tensor])    # the hook may close over what comes from it
     return RemovableHandle(owner, hook_id)
@@ -247,7 +249,7 @@ def run_hooks(owner, grad: Any, create_graph: bool) -> Any:
     functions = registered.get(owner)
     if not functions:
         return grad
-    from .compile.refusals import refuse_while_tracing
+    from .compile.refusals import hook_registration_line, refuse_while_tracing
     from .ops.operands import array_of, tensor_of
 
     kinds = {"multi" if getattr(hook, "from_multi_grad_hook", False) else type(hook).__name__
@@ -258,7 +260,8 @@ def run_hooks(owner, grad: Any, create_graph: bool) -> Any:
         "a gradient hook (grad_fn.register_hook)" if kinds == {"PostHook"} else
         "a gradient hook (register_hook)", "the hook is Python code run on the gradient, "
         "which a replay of the plan would skip", "Remove it (handle.remove()) before "
-        "calling the compiled function, or call the step without ad.compile.")
+        "calling the compiled function, or call the step without ad.compile.",
+        line=hook_registration_line(functions))
 
     from .anomaly import check_hook
     from .function_notes import arrays_explained

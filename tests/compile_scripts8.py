@@ -10,6 +10,8 @@ after every call (bit for bit without fusion, within a few ulp with it).
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 
 import autodiff as ad
@@ -93,3 +95,11 @@ def made(model, optimizer, loss_of, **more):
     """What ``make()`` returns for ``plain_step``: the step and the things to compare."""
     return plain_step(model, optimizer, loss_of), {"model": model, "optimizer": optimizer,
                                                    **more}
+
+
+def line_of(obj, text):
+    """``"file.py:12"``: where the source of ``obj`` (a function or class) first has
+    ``text``, as a refusal names a line."""
+    lines, first = inspect.getsourcelines(obj)
+    number = next(first + i for i, line in enumerate(lines) if text in line)
+    return f"{inspect.getsourcefile(obj).rsplit('/', 1)[-1]}:{number}"

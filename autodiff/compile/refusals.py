@@ -43,6 +43,29 @@ def refuse_while_tracing(name: str, why: str, instead: str, line: str | None = N
                          f"{instead}")
 
 
+def note_hook_registered(hook_id: int) -> None:
+    """Remember the user's line registering gradient hook ``hook_id`` while a trace runs
+    in this thread: the refusal of the hook at the backward names it
+    (``hook_registration_line``), as the backward's own line may be far from it."""
+    from .hooks import active
+    if active is not None and active.owns_thread():
+        from .provenance import user_line
+        active.hook_lines[hook_id] = user_line()
+
+
+def hook_registration_line(hook_ids) -> str | None:
+    """``"model.py:12 (registered there; run by the backward at train.py:40)"`` for the
+    hooks ``hook_ids`` registered during the running trace, or None if none was."""
+    from .hooks import active
+    if active is None or not active.owns_thread():
+        return None
+    lines = sorted({active.hook_lines[i] for i in hook_ids if i in active.hook_lines})
+    if not lines:
+        return None
+    from .provenance import user_line
+    return f"{', '.join(lines)} (registered there; run by the backward at {user_line()})"
+
+
 def refuse_traced_values(value, name: str, why: str, instead: str) -> None:
     """``refuse_while_tracing`` when ``value`` is a tensor whose values the library
     reads in Python (``why``) and that may hold others at a replay: an argument, one
