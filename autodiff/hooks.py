@@ -159,8 +159,8 @@ def register_hook(tensor, hook: Callable) -> RemovableHandle:
     owner = tensor._node if tensor._node is not None else tensor
     hook_id = _next_id()
     registered.add(owner, hook_id, (hook, level))
-    from .compile.refusals import note_hook_registered
-    note_hook_registered(hook_id)           # (a refusal of the hook in a trace names it)
+    from .compile.refusals import note_line
+    note_line("hook", hook_id)              # (a refusal of the hook in a trace names it)
     if owner is not tensor:
         collector.track_graphs([tensor])    # the hook may close over what comes from it
     return RemovableHandle(owner, hook_id)

@@ -149,6 +149,6 @@ def register(node, hook) -> RemovableHandle:
                         f"{type(hook.fn).__name__}")
     hook_id = _next_id()
     registered.add(node, hook_id, (hook, _grad_mode.transform_level))
-    from .compile.refusals import note_hook_registered
-    note_hook_registered(hook_id)           # (a refusal of the hook in a trace names it)
+    from .compile.refusals import note_line
+    note_line("hook", hook_id)              # (a refusal of the hook in a trace names it)
     return RemovableHandle(node, hook_id)

@@ -13,8 +13,10 @@ from __future__ import annotations
 import inspect
 
 import numpy as np
+import pytest
 
 import autodiff as ad
+from autodiff.compile.refusals import TraceError
 from compile_twins import run_twins
 
 torch = ad
@@ -103,3 +105,11 @@ def line_of(obj, text):
     lines, first = inspect.getsourcelines(obj)
     number = next(first + i for i, line in enumerate(lines) if text in line)
     return f"{inspect.getsourcefile(obj).rsplit('/', 1)[-1]}:{number}"
+
+
+def refused_naming(make, batch, pattern):
+    """``make()``'s step compiled is refused at its trace on ``batch`` with a
+    ``TraceError`` matching ``pattern`` (which names the user's line: ``line_of``)."""
+    step, _ = make()
+    with pytest.raises(TraceError, match=pattern):
+        ad.compile(step)(*batch)

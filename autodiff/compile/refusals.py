@@ -43,14 +43,15 @@ def refuse_while_tracing(name: str, why: str, instead: str, line: str | None = N
                          f"{instead}")
 
 
-def note_hook_registered(hook_id: int) -> None:
-    """Remember the user's line registering gradient hook ``hook_id`` while a trace runs
-    in this thread: the refusal of the hook at the backward names it
-    (``hook_registration_line``), as the backward's own line may be far from it."""
+def note_line(*key) -> None:
+    """Remember the user's line doing ``key`` while a trace runs in this thread: a
+    gradient hook's registration (``"hook", hook_id``), named when the backward runs it
+    (``hook_registration_line``); a buffer's assignment (``"buffer", id(module),
+    name``), named when the trace's end finds it (``check_replaced_tensor_buffers``)."""
     from .hooks import active
     if active is not None and active.owns_thread():
         from .provenance import user_line
-        active.hook_lines[hook_id] = user_line()
+        active.lines[key] = user_line()
 
 
 def hook_registration_line(hook_ids) -> str | None:
@@ -59,7 +60,7 @@ def hook_registration_line(hook_ids) -> str | None:
     from .hooks import active
     if active is None or not active.owns_thread():
         return None
-    lines = sorted({active.hook_lines[i] for i in hook_ids if i in active.hook_lines})
+    lines = sorted({active.lines[key] for i in hook_ids if (key := ("hook", i)) in active.lines})
     if not lines:
         return None
     from .provenance import user_line
@@ -174,9 +175,11 @@ def check_replaced_tensor_buffers(tracer):
     the assignment would have put there."""
     for module, name, traced_id in tracer.tensor_buffers:
         if id(module._buffers.get(name)) != traced_id:
+            line = tracer.lines.get(("buffer", id(module), name))
             raise TraceError(
                 f"compile: buffer {name!r} of {type(module).__name__} (a Tensor) was "
-                "replaced by an assignment during the call; a replay would not repeat the "
+                f"replaced by an assignment{f' at {line}' if line else ''} during the "
+                "call; a replay would not repeat the "
                 f"assignment. Update it in place instead, e.g. with ad.no_grad(): "
                 f"self.{name}.copy_(new_value) (or mul_/add_), or assign it outside the "
                 "compiled function.")

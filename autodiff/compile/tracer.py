@@ -106,7 +106,7 @@ class Tracer(ReversePass):
         self.stored_into: set = set()       # ids of the leaves the pass added a gradient to
         self.leaves: dict = {}              # id(leaf) -> ("input", pos) | ("captured", t)
         self.suspended = 0
-        self.hook_lines: dict = {}          # gradient hook id -> the line registering it
+        self.lines: dict = {}               # ("hook", id) or ("buffer", id(module), name) -> line
         # ids of the tensors made during the call (Tensor.__init__ and _make report here;
         # an id in it cannot belong to a tensor that existed before the call and is
         # alive), and, for tensors from before the call, id(array) -> weak reference to

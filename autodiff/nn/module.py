@@ -238,6 +238,8 @@ class Module(StateMethods, StateHookMethods, HookMethods, BackwardHookMethods, D
                     f"else, delete the submodule first: del <module>.{name}")
             self._modules[name] = None
         elif name in self._buffers:
+            from ..compile.refusals import note_line
+            note_line("buffer", id(self), name)     # (a trace refusing it names the line)
             value = self._buffers[name] = assigned_buffer(self._buffers[name], value, name,
                                                            type(self).__name__)
         object.__setattr__(self, name, value)
