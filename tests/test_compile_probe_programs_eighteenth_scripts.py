@@ -7,12 +7,16 @@ in seconds, within a few ulp with it (``UNFUSED``: checked without fusion only).
 DeepFM by offset field embeddings and BatchNorm1d under Adam(foreach=True), a DCN-v2
 cross network under Adagrad(fused=True), a two-tower retriever on in-batch negatives
 under Adam(fused=True), a WaveNet stack of causal dilated convolutions, causal linear
-attention by running sums under RMSprop(foreach=True) and a selective scan under
-AdamW(fused=True)."""
+attention by running sums under RMSprop(foreach=True), a selective scan under
+AdamW(fused=True), a Perceiver's cross-attention from learned latents (MultiheadAttention
+with kdim/vdim) and T5's relative position buckets as an attention bias."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+import pytest
 
 from compile_scripts8 import UNFUSED, F, compiled_like_eager, made, nn, torch, two_sizes
 
@@ -208,4 +212,78 @@ def test_selective_scan_by_adamw_fused():
         return made(model, torch.optim.AdamW(model.parameters(), lr=1e-2, fused=True),
                     lambda model, x, y: F.mse_loss(model(x), y))
     compiled_like_eager(make, two_sizes(24, [(2, 9, 3), (2, 9, 3)], [(1, 6, 3), (1, 6, 3)]),
+                        traces=2, fuse_modes=UNFUSED)
+
+
+class Perceiver(nn.Module):
+    def __init__(self, input_dim, latent_dim, num_latents, num_classes):
+        super().__init__()
+        self.latents = nn.Parameter(torch.randn(num_latents, latent_dim) * 0.1)
+        self.cross_attn = nn.MultiheadAttention(latent_dim, 2, kdim=input_dim,
+                                                vdim=input_dim, batch_first=True)
+        self.norm = nn.LayerNorm(latent_dim)
+        self.self_attn = nn.MultiheadAttention(latent_dim, 2, batch_first=True)
+        self.head = nn.Linear(latent_dim, num_classes)
+
+    def forward(self, x):
+        latents = self.latents.unsqueeze(0).expand(x.size(0), -1, -1)
+        attended, _ = self.cross_attn(latents, x, x)
+        latents = self.norm(latents + attended)
+        attended, weights = self.self_attn(latents, latents, latents)
+        latents = latents + attended
+        return self.head(latents.mean(dim=1)), weights
+
+
+def test_perceiver_cross_attention_from_a_learned_latent_array():
+    def make():
+        model = Perceiver(5, 8, 4, 3)
+        return made(model, torch.optim.Adam(model.parameters(), lr=5e-3),
+                    lambda model, x, y: F.cross_entropy(model(x)[0], y))
+    compiled_like_eager(make, two_sizes(44, [(3, 10, 5), ("int", 3, (3,))],
+                                        [(2, 7, 5), ("int", 3, (2,))]),
+                        traces=2, fuse_modes=UNFUSED)
+
+
+def relative_position_bucket(relative_position, num_buckets=8, max_distance=20):
+    num_buckets //= 2
+    buckets = (relative_position > 0).to(torch.long) * num_buckets
+    relative_position = torch.abs(relative_position)
+    max_exact = num_buckets // 2
+    is_small = relative_position < max_exact
+    if_large = max_exact + (
+        torch.log(relative_position.float() / max_exact)
+        / math.log(max_distance / max_exact) * (num_buckets - max_exact)
+    ).to(torch.long)
+    if_large = torch.minimum(if_large, torch.full_like(if_large, num_buckets - 1))
+    return buckets + torch.where(is_small, relative_position, if_large)
+
+class BucketedAttention(nn.Module):
+    def __init__(self, dim, heads):
+        super().__init__()
+        self.qkv = nn.Linear(dim, 3 * dim, bias=False)
+        self.bias = nn.Embedding(8, heads)
+        self.heads = heads
+
+    def forward(self, x):
+        b, n, d = x.shape
+        q, k, v = (t.view(b, n, self.heads, -1).transpose(1, 2)
+                   for t in self.qkv(x).chunk(3, dim=-1))
+        context = torch.arange(n)[:, None]
+        memory = torch.arange(n)[None, :]
+        bucket = relative_position_bucket(memory - context)
+        position_bias = self.bias(bucket).permute(2, 0, 1).unsqueeze(0)
+        scores = q @ k.transpose(-2, -1) + position_bias
+        out = F.softmax(scores, dim=-1) @ v
+        return out.transpose(1, 2).reshape(b, n, d)
+
+
+# log(0) for the distance 0, then its cast, as NumPy warns (the value is not used)
+@pytest.mark.filterwarnings("ignore:divide by zero encountered in log:RuntimeWarning")
+@pytest.mark.filterwarnings("ignore:invalid value encountered in cast:RuntimeWarning")
+def test_t5_relative_position_buckets_as_an_attention_bias():
+    def make():
+        model = BucketedAttention(4, 2)
+        return made(model, torch.optim.Adam(model.parameters(), lr=1e-2),
+                    lambda model, x, y: F.mse_loss(model(x), y))
+    compiled_like_eager(make, two_sizes(45, [(2, 12, 4), (2, 12, 4)], [(2, 9, 4), (2, 9, 4)]),
                         traces=2, fuse_modes=UNFUSED)
