@@ -222,4 +222,5 @@ def test_ranknet_selecting_pairs_by_a_mask_of_the_labels_is_refused_naming_the_l
 
 
 def test_listnet_and_ranknet_weighting_pairs_by_the_mask():
-    compiled_like_eager(_ranking_twin(ranknet_loss_by_weights), RANKING_BATCHES, traces=2)
+    compiled_like_eager(_ranking_twin(ranknet_loss_by_weights), RANKING_BATCHES, traces=2,
+                        fuse_modes=UNFUSED)
