@@ -1,0 +1,185 @@
+"""The nineteenth set of NumPy programs, continued from test_numpy_programs_nineteenth.py:
+information theory (mutual information of a joint histogram of constant counts plus
+soft counts, by ``np.log2`` and ``np.nansum``), queueing networks (a Jackson network's
+traffic equations by ``np.linalg.solve``), graph algorithms (personalised PageRank by
+power iteration, spectral clustering by ``np.linalg.eigh`` of a normalised Laplacian),
+auctions (softmax bidding), portfolios (risk parity by a fixed-point iteration),
+computational geometry (a polygon's area and centroid by the shoelace formula with
+``np.roll``, the signed distance of points to it), audio (pre-emphasis, frames by
+slicing, ``np.hanning`` windows, ``np.fft.rfft`` power and a mel filter bank by
+``np.interp``), statistics (a Gram-Charlier density by
+``np.polynomial.hermite_e.hermeval``, a Chebyshev expansion by
+``np.polynomial.chebyshev.chebval`` and ``chebfit``), Markov chains (multi-step
+distributions by ``np.linalg.multi_dot`` and ``np.linalg.matrix_power``), surveys
+(``np.average(weights=, returned=True)``), risk (value at risk by
+``np.percentile(method=)``), regression designs by ``np.c_`` checked by
+``np.asarray_chkfinite``, arrays built by ``np.repeat`` of per-element counts,
+``np.insert``, ``np.delete`` and ``np.append``, constrained least squares through a
+KKT matrix by ``np.block``, cross-validation folds by ``np.array_split``, and the
+conditioning of a design by ``np.linalg.cond``.  Each is differentiated unchanged with
+``ad.grad`` and checked as every round is (``numpy_program_checks``)."""
+
+import numpy as np
+
+from numpy_program_checks import program_tests
+
+_rng = np.random.default_rng(20261220)
+_JOINT_COUNTS = np.array([[12.0, 0.0, 3.0], [2.0, 9.0, 0.0], [0.0, 4.0, 7.0]])
+_ROUTING = np.array([[0.0, 0.5, 0.3], [0.1, 0.0, 0.6], [0.2, 0.2, 0.0]])
+_LINKS = np.array([[0, 1], [1, 2], [2, 0], [2, 3], [3, 4], [4, 2], [4, 0], [1, 3]])
+_POINTS = np.vstack([_rng.normal(size=(4, 2)), _rng.normal(size=(4, 2)) + 3.0])
+_RETURNS = _rng.normal(0.0, 0.02, size=(60, 3))
+_AUDIO = np.sin(2 * np.pi * 440.0 * np.arange(512) / 8000.0) \
+    + 0.3 * np.sin(2 * np.pi * 1200.0 * np.arange(512) / 8000.0)
+_SAMPLE = _rng.standard_t(6, size=40)
+_WEIGHTS = _rng.uniform(0.5, 2.0, size=12)
+
+
+def mutual_information(xp, p):
+    """Information theory: the mutual information of two discrete variables from a
+    joint histogram of constant counts (zero in some cells) plus soft counts, the
+    joint and its marginals in bits by np.log2, the empty cells' terms dropped by
+    np.nansum after the ratio is made safe by np.where (1 where the cell is empty)."""
+    soft = xp.exp(0.5 * p.reshape(3, 3)) * (_JOINT_COUNTS > 0)
+    joint = (_JOINT_COUNTS + soft) / xp.sum(_JOINT_COUNTS + soft)
+    rows = xp.sum(joint, axis=1, keepdims=True)
+    columns = xp.sum(joint, axis=0, keepdims=True)
+    ratio = xp.where(_JOINT_COUNTS > 0, joint / (rows * columns), 1.0)
+    return xp.nansum(joint * xp.log2(ratio))
+
+
+def jackson_network(xp, p):
+    """Queueing networks: an open Jackson network of three M/M/1 stations, the total
+    arrival rates from the traffic equations lambda = gamma + R^T lambda by
+    np.linalg.solve, the utilisations, mean queue lengths rho / (1 - rho) and the mean
+    time in the network by Little's law."""
+    external = np.array([1.0, 0.5, 0.3]) * xp.exp(0.1 * p[:3])
+    service = np.array([4.0, 3.5, 3.0]) * xp.exp(0.05 * p[3:6])
+    arrivals = xp.linalg.solve(np.eye(3) - _ROUTING.T, external)
+    utilisation = arrivals / service
+    queue = utilisation / (1.0 - utilisation)
+    return xp.sum(queue) / xp.sum(external) + xp.max(utilisation)
+
+
+def personalised_pagerank(xp, p):
+    """Graph algorithms: personalised PageRank on a small directed graph, the teleport
+    distribution a softmax of the parameters, the column-stochastic link matrix built
+    from an edge list with np.bincount of the out-degrees, fifty power iterations."""
+    nodes = 5
+    out_degree = np.bincount(_LINKS[:, 0], minlength=nodes)
+    links = np.zeros((nodes, nodes))
+    links[_LINKS[:, 1], _LINKS[:, 0]] = 1.0 / out_degree[_LINKS[:, 0]]
+    teleport = xp.exp(p[:nodes]) / xp.sum(xp.exp(p[:nodes]))
+    damping = 0.85 + 0.05 * xp.tanh(p[nodes])
+    rank = np.full(nodes, 1.0 / nodes)
+    for _ in range(50):
+        rank = damping * (links @ rank) + (1.0 - damping) * teleport
+    return rank @ np.arange(1.0, nodes + 1) + xp.max(rank)
+
+
+def spectral_clustering(xp, p):
+    """Graph algorithms: spectral clustering of two blobs, Gaussian affinities with a
+    bandwidth parameter, the symmetric normalised Laplacian I - D^-1/2 W D^-1/2, its
+    spectrum by np.linalg.eigh; the eigengap and the Fiedler vector's separation (its
+    sign ambiguity removed by squaring) are returned."""
+    points = _POINTS + 0.1 * p[1:].reshape(-1, 2)
+    bandwidth = 1.0 * xp.exp(0.2 * p[0])
+    squared = xp.sum((points[:, None, :] - points[None, :, :]) ** 2, axis=-1)
+    affinity = xp.exp(-squared / (2.0 * bandwidth ** 2)) * (1.0 - np.eye(len(_POINTS)))
+    scale = 1.0 / xp.sqrt(xp.sum(affinity, axis=1))
+    laplacian = np.eye(len(_POINTS)) - scale[:, None] * affinity * scale[None, :]
+    eigenvalues, eigenvectors = xp.linalg.eigh(laplacian)
+    fiedler = eigenvectors[:, 1]
+    separation = (xp.sum(fiedler[:4]) - xp.sum(fiedler[4:])) ** 2
+    return eigenvalues[2] - eigenvalues[1] + separation
+
+
+def softmax_auction(xp, p):
+    """Auctions: bidders with private values shade their bids; the item is allocated
+    by a softmax of the bids (a smoothed first-price auction), the seller's expected
+    revenue and each bidder's expected surplus."""
+    values = np.array([1.0, 0.8, 0.6, 0.9])
+    shading = 1.0 / (1.0 + xp.exp(-p[:4]))
+    bids = values * shading
+    temperature = 0.1 * xp.exp(0.1 * p[4])
+    logits = bids / temperature
+    allocation = xp.exp(logits - xp.max(logits))
+    allocation = allocation / xp.sum(allocation)
+    revenue = xp.sum(allocation * bids)
+    surplus = allocation * (values - bids)
+    return revenue + xp.sum(surplus ** 2)
+
+
+def risk_parity(xp, p):
+    """Portfolios: risk-parity weights, each asset contributing its budgeted share of
+    the portfolio variance, by the fixed-point iteration w <- sqrt(w b / (Sigma w)),
+    renormalised, on a covariance shrunk towards its diagonal by a parameter."""
+    sample = xp.cov(_RETURNS.T + 0.001 * p[:3, None] * _RETURNS.T ** 2)
+    shrink = 0.2 + 0.1 * xp.tanh(p[3])
+    covariance = (1.0 - shrink) * sample + shrink * xp.diag(xp.diag(sample))
+    budget = xp.exp(0.2 * p[4:7]) / xp.sum(xp.exp(0.2 * p[4:7]))
+    weights = np.full(3, 1.0 / 3.0)
+    for _ in range(40):
+        weights = xp.sqrt(weights * budget / (covariance @ weights))
+        weights = weights / xp.sum(weights)
+    contributions = weights * (covariance @ weights) / (weights @ covariance @ weights)
+    return weights @ np.array([1.0, 2.0, 3.0]) + xp.sum((contributions - budget) ** 2)
+
+
+def polygon_geometry(xp, p):
+    """Computational geometry: a polygon's signed area and centroid by the shoelace
+    formula with np.roll, and the signed distance of query points to it, the distance
+    to each edge segment through the projection clipped by np.clip, the sign from the
+    winding test."""
+    angles = np.linspace(0.0, 2.0 * np.pi, 7)[:-1]
+    radius = 1.0 + 0.1 * xp.tanh(p[:6])
+    x, y = radius * np.cos(angles), radius * np.sin(angles)
+    next_x, next_y = xp.roll(x, -1), xp.roll(y, -1)
+    cross = x * next_y - next_x * y
+    area = xp.sum(cross) / 2.0
+    centroid_x = xp.sum((x + next_x) * cross) / (6.0 * area)
+    centroid_y = xp.sum((y + next_y) * cross) / (6.0 * area)
+    queries = np.array([[0.2, 0.1], [1.5, 0.3], [-0.4, -1.4]])
+    edge_x, edge_y = next_x - x, next_y - y
+    to_x = queries[:, :1] - x
+    to_y = queries[:, 1:] - y
+    along = xp.clip((to_x * edge_x + to_y * edge_y) / (edge_x ** 2 + edge_y ** 2), 0.0, 1.0)
+    distance = xp.sqrt((to_x - along * edge_x) ** 2 + (to_y - along * edge_y) ** 2)
+    nearest = xp.min(distance, axis=1)
+    inside = np.all(edge_x * to_y - edge_y * to_x > 0, axis=1)
+    signed = xp.where(inside, -nearest, nearest)
+    return area + centroid_x ** 2 + centroid_y + xp.sum(signed)
+
+
+def mel_spectrum(xp, p):
+    """Audio: a pre-emphasised signal cut into overlapping frames by slicing, each
+    weighted by np.hanning, power spectra by np.fft.rfft, a triangular mel filter
+    bank built by np.interp on the mel scale, and log mel energies."""
+    signal = _AUDIO * (1.0 + 0.1 * xp.tanh(p[0])) + 0.05 * p[1] * np.cos(np.arange(512))
+    coefficient = 0.97 + 0.02 * xp.tanh(p[2])
+    emphasised = xp.concatenate([signal[:1], signal[1:] - coefficient * signal[:-1]])
+    length, hop = 128, 64
+    frames = xp.stack([emphasised[start:start + length] * np.hanning(length)
+                       for start in range(0, 512 - length + 1, hop)])
+    power = xp.abs(xp.fft.rfft(frames, axis=1)) ** 2 / length
+    frequencies = np.fft.rfftfreq(length, 1.0 / 8000.0)
+    mel = 2595.0 * np.log10(1.0 + frequencies / 700.0)
+    edges = np.linspace(0.0, mel[-1], 8)
+    bank = np.stack([np.interp(mel, edges[i:i + 3], [0.0, 1.0, 0.0]) for i in range(6)])
+    energies = power @ bank.T
+    return xp.mean(xp.log(energies + 1e-3))
+
+
+PROGRAMS = [
+    # (program, parameters, whether HIPS autograd has every function it calls)
+    (mutual_information, _rng.normal(size=9), False),  # no nansum rule
+    (jackson_network, _rng.normal(size=6), True),
+    (personalised_pagerank, _rng.normal(size=6), True),
+    (spectral_clustering, _rng.normal(size=17), True),
+    (softmax_auction, _rng.normal(size=5), True),
+    (risk_parity, _rng.normal(size=7), False),  # no cov rule
+    (polygon_geometry, _rng.normal(size=6), True),
+    (mel_spectrum, _rng.normal(size=3), True),
+]
+
+globals().update(program_tests(PROGRAMS, float32=True))  # every round's checks, and float32's
