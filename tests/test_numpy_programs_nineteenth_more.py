@@ -170,6 +170,81 @@ def mel_spectrum(xp, p):
     return xp.mean(xp.log(energies + 1e-3))
 
 
+
+def gram_charlier_fit(xp, p):
+    """Statistics: a Gram-Charlier type A density for a heavy-tailed sample, the
+    skewness and excess kurtosis its constant sample moments, the standardised points
+    a Tensor (location and scale the parameters) evaluated by
+    np.polynomial.hermite_e.hermeval; the negative log-likelihood of the sample."""
+    location, scale = 0.1 * p[0], xp.exp(0.1 * p[1])
+    centred = _SAMPLE - _SAMPLE.mean()
+    skewness = np.mean(centred ** 3) / np.std(_SAMPLE) ** 3
+    excess = np.mean(centred ** 4) / np.std(_SAMPLE) ** 4 - 3.0
+    coefficients = np.array([1.0, 0.0, 0.0, skewness / 6.0, excess / 24.0])
+    standard = (_SAMPLE - location) / scale
+    series = np.polynomial.hermite_e.hermeval(standard, coefficients)
+    density = xp.exp(-standard ** 2 / 2.0) / np.sqrt(2.0 * np.pi) * series / scale
+    return -xp.sum(xp.log(xp.abs(density)))
+
+
+def chebyshev_engine_map(xp, p):
+    """Engineering surrogates: an engine's torque curve fitted once to a test-bench
+    table by np.polynomial.chebyshev.chebfit on [-1, 1], evaluated by chebval at the
+    operating speeds of a drive cycle (gear ratios the parameters); the mean power."""
+    bench_speed = np.linspace(1000.0, 6000.0, 11)
+    bench_torque = 180.0 + 60.0 * np.sin((bench_speed - 1000.0) / 5000.0 * np.pi) \
+        - 10.0 * ((bench_speed - 3500.0) / 2500.0) ** 2
+    mapped = (bench_speed - 3500.0) / 2500.0
+    coefficients = np.polynomial.chebyshev.chebfit(mapped, bench_torque, 5)
+    wheel_speed = np.array([300.0, 420.0, 610.0, 800.0, 950.0])
+    ratios = np.array([9.0, 7.0, 5.5, 4.5, 4.0]) * (1.0 + 0.05 * xp.tanh(p[:5]))
+    engine_speed = xp.clip(wheel_speed * ratios, 1000.0, 6000.0)
+    torque = np.polynomial.chebyshev.chebval((engine_speed - 3500.0) / 2500.0, coefficients)
+    power = torque * engine_speed * 2.0 * np.pi / 60.0 / 1000.0
+    return xp.mean(power) + xp.std(torque) / 10.0
+
+
+def markov_chain_forecast(xp, p):
+    """Markov chains: a three-state weather chain, each row of the transition matrix a
+    softmax of the parameters, the distribution after three days by
+    np.linalg.multi_dot and after a fortnight by np.linalg.matrix_power."""
+    logits = p.reshape(3, 3) + np.array([[2.0, 0.5, 0.0], [0.5, 1.5, 0.5], [0.0, 1.0, 2.0]])
+    transition = xp.exp(logits) / xp.sum(xp.exp(logits), axis=1, keepdims=True)
+    today = np.array([0.6, 0.3, 0.1])
+    in_three = xp.linalg.multi_dot([today, transition, transition, transition])
+    in_fourteen = today @ xp.linalg.matrix_power(transition, 14)
+    rain_cost = np.array([0.0, 1.0, 3.0])
+    return in_three @ rain_cost + in_fourteen @ rain_cost + xp.sum((in_three - in_fourteen) ** 2)
+
+
+def survey_weighting(xp, p):
+    """Surveys: post-stratification, the design weights of the respondents raked by
+    stratum factors (the parameters), the weighted mean and the sum of the weights by
+    np.average(weights=, returned=True), the effective sample size by Kish's formula."""
+    stratum = np.array([0, 0, 1, 1, 1, 2, 2, 0, 1, 2, 2, 0])
+    answers = np.array([3.0, 4.0, 2.0, 5.0, 4.0, 1.0, 2.0, 3.0, 4.0, 2.0, 3.0, 5.0])
+    factors = xp.exp(0.3 * p[:3])
+    weights = _WEIGHTS * factors[stratum]
+    mean, total = xp.average(answers, weights=weights, returned=True)
+    effective = total ** 2 / xp.sum(weights ** 2)
+    by_stratum = xp.average(answers.reshape(4, 3), axis=0, weights=np.array([1.0, 2.0, 1.0, 0.5]))
+    return mean + effective / 10.0 + xp.sum(by_stratum * factors) / 10.0
+
+
+def value_at_risk(xp, p):
+    """Risk: a portfolio's daily losses from simulated returns, the value at risk by
+    np.percentile with the default linear method and with method='midpoint' and
+    'hazen', and the expected shortfall as the mean loss beyond it."""
+    weights = xp.exp(p[:3]) / xp.sum(xp.exp(p[:3]))
+    losses = -(_RETURNS @ weights) * 1e3
+    linear = xp.percentile(losses, 95.0)
+    midpoint = xp.percentile(losses, 95.0, method="midpoint")
+    hazen = xp.percentile(losses, 90.0, method="hazen")
+    beyond = losses >= hazen
+    shortfall = xp.sum(xp.where(beyond, losses, 0.0)) / np.count_nonzero(beyond)
+    return linear + midpoint + hazen + shortfall
+
+
 PROGRAMS = [
     # (program, parameters, whether HIPS autograd has every function it calls)
     (mutual_information, _rng.normal(size=9), False),  # no nansum rule
@@ -180,6 +255,11 @@ PROGRAMS = [
     (risk_parity, _rng.normal(size=7), False),  # no cov rule
     (polygon_geometry, _rng.normal(size=6), True),
     (mel_spectrum, _rng.normal(size=3), True),
+    (gram_charlier_fit, _rng.normal(size=2), True),
+    (chebyshev_engine_map, _rng.normal(size=5), True),
+    (markov_chain_forecast, _rng.normal(size=9), False),  # no matrix_power rule
+    (survey_weighting, _rng.normal(size=3), True),
+    (value_at_risk, _rng.normal(size=3), False),  # no percentile rule
 ]
 
 globals().update(program_tests(PROGRAMS, float32=True))  # every round's checks, and float32's
