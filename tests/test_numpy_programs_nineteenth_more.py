@@ -245,6 +245,119 @@ def value_at_risk(xp, p):
     return linear + midpoint + hazen + shortfall
 
 
+
+def ridge_cross_validation(xp, p):
+    """Regression: a quadratic design matrix built by np.c_ and checked by
+    np.asarray_chkfinite, the rows split into five folds by np.array_split, ridge
+    regression by np.linalg.solve on each training set, the penalty and the responses'
+    offsets the parameters; the mean held-out squared error."""
+    inputs = np.linspace(-1.0, 1.0, 20)
+    design = np.asarray_chkfinite(np.c_[np.ones(20), inputs, inputs ** 2])
+    responses = np.sin(2.0 * inputs) + 0.1 * np.cos(7.0 * inputs) + 0.05 * p[1:]
+    penalty = 0.1 * xp.exp(p[0])
+    folds = np.array_split(np.arange(20), 5)
+    errors = []
+    for held_out in folds:
+        training = np.setdiff1d(np.arange(20), held_out)
+        gram = design[training].T @ design[training] + penalty * np.eye(3)
+        weights = xp.linalg.solve(gram, design[training].T @ responses[training])
+        errors.append(xp.mean((design[held_out] @ weights - responses[held_out]) ** 2))
+    return xp.mean(xp.stack(errors))
+
+
+def tiered_tariff(xp, p):
+    """Utilities: a tiered electricity tariff, the tier boundaries built by np.insert
+    of a zero and np.append of a cap, a dropped tier removed by np.delete, the prices
+    spread over billing days by np.repeat with per-tier counts, a customer's bill by
+    np.interp of the cumulative tariff."""
+    boundaries = np.array([100.0, 250.0, 400.0, 600.0]) * xp.exp(0.1 * p[:4])
+    boundaries = xp.append(xp.insert(boundaries, 0, 0.0), 2000.0)
+    prices = np.array([0.10, 0.14, 0.18, 0.25, 0.31]) * (1.0 + 0.1 * xp.tanh(p[4:9]))
+    kept = np.delete(np.arange(6), 3)
+    boundaries, prices = boundaries[kept], xp.delete(prices, 2)
+    cumulative = xp.concatenate([np.zeros(1), xp.cumsum(prices * xp.diff(boundaries))])
+    usage = np.array([80.0, 330.0, 520.0, 910.0])
+    bills = xp.interp(usage, boundaries, cumulative)
+    daily = xp.repeat(prices, [7, 7, 8, 8])
+    return xp.sum(bills) / 100.0 + xp.sum(daily ** 2)
+
+
+def constrained_least_squares(xp, p):
+    """Optimisation: least squares under equality constraints, the KKT system
+    [[A^T A, C^T], [C, 0]] assembled by np.block and solved by np.linalg.solve, the
+    constraint right-hand side and the data the parameters."""
+    matrix = np.vander(np.linspace(0.0, 1.0, 8), 4, increasing=True)
+    data = np.exp(np.linspace(0.0, 1.0, 8)) + 0.1 * p[:8]
+    constraints = np.array([[1.0, 0.0, 0.0, 0.0], [1.0, 1.0, 1.0, 1.0]])
+    targets = np.array([1.0, np.e]) + 0.1 * p[8:10]
+    kkt = np.block([[matrix.T @ matrix, constraints.T], [constraints, np.zeros((2, 2))]])
+    solution = xp.linalg.solve(kkt, xp.concatenate([matrix.T @ data, targets]))
+    coefficients, multipliers = solution[:4], solution[4:]
+    return xp.sum((matrix @ coefficients - data) ** 2) + xp.sum(multipliers ** 2) / 10.0
+
+
+def sensor_placement_condition(xp, p):
+    """Experiment design: the sensitivity matrix of three sensors to two sources, its
+    conditioning by np.linalg.cond (two-norm, the ratio of the extreme singular
+    values) and the Frobenius condition number, the design's rank a constant check by
+    np.linalg.matrix_rank."""
+    positions = np.array([0.2, 0.5, 0.9]) + 0.1 * xp.tanh(p[:3])
+    sources = np.array([0.3, 0.7])
+    sensitivity = 1.0 / (0.05 + (positions[:, None] - sources[None, :]) ** 2)
+    rank = np.linalg.matrix_rank(np.ones((3, 2)) + np.eye(3, 2))
+    square = sensitivity.T @ sensitivity
+    return xp.linalg.cond(sensitivity) + rank + xp.linalg.cond(square, "fro") / 100.0
+
+
+def block_floating_point(xp, p):
+    """Numerics: block floating point, the shared exponent of a block read by
+    np.frexp of its largest magnitude (a constant), the block scaled by np.ldexp, the
+    mantissas' signs restored by np.copysign of the magnitudes, a tolerance from
+    np.spacing; the scaled block's energy."""
+    block = np.array([0.75, -3.2, 1.4, -0.3, 2.2]) + 0.1 * p[:5]
+    _, exponent = np.frexp(np.max(np.abs(block)))
+    scaled = xp.ldexp(block, -int(exponent))
+    mantissas, _ = xp.frexp(block)
+    rebuilt = xp.copysign(xp.abs(scaled), np.sign(np.array([0.75, -3.2, 1.4, -0.3, 2.2])))
+    tolerance = np.spacing(np.float64(1.0)) * 1e12
+    return xp.sum(rebuilt ** 2) + xp.sum(mantissas ** 2) + tolerance
+
+
+def lattice_images(xp, p):
+    """Condensed matter: the pair energy of a two-atom basis on a square lattice with
+    periodic images, the image offsets tiled by np.tile with a tuple and the basis
+    cycled to the images' length by np.resize; a Lennard-Jones energy."""
+    basis = np.array([[0.0, 0.0], [0.5, 0.5]]) + 0.05 * p[:4].reshape(2, 2)
+    spacing = 1.1 + 0.05 * xp.tanh(p[4])
+    shifts = np.array([[i, j] for i in (-1, 0, 1) for j in (-1, 0, 1)], dtype=float)
+    offsets = xp.tile(shifts, (2, 1)) * spacing
+    images = xp.resize(basis, (18, 2)) + offsets
+    separation = images[None, :, :] - basis[:, None, :]
+    squared = xp.sum(separation ** 2, axis=-1)
+    squared = xp.where(squared < 1e-9, 1.0, squared)
+    inverse6 = (0.5 / squared) ** 3
+    return xp.sum(4.0 * (inverse6 ** 2 - inverse6) * (squared != 1.0)) / 100.0
+
+
+def subpixel_peak(xp, p):
+    """Image processing: a correlation peak located to a pixel by np.argmax and
+    np.unravel_index (constants) and refined to a subpixel offset by a parabola
+    through the peak and its neighbours in each direction; a NaN-masked profile's
+    strongest pixel picked by np.nanargmax."""
+    rows, columns = np.indices((7, 7))
+    centre = np.array([3.2, 2.7]) + 0.1 * xp.tanh(p[:2])
+    width = 1.5 * xp.exp(0.1 * p[2])
+    surface = xp.exp(-((rows - centre[0]) ** 2 + (columns - centre[1]) ** 2) / (2 * width ** 2))
+    row, column = np.unravel_index(np.argmax(surface), surface.shape)
+    up, middle, down = surface[row - 1, column], surface[row, column], surface[row + 1, column]
+    left, right = surface[row, column - 1], surface[row, column + 1]
+    row_offset = (up - down) / (2.0 * (up - 2.0 * middle + down))
+    column_offset = (left - right) / (2.0 * (left - 2.0 * middle + right))
+    profile = xp.where(np.arange(7) == 2, np.nan, surface[row])
+    strongest = profile[np.nanargmax(profile)]
+    return (row + row_offset) ** 2 + (column + column_offset) + strongest
+
+
 PROGRAMS = [
     # (program, parameters, whether HIPS autograd has every function it calls)
     (mutual_information, _rng.normal(size=9), False),  # no nansum rule
@@ -260,6 +373,13 @@ PROGRAMS = [
     (markov_chain_forecast, _rng.normal(size=9), False),  # no matrix_power rule
     (survey_weighting, _rng.normal(size=3), True),
     (value_at_risk, _rng.normal(size=3), False),  # no percentile rule
+    (ridge_cross_validation, _rng.normal(size=21), True),
+    (tiered_tariff, _rng.normal(size=9), False),  # no insert rule
+    (constrained_least_squares, _rng.normal(size=10), True),
+    (sensor_placement_condition, _rng.normal(size=3), False),  # no cond rule
+    (block_floating_point, _rng.normal(size=5), False),  # no frexp of a box
+    (lattice_images, _rng.normal(size=5), False),  # no resize rule
+    (subpixel_peak, _rng.normal(size=3), True),
 ]
 
 globals().update(program_tests(PROGRAMS, float32=True))  # every round's checks, and float32's
