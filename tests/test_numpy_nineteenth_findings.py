@@ -6,7 +6,13 @@ that failed before the fix.
 float64, multiplies the float32 norm of ``x`` by the float64 norm of that inverse and
 rounds the product to float32 only at the end.  The library inverted in float32, so
 its condition number differed from NumPy's in the last bits (``'fro'`` of a 2 x 2
-float32 matrix: 2.0263693 against NumPy's 2.026369)."""
+float32 matrix: 2.0263693 against NumPy's 2.026369).
+
+``np.convolve`` and ``np.correlate`` of two float16 sequences: NumPy's half-precision
+dot adds the products in float32 and rounds once, where the library summed in float16
+(rounding at every tap), off by up to a few float16 ulps (for a signal of 24 entries
+and a kernel of 2, most outputs of every mode differed).  Windows of float16 audio
+samples convolved by a short filter met it."""
 
 import numpy as np
 import pytest
@@ -46,3 +52,37 @@ def test_cond_gradient_of_a_float32_matrix_is_float32_and_the_float64_gradient(p
     assert grad32.dtype == np.float32
     # float32 rounding of the matrix and the norms: well inside 1e-4 relative here
     np.testing.assert_allclose(grad32, grad64, rtol=1e-4, atol=1e-4 * np.abs(grad64).max())
+
+
+@pytest.mark.parametrize("mode", ["full", "same", "valid"])
+@pytest.mark.parametrize("function", [np.convolve, np.correlate], ids=lambda f: f.__name__)
+def test_float16_convolve_and_correlate_are_numpys_to_the_bit(function, mode):
+    rng = np.random.default_rng(1916)
+    for signal_length, kernel_length in [(24, 2), (24, 5), (30, 11), (30, 12), (40, 17),
+                                         (6, 12), (1, 1), (3, 3)]:
+        signal = rng.normal(size=signal_length).astype(np.float16)
+        kernel = rng.normal(size=kernel_length).astype(np.float16)
+        value = function(ad.tensor(signal, requires_grad=True),
+                         ad.tensor(kernel, requires_grad=True), mode=mode)
+        expected = function(signal, kernel, mode=mode)
+        assert value.dtype == expected.dtype == np.float16
+        np.testing.assert_array_equal(value.data, expected)
+
+
+@pytest.mark.parametrize("mode", ["full", "same", "valid"])
+def test_float16_convolve_gradient_is_float16_and_the_float64_gradient(mode):
+    rng = np.random.default_rng(16)
+    signal = rng.normal(size=20).astype(np.float16)
+    kernel = rng.normal(size=4).astype(np.float16)
+    weights = rng.normal(size=np.convolve(signal, kernel, mode=mode).size)
+
+    def loss(a, v):
+        return np.convolve(a, v, mode=mode) @ weights
+
+    grads16 = ad.grad(loss, argnums=(0, 1))(signal, kernel)
+    grads64 = ad.grad(loss, argnums=(0, 1))(signal.astype(np.float64),
+                                             kernel.astype(np.float64))
+    for grad16, grad64 in zip(grads16, grads64):
+        assert grad16.dtype == np.float16
+        # each entry a sum of a few products rounded to float16 (eps 1e-3)
+        np.testing.assert_allclose(grad16, grad64, rtol=1e-2, atol=1e-2)
