@@ -12,7 +12,10 @@ float32 matrix: 2.0263693 against NumPy's 2.026369).
 dot adds the products in float32 and rounds once, where the library summed in float16
 (rounding at every tap), off by up to a few float16 ulps (for a signal of 24 entries
 and a kernel of 2, most outputs of every mode differed).  Windows of float16 audio
-samples convolved by a short filter met it."""
+samples convolved by a short filter met it.  Two sequences of different float dtypes
+(float32 with float64, float16 with float32 ...) NumPy converts to their common type
+first and sums as two of that type; the library multiplied them as they were, off in
+the last bits of most outputs."""
 
 import numpy as np
 import pytest
@@ -86,3 +89,23 @@ def test_float16_convolve_gradient_is_float16_and_the_float64_gradient(mode):
         assert grad16.dtype == np.float16
         # each entry a sum of a few products rounded to float16 (eps 1e-3)
         np.testing.assert_allclose(grad16, grad64, rtol=1e-2, atol=1e-2)
+
+
+@pytest.mark.parametrize("dtypes", [(np.float16, np.float32), (np.float32, np.float64),
+                                    (np.float16, np.float64), (np.float32, np.complex64)],
+                         ids=lambda d: f"{np.dtype(d[0]).name}-{np.dtype(d[1]).name}")
+@pytest.mark.parametrize("function", [np.convolve, np.correlate], ids=lambda f: f.__name__)
+def test_convolve_and_correlate_of_two_float_dtypes_are_numpys_to_the_bit(function, dtypes):
+    rng = np.random.default_rng(1917)
+    for signal_length, kernel_length in [(13, 7), (9, 5), (6, 12), (30, 16)]:
+        for mode in ("full", "same", "valid"):
+            signal = (3 * rng.normal(size=signal_length)).astype(dtypes[0])
+            kernel = (3 * rng.normal(size=kernel_length)).astype(dtypes[1])
+            for a, v in ((signal, kernel), (kernel, signal)):
+                ta, tv = ad.tensor(a, requires_grad=True), ad.tensor(v, requires_grad=True)
+                value = function(ta, tv, mode=mode)
+                expected = function(a, v, mode=mode)
+                assert value.dtype == expected.dtype
+                np.testing.assert_array_equal(value.data, expected)
+                value.real.sum().backward()
+                assert ta.grad.dtype == a.dtype and tv.grad.dtype == v.dtype

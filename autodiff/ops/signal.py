@@ -80,6 +80,10 @@ def _sliding_products(long, short, mode):
     n, m = long.shape[0], short.shape[0]
     first, length = {"full": (0, n + m - 1), "same": ((m - 1) // 2, n),
                      "valid": (m - 1, n - m + 1)}[mode]
+    # NumPy converts both to their common type first (float32 with float64 sums in
+    # float64, as two float64 sequences do)
+    common = np.result_type(long.dtype, short.dtype)
+    long, short = (x if x.dtype == common else astype(x, common) for x in (long, short))
     if long.dtype == short.dtype == np.float16:
         return _half_products(long, short, first, length)
     if m <= _SMALL_KERNEL and long.dtype == short.dtype and long.dtype.kind == "f":
