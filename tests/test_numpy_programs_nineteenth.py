@@ -13,9 +13,18 @@ uncertainties, propagated by ``np.linalg.multi_dot``), wind energy (a Weibull wi
 climate, the power curve by ``np.clip`` of ``np.power``), battery management (coulomb
 counting by ``np.cumsum``), climate (radiative forcing by ``np.log(C / C0)`` in a
 two-box energy balance), electrochemistry (Nernst potentials with Debye-Hueckel
-activities, ``np.sqrt`` of the ionic strength) and materials (Voigt, Reuss and Hill
-bounds by ``np.reciprocal``).  Each is differentiated unchanged with ``ad.grad`` and
-checked as every round is (``numpy_program_checks``).
+activities, ``np.sqrt`` of the ionic strength), materials (Voigt, Reuss and Hill
+bounds by ``np.reciprocal``) and audio (a float16 recording filtered by
+``np.convolve(mode='valid')`` and matched by ``np.correlate(mode='full')``).  Each is
+differentiated unchanged with ``ad.grad`` and checked as every round is
+(``numpy_program_checks``).
+
+Probes around the float16 recording found that ``np.convolve`` and ``np.correlate``
+of two float16 sequences, or of two different float dtypes, differed from NumPy's in
+the last bits (NumPy sums halves in float32 and converts mixed dtypes to their common
+type first); probes around the sensors' ``np.linalg.cond`` found float32 matrices'
+condition numbers for p other than None, 2 and -2 differing likewise.  Both are fixed,
+with focused tests in test_numpy_nineteenth_findings.py.
 
 Each program is ``program(xp, p)``, a scalar function of a parameter array ``p``;
 ``xp`` is ``numpy`` (on an ndarray, or on a Tensor through NumPy's dispatch) or
@@ -32,6 +41,8 @@ _POST_SPIKES = _rng.random(40) < 0.2
 _DAILY_MIN = np.array([4.0, 6.5, 9.0, 11.0, 8.0, 13.5, 15.0, 12.0, 7.0, 10.5])
 _DAILY_MAX = np.array([14.0, 18.5, 22.0, 27.0, 19.0, 31.5, 36.0, 25.0, 16.0, 24.5])
 _CURRENT_LOG = np.array([2.0, 2.1, 1.8, -0.5, -1.0, 3.2, 3.0, 0.0, -2.5, 1.1])
+_RECORDING = (np.sin(np.arange(48) / 3.0) + 0.2 * _rng.normal(size=48)).astype(np.float16)
+_CHIRP = np.sin(np.arange(8) ** 2 / 10.0)
 
 
 def life_table_annuity(xp, p):
@@ -275,6 +286,18 @@ def composite_bounds(xp, p):
     return hill + hashin / 10.0 + (voigt - reuss) ** 2 / 100.0 + shear_voigt / 10.0
 
 
+
+def half_precision_recording(xp, p):
+    """Audio: a recording stored as np.float16 samples, smoothed by a five-tap FIR filter
+    (the taps the parameters, float64) by np.convolve(mode='valid') of the reversed
+    taps, and matched against a chirp by np.correlate(mode='full'); NumPy computes
+    both in the common float64."""
+    taps = np.array([0.1, 0.2, 0.4, 0.2, 0.1]) + 0.05 * p[:5]
+    filtered = xp.convolve(_RECORDING, taps[::-1], mode="valid")
+    match = xp.correlate(filtered, _CHIRP, mode="full")
+    return xp.sum(filtered ** 2) / 10.0 + xp.sum(match ** 2) / 100.0
+
+
 PROGRAMS = [
     # (program, parameters, whether HIPS autograd has every function it calls)
     (life_table_annuity, _rng.normal(size=4), False),  # no cumprod rule
@@ -290,6 +313,7 @@ PROGRAMS = [
     (two_box_climate, _rng.normal(size=4), True),
     (nernst_debye_huckel, _rng.normal(size=5), True),
     (composite_bounds, _rng.normal(size=6), True),
+    (half_precision_recording, _rng.normal(size=5), False),  # no convolve rule for v
 ]
 
 globals().update(program_tests(PROGRAMS, float32=True))  # every round's checks, and float32's
