@@ -17,7 +17,14 @@ distributions by ``np.linalg.multi_dot`` and ``np.linalg.matrix_power``), survey
 ``np.insert``, ``np.delete`` and ``np.append``, constrained least squares through a
 KKT matrix by ``np.block``, cross-validation folds by ``np.array_split``, and the
 conditioning of a design by ``np.linalg.cond``.  Each is differentiated unchanged with
-``ad.grad`` and checked as every round is (``numpy_program_checks``)."""
+``ad.grad`` and checked as every round is (``numpy_program_checks``).
+
+The mutual information is written as JAX's and PyTorch's guides advise, the ratio made
+safe by ``np.where`` before ``np.log2``: written as ``np.nansum(joint * np.log2(joint /
+(rows * columns)))`` with empty cells its value is right, but its gradient is NaN (the
+zero that ``nansum`` sends to an empty cell times the ``-inf`` logarithm in the
+product's rule), as PyTorch's ``nansum`` gives; ``ad.detect_anomaly`` names the product
+on the user's line and the cause (0 * inf)."""
 
 import numpy as np
 
