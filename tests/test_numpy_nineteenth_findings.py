@@ -109,3 +109,13 @@ def test_convolve_and_correlate_of_two_float_dtypes_are_numpys_to_the_bit(functi
                 np.testing.assert_array_equal(value.data, expected)
                 value.real.sum().backward()
                 assert ta.grad.dtype == a.dtype and tv.grad.dtype == v.dtype
+
+
+def test_float16_convolve_compiles_and_replays_numpys_values():
+    rng = np.random.default_rng(1918)
+    kernel = rng.normal(size=4).astype(np.float16)
+    step = ad.compile(lambda signal: np.convolve(signal, kernel, mode="same"))
+    for _ in range(3):                                  # the trace, then replays
+        signal = rng.normal(size=20).astype(np.float16)
+        np.testing.assert_array_equal(step(ad.tensor(signal)).data,
+                                      np.convolve(signal, kernel, mode="same"))

@@ -158,18 +158,19 @@ def _half_products(long, short, first, length):
     wide_long, wide_short = astype(long, np.float32), astype(short, np.float32)
     padding = Tensor(made("zeros", np.zeros, (m - 1, np.float32)))
     padded = concatenate([padding, wide_long, padding])
-    inside = made("inside the signal", _inside_signal, (n, m))
     total = Tensor(made("zeros", np.zeros, (length, np.float32)))
     for tap in range(m):
-        window = slice(first + tap, first + tap + length)
-        total = total + where(inside[window], padded[window] * wide_short[tap], 0.0)
+        start = first + tap
+        inside = made("inside the signal", _inside_signal, (n, m, start, length))
+        total = total + where(inside, padded[start:start + length] * wide_short[tap], 0.0)
     return astype(total, np.float16)
 
 
-def _inside_signal(n, m):
-    """Which entries of a signal of length ``n`` padded by ``m - 1`` zeros at each end
-    are the signal's."""
-    return np.concatenate([np.zeros(m - 1, bool), np.ones(n, bool), np.zeros(m - 1, bool)])
+def _inside_signal(n, m, start, length):
+    """Which of the entries ``start`` to ``start + length`` of a signal of length ``n``
+    padded by ``m - 1`` zeros at each end are the signal's."""
+    positions = np.arange(start, start + length)
+    return (positions >= m - 1) & (positions < n + m - 1)
 
 
 def _overlap_dot(a, b):
