@@ -15,8 +15,10 @@ distributions by ``np.linalg.multi_dot`` and ``np.linalg.matrix_power``), survey
 ``np.percentile(method=)``), regression designs by ``np.c_`` checked by
 ``np.asarray_chkfinite``, arrays built by ``np.repeat`` of per-element counts,
 ``np.insert``, ``np.delete`` and ``np.append``, constrained least squares through a
-KKT matrix by ``np.block``, cross-validation folds by ``np.array_split``, and the
-conditioning of a design by ``np.linalg.cond``.  Each is differentiated unchanged with
+KKT matrix by ``np.block``, cross-validation folds by ``np.array_split``, the
+conditioning of a design by ``np.linalg.cond``, spectral leakage under
+``np.bartlett``, ``np.blackman`` and ``np.kaiser`` windows, and a cantilever's
+deflection by ``np.polyint`` and ``np.polyder``.  Each is differentiated unchanged with
 ``ad.grad`` and checked as every round is (``numpy_program_checks``).
 
 The mutual information is written as JAX's and PyTorch's guides advise, the ratio made
@@ -365,6 +367,40 @@ def subpixel_peak(xp, p):
     return (row + row_offset) ** 2 + (column + column_offset) + strongest
 
 
+
+def window_leakage(xp, p):
+    """Spectral analysis: a two-tone signal (the weak tone's frequency and amplitude the
+    parameters) under np.bartlett, np.blackman and np.kaiser windows, each power
+    spectrum by np.fft.rfft normalised by the window's coherent gain, the weak tone's
+    peak against the strong tone's leakage at its bin."""
+    samples = np.arange(64)
+    weak = 0.05 * xp.exp(0.2 * p[0])
+    signal = np.sin(2 * np.pi * 10.3 * samples / 64) \
+        + weak * xp.sin(2 * np.pi * (17.0 + 0.2 * xp.tanh(p[1])) * samples / 64)
+    total = 0.0
+    for window in (np.bartlett(64), np.blackman(64), np.kaiser(64, 8.6)):
+        spectrum = xp.abs(xp.fft.rfft(signal * window)) ** 2 / np.sum(window) ** 2
+        total = total + xp.log(spectrum[17] / spectrum[13])
+    return total
+
+
+def beam_deflection(xp, p):
+    """Structures: a cantilever under a distributed load given as polynomial
+    coefficients (the parameters), the shear and bending moment by np.polyint with
+    the free end's conditions as integration constants, the slope and deflection by
+    np.polyint again, the curvature checked by np.polyder."""
+    length, stiffness = 2.0, 50.0
+    load = np.array([0.5, -1.0, 3.0]) * (1.0 + 0.1 * p[:3])
+    shear = xp.polyint(load)                             # zero shear at the free end:
+    shear = xp.concatenate([shear[:-1], shear[-1:] - xp.polyval(shear, length)])
+    moment = xp.polyint(shear)                           # zero moment there too
+    moment = xp.concatenate([moment[:-1], moment[-1:] - xp.polyval(moment, length)])
+    slope = xp.polyint(moment) / stiffness               # zero slope at the wall
+    deflection = xp.polyint(slope)                       # zero deflection at the wall
+    curvature = xp.polyder(deflection, 2)
+    return xp.polyval(deflection, length) * 100.0 + xp.sum((curvature - moment / stiffness) ** 2)
+
+
 PROGRAMS = [
     # (program, parameters, whether HIPS autograd has every function it calls)
     (mutual_information, _rng.normal(size=9), False),  # no nansum rule
@@ -387,6 +423,8 @@ PROGRAMS = [
     (block_floating_point, _rng.normal(size=5), False),  # no frexp of a box
     (lattice_images, _rng.normal(size=5), False),  # no resize rule
     (subpixel_peak, _rng.normal(size=3), True),
+    (window_leakage, _rng.normal(size=2), True),
+    (beam_deflection, _rng.normal(size=3), False),  # no polyint rule
 ]
 
 globals().update(program_tests(PROGRAMS, float32=True))  # every round's checks, and float32's
