@@ -292,7 +292,8 @@ def cond(x, p=None) -> Tensor:
     """``np.linalg.cond``: the condition number in the norm ``p``, batched over leading
     axes.  ``p`` None, 2 or -2 divide singular values (``s[0] / s[-1]``, or the
     inverse); the other norms multiply ``norm(x, p) * norm(inv(x), p)``, as NumPy
-    does, with the gradients of those ops.
+    does (inverting float32 and complex64 in double precision), with the gradients of
+    those ops.
 
     A singular matrix has NumPy's infinite condition number: through the singular
     values the gradient is then inf or NaN, as the quotient's; with another ``p``,
@@ -320,7 +321,12 @@ def cond(x, p=None) -> Tensor:
         undefined = made("cond of a zero matrix", _zero_over_zero, (ratio.data, x.data))
         return ew.where(undefined, np.inf, ratio)
     made("cond check", _invertible, (x.data, p), stateful=True)
-    return norm(x, p, axis=(-2, -1)) * norm(inv(x), p, axis=(-2, -1))
+    # NumPy inverts a single-precision matrix in double precision and rounds the
+    # product of the norms to single precision only at the end
+    single = x.dtype in (np.float32, np.complex64)
+    inverse = inv(ew.astype(x, np.result_type(x.dtype, np.float64)) if single else x)
+    product = norm(x, p, axis=(-2, -1)) * norm(inverse, p, axis=(-2, -1))
+    return ew.astype(product, np.float32) if single else product
 
 
 def _invertible(x, p):

@@ -8,7 +8,8 @@ theirs).
   output is a dot, as NumPy's, so the values are NumPy's to the bit, except possibly
   at the edges of modes 'same' and 'full' with many taps: NumPy dots only the overlap
   there, and once the BLAS dot sums in blocks (16 taps or more with OpenBLAS on x86),
-  a dot padded with zeros can differ from it in the last bit.
+  a dot padded with zeros can differ from it in the last bit.  Two float16 inputs are
+  summed in float32 tap by tap and rounded once, as NumPy's half-precision dot.
 - ``unwrap``: the input plus NumPy's correction, a piecewise constant (no gradient).
 - ``ediff1d`` and ``trim_zeros`` (its length depends on the values: the gradient
   flows to the kept entries).
@@ -79,6 +80,12 @@ def _sliding_products(long, short, mode):
     n, m = long.shape[0], short.shape[0]
     first, length = {"full": (0, n + m - 1), "same": ((m - 1) // 2, n),
                      "valid": (m - 1, n - m + 1)}[mode]
+    # NumPy converts both to their common type first (float32 with float64 sums in
+    # float64, as two float64 sequences do)
+    common = np.result_type(long.dtype, short.dtype)
+    long, short = (x if x.dtype == common else astype(x, common) for x in (long, short))
+    if long.dtype == short.dtype == np.float16:
+        return _half_products(long, short, first, length)
     if m <= _SMALL_KERNEL and long.dtype == short.dtype and long.dtype.kind == "f":
         return _small_kernel_products(long, short, first, length)
     # each output at an edge as one dot of the overlap alone, as NumPy's correlate
@@ -139,6 +146,31 @@ def _small_kernel_products(long, short, first, length):
     for k in range(max(first, n), first + length):              # the right edge
         pieces.append(_overlap_dot(long[k - m + 1:], short[:n - 1 - k + m]))
     return pieces[0] if len(pieces) == 1 else concatenate(pieces)
+
+
+def _half_products(long, short, first, length):
+    """``_sliding_products`` of two float16 inputs as NumPy sums them: its half-precision
+    dot adds the products in float32, tap by tap from 0 over the overlap alone, and
+    rounds once to float16 (a product of two halves is exact in float32).  Taps off
+    the ends of ``long`` add nothing: ``where`` puts an exact 0 there, which leaves
+    a sum begun at +0 unchanged."""
+    n, m = long.shape[0], short.shape[0]
+    wide_long, wide_short = astype(long, np.float32), astype(short, np.float32)
+    padding = Tensor(made("zeros", np.zeros, (m - 1, np.float32)))
+    padded = concatenate([padding, wide_long, padding])
+    total = Tensor(made("zeros", np.zeros, (length, np.float32)))
+    for tap in range(m):
+        start = first + tap
+        inside = made("inside the signal", _inside_signal, (n, m, start, length))
+        total = total + where(inside, padded[start:start + length] * wide_short[tap], 0.0)
+    return astype(total, np.float16)
+
+
+def _inside_signal(n, m, start, length):
+    """Which of the entries ``start`` to ``start + length`` of a signal of length ``n``
+    padded by ``m - 1`` zeros at each end are the signal's."""
+    positions = np.arange(start, start + length)
+    return (positions >= m - 1) & (positions < n + m - 1)
 
 
 def _overlap_dot(a, b):
