@@ -75,7 +75,7 @@ def _as_array(data, dtype):
         data = data.data if _traced_in_this_thread() else data.data.copy()
     elif isinstance(data, GradArray):
         data = plain_array(data)        # (ad.tensor(w.grad): the gradient buffer itself)
-    elif is_torch_tensor(data):
+    elif data.__class__ is not _ndarray and is_torch_tensor(data):
         data = numpy_view(data, "tensor")
     if dtype is not None:
         dtype = numpy_dtype("tensor", dtype)

@@ -6,7 +6,11 @@ implementation flags through compiled steps and copies."""
 from __future__ import annotations
 
 import copy
+import os
 import pickle
+import subprocess
+import sys
+import textwrap
 
 import numpy as np
 import pytest
@@ -266,3 +270,41 @@ def test_a_compiled_adam_step_with_its_flags_matches_pytorchs():
     np.testing.assert_allclose(w.data, tw.detach().numpy(), rtol=1e-13)
     with pytest.raises(ValueError, match="capturable=True is for CUDA graphs"):
         ad.optim.Adam([w], lr=0.1, capturable=True)
+
+
+def test_a_model_on_torch_memory_saves_copies_and_loads_its_values():
+    torch = pytest.importorskip("torch")
+    model = nn.Linear(3, 2)
+    weight = torch.arange(6.0, dtype=torch.float64).reshape(3, 2)
+    model.weight.data = weight                 # (Linear.weight is (n_in, n_out) here)
+    (model(ad.tensor(np.ones((1, 3)))) ** 2).sum().backward()
+    ad.optim.SGD(model.parameters(), lr=0.01).step()
+    state = pickle.loads(pickle.dumps(model.state_dict()))
+    np.testing.assert_array_equal(state["weight"], weight.numpy())
+    twin = copy.deepcopy(model)
+    assert not np.shares_memory(twin.weight.data, weight.numpy())
+    np.testing.assert_array_equal(twin.weight.data, weight.numpy())
+    fresh = nn.Linear(3, 2)
+    fresh.load_state_dict(state)
+    np.testing.assert_array_equal(fresh.weight.data, weight.numpy())
+
+
+def test_this_rounds_fixes_with_the_numba_loops_off():
+    # (AUTODIFF_JIT=0 is read at import: a fresh interpreter)
+    code = textwrap.dedent("""
+        import numpy as np, autodiff as ad
+        z = np.array([1 + 2j, -0.5j, 3 - 1j])
+        t = ad.tensor(z, requires_grad=True)
+        g, = ad.autograd.grad((ad.as_strided(t, (2, 2), (1, 1)).abs() ** 2).sum(), [t])
+        assert np.allclose(g, 2 * z * np.array([1, 2, 1])), g
+        v = ad.tensor(np.array([2.0, 2.0, 1.0]))
+        keep = [True, True, False]
+        tie = ad.grad(lambda a: np.fmax.reduce(a, axis=0, initial=0.0, where=keep))(v)
+        assert np.array_equal(tie, [0.5, 0.5, 0.0]), tie
+        assert ad.einsum("ij->ji", [ad.tensor(np.ones((2, 3)))]).shape == (3, 2)
+        print("ok")
+    """)
+    env = dict(os.environ, AUTODIFF_JIT="0")
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
