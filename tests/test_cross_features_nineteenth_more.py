@@ -302,3 +302,31 @@ def test_a_clipping_hook_written_with_g_clamp_runs_as_pytorchs():
         w.grad.clamp()
     with pytest.raises(TypeError, match="clamp: complex values"):
         np.array([1j]).view(type(w.grad)).clamp(0, 1)
+
+
+@pytest.mark.parametrize("reduce", [
+    lambda t: np.hypot.reduce(t, axis=1) * 2,
+    lambda t: np.fmax.reduce(t, axis=1, initial=1.5) + t.sum(),
+    lambda t: np.hypot.reduce(t, axis=1, initial=2.0, where=np.zeros((1, 0), bool)),
+], ids=["identity", "initial", "where"])
+def test_a_reduction_over_an_empty_axis_replays_under_compile(reduce):
+    # (NumPy's result for no entries was an array made during the call: a TraceError
+    # blamed the user's line for it)
+    step = ad.compile(reduce)
+    eager = reduce(ad.tensor(np.zeros((2, 0)))).data
+    for _ in range(3):
+        np.testing.assert_array_equal(step(np.zeros((2, 0))).data, eager)
+    assert step(np.zeros((3, 0))).shape == (3,)
+
+
+def test_a_compiled_step_through_an_empty_reduction_gives_an_empty_gradient():
+    w = ad.tensor(np.zeros((2, 0)), requires_grad=True)
+
+    def step(t):
+        loss = np.hypot.reduce(t, axis=1, initial=3.0).sum()
+        loss.backward()
+        return loss
+
+    compiled = ad.compile(step)
+    assert [compiled(w).item() for _ in range(2)] == [6.0, 6.0]
+    assert w.grad.shape == (2, 0)

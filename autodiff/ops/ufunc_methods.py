@@ -173,6 +173,8 @@ def sequential_reduce(op: Callable, ufunc: np.ufunc, array, axis=0, dtype=None, 
     start = initial if initial is not _NO_VALUE else (
         ufunc.identity if where is not True else None)
     if lanes.shape[0] == 0:                        # (initial= or the identity everywhere)
+        # (NumPy's result again through made: a compiled function's replay computes it)
+        probe = made(name, ufunc.reduce, (data,), dict(axis=axis, keepdims=keepdims, **masking))
         return _nothing_reduced(array, axes, keepdims, probe, initial)
     if start is None:
         # from the identity where there is one: np.hypot.reduce([-3.0]) is 3.0
