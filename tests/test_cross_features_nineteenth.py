@@ -308,3 +308,17 @@ def test_this_rounds_fixes_with_the_numba_loops_off():
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
                           text=True, timeout=120)
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
+
+
+def test_a_torch_tensor_given_to_a_compiled_function_is_named_as_one():
+    # (it said "argument 0 is a Tensor", as if this library's Tensor were refused)
+    torch = pytest.importorskip("torch")
+    step = ad.compile(lambda t: (t * 2).sum())
+    for given in (torch.ones(3), [torch.ones(3)]):
+        with pytest.raises(TypeError, match=r"is a torch\.Tensor \(convert it first: "
+                                            r"ad\.tensor\(t\) shares its memory\)"):
+            step(given)
+    memory = torch.ones(3)
+    assert [step(ad.tensor(memory * k)).item() for k in (1, 2)] == [6.0, 12.0]
+    with pytest.raises(TypeError, match="argument 0 is a object;"):
+        step(object())
