@@ -7,6 +7,9 @@ mode; hooks receiving ``GradArray`` views under the transforms."""
 
 from __future__ import annotations
 
+import functools
+import operator
+
 import numpy as np
 import pytest
 
@@ -330,3 +333,25 @@ def test_a_compiled_step_through_an_empty_reduction_gives_an_empty_gradient():
     compiled = ad.compile(step)
     assert [compiled(w).item() for _ in range(2)] == [6.0, 6.0]
     assert w.grad.shape == (2, 0)
+
+
+def test_a_numpy_scalar_on_the_left_under_the_transforms_and_spelled_many_ways():
+    z, c = np.complex128(1.5 - 0.5j), np.complex64(2 - 1j)
+    t = ad.tensor(z, requires_grad=True)
+    g, = ad.autograd.grad((c * t).real, [t])
+    assert g.item() == np.conj(np.complex128(c))
+    point = np.float64(0.5)
+    np.testing.assert_allclose(ad.hessian(lambda s: np.float64(2) ** s)(ad.tensor(point)),
+                               np.log(2) ** 2 * 2 ** point, rtol=1e-14)
+    np.testing.assert_allclose(ad.vmap(lambda s: np.float32(2) ** s)(
+        ad.tensor(np.array([0.5, 1.0]))).data, [np.sqrt(2), 2.0], rtol=1e-15)
+    assert ad.jacrev(lambda s: np.float64(3) * s)(ad.tensor(point)) == 3.0
+    spellings = [lambda: functools.reduce(operator.mul, [c, ad.tensor(z)]),
+                 lambda: functools.reduce(np.multiply, [c, ad.tensor(z)]),
+                 lambda: np.multiply(c, ad.tensor(z)), lambda: (c
+                                                                * ad.tensor(z))]
+    expected = [c * z, np.multiply(c, z), np.multiply(c, z), c * z]
+    for spelling, value in zip(spellings, expected):
+        assert spelling().item() == value
+    _, tangent = ad.jvp(lambda s: c * s * s, (ad.tensor(z),), (ad.tensor(np.complex128(1)),))
+    assert tangent.item() == pytest.approx(2 * np.complex128(c) * z, rel=1e-7)
