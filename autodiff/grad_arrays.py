@@ -112,6 +112,18 @@ class GradArray(TorchArray):
 
     clip_ = clamp_
 
+    def clamp(self, min=None, max=None) -> np.ndarray:  # noqa: A002  (PyTorch's names)
+        """The entries clipped into ``[min, max]``, a plain ndarray, as PyTorch's
+        ``clamp()`` (a clipping hook's ``lambda g: g.clamp(-c, c)``).
+
+        >>> np.array([-2.0, 0.5, 3.0]).view(GradArray).clamp(-1, 1)
+        array([-1. ,  0.5,  1. ])
+        """
+        if min is None and max is None:
+            raise ValueError("clamp: give min=, max= or both (PyTorch refuses neither too)")
+        refuse_complex_clamp("clamp", self.dtype)
+        return np.clip(self.view(np.ndarray), values_of(min), values_of(max))
+
     def abs_(self) -> GradArray:
         """The absolute values, in place."""
         np.abs(self, out=self)

@@ -46,6 +46,10 @@ def unknown_dtype_error(where: str, error: TypeError) -> TypeError:
     message = str(error)
     if "data type" in message and "bfloat16'" in message:
         return bfloat16_error(where, by_keyword=True)
+    if "ScalarType BFloat16" in message:        # (torch's .numpy() of a bfloat16 tensor)
+        return TypeError(f"{where}: the torch.Tensor is bfloat16, which NumPy has no dtype "
+                         "for, so its values cannot be stored here; convert it first with "
+                         ".float() (float32), or .half() for 16-bit values")
     return error
 
 

@@ -10,6 +10,7 @@ import numpy as np
 
 from .devices import check_device
 from .missing_dtypes import numpy_dtype
+from .torch_memory import is_torch_tensor, numpy_view
 from .canonical_dtypes import with_canonical_dtype
 from . import inference_tensors as _inference_tensors
 from .printing import format_values
@@ -74,6 +75,8 @@ def _as_array(data, dtype):
         data = data.data if _traced_in_this_thread() else data.data.copy()
     elif isinstance(data, GradArray):
         data = plain_array(data)        # (ad.tensor(w.grad): the gradient buffer itself)
+    elif data.__class__ is not _ndarray and is_torch_tensor(data):
+        data = numpy_view(data, "tensor")
     if dtype is not None:
         dtype = numpy_dtype("tensor", dtype)
     try:

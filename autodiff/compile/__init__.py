@@ -135,7 +135,7 @@ from .. import inference_tensors as _inference_tensors
 from ..graph import _grad_mode, is_grad_enabled
 from ..tensor import Tensor
 from ..transforms import check_function
-from .arguments import flatten, has_containers, rebuild
+from .arguments import flatten, has_containers, rebuild, unaccepted_argument
 from .buffers import plan_buffers
 from .fuse import fuse_elementwise
 from . import hooks as _hooks
@@ -471,11 +471,7 @@ def signature(args, kwargs) -> tuple:
             part = (type(value).__name__, _value_key(value))
             ident = None
         else:
-            raise TypeError(
-                f"compile: argument {position!r} is a {type(value).__name__}; a compiled "
-                "function takes tensors, arrays, numbers and strings, and dicts, lists, "
-                "tuples, namedtuples and dataclasses of them (capture other objects, such "
-                "as the model and the optimizer, from the enclosing scope)")
+            raise unaccepted_argument(f"argument {position!r}", value)
         if ident is not None:       # the same array passed twice is part of the signature
             part = part + (seen.setdefault(ident, position),)
         parts.append((position, part))

@@ -18,6 +18,7 @@ import dataclasses
 import numpy as np
 
 from ..tensor import Tensor
+from ..torch_memory import is_torch_tensor
 
 _MAX_PARTS = 100_000
 _LEAVES = (Tensor, np.ndarray, bool, int, float, complex, str, np.generic)
@@ -73,11 +74,7 @@ def flatten(args, kwargs) -> tuple:
         children = _children(value)
         if children is None:
             if value is not None and not isinstance(value, _LEAVES):
-                raise TypeError(
-                    f"compile: {where} is a {type(value).__name__}; a compiled function "
-                    "takes tensors, arrays, numbers and strings, and dicts, lists, tuples, "
-                    "namedtuples and dataclasses of them (capture other objects, such as "
-                    "the model and the optimizer, from the enclosing scope)")
+                raise unaccepted_argument(where, value)
             leaves.append(value)
             parts.append(None)
             continue
@@ -119,3 +116,22 @@ def rebuild(args, kwargs, new_leaves) -> tuple:
     new_args = tuple(build(v) for v in args)
     new_kwargs = {k: build(v) for k, v in kwargs.items()}
     return new_args, new_kwargs
+
+
+def unaccepted_argument(where: str, value) -> TypeError:
+    """The error for an argument a compiled function does not take; a ``torch.Tensor``
+    is named as one (its class is called Tensor too), with the conversion to make.
+
+    >>> print(unaccepted_argument("argument 0", object()))
+    compile: argument 0 is a object; a compiled function takes tensors, arrays, numbers and
+    strings, and dicts, lists, tuples, namedtuples and dataclasses of them (capture other
+    objects, such as the model and the optimizer, from the enclosing scope)
+    """
+    kind = type(value).__name__
+    if is_torch_tensor(value):
+        kind = "torch.Tensor (convert it first: ad.tensor(t) shares its memory)"
+    return TypeError(
+        f"compile: {where} is a {kind}; a compiled function takes tensors, arrays, numbers "
+        "and strings, and dicts, lists, tuples, namedtuples and dataclasses of them "
+        "(capture other objects, such as the model and the optimizer, from the enclosing "
+        "scope)")

@@ -17,6 +17,7 @@ import numpy as np
 
 from ..compile import hooks as _hooks
 from ..plain_arrays import plain_values
+from ..torch_memory import is_torch_tensor, numpy_view
 from ..printing import format_values
 from ..grad_attr import zero_grad_of
 from ..compile.hooks import replayed
@@ -131,8 +132,8 @@ def _data_of(value) -> np.ndarray:
     ``torch.Tensor``'s values as a NumPy view of its memory (as PyTorch's ``p.data = t``
     shares ``t``'s storage); anything else is refused, as PyTorch refuses it (a list or
     a number stored as ``.data`` broke the next op far from this line)."""
-    if type(value).__module__.startswith("torch") and hasattr(value, "numpy"):
-        return value.detach().cpu().resolve_conj().resolve_neg().numpy()
+    if is_torch_tensor(value):
+        return numpy_view(value, "Parameter.data")
     raise TypeError(
         f"Parameter.data: must be an array or a tensor, got {type(value).__name__} "
         f"{value!r:.60}, as PyTorch's p.data = ... (a tensor) needs; write "

@@ -216,12 +216,18 @@ def sublists_to_subscripts(args):
 def _torch_operand_list(subscripts, arrays):
     """PyTorch's older form ``einsum("nc,ck->nk", [q, queue])``: one list of Tensors for
     subscripts of as many terms is the operands (NumPy would read the list as one array
-    and refuse it for two or more terms; a list for one term stays NumPy's array)."""
+    and refuse it for two or more terms).  A list for one term stays NumPy's array,
+    unless it holds one Tensor with as many axes as the term has letters and no
+    ellipsis (``einsum("ij->ji", [a])``), which NumPy's reading, an axis more, refuses."""
     if len(arrays) != 1 or not isinstance(arrays[0], (list, tuple)):
         return arrays
-    terms = subscripts.split("->")[0].count(",") + 1
+    terms = subscripts.replace(" ", "").split("->")[0].split(",")
     listed = arrays[0]
-    if terms > 1 and len(listed) == terms and all(isinstance(x, Tensor) for x in listed):
+    if len(terms) > 1 and len(listed) == len(terms) and all(
+            isinstance(x, Tensor) for x in listed):
+        return tuple(listed)
+    if (len(terms) == 1 and len(listed) == 1 and isinstance(listed[0], Tensor)
+            and "." not in terms[0] and listed[0].ndim == len(terms[0])):
         return tuple(listed)
     return arrays
 

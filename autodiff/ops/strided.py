@@ -76,6 +76,10 @@ as_strided_adjoint = defop(
     g=("as_strided(g_out, size, stride, storage_offset)", _adjoint_rule),
     shape=None, size=None, stride=None, storage_offset=None)
 
+# Both ops are linear with real coefficients: their rules hold for complex values as written.
+_as_strided.complex_twin = _as_strided
+as_strided_adjoint.complex_twin = as_strided_adjoint
+
 
 def _ints(name, values, shape):
     if isinstance(values, (int, np.integer)) and not isinstance(values, bool):

@@ -47,6 +47,8 @@ _MASKED_REDUCTIONS = {"add.reduce": "sum", "multiply.reduce": "prod",
 _OWN_MASKING = {"logaddexp.reduce", "logaddexp2.reduce"}
 #: The ufunc reductions that, with initial= or where=, run one slice at a time.
 _SEQUENTIAL_MASKING = {"fmax.reduce": np.fmax, "fmin.reduce": np.fmin}
+#: Of those, the ones that skip NaNs: a float input's masked entries can read as NaN.
+_NAN_SKIPPING = (np.fmax, np.fmin)
 
 
 def outer(op: Callable, ufunc: np.ufunc, a, b) -> Tensor:
@@ -161,12 +163,18 @@ def sequential_reduce(op: Callable, ufunc: np.ufunc, array, axis=0, dtype=None, 
     probe = _numpy_checked(ufunc.reduce, name, data, axis=axis, keepdims=keepdims, **masking)
     axes = tuple(range(data.ndim)) if axis is None else np.lib.array_utils.normalize_axis_tuple(
         axis, data.ndim)
+    if ufunc in _NAN_SKIPPING and data.dtype.kind == "f" and not isinstance(initial, Tensor) \
+            and all(data.shape[a] for a in axes):
+        return _skipping_masked_entries(op, ufunc, array, mask if where is not True else None,
+                                        axes, keepdims, initial, probe)
     kept = [a for a in range(data.ndim) if a not in axes]
     kept_shape = tuple(data.shape[a] for a in kept)
     lanes = reshape(np.transpose(array, list(axes) + kept), (-1,) + kept_shape)
     start = initial if initial is not _NO_VALUE else (
         ufunc.identity if where is not True else None)
     if lanes.shape[0] == 0:                        # (initial= or the identity everywhere)
+        # (NumPy's result again through made: a compiled function's replay computes it)
+        probe = made(name, ufunc.reduce, (data,), dict(axis=axis, keepdims=keepdims, **masking))
         return _nothing_reduced(array, axes, keepdims, probe, initial)
     if start is None:
         # from the identity where there is one: np.hypot.reduce([-3.0]) is 3.0
@@ -193,6 +201,24 @@ def sequential_reduce(op: Callable, ufunc: np.ufunc, array, axis=0, dtype=None, 
     if keepdims:
         result = reshape(result, tuple(
             1 if a in axes else data.shape[a] for a in range(data.ndim)))
+    return result
+
+
+def _skipping_masked_entries(op, ufunc, array, mask, axes, keepdims, initial, probe):
+    """``np.fmax.reduce`` / ``np.fmin.reduce`` of a float tensor with ``initial=`` or
+    ``where=``: the entries ``where=`` leaves out read as NaN, which the ufunc skips,
+    reduced by the one op, then combined with ``initial=``.  NumPy's result, with ties
+    splitting the gradient evenly as the reduction without them does (slice by slice,
+    the earlier of two equal entries got a quarter of it and the later a half)."""
+    from ..compile.hooks import made
+    from .elementwise import where as select
+    if mask is not None:
+        # made, so that a compiled function replays the captured mask
+        mask = made("where mask", np.broadcast_to, (mask, array.shape))
+        array = select(mask, array, np.nan)
+    result = REGISTRY[f"{ufunc.__name__}_reduce"](array, axis=axes, keepdims=bool(keepdims))
+    if initial is not _NO_VALUE:
+        result = op(result, probe.dtype.type(_data(initial)))   # (NumPy casts initial= first)
     return result
 
 
