@@ -228,15 +228,45 @@ def _forward_cause(node, bad):
         if hit.any():
             return cause
     names = _input_names(node.op, len(args))
-    parents = node.parents
-    for k, a in enumerate(args):
+    k = _first_input_with_inf(node)
+    if k is None:
+        return None
+    return (f"{_input_label(names[k])} contains inf ({_inf_origin(node, k)}), and inf turned "
+            "into NaN here")
+
+
+def _first_input_with_inf(node):
+    """The index of the first forward input of ``node`` holding inf, or None."""
+    for k, a in enumerate(node.args or ()):
         if (_is_float_array(a) or isinstance(a, int)) and np.isinf(np.asarray(a)).any():
-            parent = parents[k] if k < len(parents) else None
-            origin = (f"made by {parent.op.name}, {_created(parent)}" if isinstance(parent, Node)
-                      else "fed in as data: a leaf or a constant, not made by a recorded op")
-            return (f"{_input_label(names[k])} contains inf ({origin}), and inf turned into "
-                    "NaN here")
+            return k
     return None
+
+
+def _inf_origin(node, k):
+    """Where the inf in input ``k`` of ``node`` came from: the recorded op that made it
+    from finite inputs, or the data, with the ops that only passed it on."""
+    passed_on = []
+    parents = node.parents
+    parent = parents[k] if k < len(parents) else None
+    while isinstance(parent, Node):
+        k = _first_input_with_inf(parent)
+        if k is None:
+            break                       # its inputs are finite: this op made the inf
+        passed_on.append(parent)
+        parents = parent.parents
+        parent = parents[k] if k < len(parents) else None
+    if isinstance(parent, Node):
+        made = f"made by {parent.op.name}, {_created(parent)}"
+    elif passed_on:                     # the first op on the tape took it from the data
+        entry = passed_on.pop()
+        made = (f"made by {entry.op.name}, {_created(entry)}, from a leaf or constant input "
+                "holding inf")
+    else:
+        return "fed in as data: a leaf or a constant, not made by a recorded op"
+    if passed_on:
+        made += ", passed on by " + ", ".join(n.op.name for n in reversed(passed_on))
+    return made
 
 
 def _forward_message(node):
