@@ -17,20 +17,17 @@ tools say the graph was freed.  Then explain's stories where entries are zero, c
 against the gradient.
 """
 
-import json
-import re
-import shutil
 
 import numpy as np
 import pytest
+from teaching_checks import grad_of, teaching_tests
+from test_compile_probe_programs_newest_scripts_more import SparsemaxFunction
 
 import autodiff as ad
 import autodiff as torch            # the programs are written as PyTorch scripts are
 import autodiff.nn.functional as F
 from autodiff import nn
-from autodiff.viz.labels import array_text, escape
 
-needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz 'dot' not installed")
 
 
 def _normal(size):
@@ -118,31 +115,10 @@ def _gamma_beta():
     kl = torch.distributions.kl_divergence(g, prior)
     return -g.log_prob(x).sum() - b.log_prob(x).sum() + kl.sum(), {"conc": conc, "rate": rate}
 
-class _Sparsemax(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, x):
-        x = torch.as_tensor(x)
-        z = torch.sort(x, dim=-1, descending=True)[0]
-        rhos = torch.arange(1, x.size(-1) + 1, dtype=x.dtype)
-        cs = z.cumsum(-1) - 1
-        k = (rhos * z > cs).sum(-1, keepdim=True)
-        tau = cs.gather(-1, k - 1) / k.to(x.dtype)
-        out = torch.clamp(x - tau, min=0)
-        ctx.save_for_backward(k, out)
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        k, out = ctx.saved_tensors
-        g = torch.as_tensor(g).clone()
-        g[out == 0] = 0
-        v = g.sum(-1, keepdim=True) / k.to(out.dtype)
-        return torch.where(out != 0, g - v, g)
-
 def _sparsemax():
     torch.manual_seed(0)
     lin = nn.Linear(4, 4)
-    probs = _Sparsemax.apply(lin(torch.tensor(_normal((3, 4)) * 2)))
+    probs = SparsemaxFunction.apply(lin(torch.tensor(_normal((3, 4)) * 2)), -1)
     return ((probs - torch.eye(4, dtype=torch.float64)[:3]) ** 2).sum(), lin
 
 def _checkpoint_sequential():
@@ -209,7 +185,7 @@ PROGRAMS = {
     "rnn cell": (_rnn_cell, ["tanh", "matmul"]),
     "multihead attention": (_multihead, ["softmax", "where"]),
     "gamma and beta": (_gamma_beta, ["lgamma", "digamma", "xlogy"]),
-    "sparsemax": (_sparsemax, ["_Sparsemax"]),
+    "sparsemax": (_sparsemax, ["SparsemaxFunction"]),
     "checkpoint_sequential": (_checkpoint_sequential, ["gelu"]),
     "in place": (_in_place_more, ["clip", "index_add", "tanh", "overwrite"]),
     "cox": (_logcumsumexp_cox, ["logaddexp_accumulate"]),
@@ -220,85 +196,11 @@ PROGRAMS = {
 }
 
 
-def _named(params):
-    return params if isinstance(params, dict) else dict(params.named_parameters())
+HTML_NAMES = ["complex 0-d", "as_strided", "remainder", "cox", "sparsemax",
+              "in place", "hooks", "unfold and fold"]
 
 
-def _grad(t):
-    return np.asarray(getattr(t.grad, "data", t.grad))
-
-
-def _shown(values):
-    return escape(array_text(values)).replace("\n", "<BR/>")
-
-
-@pytest.mark.parametrize("name", list(PROGRAMS))
-def test_the_tools_show_the_gradients_backward_stores(name):
-    build, ops = PROGRAMS[name]
-    loss, params = build()
-    named = _named(params)
-    text = ad.viz.text(loss, params=params)
-    for op in ops:
-        assert f"= {op}(" in text, (op, text)
-    totals = ad.viz.steps(loss, params=params).totals
-    assert all(p.grad is None for p in named.values())          # steps writes no .grad
-    loss.backward(retain_graph=True)
-    source = ad.viz.draw(loss, show_values=True, show_grads=True, params=params).source
-    assert _shown(loss.data) in source
-    for key, p in named.items():
-        grad = _grad(p)
-        # The same rules on the same values; only the order in which contributions to
-        # one value are added may differ.
-        np.testing.assert_allclose(totals[key], grad, rtol=1e-10, atol=1e-13, err_msg=key)
-        assert key in source and _shown(grad) in source, key
-        story = ad.explain(p)
-        assert story.startswith(f"'{key}' (shape {p.shape}"), story
-        if np.any(grad):
-            assert f"nonzero entries: {np.count_nonzero(grad)} of {grad.size}" in story
-
-
-@pytest.mark.parametrize("name", list(PROGRAMS))
-def test_detect_anomaly_keeps_quiet_on_a_finite_program(name):
-    build, _ = PROGRAMS[name]
-    loss, params = build()
-    loss.backward()
-    with ad.detect_anomaly():
-        watched_loss, watched = build()
-        watched_loss.backward()
-    assert float(watched_loss.data) == float(loss.data)
-    for (key, p), q in zip(_named(params).items(), _named(watched).values()):
-        np.testing.assert_array_equal(_grad(q), _grad(p), err_msg=key)
-
-
-@needs_dot
-@pytest.mark.parametrize("name", ["complex 0-d", "as_strided", "remainder", "cox", "sparsemax",
-                                  "in place", "hooks", "unfold and fold"])
-def test_the_html_page_totals_are_the_gradients(name, tmp_path):
-    build, ops = PROGRAMS[name]
-    loss, params = build()
-    path = ad.viz.html(loss, tmp_path / "page", params=params)
-    with open(path, encoding="utf-8") as f:
-        data = json.loads(re.search(r"const DATA = (\{.*?\});\n", f.read(), re.S).group(1))
-    loss.backward()
-    for key, p in _named(params).items():
-        assert data["totals"][key] == array_text(_grad(p), width=72), key
-    assert {s["op_name"] for s in data["steps"]} >= set(ops) - {"cross_entropy"}
-
-
-@pytest.mark.parametrize("name", list(PROGRAMS))
-def test_after_the_graph_is_freed_the_tools_say_so(name):
-    build, ops = PROGRAMS[name]
-    loss, params = build()
-    loss.backward()
-    text = ad.viz.text(loss, params=params)                 # the structure stays
-    for op in ops:
-        assert f"= {op}(" in text
-    assert "values freed by backward()" in ad.viz.draw(loss, show_values=True,
-                                                       params=params).source
-    with pytest.raises(ad.viz.GraphFreedError, match="retain_graph=True"):
-        ad.viz.steps(loss, params=params)
-    for p in _named(params).values():
-        assert "nonzero entries" in ad.explain(p, output=loss) or not np.any(_grad(p))
+globals().update(teaching_tests(PROGRAMS, HTML_NAMES))
 
 
 # ----------------------------------------------------------------------------------
@@ -344,7 +246,7 @@ def test_explain_blames_the_op_that_zeroed_the_entries_with_their_true_count(nam
     program, expected, lines = ZEROS[name]
     loss, p = program()
     loss.backward(retain_graph=True)
-    grad = _grad(p)
+    grad = grad_of(p)
     if expected is not None:
         np.testing.assert_array_equal(grad, expected)
     story = ad.explain(p)

@@ -18,19 +18,12 @@ old values "and what they came from" zero gradient when they had a gradient.
 
 import numpy as np
 import pytest
+from test_teaching_fifteenth_anomaly import _report
 
 import autodiff as ad
 import autodiff as torch            # written as PyTorch scripts are
 import autodiff.nn.functional as F
 from autodiff import nn
-
-
-def _report(program):
-    """The AnomalyError message of ``program()`` run under detect_anomaly."""
-    with pytest.raises(ad.AnomalyError) as info:
-        with ad.detect_anomaly(), np.errstate(all="ignore"):
-            program()
-    return str(info.value)
 
 
 def _distance_to_itself():

@@ -8,11 +8,11 @@ step's plan said only "expected a Tensor, got Plan" (nothing on what to do), and
 on ``ad.vmap``'s plain arrays gives) called it "a leaf" with no way forward.
 """
 
-import os
 import shutil
 
 import numpy as np
 import pytest
+from teaching_checks import step_through_in_a_browser
 from test_teaching_sixteenth import PROGRAMS
 from test_viz_html import browser_page  # noqa: F401 (the Chromium page fixture)
 
@@ -210,23 +210,4 @@ def test_the_uncompiled_function_the_message_names_shows_the_graph():
 @needs_dot
 @pytest.mark.parametrize("name", ["as_strided", "cox"])
 def test_stepping_through_in_a_real_browser(name, tmp_path, browser_page):  # noqa: F811
-    page = browser_page
-    build, ops = PROGRAMS[name]
-    loss, params = build()
-    path = ad.viz.html(loss, tmp_path / "page.html", params=params)
-    page.goto("file://" + os.path.abspath(path))
-    assert "Before the backward pass" in page.inner_text("#step")
-    page.keyboard.press("ArrowRight")
-    count = int(page.inner_text("#counter").split()[-1])          # "step 1 of n"
-    shown_ops = []
-    for _ in range(count):
-        shown_ops.append(page.inner_text("#step").split("\n")[0])
-        page.keyboard.press("ArrowRight")
-    for op in ops:
-        assert any(op in s for s in shown_ops), (op, shown_ops)
-    page.keyboard.press("End")
-    loss.backward()
-    for key, p in params.items():
-        shown = page.inner_text(f'#totals .total[data-name="{key}"] pre')
-        assert shown == array_text(np.asarray(p.grad), width=72), key
-    assert page.console_errors == []
+    step_through_in_a_browser(browser_page, *PROGRAMS[name], tmp_path)

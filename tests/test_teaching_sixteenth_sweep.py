@@ -16,13 +16,10 @@ nothing; after a plain ``backward()`` the tools say the graph was freed; the HTM
 page's totals are the gradient.
 """
 
-import json
-import re
-import shutil
 import warnings
 
 import numpy as np
-import pytest
+from teaching_checks import program_teaching_tests
 from test_numpy_programs_eighteenth import (encoder_odometry, exoplanet_transit,
                                             ladder_network_bode, zipf_mandelbrot_fit)
 from test_numpy_programs_eighteenth_more import (bollinger_bands, capon_spectrum,
@@ -39,9 +36,7 @@ from test_numpy_programs_sixteenth import decay_chain_bateman
 from test_numpy_programs_sixteenth_more import heat_capacity_models, kuramoto_synchrony
 
 import autodiff as ad
-from autodiff.viz.labels import array_text, escape
 
-needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz 'dot' not installed")
 
 # program -> ops viz.text must name
 PROGRAMS = {
@@ -73,7 +68,6 @@ PROGRAMS = {
     heat_capacity_models: ["linspace"],
 }
 BY_NAME = {program.__name__: program for program in PROGRAMS}
-CASES = [(name, dtype) for name in BY_NAME for dtype in ("float64", "float32")]
 
 
 def _parameters(name, dtype):
@@ -96,66 +90,9 @@ def _gradient(name, dtype):
         return ad.grad(lambda t: BY_NAME[name](np, t))(_parameters(name, dtype))
 
 
-def _shown(values):
-    return escape(array_text(values)).replace("\n", "<BR/>")
+OPS = {program.__name__: ops for program, ops in PROGRAMS.items()}
+HTML_NAMES = ["pole_placement", "plummer_softened_cluster", "loan_amortisation",
+              "group_lasso_regression", "bollinger_bands", "capon_spectrum"]
 
 
-@pytest.mark.parametrize("name, dtype", CASES)
-def test_the_tools_show_the_gradient(name, dtype):
-    loss, p = _run(name, dtype)
-    text = ad.viz.text(loss)
-    for op in PROGRAMS[BY_NAME[name]]:
-        assert f"= {op}(" in text, (op, text)
-    totals = ad.viz.steps(loss).totals
-    assert p.grad is None                                   # steps writes no .grad
-    expected = _gradient(name, dtype)
-    loss.backward(retain_graph=True)
-    grad = np.asarray(p.grad)
-    assert grad.dtype == np.dtype(dtype) == totals["p"].dtype
-    np.testing.assert_array_equal(grad, expected)          # the same engine, the same order
-    # steps walks the same rules; contributions to one value may arrive in another order
-    np.testing.assert_allclose(totals["p"], grad, rtol=1e-4 if dtype == "float32" else 1e-10,
-                               atol=1e-5 if dtype == "float32" else 1e-12)
-    source = ad.viz.draw(loss, show_values=True, show_grads=True, params={"p": p}).source
-    assert _shown(grad) in source
-    assert _shown(loss.data) in source
-    story = ad.explain(p)
-    assert story.startswith(f"'p' (shape {p.shape}, {dtype})")
-    assert f"nonzero entries: {np.count_nonzero(grad)} of {grad.size}" in story
-
-
-@pytest.mark.parametrize("name", list(BY_NAME))
-def test_detect_anomaly_keeps_quiet_and_changes_nothing(name):
-    loss, p = _run(name, "float64")
-    loss.backward()
-    with ad.detect_anomaly():
-        watched_loss, q = _run(name, "float64")
-        watched_loss.backward()
-    assert float(watched_loss.data) == float(loss.data)
-    np.testing.assert_array_equal(q.grad, p.grad)
-
-
-@pytest.mark.parametrize("name", list(BY_NAME))
-def test_after_the_graph_is_freed_the_tools_say_so(name):
-    loss, p = _run(name, "float64")
-    loss.backward()
-    for op in PROGRAMS[BY_NAME[name]]:
-        assert f"= {op}(" in ad.viz.text(loss)
-    assert "values freed by backward()" in ad.viz.draw(loss, show_values=True).source
-    with pytest.raises(ad.viz.GraphFreedError, match="retain_graph=True"):
-        ad.viz.steps(loss)
-    assert "nonzero entries" in ad.explain(p, output=loss)
-
-
-@needs_dot
-@pytest.mark.parametrize("name", ["pole_placement", "plummer_softened_cluster",
-                                  "loan_amortisation", "group_lasso_regression",
-                                  "bollinger_bands", "capon_spectrum"])
-def test_the_html_page_totals_are_the_gradient(name, tmp_path):
-    loss, p = _run(name, "float64")
-    path = ad.viz.html(loss, tmp_path / "page")
-    with open(path, encoding="utf-8") as f:
-        data = json.loads(re.search(r"const DATA = (\{.*?\});\n", f.read(), re.S).group(1))
-    loss.backward()
-    assert data["totals"]["p"] == array_text(np.asarray(p.grad), width=72)
-    assert {op for op in PROGRAMS[BY_NAME[name]]} <= {s["op_name"] for s in data["steps"]}
+globals().update(program_teaching_tests(_run, _gradient, OPS, HTML_NAMES))
