@@ -247,3 +247,45 @@ def test_explain_does_not_say_masked_fill_zeroed_what_the_old_values_came_from()
             ) in story
     assert "clip: clip gives zero gradient where a bound wins" in story     # w[1]
     assert "where gives zero gradient to the positions it did not select" in story  # w[2]
+
+
+# ----------------------------------------------------------------------------------
+# a NaN already in a parameter: the report names the parameter
+# ----------------------------------------------------------------------------------
+def test_a_parameter_holding_nan_is_named():
+    lin = nn.Linear(2, 1)
+    with ad.no_grad():
+        lin.weight.data[0, 0] = np.nan              # as after a step that diverged
+    x = torch.tensor(np.array([[1.0, 2.0]]))
+
+    def program():
+        ((lin(x) - 1.0) ** 2).mean().backward()
+    message = _report(program)
+    assert message.startswith("power: the backward pass produced NaN")
+    assert "cause: input a of power is already NaN at those positions" in message
+    assert ("leaves of this graph that hold NaN: 'weight' (shape (2, 1), 1 of 2 entries NaN)"
+            ) in message
+
+
+def test_a_nan_in_the_data_alone_names_no_leaf():
+    w = nn.Parameter(np.ones(3), name="w")
+    rain = np.array([1.0, np.nan, 2.0])
+
+    def program():
+        (w * rain).sum().backward()
+    message = _report(program)
+    assert "cause: input b of multiply is already NaN" in message
+    assert "leaves of this graph that hold NaN" not in message
+
+
+def test_an_affine_grid_from_a_nan_parameter_names_it():
+    img = nn.Parameter(np.ones((1, 1, 2, 2)), name="img")
+    theta = nn.Parameter(np.array([[[np.nan, 0.0, 0.0], [0.0, 1.0, 0.0]]]), name="theta")
+
+    def program():
+        grid = F.affine_grid(theta, (1, 1, 2, 2), align_corners=False)
+        F.grid_sample(img, grid, align_corners=False).sum().backward()
+    message = _report(program)
+    assert "`F.grid_sample(img, grid, align_corners=False).sum().backward()`" in message
+    assert "'theta' (shape (1, 2, 3), 1 of 6 entries NaN)" in message
+    assert "'img'" not in message.split("leaves of this graph that hold NaN:")[1]
