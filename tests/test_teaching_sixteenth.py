@@ -253,3 +253,22 @@ def test_explain_blames_the_op_that_zeroed_the_entries_with_their_true_count(nam
     assert f"nonzero entries: {np.count_nonzero(grad)} of {grad.size}" in story
     for line in lines:
         assert line in story, story
+
+
+def test_explain_says_the_hooks_changed_the_gradient():
+    # w's hook normalises, h's clips: .grad is not the chain rule's 2 w [1, 2, 3]
+    loss, params = PROGRAMS["hooks"][0]()
+    loss.backward(retain_graph=True)
+    w = params["w"]
+    clipped = np.clip(np.array([1.0, 2.0, 3.0]), -1.0, 1.0) * 2 * w.data
+    np.testing.assert_allclose(w.grad, clipped / np.linalg.norm(clipped), rtol=1e-15)
+    story = ad.explain(w)
+    assert ("Gradient hooks on the way replace what flows there, so .grad is what they "
+            "returned, not the chain rule alone: <lambda> (register_hook) on this tensor; "
+            "<lambda> (register_hook) on the output of multiply.") in story
+
+
+def test_explain_without_hooks_says_nothing_of_them():
+    loss, params = PROGRAMS["narrow and chunk"][0]()
+    loss.backward(retain_graph=True)
+    assert "hook" not in ad.explain(params["w"])

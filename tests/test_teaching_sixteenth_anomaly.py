@@ -13,7 +13,9 @@ by a convolution was said to be "made by reshape" (an op that only passed it on)
 0 / 0 of ``hypot`` at (0, 0) and the division by eigenvalue gaps of ``eigh``/``eig`` at
 a repeated eigenvalue got the generic "e.g. sqrt or log at 0 ... add an eps" (for eigh,
 advice that does not help).  And ``explain`` said an in-place ``masked_fill_`` gave the
-old values "and what they came from" zero gradient when they had a gradient.
+old values "and what they came from" zero gradient when they had a gradient.  A NaN
+already in a parameter (as after a step that diverged) was put down to "the data"; the
+report now names the parameter.
 """
 
 import numpy as np
