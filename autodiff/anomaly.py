@@ -23,6 +23,7 @@ import weakref
 
 import numpy as np
 
+from .anomaly_origins import first_input_with_inf, inf_origin, leaves_holding_nan
 from .anomaly_trace import _created, user_frame_trace, where_created
 from .compile import hooks as _compile_hooks
 from .graph import BackwardObserver, Node, _grad_mode, _reverse_pass
@@ -228,15 +229,11 @@ def _forward_cause(node, bad):
         if hit.any():
             return cause
     names = _input_names(node.op, len(args))
-    parents = node.parents
-    for k, a in enumerate(args):
-        if (_is_float_array(a) or isinstance(a, int)) and np.isinf(np.asarray(a)).any():
-            parent = parents[k] if k < len(parents) else None
-            origin = (f"made by {parent.op.name}, {_created(parent)}" if isinstance(parent, Node)
-                      else "fed in as data: a leaf or a constant, not made by a recorded op")
-            return (f"{_input_label(names[k])} contains inf ({origin}), and inf turned into "
-                    "NaN here")
-    return None
+    k = first_input_with_inf(node)
+    if k is None:
+        return None
+    return (f"{_input_label(names[k])} contains inf ({inf_origin(node, k)}), and inf turned "
+            "into NaN here")
 
 
 def _forward_message(node):
@@ -478,6 +475,12 @@ def _backward_message(state, node, g, i, gi):
             "(the forward check would have named it): it comes from the data, or from a "
             "value computed without recording (on a constant, under no_grad), passed on "
             "by the ops before this one. Look for it there (np.isnan(x).any()).")
+        leaves = leaves_holding_nan(node)
+        if leaves:
+            lines.append(f"  leaves of this graph that hold NaN: {', '.join(leaves)}; a "
+                         "parameter holds NaN after an update that diverged (a learning "
+                         "rate too large, or a NaN gradient stepped with): check it "
+                         "before the forward pass (np.isnan(p.data).any()).")
     elif zero_g and local_inf:
         where_node, chain = _trace_zero(state, node, bad)
         if where_node is not None:

@@ -377,6 +377,10 @@ def explain(t, output=None) -> str:
 
     lines.append(f"It is connected to {out_text} through differentiable ops: {steps}.")
     on_path = _on_differentiable_paths(root, item, consumers)
+    hooked = _hooks_on(item, on_path)
+    if hooked and grad is not None and np.any(grad_data):
+        lines.append("Gradient hooks on the way replace what flows there, so .grad is what "
+                     f"they returned, not the chain rule alone: {'; '.join(hooked)}.")
     targets = on_path | {item}
     found = sorted((best.get(node, 0), _node_label(node), reason) for node in on_path
                    for reason in [_zeroing_reason(node, targets)] if reason)

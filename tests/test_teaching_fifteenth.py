@@ -13,20 +13,15 @@ totals are the gradients; and after a plain ``backward()`` the tools say the gra
 freed rather than show stale numbers.
 """
 
-import json
-import re
-import shutil
 
 import numpy as np
-import pytest
+from teaching_checks import grad_of, named, teaching_tests
 
 import autodiff as ad
 import autodiff as torch            # the programs are written as PyTorch scripts are
 import autodiff.nn.functional as F
 from autodiff import nn
-from autodiff.viz.labels import array_text, escape
 
-needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz 'dot' not installed")
 
 
 def _normal(size):
@@ -233,82 +228,11 @@ PROGRAMS = {
 }
 
 
-def _named(params):
-    return params if isinstance(params, dict) else dict(params.named_parameters())
+HTML_NAMES = ["custom Function", "hooks", "in place", "sort and scatter",
+              "message passing", "rfft", "where and clamp", "ctc"]
 
 
-def _grad(t):
-    return np.asarray(getattr(t.grad, "data", t.grad))
-
-
-@pytest.mark.parametrize("name", list(PROGRAMS))
-def test_the_tools_show_the_gradients_backward_stores(name):
-    build, ops = PROGRAMS[name]
-    loss, params = build()
-    named = _named(params)
-    text = ad.viz.text(loss, params=params)
-    for op in ops:
-        assert f"= {op}(" in text, (op, text)
-    totals = ad.viz.steps(loss, params=params).totals
-    assert all(p.grad is None for p in named.values())          # steps writes no .grad
-    loss.backward(retain_graph=True)
-    source = ad.viz.draw(loss, show_values=True, show_grads=True, params=params).source
-    assert escape(array_text(loss.data)).replace("\n", "<BR/>") in source
-    for key, p in named.items():
-        grad = _grad(p)
-        # The same rules on the same values; only the order in which contributions to
-        # one value are added may differ.
-        np.testing.assert_allclose(totals[key], grad, rtol=1e-10, atol=1e-13, err_msg=key)
-        assert key in source
-        assert escape(array_text(grad)).replace("\n", "<BR/>") in source, key
-        story = ad.explain(p)
-        assert story.startswith(f"'{key}' (shape {p.shape}"), story
-        if np.any(grad):
-            assert f"nonzero entries: {np.count_nonzero(grad)} of {grad.size}" in story
-
-
-@pytest.mark.parametrize("name", list(PROGRAMS))
-def test_detect_anomaly_keeps_quiet_on_a_finite_program(name):
-    build, _ = PROGRAMS[name]
-    loss, params = build()
-    loss.backward()
-    with ad.detect_anomaly():
-        watched_loss, watched = build()
-        watched_loss.backward()
-    assert float(watched_loss.data) == float(loss.data)
-    for (key, p), q in zip(_named(params).items(), _named(watched).values()):
-        np.testing.assert_array_equal(_grad(q), _grad(p), err_msg=key)
-
-
-@needs_dot
-@pytest.mark.parametrize("name", ["custom Function", "hooks", "in place", "sort and scatter",
-                                  "message passing", "rfft", "where and clamp", "ctc"])
-def test_the_html_page_totals_are_the_gradients(name, tmp_path):
-    build, ops = PROGRAMS[name]
-    loss, params = build()
-    path = ad.viz.html(loss, tmp_path / "page", params=params)
-    with open(path, encoding="utf-8") as f:
-        data = json.loads(re.search(r"const DATA = (\{.*?\});\n", f.read(), re.S).group(1))
-    loss.backward()
-    for key, p in _named(params).items():
-        assert data["totals"][key] == array_text(_grad(p), width=72), key
-    assert {s["op_name"] for s in data["steps"]} >= set(ops)
-
-
-@pytest.mark.parametrize("name", list(PROGRAMS))
-def test_after_the_graph_is_freed_the_tools_say_so(name):
-    build, ops = PROGRAMS[name]
-    loss, params = build()
-    loss.backward()
-    text = ad.viz.text(loss, params=params)                 # the structure stays
-    for op in ops:
-        assert f"= {op}(" in text
-    assert "values freed by backward()" in ad.viz.draw(loss, show_values=True,
-                                                       params=params).source
-    with pytest.raises(ad.viz.GraphFreedError, match="retain_graph=True"):
-        ad.viz.steps(loss, params=params)
-    for p in _named(params).values():
-        assert "nonzero entries" in ad.explain(p, output=loss) or not np.any(_grad(p))
+globals().update(teaching_tests(PROGRAMS, HTML_NAMES))
 
 
 # ----------------------------------------------------------------------------------
@@ -317,7 +241,7 @@ def test_after_the_graph_is_freed_the_tools_say_so(name):
 def _explained(name):
     loss, params = PROGRAMS[name][0]()
     loss.backward(retain_graph=True)
-    return {key: (_grad(p), ad.explain(p)) for key, p in _named(params).items()}
+    return {key: (grad_of(p), ad.explain(p)) for key, p in named(params).items()}
 
 
 def test_a_reparameterised_location_cancels_and_explain_says_so():

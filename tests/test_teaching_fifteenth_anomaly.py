@@ -216,7 +216,7 @@ NANS = {
     "sqrt_": (_sqrt_in_place, "sqrt: the backward pass produced inf", "y.sqrt_()",
               "the derivative of sqrt is infinite"),
     "numpy hypot": (_hypot_at_the_origin_in_numpy, "hypot: the backward pass produced NaN",
-                    "np.hypot(p[0], p[1])", "the derivative of hypot is undefined (NaN)"),
+                    "np.hypot(p[0], p[1])", "hypot: at a = b = 0 (a zero length"),
     "float32": (_float32_zero_times_log_zero, "multiply: the forward pass produced NaN",
                 "torch.log(x) * torch.tensor", "0 * inf is NaN"),
     "0-d": (_zero_d_zero_over_zero, "divide: the forward pass produced NaN", "(x / x)",

@@ -14,13 +14,10 @@ Then 0-d, empty and complex leaves, and the tools inside ``ad.grad``, ``ad.vmap`
 and ``ad.compile``.
 """
 
-import json
-import re
-import shutil
 import warnings
 
 import numpy as np
-import pytest
+from teaching_checks import program_teaching_tests
 from test_numpy_programs_fifteenth import (gaussian_mixture_em, pca_by_eigh, rainfall_runoff,
                                            rigid_body_torques)
 from test_numpy_programs_fourteenth import (box_overlaps, covariance_shrinkage,
@@ -32,9 +29,7 @@ from test_numpy_programs_sixteenth_more import (contrastive_losses, kelly_and_cv
                                                 transformer_block)
 
 import autodiff as ad
-from autodiff.viz.labels import array_text, escape
 
-needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz 'dot' not installed")
 
 _rng = np.random.default_rng(1515)
 # program -> (its parameters, ops viz.text must name)
@@ -57,7 +52,6 @@ PROGRAMS = {
     "transformer block": (transformer_block, None, ["matmul", "max", "sqrt"]),
     "rigid body": (rigid_body_torques, None, ["inv", "stack"]),
 }
-CASES = [(name, dtype) for name in PROGRAMS for dtype in ("float64", "float32")]
 
 
 def _parameters(name, dtype):
@@ -82,62 +76,11 @@ def _gradient(name, dtype):
         return ad.grad(lambda t: program(np, t))(_parameters(name, dtype))
 
 
-@pytest.mark.parametrize("name, dtype", CASES)
-def test_the_tools_show_the_gradient(name, dtype):
-    loss, p = _run(name, dtype)
-    text = ad.viz.text(loss)
-    for op in PROGRAMS[name][2]:
-        assert f"= {op}(" in text, (op, text)
-    totals = ad.viz.steps(loss).totals
-    assert p.grad is None
-    expected = _gradient(name, dtype)
-    loss.backward(retain_graph=True)
-    grad = np.asarray(p.grad)
-    assert grad.dtype == np.dtype(dtype) == totals["p"].dtype
-    np.testing.assert_array_equal(grad, expected)          # the same engine, the same order
-    # steps walks the same rules; contributions to a value may arrive in another order
-    np.testing.assert_allclose(totals["p"], grad, rtol=1e-5 if dtype == "float32" else 1e-11,
-                               atol=1e-6 if dtype == "float32" else 1e-13)
-    source = ad.viz.draw(loss, show_values=True, show_grads=True, params={"p": p}).source
-    assert escape(array_text(grad)).replace("\n", "<BR/>") in source
-    assert escape(array_text(loss.data)).replace("\n", "<BR/>") in source
-    story = ad.explain(p)
-    assert story.startswith(f"'p' (shape {p.shape}, {dtype})")
-    assert f"nonzero entries: {np.count_nonzero(grad)} of {grad.size}" in story
+OPS = {name: ops for name, (_, _, ops) in PROGRAMS.items()}
+HTML_NAMES = ["structure factors", "add.at", "roots", "eigvals"]
 
 
-@pytest.mark.parametrize("name", list(PROGRAMS))
-def test_detect_anomaly_keeps_quiet_and_changes_nothing(name):
-    loss, p = _run(name, "float64")
-    loss.backward()
-    with ad.detect_anomaly():
-        watched_loss, q = _run(name, "float64")
-        watched_loss.backward()
-    assert float(watched_loss.data) == float(loss.data)
-    np.testing.assert_array_equal(q.grad, p.grad)
-
-
-@pytest.mark.parametrize("name", list(PROGRAMS))
-def test_after_the_graph_is_freed_the_tools_say_so(name):
-    loss, p = _run(name, "float64")
-    loss.backward()
-    for op in PROGRAMS[name][2]:
-        assert f"= {op}(" in ad.viz.text(loss)
-    assert "values freed by backward()" in ad.viz.draw(loss, show_values=True).source
-    with pytest.raises(ad.viz.GraphFreedError, match="retain_graph=True"):
-        ad.viz.steps(loss)
-    assert "nonzero entries" in ad.explain(p, output=loss)
-
-
-@needs_dot
-@pytest.mark.parametrize("name", ["structure factors", "add.at", "roots", "eigvals"])
-def test_the_html_page_totals_are_the_gradient(name, tmp_path):
-    loss, p = _run(name, "float64")
-    path = ad.viz.html(loss, tmp_path / "page")
-    with open(path, encoding="utf-8") as f:
-        data = json.loads(re.search(r"const DATA = (\{.*?\});\n", f.read(), re.S).group(1))
-    loss.backward()
-    assert data["totals"]["p"] == array_text(np.asarray(p.grad), width=72)
+globals().update(program_teaching_tests(_run, _gradient, OPS, HTML_NAMES))
 
 
 def test_explain_names_each_zeroing_reason_once_with_how_many_ops_give_it():

@@ -298,6 +298,13 @@ _eigh = defop(
        "F_ij = 1 / (w_j - w_i)", _eigh_rule))
 
 
+_eigh.infinite_grad = (
+    "the eigenvectors' rule divides by the gaps w_j - w_i between eigenvalues, which are 0 "
+    "for a repeated eigenvalue, whose eigenvectors are not differentiable. Use only the "
+    "eigenvalues (eigvalsh), compute the result from the matrix itself, or keep the "
+    "eigenvalues apart")
+
+
 @implements(np.linalg.eigh)
 def eigh(a, UPLO: str = "L") -> EighResult:  # noqa: N803
     """``np.linalg.eigh``: ``(eigenvalues, eigenvectors)`` of symmetric (..., n, n).

@@ -86,6 +86,10 @@ _eig = defop(
     doc="eigenvectors with the eigenvalues as an extra last row; see ad.linalg.eig",
     a=("V^-H (diag(g_w) + (V^H g_V - V^H V diag(Re diag(V^H g_V))) / conj(w_j - w_i)) "
        "V^H", _eig_rule))
+_eig.infinite_grad = (
+    "the eigenvectors' rule divides by the gaps w_j - w_i between eigenvalues, which are 0 "
+    "for a repeated eigenvalue, whose eigenvectors are not differentiable. Use only the "
+    "eigenvalues (eigvals), or keep them apart")
 
 
 @implements(np.linalg.eig)

@@ -241,8 +241,10 @@ overwrite = defop(
     hint=_BROADCAST_HINT, reads=(),
     zeroes="gives zero gradient to the old values: fill_, zero_ or copy_ overwrote them "
            "in place",
-    zeroes_all={"old": "overwrote every value in place (fill_, zero_ or copy_), so the "
-                       "old values (and what they came from) get zero gradient"},
+    zeroes_all={"old": "overwrote every value in place (fill_, zero_, copy_ or an in-place "
+                       "method such as masked_fill_), so the old values get no gradient "
+                       "through it; they (and what they came from) get gradient only if "
+                       "the new values were computed from them"},
     value=("g", lambda xp, g, ans, value, old: g),
     old=("0", lambda xp, g, ans, value, old: xp.zeros_like(g)))
 

@@ -123,6 +123,10 @@ hypot = defop(
         ">>> ad.hypot(ad.tensor([3.0]), 4.0)\ntensor([5.])",
     a=("g * a / ans", lambda xp, g, ans, a, b: g * a / ans),
     b=("g * b / ans", lambda xp, g, ans, a, b: g * b / ans))
+hypot.infinite_grad = (
+    "at a = b = 0 (a zero length, such as a point's distance to itself) its derivative "
+    "a / hypot(a, b) is 0 / 0. Keep the length away from 0: np.hypot.reduce(..., "
+    "initial=eps), or hypot(a, b + eps), or leave those pairs out")
 
 
 def _sinc_series_coefficients(terms):

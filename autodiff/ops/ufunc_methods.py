@@ -169,7 +169,9 @@ def sequential_reduce(op: Callable, ufunc: np.ufunc, array, axis=0, dtype=None, 
                                         axes, keepdims, initial, probe)
     kept = [a for a in range(data.ndim) if a not in axes]
     kept_shape = tuple(data.shape[a] for a in kept)
-    lanes = reshape(np.transpose(array, list(axes) + kept), (-1,) + kept_shape)
+    # (the lane count spelled out: -1 cannot be inferred when a kept axis is empty)
+    lane_count = int(np.prod([data.shape[a] for a in axes], dtype=np.int64))
+    lanes = reshape(np.transpose(array, list(axes) + kept), (lane_count,) + kept_shape)
     start = initial if initial is not _NO_VALUE else (
         ufunc.identity if where is not True else None)
     if lanes.shape[0] == 0:                        # (initial= or the identity everywhere)
@@ -256,8 +258,10 @@ def _nothing_reduced(array, axes, keepdims, probe, initial):
 def _lane_mask(mask, shape, order, kept_shape, i):
     """Lane ``i`` of ``where=`` (``mask`` broadcast to ``shape``) with the reduced axes
     first (``order``), flattened into one: the entries of ``kept_shape`` it keeps."""
+    reduced = order[:len(order) - len(kept_shape)]
+    lane_count = int(np.prod([shape[a] for a in reduced], dtype=np.int64))
     return np.transpose(np.broadcast_to(mask, shape), order).reshape(
-        (-1,) + kept_shape)[i]
+        (lane_count,) + kept_shape)[i]
 
 
 def sequential_reduceat(op: Callable, ufunc: np.ufunc, array, indices, axis=0, dtype=None,

@@ -147,6 +147,13 @@ class Steps(list):
 
 def _check_root(t, where):
     W.require_tensor(t, f"viz.{where}")
+    if t._node is None and not t.requires_grad:
+        raise ValueError(
+            f"viz.{where}: this tensor has no recorded history: no value it was computed "
+            "from requires grad, so there is no backward pass to show. Create its inputs "
+            "with requires_grad=True (inside ad.vmap, the function gets plain arrays "
+            "unless an input is such a Tensor or a gradient transform (ad.grad) runs "
+            "inside it)")
     if t._node is None:
         raise ValueError(f"viz.{where}: this tensor has no recorded history (it is a leaf); "
                          "there is no backward pass to show")

@@ -181,6 +181,12 @@ def require_tensor(t, where: str) -> None:
             "(ad.tensor(x, requires_grad=True)); inside ad.vmap, the function gets plain "
             "arrays unless an input is such a Tensor or a gradient transform (ad.grad) "
             "runs inside it")
+    if type(t).__name__ == "Plan" and hasattr(t, "instrs"):    # an ad.compile plan
+        raise TypeError(
+            f"{where}: expected a Tensor, got an ad.compile plan, which records steps, not "
+            "a graph of Tensors: draw it with ad.viz.draw(step.plan) or list it with "
+            "print(step.plan). To show the graph itself, run the uncompiled function "
+            "(step.__wrapped__) and pass its loss before calling backward()")
     raise TypeError(f"{where}: expected a Tensor, got {type(t).__name__}")
 
 

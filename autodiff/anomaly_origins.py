@@ -1,0 +1,73 @@
+"""Where a NaN or inf that ``detect_anomaly`` reports came from: the recorded op that
+made an inf from finite inputs (and the ops that only passed it on), or the leaves of
+the graph that already hold NaN."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .anomaly_trace import _created
+from .graph import Node
+from .tensor import Tensor
+
+
+def _is_float_array(value):
+    return isinstance(value, (np.ndarray, np.generic, float, complex)) and \
+        np.asarray(value).dtype.kind in "fc"
+
+
+def first_input_with_inf(node):
+    """The index of the first forward input of ``node`` holding inf, or None."""
+    for k, a in enumerate(node.args or ()):
+        if (_is_float_array(a) or isinstance(a, int)) and np.isinf(np.asarray(a)).any():
+            return k
+    return None
+
+
+def inf_origin(node, k):
+    """Where the inf in input ``k`` of ``node`` came from: the recorded op that made it
+    from finite inputs, or the data, with the ops that only passed it on."""
+    passed_on = []
+    parents = node.parents
+    parent = parents[k] if k < len(parents) else None
+    while isinstance(parent, Node):
+        k = first_input_with_inf(parent)
+        if k is None:
+            break                       # its inputs are finite: this op made the inf
+        passed_on.append(parent)
+        parents = parent.parents
+        parent = parents[k] if k < len(parents) else None
+    if isinstance(parent, Node):
+        made = f"made by {parent.op.name}, {_created(parent)}"
+    elif passed_on:                     # the first op on the tape took it from the data
+        entry = passed_on.pop()
+        made = (f"made by {entry.op.name}, {_created(entry)}, from a leaf or constant input "
+                "holding inf")
+    else:
+        return "fed in as data: a leaf or a constant, not made by a recorded op"
+    if passed_on:
+        made += ", passed on by " + ", ".join(n.op.name for n in reversed(passed_on))
+    return made
+
+
+def leaves_holding_nan(node, limit: int = 100_000) -> list[str]:
+    """Labels of the leaves that require grad, upstream of ``node``, whose data holds
+    NaN (each with how many entries), walking the graph without recursion."""
+    found = []
+    seen = set()
+    stack = [node]
+    while stack and len(seen) < limit:
+        item = stack.pop()
+        for parent in item.parents:
+            if parent is None or id(parent) in seen:
+                continue
+            seen.add(id(parent))
+            if isinstance(parent, Node):
+                stack.append(parent)
+            elif isinstance(parent, Tensor) and _is_float_array(parent.data):
+                nans = int(np.count_nonzero(np.isnan(parent.data)))
+                if nans:
+                    name = f"'{parent.name}'" if parent.name else "a leaf"
+                    found.append(f"{name} (shape {parent.shape}, {nans} of "
+                                 f"{parent.data.size} entries NaN)")
+    return found
