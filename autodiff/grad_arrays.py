@@ -249,7 +249,6 @@ def grad_array(values: np.ndarray) -> GradArray:
     return values.view(GradArray)
 
 
-
 def _norm_of(values, order, dim, keepdim):
     """The ``order``-norm of the absolute ``values`` along ``dim`` (all when None)."""
     axis = tuple(dim) if isinstance(dim, (list, tuple)) else dim
