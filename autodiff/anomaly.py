@@ -23,7 +23,8 @@ import weakref
 
 import numpy as np
 
-from .anomaly_origins import first_input_with_inf, inf_origin, leaves_holding_nan
+from .anomaly_origins import (first_input_with_inf, inf_origin, is_float_array,
+                              leaves_holding_nan)
 from .anomaly_trace import _created, user_frame_trace, where_created
 from .compile import hooks as _compile_hooks
 from .graph import BackwardObserver, Node, _grad_mode, _reverse_pass
@@ -42,11 +43,6 @@ class AnomalyError(RuntimeError):
 # ----------------------------------------------------------------------------------
 def _raw(value):
     return value.data if hasattr(value, "data") and hasattr(value, "_node") else value
-
-
-def _is_float_array(value):
-    return isinstance(value, (np.ndarray, np.generic, float, complex)) and \
-        np.asarray(value).dtype.kind in "fc"
 
 
 def _fmt(values, limit=4):
@@ -198,10 +194,10 @@ def _on_record(node):
     if _in_reverse_pass():
         return      # a rule recorded for create_graph: its result is checked as a gradient
     for a in node.args:
-        if _is_float_array(a) and np.isnan(a).any():
+        if is_float_array(a) and np.isnan(a).any():
             return                      # NaN came in; it was created earlier
     for a in (node.kwargs or {}).values():
-        if _is_float_array(a) and np.isnan(a).any():
+        if is_float_array(a) and np.isnan(a).any():
             return                      # asked for: np.pad(..., constant_values=np.nan)
     raise AnomalyError(_forward_message(node))
 
@@ -245,7 +241,7 @@ def _forward_message(node):
     lines.append(f"  op {where}" if where else "  op creation site unknown")
     names = _input_names(op, len(node.args))
     for name, a in zip(names, node.args):
-        if _is_float_array(a) or isinstance(a, int):
+        if is_float_array(a) or isinstance(a, int):
             shown = _at(a, bad)
             if shown is not None:
                 lines.append(f"  {_input_label(name)} at those positions: {shown}")
@@ -308,7 +304,7 @@ def _check_gradient(node, g, i, gi):
         return                          # the NaN/inf came from further up
     message = _backward_message(state, node, g_raw, i, gi_raw)
     if node.args is not None and any(_holds_at(a, ~np.isfinite(gi_raw), np.isnan)
-                                     for a in node.args if _is_float_array(a)):
+                                     for a in node.args if is_float_array(a)):
         # The values here were NaN already (np.nan kept for missing data, skipped by
         # nansum or masked by where): a NaN gradient of them is no anomaly unless it
         # reaches a gradient that was asked for, as a NaN value is unless it reaches
@@ -452,7 +448,7 @@ def _backward_message(state, node, g, i, gi):
     nan_inputs, inf_inputs = [], []
     if node.args is not None:
         for name, a in zip(names, node.args):
-            if _is_float_array(a) and not is_stand_in(a):  # (revive.py: only a shape)
+            if is_float_array(a) and not is_stand_in(a):  # (revive.py: only a shape)
                 shown = _at(a, bad)
                 if shown is not None:
                     lines.append(f"  {_input_label(name)} at those positions: {shown}")

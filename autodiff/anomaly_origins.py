@@ -11,7 +11,8 @@ from .graph import Node
 from .tensor import Tensor
 
 
-def _is_float_array(value):
+def is_float_array(value) -> bool:
+    """Whether ``value`` (an op's argument) is a float or complex array or number."""
     return isinstance(value, (np.ndarray, np.generic, float, complex)) and \
         np.asarray(value).dtype.kind in "fc"
 
@@ -19,7 +20,7 @@ def _is_float_array(value):
 def first_input_with_inf(node):
     """The index of the first forward input of ``node`` holding inf, or None."""
     for k, a in enumerate(node.args or ()):
-        if (_is_float_array(a) or isinstance(a, int)) and np.isinf(np.asarray(a)).any():
+        if (is_float_array(a) or isinstance(a, int)) and np.isinf(np.asarray(a)).any():
             return k
     return None
 
@@ -64,7 +65,7 @@ def leaves_holding_nan(node, limit: int = 100_000) -> list[str]:
             seen.add(id(parent))
             if isinstance(parent, Node):
                 stack.append(parent)
-            elif isinstance(parent, Tensor) and _is_float_array(parent.data):
+            elif isinstance(parent, Tensor) and is_float_array(parent.data):
                 nans = int(np.count_nonzero(np.isnan(parent.data)))
                 if nans:
                     name = f"'{parent.name}'" if parent.name else "a leaf"
