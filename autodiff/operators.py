@@ -97,17 +97,17 @@ class OperatorMethods:
 
     # ``*``, ``**`` and ``abs()`` of a 0-d tensor take the twins of scalar_power.py
     # (NumPy's scalar arithmetic: its last bit); an array takes the op, as NumPy's
-    # arrays take the ufunc, without the twin's check on every call.
+    # arrays take the ufunc, without the twin's check on every call.  ``t * number`` and
+    # a real ``abs()`` take the op: a complex times a real, and a real ``abs()``, are one
+    # rounding either way (the twin's check would cost a scalar chain 2 %).
     def __mul__(self, other):
         if other.__class__ in _NUMBERS:
-            return (_multiply_number if self.data.ndim
-                    else _scalar_multiply_number)(self, other, False)
+            return _multiply_number(self, other, False)
         return (_multiply if self.data.ndim else _scalar_multiply)(self, other)
 
     def __rmul__(self, other):
         if other.__class__ in _NUMBERS:
-            return (_multiply_number if self.data.ndim
-                    else _scalar_multiply_number)(self, other, True)
+            return _multiply_number(self, other, True)
         return (_multiply if self.data.ndim else _scalar_multiply)(other, self)
 
     def __truediv__(self, other):
@@ -169,7 +169,8 @@ class OperatorMethods:
         return positive(self)
 
     def __abs__(self):
-        return abs(self) if self.data.ndim else _operator_abs(self)
+        data = self.data
+        return abs(self) if data.ndim or data.dtype.kind != "c" else _operator_abs(self)
 
     # ----- Python's rounding: round(t), math.floor / ceil / trunc --------------
     def __round__(self, ndigits=None):
@@ -279,7 +280,7 @@ def bind() -> None:
     global _add, _subtract, _multiply, _divide, _power, _matmul, _negative, _mod
     global _add_number, _subtract_number, _multiply_number, _divide_number, _power_number
     global positive, power, mod, matmul, _round, _grad_mode, tape_drop, _operator_power
-    global _operator_multiply, _operator_abs, _scalar_multiply, _scalar_multiply_number
+    global _operator_multiply, _operator_abs, _scalar_multiply
     global _scalar_power, _scalar_power_number
     from . import inplace
     from .graph import _grad_mode
@@ -295,8 +296,7 @@ def bind() -> None:
     from .ops.scalar_power import operator_abs, operator_multiply, operator_power
     _operator_abs = operator_abs
     _operator_power, _operator_multiply = operator_power, operator_multiply
-    _scalar_multiply, _scalar_multiply_number = (operator_multiply._call2,
-                                                 operator_multiply._call_number)
+    _scalar_multiply = operator_multiply._call2
     _scalar_power, _scalar_power_number = operator_power._call2, operator_power._call_number
     _add, _subtract, _multiply = add._call2, subtract._call2, multiply._call2
     _divide, _power, _matmul = divide._call2, power._call2, matmul._call2

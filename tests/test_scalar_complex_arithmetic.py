@@ -61,6 +61,29 @@ def test_numbers_and_real_0d_tensors_on_either_side(dtype):
             _same(got, expected)
 
 
+@pytest.mark.parametrize("dtype", COMPLEX)
+@pytest.mark.parametrize("requires_grad", [True, False])
+def test_a_0d_complex_tensor_times_a_python_number_is_numpys_scalar_product(
+        dtype, requires_grad):
+    # t * 0.5 takes multiply itself, without the twin's check: a complex times a real
+    # is one rounding per part in the ufunc and in the scalar product alike, signed
+    # zeros, infinities and subnormals included
+    specials = [0.0, -0.0, 1.0, -2.5, np.inf, -np.inf, 1e-310, 1e308, 0.1]
+    parts = np.array([(a, b) for a in specials for b in specials])
+    values = (parts[:, 0] + 1j * parts[:, 1]).astype(dtype)
+    t = ad.tensor(values, requires_grad=requires_grad)
+    with np.errstate(all="ignore"):
+        for number in specials + [3, -2, 0, 7.25]:
+            for i in range(values.size):
+                for got, expected in [(t[i] * number, values[i] * number),
+                                      (number * t[i], number * values[i])]:
+                    assert got.dtype == expected.dtype
+                    for part in (np.real, np.imag):
+                        np.testing.assert_array_equal(part(got.data), part(expected))
+                        if not np.isnan(part(expected)):     # (signed zeros)
+                            assert np.signbit(part(got.data)) == np.signbit(part(expected))
+
+
 @pytest.mark.skipif(sys.version_info < (3, 11), reason="told apart by BINARY_OP")
 @pytest.mark.parametrize("dtype", COMPLEX)
 def test_a_numpy_scalar_times_a_0d_complex_tensor_is_numpys_scalar_product(dtype):
