@@ -51,3 +51,59 @@ def test_parameter_shorthand_is_the_parameter_itself_as_pytorch():
     p = ad.nn.Parameter(np.ones(2))
     reference = torch.nn.Parameter(torch.ones(2, dtype=torch.float64))
     assert (p.double() is p) == (reference.double() is reference) is True
+
+
+# ----- bool add with alpha, integer norm ------------------------------------------------
+
+@pytest.mark.parametrize("alpha", [2, -1, 0, 1, 3])
+@pytest.mark.parametrize("other", [[True, True, False, False], True, False])
+def test_bool_add_with_an_int_alpha_stays_bool_as_pytorch(alpha, other):
+    torch = pytest.importorskip("torch")
+    values = [True, False, True, False]
+    result = ad.tensor(values).add(ad.tensor(other) if isinstance(other, list) else other,
+                                   alpha=alpha)
+    expected = torch.tensor(values).add(
+        torch.tensor(other) if isinstance(other, list) else other, alpha=alpha)
+    assert result.dtype == np.bool_
+    assert result.tolist() == expected.tolist()
+
+
+def test_bool_add_of_an_int_tensor_promotes_as_pytorch():
+    torch = pytest.importorskip("torch")
+    result = ad.tensor([True, False]).add(ad.tensor([1, 2]), alpha=2)
+    expected = torch.tensor([True, False]).add(torch.tensor([1, 2]), alpha=2)
+    assert result.dtype == np.int64 and result.tolist() == expected.tolist()
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.uint8, np.bool_])
+def test_norm_of_an_integer_tensor_is_refused_naming_float(dtype):
+    torch = pytest.importorskip("torch")
+    values = np.array([1, 0, 1]).astype(dtype)
+    with pytest.raises(RuntimeError):
+        torch.tensor(values).norm()
+    with pytest.raises(TypeError, match=rf"norm: the tensor is {np.dtype(dtype)}.*\.float\(\)"):
+        ad.tensor(values).norm()
+    np.testing.assert_allclose(ad.tensor(values).float().norm().numpy(),
+                               torch.tensor(values).float().norm().numpy(), rtol=1e-6)
+
+
+# ----- kept as NumPy's ndarray methods (README, PyTorch habits) --------------------------
+
+def test_integer_mean_and_std_keep_ndarrays_methods_where_pytorch_refuses():
+    torch = pytest.importorskip("torch")
+    values = np.array([1, 2, 4])
+    with pytest.raises(RuntimeError):
+        torch.tensor(values).mean()
+    assert ad.tensor(values).mean().item() == values.mean()
+    assert ad.tensor(values).std(ddof=0).item() == values.std()
+    assert (ad.tensor(values) > 1).mean().item() == pytest.approx(2 / 3)
+
+
+def test_uint8_all_and_any_give_bool_as_ndarrays_where_pytorch_gives_uint8():
+    torch = pytest.importorskip("torch")
+    values = np.array([[1, 0], [2, 3]], dtype=np.uint8)
+    assert torch.tensor(values).all(dim=1).dtype == torch.uint8
+    result = ad.tensor(values).all(dim=1)
+    assert result.dtype == np.bool_ and result.tolist() == [False, True]
+    x = ad.tensor([[5.0, 6.0], [7.0, 8.0]])
+    assert x[ad.tensor(values).any(dim=1)].shape == (2, 2)     # a mask, not indices
