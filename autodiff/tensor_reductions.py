@@ -74,7 +74,7 @@ class ReductionMethods:
 def _extreme(name, tensor, positional, axis, keepdims, dim, keepdim, initial, where, out):
     """``tensor.max(...)`` or ``tensor.min(...)`` (``name``): PyTorch's ``(values,
     indices)`` along a ``dim``, else NumPy's reduction over ``axis``."""
-    if _elementwise_pair(positional, axis, dim, keepdim):
+    if positional and _elementwise_pair(positional, axis, dim, keepdim):
         return (maximum if name == "max" else minimum)(tensor, positional[0])
     if positional:
         dim = _dim_read_as_torch(positional, axis, dim, keepdim)
