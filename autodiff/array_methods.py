@@ -97,8 +97,8 @@ def _is_device(value) -> bool:
 class DtypeShorthands:
     """PyTorch's dtype shorthands, ``astype`` to a fixed dtype: of a Tensor (``ArrayMethods``;
     recorded to a float dtype, without gradient to an integer one) and of the arrays of
-    ``torch_arrays.py`` (a ``state_dict``'s values, ``.grad``: the array itself when it
-    has that dtype already, as PyTorch's).
+    ``torch_arrays.py`` (a ``state_dict``'s values, ``.grad``); the tensor or array itself
+    when it has that dtype already, as PyTorch's.
 
     >>> ad.tensor([1.5]).long(), ad.tensor([1]).double().dtype
     (tensor([1]), dtype('float64'))
@@ -131,7 +131,9 @@ class DtypeShorthands:
         return self._as_dtype(np.bool_)
 
     def _as_dtype(self, dtype):
-        return self.astype(dtype)
+        # (``t.double()`` of a float64 tensor is the tensor itself, as PyTorch's: an
+        # in-place change through it is seen in ``t``)
+        return self if self.dtype == dtype else self.astype(dtype)
 
 
 class ArrayMethods(DtypeShorthands):
@@ -334,7 +336,7 @@ class ArrayMethods(DtypeShorthands):
         >>> ad.tensor([1, 2]).type_as(ad.tensor([0.5])).dtype
         dtype('float64')
         """
-        return self.astype(other.dtype)
+        return self._as_dtype(other.dtype)
 
     def numel(self) -> int:
         """The number of entries (NumPy's ``size``)."""

@@ -87,15 +87,21 @@ def extreme_along_dim(name: str, x, axis=None, keepdims=False, *, dim, keepdim=N
 def refuse_positional_extreme(where: str, positional: tuple) -> None:
     """``t.max(1)``: NumPy reads 1 as the axis and returns the values, PyTorch as the
     dim and returns ``(values, indices)``; neither reading is safe to guess.
-    ``t.max(other)`` with a tensor is PyTorch's elementwise maximum."""
+    ``t.max(other)`` with a Tensor is PyTorch's elementwise maximum (handled before);
+    with an array or list, refused naming ``ad.maximum``."""
     from .tensor import Tensor
     first = positional[0]
     if isinstance(first, (Tensor, np.ndarray, list)):
         function = "maximum" if where == "max" else "minimum"
+        if isinstance(first, Tensor):       # t.max(other, 1) or t.max(other, keepdim=True)
+            raise TypeError(
+                f"Tensor.{where}(other, ...): with a Tensor other, {where} is PyTorch's "
+                f"elementwise {function}, which takes no axis, dim or keepdim; write "
+                f"t.{where}(other) or ad.{function}(t, other)")
         raise TypeError(
-            f"Tensor.{where}(other): PyTorch's elementwise {function} of two tensors, which "
-            f"NumPy's {where} does not do (it reads a positional argument as the axis); "
-            f"write ad.{function}(t, other)")
+            f"Tensor.{where}(other) with a {type(first).__name__} other: the elementwise "
+            f"{function} (PyTorch's reading, for a Tensor other) or the axis (NumPy's) is "
+            f"not safe to guess; write ad.{function}(t, other) or t.{where}(ad.tensor(other))")
     raise TypeError(
         f"Tensor.{where}({', '.join(repr(p) for p in positional)}): NumPy reads a "
         f"positional argument as axis= and returns the {where} values, PyTorch as dim= and "

@@ -376,7 +376,8 @@ class SelectionMethods:
         >>> ad.tensor([1.0, 3.0, 2.0]).topk(2)
         ValuesIndices(values=tensor([3., 2.]), indices=tensor([1, 2]))
         """
-        return self._sorted("topk", dim, bool(largest), k)
+        # (stable: NumPy's default sort leaves ties of the smallest in any order)
+        return self._sorted("topk", dim, bool(largest), k, kind="stable")
 
     # ----- rearranging ---------------------------------------------------------
     def flip(self, *dims, axis=None, **keywords):

@@ -427,6 +427,10 @@ class PyTorchMethods:
         from .ops.norms import _abs_power, root_of_sum
         from .ops.reduce import max as maximum, min as minimum, sum as total
 
+        if self.dtype.kind in "biu":
+            raise TypeError(f"norm: the tensor is {self.dtype} (shape {self.shape}), and "
+                            f"PyTorch's Tensor.norm takes float or complex tensors only; "
+                            f"convert first: t.float().norm() or t.double().norm()")
         dim = norm_dims(p, dim)         # (a list as a tuple; a bool refused)
         if dim == ():
             dim = None                  # PyTorch's dim=(): every dim

@@ -526,7 +526,7 @@ class TensorMethodsMore:
         >>> ad.tensor([1.7]).short()
         tensor([1], dtype=int16)
         """
-        return self.astype(np.int16)
+        return self._as_dtype(np.int16)
 
     def cfloat(self):
         """``astype(np.complex64)``, as PyTorch's ``cfloat()``.
@@ -534,7 +534,7 @@ class TensorMethodsMore:
         >>> ad.tensor([1.0]).cfloat().dtype
         dtype('complex64')
         """
-        return self.astype(np.complex64)
+        return self._as_dtype(np.complex64)
 
     def cdouble(self):
         """``astype(np.complex128)``, as PyTorch's ``cdouble()``.
@@ -542,7 +542,7 @@ class TensorMethodsMore:
         >>> ad.tensor([1.0]).cdouble().dtype
         dtype('complex128')
         """
-        return self.astype(np.complex128)
+        return self._as_dtype(np.complex128)
 
     def chalf(self):
         """PyTorch's ``chalf()`` (complex32): NumPy has no such dtype, so it raises."""

@@ -47,7 +47,8 @@ class ReductionMethods:
     def max(self, *positional, axis: Axis = None, keepdims: bool = False,
             dim=None, keepdim=None, initial=_NO_VALUE, where=True, out=None) -> Tensor:
         """``ad.max``: the largest values over ``axis`` (NumPy); with PyTorch's ``dim=``,
-        PyTorch's ``(values, indices)``.
+        PyTorch's ``(values, indices)``; with a Tensor ``other`` (``t.max(other)``),
+        PyTorch's elementwise maximum.
 
         >>> t = ad.tensor([[1.0, 5.0], [7.0, 0.0]])
         >>> t.max(axis=1), t.max(dim=1).indices
@@ -59,7 +60,8 @@ class ReductionMethods:
     def min(self, *positional, axis: Axis = None, keepdims: bool = False,
             dim=None, keepdim=None, initial=_NO_VALUE, where=True, out=None) -> Tensor:
         """``ad.min``: the smallest values over ``axis`` (NumPy); with PyTorch's ``dim=``,
-        PyTorch's ``(values, indices)``.
+        PyTorch's ``(values, indices)``; with a Tensor ``other`` (``t.min(other)``),
+        PyTorch's elementwise minimum.
 
         >>> t = ad.tensor([[1.0, 5.0], [7.0, 0.0]])
         >>> t.min(axis=1), t.min(dim=1).indices
@@ -72,6 +74,8 @@ class ReductionMethods:
 def _extreme(name, tensor, positional, axis, keepdims, dim, keepdim, initial, where, out):
     """``tensor.max(...)`` or ``tensor.min(...)`` (``name``): PyTorch's ``(values,
     indices)`` along a ``dim``, else NumPy's reduction over ``axis``."""
+    if positional and _elementwise_pair(positional, axis, dim, keepdim):
+        return (maximum if name == "max" else minimum)(tensor, positional[0])
     if positional:
         dim = _dim_read_as_torch(positional, axis, dim, keepdim)
         if dim is None:
@@ -82,6 +86,14 @@ def _extreme(name, tensor, positional, axis, keepdims, dim, keepdim, initial, wh
     numpy_function, op = (np.max, max) if name == "max" else (np.min, min)
     return numpy_reduction(name, numpy_function, op, tensor, axis, keepdims, initial, where,
                            None, out)
+
+
+def _elementwise_pair(positional, axis, dim, keepdim) -> bool:
+    """``t.max(other)`` with a Tensor ``other`` and nothing else: PyTorch's elementwise
+    maximum (``torch.max(a, b)``), broadcasting, its gradient split on ties."""
+    from .tensor import Tensor
+    return (len(positional) == 1 and isinstance(positional[0], Tensor) and axis is None
+            and dim is None and keepdim is None)
 
 
 def _dim_read_as_torch(positional, axis, dim, keepdim):
@@ -140,6 +152,7 @@ def through_numpy(numpy_function, tensor, *args, **options):
 
 def bind() -> None:
     """Bind the ops the methods call (run by ``autodiff.tensor`` once they exist)."""
-    global max, mean, min, sum, masked_reduction
+    global max, mean, min, sum, masked_reduction, maximum, minimum
+    from .ops.elementwise import maximum, minimum
     from .ops.reduce import max, mean, min, sum
     from .ops.masked_reductions import masked_reduction

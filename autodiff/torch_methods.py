@@ -379,6 +379,8 @@ class TorchMethods(ElementwiseMethods):
         tensor([7.])
         """
         _refuse_alpha_of_another_kind(self, other, alpha, "add")
+        if alpha != 1 and _bool_result(self, other):     # (bool stays bool, as PyTorch's:
+            return self + np.logical_and(other, bool(alpha))    # alpha read as a bool)
         return self + (other if alpha == 1 else _scaled(other, alpha))
 
     def sub(self, other, *, alpha=1):
@@ -460,6 +462,14 @@ def _refuse_alpha_of_another_kind(t, other, alpha, where: str) -> None:
             f"{where}: alpha={alpha!r} is a float, but the result is {result} "
             f"(tensor dtype {t.dtype}): PyTorch refuses a float alpha for integer "
             "tensors. Pass an int alpha, or convert first (t.double()).")
+
+
+def _bool_result(t, other) -> bool:
+    """Whether ``t.add(other)`` is bool: PyTorch's ``alpha`` then counts as a bool."""
+    if t.dtype != np.bool_:
+        return False
+    other = getattr(other, "data", other)
+    return np.result_type(t.data, np.asarray(other)) == np.bool_
 
 
 def _scaled(other, alpha):

@@ -343,7 +343,7 @@ class TorchShapeMethods:
         """With no argument, PyTorch's type name of the dtype (``'torch.DoubleTensor'``
         for float64; ``'numpy.<dtype>'`` for a dtype PyTorch does not have); with a
         dtype (or such a name, or a legacy constructor such as ``ad.FloatTensor``), the
-        tensor converted to it (``astype``).
+        tensor converted to it (``astype``), itself when it has that dtype already.
 
         >>> ad.tensor([1.0]).type(), ad.tensor([1.0]).type(np.float32).dtype
         ('torch.DoubleTensor', dtype('float32'))
@@ -358,15 +358,15 @@ class TorchShapeMethods:
                 raise TypeError(f"type: unknown type name {dtype!r}; pass a dtype or one of "
                                 f"{sorted(_TYPE_DTYPES)}")
             dtype = _TYPE_DTYPES[dtype]
-        return self.astype(dtype)
+        return self._as_dtype(dtype)
 
     def byte(self):
         """``astype(np.uint8)``, as PyTorch's ``byte()`` (no gradient)."""
-        return self.astype(np.uint8)
+        return self._as_dtype(np.uint8)
 
     def char(self):
         """``astype(np.int8)``, as PyTorch's ``char()`` (no gradient)."""
-        return self.astype(np.int8)
+        return self._as_dtype(np.int8)
 
     def is_floating_point(self) -> bool:
         """Whether the dtype is a floating-point one.

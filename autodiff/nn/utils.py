@@ -118,7 +118,7 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
         _clip_norm(params, max_norm, norm_type, bool(error_if_nonfinite))
         return tensor(total)
     total = _clip_norm(params, max_norm, norm_type, bool(error_if_nonfinite))
-    return tensor(np.asarray(total, dtype))
+    return tensor(_in_dtype(total, dtype))
 
 
 def clip_grad_norm(parameters, max_norm: float, norm_type: float = 2.0,
@@ -132,7 +132,14 @@ def clip_grad_norm(parameters, max_norm: float, norm_type: float = 2.0,
 
 
 def _total_norm_array(norm_type, dtype, *grads):
-    return np.asarray(_total_norm(grads, norm_type), dtype)
+    return _in_dtype(_total_norm(grads, norm_type), dtype)
+
+
+def _in_dtype(value, dtype):
+    """``value`` in ``dtype``: inf past its largest float, as PyTorch's, without NumPy's
+    overflow warning."""
+    with np.errstate(over="ignore"):
+        return np.asarray(value, dtype)
 
 
 def _total_norm(grads, norm_type) -> float:
@@ -143,8 +150,12 @@ def _total_norm(grads, norm_type) -> float:
 
 
 def _overflowing_total_norm(grads, norm_type) -> float:
+    # (a float16 array's own norm is float16, as PyTorch's per-tensor norms: past 65504
+    # it is inf, and so is the total)
     norms = np.array([np.linalg.norm((np.abs(g) if g.dtype.kind == "c" else g).ravel()
-                                     .astype(np.float64), ord=norm_type) for g in grads])
+                                     .astype(np.float64), ord=norm_type)
+                      .astype(np.float16 if g.dtype == np.float16 else np.float64)
+                      for g in grads], dtype=np.float64)
     return float(np.linalg.norm(norms, ord=norm_type))
 
 
@@ -152,6 +163,10 @@ def _why_not_finite(arrays, noun: str) -> str:
     """Why a total norm came out nan or inf: a nan or inf entry, or finite entries
     whose norm is past the largest float64 (their squares, or p-th powers, overflow)."""
     if all(np.isfinite(a).all() for a in arrays):
+        if any(a.dtype == np.float16 for a in arrays):
+            return (f"every {noun} is finite, but the norm of a float16 one is past 65504, "
+                    "so inf in float16, as in PyTorch; scale the loss down, or keep the "
+                    "parameters in float32")
         return (f"every {noun} is finite, but their norm overflows float64; scale the "
                 "loss down, or clip_grad_value_ first")
     return f"a nan or inf {noun}; ad.detect_anomaly() finds the op that made it"
@@ -198,7 +213,7 @@ def get_total_norm(tensors, norm_type: float = 2.0, error_if_nonfinite: bool = F
         dtype = np.result_type(*[a.dtype for a in arrays])
         dtype = dtype if dtype.kind == "f" else np.dtype(np.float64)
         value = _total_norm(arrays, norm_type)
-        total = tensor(np.asarray(value, dtype))
+        total = tensor(_in_dtype(value, dtype))
     if error_if_nonfinite and not math.isfinite(value):
         arrays = [np.asarray(t.data if isinstance(t, Tensor) else t) for t in tensors]
         raise RuntimeError(

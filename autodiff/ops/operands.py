@@ -159,6 +159,13 @@ def no_rule_error(op, position, tensor):
     """The error for a Tensor that requires grad passed for an input (a position, or a
     keyword argument's name) into which no gradient flows."""
     name = position if isinstance(position, str) else op.input_name(position)
+    pairwise = {"max": "maximum", "min": "minimum"}.get(op.name)
+    if pairwise and name == "axis":     # ad.max(a, b): PyTorch's torch.max of two tensors
+        return TypeError(
+            f"{op.name}(input, other): PyTorch's torch.{op.name} of two tensors is the "
+            f"elementwise {pairwise}, which NumPy's {op.name} does not do (it reads the "
+            f"second argument, shape {tensor.shape}, dtype {tensor.dtype}, as the axis); "
+            f"write ad.{pairwise}(input, other)")
     return TypeError(
         f"{op.name}: input {name!r} gets no gradient, but a Tensor that requires grad "
         f"(shape {tensor.shape}, dtype {tensor.dtype}) was passed for it, which would "
