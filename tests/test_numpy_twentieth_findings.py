@@ -3,13 +3,19 @@ that failed before the fix.
 
 ``np.float_power`` of complex numbers: NumPy computes it (in complex128), and its
 derivatives are power's, but the op refused to record complex values that require
-grad ("its gradient rule is written for real numbers").  A transmission-line program
-raising a complex reflection to a fractional power met it.  It now records power's
+grad ("its gradient rule is written for real numbers").  A program taking a metal's
+refractive index as ``np.float_power`` of its complex permittivity met it.  It now records power's
 complex rules (``g * conj(f')``).
 
 ``np.nan_to_num`` of complex numbers: NumPy replaces NaN and inf in the real and the
-imaginary parts apart; the op refused complex values that require grad.  Its complex
-rule passes each part of the gradient where that part of the input is finite."""
+imaginary parts apart; the op refused complex values that require grad (an impedance
+fit clearing the residuals of missing readings met it).  Its complex
+rule passes each part of the gradient where that part of the input is finite.
+
+Found but not the library's: NumPy's own ``np.power.reduce`` and ``np.arctan2.reduce`` of a
+1-D float array gave ``f(a[0], a[-1])`` (NumPy 2.4 on a CPU with AVX512), skipping the
+middle entries, where the library folds left as NumPy's ``accumulate`` does; a test pins
+the left fold (it passed before this round too)."""
 
 import numpy as np
 import pytest
@@ -85,3 +91,19 @@ def test_nan_to_num_of_finite_complex_numbers_has_the_identitys_gradient_and_hes
     numerical = np.stack([(gradient(_P + step) - gradient(_P - step)) / 2e-6
                           for step in np.eye(6) * 1e-6])
     np.testing.assert_allclose(ad.hessian(program)(_P.copy()), numerical, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("ufunc", [np.power, np.arctan2], ids=lambda u: u.__name__)
+def test_reduce_of_a_non_reorderable_ufunc_is_the_left_fold(ufunc):
+    # NumPy 2.4 on an AVX512 CPU reduces a 1-D float array by these two ufuncs to
+    # f(a[0], a[-1]), skipping the middle; its accumulate folds left, as the library's
+    # reduce does.  Within 2 ulps of accumulate's last entry: NumPy's vector loop and
+    # the scalar one the library's fold calls may round the last bit differently.
+    values = np.array([1.1, 1.2, 1.3, 1.4, 1.5])
+    x = ad.tensor(values, requires_grad=True)
+    result = ufunc.reduce(x)
+    np.testing.assert_allclose(result.data, ufunc.accumulate(values)[-1], rtol=4.5e-16)
+    result.backward()
+    np.testing.assert_allclose(
+        x.grad, central_difference(lambda a: ufunc.accumulate(a)[-1], values),
+        rtol=1e-6, atol=1e-9)
