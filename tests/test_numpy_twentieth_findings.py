@@ -12,6 +12,10 @@ imaginary parts apart; the op refused complex values that require grad (an imped
 fit clearing the residuals of missing readings met it).  Its complex
 rule passes each part of the gradient where that part of the input is finite.
 
+``np.full((2, 2), t)`` of a Tensor fill value: the tape-drop message took the shape, a
+tuple, for a list of Tensors and advised ``np.full(np.stack(list))``; it now names
+``np.full_like(t, value, shape=shape)``, as it did for an integer shape.
+
 Found but not the library's: NumPy's own ``np.power.reduce`` and ``np.arctan2.reduce`` of a
 1-D float array gave ``f(a[0], a[-1])`` (NumPy 2.4 on a CPU with AVX512), skipping the
 middle entries, where the library folds left as NumPy's ``accumulate`` does; a test pins
@@ -107,3 +111,21 @@ def test_reduce_of_a_non_reorderable_ufunc_is_the_left_fold(ufunc):
     np.testing.assert_allclose(
         x.grad, central_difference(lambda a: ufunc.accumulate(a)[-1], values),
         rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("program, shape", [
+    (lambda p: np.sum(np.full((2, 2), p[0]) * p[1]), (2, 2)),
+    (lambda p: np.sum(np.full([3], p[0]) * p[1]), [3]),
+    (lambda p: np.sum(np.full((3,), p[0]) * p[1]), (3,)),
+], ids=["(2, 2)", "[3]", "(3,)"])
+def test_np_full_of_a_tensor_with_a_tuple_shape_names_the_fill_value_and_the_fix(program,
+                                                                                  shape):
+    # the shape written out, a tuple, is not a list of Tensors: np.full_like is the fix
+    p = np.array([0.7, -1.3])
+    message = r"by np\.full, NumPy code .*np\.full_like\(t, value, shape=shape\)"
+    with pytest.raises(TypeError, match=message + r".* at .*test_numpy_twentieth_findings"):
+        ad.grad(program)(p)
+    with pytest.warns(ad.TapeDropWarning, match=message):
+        program(ad.tensor(p, requires_grad=True))
+    fixed = ad.grad(lambda t: np.sum(np.full_like(t, t[0], shape=shape) * t[1]))(p)
+    np.testing.assert_allclose(fixed, central_difference(program, p), rtol=1e-6)
