@@ -163,6 +163,9 @@ _C_INSTEAD_OF = {
 #: conditions): a Tensor they convert is elsewhere (np.select's default=).
 _LISTS_LOOKED_INTO = ("select", "piecewise")
 
+#: NumPy functions whose first argument is a shape (a tuple that holds no data).
+_SHAPE_FIRST = ("full",)
+
 
 _MASKED = ("a masked array holds an ndarray: keep the mask beside the Tensor instead, "
            "np.sum(t, where=~mask), np.mean(t, where=~mask), np.where(mask, fill, t)")
@@ -255,7 +258,7 @@ def _numpy_call_converting(frame) -> str | None:
         if called == "bmat":        # (np.bmat of a Tensor returns None)
             return ("by np.bmat, which makes a np.matrix, an ndarray that cannot hold a "
                     "Tensor (np.block(nested_list) joins Tensors into blocks on the tape)")
-        if of_a_list and called not in _LISTS_LOOKED_INTO:
+        if of_a_list and called not in _LISTS_LOOKED_INTO + _SHAPE_FIRST:
             return (f"by np.{name}, which does not look inside a list for Tensors and makes "
                     f"an array of it (np.{name}(np.stack(list)) keeps them on the tape)")
         instead = _INSTEAD_OF.get(called, _MASKED if name.startswith("ma.") else

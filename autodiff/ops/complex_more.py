@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from .complex_ops import _conj, _twin
+from .piecewise import _values
 from .reduce import _count, _kept_shape
 from .registry import REGISTRY
 from .trig import _sinc_slope
@@ -136,7 +137,18 @@ def _of_conjugated_g(rule):
     return rule_of_conjugated_g
 
 
+def _nan_to_num_rule(xp, g, ans, x, **replacements):
+    """NumPy replaces NaN and inf in the real and the imaginary parts apart: each part
+    of ``g`` reaches the part of ``x`` it came from where that part is finite."""
+    values = _values(x)
+    return (xp.where(np.isfinite(values.real), xp.real(g), 0)
+            + 1j * xp.where(np.isfinite(values.imag), xp.imag(g), 0))
+
+
 def _install():
+    nan_to_num = REGISTRY["nan_to_num"]
+    nan_to_num.complex_twin = _twin(nan_to_num, _nan_to_num_rule)
+    nan_to_num.complex_twin.zeroes = nan_to_num.zeroes
     for name, derivative in HOLOMORPHIC_DERIVATIVES.items():
         op = REGISTRY.get(name)
         if op is not None:

@@ -76,8 +76,8 @@ def _matmul_twin_rules():
             lambda xp, g, ans, a, b: rule_b(xp, g, ans, _conj(xp, a), b))
 
 
-def _power_rules():
-    base_rule, exponent_rule = REGISTRY["power"].rules
+def _power_rules(name):
+    base_rule, exponent_rule = REGISTRY[name].rules
     # the real rules with g = 1 give the (holomorphic) derivative; g times its conjugate
     return (lambda xp, g, ans, a, b: g * _conj(xp, base_rule(xp, 1, ans, a, b)),
             lambda xp, g, ans, a, b: g * _conj(xp, exponent_rule(xp, 1, ans, a, b)))
@@ -266,7 +266,8 @@ def _install():
                         ("divide", (_divide_a, _divide_b)),
                         ("matmul", _matmul_twin_rules()),
                         ("exp", (_exp_rule,)),
-                        ("power", _power_rules()),
+                        ("power", _power_rules("power")),
+                        ("float_power", _power_rules("float_power")),
                         ("square", (_square_rule,)),
                         ("abs", (_abs_rule,)),
                         ("imag", (_imag_rule,)),
