@@ -9,8 +9,10 @@ generator, truncated Newton steps by conjugate gradients on
 the sign of ``R``'s diagonal, simplified graph convolution (``torch.linalg.matrix_power``
 of the normalised adjacency), a low-rank chain by ``torch.linalg.multi_dot``, matrix
 completion with a nuclear-norm penalty by ``torch.linalg.svdvals``, a hand-written
-``LayerNorm`` by ``torch.var_mean(unbiased=False)``, and angle regression wrapped by
-``torch.remainder``.  (Training: _training.py; probabilistic models: _probabilistic.py.)
+``LayerNorm`` by ``torch.var_mean(unbiased=False)``, angle regression wrapped by
+``torch.remainder``, and a heat equation's residual by finite differences
+(``torch.gradient(spacing=, dim=)``, once with the coordinates).  (Training:
+_training.py; probabilistic models: _probabilistic.py; what the round found: _gaps.py.)
 """
 
 from __future__ import annotations
@@ -268,4 +270,34 @@ def test_angle_regression_wrapped_by_remainder():
             optimizer.step()
             losses.append(loss.item())
         return losses, diff.detach(), model
+    side_by_side(script)
+
+
+def test_heat_equation_residual_by_finite_differences_with_gradient():
+    x_grid = np.linspace(0.0, 1.0, 9)
+    t_grid = np.linspace(0.0, 0.2, 5)
+    initial = np.sin(np.pi * x_grid)
+
+    def script(torch, copy_weights):
+        nn = torch.nn
+        model = nn.Sequential(nn.Linear(2, 12), nn.Tanh(), nn.Linear(12, 1))
+        copy_weights(model)
+        optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
+        T, X = torch.meshgrid(torch.from_numpy(t_grid), torch.from_numpy(x_grid),
+                              indexing="ij")
+        inputs = torch.stack([T, X], dim=-1)
+        u0 = torch.from_numpy(initial)
+        losses = []
+        for _ in range(4):
+            u = model(inputs).squeeze(-1)
+            (u_t,) = torch.gradient(u, spacing=t_grid[1] - t_grid[0], dim=0)
+            (u_x,) = torch.gradient(u, spacing=(torch.from_numpy(x_grid),), dim=1)
+            (u_xx,) = torch.gradient(u_x, spacing=x_grid[1] - x_grid[0], dim=1)
+            residual = u_t - 0.1 * u_xx
+            loss = residual.pow(2).mean() + (u[0] - u0).pow(2).mean()
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+        return losses, residual.detach(), model
     side_by_side(script)
