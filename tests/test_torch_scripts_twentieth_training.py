@@ -44,7 +44,7 @@ def test_quantisation_aware_training_with_fake_quantisation():
                 super().__init__()
                 self.weight = nn.Parameter(torch.empty(out_features, in_features))
                 self.bias = nn.Parameter(torch.zeros(out_features))
-                nn.init.kaiming_uniform_(self.weight, a=5 ** 0.5)
+                nn.init.uniform_(self.weight, -0.5, 0.5)
 
             def forward(self, x):
                 return F.linear(x, fake_quantize(self.weight), self.bias)
@@ -77,7 +77,7 @@ def test_magnitude_pruning_with_masks_in_buffers():
                 super().__init__()
                 self.weight = nn.Parameter(torch.empty(out_features, in_features))
                 self.bias = nn.Parameter(torch.zeros(out_features))
-                nn.init.kaiming_uniform_(self.weight, a=5 ** 0.5)
+                nn.init.uniform_(self.weight, -0.5, 0.5)
                 self.register_buffer("mask", torch.ones_like(self.weight))
 
             def prune(self, amount):
@@ -126,7 +126,7 @@ def test_binaryconnect_with_heaviside_binarised_weights():
                 super().__init__()
                 self.weight = nn.Parameter(torch.empty(out_features, in_features))
                 self.bias = nn.Parameter(torch.zeros(out_features))
-                nn.init.kaiming_uniform_(self.weight, a=5 ** 0.5)
+                nn.init.uniform_(self.weight, -0.5, 0.5)
 
             def forward(self, x):
                 return F.linear(x, binarize(self.weight), self.bias)
