@@ -10,10 +10,12 @@ the sign of ``R``'s diagonal, simplified graph convolution (``torch.linalg.matri
 of the normalised adjacency), a low-rank chain by ``torch.linalg.multi_dot``, matrix
 completion with a nuclear-norm penalty by ``torch.linalg.svdvals``, a hand-written
 ``LayerNorm`` by ``torch.var_mean(unbiased=False)``, angle regression wrapped by
-``torch.remainder``, and a heat equation's residual by finite differences
-(``torch.gradient(spacing=, dim=)``, once with the coordinates).  (Training:
+``torch.remainder``, a heat equation's residual by finite differences
+(``torch.gradient(spacing=, dim=)``, once with the coordinates), a spectral-radius
+penalty on an RNN's ``weight_hh_l0`` (``torch.linalg.eigvals(...).abs().max()``) and an
+orthogonal recurrence by ``torch.linalg.householder_product``.  (Training:
 _training.py; probabilistic models: _probabilistic.py; what the round found: _gaps.py.)
-Of the round's 31 scripts, 27 ran unchanged (two after a change to the test around
+Of the round's 33 scripts, 29 ran unchanged (two after a change to the test around
 them: ``pack_sequence`` and ``functional_call`` are reached as attributes of the module
 passed in, not by ``from torch... import``, which would bind PyTorch in both runs; the
 functional loop compares its predictions, not its parameters, a Linear weight being
@@ -308,4 +310,53 @@ def test_heat_equation_residual_by_finite_differences_with_gradient():
             optimizer.step()
             losses.append(loss.item())
         return losses, residual.detach(), model
+    side_by_side(script)
+
+
+def test_spectral_radius_penalty_on_a_recurrent_weight_by_eigvals():
+    sequences = DATA.normal(size=(3, 6, 2))
+    targets = DATA.normal(size=(3, 1))
+
+    def script(torch, copy_weights):
+        nn, F = torch.nn, torch.nn.functional
+        rnn = nn.RNN(2, 4, batch_first=True)
+        head = nn.Linear(4, 1)
+        copy_weights(rnn, head)
+        optimizer = torch.optim.Adam([*rnn.parameters(), *head.parameters()], lr=0.02)
+        x, y = torch.from_numpy(sequences), torch.from_numpy(targets)
+        history = []
+        for _ in range(3):
+            _, h = rnn(x)
+            radius = torch.linalg.eigvals(rnn.weight_hh_l0).abs().max()
+            loss = F.mse_loss(head(h[-1]), y) + 0.1 * F.relu(radius - 0.9) ** 2
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            history.append((loss.item(), radius.item()))
+        return history, rnn, head
+    side_by_side(script)
+
+
+def test_orthogonal_recurrence_by_householder_reflections():
+    inputs = DATA.normal(size=(5, 4))
+    reflectors = np.tril(DATA.normal(size=(4, 4)), -1) + np.eye(4)
+    scales = 2.0 / (reflectors ** 2).sum(axis=0)
+
+    def script(torch, copy_weights):
+        V = torch.tensor(reflectors, requires_grad=True)
+        optimizer = torch.optim.SGD([V], lr=0.05)
+        x = torch.from_numpy(inputs)
+        history = []
+        for _ in range(3):
+            tau = 2.0 / (V * V).sum(dim=0)
+            W = torch.linalg.householder_product(V, tau)
+            h = torch.zeros(4)
+            for t in range(len(x)):
+                h = torch.tanh(W @ h + x[t])
+            loss = (h - 0.5).pow(2).sum()
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            history.append((loss.item(), (W.T @ W).detach()))
+        return history, V, tau.detach() - torch.from_numpy(scales)
     side_by_side(script)
