@@ -53,7 +53,7 @@ from .ops.nan_reductions import nansum, nanmean, nanmax, nanmin
 from .ops.nan_quantiles import nanquantile, nanpercentile, nanmedian
 from .ops.averages import average, median, ptp
 from .ops.quantiles import quantile, percentile
-from .ops.sampled import trapezoid
+from .ops.sampled import gradient, trapezoid
 from .ops.covariance import cov, corrcoef
 from .ops.exponentials import cbrt, float_power
 from .ops.piecewise import heaviside, copysign

@@ -76,16 +76,22 @@ def _values(spacing):
 
 
 @implements(np.gradient)
-def gradient(f, *varargs, axis=None, edge_order: int = 1):
+def gradient(f, *varargs, axis=None, edge_order: int = 1, spacing=None, dim=None):
     """The derivative of sampled values by central differences, as ``np.gradient``
     (one array per axis, a tuple when there are several); differentiable in ``f`` and
-    in a spacing or coordinates given as a Tensor.
+    in a spacing or coordinates given as a Tensor.  In PyTorch's spelling
+    (``spacing=``: one step, a step per dim or coordinates per dim; ``dim=``) it is
+    ``torch.gradient``, a tuple even for one dim.
 
     >>> f = ad.tensor([1.0, 4.0, 9.0, 16.0], requires_grad=True)
     >>> d = np.gradient(f)
     >>> d.sum().backward(); d, f.grad
     (tensor([3., 4., 6., 7.], requires_grad=True), array([-1.5,  0.5, -0.5,  1.5]))
+    >>> ad.gradient(ad.tensor([1.0, 4.0, 9.0]), spacing=2.0)
+    (tensor([1.5, 2. , 2.5]),)
     """
+    if spacing is not None or dim is not None:
+        return _torch_gradient(f, varargs, axis, edge_order, spacing, dim)
     if not isinstance(f, Tensor):
         f = Tensor(np.asanyarray(f))
     values = f.data
@@ -103,6 +109,18 @@ def gradient(f, *varargs, axis=None, edge_order: int = 1):
         f, out_dtype = astype(f, np.float64), np.dtype(np.float64)
     results = [_derivative(f, ax, ax_dx, edge_order, out_dtype) for ax, ax_dx in zip(axes, dx)]
     return results[0] if len(axes) == 1 else tuple(results)
+
+
+def _torch_gradient(f, varargs, axis, edge_order, spacing, dim):
+    """``torch.gradient(f, spacing=, dim=, edge_order=)``: NumPy's steps and axis
+    under PyTorch's names, and always a tuple."""
+    if varargs or axis is not None:
+        raise TypeError("gradient: pass either NumPy's spacings (positional) and axis=, or "
+                        "PyTorch's spacing= and dim=, not both")
+    steps = () if spacing is None else \
+        tuple(spacing) if isinstance(spacing, (list, tuple)) else (spacing,)
+    result = gradient(f, *steps, axis=dim, edge_order=edge_order)
+    return result if isinstance(result, tuple) else (result,)
 
 
 def _derivative(f, axis, ax_dx, edge_order, out_dtype):
