@@ -229,6 +229,9 @@ from .ops import complex_linalg  # noqa: E402,F401
 from .ops import complex_spectral  # noqa: E402,F401
 from .ops import complex_least_squares  # noqa: E402,F401
 from .ops import squared_magnitudes  # noqa: E402,F401  (complex 2- and Frobenius norms)
+from .ops.scalar_power import finish_twins as _finish_twins  # noqa: E402
+
+_finish_twins()     # the operators' 0-d twins take the complex and float16 twins above
 
 #: PyTorch's dtype names that no NumPy dtype stands for, with what to use instead
 _TORCH_DTYPES_NUMPY_LACKS = {"bfloat16": "ad.float16 for 16-bit values, or ad.float32",

@@ -141,3 +141,20 @@ def test_an_in_place_power_of_a_0d_tensor_is_numpys_scalar_power(dtype):
     s **= 3.0
     s.backward()
     np.testing.assert_allclose(t.grad[0], 3 * values[0] ** 2, rtol=1e-6)
+
+
+def test_the_operator_twins_hold_their_ops_float16_and_complex_twins():
+    # the twins are copies made before the float16 and complex twins are installed;
+    # finish_twins gives them those at the end of the import (ad.fft and the other
+    # modules imported on first use install none for these ops)
+    import autodiff.distributions  # noqa: F401
+    import autodiff.fft  # noqa: F401
+    from autodiff.ops.scalar_power import _TWINS
+    assert {op.name for op, _ in _TWINS} == {"power", "multiply", "abs"}
+    for op, twin in _TWINS:
+        assert type(twin) is type(op) and twin.name == op.name
+        assert twin.half_twin is op.half_twin and twin.half_numbers is op.half_numbers
+        assert twin.complex_twin is not None and op.complex_twin is not None
+        assert twin.complex_twin.rules == op.complex_twin.rules
+        assert twin.complex_twin.forward is twin.forward is not op.forward
+        assert twin.complex_twin.complex_twin is twin.complex_twin
