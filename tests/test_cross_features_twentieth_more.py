@@ -349,3 +349,18 @@ def test_this_rounds_features_with_the_numba_loops_off():
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
                           text=True, timeout=120)
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
+
+
+def test_gradient_refuses_pytorchs_bad_dims_naming_gradient():
+    # (NumPy's bare "repeated axis" and "axis 2 is out of bounds" named no op, no dim=)
+    torch = pytest.importorskip("torch")
+    for bad, error in (({"dim": 2}, IndexError), ({"dim": [0, -2]}, ValueError)):
+        with pytest.raises(error, match=r"gradient: dim"):
+            ad.gradient(ad.tensor(F2), **bad)
+        with pytest.raises((IndexError, RuntimeError)):
+            torch.gradient(torch.tensor(F2), **bad)
+    with pytest.raises(IndexError, match="gradient: dim=0 given for a 0-d tensor"):
+        ad.gradient(ad.tensor(1.0), dim=0)
+    with pytest.raises(IndexError):
+        torch.gradient(torch.tensor(1.0), dim=0)
+    assert len(ad.gradient(ad.tensor(F2), dim=[-1, 0])) == 2
