@@ -7,15 +7,12 @@ backward, in-place views and the numba loops off."""
 from __future__ import annotations
 
 import contextlib
-import os
-import subprocess
-import sys
-import textwrap
 
 import numpy as np
 import pytest
 
 import autodiff as ad
+from numba_off import assert_prints_ok_with_numba_loops_off
 from numpy_program_checks import central_difference
 
 Z = np.array([1 + 2j, -0.5j, 3 - 1j])
@@ -326,7 +323,7 @@ def test_zero_d_complex_times_numbers_through_grad_forward_mode_compile_and_in_p
 
 def test_this_rounds_features_with_the_numba_loops_off():
     # (AUTODIFF_JIT=0 is read at import: a fresh interpreter)
-    code = textwrap.dedent("""
+    assert_prints_ok_with_numba_loops_off("""
         import numpy as np, autodiff as ad
         a, b = np.array([1.0, 2.0, 3.0]), np.array([2.0, 2.0, 1.0])
         assert np.array_equal(ad.grad(lambda t: t.max(ad.tensor(b)).sum())(ad.tensor(a)),
@@ -345,10 +342,6 @@ def test_this_rounds_features_with_the_numba_loops_off():
         assert complex(ad.tensor(1.5 - 2j) * 2.5) == (1.5 - 2j) * 2.5
         print("ok")
     """)
-    env = dict(os.environ, AUTODIFF_JIT="0")
-    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                          text=True, timeout=120)
-    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
 
 
 def test_gradient_refuses_pytorchs_bad_dims_naming_gradient():
