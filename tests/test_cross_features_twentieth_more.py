@@ -37,13 +37,13 @@ def _complex(real, imag):
 
 # ----- float16 gradient norms ------------------------------------------------------------
 
-def _clipped(lib, grads, norm_type=2.0):
+def _clipped(lib, grads, norm_type, foreach):
     params = []
     for grad in grads:
         param = lib.nn.Parameter(lib.tensor(np.ones_like(grad)))
         param.grad = lib.tensor(grad.copy())
         params.append(param)
-    total = lib.nn.utils.clip_grad_norm_(params, 1.0, norm_type=norm_type, foreach=False)
+    total = lib.nn.utils.clip_grad_norm_(params, 1.0, norm_type=norm_type, foreach=foreach)
     return np.asarray(total), [np.asarray(p.grad) for p in params]
 
 
@@ -56,13 +56,14 @@ def _clipped(lib, grads, norm_type=2.0):
     ([np.array([1.0, -300.0, 2.0, 0.5], np.float16)], np.inf),
     ([np.float16(-3.0) * np.ones(()), np.zeros(0, np.float16)], 2.0),   # 0-d and empty
 ])
-def test_float16_clipping_as_pytorchs(grads, norm_type):
+@pytest.mark.parametrize("foreach", [False, True])
+def test_float16_clipping_as_pytorchs(grads, norm_type, foreach):
     torch = pytest.importorskip("torch")
-    their_total, their_clipped = _clipped(torch, grads, norm_type)
+    their_total, their_clipped = _clipped(torch, grads, norm_type, foreach)
     warns = contextlib.nullcontext() if np.isfinite(their_total) else \
         pytest.warns(RuntimeWarning, match="the norm of a float16 one is past 65504")
     with warns:
-        total, clipped = _clipped(ad, grads, norm_type)
+        total, clipped = _clipped(ad, grads, norm_type, foreach)
     assert total.dtype == their_total.dtype
     np.testing.assert_array_equal(total, their_total)
     for ours, theirs in zip(clipped, their_clipped):
