@@ -96,8 +96,9 @@ def refuse_positional_extreme(where: str, positional: tuple) -> None:
         if isinstance(first, Tensor):       # t.max(other, 1) or t.max(other, keepdim=True)
             raise TypeError(
                 f"Tensor.{where}(other, ...): with a Tensor other, {where} is PyTorch's "
-                f"elementwise {function}, which takes no axis, dim or keepdim; write "
-                f"t.{where}(other) or ad.{function}(t, other)")
+                f"elementwise {function}, which takes no axis, dim or keepdim (nor keepdims, "
+                f"initial or where; out= it takes); write t.{where}(other) or "
+                f"ad.{function}(t, other)")
         raise TypeError(
             f"Tensor.{where}(other) with a {type(first).__name__} other: the elementwise "
             f"{function} (PyTorch's reading, for a Tensor other) or the axis (NumPy's) is "

@@ -166,6 +166,20 @@ def _inplace():
     return inplace
 
 
+def _alpha_times(t, other, alpha):
+    """``alpha * other`` for ``t.add_``/``t.sub_`` (recorded when compiled: ``other`` may be
+    a ``.grad`` array, ``p.add_(p.grad, alpha=-lr)``); a bool tensor updated by bools
+    reads ``alpha`` as a bool, as PyTorch's (``t.add``'s rule)."""
+    if alpha == 1:
+        return other
+    if t.dtype == np.bool_:
+        from .torch_methods import bool_alpha_times
+        scaled = bool_alpha_times(t, other, alpha)
+        if scaled is not None:
+            return scaled
+    return _ops().multiply(other, alpha)
+
+
 def _ops():
     from .ops import elementwise
     return elementwise
@@ -466,14 +480,12 @@ class PyTorchMethods:
     # ----- in-place methods (autodiff/inplace.py has the rules) ---------------
     def add_(self, other, alpha=1):
         """In-place ``self += alpha * other``; returns self."""
-        scaled = other if alpha == 1 else _ops().multiply(other, alpha)   # (recorded when
-        # compiled: other may be a .grad array, p.add_(p.grad, alpha=-lr))
-        return _inplace().update(self, _ops().add, scaled, "add_")
+        return _inplace().update(self, _ops().add, _alpha_times(self, other, alpha), "add_")
 
     def sub_(self, other, alpha=1):
         """In-place ``self -= alpha * other``; returns self."""
-        scaled = other if alpha == 1 else _ops().multiply(other, alpha)
-        return _inplace().update(self, _ops().subtract, scaled, "sub_")
+        return _inplace().update(self, _ops().subtract, _alpha_times(self, other, alpha),
+                                 "sub_")
 
     def mul_(self, other):
         """In-place ``self *= other``; returns self."""

@@ -74,8 +74,11 @@ class ReductionMethods:
 def _extreme(name, tensor, positional, axis, keepdims, dim, keepdim, initial, where, out):
     """``tensor.max(...)`` or ``tensor.min(...)`` (``name``): PyTorch's ``(values,
     indices)`` along a ``dim``, else NumPy's reduction over ``axis``."""
-    if positional and _elementwise_pair(positional, axis, dim, keepdim):
-        return (maximum if name == "max" else minimum)(tensor, positional[0])
+    if positional and _elementwise_pair(positional, axis, dim, keepdim, keepdims, initial,
+                                        where):
+        pairwise = maximum if name == "max" else minimum
+        return pairwise(tensor, positional[0]) if out is None else \
+            pairwise(tensor, positional[0], out=out)        # (torch.max(a, b, out=o))
     if positional:
         dim = _dim_read_as_torch(positional, axis, dim, keepdim)
         if dim is None:
@@ -88,12 +91,14 @@ def _extreme(name, tensor, positional, axis, keepdims, dim, keepdim, initial, wh
                            None, out)
 
 
-def _elementwise_pair(positional, axis, dim, keepdim) -> bool:
-    """``t.max(other)`` with a Tensor ``other`` and nothing else: PyTorch's elementwise
-    maximum (``torch.max(a, b)``), broadcasting, its gradient split on ties."""
+def _elementwise_pair(positional, axis, dim, keepdim, keepdims, initial, where) -> bool:
+    """``t.max(other)`` with a Tensor ``other`` and nothing else but ``out=``: PyTorch's
+    elementwise maximum (``torch.max(a, b)``), broadcasting, its gradient split on ties.
+    (A reduction's keyword with it is refused, not dropped.)"""
     from .tensor import Tensor
     return (len(positional) == 1 and isinstance(positional[0], Tensor) and axis is None
-            and dim is None and keepdim is None)
+            and dim is None and keepdim is None and keepdims is False
+            and initial is _NO_VALUE and where is True)
 
 
 def _dim_read_as_torch(positional, axis, dim, keepdim):

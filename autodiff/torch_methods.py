@@ -379,9 +379,7 @@ class TorchMethods(ElementwiseMethods):
         tensor([7.])
         """
         _refuse_alpha_of_another_kind(self, other, alpha, "add")
-        if alpha != 1 and _bool_result(self, other):     # (bool stays bool, as PyTorch's:
-            return self + np.logical_and(other, bool(alpha))    # alpha read as a bool)
-        return self + (other if alpha == 1 else _scaled(other, alpha))
+        return self + _alpha_times(self, other, alpha)
 
     def sub(self, other, *, alpha=1):
         """``self - alpha * other``, as PyTorch's ``sub``.
@@ -390,7 +388,7 @@ class TorchMethods(ElementwiseMethods):
         tensor([-3.])
         """
         _refuse_alpha_of_another_kind(self, other, alpha, "sub")
-        return self - (other if alpha == 1 else _scaled(other, alpha))
+        return self - _alpha_times(self, other, alpha)
 
     subtract = sub
 
@@ -464,12 +462,24 @@ def _refuse_alpha_of_another_kind(t, other, alpha, where: str) -> None:
             "tensors. Pass an int alpha, or convert first (t.double()).")
 
 
-def _bool_result(t, other) -> bool:
-    """Whether ``t.add(other)`` is bool: PyTorch's ``alpha`` then counts as a bool."""
+def bool_alpha_times(t, other, alpha):
+    """``alpha * other`` where ``t.add(other)`` is bool: PyTorch reads ``alpha`` as a
+    bool, so bool stays bool (and ``sub`` of bools is refused, as without ``alpha``);
+    None where the result is not bool."""
     if t.dtype != np.bool_:
-        return False
-    other = getattr(other, "data", other)
-    return np.result_type(t.data, np.asarray(other)) == np.bool_
+        return None
+    values = getattr(other, "data", other)
+    if np.result_type(t.data, np.asarray(values)) != np.bool_:
+        return None
+    return np.logical_and(other, bool(alpha))
+
+
+def _alpha_times(t, other, alpha):
+    """``alpha * other`` for ``t.add``/``t.sub``: ``other`` itself when ``alpha`` is 1."""
+    if alpha == 1:
+        return other
+    scaled = bool_alpha_times(t, other, alpha)
+    return _scaled(other, alpha) if scaled is None else scaled
 
 
 def _scaled(other, alpha):

@@ -6,17 +6,14 @@ implementation flags through compiled steps and copies."""
 from __future__ import annotations
 
 import copy
-import os
 import pickle
-import subprocess
-import sys
-import textwrap
 
 import numpy as np
 import pytest
 
 import autodiff as ad
 from autodiff import nn
+from numba_off import assert_prints_ok_with_numba_loops_off
 from numpy_program_checks import central_difference
 
 X = np.array([0.5, -1.0, 2.0, 1.5, -0.25, 3.0])
@@ -291,7 +288,7 @@ def test_a_model_on_torch_memory_saves_copies_and_loads_its_values():
 
 def test_this_rounds_fixes_with_the_numba_loops_off():
     # (AUTODIFF_JIT=0 is read at import: a fresh interpreter)
-    code = textwrap.dedent("""
+    assert_prints_ok_with_numba_loops_off("""
         import numpy as np, autodiff as ad
         z = np.array([1 + 2j, -0.5j, 3 - 1j])
         t = ad.tensor(z, requires_grad=True)
@@ -304,10 +301,6 @@ def test_this_rounds_fixes_with_the_numba_loops_off():
         assert ad.einsum("ij->ji", [ad.tensor(np.ones((2, 3)))]).shape == (3, 2)
         print("ok")
     """)
-    env = dict(os.environ, AUTODIFF_JIT="0")
-    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                          text=True, timeout=120)
-    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
 
 
 def test_a_torch_tensor_given_to_a_compiled_function_is_named_as_one():

@@ -117,6 +117,14 @@ def _torch_gradient(f, varargs, axis, edge_order, spacing, dim):
     if varargs or axis is not None:
         raise TypeError("gradient: pass either NumPy's spacings (positional) and axis=, or "
                         "PyTorch's spacing= and dim=, not both")
+    if dim is not None:
+        from ..dim_readings import refuse_repeated_dims
+        dims = tuple(dim) if isinstance(dim, (list, tuple)) else (dim,)
+        ndim = np.ndim(_values(f))
+        if ndim == 0 and dims:
+            raise IndexError(f"gradient: dim={dim!r} given for a 0-d tensor, which has no "
+                             "dim to take differences along (PyTorch refuses it too)")
+        refuse_repeated_dims("gradient", dims, ndim)
     steps = () if spacing is None else \
         tuple(spacing) if isinstance(spacing, (list, tuple)) else (spacing,)
     result = gradient(f, *steps, axis=dim, edge_order=edge_order)
