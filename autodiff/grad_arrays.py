@@ -22,7 +22,8 @@ Where PyTorch and NumPy give one name two meanings, the result is NumPy's (``.gr
 is an ndarray) with a ``ConventionWarning`` at the user's line naming both:
 ``g.max(1)`` / ``g.min(1)`` (PyTorch's ``(values, indices)``, NumPy's values), and
 ``g.std()`` / ``g.var()`` without ``ddof=`` (PyTorch's divide by n - 1, NumPy's by n);
-``g.max(dim=1)``, PyTorch's keyword, is refused.  ``g.max()``, ``g.sum(0)``,
+``g.max(dim=1)``, PyTorch's keyword, is refused; ``g.max(other)`` with a Tensor or an
+array is PyTorch's elementwise maximum.  ``g.max()``, ``g.sum(0)``,
 ``g.mean()``, ``g.any()`` mean the same in both and are NumPy's (``sum`` and ``mean``
 take PyTorch's ``dim=`` and ``keepdim=`` too).
 
