@@ -170,3 +170,29 @@ def test_a_linear_ramp_of_an_integer_array_takes_tensor_end_values_as_numbers():
     a = np.arange(6).reshape(2, 3)
     got = np.pad(ad.tensor(a), 2, mode="linear_ramp", end_values=ad.tensor(7.0))
     np.testing.assert_array_equal(got.data, np.pad(a, 2, mode="linear_ramp", end_values=7.0))
+
+
+@pytest.mark.parametrize("dtype", [np.complex64, np.complex128])
+@pytest.mark.parametrize("ends", [1 + 2j, 0.5, lambda: ad.tensor(np.complex128(-1 + 0.5j))],
+                         ids=["complex", "real", "tensor"])
+def test_a_complex_linear_ramp_without_gradient_is_numpys(dtype, ends):
+    z = (np.arange(12.0).reshape(3, 4) * (1 - 2j)).astype(dtype)
+    ends = ends() if callable(ends) else ends
+    got = np.pad(ad.tensor(z), ((1, 2), (2, 1)), mode="linear_ramp", end_values=ends)
+    expected = np.pad(z, ((1, 2), (2, 1)), mode="linear_ramp", end_values=_numbers(ends))
+    assert got.dtype == expected.dtype and not got.requires_grad
+    np.testing.assert_array_equal(got.data, expected)
+
+
+def test_a_complex_linear_ramp_with_gradient_is_refused_naming_the_real_route():
+    z = ad.tensor(np.arange(6.0).reshape(2, 3) * (1 + 1j), requires_grad=True)
+    with pytest.raises(TypeError, match=r"^pad: mode='linear_ramp' of a complex tensor "
+                                        r"\(shape \(2, 3\), dtype complex128\).*t\.real"):
+        np.pad(z, 1, mode="linear_ramp", end_values=1j)
+    # the route it names gives NumPy's values, with the gradient
+    parts = (np.pad(z.real, 1, mode="linear_ramp", end_values=0.0)
+             + 1j * np.pad(z.imag, 1, mode="linear_ramp", end_values=1.0))
+    np.testing.assert_array_equal(parts.data, np.pad(z.data, 1, mode="linear_ramp",
+                                                     end_values=1j))
+    np.abs(parts).sum().backward()
+    assert z.grad.shape == z.shape and np.all(np.isfinite(z.grad))

@@ -75,6 +75,17 @@ def _tensor_end_values_per_axis(value, ndim, dtype):
     return [(pairs[axis, 0], pairs[axis, 1]) for axis in range(ndim)]
 
 
+def _refuse_complex_ramp_gradient(array, ends) -> None:
+    """A complex ``linear_ramp`` pad is NumPy's values without a gradient: raise where
+    one is asked for, naming the real route."""
+    if array.requires_grad or (ends is not None and ends.requires_grad):
+        raise TypeError(
+            f"pad: mode='linear_ramp' of a complex tensor (shape {array.shape}, dtype "
+            f"{array.dtype}) has no gradient rule here; pad the real and imaginary parts "
+            "apart, np.pad(t.real, ..., end_values=e.real) + 1j * np.pad(t.imag, ..., "
+            "end_values=e.imag) (NumPy's ramp is linear in each), or pad t.detach()")
+
+
 def _along(axis, ndim, part):
     return (slice(None),) * axis + (part,) + (slice(None),) * (ndim - axis - 1)
 
@@ -115,12 +126,15 @@ def pad_computing(array, pairs, mode: str, kwargs: dict) -> Tensor:
     given = kwargs.get(option, 0 if mode == "linear_ramp" else None)
     ramp_from_tensors = mode == "linear_ramp" and _holds_tensor(given)
     if ramp_from_tensors:       # (their values, for NumPy's checks and integer arrays)
-        kwargs = {option: from_nested(given).data if type(given) in SEQUENCES
-                  else given.data}
+        given = from_nested(given) if type(given) in SEQUENCES else given
+        kwargs = {option: given.data}
     else:
         refuse_tensor_values(option, given)
     data = array.data
-    if data.dtype.kind not in "fc":         # (no gradient: NumPy's rounding of ints)
+    complex_ramp = mode == "linear_ramp" and data.dtype.kind == "c"
+    if complex_ramp:
+        _refuse_complex_ramp_gradient(array, given if ramp_from_tensors else None)
+    if data.dtype.kind not in "fc" or complex_ramp:   # (no gradient: NumPy's rounding of ints)
         return Tensor(made("pad", np.pad, (data, pairs), {"mode": mode, **kwargs}))
     # NumPy's checks and messages (an empty axis, a stat_length of 0), on a corner
     np.pad(data[(slice(0, 1),) * data.ndim], pairs, mode=mode, **kwargs)
