@@ -24,11 +24,15 @@ def _takes_axis_but_not_dim(function) -> bool:
             and not any(p.kind is p.VAR_KEYWORD for p in parameters.values()))
 
 
-def test_every_public_function_with_axis_and_no_dim_names_axis_for_dim():
+@pytest.mark.parametrize("namespace", ["ad", "ad.fft", "ad.linalg", "ad.special",
+                                       "ad.nn.functional"])
+def test_every_public_function_with_axis_and_no_dim_names_axis_for_dim(namespace):
+    module = {"ad": ad, "ad.fft": ad.fft, "ad.linalg": ad.linalg, "ad.special": ad.special,
+              "ad.nn.functional": ad.nn.functional}[namespace]
     x = ad.tensor(np.arange(12.0).reshape(3, 4))
     bare = []
-    for name in sorted(dir(ad)):
-        function = getattr(ad, name)
+    for name in sorted(dir(module)):
+        function = getattr(module, name)
         if name.startswith("_") or isinstance(function, type) or not callable(function):
             continue
         if not _takes_axis_but_not_dim(function):
@@ -56,6 +60,14 @@ def test_numpy_only_functions_refuse_dim_naming_axis(call):
     with pytest.raises(TypeError, match=r"^ad\.\w+ is numpy\.\w+, which takes NumPy's "
                                         r"axis=/keepdims=.*pass axis="):
         call(x)
+
+
+def test_l2_normalize_takes_pytorchs_dim_for_axis():
+    x = ad.tensor([[3.0, 4.0], [0.0, 1.0]])
+    np.testing.assert_array_equal(ad.nn.functional.l2_normalize(x, dim=0).data,
+                                  ad.nn.functional.l2_normalize(x, axis=0).data)
+    with pytest.raises(TypeError, match="got both axis=0 and dim=1"):
+        ad.nn.functional.l2_normalize(x, axis=0, dim=1)
 
 
 def test_segment_reduce_refuses_dim_naming_axis():
