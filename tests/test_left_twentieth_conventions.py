@@ -15,6 +15,7 @@ torch = pytest.importorskip("torch")
 README = (pathlib.Path(__file__).resolve().parents[1] / "README.md").read_text()
 _M = [[1.0, -2.0, 3.0], [0.0, 5.0, -6.0]]
 _X = [3.0, 1.0, 2.0, 3.0, 1.0, 5.0]
+_N = [3.0, np.nan, 1.0, 2.0]
 
 
 def _readme_says(*phrases):
@@ -221,6 +222,46 @@ _SAME_AS_TORCH = {
     "float16 sum": (lambda L, t: t.sum(), np.full(3000, 0.1, np.float16)),
     "copysign negative zero": (lambda L, t: t.copysign(-0.0), _M),
     "frexp": (lambda L, t: tuple(t.frexp()), _M),
+    # NaN, as PyTorch places and propagates it
+    "argmax of nan": (lambda L, t: t.argmax(), _N),
+    "argmin of nan": (lambda L, t: t.argmin(), _N),
+    "max of nan": (lambda L, t: t.max(), _N),
+    "median of nan": (lambda L, t: t.median(), _N),
+    "nanmedian": (lambda L, t: t.nanmedian(), _N),
+    "sort of nan": (lambda L, t: tuple(t.sort(dim=-1)), _N),
+    "sort of nan descending": (lambda L, t: tuple(t.sort(dim=-1, descending=True)), _N),
+    "argsort of nan": (lambda L, t: t.argsort(dim=-1), _N),
+    "topk of nan": (lambda L, t: tuple(t.topk(2)), _N),
+    "kthvalue of nan": (lambda L, t: tuple(t.kthvalue(1)), _N),
+    "cummax of nan": (lambda L, t: tuple(t.cummax(0)), _N),
+    "logcumsumexp of nan": (lambda L, t: t.logcumsumexp(0), _N),
+    "quantile of nan": (lambda L, t: t.quantile(0.5), _N),
+    "nanquantile": (lambda L, t: t.nanquantile(0.5), _N),
+    "clamp of nan": (lambda L, t: t.clamp(0, 2), _N),
+    "clamp to a nan bound": (lambda L, t: t.clamp(min=np.nan), [1.0, 2.0]),
+    "unique of nan": (lambda L, t: t.unique(), [np.nan, 1.0, np.nan]),
+    # rounding and integer arithmetic
+    "round half to even": (lambda L, t: t.round(), [0.5, 1.5, 2.5, -0.5]),
+    "int of negative floats": (lambda L, t: t.int(), [-1.7, 1.7]),
+    "floor_divide negative": (lambda L, t: t.floor_divide(-2), [5.0, -5.0, 3.0]),
+    "abs of int8 min": (lambda L, t: t.abs(), np.array([-128], np.int8)),
+    "negative uint8": (lambda L, t: -t, np.array([1], np.uint8)),
+    "int true_divide": (lambda L, t: t.true_divide(2), np.array([3, -2])),
+    "heaviside at zeros": (lambda L, t: t.heaviside(L.tensor(7.0)), [0.0, -0.0]),
+    # shapes and repeats
+    "repeat_interleave": (lambda L, t: t.repeat_interleave(2, dim=0), _M),
+    "repeat_interleave counts": (lambda L, t: t.repeat_interleave(L.tensor([1, 2]), dim=0),
+                                 _M),
+    "repeat_interleave flat": (lambda L, t: t.repeat_interleave(2), _M),
+    "hsplit": (lambda L, t: tuple(t.hsplit(3)), _M),
+    "vsplit indices": (lambda L, t: tuple(t.vsplit([1])), _M),
+    "diagflat offset": (lambda L, t: t.diagflat(1), [1.0, 2.0]),
+    "rot90 k=-1": (lambda L, t: t.rot90(-1), _M),
+    "mode of several": (lambda L, t: tuple(t.mode()), [3.0, 1.0, 3.0, 1.0, 2.0]),
+    "cumprod through zero": (lambda L, t: t.cumprod(0), [2.0, 0.0, 3.0]),
+    "norm inf": (lambda L, t: t.norm(float("inf")), _M),
+    "norm 0": (lambda L, t: t.norm(0), _M),
+    "renorm": (lambda L, t: t.renorm(1, 1, 2.0), _M),
 }
 
 
