@@ -204,6 +204,7 @@ from .ops import half_math as _half_math  # noqa: E402,F401  (float16 ops rounde
 from .ops import half_numbers as _half_numbers  # noqa: E402,F401  (float16 * number)
 from .warning_lines import install as _install_warning_lines
 from .numpy_names import add_numpy_functions as _add_numpy_functions
+from .numpy_names import refuse_dim_keywords as _refuse_dim_keywords
 from . import zero_dim_dims as _zero_dim_dims
 from . import numpy_vectorize as _numpy_vectorize
 
@@ -211,6 +212,7 @@ from . import numpy_vectorize as _numpy_vectorize
 # Tensors and are not defined above, read from the dispatch tables.
 _add_numpy_functions(globals(), "numpy")
 _add_numpy_functions(vars(linalg), "numpy.linalg")
+_refuse_dim_keywords(globals())   # ad.nanmax(x, dim=1): an error naming axis=
 globals().update(_inplace_functions())   # ad.exp_(t) is t.exp_(), ... (torch.exp_)
 globals().update(_foreach_functions())   # ad._foreach_mul_(tensors, 0.9) ...
 

@@ -180,12 +180,16 @@ class ArrayMethods(DtypeShorthands):
         # (made: a compiled function computes it again from the constant it is given)
         return _made("nonzero", nonzero_rows, self.data)
 
-    def searchsorted(self, v, side="left", sorter=None):
-        """Where ``v`` would go into this sorted 1-D tensor (NumPy's; integers, no grad).
+    def searchsorted(self, v, side="left", sorter=None, *, right=None):
+        """Where ``v`` would go into this sorted 1-D tensor (NumPy's; integers, no grad);
+        ``right=True`` (``torch.searchsorted``'s keyword) is ``side='right'``.
 
         >>> ad.tensor([1.0, 2.0, 3.0]).searchsorted(2.5)
         np.int64(2)
         """
+        if right is not None:
+            from .torch_functions_extra import searchsorted_side
+            side = searchsorted_side(side, right)
         values = v.data if hasattr(v, "data") and not isinstance(v, np.ndarray) else v
         from .compile import hooks
         if hooks.active is not None and hooks.active.owns_thread():

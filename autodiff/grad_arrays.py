@@ -22,7 +22,8 @@ Where PyTorch and NumPy give one name two meanings, the result is NumPy's (``.gr
 is an ndarray) with a ``ConventionWarning`` at the user's line naming both:
 ``g.max(1)`` / ``g.min(1)`` (PyTorch's ``(values, indices)``, NumPy's values), and
 ``g.std()`` / ``g.var()`` without ``ddof=`` (PyTorch's divide by n - 1, NumPy's by n);
-``g.max(dim=1)``, PyTorch's keyword, is refused.  ``g.max()``, ``g.sum(0)``,
+``g.max(dim=1)``, PyTorch's keyword, is refused; ``g.max(other)`` with a Tensor or an
+array is PyTorch's elementwise maximum.  ``g.max()``, ``g.sum(0)``,
 ``g.mean()``, ``g.any()`` mean the same in both and are NumPy's (``sum`` and ``mean``
 take PyTorch's ``dim=`` and ``keepdim=`` too).
 
@@ -206,14 +207,20 @@ class GradArray(TorchArray):
     def max(self, *args, **kwargs):
         """NumPy's ``max`` (``g.max()``, ``g.max(axis=0)``); ``g.max(1)`` and ``dim=``
         are NumPy's with a warning; ``dim=`` is refused: PyTorch's give
-        ``(values, indices)``."""
+        ``(values, indices)``.  ``g.max(other)`` with a Tensor or an array ``other``
+        is PyTorch's elementwise maximum (``torch.max(g, other)``), a plain ndarray."""
+        if _elementwise_other(args, kwargs):
+            return _elementwise("maximum", self, args[0])
         _check_dim("max", args, kwargs)
         return super().max(*args, **kwargs)
 
     def min(self, *args, **kwargs):
         """NumPy's ``min`` (``g.min()``, ``g.min(axis=0)``); ``g.min(1)`` and ``dim=``
         are NumPy's with a warning; ``dim=`` is refused: PyTorch's give
-        ``(values, indices)``."""
+        ``(values, indices)``.  ``g.min(other)`` with a Tensor or an array ``other``
+        is PyTorch's elementwise minimum (``torch.min(g, other)``), a plain ndarray."""
+        if _elementwise_other(args, kwargs):
+            return _elementwise("minimum", self, args[0])
         _check_dim("min", args, kwargs)
         return super().min(*args, **kwargs)
 
@@ -322,6 +329,27 @@ def _drawing(where, rng, generator) -> np.random.Generator:
     from .creation import _generator
     from .generator import chosen_rng
     return _generator(chosen_rng(where, rng, generator))
+
+
+def _elementwise_other(args, kwargs) -> bool:
+    """``g.max(other)`` with a Tensor, or an array NumPy could not read as an axis (not
+    an integer scalar): PyTorch's elementwise form."""
+    from .tensor import Tensor
+    if len(args) != 1 or kwargs:
+        return False
+    other = args[0]
+    return isinstance(other, Tensor) or (
+        isinstance(other, np.ndarray) and (other.ndim or other.dtype.kind not in "iub"))
+
+
+def _elementwise(ufunc_name, grad, other) -> np.ndarray:
+    """``np.maximum``/``np.minimum`` of a ``.grad`` and ``other`` as PyTorch's
+    ``torch.max(g, other)``: NaN propagates, and a 0-d ``other`` keeps ``g``'s float
+    dtype (PyTorch's promotion of a 0-d tensor)."""
+    other = np.asarray(values_of(other))
+    if other.ndim == 0 and other.dtype.kind != "c":
+        other = other.item()
+    return getattr(np, ufunc_name)(grad.view(np.ndarray), other)
 
 
 def _check_dim(name, args, kwargs) -> None:

@@ -148,10 +148,7 @@ def _axis_from_dim(public_name, short_name, numpy_name, args, kwargs):
                                           None, "dim", kwargs.pop("dim"))
         return args, kwargs
     if short_name not in DIM_ALIASED:
-        raise TypeError(
-            f"{public_name} is {numpy_name}, which takes NumPy's axis=/keepdims=, not "
-            f"PyTorch's dim=/keepdim= (got {sorted(k for k in kwargs if k in ('dim', 'keepdim'))})"
-            "; pass axis= (and keepdims=) with NumPy's meaning")
+        raise dim_refusal(public_name, numpy_name, kwargs)
     from .spellings import axis_alias
     kwargs = dict(kwargs)
     if len(args) > 1:           # each of DIM_ALIASED takes its axis second
@@ -162,6 +159,43 @@ def _axis_from_dim(public_name, short_name, numpy_name, args, kwargs):
                                 kwargs.pop("keepdims", False),
                                 kwargs.pop("dim", None), kwargs.pop("keepdim", None))
     return args, dict(kwargs, axis=axis, keepdims=keepdims)
+
+
+def dim_refusal(public_name: str, numpy_name: str | None, kwargs) -> TypeError:
+    """The error for PyTorch's ``dim=``/``keepdim=`` given to a function that takes
+    NumPy's ``axis=``/``keepdims=`` only (``ad.nanmax(x, dim=1)``)."""
+    given = sorted(k for k in kwargs if k in ("dim", "keepdim"))
+    if numpy_name is None:
+        return TypeError(f"{public_name} takes axis=, not dim=/keepdim= (got {given}); "
+                         "pass axis=")
+    return TypeError(f"{public_name} is {numpy_name}, which takes NumPy's axis=/keepdims=, "
+                     f"not PyTorch's dim=/keepdim= (got {given}); pass axis= (and "
+                     "keepdims=) with NumPy's meaning")
+
+
+#: The library's own functions that take NumPy's ``axis=`` and no ``dim=``, with no
+#: PyTorch namesake of that meaning: ``dim=`` is refused by name, not by Python's bare
+#: "unexpected keyword argument".
+AXIS_ONLY = ("append", "array_split", "average", "compress", "cumulative_sum", "nanmax",
+             "nanmin", "nanpercentile", "partition", "percentile", "ptp", "put_along_axis",
+             "repeat", "rollaxis", "segment_reduce", "sliding_window_view", "take",
+             "take_along_axis", "unstack")
+
+
+def refuse_dim_keywords(namespace: dict, names=AXIS_ONLY) -> None:
+    """Replace each of ``names`` in ``namespace`` by a function that refuses ``dim=``/
+    ``keepdim=`` naming ``axis=`` and otherwise calls it unchanged."""
+    import functools
+    for name in names:
+        function = namespace[name]
+        numpy_name = f"numpy.{name}" if hasattr(np, name) else None
+
+        def refusing(*args, _function=function, _name=f"ad.{name}", _numpy=numpy_name,
+                     **kwargs):
+            if "dim" in kwargs or "keepdim" in kwargs:
+                raise dim_refusal(_name, _numpy, kwargs)
+            return _function(*args, **kwargs)
+        namespace[name] = functools.wraps(function)(refusing)
 
 
 def _doc(public_name, numpy_function, numpy_name, recorded):

@@ -21,6 +21,22 @@ __all__ = ["searchsorted", "nonzero", "addmv", "cosine_similarity", "pairwise_di
            "is_floating_point", "promote_types", "finfo", "iinfo", "unique_consecutive"]
 
 
+def searchsorted_side(side, right):
+    """NumPy's ``side=`` as given or as PyTorch's ``right=`` (a bool) says.
+
+    >>> searchsorted_side("left", True)
+    'right'
+    """
+    if right is not None:
+        if side == "right" and not right:
+            raise TypeError(f"searchsorted: got side={side!r} and right={right!r}, which "
+                            "disagree; pass one of them")
+        side = "right" if right else "left"
+    if side not in ("left", "right"):
+        raise ValueError(f"searchsorted: side must be 'left' or 'right', got {side!r}")
+    return side
+
+
 def searchsorted(a, v, side="left", sorter=None, *, right=None, out_int32: bool = False):
     """Where each of ``v`` would go into the increasing ``a``, as ``np.searchsorted`` and
     ``torch.searchsorted(sorted_sequence, input)``: ``side='left'`` (or ``right=False``)
@@ -31,13 +47,7 @@ def searchsorted(a, v, side="left", sorter=None, *, right=None, out_int32: bool 
     >>> ad.searchsorted(ad.tensor([1, 3, 5]), ad.tensor([3, 4]), right=True)
     tensor([2, 2])
     """
-    if right is not None:
-        if side == "right" and not right:
-            raise TypeError(f"searchsorted: got side={side!r} and right={right!r}, which "
-                            "disagree; pass one of them")
-        side = "right" if right else "left"
-    if side not in ("left", "right"):
-        raise ValueError(f"searchsorted: side must be 'left' or 'right', got {side!r}")
+    side = searchsorted_side(side, right)
     sequence, found = array_of(a), array_of(v)
     order = None if sorter is None else array_of(sorter)
     dtype = np.int32 if out_int32 else np.int64

@@ -182,10 +182,9 @@ def test_a_list_holding_tensors_is_recorded_where_an_array_is_read():
             rtol=1e-7, atol=1e-9)
 
 
-@pytest.mark.parametrize("option, keywords", [
-    ("end_values", lambda t: {"mode": "linear_ramp", "end_values": (t[0], 0.0)}),
-    ("end_values", lambda t: {"mode": "linear_ramp", "end_values": t[0]}),
+@pytest.mark.parametrize("option, keywords", [   # (Tensor end_values: test_left_twentieth)
     ("stat_length", lambda t: {"mode": "mean", "stat_length": (t[0],)}),
+    ("stat_length", lambda t: {"mode": "maximum", "stat_length": t[0]}),
 ])
 def test_pad_values_given_as_tensors_are_refused_naming_the_argument(option, keywords):
     t = ad.tensor(np.ones(3), requires_grad=True)

@@ -122,8 +122,9 @@ def sigmoid_range(x, lo: float, hi: float) -> Tensor:
     return lo + (hi - lo) * ew.sigmoid(x)
 
 
-def l2_normalize(x, axis: int = -1, eps: float = 1e-12) -> Tensor:
-    """``x / max(||x||, eps)`` along ``axis``: unit-length rows, zero rows stay zero.
+def l2_normalize(x, axis: int = -1, eps: float = 1e-12, *, dim: int | None = None) -> Tensor:
+    """``x / max(||x||, eps)`` along ``axis`` (or PyTorch's name for it, ``dim=``):
+    unit-length rows, zero rows stay zero.
 
     Output and gradient are finite even for an all-zero row (where the gradient of
     ``||x||`` alone would be 0/0): the norm is computed under a double ``where``.
@@ -133,6 +134,8 @@ def l2_normalize(x, axis: int = -1, eps: float = 1e-12) -> Tensor:
             [0. , 0. ]])
     """
     _check_float(x, "l2_normalize")
+    from ..spellings import renamed_argument
+    axis = renamed_argument("l2_normalize", "axis", axis, -1, "dim", dim)
     x = x if isinstance(x, Tensor) else Tensor(x)
     squared = rd.sum(x * x, axis=axis, keepdims=True)
     big = squared > eps * eps

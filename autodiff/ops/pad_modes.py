@@ -15,7 +15,7 @@ import numpy as np
 
 from ..compile.hooks import made     # (computed again at each replay of ad.compile)
 from ..tensor import Tensor
-from .operands import SEQUENCES, holds_tensor
+from .operands import SEQUENCES, from_nested, holds_tensor
 from .shape import concatenate
 
 _STATISTICS = {"maximum": np.max, "minimum": np.min, "mean": np.mean, "median": np.median}
@@ -50,6 +50,40 @@ def _end_values_per_axis(value, ndim):
     if x.ndim < 3 and x.size == 2 and x.shape != (2, 1):
         return [tuple(x.ravel())] * ndim
     return [tuple(pair) for pair in np.broadcast_to(x, (ndim, 2)).tolist()]
+
+
+def _holds_tensor(value) -> bool:
+    return isinstance(value, Tensor) or (type(value) in SEQUENCES and holds_tensor(value))
+
+
+def _tensor_end_values_per_axis(value, ndim, dtype):
+    """``end_values`` that hold Tensors, as ``_end_values_per_axis`` reads numbers: 0-d
+    Tensors of ``np.array(value)``'s dtype for one or two values, and for a pair per
+    axis of the dtype that Python numbers take next to an array of ``dtype`` (NumPy's
+    pad passes them as Python numbers), so that the ramps are computed as NumPy's and
+    the gradient reaches the end values."""
+    ends = from_nested(value) if type(value) in SEQUENCES else value
+    if ends.ndim < 3 and ends.size == 1:
+        end = ends.reshape(())
+        return [(end, end)] * ndim
+    if ends.ndim < 3 and ends.size == 2 and ends.shape != (2, 1):
+        flat = ends.reshape(-1)
+        return [(flat[0], flat[1])] * ndim
+    pairs = np.broadcast_to(ends, (ndim, 2))
+    weak = np.result_type(dtype, pairs.dtype.type(0).item())   # (tolist's Python numbers)
+    pairs = pairs if pairs.dtype == weak else pairs.astype(weak)
+    return [(pairs[axis, 0], pairs[axis, 1]) for axis in range(ndim)]
+
+
+def _refuse_complex_ramp_gradient(array, ends) -> None:
+    """A complex ``linear_ramp`` pad is NumPy's values without a gradient: raise where
+    one is asked for, naming the real route."""
+    if array.requires_grad or (ends is not None and ends.requires_grad):
+        raise TypeError(
+            f"pad: mode='linear_ramp' of a complex tensor (shape {array.shape}, dtype "
+            f"{array.dtype}) has no gradient rule here; pad the real and imaginary parts "
+            "apart, np.pad(t.real, ..., end_values=e.real) + 1j * np.pad(t.imag, ..., "
+            "end_values=e.imag) (NumPy's ramp is linear in each), or pad t.detach()")
 
 
 def _along(axis, ndim, part):
@@ -89,15 +123,26 @@ def pad_computing(array, pairs, mode: str, kwargs: dict) -> Tensor:
     if unknown:
         raise TypeError(f"pad: the argument(s) {sorted(unknown)} do not apply to "
                         f"mode={mode!r}")
-    refuse_tensor_values(option, kwargs.get(option))
+    given = kwargs.get(option, 0 if mode == "linear_ramp" else None)
+    ramp_from_tensors = mode == "linear_ramp" and _holds_tensor(given)
+    if ramp_from_tensors:       # (their values, for NumPy's checks and integer arrays)
+        given = from_nested(given) if type(given) in SEQUENCES else given
+        kwargs = {option: given.data}
+    else:
+        refuse_tensor_values(option, given)
     data = array.data
-    if data.dtype.kind not in "fc":         # (no gradient: NumPy's rounding of ints)
+    complex_ramp = mode == "linear_ramp" and data.dtype.kind == "c"
+    if complex_ramp:
+        _refuse_complex_ramp_gradient(array, given if ramp_from_tensors else None)
+    if data.dtype.kind not in "fc" or complex_ramp:   # (no gradient: NumPy's rounding of ints)
         return Tensor(made("pad", np.pad, (data, pairs), {"mode": mode, **kwargs}))
     # NumPy's checks and messages (an empty axis, a stat_length of 0), on a corner
     np.pad(data[(slice(0, 1),) * data.ndim], pairs, mode=mode, **kwargs)
-    given = kwargs.get(option, 0 if mode == "linear_ramp" else None)
-    per_axis = _end_values_per_axis if mode == "linear_ramp" else _per_axis
-    options = per_axis(given, data.ndim)
+    if ramp_from_tensors:
+        options = _tensor_end_values_per_axis(given, data.ndim, data.dtype)
+    else:
+        per_axis = _end_values_per_axis if mode == "linear_ramp" else _per_axis
+        options = per_axis(given, data.ndim)
     current = array
     for axis, (widths, extra) in enumerate(zip(pairs, options)):
         if widths == (0, 0):

@@ -12,7 +12,8 @@
   ``initial=`` and ``where=`` of ``add``, ``multiply``, ``maximum`` and ``minimum``'s
   ``reduce`` are those of ``np.sum``, ``np.prod``, ``np.max`` and ``np.min``, and
   ``np.logaddexp.reduce``'s and ``np.logaddexp2.reduce``'s are their ops' own;
-  ``np.fmax.reduce`` and ``np.fmin.reduce`` with them run one slice at a time.
+  ``np.fmax.reduce`` and ``np.fmin.reduce`` with them run their own reduction of the
+  entries ``where=`` keeps, then ``fmax``/``fmin`` with ``initial=``.
 - ``reduce`` and ``accumulate`` of the other two-input ufuncs that run an op
   (``np.hypot.reduce``, ``np.power.accumulate``, ``np.logical_and.reduce`` ...) apply
   the op one slice at a time, in NumPy's order (``sequential_reduce`` /
@@ -45,7 +46,8 @@ _MASKED_REDUCTIONS = {"add.reduce": "sum", "multiply.reduce": "prod",
                       "maximum.reduce": "max", "minimum.reduce": "min"}
 #: The ufunc reductions whose op takes initial= and where= itself.
 _OWN_MASKING = {"logaddexp.reduce", "logaddexp2.reduce"}
-#: The ufunc reductions that, with initial= or where=, run one slice at a time.
+#: The ufunc reductions that, with initial= or where=, run ``sequential_reduce`` (which
+#: for a float or complex input runs their own reduction: ``_skipping_masked_entries``).
 _SEQUENTIAL_MASKING = {"fmax.reduce": np.fmax, "fmin.reduce": np.fmin}
 #: Of those, the ones that skip NaNs: a float input's masked entries can read as NaN.
 _NAN_SKIPPING = (np.fmax, np.fmin)
@@ -163,8 +165,7 @@ def sequential_reduce(op: Callable, ufunc: np.ufunc, array, axis=0, dtype=None, 
     probe = _numpy_checked(ufunc.reduce, name, data, axis=axis, keepdims=keepdims, **masking)
     axes = tuple(range(data.ndim)) if axis is None else np.lib.array_utils.normalize_axis_tuple(
         axis, data.ndim)
-    if ufunc in _NAN_SKIPPING and data.dtype.kind == "f" and not isinstance(initial, Tensor) \
-            and all(data.shape[a] for a in axes):
+    if ufunc in _NAN_SKIPPING and data.dtype.kind in "fc" and all(data.shape[a] for a in axes):
         return _skipping_masked_entries(op, ufunc, array, mask if where is not True else None,
                                         axes, keepdims, initial, probe)
     kept = [a for a in range(data.ndim) if a not in axes]
@@ -207,11 +208,12 @@ def sequential_reduce(op: Callable, ufunc: np.ufunc, array, axis=0, dtype=None, 
 
 
 def _skipping_masked_entries(op, ufunc, array, mask, axes, keepdims, initial, probe):
-    """``np.fmax.reduce`` / ``np.fmin.reduce`` of a float tensor with ``initial=`` or
-    ``where=``: the entries ``where=`` leaves out read as NaN, which the ufunc skips,
-    reduced by the one op, then combined with ``initial=``.  NumPy's result, with ties
-    splitting the gradient evenly as the reduction without them does (slice by slice,
-    the earlier of two equal entries got a quarter of it and the later a half)."""
+    """``np.fmax.reduce`` / ``np.fmin.reduce`` of a float or complex tensor with
+    ``initial=`` (a number or a Tensor) or ``where=``: the entries ``where=`` leaves
+    out read as NaN, which the ufunc skips, reduced by the one op, then combined with
+    ``initial=``.  NumPy's result, with ties splitting the gradient evenly as the
+    reduction without them does (slice by slice, the earlier of two equal entries got a
+    quarter of it and the later a half)."""
     from ..compile.hooks import made
     from .elementwise import where as select
     if mask is not None:
@@ -219,8 +221,12 @@ def _skipping_masked_entries(op, ufunc, array, mask, axes, keepdims, initial, pr
         mask = made("where mask", np.broadcast_to, (mask, array.shape))
         array = select(mask, array, np.nan)
     result = REGISTRY[f"{ufunc.__name__}_reduce"](array, axis=axes, keepdims=bool(keepdims))
-    if initial is not _NO_VALUE:
-        result = op(result, probe.dtype.type(_data(initial)))   # (NumPy casts initial= first)
+    if isinstance(initial, Tensor):                # (initial= on the tape)
+        from .elementwise import astype
+        result = op(result, initial if initial.dtype == probe.dtype
+                    else astype(initial, probe.dtype))
+    elif initial is not _NO_VALUE:
+        result = op(result, probe.dtype.type(initial))   # (NumPy casts initial= first)
     return result
 
 
