@@ -179,3 +179,15 @@ def test_a_loss_reached_as_a_module_attribute_is_still_refused_naming_its_line(
     exec("def step(x):\n    return model.loss(w + x)\n", scope)
     with pytest.raises(TraceError, match=rf"{model.__name__}\.py:\d+"):
         ad.compile(scope["step"])(np.zeros(3))
+
+
+def test_a_named_tuple_numpy_returns_for_a_constant_keeps_its_fields():
+    # (np.unique_all of a constant gave a plain tuple: .inverse_indices failed)
+    def f(x):
+        labels = np.array([2, 0, 2, 1])
+        inverse = np.unique_all(labels).inverse_indices
+        return (x * inverse).sum()
+    compiled = ad.compile(f)
+    x = ad.tensor([1.0, 2.0, 3.0, 4.0])
+    assert compiled(x).item() == compiled(x).item() == f(x).item() == 12.0
+    assert compiled.traces == 1

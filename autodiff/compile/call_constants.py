@@ -205,8 +205,9 @@ def _plain(value):
 
 
 def _result(value, clean):
-    if isinstance(value, tuple):
-        return tuple(_result(v, clean) for v in value)
+    if isinstance(value, tuple):            # (a named tuple, np.unique_all's, keeps its type)
+        items = [_result(v, clean) for v in value]
+        return type(value)(*items) if hasattr(value, "_fields") else tuple(items)
     if isinstance(value, list):
         return [_result(v, clean) for v in value]
     if type(value) is not np.ndarray:
