@@ -157,7 +157,9 @@ from ..inference_tensors import note_results
 from ..saved_hooks import active as saved_hooks_active
 from .torch_keywords import check_torch_keywords
 from .tracer import TraceError, Tracer
-from .call_constants import creators_patched, read_live_when_reached
+from . import constant_sources
+from .call_constants import read_live_when_reached
+from .creator_scopes import creators_patched
 from .captures import (captured_generators, captured_objects, captured_settings,
                        check_generators, check_generators_made_in_call, checksum,
                        members_of_captured_modules, named_values, rng_state,
@@ -364,6 +366,7 @@ class Compiled:
         warn_of_sizes_changed(plan.name, sizes_before, stacklevel=3)
         arrays_after = arrays_reached(named)
         read_live_when_reached(plan, tracer, roots)
+        plan.flags += constant_sources.flags(tracer)
         warn_of_arrays_left_behind(plan.name, arrays_before, arrays_after, stacklevel=3)
         warn_of_arrays_changed(plan, arrays_before, sums_before, arrays_after,
                                tracer.written, stacklevel=3)

@@ -46,10 +46,10 @@ captures (``X_train[:, :2]``: an index computed from a traced value, such as
 ``X_train[x.data.argmax()]``, makes a view that looks the same), NumPy scalars
 (``np.ones(3).sum()``), ``np.empty`` and ``np.empty_like`` (refused by name: no
 proof that every element is written before use), methods not listed above, and
-creators reached other than through a name of the compiled function's module bound
-to ``numpy``
-(``creators_patched``: ``np.eye`` in a function of another module, ``from numpy
-import eye``).  Outside the trace ``CallConstant`` behaves as a plain ndarray.
+creators reached other than through a name bound to ``numpy`` in the module of the
+compiled function or of a user's function it calls by name (``creator_scopes.py``:
+``from numpy import eye``, ``np.eye`` in a method of an object it calls).  Outside the
+trace ``CallConstant`` behaves as a plain ndarray.
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ import numpy as np
 from ..guard import is_broadcast
 from ..tensor import Tensor
 from ..torch_shape_methods import Size
-from . import hooks, index_tricks, literals
+from . import constant_sources, hooks, index_tricks, literals
 from .provenance import nested_items, user_line
 from .refusals import TraceError
 
@@ -168,7 +168,7 @@ def _certify(array):
 def _clean(*values) -> bool:
     """Whether ``values`` are made only of Python numbers, strings, dtypes, None,
     slices, tuples/lists/dicts of them and certified ``CallConstant`` arrays."""
-    todo = list(values)
+    todo, containers = list(values), []
     while todo:
         value = todo.pop()
         kind = type(value)
@@ -183,6 +183,11 @@ def _clean(*values) -> bool:
             todo += [value.start, value.stop, value.step]
         elif not certified(value):
             return False
+        if kind in (list, dict):
+            containers.append(value)
+    tracer = _tracing()
+    if containers and tracer is not None:   # (a list may outlive the call, and change)
+        constant_sources.note(tracer, containers)
     return True
 
 
@@ -200,8 +205,9 @@ def _plain(value):
 
 
 def _result(value, clean):
-    if isinstance(value, tuple):
-        return tuple(_result(v, clean) for v in value)
+    if isinstance(value, tuple):            # (a named tuple, np.unique_all's, keeps its type)
+        items = [_result(v, clean) for v in value]
+        return type(value)(*items) if hasattr(value, "_fields") else tuple(items)
     if isinstance(value, list):
         return [_result(v, clean) for v in value]
     if type(value) is not np.ndarray:
@@ -565,31 +571,4 @@ for _name in UNINITIALISED:
     setattr(_NUMPY, _name, _uninitialised_creator(_name, getattr(np, _name)))
 
 
-class creators_patched:
-    """Context manager: for the length of a trace, the names of the compiled
-    function's module bound to ``numpy`` (``np``) are bound to ``_NUMPY``.  Only the
-    user's code there gets certified arrays: NumPy's and other libraries' code (such
-    as ``default_rng(seed)``, which writes into an ``np.asarray`` it makes) keeps
-    NumPy's own functions, and so does a function of another module it calls."""
-
-    def __init__(self, fn):
-        fn = getattr(fn, "__func__", fn)
-        self.scope = getattr(fn, "__globals__", None)
-        self.names: list = []
-
-    def __enter__(self):
-        if isinstance(self.scope, dict):
-            self.names = [name for name, value in self.scope.items() if value is np]
-            for name in self.names:
-                self.scope[name] = _NUMPY
-        return self
-
-    def __exit__(self, *exc):
-        for name in self.names:
-            if self.scope.get(name) is _NUMPY:
-                self.scope[name] = np
-        return False
-
-
-__all__ = ["CallConstant", "certified", "check_use", "constant_source", "creators_patched",
-           "read_live_when_reached"]
+__all__ = ["CallConstant", "certified", "check_use", "constant_source", "read_live_when_reached"]
