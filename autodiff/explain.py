@@ -29,6 +29,7 @@ import numpy as np
 from .guard import savers_of
 from .graph import Node, _grad_mode
 from .overwrites import outdated
+from .ops.elementwise import overwritten_by
 from .ops.local import local_derivative
 from .tape_drop_memory import last_drop
 from .tensor import Tensor
@@ -204,7 +205,7 @@ def _zeroing_reason(node, target_items):
                               f"'{op.input_name(position)}' at {zeros} of {local.size} "
                               "positions (its local derivative is 0 there)")
             if local is not None and local.size and not np.any(local):
-                text = op.zeroes_all
+                text = _overwrite_reason(node, every_value=True) or op.zeroes_all
                 if isinstance(text, dict):
                     text = text.get(op.input_name(position))
                 if text is None:
@@ -214,8 +215,23 @@ def _zeroing_reason(node, target_items):
         if passes_everywhere:
             return None
     if op.zeroes:
-        return f"{name} {op.zeroes}"
+        return f"{name} {_overwrite_reason(node, every_value=False) or op.zeroes}"
     return partly
+
+
+def _overwrite_reason(node, every_value: bool) -> str | None:
+    """What the ``overwrite`` ``node`` did to its old values, naming what recorded it."""
+    by = overwritten_by.get(node) if node.op.name == "overwrite" else None
+    if by is None:
+        return None
+    if by == "angle":
+        return ("is the angle of real numbers (0 or pi, whatever the value), so its "
+                "input gets zero gradient")
+    if every_value:
+        return (f"overwrote every value in place ({by}), so the old values get no gradient "
+                "through it; they (and what they came from) get gradient only if the new "
+                "values were computed from them")
+    return f"gives zero gradient to the old values: {by} overwrote them in place"
 
 
 def _root_of_last_backward():

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numbers
 import operator
+import weakref
 
 import numpy as np
 
@@ -239,14 +240,27 @@ overwrite = defop(
         "``fill_``, ``zero_`` or ``copy_`` records; ``old`` gets no gradient.\n\n"
         ">>> ad.ops.elementwise.overwrite(2.0, ad.tensor([1.0, 5.0]))\ntensor([2., 2.])",
     hint=_BROADCAST_HINT, reads=(),
-    zeroes="gives zero gradient to the old values: fill_, zero_ or copy_ overwrote them "
-           "in place",
+    zeroes="gives zero gradient to the old values: an in-place method (fill_, zero_, "
+           "copy_, masked_fill_ or another) overwrote them",
     zeroes_all={"old": "overwrote every value in place (fill_, zero_, copy_ or an in-place "
                        "method such as masked_fill_), so the old values get no gradient "
                        "through it; they (and what they came from) get gradient only if "
                        "the new values were computed from them"},
     value=("g", lambda xp, g, ans, value, old: g),
     old=("0", lambda xp, g, ans, value, old: xp.zeros_like(g)))
+
+#: What recorded each live ``overwrite`` node, for ``explain``: the in-place method
+#: (``"masked_fill_"``), or ``"angle"`` (the angle of real numbers, a constant).
+overwritten_by: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def overwrite_by(value, old, by: str):
+    """``overwrite(value, old)``, noting that ``by`` recorded it."""
+    result = overwrite(value, old)
+    node = getattr(result, "_node", None)
+    if node is not None:
+        overwritten_by[node] = by
+    return result
 
 
 def _unary(name, forward, formula, rule, doc, numpy=None, **fields):
