@@ -60,8 +60,7 @@ add = _binary(
     "add", np.add,
     ("g", lambda xp, g, ans, a, b: g),
     ("g", lambda xp, g, ans, a, b: g), reads=(),
-    singular=[(_both_inf, "inf - inf is NaN; an earlier op overflowed to inf (exp of a "
-                          "large number?)")],
+    singular=[(_both_inf, "inf - inf is NaN")],     # (anomaly.py says where the inf came from)
     torch_keywords=_torch_form("add", "add", "alpha"),
     doc="a + b with broadcasting (``alpha=``: a + alpha * b, as ``torch.add``).\n\n"
         ">>> ad.add(ad.tensor([1.0, 2.0]), 1.0)\ntensor([2., 3.])")
@@ -70,8 +69,7 @@ subtract = _binary(
     "subtract", np.subtract,
     ("g", lambda xp, g, ans, a, b: g),
     ("-g", lambda xp, g, ans, a, b: -g), reads=(),
-    singular=[(_both_inf, "inf - inf is NaN; an earlier op overflowed to inf (exp of a "
-                          "large number?)")],
+    singular=[(_both_inf, "inf - inf is NaN")],     # (anomaly.py says where the inf came from)
     torch_keywords=_torch_form("subtract", "sub", "alpha"),
     doc="a - b with broadcasting (``alpha=``: a - alpha * b, as ``torch.subtract``).\n\n"
         ">>> ad.subtract(ad.tensor([1.0, 2.0]), 1.0)\ntensor([0., 1.])")
@@ -81,7 +79,7 @@ multiply = _binary(
     ("g * b", lambda xp, g, ans, a, b: g * b),
     ("g * a", lambda xp, g, ans, a, b: g * a),
     singular=[(lambda a, b: ((a == 0) & np.isinf(b)) | (np.isinf(a) & (b == 0)),
-               "0 * inf is NaN; an earlier op overflowed to inf or divided by zero")],
+               "0 * inf is NaN")],
     zeroes_all="by a factor that is zero everywhere",
     doc="a * b with broadcasting.\n\n>>> ad.multiply(ad.tensor([1.0, 2.0]), 3.0)\ntensor([3., 6.])")
 
@@ -92,7 +90,7 @@ divide = _binary(
     ("-g * (a / b) / b", lambda xp, g, ans, a, b: -g * (a / b) / b),
     singular=[(lambda a, b: (a == 0) & (b == 0),
                "0 / 0 is NaN; add an eps to the denominator or mask it with where first"),
-              (_both_inf, "inf / inf is NaN; an earlier op overflowed to inf")],
+              (_both_inf, "inf / inf is NaN")],
     torch_keywords=_torch_form("divide", "div", "rounding_mode"),
     doc="a / b with broadcasting; ``rounding_mode='trunc'`` or ``'floor'`` rounds the\n"
         "quotient, as ``torch.divide``.\n\n"
