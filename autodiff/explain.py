@@ -29,10 +29,10 @@ import numpy as np
 from .guard import savers_of
 from .graph import Node, _grad_mode
 from .overwrites import outdated
-from .ops.elementwise import overwritten_by
 from .ops.local import local_derivative
 from .tape_drop_memory import last_drop
 from .tensor import Tensor
+from .zeroing_notes import zeroing_texts
 
 __all__ = ["explain"]
 
@@ -187,6 +187,7 @@ def _zeroing_reason(node, target_items):
     """Why ``node`` may send zero gradient to its inputs; checks values when kept."""
     op = node.op
     name = op.name
+    zeroes, zeroes_all = zeroing_texts(node)
     if op.zero_grad_ae:
         return f"{name} has zero gradient everywhere"
     partly = None
@@ -205,7 +206,7 @@ def _zeroing_reason(node, target_items):
                               f"'{op.input_name(position)}' at {zeros} of {local.size} "
                               "positions (its local derivative is 0 there)")
             if local is not None and local.size and not np.any(local):
-                text = _overwrite_reason(node, every_value=True) or op.zeroes_all
+                text = zeroes_all
                 if isinstance(text, dict):
                     text = text.get(op.input_name(position))
                 if text is None:
@@ -214,24 +215,14 @@ def _zeroing_reason(node, target_items):
                 return f"{name} {text}"
         if passes_everywhere:
             return None
-    if op.zeroes:
-        return f"{name} {_overwrite_reason(node, every_value=False) or op.zeroes}"
+    elif isinstance(zeroes_all, dict) and not any(
+            parent is not None and parent in target_items
+            and op.input_name(position) in zeroes_all
+            for position, parent in enumerate(node.parents)):
+        return None     # values freed: the op zeroes only inputs not on the way (overwrite's old)
+    if zeroes:
+        return f"{name} {zeroes}"
     return partly
-
-
-def _overwrite_reason(node, every_value: bool) -> str | None:
-    """What the ``overwrite`` ``node`` did to its old values, naming what recorded it."""
-    by = overwritten_by.get(node) if node.op.name == "overwrite" else None
-    if by is None:
-        return None
-    if by == "angle":
-        return ("is the angle of real numbers (0 or pi, whatever the value), so its "
-                "input gets zero gradient")
-    if every_value:
-        return (f"overwrote every value in place ({by}), so the old values get no gradient "
-                "through it; they (and what they came from) get gradient only if the new "
-                "values were computed from them")
-    return f"gives zero gradient to the old values: {by} overwrote them in place"
 
 
 def _root_of_last_backward():
@@ -418,7 +409,12 @@ def explain(t, output=None) -> str:
     else:
         reasons = []            # (no entry is zero: what could zero one is beside the point)
     lines.extend(reasons)
-    if grad is not None and not np.any(grad_data) and reasons and root.args is None:
-        lines.append("(The graph was freed by backward; pass retain_graph=True to let "
-                     "explain check the values and say which op it was.)")
+    if grad is not None and not np.all(grad_data) and root.args is None:
+        if reasons:
+            lines.append("(The graph was freed by backward; pass retain_graph=True to let "
+                         "explain check the values and say which op it was.)")
+        elif np.any(grad_data):
+            lines.append("Some entries are zero, but the graph was freed by backward, so "
+                         "explain cannot check the values to say which op zeroed them: pass "
+                         "retain_graph=True to let it.")
     return "\n".join(lines)

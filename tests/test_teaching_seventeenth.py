@@ -133,3 +133,56 @@ def test_explain_of_the_angle_of_real_numbers_says_it_is_constant():
         assert ("overwrite is the angle of real numbers (0 or pi, whatever the value), so its "
                 "input gets zero gradient") in story, story
         assert "overwrote" not in story
+
+
+# ----------------------------------------------------------------------------------
+# after the graph is freed, explain claims only what it can know
+# ----------------------------------------------------------------------------------
+def _index_added_into_a_constant():
+    w = nn.Parameter(np.array([1.0, 2.0, 3.0]), name="w")
+    y = ad.zeros(3, dtype=np.float64)
+    y.index_add_(0, ad.tensor([0, 0]), w[:2] * 1.0)     # w[2] is never read
+    return y.sum(), w
+
+
+def _kthvalue():
+    w = nn.Parameter(np.array([[3.0, 1.0, 2.0, 5.0]]), name="w")
+    return w.kthvalue(2, dim=1)[0].sum(), w
+
+
+FREED = {
+    # name: (program, gradient, the op and count explain gives with the values kept)
+    "index_add_ into a constant": (_index_added_into_a_constant, [1.0, 1.0, 0.0],
+                                   "getitem: getitem passes zero gradient to its input 'x' "
+                                   "at 1 of 3 positions"),
+    "kthvalue": (_kthvalue, [[0.0, 0.0, 1.0, 0.0]],
+                 "take_along_axis: take_along_axis passes zero gradient to its input 'x' at "
+                 "3 of 4 positions"),
+}
+
+
+@pytest.mark.parametrize("name", list(FREED))
+def test_with_the_graph_freed_explain_says_it_cannot_check_rather_than_blame_another_op(name):
+    program, expected, kept_story = FREED[name]
+    loss, w = program()
+    loss.backward(retain_graph=True)
+    np.testing.assert_array_equal(w.grad, expected)
+    assert kept_story in ad.explain(w)
+    loss, w = program()
+    loss.backward()
+    story = ad.explain(w, output=loss)
+    assert f"nonzero entries: {np.count_nonzero(expected)} of {np.size(expected)}" in story
+    # index_add_'s overwrite zeroes only the old values of y, which w does not reach
+    assert "overwrite" not in story.split("= the output.")[1], story
+    assert ("Some entries are zero, but the graph was freed by backward, so explain cannot "
+            "check the values to say which op zeroed them: pass retain_graph=True") in story
+
+
+def test_with_the_graph_freed_the_ops_that_can_zero_are_marked_unchecked():
+    w = nn.Parameter(np.array([-1.0, 2.0, 0.5]), name="w")
+    loss = w.max(ad.tensor([0.0, 0.0, 1.0])).sum()
+    loss.backward()
+    np.testing.assert_array_equal(w.grad, [0.0, 1.0, 0.0])
+    story = ad.explain(w, output=loss)
+    assert "maximum: maximum gives zero gradient where the other operand wins." in story
+    assert "(The graph was freed by backward; pass retain_graph=True to let explain" in story

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import numbers
 import operator
-import weakref
 
 import numpy as np
 
@@ -20,6 +19,7 @@ from ..missing_dtypes import numpy_dtype
 from .namespace import xp_function
 from .registry import defop, implements, implements_without_gradient
 from .operands import tensor_of
+from ..zeroing_notes import note
 
 _BROADCAST_HINT = ("Shapes broadcast when, aligned from the right, each pair of sizes is "
                    "equal or one of them is 1; reshape or expand_dims one operand to fix it")
@@ -247,17 +247,22 @@ overwrite = defop(
     value=("g", lambda xp, g, ans, value, old: g),
     old=("0", lambda xp, g, ans, value, old: xp.zeros_like(g)))
 
-#: What recorded each live ``overwrite`` node, for ``explain``: the in-place method
-#: (``"masked_fill_"``), or ``"angle"`` (the angle of real numbers, a constant).
-overwritten_by: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_ANGLE_OF_REALS = ("is the angle of real numbers (0 or pi, whatever the value), so its "
+                   "input gets zero gradient")
 
 
 def overwrite_by(value, old, by: str):
-    """``overwrite(value, old)``, noting that ``by`` recorded it."""
+    """``overwrite(value, old)``, with what ``explain`` says of it naming ``by``, the
+    in-place method that recorded it (or ``"angle"``, the angle of real numbers)."""
     result = overwrite(value, old)
-    node = getattr(result, "_node", None)
-    if node is not None:
-        overwritten_by[node] = by
+    if by == "angle":
+        zeroes, every_value = _ANGLE_OF_REALS, _ANGLE_OF_REALS
+    else:
+        zeroes = f"gives zero gradient to the old values: {by} overwrote them in place"
+        every_value = (f"overwrote every value in place ({by}), so the old values get no "
+                       "gradient through it; they (and what they came from) get gradient "
+                       "only if the new values were computed from them")
+    note(getattr(result, "_node", None), zeroes, {"old": every_value})
     return result
 
 
