@@ -173,3 +173,44 @@ def test_inside_vmap_text_of_a_plain_result_says_what_to_do():
                                   "index_add_ and var_mean"])
 def test_stepping_through_in_a_real_browser(name, tmp_path, browser_page):  # noqa: F811
     step_through_in_a_browser(browser_page, *PROGRAMS[name], tmp_path)
+
+
+# ----------------------------------------------------------------------------------
+# gradcheck at a kink says so, with the one-sided slopes
+# ----------------------------------------------------------------------------------
+KINKS = {
+    # name: (func, input, the entry, slope from below, from above, analytic, its side)
+    "kthvalue tie": (lambda a: a.kthvalue(2)[0], np.array([1.0, 1.0, 3.0]), "(1,)", 0, 1,
+                     1, "above"),
+    "repeated singular value": (lambda a: torch.linalg.svdvals(a), np.eye(3), "(0, 0)", 0, 1,
+                                1, "above"),
+    "relu at 0": (lambda a: F.relu(a), np.array([0.0, 1.0]), "(0,)", 0, 1, 0, "below"),
+}
+
+
+@pytest.mark.parametrize("name", list(KINKS))
+def test_gradcheck_at_a_kink_names_the_entry_and_the_one_sided_slopes(name):
+    func, x, entry, below, above, analytic, side = KINKS[name]
+    with pytest.raises(ad.GradcheckError) as info:
+        ad.gradcheck(func, [x])
+    message = str(info.value)
+    assert (f"Input 0 sits on a kink at entry {entry}: the slope is {below} from below and "
+            f"{above} from above, so the central difference averages the two. The analytic "
+            f"gradient there, {analytic}, is the slope from {side}") in message, message
+
+
+def test_gradcheck_gives_no_kink_excuse_to_a_wrong_gradient():
+    class Doubled(ad.Function):                   # abs with a gradient twice too large
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return ad.abs(x)
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return 2 * g * ad.sign(x)
+    for x in (np.array([0.0, 1.0]), np.array([0.5, 1.0])):     # at the kink and away
+        with pytest.raises(ad.GradcheckError) as info:
+            ad.gradcheck(lambda a: Doubled.apply(a), [x])
+        assert "kink" not in str(info.value)
