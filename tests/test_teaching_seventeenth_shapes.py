@@ -154,6 +154,9 @@ def test_inside_vmap_anomaly_names_sqrt_of_a_window_and_the_line():
     assert message.startswith("sqrt: the backward pass produced inf"), message
     assert "`return np.sqrt(np.lib.stride_tricks.sliding_window_view(v, 2)).sum()`" in message
     assert "the derivative of sqrt is infinite" in message
+    # the second example holds the 0: the report says which one
+    assert message.endswith("\n  in example 1 of vmap(grad(energy))'s batch: run the function "
+                            "on that example alone to look closer (x[1])"), message
 
 
 def test_inside_vmap_text_of_a_plain_result_says_what_to_do():
