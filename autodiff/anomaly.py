@@ -223,13 +223,23 @@ def _forward_cause(node, bad):
         except Exception:             # a test that does not apply to these inputs
             continue
         if hit.any():
-            return cause
+            return cause + _where_the_inf_came_from(node)
     names = _input_names(node.op, len(args))
     k = first_input_with_inf(node)
     if k is None:
         return None
     return (f"{_input_label(names[k])} contains inf ({inf_origin(node, k)}), and inf turned "
             "into NaN here")
+
+
+def _where_the_inf_came_from(node) -> str:
+    """``; the inf in input a was made by log, created at ...``, when an input holds inf
+    (an op's cause such as "inf - inf is NaN" cannot know which op made it)."""
+    k = first_input_with_inf(node)
+    if k is None:
+        return ""
+    names = _input_names(node.op, len(node.args))
+    return f"; the inf in {_input_label(names[k])} was {inf_origin(node, k)}"
 
 
 def _forward_message(node):

@@ -44,3 +44,10 @@ def check_mapped_example(name: str, call, example: list, result, index: int) -> 
         "computed without recording (plain NumPy on .data, or under no_grad). Run the "
         f"function on that example alone, as a Tensor that requires grad (x[{index}] as "
         "ad.tensor(..., requires_grad=True)), inside detect_anomaly.")
+
+
+def in_example(error: AnomalyError, name: str, index: int) -> AnomalyError:
+    """``error``, a report raised inside the mapped function, saying which example of
+    the batch it came from (a line per ``vmap``, innermost first)."""
+    return AnomalyError(f"{error}\n  in example {index} of {name}'s batch: run the function "
+                        f"on that example alone to look closer (x[{index}])")

@@ -32,6 +32,7 @@ from .overwrites import outdated
 from .ops.local import local_derivative
 from .tape_drop_memory import last_drop
 from .tensor import Tensor
+from .zeroing_notes import zeroing_texts
 
 __all__ = ["explain"]
 
@@ -186,6 +187,7 @@ def _zeroing_reason(node, target_items):
     """Why ``node`` may send zero gradient to its inputs; checks values when kept."""
     op = node.op
     name = op.name
+    zeroes, zeroes_all = zeroing_texts(node)
     if op.zero_grad_ae:
         return f"{name} has zero gradient everywhere"
     partly = None
@@ -204,7 +206,7 @@ def _zeroing_reason(node, target_items):
                               f"'{op.input_name(position)}' at {zeros} of {local.size} "
                               "positions (its local derivative is 0 there)")
             if local is not None and local.size and not np.any(local):
-                text = op.zeroes_all
+                text = zeroes_all
                 if isinstance(text, dict):
                     text = text.get(op.input_name(position))
                 if text is None:
@@ -213,8 +215,13 @@ def _zeroing_reason(node, target_items):
                 return f"{name} {text}"
         if passes_everywhere:
             return None
-    if op.zeroes:
-        return f"{name} {op.zeroes}"
+    elif isinstance(zeroes_all, dict) and not any(
+            parent is not None and parent in target_items
+            and op.input_name(position) in zeroes_all
+            for position, parent in enumerate(node.parents)):
+        return None     # values freed: the op zeroes only inputs not on the way (overwrite's old)
+    if zeroes:
+        return f"{name} {zeroes}"
     return partly
 
 
@@ -402,7 +409,12 @@ def explain(t, output=None) -> str:
     else:
         reasons = []            # (no entry is zero: what could zero one is beside the point)
     lines.extend(reasons)
-    if grad is not None and not np.any(grad_data) and reasons and root.args is None:
-        lines.append("(The graph was freed by backward; pass retain_graph=True to let "
-                     "explain check the values and say which op it was.)")
+    if grad is not None and not np.all(grad_data) and root.args is None:
+        if reasons:
+            lines.append("(The graph was freed by backward; pass retain_graph=True to let "
+                         "explain check the values and say which op it was.)")
+        elif np.any(grad_data):
+            lines.append("Some entries are zero, but the graph was freed by backward, so "
+                         "explain cannot check the values to say which op zeroed them: pass "
+                         "retain_graph=True to let it.")
     return "\n".join(lines)

@@ -164,7 +164,8 @@ def gradcheck(func: Callable, inputs: Sequence, eps: float = 1e-6, atol: float =
             f"atol={atol}, rtol={rtol}) at {len(problems)}+ entries; worst first "
             "(entry = output index + input index):\n" + "\n".join(lines)
             + _nan_hint(problems) + _precision_hint(items, eps)
-            + _randomness_hint(func, items, problems))
+            + (_randomness_hint(func, items, problems)
+               or _kink_hint(func, items, problems, eps, atol, rtol)))
     return True
 
 
@@ -219,6 +220,43 @@ def _randomness_hint(func, items, problems):
         return ("\nThe values differ by orders of magnitude: if func samples random numbers "
                 "(dropout, noise, rng.normal) the finite differences measure the noise; seed "
                 "it inside func or pass the samples as an input.")
+    return ""
+
+
+def _kink_hint(func, items, problems, eps, atol, rtol) -> str:
+    """Why a right gradient can fail: the input sits on a kink (a tie of max or
+    kthvalue, a repeated singular value, abs at 0), where the slopes from either side
+    differ and the central difference averages them."""
+    if _coarse_inputs(items):
+        return ""                       # (float32 rounding would look like a kink)
+    arrays = [_raw(x) for x in items]
+    here = _evaluate(func, arrays)
+    for _, k, index, analytic, numeric in problems:
+        if not (np.isfinite(analytic) and np.isfinite(numeric)):
+            continue
+        split = len(index) - arrays[k].ndim
+        out_index, in_index = tuple(index[:split]), tuple(index[split:])
+        sides = []
+        for step in (-eps, eps):
+            trial = [a.copy() for a in arrays]
+            trial[k][in_index] += step
+            sides.append((_evaluate(func, trial)[out_index] - here[out_index]) / step)
+        left, right = (float(s) + 0.0 for s in sides)      # (+ 0.0: no "-0")
+
+        def close(a, b):
+            return abs(a - b) <= atol + rtol * max(abs(a), abs(b))
+        if close(left, right):
+            continue
+        side = "below" if close(analytic, left) else "above" if close(analytic, right) else None
+        if side is None:
+            continue                    # (a wrong gradient at a kink: no excuse for it)
+        entry = tuple(int(i) for i in in_index)
+        return (f"\nInput {k} sits on a kink at entry {entry}: the slope is {left:.6g} from "
+                f"below and {right:.6g} from above, so the central difference averages the "
+                f"two. The analytic gradient there, {analytic:.6g}, is the slope from {side}: "
+                "a one-sided choice, as PyTorch's, at a tie (max, kthvalue, sort), a repeated "
+                "eigen- or singular value, abs or relu at 0. Check at a point away from the "
+                "kink (break the tie).")
     return ""
 
 

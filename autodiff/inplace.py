@@ -540,11 +540,12 @@ def set_item(t, key, value, where: str = "setitem"):
     write_back(t, where)
 
 
-def _everywhere(t, value):
-    """``value`` broadcast to ``t``'s shape, recorded so that ``t`` gets a zero gradient."""
-    from .ops.elementwise import overwrite
+def _everywhere(t, value, where: str):
+    """``value`` broadcast to ``t``'s shape, recorded so that ``t`` gets a zero gradient
+    (and ``explain`` can name the method ``where`` that wrote it)."""
+    from .ops.elementwise import overwrite_by
 
-    return overwrite(value, t)
+    return overwrite_by(value, t, where)
 
 
 def fill(t, value, where: str):
@@ -554,7 +555,7 @@ def fill(t, value, where: str):
     if _recording(t, value):
         _refuse_leaf(t, where)
         bypass_hooked_views(t)
-        _recorded(t, _everywhere(t, value), where)
+        _recorded(t, _everywhere(t, value, where), where)
     else:
         lift = _before_unrecorded_write(t, where)
         raw = _raw(value)

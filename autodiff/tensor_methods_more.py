@@ -258,10 +258,10 @@ class TensorMethodsMore:
         if self.dtype.kind == "c":
             return _ad().angle(self)
         x = self if self.dtype.kind == "f" else self.astype(_ad().get_default_dtype())
-        from .ops.elementwise import overwrite
+        from .ops.elementwise import overwrite_by
         ad = _ad()
         values = ad.where(x.isnan(), np.nan, ad.where(x < 0, np.pi, 0.0)).astype(x.dtype)
-        return overwrite(values, x)             # (x gets a zero gradient, as in PyTorch)
+        return overwrite_by(values, x, "angle")  # (x gets a zero gradient, as in PyTorch)
 
     def isreal(self):
         """True where the imaginary part is 0 (everywhere for a real tensor).

@@ -22,7 +22,8 @@ from typing import Callable, Sequence
 import numpy as np
 
 from .anomaly import active as anomaly_active
-from .anomaly_vmap import check_mapped_example
+from .anomaly import AnomalyError
+from .anomaly_vmap import check_mapped_example, in_example
 from .function_vmap import checked_rule, function_class, per_example_calls, rule_results
 from .graph import Node
 from .pytrees import flatten, is_tree
@@ -87,7 +88,10 @@ def vmap(func: Callable, in_dims: int | None | Sequence[int | None] = 0,
                 batch_nodes.update((id(x._node), x._node) for x, d in zip(example, dims)
                                    if d is not None and isinstance(x, Tensor)
                                    and x._node is not None)
-                results.append(func(*rebuild(example), **kwargs))
+                try:
+                    results.append(func(*rebuild(example), **kwargs))
+                except AnomalyError as error:
+                    raise in_example(error, f"vmap({name})", b) from None
                 if anomaly_active():
                     check_mapped_example(f"vmap({name})",
                                          lambda ex: func(*rebuild(ex), **kwargs),

@@ -12,6 +12,7 @@ import json
 import os
 import re
 import shutil
+import warnings
 from functools import partial
 
 import numpy as np
@@ -60,6 +61,49 @@ def check_tools_show_the_gradients(build, ops):
         assert story.startswith(f"'{key}' (shape {p.shape}"), story
         if np.any(grad):
             assert f"nonzero entries: {np.count_nonzero(grad)} of {grad.size}" in story
+
+
+def check_tools_keep_the_dtype(loss, params):
+    """steps' totals are the gradients backward stores, in their dtype; draw shows them;
+    explain counts their nonzero entries (or says they are all zero).  Returns the
+    gradients."""
+    totals = ad.viz.steps(loss, params=params).totals
+    loss.backward(retain_graph=True)
+    source = ad.viz.draw(loss, show_values=True, show_grads=True, params=params).source
+    assert shown(loss.data) in source
+    grads = {}
+    for key, p in params.items():
+        grad = np.asarray(p.grad)
+        assert grad.dtype == p.dtype == totals[key].dtype, key
+        tolerance = 1e-5 if p.dtype == np.float32 else 1e-12   # (summation order only)
+        np.testing.assert_allclose(totals[key], grad, rtol=tolerance, atol=tolerance)
+        assert shown(grad) in source, key
+        story = ad.explain(p)
+        assert story.startswith(f"'{key}' (shape {p.shape}, {p.dtype})"), story
+        if grad.size and np.any(grad):
+            assert f"nonzero entries: {np.count_nonzero(grad)} of {grad.size}" in story
+        else:
+            assert ".grad is all zero" in story
+        grads[key] = grad
+    return grads
+
+
+def anomaly_report(program):
+    """The AnomalyError message of ``program()`` run under detect_anomaly."""
+    with pytest.raises(ad.AnomalyError) as info:
+        with ad.detect_anomaly(), np.errstate(all="ignore"):
+            program()
+    return str(info.value)
+
+
+def check_anomaly_report(program, start, line, cause):
+    """``program()``'s report starts with ``start``, quotes the user's ``line`` and gives
+    ``cause``."""
+    message = anomaly_report(program)
+    assert message.startswith(start), message
+    assert f"`{line}" in message, message
+    assert cause in message, message
+    return message
 
 
 def check_anomaly_keeps_quiet(build):
@@ -207,6 +251,30 @@ def teaching_tests(programs: dict, html_names) -> dict:
         test_detect_anomaly_keeps_quiet_on_a_finite_program,
         test_the_html_page_totals_are_the_gradients,
         test_after_the_graph_is_freed_the_tools_say_so)}
+
+
+def probe_programs(programs) -> tuple:
+    """``run(name, dtype) -> (loss, p)`` and ``gradient(name, dtype)`` (by ``ad.grad``) of
+    NumPy probe programs, each with the parameters its module's PROGRAMS list gives it."""
+    by_name = {program.__name__: program for program in programs}
+
+    def parameters(name, dtype):
+        program = by_name[name]
+        module = __import__(program.__module__)
+        p = next(p for prog, p, *_ in module.PROGRAMS if prog is program)
+        return p.astype(dtype)
+
+    def run(name, dtype):
+        p = ad.tensor(parameters(name, dtype), requires_grad=True, name="p")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ad.ConventionWarning)
+            return by_name[name](np, p), p
+
+    def gradient(name, dtype):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ad.ConventionWarning)
+            return ad.grad(lambda t: by_name[name](np, t))(parameters(name, dtype))
+    return run, gradient
 
 
 def program_teaching_tests(run, gradient, ops: dict, html_names) -> dict:

@@ -9,6 +9,7 @@ turned into NaN in matmul's rule was put down to matmul's derivative being infin
 
 import numpy as np
 import pytest
+from teaching_checks import anomaly_report
 
 import autodiff as ad
 import autodiff as torch            # written as PyTorch scripts are
@@ -16,12 +17,7 @@ import autodiff.nn.functional as F
 from autodiff import nn
 
 
-def _report(program):
-    """The AnomalyError message of ``program()`` run under detect_anomaly."""
-    with pytest.raises(ad.AnomalyError) as info:
-        with ad.detect_anomaly(), np.errstate(all="ignore"):
-            program()
-    return str(info.value)
+_report = anomaly_report
 
 
 def _lstm_fed_an_inf():

@@ -12,7 +12,7 @@ import shutil
 
 import numpy as np
 import pytest
-from teaching_checks import step_through_in_a_browser
+from teaching_checks import check_tools_keep_the_dtype, step_through_in_a_browser
 from test_teaching_sixteenth import PROGRAMS
 from test_viz_html import browser_page  # noqa: F401 (the Chromium page fixture)
 
@@ -20,38 +20,9 @@ import autodiff as ad
 import autodiff as torch            # written as PyTorch scripts are
 import autodiff.nn.functional as F
 from autodiff import nn
-from autodiff.viz.labels import array_text, escape
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz 'dot' not installed")
 _rng = np.random.default_rng(1616)
-
-
-def _shown(values):
-    return escape(array_text(values)).replace("\n", "<BR/>")
-
-
-def _check_tools(loss, params):
-    """steps' totals are the gradients backward stores, in their dtype; draw shows them;
-    explain counts their nonzero entries.  Returns the gradients."""
-    totals = ad.viz.steps(loss, params=params).totals
-    loss.backward(retain_graph=True)
-    source = ad.viz.draw(loss, show_values=True, show_grads=True, params=params).source
-    assert _shown(loss.data) in source
-    grads = {}
-    for key, p in params.items():
-        grad = np.asarray(p.grad)
-        assert grad.dtype == p.dtype == totals[key].dtype, key
-        tolerance = 1e-5 if p.dtype == np.float32 else 1e-12   # (summation order only)
-        np.testing.assert_allclose(totals[key], grad, rtol=tolerance, atol=tolerance)
-        assert _shown(grad) in source, key
-        story = ad.explain(p)
-        assert story.startswith(f"'{key}' (shape {p.shape}, {p.dtype})"), story
-        if grad.size and np.any(grad):
-            assert f"nonzero entries: {np.count_nonzero(grad)} of {grad.size}" in story
-        else:
-            assert ".grad is all zero" in story
-        grads[key] = grad
-    return grads
 
 
 # ----------------------------------------------------------------------------------
@@ -69,14 +40,14 @@ def test_a_float32_causal_conv_and_lstm():
     params.update({f"rnn.{k}": p for k, p in rnn.named_parameters()})
     for key, p in params.items():
         p.name = key
-    _check_tools(loss, params)
+    check_tools_keep_the_dtype(loss, params)
 
 
 def test_a_complex_einsum_of_a_list_shows_pytorchs_gradient():
     a = ad.tensor(np.array([[1 + 1j, 2 - 1j]]), requires_grad=True, name="a")
     b = ad.tensor(np.array([[0.5j], [1.0]]), requires_grad=True, name="b")
     out = torch.einsum("nc,ck->nk", [a, b])
-    grads = _check_tools((out * out.conj()).real.sum(), {"a": a, "b": b})
+    grads = check_tools_keep_the_dtype((out * out.conj()).real.sum(), {"a": a, "b": b})
     # |a b|^2 = |(1+i) 0.5i + (2-i)|^2: PyTorch's convention, 2 * dL/d(conj z)
     np.testing.assert_allclose(grads["a"], [[-0.5 - 1.5j, 3.0 - 1.0j]], rtol=1e-15)
     np.testing.assert_allclose(grads["b"], [[2.0 - 4.0j], [7.0 + 1.0j]], rtol=1e-15)
@@ -84,11 +55,11 @@ def test_a_complex_einsum_of_a_list_shows_pytorchs_gradient():
 
 def test_zero_d_remainder_and_complex_scalar_arithmetic():
     w = ad.tensor(np.array(2.7), requires_grad=True, name="w")
-    grads = _check_tools(torch.remainder(w, 1.0) * w, {"w": w})
+    grads = check_tools_keep_the_dtype(torch.remainder(w, 1.0) * w, {"w": w})
     np.testing.assert_allclose(grads["w"], 0.7 + 2.7, rtol=1e-15)      # (w mod 1) + w
     z = ad.tensor(np.array(0.5 - 0.25j), requires_grad=True, name="z")
     y = (z * 2j + 1) / (z - 3) - z ** 2
-    grads = _check_tools(torch.abs(y), {"z": z})
+    grads = check_tools_keep_the_dtype(torch.abs(y), {"z": z})
     # (the value PyTorch gives for the same program)
     np.testing.assert_allclose(grads["z"], 1.3780801192818137 - 0.2571365055520345j,
                                rtol=1e-13)
@@ -102,7 +73,7 @@ def test_zero_d_remainder_and_complex_scalar_arithmetic():
 ], ids=["narrow", "logcumsumexp", "subtract.accumulate", "hypot.reduce"])
 def test_an_empty_parameter(build):
     w = ad.tensor(np.zeros((3, 0)), requires_grad=True, name="w")
-    grads = _check_tools(build(w), {"w": w})
+    grads = check_tools_keep_the_dtype(build(w), {"w": w})
     assert grads["w"].shape == (3, 0)
 
 
@@ -117,7 +88,7 @@ def test_a_ufunc_reduce_that_keeps_an_empty_axis_is_numpys(shape, axis, masking)
     result = np.hypot.reduce(w, axis=axis, **options[masking])
     expected = np.hypot.reduce(np.ones(shape), axis=axis, **options[masking])
     assert result.shape == expected.shape
-    grads = _check_tools(result.sum(), {"w": w})
+    grads = check_tools_keep_the_dtype(result.sum(), {"w": w})
     assert grads["w"].shape == shape
 
 
@@ -125,13 +96,13 @@ def test_an_empty_batch_through_a_convolution():
     torch.manual_seed(0)
     conv = nn.Conv1d(1, 1, 2)
     loss = conv(torch.zeros(0, 1, 4, dtype=torch.float64)).sum()
-    grads = _check_tools(loss, dict(conv.named_parameters()))
+    grads = check_tools_keep_the_dtype(loss, dict(conv.named_parameters()))
     assert not np.any(grads["weight"]) and not np.any(grads["bias"])
 
 
 def test_strided_windows_of_nothing():
     s = ad.tensor(np.arange(4.0), requires_grad=True, name="s")
-    grads = _check_tools(s.as_strided((0, 2), (1, 1)).sum() + s.sum(), {"s": s})
+    grads = check_tools_keep_the_dtype(s.as_strided((0, 2), (1, 1)).sum() + s.sum(), {"s": s})
     np.testing.assert_array_equal(grads["s"], np.ones(4))
 
 

@@ -16,10 +16,7 @@ nothing; after a plain ``backward()`` the tools say the graph was freed; the HTM
 page's totals are the gradient.
 """
 
-import warnings
-
-import numpy as np
-from teaching_checks import program_teaching_tests
+from teaching_checks import probe_programs, program_teaching_tests
 from test_numpy_programs_eighteenth import (encoder_odometry, exoplanet_transit,
                                             ladder_network_bode, zipf_mandelbrot_fit)
 from test_numpy_programs_eighteenth_more import (bollinger_bands, capon_spectrum,
@@ -35,7 +32,6 @@ from test_numpy_programs_seventeenth_more import (butterworth_response, camera_r
 from test_numpy_programs_sixteenth import decay_chain_bateman
 from test_numpy_programs_sixteenth_more import heat_capacity_models, kuramoto_synchrony
 
-import autodiff as ad
 
 
 # program -> ops viz.text must name
@@ -67,27 +63,7 @@ PROGRAMS = {
     mel_filterbank_energies: ["rfft"],
     heat_capacity_models: ["linspace"],
 }
-BY_NAME = {program.__name__: program for program in PROGRAMS}
-
-
-def _parameters(name, dtype):
-    program = BY_NAME[name]
-    module = __import__(program.__module__)
-    p = next(p for prog, p, *_ in module.PROGRAMS if prog is program)
-    return p.astype(dtype)
-
-
-def _run(name, dtype):
-    p = ad.tensor(_parameters(name, dtype), requires_grad=True, name="p")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ad.ConventionWarning)
-        return BY_NAME[name](np, p), p
-
-
-def _gradient(name, dtype):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ad.ConventionWarning)
-        return ad.grad(lambda t: BY_NAME[name](np, t))(_parameters(name, dtype))
+_run, _gradient = probe_programs(PROGRAMS)
 
 
 OPS = {program.__name__: ops for program, ops in PROGRAMS.items()}

@@ -19,6 +19,7 @@ from ..missing_dtypes import numpy_dtype
 from .namespace import xp_function
 from .registry import defop, implements, implements_without_gradient
 from .operands import tensor_of
+from ..zeroing_notes import note
 
 _BROADCAST_HINT = ("Shapes broadcast when, aligned from the right, each pair of sizes is "
                    "equal or one of them is 1; reshape or expand_dims one operand to fix it")
@@ -59,8 +60,7 @@ add = _binary(
     "add", np.add,
     ("g", lambda xp, g, ans, a, b: g),
     ("g", lambda xp, g, ans, a, b: g), reads=(),
-    singular=[(_both_inf, "inf - inf is NaN; an earlier op overflowed to inf (exp of a "
-                          "large number?)")],
+    singular=[(_both_inf, "inf - inf is NaN")],     # (anomaly.py says where the inf came from)
     torch_keywords=_torch_form("add", "add", "alpha"),
     doc="a + b with broadcasting (``alpha=``: a + alpha * b, as ``torch.add``).\n\n"
         ">>> ad.add(ad.tensor([1.0, 2.0]), 1.0)\ntensor([2., 3.])")
@@ -69,8 +69,7 @@ subtract = _binary(
     "subtract", np.subtract,
     ("g", lambda xp, g, ans, a, b: g),
     ("-g", lambda xp, g, ans, a, b: -g), reads=(),
-    singular=[(_both_inf, "inf - inf is NaN; an earlier op overflowed to inf (exp of a "
-                          "large number?)")],
+    singular=[(_both_inf, "inf - inf is NaN")],     # (anomaly.py says where the inf came from)
     torch_keywords=_torch_form("subtract", "sub", "alpha"),
     doc="a - b with broadcasting (``alpha=``: a - alpha * b, as ``torch.subtract``).\n\n"
         ">>> ad.subtract(ad.tensor([1.0, 2.0]), 1.0)\ntensor([0., 1.])")
@@ -80,7 +79,7 @@ multiply = _binary(
     ("g * b", lambda xp, g, ans, a, b: g * b),
     ("g * a", lambda xp, g, ans, a, b: g * a),
     singular=[(lambda a, b: ((a == 0) & np.isinf(b)) | (np.isinf(a) & (b == 0)),
-               "0 * inf is NaN; an earlier op overflowed to inf or divided by zero")],
+               "0 * inf is NaN")],
     zeroes_all="by a factor that is zero everywhere",
     doc="a * b with broadcasting.\n\n>>> ad.multiply(ad.tensor([1.0, 2.0]), 3.0)\ntensor([3., 6.])")
 
@@ -91,7 +90,7 @@ divide = _binary(
     ("-g * (a / b) / b", lambda xp, g, ans, a, b: -g * (a / b) / b),
     singular=[(lambda a, b: (a == 0) & (b == 0),
                "0 / 0 is NaN; add an eps to the denominator or mask it with where first"),
-              (_both_inf, "inf / inf is NaN; an earlier op overflowed to inf")],
+              (_both_inf, "inf / inf is NaN")],
     torch_keywords=_torch_form("divide", "div", "rounding_mode"),
     doc="a / b with broadcasting; ``rounding_mode='trunc'`` or ``'floor'`` rounds the\n"
         "quotient, as ``torch.divide``.\n\n"
@@ -239,14 +238,32 @@ overwrite = defop(
         "``fill_``, ``zero_`` or ``copy_`` records; ``old`` gets no gradient.\n\n"
         ">>> ad.ops.elementwise.overwrite(2.0, ad.tensor([1.0, 5.0]))\ntensor([2., 2.])",
     hint=_BROADCAST_HINT, reads=(),
-    zeroes="gives zero gradient to the old values: fill_, zero_ or copy_ overwrote them "
-           "in place",
+    zeroes="gives zero gradient to the old values: an in-place method (fill_, zero_, "
+           "copy_, masked_fill_ or another) overwrote them",
     zeroes_all={"old": "overwrote every value in place (fill_, zero_, copy_ or an in-place "
                        "method such as masked_fill_), so the old values get no gradient "
                        "through it; they (and what they came from) get gradient only if "
                        "the new values were computed from them"},
     value=("g", lambda xp, g, ans, value, old: g),
     old=("0", lambda xp, g, ans, value, old: xp.zeros_like(g)))
+
+_ANGLE_OF_REALS = ("is the angle of real numbers (0 or pi, whatever the value), so its "
+                   "input gets zero gradient")
+
+
+def overwrite_by(value, old, by: str):
+    """``overwrite(value, old)``, with what ``explain`` says of it naming ``by``, the
+    in-place method that recorded it (or ``"angle"``, the angle of real numbers)."""
+    result = overwrite(value, old)
+    if by == "angle":
+        zeroes, every_value = _ANGLE_OF_REALS, _ANGLE_OF_REALS
+    else:
+        zeroes = f"gives zero gradient to the old values: {by} overwrote them in place"
+        every_value = (f"overwrote every value in place ({by}), so the old values get no "
+                       "gradient through it; they (and what they came from) get gradient "
+                       "only if the new values were computed from them")
+    note(getattr(result, "_node", None), zeroes, {"old": every_value})
+    return result
 
 
 def _unary(name, forward, formula, rule, doc, numpy=None, **fields):

@@ -197,7 +197,7 @@ def draw(t, show_values: bool = False, show_grads: bool = False, rankdir: str = 
     if type(t).__name__ == "Plan" and hasattr(t, "instrs"):    # an ad.compile plan
         from ..compile.draw import draw_plan
         return draw_plan(t, rankdir)
-    view = W.build(t, params=params, max_nodes=max_nodes)
+    view = W.build(t, params=params, max_nodes=max_nodes, where="viz.draw")
     grads = None
     if show_grads and t._node is not None and t.requires_grad:
         from .steps import GraphFreedError, node_gradients
@@ -309,4 +309,6 @@ def render(t, path, format: str = "svg", **draw_kwargs) -> str:
             raise TypeError(f"viz.render: {sorted(draw_kwargs)} apply when drawing a tensor's "
                             "graph; this is a picture already drawn, pass only path and format")
         return write(t, path, format)
+    if type(t).__name__ != "Plan":          # (errors name the function the user called)
+        W.require_tensor(t, "viz.render")
     return write(draw(t, **draw_kwargs), path, format)

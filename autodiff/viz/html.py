@@ -22,7 +22,7 @@ from . import walk as W
 from .draw import INSTALL_HINT, GraphvizNotFoundError, draw
 from .labels import array_text, shape_text
 from .steps import refuse_in_trace
-from .steps import steps as backward_steps
+from .steps import steps_for
 
 #: Beyond this many ops the page shows a summary instead of the stepper.
 MAX_OPS = 300
@@ -160,14 +160,14 @@ def html(t, path, grad=None, params=None, max_ops: int = MAX_OPS,
     path = os.fspath(path)
     if not path.lower().endswith((".html", ".htm")):
         path += ".html"
-    view = W.build(t, params=params, max_nodes=None)
+    view = W.build(t, params=params, max_nodes=None, where="viz.html")
     ops = len(view.ops)
     title = title or f"backward pass of {view.root.name}"
     if ops > max_ops:
         body, data = _summary(t, view, ops, max_ops), {"steps": [], "values": {}}
         svg = ""
     else:
-        walk = backward_steps(t, grad=grad, params=params)
+        walk = steps_for(t, grad, params, "html")
         data = {"steps": [_step_record(s, view) for s in walk],
                 "values": _values(view),
                 "totals": {name: _text(v) for name, v in walk.totals.items()},

@@ -162,12 +162,12 @@ def _check_root(t, where):
                          "would not run; create its inputs with requires_grad=True")
 
 
-def _seed(t, grad):
+def _seed(t, grad, where):
     if grad is None:
         return np.ones_like(t.data)
     grad = np.asarray(getattr(grad, "data", grad))
     if grad.shape != t.data.shape:
-        raise ValueError(f"viz.steps: grad has shape {grad.shape} but the tensor has shape "
+        raise ValueError(f"viz.{where}: grad has shape {grad.shape} but the tensor has shape "
                          f"{t.data.shape}; they must match")
     return grad.astype(t.data.dtype, copy=False)
 
@@ -235,7 +235,8 @@ def _run_backward(t, grad, where, leaves=()):
     recorder = _Recorder()
     try:
         with observe_backward(recorder):
-            hooked = run_backward(t, _seed(t, grad), inputs=list(leaves), retain_graph=True)
+            hooked = run_backward(t, _seed(t, grad, where), inputs=list(leaves),
+                                  retain_graph=True)
     except InPlaceError as error:       # (a graph an optimizer step left behind)
         reason = str(error).removeprefix("backward: ")
         raise InPlaceError(f"viz.{where}: this graph's backward pass, which it shows, "
@@ -275,10 +276,15 @@ def steps(t, grad=None, params=None) -> Steps:
           (2nd of 2 contributions; a.grad is now [4. 5.])
     ...
     """
-    _check_root(t, "steps")
+    return steps_for(t, grad, params, "steps")
+
+
+def steps_for(t, grad, params, where: str) -> Steps:
+    """``steps`` for the tool ``where`` the user called (``viz.html`` walks them too)."""
+    _check_root(t, where)
     view = W.build(t, params=params, max_nodes=None)
     leaves = [v.tensor for v in view.values if v.kind == W.LEAF and v.tensor.requires_grad]
-    visits, hooked = _run_backward(t, grad, "steps", leaves)
+    visits, hooked = _run_backward(t, grad, where, leaves)
     counts = {}                     # what each value received, as the pass delivered it (an
     for node, _, edges in visits:   # edge whose rule gave None, as a Function may, sends nothing)
         for i, _, _ in edges:
@@ -351,7 +357,7 @@ def render_steps(t, folder, format: str = "svg", params=None, **draw_kwargs) -> 
     """
     from .draw import GraphvizNotFoundError, draw, write
 
-    walk_steps = steps(t, params=params)
+    walk_steps = steps_for(t, None, params, "render_steps")
     view = W.build(t, params=params, max_nodes=draw_kwargs.get("max_nodes"))
     drawn_ops = {id(op.node): op for op in view.ops}
     graphs = []

@@ -33,7 +33,7 @@ def text(t, params=None, max_nodes: int | None = None) -> str:
     v1 = matmul(const(4, 3), W)  # (4, 2) float64
     ...
     """
-    view = W.build(t, params=params, max_nodes=max_nodes)
+    view = W.build(t, params=params, max_nodes=max_nodes, where="viz.text")
     lines = []
     for value in view.values:
         if value.kind == W.LEAF or (value.kind == W.OUTPUT and value.node is None):

@@ -190,9 +190,11 @@ def require_tensor(t, where: str) -> None:
     raise TypeError(f"{where}: expected a Tensor, got {type(t).__name__}")
 
 
-def build(t: Tensor, params=None, max_nodes: int | None = None) -> GraphView:
-    """Describe the graph that produced tensor ``t`` (collapsing beyond ``max_nodes`` ops)."""
-    require_tensor(t, "viz")
+def build(t: Tensor, params=None, max_nodes: int | None = None,
+          where: str = "viz") -> GraphView:
+    """Describe the graph that produced tensor ``t`` (collapsing beyond ``max_nodes`` ops);
+    ``where`` names the tool in the error when ``t`` is not a Tensor."""
+    require_tensor(t, where)
     names = param_names(params)
     view = GraphView()
     root_node = t._node
