@@ -19,6 +19,7 @@ from .embedding import (embedding, padding_index, refuse_sparse_or_scaled_gradie
                         renorm_arguments)
 from .half_precision import check_float16_operands, rounded_once
 from .module import Module, Parameter, _generator
+from .reset import normal_table, redraw_table, redraw_uniform
 
 _FLOAT16 = np.dtype(np.float16)
 
@@ -143,6 +144,10 @@ class Linear(Module):
             self.bias = Parameter(uniform_values(gen, bound, (self.n_out,), dtype))
         else:
             self.register_parameter("bias", None)
+
+    def reset_parameters(self, *, rng=None) -> None:
+        """Weight and bias uniform in ``±1/sqrt(n_in)`` again, in place (reset.py)."""
+        redraw_uniform(self, 1.0 / math.sqrt(self.n_in), rng)
 
     def forward(self, input) -> Tensor:
         weight = self.weight         # read once: a parametrized weight is computed per read
@@ -276,16 +281,15 @@ class Embedding(Module):
         self.scale_grad_by_freq, self.sparse = False, False
         self.padding_idx = padding_index(padding_idx, self.n, where)
         dtype = float_or_complex_dtype(dtype, "Embedding")
-        gen = _generator(rng)
-        if dtype.kind == "c":       # (PyTorch's normal_: each part of variance std**2 / 2)
-            scale = std / math.sqrt(2)
-            table = (scale * gen.standard_normal((self.n, self.dim))
-                     + 1j * scale * gen.standard_normal((self.n, self.dim))).astype(dtype)
-        else:
-            table = (std * gen.standard_normal((self.n, self.dim))).astype(dtype)
+        self._std = std
+        table = normal_table(_generator(rng), std, (self.n, self.dim), dtype)
         if self.padding_idx is not None:
             table[self.padding_idx] = 0
         self.weight = Parameter(table)
+
+    def reset_parameters(self, *, rng=None) -> None:
+        """The table ``std * N(0, 1)`` again, the ``padding_idx`` row zeros, in place."""
+        redraw_table(self, self._std, rng)
 
     def __setattr__(self, name, value):
         if name == "weight" and isinstance(value, Parameter) and "dim" in self.__dict__:
