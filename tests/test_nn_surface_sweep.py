@@ -39,9 +39,6 @@ def _keywords(cls):
 
 # Every constructor difference, each a clear refusal or an equivalent default:
 KNOWN_DIFFERENCES = {
-    # PyTorch's private keywords for from_pretrained (a TypeError names them here;
-    # Embedding.from_pretrained is the way)
-    ("Embedding", "_weight"), ("Embedding", "_freeze"),
     # abstract bases: building one raises a TypeError naming the layers to build
     ("RNNBase", "mode"), ("RNNCellBase", "num_chunks"), ("RNNCellBase", "bias"),
     # 'relu' and F.relu: the same activation (either is accepted)
@@ -72,8 +69,6 @@ def test_constructor_keywords_and_defaults_are_pytorchs_but_the_known_ones():
 
 
 def test_the_known_differences_refuse_or_agree():
-    with pytest.raises(TypeError, match="_weight"):
-        nn.Embedding(4, 2, _weight=np.zeros((4, 2)))
     with pytest.raises(TypeError, match="RNNBase"):
         nn.RNNBase("LSTM", 3, 4)
     layer = nn.TransformerEncoderLayer(4, 2, 8, 0.0, activation=nn.functional.relu)
@@ -159,6 +154,20 @@ def _first(out):
 
 def _close(ours, theirs, what):
     np.testing.assert_allclose(np.asarray(ours), theirs, rtol=1e-9, atol=1e-12, err_msg=what)
+
+
+def test_an_embedding_takes_pytorchs_weight_and_freeze():
+    # They were refused with a TypeError.
+    table = np.arange(8.0).reshape(4, 2)
+    ours = nn.Embedding(4, 2, 0, None, 2.0, False, False, table, True)
+    theirs = torch.nn.Embedding(4, 2, 0, None, 2.0, False, False, torch.tensor(table), True)
+    np.testing.assert_array_equal(ours.weight.data, theirs.weight.detach().numpy())
+    assert ours.weight.requires_grad is theirs.weight.requires_grad is False
+    ids = np.array([0, 3, 3])
+    np.testing.assert_array_equal(ours(ids).data, theirs(torch.tensor(ids)).detach().numpy())
+    assert nn.Embedding(4, 2, _freeze=True).weight.requires_grad is False
+    with pytest.raises(ValueError, match=r"Embedding\(4, 2\): _weight must be .* shape \(4, 2\)"):
+        nn.Embedding(4, 2, _weight=np.zeros((2, 4)))
 
 
 def test_a_module_list_of_none_is_empty_as_in_pytorch():
