@@ -242,3 +242,27 @@ def test_running_statistics_over_train_and_eval_steps_match_pytorch(name, kwargs
         assert [k for k, _ in ours.named_buffers()] == list(their_buffers)
         for key, value in ours.named_buffers():
             _close(np.asarray(value.data), their_buffers[key].numpy(), f"{mode} {key}")
+
+
+@pytest.mark.parametrize("option", ["none", "average_attn_weights", "key_padding_mask",
+                                    "float_mask", "bool_mask", "need_weights"])
+def test_attention_outputs_and_weights_under_masks_match_pytorch(option):
+    theirs, ours = _pair("MultiheadAttention", (4, 2), {"batch_first": True})
+    rng = np.random.default_rng(0)
+    query, key = rng.standard_normal((2, 3, 4)), rng.standard_normal((2, 5, 4))
+    kwargs = {"none": {}, "average_attn_weights": {"average_attn_weights": False},
+              "key_padding_mask": {"key_padding_mask": np.array([[0, 0, 0, 0, 1],
+                                                                 [0, 0, 0, 0, 0]], bool)},
+              "float_mask": {"attn_mask": rng.standard_normal((3, 5))},
+              "bool_mask": {"attn_mask": np.triu(np.ones((3, 5), bool), 1)},
+              "need_weights": {"need_weights": False}}[option]
+    their_kwargs = {k: torch.tensor(v) if isinstance(v, np.ndarray) else v
+                    for k, v in kwargs.items()}
+    their_out, their_weights = theirs(torch.tensor(query), torch.tensor(key),
+                                      torch.tensor(key), **their_kwargs)
+    our_out, our_weights = ours(ad.tensor(query), ad.tensor(key), ad.tensor(key), **kwargs)
+    _close(our_out.data, their_out.detach().numpy(), "output")
+    if their_weights is None:
+        assert our_weights is None
+    else:
+        _close(our_weights.data, their_weights.detach().numpy(), "weights")
