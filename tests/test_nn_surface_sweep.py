@@ -266,3 +266,30 @@ def test_attention_outputs_and_weights_under_masks_match_pytorch(option):
         assert our_weights is None
     else:
         _close(our_weights.data, their_weights.detach().numpy(), "weights")
+
+
+@pytest.mark.parametrize("name, kwargs", [
+    ("LSTM", {"num_layers": 2, "bidirectional": True, "proj_size": 2}),
+    ("GRU", {"num_layers": 2, "batch_first": True}), ("RNN", {"bidirectional": True}),
+])
+def test_recurrent_final_states_and_initial_state_gradients_match_pytorch(name, kwargs):
+    theirs, ours = _pair(name, (3, 4), kwargs)
+    rng = np.random.default_rng(0)
+    layers = kwargs.get("num_layers", 1) * (2 if kwargs.get("bidirectional") else 1)
+    x = rng.standard_normal((2, 5, 3) if kwargs.get("batch_first") else (5, 2, 3))
+    initial = [rng.standard_normal((layers, 2, kwargs.get("proj_size", 4)))]
+    if name == "LSTM":
+        initial.append(rng.standard_normal((layers, 2, 4)))
+    their_initial = [torch.tensor(a, requires_grad=True) for a in initial]
+    our_initial = [ad.tensor(a, requires_grad=True) for a in initial]
+    pack = tuple if name == "LSTM" else (lambda states: states[0])
+    their_out, their_final = theirs(torch.tensor(x), pack(their_initial))
+    our_out, our_final = ours(ad.tensor(x), pack(our_initial))
+    their_final = list(their_final) if name == "LSTM" else [their_final]
+    our_final = list(our_final) if name == "LSTM" else [our_final]
+    for a, b in zip(our_final, their_final):
+        _close(a.data, b.detach().numpy(), "final state")
+    (their_out.sum() + sum((s * s).sum() for s in their_final)).backward()
+    (our_out.sum() + sum((s * s).sum() for s in our_final)).backward()
+    for a, b in zip(our_initial, their_initial):
+        _close(a.grad, b.grad.numpy(), "initial state gradient")
