@@ -4,6 +4,7 @@ values), in place, and a no-op on a lazy layer before its first call."""
 
 import inspect
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -137,3 +138,27 @@ def test_training_continues_on_the_reset_arrays():
     layer(ad.tensor(np.ones((2, 3)))).sum().backward()
     opt.step()
     np.testing.assert_allclose(layer.weight.data, reset - 0.1 * 2.0)
+
+
+@pytest.mark.parametrize("name, args, kwargs", [
+    ("MultiheadAttention", (64, 4), {"add_bias_kv": True}),
+    ("TransformerEncoderLayer", (64, 4, 128), {}), ("Transformer", (64, 4, 1, 1, 128), {}),
+])
+def test_attention_and_transformer_start_from_pytorchs_distributions(name, args, kwargs):
+    # Xavier-uniform projections, zero projection biases, PyTorch's Linear defaults
+    # elsewhere: compared by spread (a parameter of n draws: the standard deviation's
+    # estimate is within a few 1/sqrt(n) of the true one), not by values.
+    torch.manual_seed(0)
+    nn.manual_seed(0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        theirs = dict(getattr(torch.nn, name)(*args, **kwargs).named_parameters())
+    ours = dict(getattr(nn, name)(*args, **kwargs).named_parameters())
+    assert list(ours) == list(theirs)
+    for key, value in theirs.items():
+        their_values, our_values = value.detach().numpy(), ours[key].data
+        if their_values.std() == 0:                 # (zeros, ones: the same constant)
+            np.testing.assert_array_equal(our_values, their_values, err_msg=key)
+            continue
+        slack = 6 / math.sqrt(their_values.size)
+        assert abs(our_values.std() / their_values.std() - 1) < slack, key
