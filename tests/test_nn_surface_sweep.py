@@ -293,3 +293,24 @@ def test_recurrent_final_states_and_initial_state_gradients_match_pytorch(name, 
     (our_out.sum() + sum((s * s).sum() for s in our_final)).backward()
     for a, b in zip(our_initial, their_initial):
         _close(a.grad, b.grad.numpy(), "initial state gradient")
+
+
+@pytest.mark.parametrize("name, args, kwargs, shape", [
+    ("LazyLinear", (4,), {}, (2, 3)), ("LazyConv2d", (4, 3), {}, (1, 2, 5, 5)),
+    ("LazyConvTranspose1d", (3, 2), {"stride": 2}, (1, 2, 5)),
+    ("LazyBatchNorm1d", (), {}, (4, 3)), ("LazyInstanceNorm2d", (), {}, (2, 3, 4, 4)),
+    ("LazyBatchNorm2d", (), {"momentum": None}, (2, 3, 4, 4)),
+])
+def test_a_lazy_layer_becomes_pytorchs_layer_with_its_state(name, args, kwargs, shape):
+    theirs = getattr(torch.nn, name)(*args, **kwargs).double()
+    ours = getattr(nn, name)(*args, **kwargs)
+    x = np.random.default_rng(0).standard_normal(shape)
+    theirs(torch.tensor(x))
+    ours(ad.tensor(x))
+    assert type(ours).__name__ == type(theirs).__name__
+    state, their_state = ours.to_torch_state_dict(), theirs.state_dict()
+    assert list(state) == list(their_state)
+    for key, value in their_state.items():
+        assert np.shape(state[key]) == tuple(value.shape), key
+        if key.startswith(("running", "num_batches")):
+            _close(state[key], value.numpy(), key)
