@@ -82,3 +82,41 @@ def test_a_loss_layer_matches_pytorch(name, kwargs, arrays):
         if b.grad is not None:
             np.testing.assert_allclose(a.grad, b.grad.numpy(), rtol=1e-8, atol=1e-11,
                                        err_msg=f"gradient of input {i}")
+
+
+def test_ctc_loss_through_log_softmax_matches_pytorch():
+    # Compared through log_softmax: PyTorch's gradient in log_probs themselves adds
+    # exp(log_probs) (documented in CTCLoss), which log_softmax's backward removes.
+    rng = np.random.default_rng(0)
+    logits = rng.standard_normal((12, 3, 5))
+    targets, inputs, lengths = rng.integers(1, 5, (3, 4)), [12, 10, 8], [4, 3, 2]
+    theirs, ours = torch.tensor(logits, requires_grad=True), ad.tensor(logits, requires_grad=True)
+    their_loss = torch.nn.CTCLoss(zero_infinity=True)(
+        torch.log_softmax(theirs, -1), torch.tensor(targets), torch.tensor(inputs),
+        torch.tensor(lengths))
+    our_loss = nn.CTCLoss(zero_infinity=True)(
+        nn.functional.log_softmax(ours, -1), targets, inputs, lengths)
+    np.testing.assert_allclose(our_loss.data, their_loss.detach().numpy(), rtol=1e-9)
+    their_loss.backward()
+    our_loss.backward()
+    np.testing.assert_allclose(ours.grad, theirs.grad.numpy(), rtol=1e-7, atol=1e-12)
+
+
+def test_adaptive_log_softmax_matches_pytorch_with_its_weights():
+    torch.manual_seed(0)
+    theirs = torch.nn.AdaptiveLogSoftmaxWithLoss(8, 10, [4, 7], div_value=2.0,
+                                                 head_bias=True).double()
+    ours = nn.AdaptiveLogSoftmaxWithLoss(8, 10, [4, 7], div_value=2.0, head_bias=True)
+    assert list(ours.to_torch_state_dict()) == list(theirs.state_dict())
+    ours.load_torch_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((5, 8)), rng.integers(0, 10, 5)
+    their_x, our_x = torch.tensor(x, requires_grad=True), ad.tensor(x, requires_grad=True)
+    their_out, our_out = theirs(their_x, torch.tensor(y)), ours(our_x, y)
+    np.testing.assert_allclose(our_out.output.data, their_out.output.detach().numpy(), rtol=1e-9)
+    np.testing.assert_allclose(our_out.loss.data, their_out.loss.detach().numpy(), rtol=1e-9)
+    their_out.loss.backward()
+    our_out.loss.backward()
+    np.testing.assert_allclose(our_x.grad, their_x.grad.numpy(), rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(ours.log_prob(ad.tensor(x)).data,
+                               theirs.log_prob(torch.tensor(x)).detach().numpy(), rtol=1e-9)
