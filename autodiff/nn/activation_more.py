@@ -19,6 +19,7 @@ from ..tensor import Tensor
 from . import functional_activation as A
 from . import functional_distance as D
 from .module import Module, Parameter
+from .reset import refill
 from .softmax import log_softmax, softmax
 
 
@@ -354,6 +355,10 @@ class PReLU(Module):
 
     def extra_repr(self) -> str:
         return f"num_parameters={self.num_parameters}"
+
+    def reset_parameters(self) -> None:
+        """``weight`` filled with ``init`` again, in place."""
+        refill(self, weight=self.init)
 
 
 class Unflatten(Module):

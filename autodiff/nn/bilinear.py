@@ -16,6 +16,7 @@ from ..ops.shape import reshape
 from ..tensor import Tensor
 from .functional_activation import float_tensor
 from .module import Module, Parameter, _generator
+from .reset import redraw_uniform
 
 
 def bilinear(input1, input2, weight, bias=None, *, where: str = "bilinear") -> Tensor:
@@ -104,6 +105,10 @@ class Bilinear(Module):
             self.bias = Parameter(gen.uniform(-bound, bound, (self.out_features,)).astype(dtype))
         else:
             self.register_parameter("bias", None)
+
+    def reset_parameters(self, *, rng=None) -> None:
+        """Weight and bias uniform in ``±1/sqrt(in1_features)`` again, in place."""
+        redraw_uniform(self, 1.0 / math.sqrt(self.in1_features), rng)
 
     def forward(self, input1, input2) -> Tensor:
         return bilinear(input1, input2, self.weight, self.bias,

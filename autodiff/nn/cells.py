@@ -28,6 +28,7 @@ from ..ops.operands import tensor_of
 from ..tensor import Tensor
 from .half_precision import rounded_once
 from .module import Module, Parameter, _generator
+from .reset import redraw_uniform
 from .modules import _float_dtype, _positive_int
 from .recurrent import PyTorchGateLayout, _refuse_the_base, state_of_dtype
 
@@ -70,6 +71,10 @@ class _CellBase(PyTorchGateLayout, Module):
         else:
             self.register_parameter("bias_ih", None)
             self.register_parameter("bias_hh", None)
+
+    def reset_parameters(self, *, rng=None) -> None:
+        """Every weight and bias uniform in ``±1/sqrt(hidden_size)`` again, in place."""
+        redraw_uniform(self, 1.0 / math.sqrt(self.hidden_size), rng)
 
     def extra_repr(self):
         text = f"{self.input_size}, {self.hidden_size}"

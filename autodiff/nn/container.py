@@ -36,9 +36,10 @@ class ModuleList(Module):
     ('ReLU', 3)
     """
 
-    def __init__(self, modules: Iterable[Module] = ()):
+    def __init__(self, modules: Iterable[Module] | None = None):
         super().__init__()
-        self.extend(modules)
+        if modules is not None:             # (PyTorch's default: an empty list)
+            self.extend(modules)
 
     def _set_all(self, items):
         self._modules.clear()

@@ -85,6 +85,16 @@ def _init_conv_parameters(module, weight_shape, bias, rng, dtype, where):
         module.register_parameter("bias", None)
 
 
+def reset_conv_parameters(module, rng=None) -> None:
+    """A convolution's weight and bias uniform in ``±1/sqrt(fan_in)`` again, in place
+    (the bound of ``_init_conv_parameters``)."""
+    from .parameter import is_lazy
+    from .reset import redraw_uniform
+    if is_lazy(module.weight):          # a lazy convolution before its first call: no-op
+        return
+    redraw_uniform(module, 1.0 / math.sqrt(math.prod(module.weight.shape[1:])), rng)
+
+
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
@@ -110,6 +120,10 @@ class _ConvNd(Module):
         self.padding_mode = checked_padding_mode(padding_mode, where)
         shape = (self.out_channels, self.in_channels // self.groups) + self.kernel_size
         _init_conv_parameters(self, shape, bias, rng, dtype, where)
+
+    def reset_parameters(self, *, rng=None) -> None:
+        """Weight and bias uniform in ``±1/sqrt(fan_in)`` again, in place."""
+        reset_conv_parameters(self, rng)
 
     def _label(self):
         return (f"{type(self).__name__}({self.in_channels}, {self.out_channels}, "

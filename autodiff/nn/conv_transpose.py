@@ -20,7 +20,8 @@ from ..ops import shape as _shape
 from ..tensor import Tensor
 from . import functional_conv as FC
 from .complex_conv import also_complex
-from .conv import _checked_channels, _init_conv_parameters, _set_geometry, _tuple
+from .conv import (_checked_channels, _init_conv_parameters, _set_geometry, _tuple,
+                   reset_conv_parameters)
 from .half_precision import check_float16_operands
 from .module import Module
 from .unbatched import BATCHED_LAYOUTS, is_unbatched, unbatched_too
@@ -136,6 +137,10 @@ class _ConvTransposeNd(Module):
         self.padding_mode = padding_mode
         shape = (self.in_channels, self.out_channels // self.groups) + self.kernel_size
         _init_conv_parameters(self, shape, bias, rng, dtype, where)
+
+    def reset_parameters(self, *, rng=None) -> None:
+        """Weight and bias uniform in ``±1/sqrt(fan_in)`` again, in place."""
+        reset_conv_parameters(self, rng)
 
     def _label(self):
         return (f"{type(self).__name__}({self.in_channels}, {self.out_channels}, "

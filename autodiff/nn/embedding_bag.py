@@ -29,6 +29,7 @@ from .embedding import (check_ids, padding_index, refuse_sparse_or_scaled_gradie
 from .module import Module, Parameter, _generator
 from .half_precision import rounded_once
 from .modules import _float_dtype, _positive_int, check_table
+from .reset import redraw_table
 
 _MODES = ("sum", "mean", "max")
 
@@ -235,6 +236,10 @@ class EmbeddingBag(Module):
             if self.padding_idx is not None:
                 table[self.padding_idx] = 0
         self.weight = Parameter(table)
+
+    def reset_parameters(self, *, rng=None) -> None:
+        """The table ``N(0, 1)`` again, the ``padding_idx`` row zeros, in place."""
+        redraw_table(self, 1.0, rng)
 
     def __setattr__(self, name, value):
         if name == "weight" and isinstance(value, Parameter) and "padding_idx" in self.__dict__:

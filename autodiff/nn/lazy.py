@@ -112,6 +112,11 @@ class LazyLinear(LazyModuleMixin, Module):
     _transposed = Linear._transposed                   # (the PyTorch layout conversions)
     _torch_export, _torch_import = Linear._torch_export, Linear._torch_import
 
+    def reset_parameters(self, *, rng=None) -> None:
+        """Nothing before the first call (no parameters yet), else ``Linear``'s."""
+        if not self.has_uninitialized_params():
+            Linear.reset_parameters(self, rng=rng)
+
     def forward(self, input) -> Tensor:
         _refuse_in_a_trace("LazyLinear")
         if self.has_uninitialized_params():

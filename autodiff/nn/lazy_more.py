@@ -45,6 +45,12 @@ class _LazyNorm(LazyModuleMixin):
     def _loaded_templates(self):
         return dict.fromkeys(("weight", "bias", "running_mean", "running_var"), ("n",))
 
+    def reset_parameters(self) -> None:
+        """Nothing before the first call (no arrays yet), as PyTorch's, else the
+        norm's own reset."""
+        if not self.has_uninitialized_params():
+            self._becomes.reset_parameters(self)
+
     def forward(self, input):
         where, dims = type(self).__name__, self._becomes._dims
         _refuse_in_a_trace(where)

@@ -19,6 +19,7 @@ from .embedding import (embedding, padding_index, refuse_sparse_or_scaled_gradie
                         renorm_arguments)
 from .half_precision import check_float16_operands, rounded_once
 from .module import Module, Parameter, _generator
+from .reset import normal_table, redraw_table, redraw_uniform
 
 _FLOAT16 = np.dtype(np.float16)
 
@@ -144,6 +145,10 @@ class Linear(Module):
         else:
             self.register_parameter("bias", None)
 
+    def reset_parameters(self, *, rng=None) -> None:
+        """Weight and bias uniform in ``±1/sqrt(n_in)`` again, in place (reset.py)."""
+        redraw_uniform(self, 1.0 / math.sqrt(self.n_in), rng)
+
     def forward(self, input) -> Tensor:
         weight = self.weight         # read once: a parametrized weight is computed per read
         bias = self.bias
@@ -218,6 +223,16 @@ def _one_of(where, name, value, torch_name, torch_value):
     return torch_value
 
 
+def _given_table(weight, shape, where) -> np.ndarray:
+    """A copy of ``_weight`` (PyTorch's shares it), refused unless floating-point or
+    complex of ``shape``."""
+    table = np.array(weight.data if isinstance(weight, Tensor) else weight)
+    if table.shape != shape or table.dtype.kind not in "fc":
+        raise ValueError(f"{where}: _weight must be a floating-point table of shape "
+                         f"{shape}, got shape {table.shape} and dtype {table.dtype}")
+    return table
+
+
 def _from_pretrained(cls, embeddings, freeze, **options):
     """``cls(rows, cols, **options)`` with ``embeddings`` as its weight (Embedding's and
     EmbeddingBag's ``from_pretrained``)."""
@@ -261,8 +276,9 @@ class Embedding(Module):
     def __init__(self, n: int | None = None, dim: int | None = None,
                  padding_idx: int | None = None, max_norm: float | None = None,
                  norm_type: float = 2.0, scale_grad_by_freq: bool = False,
-                 sparse: bool = False, *, std: float = 1.0, rng=None, dtype=np.float64,
-                 num_embeddings=None, embedding_dim=None):
+                 sparse: bool = False, _weight=None, _freeze: bool = False, *,
+                 std: float = 1.0, rng=None, dtype=np.float64, num_embeddings=None,
+                 embedding_dim=None):
         super().__init__()
         n = _one_of("Embedding", "n", n, "num_embeddings", num_embeddings)
         dim = _one_of("Embedding", "dim", dim, "embedding_dim", embedding_dim)
@@ -276,16 +292,19 @@ class Embedding(Module):
         self.scale_grad_by_freq, self.sparse = False, False
         self.padding_idx = padding_index(padding_idx, self.n, where)
         dtype = float_or_complex_dtype(dtype, "Embedding")
-        gen = _generator(rng)
-        if dtype.kind == "c":       # (PyTorch's normal_: each part of variance std**2 / 2)
-            scale = std / math.sqrt(2)
-            table = (scale * gen.standard_normal((self.n, self.dim))
-                     + 1j * scale * gen.standard_normal((self.n, self.dim))).astype(dtype)
+        self._std = std
+        if _weight is not None:     # PyTorch's: the table as given, padding row too
+            table = _given_table(_weight, (self.n, self.dim), where)
         else:
-            table = (std * gen.standard_normal((self.n, self.dim))).astype(dtype)
-        if self.padding_idx is not None:
-            table[self.padding_idx] = 0
+            table = normal_table(_generator(rng), std, (self.n, self.dim), dtype)
+            if self.padding_idx is not None:
+                table[self.padding_idx] = 0
         self.weight = Parameter(table)
+        self.weight.requires_grad = not _freeze
+
+    def reset_parameters(self, *, rng=None) -> None:
+        """The table ``std * N(0, 1)`` again, the ``padding_idx`` row zeros, in place."""
+        redraw_table(self, self._std, rng)
 
     def __setattr__(self, name, value):
         if name == "weight" and isinstance(value, Parameter) and "dim" in self.__dict__:

@@ -29,6 +29,7 @@ from ..ops.shape import reshape
 from ..tensor import Tensor
 from .half_precision import rounded_once
 from .module import Module, Parameter
+from .reset import refill
 from .running_stats import (count_batch, fill_stat, note_written, register_running_stats,
                             writable_values)
 
@@ -341,6 +342,10 @@ class LayerNorm(Module):
         return (f"{self.normalized_shape}, eps={self.eps}, "
                 f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")
 
+    def reset_parameters(self) -> None:
+        """``weight`` ones and ``bias`` zeros again, in place."""
+        refill(self, weight=1, bias=0)
+
 
 def _add_scale_and_shift(module, shape, affine, bias, dtype):
     """``weight`` (ones) and ``bias`` (zeros) of ``shape``, or None where left out."""
@@ -395,6 +400,10 @@ class GroupNorm(Module):
     def extra_repr(self):
         return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, "
                 f"affine={self.affine}, bias={self.bias is not None}")
+
+    def reset_parameters(self) -> None:
+        """``weight`` ones and ``bias`` zeros again, in place."""
+        refill(self, weight=1, bias=0)
 
 
 def _checked_eps(eps, where):

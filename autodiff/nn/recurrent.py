@@ -29,6 +29,7 @@ from ..ops.rearrange import flip
 from ..tensor import Tensor
 from .dropout import dropout as _dropout
 from .module import Module, Parameter, _generator
+from .reset import redraw_uniform
 from .packed_sequence import PackedSequence
 from .recurrent_packed import run_packed
 
@@ -144,6 +145,10 @@ class _RNNBase(PyTorchGateLayout, Module):
                     setattr(self, f"bias_hh_{suffix}", uniform(k * h))
                 if self.proj_size:
                     setattr(self, f"weight_hr_{suffix}", uniform(h, self.proj_size))
+
+    def reset_parameters(self, *, rng=None) -> None:
+        """Every weight and bias uniform in ``±1/sqrt(hidden_size)`` again, in place."""
+        redraw_uniform(self, 1.0 / math.sqrt(self.hidden_size), rng)
 
     def _input_gates(self, x, suffix):
         """x (N, input) @ W_ih plus both biases: (N, gates × H) (GRU keeps b_hh apart)."""

@@ -21,6 +21,7 @@ from ..ops import reduce as rd
 from ..ops.operands import constant_argument, tensor_of
 from ..tensor import Tensor
 from .module import Module, Parameter
+from .reset import refill
 from .modules import _float_dtype
 from .normalization import _check_same_dtype, _normalized_shape, _shape_of
 
@@ -108,3 +109,7 @@ class RMSNorm(Module):
     def extra_repr(self):
         return (f"{self.normalized_shape}, eps={self.eps}, "
                 f"elementwise_affine={self.elementwise_affine}")
+
+    def reset_parameters(self) -> None:
+        """``weight`` ones again, in place."""
+        refill(self, weight=1)
