@@ -80,13 +80,9 @@ def test_magnitude_pruning_with_masks_in_buffers():
     def script(torch, copy_weights):
         nn, F = torch.nn, torch.nn.functional
 
-        class MaskedLinear(nn.Module):
-            # the weight in PyTorch's (out, in) layout, as F.linear reads it
+        class MaskedLinear(linear_with_weight_transform(torch, lambda w: w)):
             def __init__(self, in_features, out_features):
-                super().__init__()
-                self.weight = nn.Parameter(torch.empty(out_features, in_features))
-                self.bias = nn.Parameter(torch.zeros(out_features))
-                nn.init.uniform_(self.weight, -0.5, 0.5)
+                super().__init__(in_features, out_features)
                 self.register_buffer("mask", torch.ones_like(self.weight))
 
             def prune(self, amount):
