@@ -30,7 +30,7 @@ def test_every_torch_nn_layer_class_has_a_namesake():
             if not inspect.isclass(getattr(nn, name, None))] == []
 
 
-def _keywords(cls):
+def constructor_keywords(cls):
     """Keyword-usable parameters (not ``self``, ``*args``, ``**kwargs``) and defaults."""
     params = inspect.signature(cls.__init__).parameters.values()
     return {p.name: p.default for p in params if p.name != "self"
@@ -50,7 +50,8 @@ KNOWN_DIFFERENCES = {
 def _differences():
     found = set()
     for name in _torch_layer_names():
-        theirs, ours = _keywords(getattr(torch.nn, name)), _keywords(getattr(nn, name))
+        theirs = constructor_keywords(getattr(torch.nn, name))
+        ours = constructor_keywords(getattr(nn, name))
         for key, default in theirs.items():
             if key in ("device", "dtype"):   # float64 by default here; device='cpu' only
                 continue

@@ -10,11 +10,7 @@ import autodiff as ad
 
 torch = pytest.importorskip("torch")
 
-
-def _keywords(cls):
-    params = inspect.signature(cls.__init__).parameters.values()
-    return {p.name: p.default for p in params if p.name != "self"
-            and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+from test_nn_surface_sweep import constructor_keywords  # noqa: E402  (needs torch)
 
 
 def _classes(namespace):
@@ -34,8 +30,8 @@ def test_optimizers_and_schedulers_take_pytorchs_keywords_and_defaults(theirs, o
     differences = []
     for name in names:
         assert inspect.isclass(getattr(ours, name, None)), name
-        our_keywords = _keywords(getattr(ours, name))
-        for key, default in _keywords(getattr(theirs, name)).items():
+        our_keywords = constructor_keywords(getattr(ours, name))
+        for key, default in constructor_keywords(getattr(theirs, name)).items():
             if key not in our_keywords or our_keywords[key] != default:
                 differences.append((name, key, default, our_keywords.get(key, "absent")))
     assert differences == []

@@ -12,27 +12,20 @@ by ``nn.Unflatten`` and ``ConvTranspose2d(output_padding=)`` with ``PixelUnshuff
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
 
-from torch_side_by_side import side_by_side  # noqa: E402  (needs torch)
+from torch_side_by_side import adam_steps, side_by_side  # noqa: E402  (needs torch)
 
 DATA = np.random.default_rng(112)
 
 
-def _train(torch, model, loss_of, steps=4, lr=0.05):
-    """Adam steps on ``loss_of()``: the losses."""
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    losses = []
-    for _ in range(steps):
-        optimizer.zero_grad()
-        loss = loss_of()
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.item())
-    return losses
+# Adam steps on a loss closure: the losses
+_train = partial(adam_steps, steps=4, lr=0.05)
 
 
 def test_segnet_encoder_decoder_unpooling_by_the_pooling_indices():

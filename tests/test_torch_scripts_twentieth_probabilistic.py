@@ -15,26 +15,20 @@ density network through ``MixtureSameFamily`` and a hurdle model's
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
 
-from torch_side_by_side import side_by_side  # noqa: E402  (needs torch)
+from torch_side_by_side import adam_steps, side_by_side  # noqa: E402  (needs torch)
 
 DATA = np.random.default_rng(2022)
 
 
-def _fit(torch, model, loss_fn, steps=3, lr=0.02):
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    losses = []
-    for _ in range(steps):
-        loss = loss_fn()
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.item())
-    return losses
+# Adam steps on a loss closure: the losses
+_fit = partial(adam_steps, steps=3, lr=0.02)
 
 
 def test_gaussian_copula_with_erfinv_normal_scores():

@@ -25,6 +25,24 @@ from torch_side_by_side import side_by_side  # noqa: E402  (needs torch)
 DATA = np.random.default_rng(2021)
 
 
+def linear_with_weight_transform(torch, transform):
+    """A linear layer class whose forward uses ``transform(weight)`` (a straight-through
+    quantiser or binariser), the weight in PyTorch's (out, in) layout as F.linear reads it."""
+    nn, F = torch.nn, torch.nn.functional
+
+    class TransformedLinear(nn.Module):
+        def __init__(self, in_features, out_features):
+            super().__init__()
+            self.weight = nn.Parameter(torch.empty(out_features, in_features))
+            self.bias = nn.Parameter(torch.zeros(out_features))
+            nn.init.uniform_(self.weight, -0.5, 0.5)
+
+        def forward(self, x):
+            return F.linear(x, transform(self.weight), self.bias)
+
+    return TransformedLinear
+
+
 def test_quantisation_aware_training_with_fake_quantisation():
     inputs = DATA.normal(size=(16, 4))
     targets = DATA.normal(size=(16, 2))
@@ -38,16 +56,7 @@ def test_quantisation_aware_training_with_fake_quantisation():
             q = torch.round((x - lo) / scale) * scale + lo
             return x + (q - x).detach()
 
-        class QuantLinear(nn.Module):
-            # the weight in PyTorch's (out, in) layout, as F.linear reads it
-            def __init__(self, in_features, out_features):
-                super().__init__()
-                self.weight = nn.Parameter(torch.empty(out_features, in_features))
-                self.bias = nn.Parameter(torch.zeros(out_features))
-                nn.init.uniform_(self.weight, -0.5, 0.5)
-
-            def forward(self, x):
-                return F.linear(x, fake_quantize(self.weight), self.bias)
+        QuantLinear = linear_with_weight_transform(torch, fake_quantize)
 
         model = nn.Sequential(QuantLinear(4, 8), nn.ReLU(), QuantLinear(8, 2))
         copy_weights(model)
@@ -71,13 +80,9 @@ def test_magnitude_pruning_with_masks_in_buffers():
     def script(torch, copy_weights):
         nn, F = torch.nn, torch.nn.functional
 
-        class MaskedLinear(nn.Module):
-            # the weight in PyTorch's (out, in) layout, as F.linear reads it
+        class MaskedLinear(linear_with_weight_transform(torch, lambda w: w)):
             def __init__(self, in_features, out_features):
-                super().__init__()
-                self.weight = nn.Parameter(torch.empty(out_features, in_features))
-                self.bias = nn.Parameter(torch.zeros(out_features))
-                nn.init.uniform_(self.weight, -0.5, 0.5)
+                super().__init__(in_features, out_features)
                 self.register_buffer("mask", torch.ones_like(self.weight))
 
             def prune(self, amount):
@@ -120,16 +125,7 @@ def test_binaryconnect_with_heaviside_binarised_weights():
             hard = 2 * torch.heaviside(w, torch.tensor(1.0)) - 1
             return w + (hard - w).detach()
 
-        class BinaryLinear(nn.Module):
-            # the weight in PyTorch's (out, in) layout, as F.linear reads it
-            def __init__(self, in_features, out_features):
-                super().__init__()
-                self.weight = nn.Parameter(torch.empty(out_features, in_features))
-                self.bias = nn.Parameter(torch.zeros(out_features))
-                nn.init.uniform_(self.weight, -0.5, 0.5)
-
-            def forward(self, x):
-                return F.linear(x, binarize(self.weight), self.bias)
+        BinaryLinear = linear_with_weight_transform(torch, binarize)
 
         model = nn.Sequential(BinaryLinear(5, 8), nn.Hardtanh(), nn.Linear(8, 1))
         copy_weights(model)

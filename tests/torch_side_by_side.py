@@ -73,3 +73,18 @@ def side_by_side(script, tol=TOL, allow_nan=False):
     ours = script(ad, load_weights)
     _same(theirs, ours, tol=tol, allow_nan=allow_nan)
     return theirs, ours
+
+
+def adam_steps(lib, model, loss_of, steps, lr):
+    """Take ``steps`` Adam steps on ``loss_of()`` over ``model``'s parameters, with
+    ``lib`` PyTorch or autodiff; returns the losses, e.g.
+    ``adam_steps(torch, model, lambda: F.mse_loss(model(x), y), steps=3, lr=0.02)``."""
+    optimizer = lib.optim.Adam(model.parameters(), lr=lr)
+    losses = []
+    for _ in range(steps):
+        optimizer.zero_grad()
+        loss = loss_of()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return losses

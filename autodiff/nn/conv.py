@@ -106,7 +106,20 @@ def checked_padding_mode(mode, where):
     return mode
 
 
-class _ConvNd(Module):
+class _ConvBase(Module):
+    """What ordinary and transposed convolutions share: re-drawing the parameters and
+    the label the tools print."""
+
+    def reset_parameters(self, *, rng=None) -> None:
+        """Weight and bias uniform in ``±1/sqrt(fan_in)`` again, in place."""
+        reset_conv_parameters(self, rng)
+
+    def _label(self):
+        return (f"{type(self).__name__}({self.in_channels}, {self.out_channels}, "
+                f"kernel_size={self.kernel_size})")
+
+
+class _ConvNd(_ConvBase):
     _dims = 2
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
@@ -120,14 +133,6 @@ class _ConvNd(Module):
         self.padding_mode = checked_padding_mode(padding_mode, where)
         shape = (self.out_channels, self.in_channels // self.groups) + self.kernel_size
         _init_conv_parameters(self, shape, bias, rng, dtype, where)
-
-    def reset_parameters(self, *, rng=None) -> None:
-        """Weight and bias uniform in ``±1/sqrt(fan_in)`` again, in place."""
-        reset_conv_parameters(self, rng)
-
-    def _label(self):
-        return (f"{type(self).__name__}({self.in_channels}, {self.out_channels}, "
-                f"kernel_size={self.kernel_size})")
 
     def extra_repr(self):
         # PyTorch's order and choice: the stride always, the others when not the default.

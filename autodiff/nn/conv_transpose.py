@@ -20,10 +20,8 @@ from ..ops import shape as _shape
 from ..tensor import Tensor
 from . import functional_conv as FC
 from .complex_conv import also_complex
-from .conv import (_checked_channels, _init_conv_parameters, _set_geometry, _tuple,
-                   reset_conv_parameters)
+from .conv import _checked_channels, _ConvBase, _init_conv_parameters, _set_geometry, _tuple
 from .half_precision import check_float16_operands
-from .module import Module
 from .unbatched import BATCHED_LAYOUTS, is_unbatched, unbatched_too
 
 
@@ -111,7 +109,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
                              dilation, "conv_transpose2d")
 
 
-class _ConvTransposeNd(Module):
+class _ConvTransposeNd(_ConvBase):
     """What ``ConvTranspose1d/2d/3d`` share: PyTorch's arguments for ``_dims`` spatial
     axes, the weight (in_channels, out_channels/groups, *kernel), output_size and repr."""
 
@@ -137,14 +135,6 @@ class _ConvTransposeNd(Module):
         self.padding_mode = padding_mode
         shape = (self.in_channels, self.out_channels // self.groups) + self.kernel_size
         _init_conv_parameters(self, shape, bias, rng, dtype, where)
-
-    def reset_parameters(self, *, rng=None) -> None:
-        """Weight and bias uniform in ``±1/sqrt(fan_in)`` again, in place."""
-        reset_conv_parameters(self, rng)
-
-    def _label(self):
-        return (f"{type(self).__name__}({self.in_channels}, {self.out_channels}, "
-                f"kernel_size={self.kernel_size})")
 
     def _output_padding_for(self, x, output_size, where):
         n = self._dims
