@@ -89,21 +89,27 @@ def eager_twin(train, model):
 
 
 def run_both(train, model, changes):
-    """Call the compiled and the eager step once per entry of ``changes`` (a function
-    run before the call, or None), comparing loss, gradient and weights bitwise
-    (both run NumPy's own ops on float64, unfused); the compiled function."""
+    """Call the compiled and the eager step once per entry of ``changes``
+    (``compare_calls``); the compiled function."""
     compiled = ad.compile(train.step, fuse=False)
     eager, w_eager = eager_twin(train, model)
-    rng = np.random.default_rng(3)
+    compare_calls(compiled, train.w, eager, w_eager, changes, seed=3)
+    return compiled
+
+
+def compare_calls(compiled_step, w_compiled, eager_step, w_eager, changes, seed=5):
+    """Call the compiled and the eager step once per entry of ``changes`` (a function
+    run before the call, or None), comparing loss, gradient and weights bitwise (both
+    run NumPy's own ops on float64, unfused)."""
+    rng = np.random.default_rng(seed)
     for change in changes:
         if change is not None:
             change()
         x = rng.normal(size=3) * 0.1
-        expected, got = eager(ad.tensor(x)), compiled(x)
+        expected, got = eager_step(ad.tensor(x)), compiled_step(x)
         np.testing.assert_array_equal(got.data, expected.data)
-        np.testing.assert_array_equal(train.w.grad, w_eager.grad)
-        np.testing.assert_array_equal(train.w.data, w_eager.data)
-    return compiled
+        np.testing.assert_array_equal(w_compiled.grad, w_eager.grad)
+        np.testing.assert_array_equal(w_compiled.data, w_eager.data)
 
 
 def test_a_step_calling_a_loss_of_another_module_replays_its_constants(modules):

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import autodiff as ad
-from test_compile_constants_across_modules import import_written
+from test_compile_constants_across_modules import compare_calls, import_written
 
 MODEL = """
     import numpy as np
@@ -89,28 +89,13 @@ def modules(tmp_path, monkeypatch):
         sys.modules.pop(module.__name__, None)
 
 
-def run_both(compiled_step, w_compiled, eager_step, w_eager, changes):
-    """Call the compiled and the eager step once per entry of ``changes`` (run before
-    the call, or None), comparing loss, gradient and weights bitwise (both run
-    NumPy's own ops on float64, unfused)."""
-    rng = np.random.default_rng(5)
-    for change in changes:
-        if change is not None:
-            change()
-        x = rng.normal(size=3) * 0.1
-        expected, got = eager_step(ad.tensor(x)), compiled_step(x)
-        np.testing.assert_array_equal(got.data, expected.data)
-        np.testing.assert_array_equal(w_compiled.grad, w_eager.grad)
-        np.testing.assert_array_equal(w_compiled.data, w_eager.data)
-
-
 def run_step(train, changes):
     """``train.make_step()`` compiled (unfused) against an eager twin; the compiled
     function."""
     step, w = train.make_step()
     eager, w_eager = train.make_step()
     compiled = ad.compile(step, fuse=False)
-    run_both(compiled, w, eager, w_eager, changes)
+    compare_calls(compiled, w, eager, w_eager, changes)
     return compiled
 
 
@@ -164,7 +149,7 @@ def test_a_compiled_method_calling_its_objects_method_replays_and_sees_changes(m
 
     def change_rate():
         model.RATE = 0.25
-    run_both(compiled, trainer.w, eager.step, eager.w,
+    compare_calls(compiled, trainer.w, eager.step, eager.w,
              [None, None, change_target, None, change_rate, None])
     assert compiled.traces == 3
 
