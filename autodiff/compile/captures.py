@@ -26,7 +26,8 @@ from .known_writes import left_by_a_plan
 from .not_replayed import reachable
 from .plan import memory_order
 from .provenance import nested_items
-from .reached import class_settings, module_settings, reached_functions, unique_places
+from .reached import (class_settings, functions_by_attribute, module_settings,
+                      reached_functions, unique_places, users_module)
 from .members import SUBMODULE_NAMES
 from .tracer import TraceError
 from .values_read import ValueRead
@@ -94,7 +95,9 @@ def _objects_named(fn) -> list:
     # (a global only where the code reads it as one: co_names also holds attribute names)
     return [(where, key, value) for _, where, key, value in _captured_names(fn)
             if isinstance(value, kinds) or (
-                (where is not table or key in read) and followed_by_identity(value))]
+                (where is not table or key in read) and followed_by_identity(value))
+            ] + [(where, key, function)     # (``model.loss``, ``self.helper`` rebound)
+                 for where, key, function, _ in functions_by_attribute(fn)]
 
 
 def followed_by_identity(value) -> bool:
@@ -301,6 +304,10 @@ def _settings_inside(name, value, keys, attributes) -> list:
             # appends to would trace again at every call)
             members = [(f"{label}[{k}]", ("item", k), None, None, container[k])
                        for k in keys if type(k) is int and 0 <= k < len(container)]
+        elif users_module(container):          # (``model.RATE`` of ``import model``)
+            table = vars(container)
+            members = [(f"{label}.{k}", ("attr", k), table, k, v)
+                       for k, v in table.items() if k in attributes]
         elif _plain_object(container):
             table = vars(container)
             members = [(f"{label}.{k}", ("attr", k), table, k, v)
@@ -325,7 +332,10 @@ def _settings_inside(name, value, keys, attributes) -> list:
 
 
 def _plain_attribute(obj, key):
-    """``obj.key`` of a plain object, its own or its class's setting, else _MISSING."""
+    """``obj.key`` of a plain object or a user's module, its own or its class's
+    setting, else _MISSING."""
+    if users_module(obj):
+        return vars(obj).get(key, _MISSING)
     if not _plain_object(obj):
         return _MISSING
     value = vars(obj).get(key, _MISSING)

@@ -1,5 +1,6 @@
 """Where the NumPy creators certify what they make (``call_constants.py``): the modules
-of the compiled function and of the user's functions it calls by name.
+of the compiled function and of the user's functions it calls by name, through a
+module (``model.loss(x)``) or as an object's method (``self.helper(x)``).
 
 A step in ``train.py`` calling ``loss`` imported from ``model.py`` makes its constants
 in ``model.py`` (``np.arange(n) * RATE``): for the length of the trace, the names bound
@@ -11,28 +12,28 @@ changed between calls traces again.
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 
-from .call_constants import _LIBRARY_DIRS, _NUMPY
-from .reached import reached_functions
+from .call_constants import _NUMPY
+from .reached import reached_functions, user_scope
 
 
 class creators_patched:
     """Context manager: for the length of a trace, the names bound to ``numpy``
     (``np``) in the modules of the compiled function and of the user's functions it
-    reaches by name (``reached.reached_functions``: a loss in ``model.py`` that the step
-    in ``train.py`` calls) are bound to ``_NUMPY``.  Only the user's code there gets
+    reaches (``reached.reached_functions``: a loss in ``model.py`` that the step in
+    ``train.py`` calls as ``loss(x)`` or ``model.loss(x)``, a method ``self.helper(x)``)
+    are bound to ``_NUMPY``.  Only the user's code there gets
     certified arrays: NumPy's and other libraries' code (such as ``default_rng(seed)``,
     which writes into an ``np.asarray`` it makes) keeps NumPy's own functions, and so
-    does a function the trace reaches otherwise (through an object's method)."""
+    does a function the trace reaches otherwise (a method of an object made in the
+    call, a function passed as an argument)."""
 
     def __init__(self, fn):
         self.scopes = []
         for position, function in enumerate(reached_functions(fn)):
             scope = getattr(getattr(function, "__func__", function), "__globals__", None)
-            if isinstance(scope, dict) and (position == 0 or _user_scope(scope)) and not any(
+            if isinstance(scope, dict) and (position == 0 or user_scope(scope)) and not any(
                     scope is seen for seen in self.scopes):
                 self.scopes.append(scope)
         self.names: list = []
@@ -52,9 +53,3 @@ class creators_patched:
                     scope[name] = np
         return False
 
-
-def _user_scope(scope) -> bool:
-    """Whether the module globals ``scope`` are the user's (not in NumPy, the library,
-    the standard library or an installed package)."""
-    file = scope.get("__file__")
-    return file is None or not os.path.abspath(file).startswith(_LIBRARY_DIRS)

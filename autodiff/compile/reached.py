@@ -9,6 +9,7 @@ the trace fixed.
 
 from __future__ import annotations
 
+import os
 import types
 
 from .tracer import _is_setting
@@ -22,8 +23,9 @@ _FUNCTION_DEPTH = 3
 
 def reached_functions(fn) -> list:
     """``fn`` and the user's functions it reaches by name (its closure and the globals
-    its code reads), and theirs, down to ``_FUNCTION_DEPTH``: a replay depends on the
-    names those read too.
+    its code reads) or through an attribute (``model.loss``, ``self.helper``:
+    ``functions_by_attribute``), and theirs, down to ``_FUNCTION_DEPTH``: a replay
+    depends on the names those read too.
 
     >>> def helper(x):
     ...     return x * 2
@@ -33,7 +35,8 @@ def reached_functions(fn) -> list:
     """
     from .captures import _captured_names, _globals_read
 
-    found, seen = [fn], {id(fn)}
+    found = [fn]
+    seen = {(id(getattr(fn, "__func__", fn)), id(getattr(fn, "__self__", None)))}
     todo = [(fn, 0)]
     while todo:
         current, depth = todo.pop()
@@ -43,14 +46,90 @@ def reached_functions(fn) -> list:
         code = getattr(plain, "__code__", None)
         read = _globals_read(code) if code is not None else set()
         table = getattr(plain, "__globals__", None)
-        for _, where, key, value in _captured_names(current):
-            if (type(value) is types.FunctionType and id(value) not in seen
-                    and (where is not table or key in read)
-                    and (value.__module__ or "").split(".")[0] not in _LIBRARY_ROOTS):
-                seen.add(id(value))
+        named = [value for _, where, key, value in _captured_names(current)
+                 if where is not table or key in read]
+        for value in named + [callee for *_, callee in functions_by_attribute(current)]:
+            plain_value = getattr(value, "__func__", value)
+            key = (id(plain_value), id(getattr(value, "__self__", None)))
+            if (type(plain_value) is types.FunctionType and key not in seen
+                    and _users(plain_value.__module__)):
+                seen.add(key)
                 found.append(value)
                 todo.append((value, depth + 1))
     return found
+
+
+def functions_by_attribute(fn) -> list:
+    """The user's functions ``fn`` calls through an attribute, as ``(where, key,
+    entry, callee)``: a module's (``model.loss(x)`` with ``import model``: ``where`` the
+    module's dict) and a user class's methods called on an object ``fn`` reaches by
+    name or is bound to (``self.helper(x)``, ``net.penalty()``: ``where`` the class's
+    dict; ``entry`` what it holds there, a ``staticmethod`` say; ``callee`` the
+    function, or the method bound to the object).  Only attributes ``fn``'s code
+    reads are followed.
+
+    >>> import types
+    >>> model = types.ModuleType("model")
+    >>> exec("def loss(x):\\n    return x * 2", vars(model))
+    >>> [f.__name__ for *_, f in functions_by_attribute(lambda x: model.loss(x))]
+    ['loss']
+    """
+    from .captures import _attributes_read, _captured_names
+
+    plain = getattr(fn, "__func__", fn)
+    code = getattr(plain, "__code__", None)
+    if code is None:
+        return []
+    attributes = _attributes_read(code)
+    holders = [value for _, _, _, value in _captured_names(fn)]
+    if getattr(fn, "__self__", None) is not None:
+        holders.append(fn.__self__)
+    found, seen = [], set()
+    for holder in holders:
+        if isinstance(holder, types.ModuleType):
+            if not users_module(holder):
+                continue
+            tables, instance = [vars(holder)], False
+        elif isinstance(holder, type) or not hasattr(holder, "__dict__"):
+            continue
+        else:
+            tables = [vars(cls) for cls in type(holder).__mro__[:-1] if _users(cls.__module__)]
+            instance = True
+        for name in attributes:
+            table = next((table for table in tables if name in table), None)
+            entry = table.get(name) if table is not None else None
+            value = entry.__func__ if isinstance(entry, (staticmethod, classmethod)) else entry
+            if (type(value) is types.FunctionType and _users(value.__module__)
+                    and (id(value), id(holder)) not in seen):
+                seen.add((id(value), id(holder)))
+                # (a method bound to its object: what it reads of ``self`` is followed
+                # as for ``ad.compile(obj.method)``)
+                callee = (types.MethodType(value, holder)
+                          if instance and type(entry) is types.FunctionType else value)
+                found.append((table, name, entry, callee))
+    return found
+
+
+def users_module(value) -> bool:
+    """Whether ``value`` is a module of the user's (``import model``), not NumPy's, the
+    library's, the standard library's or an installed package's."""
+    return (isinstance(value, types.ModuleType) and _users(value.__name__)
+            and user_scope(vars(value)))
+
+
+def user_scope(scope) -> bool:
+    """Whether the module globals ``scope`` are the user's (not in NumPy, the library,
+    the standard library or an installed package)."""
+    from .call_constants import _LIBRARY_DIRS
+
+    file = scope.get("__file__")
+    return file is None or not os.path.abspath(file).startswith(_LIBRARY_DIRS)
+
+
+def _users(module_name) -> bool:
+    """Whether a function or class of the module named ``module_name`` is the user's
+    (not the library's, NumPy's or another package's listed in ``_LIBRARY_ROOTS``)."""
+    return (module_name or "").split(".")[0] not in _LIBRARY_ROOTS
 
 
 def unique_places(entries, key_of) -> list:

@@ -23,6 +23,7 @@ import sys
 import numpy as np
 
 from ..tensor import Tensor
+from .optimizer_advice import optimizer_step_advice
 from .plan import Ref
 
 
@@ -237,7 +238,7 @@ def check_fresh_constants(tracer):
                 "values. Compute it with tensor ops, make a constant from Python numbers "
                 "(np.array([0, 2]), ad.tensor([0, 2])), or make it outside the compiled "
                 "function and pass it in as an argument (or capture it)."
-                f"{written}{_advice(op_name)}")
+                f"{written}{optimizer_step_advice(line)}{_advice(op_name)}")
     # A NumPy scalar stays in the plan's steps as it is: count those references too.
     for instr in tracer.instrs:
         held = list(instr.args) + list(instr.kwargs.values())
