@@ -186,6 +186,8 @@ def refuse_dim_keywords(namespace: dict, names=AXIS_ONLY) -> None:
     """Replace each of ``names`` in ``namespace`` by a function that refuses ``dim=``/
     ``keepdim=`` naming ``axis=`` and otherwise calls it unchanged."""
     import functools
+
+    from .ops.operands import ARGUMENT_CHECKS
     for name in names:
         function = namespace[name]
         numpy_name = f"numpy.{name}" if hasattr(np, name) else None
@@ -196,6 +198,7 @@ def refuse_dim_keywords(namespace: dict, names=AXIS_ONLY) -> None:
                 raise dim_refusal(_name, _numpy, kwargs)
             return _function(*args, **kwargs)
         namespace[name] = functools.wraps(function)(refusing)
+        ARGUMENT_CHECKS.add(refusing.__code__)     # (errors name the function it wraps)
 
 
 def _doc(public_name, numpy_function, numpy_name, recorded):

@@ -91,6 +91,23 @@ def test_numpy_only_functions_still_take_axis():
     np.testing.assert_array_equal(ad.ptp(x, 1, keepdims=True).data, np.ptp(a, 1, keepdims=True))
 
 
+
+@pytest.mark.parametrize("call, named", [
+    (lambda t: ad.take(t, [7]), "take: "),
+    (lambda t: ad.take_along_axis(t, np.array([[5]]), axis=1), "take_along_axis: "),
+    (lambda t: ad.nanmax(t, axis=5), "max (in extreme): "),
+    (lambda t: ad.ptp(t, axis=3), "max (in ptp): "),
+    (lambda t: ad.append(t, np.ones((2, 2)), axis=0), "concatenate (in append): "),
+    (lambda t: ad.cumulative_sum(t, axis=4), "cumsum (in cumulative_sum): ")])
+def test_an_error_inside_an_axis_only_function_names_that_function(call, named):
+    # the dim= check wraps the function; an op's error names what the user called, as
+    # before the wrapper, never the wrapper
+    t = ad.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    with pytest.raises((IndexError, ValueError)) as raised:
+        call(t)
+    assert str(raised.value).startswith(named) and "refusing" not in str(raised.value)
+
+
 # ---- p.grad.max(other) / .min(other): PyTorch's elementwise maximum / minimum
 
 def _grad_of(values):

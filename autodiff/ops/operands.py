@@ -258,6 +258,11 @@ def _hint_fits(hint, message):
     return "valid indices" not in hint or "out of bounds" in message
 
 
+#: The code of wrappers that only check the arguments before calling the function
+#: they wrap (``numpy_names.refuse_dim_keywords``): an error names what they wrap.
+ARGUMENT_CHECKS: set = set()
+
+
 def _function_called(op_name):
     """The function of this library (or NumPy's) that the user called, when an op inside
     it failed: ``binary_cross_entropy`` for its 'multiply', ``Normal.log_prob`` for
@@ -266,7 +271,9 @@ def _function_called(op_name):
 
     frame, outer = sys._getframe(2), None
     while frame is not None and in_library(frame.f_code.co_filename):
-        outer, frame = frame, frame.f_back
+        if frame.f_code not in ARGUMENT_CHECKS:
+            outer = frame
+        frame = frame.f_back
     if outer is None:
         return None
     name = outer.f_code.co_name
