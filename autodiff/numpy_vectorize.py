@@ -8,9 +8,15 @@ arguments (or in a list among them), the loop runs here instead, calling ``f`` o
 stacking what it gives, so every call is on the tape; slow, as NumPy's loop is, but
 right.  ``otypes``, ``excluded`` (an excluded Tensor reaches ``f`` whole) and
 broadcasting are NumPy's; each output's dtype is ``otypes``' or that of the first
-call's result, and every result is cast to it, as NumPy does.  Calls without Tensors
-are NumPy's own.  Unlike NumPy, ``f`` is called once per element: the first element
-is not called twice to find the output types, so ``cache=`` changes nothing.
+call's result, and every result is cast to it, as NumPy does.  As in NumPy's loop,
+which passes Python numbers, a float32 (float16, complex64) Tensor's elements reach
+``f`` in double precision, and without ``otypes`` the first element is called once
+more in its own dtype to find the output types (that call's result is the first
+element's with ``cache=True``); but a Python float is a weak scalar, so where ``f``
+mixes it with float32 values of its own NumPy computes in float32, and a float64 0-d
+Tensor does not.  Calls without Tensors are NumPy's own.  Unlike NumPy,
+a float64 Tensor's first element is not called twice: ``f`` sees the same 0-d Tensor
+either way.
 
 >>> x = ad.tensor([0.0, 1.0, 2.0], requires_grad=True)
 >>> def clipped_square(v):
@@ -140,19 +146,41 @@ def warn_if_numbers_only(per_output: list, operands: list, caller: str = "np.vec
             "so", TapeDropWarning)
 
 
+_PYTHON_NUMBER_DTYPES = {np.dtype(np.float16): np.dtype(np.float64),
+                         np.dtype(np.float32): np.dtype(np.float64),
+                         np.dtype(np.complex64): np.dtype(np.complex128)}
+
+
+def _as_python_numbers(operand):
+    """A float16/float32/complex64 Tensor as float64/complex128 (on the tape): NumPy's
+    loop passes the elements as Python floats and complexes, so ``f`` computes in double
+    precision and only its results are cast to the output dtype."""
+    if not isinstance(operand, Tensor) or operand.dtype not in _PYTHON_NUMBER_DTYPES:
+        return operand
+    return operand.astype(_PYTHON_NUMBER_DTYPES[operand.dtype])
+
+
 def _elementwise(vectorized, call, operands: list):
     """NumPy's loop without a signature: ``call`` on each element of the broadcast
     operands."""
     shape = np.broadcast_shapes(*(operand.shape for operand in operands))
     if math.prod(shape) == 0:
         return _empty(vectorized, operands, [shape] * _count_of_otypes(vectorized))
-    columns = [_rows(operand, shape, (), numbers=True) for operand in operands]
-    results = [call(*row) for row in zip(*columns)]
+    widened = [_as_python_numbers(operand) for operand in operands]
+    columns = [_rows(operand, shape, (), numbers=True) for operand in widened]
+    first = None
+    if vectorized.otypes is None and any(a is not b for a, b in zip(widened, operands)):
+        # NumPy's types come from a call on each operand's first element in its own
+        # dtype (np.float32, not the Python float its loop passes)
+        first = call(*(operand.reshape(-1)[0] for operand in operands))
+    results = [first if i == 0 and vectorized.cache and first is not None else call(*row)
+               for i, row in enumerate(zip(*columns))]
     count = len(vectorized.otypes) if vectorized.otypes is not None else (
         len(results[0]) if isinstance(results[0], tuple) else 1)
     per_output = split_outputs(results, count, [()] * count)
     warn_if_numbers_only(per_output, operands)
-    outputs = [stack_cast(values, _output_dtype(vectorized, k, values[0]), shape)
+    typed = per_output if first is None else split_outputs([first], count, [()] * count)
+    outputs = [stack_cast(values, _output_dtype(vectorized, k, typed[k][0]), shape)
                for k, values in enumerate(per_output)]
     return outputs[0] if count == 1 else tuple(outputs)
 
