@@ -19,6 +19,9 @@ complex q-parameter through ABCD matrices, its radius by ``np.imag``), polarimet
 unchanged with ``ad.grad`` and checked as every round is (``numpy_program_checks``),
 float32 included.
 
+Every program here ran unchanged; in the second file all but one did (an
+``np.vectorize`` on float32 parameters, fixed: test_numpy_twentyfirst_findings.py).
+
 Each program is ``program(xp, p)``, a scalar function of a parameter array ``p``;
 ``xp`` is ``numpy`` (on an ndarray, or on a Tensor through NumPy's dispatch) or
 ``autograd.numpy``, so the runs share one text."""

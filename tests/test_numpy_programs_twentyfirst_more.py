@@ -16,9 +16,26 @@ statistics (a Wishart log-density, the Cholesky factor written through
 filter design (a Kaiser-windowed low-pass by ``np.i0`` and ``np.sinc``), network
 science (the Kirchhoff index by ``np.linalg.pinv(hermitian=True)`` of a graph
 Laplacian, its diagonal by ``np.einsum('ii->i')``), astronomy (epoch folding of a
-light curve by ``np.modf``) and sensor fusion (channels joined by ``np.dstack``, a
-dropout's spread by ``np.nanstd``).  Each is differentiated unchanged with ``ad.grad``
-and checked as every round is (``numpy_program_checks``), float32 included.
+light curve by ``np.modf``), sensor fusion (channels joined by ``np.dstack``, a
+dropout's spread by ``np.nanstd``), insurance (a layer's payout, a Python function
+with if/elif, by ``np.vectorize(otypes=[float])``), petroleum engineering (Arps'
+decline curve, the recovery by ``np.trapezoid``), nonlinear dynamics (the Lorenz
+system by RK4), communications (water-filling, the water level by Newton steps on a
+piecewise-linear budget, capacity by ``np.log2``), aqueous chemistry (a solubility
+with Davies activity coefficients by fixed-point steps), separations (Rayleigh's batch
+distillation by ``np.trapezoid``, Fenske's minimum stages) and fisheries
+(Beverton-Holt and Ricker stock-recruitment).  Each is differentiated unchanged with
+``ad.grad`` and checked as every round is (``numpy_program_checks``), float32
+included.
+
+The insurance layer needed the library fixed: on float32 parameters
+``np.vectorize`` called the payout on float32 0-d Tensors where NumPy's loop passes
+Python floats, so the payouts were off NumPy's by a float32 rounding
+(test_numpy_twentyfirst_findings.py).  The sensor fusion is written as PyTorch's and
+JAX's guides advise: its first form divided the readings, NaN at the dropout, by the
+spreads and let ``np.nanmean`` skip them, which gives NumPy's value but a NaN gradient
+(the NaN times the zero gradient of the skipped entry), as in PyTorch; it now takes
+``np.nan_to_num`` of the readings and counts them by a mask.
 
 Each program is ``program(xp, p)``, a scalar function of a parameter array ``p``;
 ``xp`` is ``numpy`` (on an ndarray, or on a Tensor through NumPy's dispatch) or
@@ -335,6 +352,125 @@ def sensor_dropout_fusion(xp, p):
     return xp.sum(spread) + xp.sum((fused - truth) ** 2)
 
 
+def _payout(loss):
+    """An insurance layer: nothing under the deductible, the excess up to the limit,
+    then a flat share above it (written for numbers, with if/elif)."""
+    if loss < 1.0:
+        return 0.0
+    elif loss < 4.0:
+        return 0.8 * (loss - 1.0)
+    return 2.4 + 0.1 * (loss - 4.0)
+
+
+def insurance_layer(xp, p):
+    """Insurance: the mean payout of a layer over eight claims, the payout a Python
+    function with if/elif applied by np.vectorize(otypes=[float]); the claims' log
+    sizes the parameters (on float32 parameters the payouts are computed, as NumPy's
+    loop computes them, on Python floats)."""
+    claims = xp.exp(0.6 + 0.8 * p)
+    payouts = np.vectorize(_payout, otypes=[float])(claims)
+    return xp.mean(payouts) + 0.01 * xp.sum(p ** 2)
+
+
+def arps_decline_curve(xp, p):
+    """Petroleum engineering: Arps' hyperbolic decline ``q = qi / (1 + b Di t)^(1/b)``
+    fit to monthly rates, and the estimated ultimate recovery over ten years by
+    np.trapezoid; the initial rate, decline and b-factor the parameters."""
+    months = np.arange(0.0, 36.0, 3.0)
+    rates = 900.0 / (1 + 0.6 * 0.15 * months) ** (1 / 0.6)
+    initial = 900.0 * xp.exp(0.1 * p[0])
+    decline = 0.15 * xp.exp(0.1 * p[1])
+    b = 0.6 / (1.0 + 0.2 * xp.exp(-p[2])) + 0.1
+    model = initial / (1 + b * decline * months) ** (1 / b)
+    horizon = np.linspace(0.0, 120.0, 61)
+    recovery = xp.trapezoid(initial / (1 + b * decline * horizon) ** (1 / b), horizon)
+    return xp.sum((model / rates - 1.0) ** 2) + (recovery / 2e4 - 1.0) ** 2
+
+
+def lorenz_attractor(xp, p):
+    """Nonlinear dynamics: the Lorenz system over a short horizon by 25 classical RK4
+    steps, its states stacked by np.stack; the sensitivity of the end point's distance
+    to sigma, rho and beta."""
+    sigma, rho, beta = 10.0 + p[0], 28.0 + p[1], 8.0 / 3.0 + 0.1 * p[2]
+
+    def field(state):
+        x, y, z = state[0], state[1], state[2]
+        return xp.stack([sigma * (y - x), x * (rho - z) - y, x * y - beta * z])
+
+    state, dt = np.array([1.0, 1.0, 1.0]), 0.01
+    for _ in range(25):
+        k1 = field(state)
+        k2 = field(state + dt / 2 * k1)
+        k3 = field(state + dt / 2 * k2)
+        k4 = field(state + dt * k3)
+        state = state + dt / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+    return xp.sqrt(xp.sum(state ** 2))
+
+
+def water_filling(xp, p):
+    """Communications: water-filling power allocation over six channels, the water level
+    by Newton steps on the piecewise-linear power budget (np.maximum, the active
+    channels counted), and the Shannon capacity by np.log2; the channels' noise levels
+    the parameters."""
+    noise = xp.exp(0.3 * p[:6])
+    budget = 6.0
+    level = xp.mean(noise) + budget / 6
+    for _ in range(8):
+        active = level > noise
+        level = level - (xp.sum(xp.maximum(level - noise, 0.0)) - budget) / xp.sum(active)
+    power = xp.maximum(level - noise, 0.0)
+    return -xp.sum(xp.log2(1.0 + power / noise))
+
+
+def davies_solubility(xp, p):
+    """Aqueous chemistry: the solubility of a 1:1 salt in a background electrolyte,
+    activities by the Davies equation of the ionic strength, the solubility by twelve
+    fixed-point steps on ``Ksp = (gamma s)(gamma (s + c))``; pKsp and the background
+    concentration the parameters."""
+    ksp = 10.0 ** (-5.0 + 0.2 * p[0])
+    background = 0.01 * xp.exp(0.3 * p[1])
+    solubility = xp.sqrt(ksp)
+    for _ in range(12):
+        strength = solubility + background
+        root = xp.sqrt(strength)
+        log_gamma = -0.509 * (root / (1 + root) - 0.3 * strength)
+        gamma = 10.0 ** log_gamma
+        solubility = 0.5 * (-background + xp.sqrt(background ** 2 + 4 * ksp / gamma ** 2))
+    return -xp.log10(solubility)
+
+
+def rayleigh_distillation(xp, p):
+    """Separations: Rayleigh's batch distillation, ``ln(W0 / W) = integral dx / (y - x)``
+    with the equilibrium ``y = alpha x / (1 + (alpha - 1) x)``, by np.trapezoid from the
+    final to the feed composition; the relative volatility and the final composition
+    the parameters, and Fenske's minimum stages for the same split."""
+    alpha = 2.5 * xp.exp(0.1 * p[0])
+    feed = 0.5
+    final = 0.2 + 0.02 * p[1]
+    x = final + (feed - final) * np.linspace(0.0, 1.0, 41)
+    y = alpha * x / (1 + (alpha - 1) * x)
+    log_ratio = xp.trapezoid(1.0 / (y - x), x)
+    fenske = xp.log(0.95 / 0.05 * (1 - final) / final) / xp.log(alpha)
+    return log_ratio + 0.1 * fenske
+
+
+def stock_recruitment(xp, p):
+    """Fisheries: Beverton-Holt and Ricker stock-recruitment curves fit to a survey by
+    log-scale least squares, then twenty years of the harvested Beverton-Holt stock;
+    each curve's productivity and capacity the parameters."""
+    stock = np.array([120.0, 340.0, 560.0, 800.0, 1100.0, 1500.0, 2100.0, 2600.0])
+    recruits = np.array([410.0, 900.0, 1150.0, 1290.0, 1380.0, 1400.0, 1500.0, 1480.0])
+    bh_a, bh_b = 4.0 * xp.exp(0.2 * p[0]), 0.002 * xp.exp(0.2 * p[1])
+    rk_a, rk_b = 3.0 * xp.exp(0.2 * p[2]), 4e-4 * xp.exp(0.2 * p[3])
+    beverton = bh_a * stock / (1 + bh_b * stock)
+    ricker = rk_a * stock * xp.exp(-rk_b * stock)
+    misfit = xp.sum(xp.log(beverton / recruits) ** 2) + xp.sum(xp.log(ricker / recruits) ** 2)
+    biomass = 500.0
+    for _ in range(20):
+        biomass = 0.7 * bh_a * biomass / (1 + bh_b * biomass)
+    return misfit + (biomass / 1000.0 - 1.0) ** 2
+
+
 PROGRAMS = [
     # (program, parameters, whether HIPS autograd has every function it calls)
     (lanczos_ritz_values, _rng.normal(size=6), False),  # no eigvalsh rule
@@ -354,6 +490,13 @@ PROGRAMS = [
     (kirchhoff_index, _rng.normal(size=6), False),  # no pinv hermitian=
     (epoch_folding, _rng.normal(size=3), False),  # no modf rule
     (sensor_dropout_fusion, _rng.normal(size=3), False),  # no nanstd rule
+    (insurance_layer, _rng.normal(size=8), False),  # no vectorize over boxes
+    (arps_decline_curve, _rng.normal(size=3), False),  # no trapezoid rule
+    (lorenz_attractor, _rng.normal(size=3), True),
+    (water_filling, _rng.normal(size=6), True),
+    (davies_solubility, _rng.normal(size=2), True),
+    (rayleigh_distillation, _rng.normal(size=2), False),  # no trapezoid rule
+    (stock_recruitment, _rng.normal(size=4), True),
 ]
 
 globals().update(program_tests(PROGRAMS, float32=True))  # every round's checks, and float32's
