@@ -16,11 +16,14 @@ from __future__ import annotations
 import math
 import sys
 
+import numpy as np
+
 from .registry import defop
 from .special import _erfc_rule, _erfinv_rule, _xlogy_jvp, _xlogy_x_rule, _xlogy_y_rule
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 _LOG_SQRT_TWO_PI = 0.5 * math.log(2.0 * math.pi)
+_LN2, _LN10 = math.log(2.0), math.log(10.0)
 
 
 def _scipy_function(name):
@@ -36,6 +39,24 @@ def _unary(name, formula, rule, example):
                  doc=f"``scipy.special.{name}`` on a Tensor (SciPy's values, the library's "
                      f"gradient).\n\n{example}",
                  x=(formula, rule))
+
+
+def _binary(name, x, y, example):
+    return defop(f"scipy_{name}", _scipy_function(name), elementwise=True,
+                 doc=f"``scipy.special.{name}`` on Tensors (SciPy's values, the library's "
+                     f"gradients).\n\n{example}",
+                 x=x, y=y)
+
+
+def _betaln_rule(xp, g, ans, x, y):
+    return g * (xp.digamma(x) - xp.digamma(x + y))
+
+
+def _xlog1py_x_rule(xp, g, ans, x, y):
+    # as xlogy's: where x == 0 and y <= -1 log1p(y) is -inf or NaN, but the output is 0
+    # whatever x does near 0 (linear in g, so the derived forward mode holds)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return xp.where(xp.logical_and(x == 0, y <= -1), 0.0, g * xp.log1p(y))
 
 
 _EXAMPLE = (">>> from scipy import special\n"
@@ -76,6 +97,47 @@ _OPS = {
     "i1": _unary("i1", "g * (I0(x) - I1(x) / x)",
                  lambda xp, g, ans, x: g * (xp.i0(x) - xp.bessel_i1_over_x(x)),
                  _EXAMPLE.format(name="i1", value="0.0", result="0.")),
+    "expm1": _unary("expm1", "g * exp(x)", lambda xp, g, ans, x: g * xp.exp(x),
+                    _EXAMPLE.format(name="expm1", value="0.0", result="0.")),
+    "log1p": _unary("log1p", "g / (1 + x)", lambda xp, g, ans, x: g / (1 + x),
+                    _EXAMPLE.format(name="log1p", value="0.0", result="0.")),
+    "exp2": _unary("exp2", "g * ans * log(2)", lambda xp, g, ans, x: g * (ans * _LN2),
+                   _EXAMPLE.format(name="exp2", value="3.0", result="8.")),
+    "exp10": _unary("exp10", "g * ans * log(10)", lambda xp, g, ans, x: g * (ans * _LN10),
+                    _EXAMPLE.format(name="exp10", value="2.0", result="100.")),
+    "cbrt": _unary("cbrt", "g / (3 * ans**2)", lambda xp, g, ans, x: g / (3.0 * (ans * ans)),
+                   _EXAMPLE.format(name="cbrt", value="8.0", result="2.")),
+    "ndtri": _unary("ndtri", "g * sqrt(2 pi) * exp(ans**2 / 2)",
+                    lambda xp, g, ans, x: g * xp.exp(ans * ans / 2 + _LOG_SQRT_TWO_PI),
+                    _EXAMPLE.format(name="ndtri", value="0.5", result="0.")),
+    "gamma": _unary("gamma", "g * ans * digamma(x)",
+                    lambda xp, g, ans, x: g * (ans * xp.digamma(x)),
+                    _EXAMPLE.format(name="gamma", value="4.0", result="6.")),
+    "entr": _unary("entr", "g * -(log(x) + 1)", lambda xp, g, ans, x: g * -(xp.log(x) + 1),
+                   _EXAMPLE.format(name="entr", value="1.0", result="-0.")),
+    "betaln": _binary("betaln", ("g * (digamma(x) - digamma(x + y))", _betaln_rule),
+                      ("g * (digamma(y) - digamma(x + y))",
+                       lambda xp, g, ans, x, y: _betaln_rule(xp, g, ans, y, x)),
+                      ">>> from scipy import special\n"
+                      ">>> special.betaln(ad.tensor([1.0]), ad.tensor([2.0]))\n"
+                      "tensor([-0.69314718])"),
+    "xlog1py": _binary("xlog1py", ("g * log1p(y), 0 where x == 0 and y <= -1 (PyTorch's)",
+                                   _xlog1py_x_rule),
+                       ("g * x / (1 + y)", lambda xp, g, ans, x, y: g * x / (1 + y)),
+                       ">>> from scipy import special\n"
+                       ">>> special.xlog1py(ad.tensor([2.0]), ad.tensor([0.0]))\n"
+                       "tensor([0.])"),
+    "rel_entr": _binary("rel_entr", ("g * (log(x / y) + 1)",
+                                     lambda xp, g, ans, x, y: g * (xp.log(x / y) + 1)),
+                        ("g * -x / y", lambda xp, g, ans, x, y: g * (-x / y)),
+                        ">>> from scipy import special\n"
+                        ">>> special.rel_entr(ad.tensor([1.0]), ad.tensor([1.0]))\n"
+                        "tensor([0.])"),
+    "kl_div": _binary("kl_div", ("g * log(x / y)", lambda xp, g, ans, x, y: g * xp.log(x / y)),
+                      ("g * (1 - x / y)", lambda xp, g, ans, x, y: g * (1 - x / y)),
+                      ">>> from scipy import special\n"
+                      ">>> special.kl_div(ad.tensor([1.0]), ad.tensor([1.0]))\n"
+                      "tensor([0.])"),
     "xlogy": defop(
         "scipy_xlogy", _scipy_function("xlogy"), elementwise=True, jvp=_xlogy_jvp,
         doc="``scipy.special.xlogy`` on Tensors (SciPy's values; the gradients of "
