@@ -19,8 +19,10 @@ complex q-parameter through ABCD matrices, its radius by ``np.imag``), polarimet
 unchanged with ``ad.grad`` and checked as every round is (``numpy_program_checks``),
 float32 included.
 
-Every program here ran unchanged; in the second file all but one did (an
-``np.vectorize`` on float32 parameters, fixed: test_numpy_twentyfirst_findings.py).
+Every program here ran unchanged; in the second file all but three did (an
+``np.vectorize`` on float32 parameters, and SciPy's ``betaln``, ``rel_entr`` and
+``entr`` on Tensors, fixed: test_numpy_twentyfirst_findings.py,
+test_scipy_special.py).
 
 Each program is ``program(xp, p)``, a scalar function of a parameter array ``p``;
 ``xp`` is ``numpy`` (on an ndarray, or on a Tensor through NumPy's dispatch) or

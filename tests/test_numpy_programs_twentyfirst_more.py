@@ -23,14 +23,19 @@ decline curve, the recovery by ``np.trapezoid``), nonlinear dynamics (the Lorenz
 system by RK4), communications (water-filling, the water level by Newton steps on a
 piecewise-linear budget, capacity by ``np.log2``), aqueous chemistry (a solubility
 with Davies activity coefficients by fixed-point steps), separations (Rayleigh's batch
-distillation by ``np.trapezoid``, Fenske's minimum stages) and fisheries
-(Beverton-Holt and Ricker stock-recruitment).  Each is differentiated unchanged with
+distillation by ``np.trapezoid``, Fenske's minimum stages), fisheries
+(Beverton-Holt and Ricker stock-recruitment), toxicology (a beta-binomial likelihood
+of litters by ``scipy.special.betaln`` and ``gammaln``) and information theory (a
+loaded die fit by ``scipy.special.rel_entr`` and ``entr``).  Each is differentiated unchanged with
 ``ad.grad`` and checked as every round is (``numpy_program_checks``), float32
 included.
 
-The insurance layer needed the library fixed: on float32 parameters
-``np.vectorize`` called the payout on float32 0-d Tensors where NumPy's loop passes
-Python floats, so the payouts were off NumPy's by a float32 rounding
+The last two needed the library fixed: SciPy's ``betaln``, ``rel_entr`` and ``entr``
+had no rule on Tensors (they now record, with ``xlog1py``, ``kl_div``, ``gamma``,
+``ndtri``, ``expm1``, ``log1p``, ``exp2``, ``exp10`` and ``cbrt``:
+ops/scipy_special.py, test_scipy_special.py).  So did the insurance layer: on float32
+parameters ``np.vectorize`` called the payout on float32 0-d Tensors where NumPy's
+loop passes Python floats, so the payouts were off NumPy's by a float32 rounding
 (test_numpy_twentyfirst_findings.py).  The sensor fusion is written as PyTorch's and
 JAX's guides advise: its first form divided the readings, NaN at the dropout, by the
 spreads and let ``np.nanmean`` skip them, which gives NumPy's value but a NaN gradient
@@ -471,6 +476,32 @@ def stock_recruitment(xp, p):
     return misfit + (biomass / 1000.0 - 1.0) ** 2
 
 
+def beta_binomial_litters(xp, p):
+    """Toxicology: overdispersed litter counts (affected pups of each litter) by the
+    beta-binomial log-likelihood, written with scipy.special's betaln and gammaln; the
+    mean's logit and the overdispersion the parameters."""
+    from scipy import special
+    size = np.array([8, 10, 12, 9, 11, 7, 10, 12])
+    affected = np.array([1, 4, 0, 2, 7, 1, 3, 5])
+    mean = 1.0 / (1.0 + xp.exp(-(p[0] - 1.0)))
+    concentration = 4.0 * xp.exp(0.3 * p[1])
+    a, b = mean * concentration, (1.0 - mean) * concentration
+    log_choose = special.gammaln(size + 1) - special.gammaln(affected + 1) \
+        - special.gammaln(size - affected + 1)
+    return -xp.sum(log_choose + special.betaln(affected + a, size - affected + b)
+                   - special.betaln(a, b))
+
+
+def maximum_entropy_dice(xp, p):
+    """Information theory: a loaded die fit to observed frequencies by minimising the
+    relative entropy (scipy.special.rel_entr) of the observed from the model plus a
+    small entropy bonus (scipy.special.entr); the model's logits the parameters."""
+    from scipy import special
+    observed = np.array([0.10, 0.12, 0.15, 0.18, 0.20, 0.25])
+    model = xp.exp(p[:6]) / xp.sum(xp.exp(p[:6]))
+    return xp.sum(special.rel_entr(observed, model)) - 0.01 * xp.sum(special.entr(model))
+
+
 PROGRAMS = [
     # (program, parameters, whether HIPS autograd has every function it calls)
     (lanczos_ritz_values, _rng.normal(size=6), False),  # no eigvalsh rule
@@ -497,6 +528,8 @@ PROGRAMS = [
     (davies_solubility, _rng.normal(size=2), True),
     (rayleigh_distillation, _rng.normal(size=2), False),  # no trapezoid rule
     (stock_recruitment, _rng.normal(size=4), True),
+    (beta_binomial_litters, _rng.normal(size=2), False),  # calls scipy.special itself
+    (maximum_entropy_dice, _rng.normal(size=6), False),  # calls scipy.special itself
 ]
 
 globals().update(program_tests(PROGRAMS, float32=True))  # every round's checks, and float32's
