@@ -1,5 +1,7 @@
 """scipy.special's ufuncs on Tensors: SciPy's values, the library's gradients."""
 
+import warnings
+
 import autograd
 import autograd.scipy.special as aspecial
 import numpy as np
@@ -106,3 +108,15 @@ def test_betaln_matches_autograd_and_xlog1py_is_zero_at_zero_like_xlogy():
     grad_x = ad.grad(lambda u: np.sum(special.xlog1py(u, np.array([-1.0, 0.5]))))(
         np.array([0.0, 0.0]))
     np.testing.assert_array_equal(grad_x, [0.0, np.log1p(0.5)])
+
+
+def test_entropy_slopes_at_the_domain_edge_are_pytorchs_and_silent():
+    x = np.array([0.0, 2.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        entr = ad.grad(lambda t: np.sum(special.entr(t)))(x)
+        rel_entr = ad.grad(lambda t: np.sum(special.rel_entr(t, 1.5)))(x)
+        kl_div = ad.grad(lambda t: np.sum(special.kl_div(t, 1.5)))(x)
+    np.testing.assert_array_equal(entr, [np.inf, -(np.log(2.0) + 1)])
+    np.testing.assert_allclose(rel_entr, [-np.inf, np.log(2.0 / 1.5) + 1], rtol=1e-15)
+    np.testing.assert_allclose(kl_div, [-np.inf, np.log(2.0 / 1.5)], rtol=1e-15)
