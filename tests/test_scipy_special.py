@@ -13,7 +13,7 @@ import autodiff as ad
 X = np.array([0.15, 0.4, 0.85])          # inside every domain below (logit, erfinv ...)
 NAMES = ["expit", "log_expit", "logit", "erf", "erfc", "erfinv", "ndtr", "log_ndtr",
          "gammaln", "psi", "i0", "i1", "expm1", "log1p", "exp2", "exp10", "cbrt", "ndtri",
-         "gamma", "entr"]
+         "gamma", "entr", "erfcx", "i0e", "i1e"]
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -120,3 +120,15 @@ def test_entropy_slopes_at_the_domain_edge_are_pytorchs_and_silent():
     np.testing.assert_array_equal(entr, [np.inf, -(np.log(2.0) + 1)])
     np.testing.assert_allclose(rel_entr, [-np.inf, np.log(2.0 / 1.5) + 1], rtol=1e-15)
     np.testing.assert_allclose(kl_div, [-np.inf, np.log(2.0 / 1.5)], rtol=1e-15)
+
+
+@pytest.mark.parametrize("name", ["gammainc", "gammaincc"])
+def test_incomplete_gamma_has_a_slope_in_x_and_names_the_missing_one_in_a(name):
+    f = getattr(special, name)
+    x = np.array([0.4, 1.5, 6.0])
+    np.testing.assert_array_equal(f(2.5, ad.tensor(x)).data, f(2.5, x))
+    assert ad.gradcheck(lambda v: f(2.5, v), [x])
+    assert ad.gradgradcheck(lambda v: f(2.5, v), [x])
+    with pytest.raises(NotImplementedError, match=rf"^{name}: the derivative with respect "
+                                                  r"to a .* as in PyTorch"):
+        ad.grad(lambda a: np.sum(f(a, x)))(np.array([1.0, 2.0, 3.0]))

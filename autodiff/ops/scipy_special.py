@@ -20,6 +20,9 @@ import numpy as np
 
 from .registry import defop
 from .special import _erfc_rule, _erfinv_rule, _xlogy_jvp, _xlogy_x_rule, _xlogy_y_rule
+from .special_torch import (_erfcx_rule, _i1e_rule, _incomplete_gamma_a_rule,
+                            _incomplete_gamma_density, _log_quietly, _xlog1py_x_rule,
+                            _xlog1py_y_rule)
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 _LOG_SQRT_TWO_PI = 0.5 * math.log(2.0 * math.pi)
@@ -41,11 +44,21 @@ def _unary(name, formula, rule, example):
                  x=(formula, rule))
 
 
-def _binary(name, x, y, example):
+def _binary(name, first, second, example, names=("x", "y")):
     return defop(f"scipy_{name}", _scipy_function(name), elementwise=True,
                  doc=f"``scipy.special.{name}`` on Tensors (SciPy's values, the library's "
                      f"gradients).\n\n{example}",
-                 x=x, y=y)
+                 **dict(zip(names, (first, second))))
+
+
+def _incomplete_gamma(name, formula, sign, example):
+    """SciPy's regularized incomplete gamma ``name``: the library's slope in x, none in a
+    (PyTorch's neither)."""
+    def x_rule(xp, g, ans, a, x):
+        return sign * g * _incomplete_gamma_density(xp, a, x)
+
+    return _binary(name, ("not implemented (PyTorch's neither)", _incomplete_gamma_a_rule(name)),
+                   (formula, x_rule), example, names=("a", "x"))
 
 
 def _quietly(rule):
@@ -59,12 +72,6 @@ def _quietly(rule):
 
 def _betaln_rule(xp, g, ans, x, y):
     return g * (xp.digamma(x) - xp.digamma(x + y))
-
-
-def _xlog1py_x_rule(xp, g, ans, x, y):
-    # as xlogy's: where x == 0 and y <= -1 log1p(y) is -inf or NaN, but the output is 0
-    # whatever x does near 0 (linear in g, so the derived forward mode holds)
-    return xp.where(xp.logical_and(x == 0, y <= -1), 0.0, g * xp.log1p(y))
 
 
 _EXAMPLE = (">>> from scipy import special\n"
@@ -122,7 +129,7 @@ _OPS = {
                     lambda xp, g, ans, x: g * (ans * xp.digamma(x)),
                     _EXAMPLE.format(name="gamma", value="4.0", result="6.")),
     "entr": _unary("entr", "g * -(log(x) + 1)",
-                   _quietly(lambda xp, g, ans, x: g * -(xp.log(x) + 1)),
+                   lambda xp, g, ans, x: g * -(1.0 + _log_quietly(xp, x)),
                    _EXAMPLE.format(name="entr", value="1.0", result="-0.")),
     "betaln": _binary("betaln", ("g * (digamma(x) - digamma(x + y))", _betaln_rule),
                       ("g * (digamma(y) - digamma(x + y))",
@@ -130,9 +137,9 @@ _OPS = {
                       ">>> from scipy import special\n"
                       ">>> special.betaln(ad.tensor([1.0]), ad.tensor([2.0]))\n"
                       "tensor([-0.69314718])"),
-    "xlog1py": _binary("xlog1py", ("g * log1p(y), 0 where x == 0 and y <= -1 (PyTorch's)",
-                                   _quietly(_xlog1py_x_rule)),
-                       ("g * x / (1 + y)", lambda xp, g, ans, x, y: g * x / (1 + y)),
+    "xlog1py": _binary("xlog1py", ("xlog1py(g, y), 0 where x == 0 and y <= -1 (PyTorch's)",
+                                   _xlog1py_x_rule),
+                       ("g * x / (1 + y)", _xlog1py_y_rule),
                        ">>> from scipy import special\n"
                        ">>> special.xlog1py(ad.tensor([2.0]), ad.tensor([0.0]))\n"
                        "tensor([0.])"),
@@ -148,6 +155,20 @@ _OPS = {
                       ">>> from scipy import special\n"
                       ">>> special.kl_div(ad.tensor([1.0]), ad.tensor([1.0]))\n"
                       "tensor([0.])"),
+    "erfcx": _unary("erfcx", "g * (2 x ans - 2 / sqrt(pi)), by its asymptotic series for "
+                    "x >= 10", _erfcx_rule,
+                    _EXAMPLE.format(name="erfcx", value="0.0", result="1.")),
+    "i0e": _unary("i0e", "g * (i1e(x) - sign(x) ans)",
+                  lambda xp, g, ans, x: g * (xp.i1e(x) - xp.sign(x) * ans),
+                  _EXAMPLE.format(name="i0e", value="0.0", result="1.")),
+    "i1e": _unary("i1e", "g * (i0e(x) - ans (sign(x) + 1 / x)), g / 2 at 0", _i1e_rule,
+                  _EXAMPLE.format(name="i1e", value="0.0", result="0.")),
+    "gammainc": _incomplete_gamma(
+        "gammainc", "g * x**(a - 1) e**-x / Gamma(a)", 1.0, ">>> from scipy import special\n"
+                    ">>> special.gammainc(1.0, ad.tensor([1.0]))\ntensor([0.63212056])"),
+    "gammaincc": _incomplete_gamma(
+        "gammaincc", "-g * x**(a - 1) e**-x / Gamma(a)", -1.0, ">>> from scipy import special\n"
+                     ">>> special.gammaincc(1.0, ad.tensor([1.0]))\ntensor([0.36787944])"),
     "xlogy": defop(
         "scipy_xlogy", _scipy_function("xlogy"), elementwise=True, jvp=_xlogy_jvp,
         doc="``scipy.special.xlogy`` on Tensors (SciPy's values; the gradients of "
