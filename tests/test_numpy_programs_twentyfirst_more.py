@@ -32,8 +32,8 @@ included.
 
 The last two needed the library fixed: SciPy's ``betaln``, ``rel_entr`` and ``entr``
 had no rule on Tensors (they now record, with ``xlog1py``, ``kl_div``, ``gamma``,
-``ndtri``, ``expm1``, ``log1p``, ``exp2``, ``exp10`` and ``cbrt``:
-ops/scipy_special.py, test_scipy_special.py).  So did the insurance layer: on float32
+``ndtri``, ``erfcx``, ``i0e``, ``i1e``, ``gammainc``, ``expm1``, ``log1p``, ``exp2``,
+``exp10`` and ``cbrt``: ops/scipy_special.py, test_scipy_special.py).  So did the insurance layer: on float32
 parameters ``np.vectorize`` called the payout on float32 0-d Tensors where NumPy's
 loop passes Python floats, so the payouts were off NumPy's by a float32 rounding
 (test_numpy_twentyfirst_findings.py).  The sensor fusion is written as PyTorch's and
