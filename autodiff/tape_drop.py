@@ -14,6 +14,7 @@ import dis
 import functools
 import linecache
 import os
+import re
 import sys
 import sysconfig
 import warnings
@@ -348,6 +349,11 @@ def _called_object(frame, with_owner: bool = False):
     return (owner, called) if with_owner else called
 
 
+_RANDOM_MAKERS = (np.random.default_rng, np.random.Generator, np.random.RandomState)
+#: The method called on a generator made in the same expression: ``....default_rng(0).normal(``
+_CHAINED_METHOD = re.compile(r"[\w.\s]+\((?:[^()]|\([^()]*\))*\)\s*\.\s*(\w+)\s*\(")
+
+
 def numpy_random_callee(frame) -> str | None:
     """The full name of the ``numpy.random`` method the call on ``frame``'s line is
     written to (``"numpy.random.Generator.normal"`` for ``rng.normal(loc=t)``,
@@ -358,6 +364,11 @@ def numpy_random_callee(frame) -> str | None:
     method = getattr(called, "__name__", None)
     if method is None:
         return None
+    if any(called is maker for maker in _RANDOM_MAKERS):   # default_rng(0).normal(t)
+        kind = np.random.RandomState if called is np.random.RandomState else np.random.Generator
+        chained = _CHAINED_METHOD.match(_call_text(frame) or "")
+        found = chained is not None and hasattr(kind, chained.group(1))
+        return f"numpy.random.{kind.__name__}.{chained.group(1)}" if found else None
     drawer = getattr(called, "__self__", owner)     # (a bound method: shuffle = rng.shuffle)
     if owner is np.random and isinstance(drawer, np.random.RandomState):
         return f"numpy.random.{method}"

@@ -8,7 +8,13 @@ float32 rounding, and without ``otypes`` by a bit now and then.  The elements no
 ``f`` as float64 (complex128 for complex64), and the output types come, as NumPy's do,
 from a call on the first element in its own dtype.  (A Python float is a weak scalar
 in NumPy 2, so where ``f`` mixes its argument with a float32 array or scalar of its own
-NumPy computes in float32 and the float64 element does not; no 0-d Tensor is weak.)"""
+NumPy computes in float32 and the float64 element does not; no 0-d Tensor is weak.)
+
+A draw from a generator made in the same expression,
+``np.random.default_rng(0).normal(t, 1.0)``, dropped the tape with the general message;
+it now names the draw and the reparameterisation, as ``rng.normal(t, 1.0)`` did."""
+
+import warnings
 
 import numpy as np
 import pytest
@@ -72,3 +78,20 @@ def test_vectorize_of_a_float64_tensor_calls_the_function_once_per_element():
     calls = []
     np.vectorize(lambda v: calls.append(v) or v * 2)(ad.tensor([1.0, 2.0, 3.0]))
     assert len(calls) == 3
+
+
+@pytest.mark.parametrize("draw, name", [
+    (lambda t: np.random.default_rng(0).normal(t, 1.0), "numpy.random.Generator.normal"),
+    (lambda t: np.random.default_rng(seed=[1, 2]).exponential(scale=t),
+     "numpy.random.Generator.exponential"),
+    (lambda t: np.random.RandomState(0).normal(loc=t), "numpy.random.RandomState.normal"),
+    (lambda t: np.random.default_rng(0) . permutation(t), "numpy.random.Generator.permutation"),
+], ids=["default_rng normal", "seeded exponential", "RandomState normal", "permutation"])
+def test_a_draw_from_a_generator_made_in_the_same_expression_names_itself(draw, name):
+    t = ad.tensor([0.5, 1.5], requires_grad=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        draw(t)
+    drops = [w for w in caught if issubclass(w.category, ad.TapeDropWarning)]
+    assert drops and drops[0].filename == __file__
+    assert f"by {name}, which " in str(drops[0].message)
