@@ -1,49 +1,48 @@
 """The twenty-first set of short NumPy programs, continued from
 test_numpy_programs_twentyfirst.py: numerical linear algebra (Lanczos steps to Ritz
 values by ``np.linalg.eigvalsh`` of the tridiagonal), count regression (a negative
-binomial with a hand-written Lanczos ``lgamma``; a zero-inflated Poisson, its
-constant ``log y!`` by ``np.vectorize(math.lgamma)``), econometrics (a Tobit model,
-the normal tail by a hand-written ``erf`` and ``np.copysign``), ranking (a
-Plackett-Luce likelihood of races gathered by ``np.take_along_axis``, the remaining
-fields by a reversed ``np.logaddexp.accumulate``), meta-learning (Adam and Nesterov
-unrolled, gradients with respect to the learning rates), fixed points (Steffensen's
-method, Aitken's delta-squared), special functions (Lambert's W by Newton steps),
-portfolio theory (Black-Litterman posterior returns by ``np.linalg.inv`` and
-``np.linalg.solve``), crystallography (a cubic powder pattern, Miller indices by
-``np.indices``, Bragg angles by ``np.arcsin``, Lorentzian peaks), multivariate
-statistics (a Wishart log-density, the Cholesky factor written through
-``np.tril_indices``, ``np.linalg.slogdet``), rating systems (a TrueSkill win update),
-filter design (a Kaiser-windowed low-pass by ``np.i0`` and ``np.sinc``), network
-science (the Kirchhoff index by ``np.linalg.pinv(hermitian=True)`` of a graph
-Laplacian, its diagonal by ``np.einsum('ii->i')``), astronomy (epoch folding of a
-light curve by ``np.modf``), sensor fusion (channels joined by ``np.dstack``, a
-dropout's spread by ``np.nanstd``), insurance (a layer's payout, a Python function
-with if/elif, by ``np.vectorize(otypes=[float])``), petroleum engineering (Arps'
-decline curve, the recovery by ``np.trapezoid``), nonlinear dynamics (the Lorenz
-system by RK4), communications (water-filling, the water level by Newton steps on a
-piecewise-linear budget, capacity by ``np.log2``), aqueous chemistry (a solubility
-with Davies activity coefficients by fixed-point steps), separations (Rayleigh's batch
-distillation by ``np.trapezoid``, Fenske's minimum stages), fisheries
-(Beverton-Holt and Ricker stock-recruitment), toxicology (a beta-binomial likelihood
-of litters by ``scipy.special.betaln`` and ``gammaln``) and information theory (a
-loaded die fit by ``scipy.special.rel_entr`` and ``entr``).  Each is differentiated unchanged with
-``ad.grad`` and checked as every round is (``numpy_program_checks``), float32
-included.
+binomial with a hand-written Lanczos ``lgamma``; a zero-inflated Poisson, its constant
+``log y!`` by ``np.vectorize(math.lgamma)``), econometrics (a Tobit model, the normal
+tail by a hand-written ``erf`` and ``np.copysign``), ranking (a Plackett-Luce likelihood
+of races gathered by ``np.take_along_axis``, the remaining fields by a reversed
+``np.logaddexp.accumulate``), meta-learning (Adam and Nesterov unrolled, gradients with
+respect to the learning rates), fixed points (Steffensen's method, Aitken's
+delta-squared), special functions (Lambert's W by Newton steps), portfolio theory
+(Black-Litterman posterior returns by ``np.linalg.inv`` and ``np.linalg.solve``),
+crystallography (a cubic powder pattern, Miller indices by ``np.indices``, Bragg angles
+by ``np.arcsin``, Lorentzian peaks), multivariate statistics (a Wishart log-density, the
+Cholesky factor written through ``np.tril_indices``, ``np.linalg.slogdet``), rating
+systems (a TrueSkill win update), filter design (a Kaiser-windowed low-pass by ``np.i0``
+and ``np.sinc``), network science (the Kirchhoff index by
+``np.linalg.pinv(hermitian=True)`` of a graph Laplacian, its diagonal by
+``np.einsum('ii->i')``), astronomy (epoch folding of a light curve by ``np.modf``),
+sensor fusion (channels joined by ``np.dstack``, a dropout's spread by ``np.nanstd``),
+insurance (a layer's payout, a Python function with if/elif, by
+``np.vectorize(otypes=[float])``), petroleum engineering (Arps' decline curve, the
+recovery by ``np.trapezoid``), nonlinear dynamics (the Lorenz system by RK4),
+communications (water-filling, the water level by Newton steps on a piecewise-linear
+budget, capacity by ``np.log2``), aqueous chemistry (a solubility with Davies activity
+coefficients by fixed-point steps), separations (Rayleigh's batch distillation by
+``np.trapezoid``, Fenske's minimum stages), fisheries (Beverton-Holt and Ricker
+stock-recruitment), toxicology (a beta-binomial likelihood of litters by
+``scipy.special.betaln`` and ``gammaln``) and information theory (a loaded die fit by
+``scipy.special.rel_entr`` and ``entr``). Each is differentiated unchanged with
+``ad.grad`` and checked as every round is (``numpy_program_checks``), float32 included.
 
-The last two needed the library fixed: SciPy's ``betaln``, ``rel_entr`` and ``entr``
-had no rule on Tensors (they now record, with ``xlog1py``, ``kl_div``, ``gamma``,
-``ndtri``, ``erfcx``, ``i0e``, ``i1e``, ``gammainc``, ``expm1``, ``log1p``, ``exp2``,
-``exp10`` and ``cbrt``: ops/scipy_special.py, test_scipy_special.py).  So did the insurance layer: on float32
-parameters ``np.vectorize`` called the payout on float32 0-d Tensors where NumPy's
-loop passes Python floats, so the payouts were off NumPy's by a float32 rounding
-(test_numpy_twentyfirst_findings.py).  The sensor fusion is written as PyTorch's and
+The last two needed the library fixed: SciPy's ``betaln``, ``rel_entr`` and ``entr`` had
+no rule on Tensors (they now record, with ``xlog1py``, ``kl_div``, ``gamma``, ``ndtri``,
+``erfcx``, ``i0e``, ``i1e``, ``gammainc``, ``expm1``, ``log1p``, ``exp2``, ``exp10`` and
+``cbrt``: ops/scipy_special.py, test_scipy_special.py). So did the insurance layer: on
+float32 parameters ``np.vectorize`` called the payout on float32 0-d Tensors where
+NumPy's loop passes Python floats, so the payouts were off NumPy's by a float32 rounding
+(test_numpy_twentyfirst_findings.py). The sensor fusion is written as PyTorch's and
 JAX's guides advise: its first form divided the readings, NaN at the dropout, by the
 spreads and let ``np.nanmean`` skip them, which gives NumPy's value but a NaN gradient
 (the NaN times the zero gradient of the skipped entry), as in PyTorch; it now takes
 ``np.nan_to_num`` of the readings and counts them by a mask.
 
-Each program is ``program(xp, p)``, a scalar function of a parameter array ``p``;
-``xp`` is ``numpy`` (on an ndarray, or on a Tensor through NumPy's dispatch) or
+Each program is ``program(xp, p)``, a scalar function of a parameter array ``p``; ``xp``
+is ``numpy`` (on an ndarray, or on a Tensor through NumPy's dispatch) or
 ``autograd.numpy``, so the runs share one text."""
 
 import math
