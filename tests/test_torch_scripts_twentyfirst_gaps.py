@@ -1,0 +1,73 @@
+"""What the twenty-first round of PyTorch scripts found missing or unclear, checked by
+hand and against PyTorch where it is installed:
+
+- ``torch.linalg.lstsq(V, y, driver='gelsd')`` (a polynomial fit as PyTorch's docs
+  write it) met Python's bare "lstsq() got an unexpected keyword argument 'driver'".
+  ``ad.linalg.lstsq`` now takes PyTorch's keyword-only ``driver=`` (``'gels'``,
+  ``'gelsy'``, ``'gelsd'``, ``'gelss'``; every one computes as ``gelsd``, NumPy's, whose
+  solution is the others' for a matrix of full rank), and another name raises naming
+  the four;
+- ``torch.nonzero(best_iou > 0.3).squeeze(1)`` (anchor matching) met Python's bare
+  "'tuple' object has no attribute 'squeeze'": ``ad.nonzero`` keeps NumPy's tuple of
+  index arrays, and ``len(torch.nonzero(mask))`` counted the dims, not the entries,
+  silently.  Called from the user's code without ``as_tuple``, it now warns
+  (``ConventionWarning``) at the user's line, naming ``as_tuple=False`` for PyTorch's
+  ``(n, ndim)`` rows; ``as_tuple=True`` keeps NumPy's tuple without the warning.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+
+R = np.random.default_rng(2122)
+
+
+@pytest.mark.parametrize("driver", [None, "gels", "gelsy", "gelsd", "gelss"])
+def test_lstsq_takes_pytorch_drivers_with_gelsd_values_and_gradients(driver):
+    a_values, b_values = R.normal(size=(7, 3)), R.normal(size=(7, 2))
+    a = ad.tensor(a_values, requires_grad=True)
+    b = ad.tensor(b_values, requires_grad=True)
+    result = ad.linalg.lstsq(a, b, driver=driver)
+    expected = np.linalg.lstsq(a_values, b_values, rcond=None)[0]
+    np.testing.assert_allclose(result.solution.data, expected, rtol=1e-12, atol=1e-12)
+    (result.solution ** 2).sum().backward()
+    # x = pinv(a) b: the gradient of sum(x**2) for b is 2 pinv(a).T x
+    pinv = np.linalg.pinv(a_values)
+    np.testing.assert_allclose(b.grad, 2 * pinv.T @ expected, rtol=1e-10, atol=1e-12)
+    assert a.grad.shape == (7, 3)
+
+
+def test_lstsq_refuses_a_driver_pytorch_does_not_have():
+    with pytest.raises(ValueError, match="driver='qr'.*'gels', 'gelsy', 'gelsd', 'gelss'"):
+        ad.linalg.lstsq(ad.ones((3, 2)), ad.ones(3), driver="qr")
+
+
+def test_lstsq_driver_solutions_match_pytorch():
+    torch = pytest.importorskip("torch")
+    a_values, b_values = R.normal(size=(9, 4)), R.normal(size=(9, 2))
+    for driver in ("gels", "gelsy", "gelsd", "gelss"):
+        theirs = torch.linalg.lstsq(torch.from_numpy(a_values), torch.from_numpy(b_values),
+                                    driver=driver)
+        ours = ad.linalg.lstsq(ad.tensor(a_values), ad.tensor(b_values), driver=driver)
+        # different LAPACK routines (QR, complete orthogonal factorisation, SVD):
+        # the same solution up to rounding of a well-conditioned 9 x 4 problem
+        np.testing.assert_allclose(ours.solution.data, theirs.solution.numpy(),
+                                   rtol=1e-10, atol=1e-12, err_msg=driver)
+
+
+def test_nonzero_function_without_as_tuple_warns_at_the_users_line():
+    mask = ad.tensor([0.1, 0.5, 0.2, 0.9]) > 0.3
+    with pytest.warns(ad.ConventionWarning, match=r"as_tuple=False for PyTorch's") as caught:
+        indices = ad.nonzero(mask)
+    assert caught[0].filename == __file__
+    assert isinstance(indices, tuple) and indices[0].tolist() == [1, 3]    # NumPy's
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert ad.nonzero(mask, as_tuple=False).squeeze(1).tolist() == [1, 3]
+        assert ad.nonzero(mask, as_tuple=True)[0].tolist() == [1, 3]
+        assert ad.argwhere(mask).squeeze(1).tolist() == [1, 3]
