@@ -12,7 +12,11 @@ hand and against PyTorch where it is installed:
   index arrays, and ``len(torch.nonzero(mask))`` counted the dims, not the entries,
   silently.  Called from the user's code without ``as_tuple``, it now warns
   (``ConventionWarning``) at the user's line, naming ``as_tuple=False`` for PyTorch's
-  ``(n, ndim)`` rows; ``as_tuple=True`` keeps NumPy's tuple without the warning.
+  ``(n, ndim)`` rows; ``as_tuple=True`` keeps NumPy's tuple without the warning;
+- ``scripted = torch.jit.script(model)`` (and ``torch.export``, ``torch.onnx``) met the
+  bare "module 'autodiff' has no attribute 'jit'": the AttributeError now says these
+  graph exporters do not exist here and names ``ad.compile``, ``ad.save`` and
+  ``to_torch_state_dict()``.
 """
 
 from __future__ import annotations
@@ -71,3 +75,10 @@ def test_nonzero_function_without_as_tuple_warns_at_the_users_line():
         assert ad.nonzero(mask, as_tuple=False).squeeze(1).tolist() == [1, 3]
         assert ad.nonzero(mask, as_tuple=True)[0].tolist() == [1, 3]
         assert ad.argwhere(mask).squeeze(1).tolist() == [1, 3]
+
+
+@pytest.mark.parametrize("name", ["jit", "export", "onnx"])
+def test_pytorch_graph_exporters_are_refused_naming_what_to_use(name):
+    assert not hasattr(ad, name)
+    with pytest.raises(AttributeError, match=r"ad\.compile\(fn\).*ad\.save\(model\.state_dict"):
+        getattr(ad, name)
