@@ -16,7 +16,12 @@ hand and against PyTorch where it is installed:
 - ``scripted = torch.jit.script(model)`` (and ``torch.export``, ``torch.onnx``) met the
   bare "module 'autodiff' has no attribute 'jit'": the AttributeError now says these
   graph exporters do not exist here and names ``ad.compile``, ``ad.save`` and
-  ``to_torch_state_dict()``.
+  ``to_torch_state_dict()``;
+- ``model = nn.Sequential(OrderedDict([("features", ...), ("classifier", ...)]))``
+  then ``model.classifier`` (a head replaced for fine-tuning, a feature extractor
+  reached by name) met "'Sequential' object has no attribute 'classifier'": the layers
+  were registered under their names but not reachable as attributes.  They now are, as
+  in PyTorch, and ``del model[i]`` (which renumbers the layers) drops the old names.
 """
 
 from __future__ import annotations
@@ -82,3 +87,36 @@ def test_pytorch_graph_exporters_are_refused_naming_what_to_use(name):
     assert not hasattr(ad, name)
     with pytest.raises(AttributeError, match=r"ad\.compile\(fn\).*ad\.save\(model\.state_dict"):
         getattr(ad, name)
+
+
+def test_sequential_of_an_ordered_dict_reaches_its_layers_by_name():
+    from collections import OrderedDict
+    nn = ad.nn
+    model = nn.Sequential(OrderedDict([("features", nn.Linear(4, 8)), ("act", nn.ReLU()),
+                                       ("classifier", nn.Linear(8, 3))]))
+    assert model.features is model[0] and model.classifier is model[2]
+    assert getattr(nn.Sequential(nn.ReLU(), nn.Tanh()), "1") is not None
+    model.classifier = nn.Linear(8, 5)                   # fine-tuning a new head
+    assert model[2] is model.classifier and model(ad.ones((2, 4))).shape == (2, 5)
+    del model[0]                                         # renumbered, as PyTorch's
+    assert list(model._modules) == ["0", "1"]
+    assert not hasattr(model, "features") and not hasattr(model, "classifier")
+    with pytest.raises(AttributeError, match="'Sequential' object has no attribute 'head'"):
+        model.head  # noqa: B018
+
+
+def test_sequential_layer_names_match_pytorch():
+    torch = pytest.importorskip("torch")
+    from collections import OrderedDict
+
+    def build(lib):
+        nn = lib.nn
+        return nn.Sequential(OrderedDict([("conv", nn.Conv2d(1, 2, 3)), ("act", nn.ReLU()),
+                                          ("pool", nn.AdaptiveAvgPool2d(1))]))
+
+    theirs, ours = build(torch), build(ad)
+    for name in ("conv", "act", "pool"):
+        assert type(getattr(ours, name)).__name__ == type(getattr(theirs, name)).__name__
+    del theirs[1], ours[1]
+    assert hasattr(theirs, "pool") == hasattr(ours, "pool")
+    assert [n for n, _ in theirs.named_children()] == [n for n, _ in ours.named_children()]

@@ -7,8 +7,11 @@ haversine loss (``torch.deg2rad``, ``torch.rad2deg``), a causal mask kept by
 products by ``torch.func.linearize``, an equality-constrained least-squares problem
 solved through its KKT system by ``torch.linalg.ldl_factor`` / ``ldl_solve``, a
 multilinear map inverted by ``torch.linalg.tensorsolve`` and ``tensorinv``, branches
-by ``torch.cond`` and an iteration by ``torch.while_loop`` in eager mode, and
-gradient ascent by an optimizer's ``maximize=True``."""
+by ``torch.cond`` and an iteration by ``torch.while_loop`` in eager mode,
+gradient ascent by an optimizer's ``maximize=True``, and fine-tuning of a
+``Sequential`` built from an ``OrderedDict`` (its head replaced by name, its backbone
+frozen by ``requires_grad_(False)``, the optimizer given
+``filter(lambda p: p.requires_grad, ...)``)."""
 
 from __future__ import annotations
 
@@ -238,4 +241,33 @@ def test_gradient_ascent_on_a_log_likelihood_by_maximize():
             optimizer.step()
             history.append(log_likelihood.item())
         return history, log_rate
+    side_by_side(script)
+
+
+def test_fine_tuning_a_named_sequential_with_a_new_head_and_a_frozen_backbone():
+    images = DATA.normal(size=(4, 1, 6, 6))
+    labels = np.array([0, 1, 1, 0])
+
+    def script(torch, copy_weights):
+        from collections import OrderedDict
+        nn, F = torch.nn, torch.nn.functional
+        model = nn.Sequential(OrderedDict([
+            ("features", nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(),
+                                       nn.AdaptiveAvgPool2d(1), nn.Flatten())),
+            ("classifier", nn.Linear(4, 10))]))
+        model.classifier = nn.Linear(model.classifier.in_features, 2)
+        model.features.requires_grad_(False)
+        copy_weights(model)
+        trainable = filter(lambda p: p.requires_grad, model.parameters())
+        optimizer = torch.optim.SGD(trainable, lr=0.1, momentum=0.9)
+        x, y = torch.from_numpy(images), torch.from_numpy(labels)
+        losses = []
+        for _ in range(3):
+            loss = F.cross_entropy(model(x), y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+        frozen = [p.grad is None for p in model.features.parameters()]
+        return losses, model, frozen
     side_by_side(script)
