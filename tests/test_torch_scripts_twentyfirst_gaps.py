@@ -22,6 +22,17 @@ hand and against PyTorch where it is installed:
   reached by name) met "'Sequential' object has no attribute 'classifier'": the layers
   were registered under their names but not reachable as attributes.  They now are, as
   in PyTorch, and ``del model[i]`` (which renumbers the layers) drops the old names.
+
+Found and left as earlier rounds decided them: ``torch.max(q * e, (q - 1) * e)`` of two
+tensors (a pinball loss) is refused, naming ``maximum``; ``y.std()`` divides by n, with
+a warning; ``torch.split(iou, n, dim=1)`` (the Tree-LSTM's) is NumPy's, with a warning,
+and its three names then meet Python's bare "too many values to unpack";
+``t.repeat(1, 1)`` is refused as ambiguous, though NumPy's and PyTorch's meanings agree
+for those arguments; an ``autograd.Function``'s ``forward`` and ``backward`` receive
+NumPy arrays, so ``(m > 0).to(m.dtype)`` and ``m.abs()`` there meet the error naming
+the function forms; a ``state_dict`` lists a module shared by two parents once (PyTorch
+under each name), and ``print(model)`` shows ``Linear(8, 16)`` where PyTorch shows
+``Linear(in_features=8, out_features=16, bias=True)``.
 """
 
 from __future__ import annotations
