@@ -11,7 +11,11 @@ by ``torch.cond`` and an iteration by ``torch.while_loop`` in eager mode,
 gradient ascent by an optimizer's ``maximize=True``, and fine-tuning of a
 ``Sequential`` built from an ``OrderedDict`` (its head replaced by name, its backbone
 frozen by ``requires_grad_(False)``, the optimizer given
-``filter(lambda p: p.requires_grad, ...)``)."""
+``filter(lambda p: p.requires_grad, ...)``), co-training with an entropy regulariser
+(``torch.special.entr``) and the two views' disagreement by ``torch.logical_xor``, a
+von Mises concentration by Newton steps on ``torch.special.i1e`` / ``i0e``, and an
+autocorrelation by ``torch.fft.ihfft`` / ``hfft`` beside probabilities kept inside
+(0, 1) by ``torch.nextafter``."""
 
 from __future__ import annotations
 
@@ -270,4 +274,69 @@ def test_fine_tuning_a_named_sequential_with_a_new_head_and_a_frozen_backbone():
             losses.append(loss.item())
         frozen = [p.grad is None for p in model.features.parameters()]
         return losses, model, frozen
+    side_by_side(script)
+
+
+def test_co_training_with_an_entropy_regulariser_and_disagreement_by_logical_xor():
+    inputs = DATA.normal(size=(12, 4))
+    labels = DATA.integers(0, 2, size=12)
+
+    def script(torch, copy_weights):
+        nn, F = torch.nn, torch.nn.functional
+        first, second = nn.Linear(4, 2), nn.Linear(2, 2)
+        copy_weights(first, second)
+        view_a, view_b = torch.from_numpy(inputs[:, :4]), torch.from_numpy(inputs[:, 2:])
+        optimizer = torch.optim.SGD(list(first.parameters()) + list(second.parameters()),
+                                    lr=0.1)
+        y = torch.from_numpy(labels)
+        history = []
+        for _ in range(3):
+            p, q = F.softmax(first(view_a), -1), F.softmax(second(view_b), -1)
+            disagree = torch.logical_xor(p.argmax(-1) == 1, q.argmax(-1) == 1)
+            entropy = torch.special.entr(p).sum(-1).mean() + torch.special.entr(q).sum(-1).mean()
+            agreement = ((p - q) ** 2).sum(-1)[disagree].sum()
+            loss = F.nll_loss(torch.log(p), y) + F.nll_loss(torch.log(q), y) \
+                + 0.1 * entropy + 0.5 * agreement
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            history.append((loss.item(), disagree, torch.diagflat(p[0]).detach()))
+        return history, first, second
+    side_by_side(script)
+
+
+def test_von_mises_concentration_by_newton_steps_on_a_bessel_ratio():
+    directions = DATA.normal(size=(30, 2)) + np.array([3.0, 0.0])
+    directions /= np.linalg.norm(directions, axis=1, keepdims=True)
+
+    def script(torch, copy_weights):
+        x = torch.from_numpy(directions)                     # unit vectors on the circle
+        r_bar = x.mean(dim=0).norm()
+        kappa = r_bar * (2 - r_bar ** 2) / (1 - r_bar ** 2)   # Banerjee et al.'s start
+        history = [kappa]
+        for _ in range(3):
+            # the maximum-likelihood kappa solves A(kappa) = r_bar, A = I1 / I0 (the
+            # scaled i1e / i0e keep the ratio finite), with A' = 1 - A**2 - A / kappa
+            ratio = torch.special.i1e(kappa) / torch.special.i0e(kappa)
+            derivative = 1 - ratio ** 2 - ratio / kappa
+            kappa = kappa - (ratio - r_bar) / derivative
+            history.append(kappa)
+        return history, r_bar
+    side_by_side(script)
+
+
+def test_autocorrelation_by_hermitian_ffts_and_probabilities_kept_inside_by_nextafter():
+    signal = np.sin(np.linspace(0, 6 * np.pi, 16)) + 0.3 * DATA.normal(size=16)
+    raw = DATA.normal(size=8) * 30
+
+    def script(torch, copy_weights):
+        x = torch.tensor(signal, requires_grad=True)
+        spectrum = torch.fft.ihfft(x)                          # one-sided, length 9
+        autocorrelation = torch.fft.hfft(spectrum * spectrum.conj(), n=16)
+        loss = autocorrelation[1:4].sum()
+        loss.backward()
+        zero, one = torch.tensor(0.0), torch.tensor(1.0)
+        p = torch.sigmoid(torch.from_numpy(raw))
+        inside = p.clamp(torch.nextafter(zero, one), torch.nextafter(one, zero))
+        return autocorrelation, x.grad, inside, torch.log(inside), torch.log1p(-inside)
     side_by_side(script)
