@@ -27,8 +27,9 @@ which the warning now given by ``torch.nonzero(mask)`` names (anchor matching). 
 are written in the spelling this library's errors or warnings name, as earlier rounds
 decided: ``torch.maximum`` for the pinball loss's ``torch.max`` of two tensors,
 ``y.std(correction=1)`` in the neural SDE (``std()`` divides by n here, with a warning),
-``iou.split(n, dim=1)`` and ``tile`` in the Tree-LSTM (``torch.split`` is NumPy's, with
-a warning; ``repeat(1, 1)`` is refused as ambiguous), and function forms inside the
+``iou.split(n, dim=1)`` and ``tile`` in the Tree-LSTM (``torch.split`` is NumPy's:
+unpacked into PyTorch's three names it now raises, naming ``x.split``; ``repeat(1, 1)``
+is refused as ambiguous), and function forms inside the
 spiking network's ``autograd.Function`` (its ``forward`` and ``backward`` receive NumPy
 arrays: ``(m > 0) * 1.0``, ``torch.abs(m)``)."""
 

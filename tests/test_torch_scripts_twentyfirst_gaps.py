@@ -21,13 +21,16 @@ hand and against PyTorch where it is installed:
   then ``model.classifier`` (a head replaced for fine-tuning, a feature extractor
   reached by name) met "'Sequential' object has no attribute 'classifier'": the layers
   were registered under their names but not reachable as attributes.  They now are, as
-  in PyTorch, and ``del model[i]`` (which renumbers the layers) drops the old names.
+  in PyTorch, and ``del model[i]`` (which renumbers the layers) drops the old names;
+- ``i, o, u = torch.split(iou, hidden, dim=1)`` (the Tree-LSTM's) met the warning that
+  ``ad.split`` is NumPy's, then Python's bare "too many values to unpack (expected 3)".
+  Where the line unpacks PyTorch's count of pieces and NumPy's count differs, it now
+  raises a TypeError instead, naming ``x.split(hidden, dim=1)``; elsewhere it still
+  warns (NumPy's meaning kept, as earlier rounds decided).
 
 Found and left as earlier rounds decided them: ``torch.max(q * e, (q - 1) * e)`` of two
 tensors (a pinball loss) is refused, naming ``maximum``; ``y.std()`` divides by n, with
-a warning; ``torch.split(iou, n, dim=1)`` (the Tree-LSTM's) is NumPy's, with a warning,
-and its three names then meet Python's bare "too many values to unpack";
-``t.repeat(1, 1)`` is refused as ambiguous, though NumPy's and PyTorch's meanings agree
+a warning; ``t.repeat(1, 1)`` is refused as ambiguous, though NumPy's and PyTorch's meanings agree
 for those arguments; an ``autograd.Function``'s ``forward`` and ``backward`` receive
 NumPy arrays, so ``(m > 0).to(m.dtype)`` and ``m.abs()`` there meet the error naming
 the function forms; a ``state_dict`` lists a module shared by two parents once (PyTorch
@@ -131,3 +134,19 @@ def test_sequential_layer_names_match_pytorch():
     del theirs[1], ours[1]
     assert hasattr(theirs, "pool") == hasattr(ours, "pool")
     assert [n for n, _ in theirs.named_children()] == [n for n, _ in ours.named_children()]
+
+
+def test_split_unpacked_into_pytorchs_count_of_names_raises_naming_tensor_split():
+    iou = ad.zeros((1, 18))
+    with pytest.raises(TypeError, match=r"x\.split\(6, dim=1\).*unpacks 3 names, "
+                                        r"PyTorch's count, from NumPy's 6 pieces"):
+        i, o, u = ad.split(iou, 6, dim=1)
+    with pytest.raises(TypeError, match=r"unpacks 2 names, PyTorch's count, from NumPy's 3"):
+        head, tail = ad.split(iou, [4, 14], dim=1)
+    i, o, u = iou.split(6, dim=1)                               # PyTorch's spelling
+    assert i.shape == o.shape == u.shape == (1, 6)
+    with pytest.warns(ad.ConventionWarning, match="np.split here"):   # NumPy's count
+        first, second, third = ad.split(iou, 3, dim=1)
+    assert first.shape == (1, 6)
+    with pytest.warns(ad.ConventionWarning, match="np.split here"):   # not unpacked
+        assert len(ad.split(iou, 6, dim=1)) == 6
