@@ -136,7 +136,7 @@ def test_sequential_layer_names_match_pytorch():
     assert [n for n, _ in theirs.named_children()] == [n for n, _ in ours.named_children()]
 
 
-def test_split_unpacked_into_pytorchs_count_of_names_raises_naming_tensor_split():
+def test_split_unpacked_into_pytorchs_count_of_names_raises_naming_the_method():
     iou = ad.zeros((1, 18))
     with pytest.raises(TypeError, match=r"x\.split\(6, dim=1\).*unpacks 3 names, "
                                         r"PyTorch's count, from NumPy's 6 pieces"):
