@@ -246,6 +246,14 @@ _TORCH_SPARSE_NAMES = frozenset({
     "sparse_bsr_tensor", "sparse_bsc_tensor", "sparse_compressed_tensor"})
 
 
+#: PyTorch's graph exporters, which have no counterpart here: what to use instead
+_TORCH_EXPORTERS = {
+    "jit": "TorchScript (torch.jit.script, trace, save)",
+    "export": "torch.export (an exported graph program)",
+    "onnx": "ONNX export (torch.onnx.export)",
+}
+
+
 def __getattr__(name):
     if name in _ON_FIRST_USE:
         import importlib
@@ -263,6 +271,13 @@ def __getattr__(name):
     if name in _TORCH_DTYPES_NUMPY_LACKS:   # (an AttributeError: hasattr() stays False)
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}: NumPy has no "
                              f"{name} dtype; use {_TORCH_DTYPES_NUMPY_LACKS[name]}")
+    if name in _TORCH_EXPORTERS:        # (an AttributeError: hasattr() stays False)
+        raise AttributeError(
+            f"module {__name__!r} has no attribute {name!r}: {_TORCH_EXPORTERS[name]} does "
+            "not exist here. Call the module itself; ad.compile(fn) traces a function "
+            "once and replays it, for speed; ad.save(model.state_dict(), path) keeps the "
+            "weights, and model.to_torch_state_dict() gives them in PyTorch's layout, to "
+            "load into the same PyTorch model and export that")
     if name in _TORCH_SPARSE_NAMES:
         raise AttributeError(
             f"module {__name__!r} has no attribute {name!r}: sparse tensors do not exist "

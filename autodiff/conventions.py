@@ -349,7 +349,10 @@ def warn_of_numpy_split(pieces, dim: int, size: int, by_position: bool = False) 
     piece size (or a list of sizes).  Where the two readings cut the dim of ``size``
     otherwise, warn at the user's line, naming both spellings.  ``by_position``: the
     dim was the third argument, ``ad.split(x, pieces, dim)``, which is both
-    ``np.split``'s signature and ``torch.split``'s.
+    ``np.split``'s signature and ``torch.split``'s.  When the user's line unpacks the
+    pieces into as many names as PyTorch's reading gives and NumPy's gives another
+    count (``i, o, u = ad.split(iou, h, dim=1)``), it raises instead: the unpacking
+    would fail with Python's bare "too many values to unpack".
 
     >>> warn_of_numpy_split(3, 1, 9)        # three pieces of 3 either way: silent
     """
@@ -358,13 +361,21 @@ def warn_of_numpy_split(pieces, dim: int, size: int, by_position: bool = False) 
     if isinstance(pieces, (int, np.integer)):
         numpy_reading = f"{pieces} equal pieces"
         torch_reading = f"pieces of size {pieces}"
+        counts = int(pieces), -(-size // int(pieces)) if pieces > 0 else 0
     else:
         numpy_reading = f"pieces cut at the indices {list(pieces)}"
         torch_reading = f"pieces of the sizes {list(pieces)}"
-    from .tape_drop import user_frame, warn_at
+        counts = len(pieces) + 1, len(pieces)
+    from .tape_drop import unpacks_into, user_frame, warn_at
     spelled = f"split(x, {pieces!r}, {'' if by_position else 'dim='}{dim})"
-    warn_at(user_frame(), (
-        f"ad.{spelled} is NumPy's np.split here: {numpy_reading} of "
-        f"the dim of size {size}, where torch.{spelled} makes "
-        f"{torch_reading}; for PyTorch's meaning write x.split({pieces!r}, dim={dim}), "
-        f"for NumPy's axis={dim} (no warning)."), ConventionWarning)
+    message = (f"ad.{spelled} is NumPy's np.split here: {numpy_reading} of "
+               f"the dim of size {size}, where torch.{spelled} makes "
+               f"{torch_reading}; for PyTorch's meaning write x.split({pieces!r}, "
+               f"dim={dim}), for NumPy's axis={dim}")
+    frame = user_frame()
+    numpy_count, torch_count = counts
+    if (frame is not None and numpy_count != torch_count and torch_count > 0
+            and unpacks_into(frame, torch_count)):
+        raise TypeError(f"{message}. This line unpacks {torch_count} names, PyTorch's "
+                        f"count, from NumPy's {numpy_count} pieces.")
+    warn_at(frame, f"{message} (no warning).", ConventionWarning)

@@ -11,6 +11,8 @@ the differentiable ones are built from recorded ops, so gradients come from thei
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 from .ops.operands import array_of, tensor_of
@@ -75,7 +77,10 @@ def searchsorted(a, v, side="left", sorter=None, *, right=None, out_int32: bool 
 def nonzero(input, *, as_tuple: bool | None = None):
     """The indices of the nonzero entries: NumPy's tuple of index arrays (the default
     here, as ``np.nonzero``, and with ``as_tuple=True``), or PyTorch's ``(n, ndim)``
-    tensor with ``as_tuple=False`` (``torch.nonzero``'s default).
+    tensor with ``as_tuple=False`` (``torch.nonzero``'s default).  Called from the
+    user's code without ``as_tuple``, it warns (``ConventionWarning``) at the user's
+    line, as ``torch.nonzero(mask).squeeze(1)`` or ``len(torch.nonzero(mask))`` would
+    meet the tuple.
 
     >>> ad.nonzero(ad.tensor([[0, 1], [2, 0]]), as_tuple=False)
     tensor([[0, 1],
@@ -84,9 +89,23 @@ def nonzero(input, *, as_tuple: bool | None = None):
     from .array_methods import refuse_nonzero_of_traced_values
     from .compile.hooks import made     # computed again at each replay of ad.compile
     refuse_nonzero_of_traced_values(input)
+    if as_tuple is None:
+        _warn_nonzero_is_numpys(sys._getframe(1))
     if as_tuple is False:
         return Tensor(made("nonzero", _nonzero_rows_int64, (array_of(input),)))
     return np.nonzero(array_of(input))
+
+
+def _warn_nonzero_is_numpys(caller) -> None:
+    from .conventions import ConventionWarning, called_from_user
+    if not called_from_user(caller):
+        return
+    from .tape_drop import user_frame, warn_at
+    warn_at(user_frame(), (
+        "nonzero(x) here is NumPy's: a tuple of index arrays, one per dim, where "
+        "torch.nonzero(x) gives an (n, ndim) tensor of the indices as rows. Pass "
+        "as_tuple=False for PyTorch's (or use argwhere(x)), as_tuple=True for NumPy's "
+        "without this warning."), ConventionWarning)
 
 
 def _nonzero_rows_int64(array):

@@ -107,7 +107,7 @@ REFUSED = {
         lambda w, x: w[(x > 0).nonzero(as_tuple=True)[0]], "nonzero"),
     "ad.nonzero(as_tuple=False)": (
         lambda w, x: w * ad.nonzero(x > 0, as_tuple=False).shape[0], "nonzero"),
-    "ad.nonzero": (lambda w, x: w[ad.nonzero(x > 0)[0]], "nonzero"),
+    "ad.nonzero": (lambda w, x: w[ad.nonzero(x > 0, as_tuple=True)[0]], "nonzero"),
     "tensor_split at a computed index": (
         lambda w, x: ad.tensor_split(w, ad.argmax(x).reshape(1))[0], "tensor_split"),
     "repeat_interleave by computed counts": (

@@ -85,7 +85,8 @@ def test_nonzero_function_takes_as_tuple():
     assert ad.nonzero(x, as_tuple=False).tolist() == [[0, 1], [1, 0]]
     rows, cols = ad.nonzero(x, as_tuple=True)
     assert rows.tolist() == [0, 1] and cols.tolist() == [1, 0]
-    assert [i.tolist() for i in ad.nonzero(x)] == [[0, 1], [1, 0]]    # NumPy's default
+    with pytest.warns(ad.ConventionWarning, match="as_tuple=False for PyTorch's"):
+        assert [i.tolist() for i in ad.nonzero(x)] == [[0, 1], [1, 0]]    # NumPy's default
 
 
 # --- new top-level names ------------------------------------------------------------
@@ -265,7 +266,7 @@ def test_numpys_searchsorted_and_nonzero_calls_keep_numpys_values():
     np.testing.assert_array_equal(ad.searchsorted(shuffled, values, sorter=sorter).data,
                                   np.searchsorted(shuffled, values, sorter=sorter))
     x = R.normal(size=(3, 4)) > 0
-    for ours, numpys in zip(ad.nonzero(ad.tensor(x)), np.nonzero(x)):
+    for ours, numpys in zip(ad.nonzero(ad.tensor(x), as_tuple=True), np.nonzero(x)):
         np.testing.assert_array_equal(ours, numpys)
 
 

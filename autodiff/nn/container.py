@@ -359,6 +359,15 @@ class Sequential(Module):
             input = layer(input)
         return input
 
+    def __getattr__(self, name: str):
+        """A layer by its name, as PyTorch's: ``net.fc`` of
+        ``Sequential(OrderedDict([("fc", ...)]))``, ``getattr(net, "0")``.  (Called only
+        when the usual lookup fails.)"""
+        layers = self.__dict__.get("_modules")
+        if layers is not None and name in layers:
+            return layers[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
     def __getitem__(self, index):
         if isinstance(index, slice):    # the layers keep their names ("2.weight"), as PyTorch
             return Sequential(dict(list(self._modules.items())[index]))
@@ -380,6 +389,8 @@ class Sequential(Module):
         for key in doomed:
             del self._modules[key]
         layers = list(self._modules.values())
+        for key in keys:                # (a layer set by name is also an attribute)
+            self.__dict__.pop(key, None)
         self._modules.clear()
         for i, layer in enumerate(layers):
             self._modules[str(i)] = layer

@@ -128,11 +128,20 @@ class LstsqResult(NamedTuple):
     singular_values: Tensor
 
 
+_DRIVERS = (None, "gels", "gelsy", "gelsd", "gelss")
+
+
 @implements(np.linalg.lstsq)
-def lstsq(a, b, rcond=None):
+def lstsq(a, b, rcond=None, *, driver=None):
     """``np.linalg.lstsq``: ``(x, residuals, rank, s)``, x minimizing ``||b - a @ x||``
     (the least-norm one when several do), also named as PyTorch's
     (``.solution``, ``.residuals``, ``.rank``, ``.singular_values``).
+
+    PyTorch's ``driver=`` (``'gels'``, ``'gelsy'``, ``'gelsd'``, ``'gelss'``) is
+    accepted: every driver here is LAPACK's ``gelsd`` (NumPy's), whose x is the others'
+    for an ``a`` of full rank (and gelsy's and gelss's least-norm one otherwise), and all
+    four results are given whichever is named, where PyTorch leaves the rank or the
+    singular values empty for some drivers.
 
     The values are NumPy's.  x, the residuals and the singular values s have
     gradients for a and b; they hold where a's rank does not change under small
@@ -149,6 +158,10 @@ def lstsq(a, b, rcond=None):
         "singular values depend on a's rank, found from the values",
         "Call it outside the compiled function, or use ad.linalg.solve (square a) or "
         "ad.linalg.pinv(a) @ b")
+    if driver not in _DRIVERS:
+        raise ValueError(
+            f"lstsq: driver={driver!r} is not one of PyTorch's drivers "
+            f"{_DRIVERS[1:]}; every one of them computes here as 'gelsd' does")
     a = a if isinstance(a, Tensor) else Tensor(np.asarray(a))
     b = b if isinstance(b, Tensor) else Tensor(np.asarray(b))
     if a.ndim != 2 or b.ndim not in (1, 2):
