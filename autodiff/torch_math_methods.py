@@ -75,10 +75,12 @@ def _float(where: str, t):
 
 
 def _all_dims(dim):
-    """PyTorch's ``dim=()`` (or None) for every dim, as NumPy's ``axis=None``."""
+    """PyTorch's ``dim=()`` (or None) for every dim, as NumPy's ``axis=None``; a 0-d
+    integer Tensor read as the int it holds, as PyTorch does (``t.amax(ad.tensor(0))``)."""
     if dim is None or (isinstance(dim, (tuple, list)) and not len(dim)):
         return None
-    return tuple(dim) if isinstance(dim, list) else dim
+    from .ops.operands import numpy_axis
+    return tuple(dim) if isinstance(dim, list) else numpy_axis(dim)
 
 
 def _nonzero_counts(array, axis):

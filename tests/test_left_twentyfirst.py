@@ -1,0 +1,82 @@
+"""A Tensor where ``ad.max``/``ad.min`` take NumPy's axis (PyTorch's elementwise
+``other``), ``logcumsumexp``'s warnings, and ``np.pad(mode='empty')``."""
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+
+
+# ---- ad.max(t, other): PyTorch's elementwise maximum, NumPy's axis; refused
+
+def _matrix():
+    return ad.tensor([[1.0, -2.0], [3.0, -4.0]], requires_grad=True)
+
+
+@pytest.mark.parametrize("name", ["max", "min"])
+@pytest.mark.parametrize("other", [ad.tensor(0), ad.tensor(1), np.array(0),
+                                   ad.tensor([0.0, 1.0]), ad.tensor(0.5)],
+                         ids=["tensor-0", "tensor-1", "array-0", "tensor-1d", "tensor-float"])
+def test_a_tensor_or_array_as_the_second_argument_of_max_is_refused(name, other):
+    # torch.max(t, torch.tensor(0)) is the elementwise maximum; NumPy would read the
+    # 0-d integer as the axis: before, ad.max(t, ad.tensor(0)) silently reduced axis 0.
+    pairwise = {"max": "maximum", "min": "minimum"}[name]
+    with pytest.raises(TypeError, match=rf"ad\.{pairwise}\(input, other\).*"
+                                        rf"ad\.{name}\(input, axis=int\(other\)\)"):
+        getattr(ad, name)(_matrix(), other)
+
+
+@pytest.mark.parametrize("name", ["max", "min"])
+def test_the_refusal_names_the_shape_and_dtype(name):
+    with pytest.raises(TypeError, match=r"shape \(\), dtype int64"):
+        getattr(ad, name)(_matrix(), ad.tensor(0))
+
+
+@pytest.mark.parametrize("name", ["max", "min", "amax", "amin"])
+@pytest.mark.parametrize("axis", [0, 1, np.int64(0), np.intp(1), -1])
+def test_integer_axes_keep_numpy_s_reading(name, axis):
+    x = _matrix()
+    expected = getattr(np, name)(x.detach().numpy(), axis)
+    np.testing.assert_array_equal(getattr(ad, name)(x, axis).detach().numpy(), expected)
+
+
+@pytest.mark.parametrize("name", ["max", "min", "amax", "amin"])
+@pytest.mark.parametrize("axis", [np.array(1), ad.tensor(1)], ids=["array", "tensor"])
+def test_numpy_s_own_function_reads_a_0d_integer_as_the_axis(name, axis):
+    # np.max(a, np.array(1)) is np.max(a, 1) in NumPy; the call is NumPy's, so it is
+    # NumPy's reading (and torch.amax(t, torch.tensor(1)) reads it as dim= too).
+    x = _matrix()
+    expected = getattr(np, name)(x.detach().numpy(), 1)
+    np.testing.assert_array_equal(getattr(np, name)(x, axis).detach().numpy(), expected)
+    if name.startswith("a"):
+        np.testing.assert_array_equal(getattr(ad, name)(x, axis).detach().numpy(), expected)
+
+
+def test_numpy_s_ufunc_reduce_reads_a_0d_integer_as_the_axis():
+    x = _matrix()
+    np.testing.assert_array_equal(np.maximum.reduce(x, np.array(1)).detach().numpy(),
+                                  [1.0, 3.0])
+
+
+def test_a_0d_integer_tensor_axis_gets_the_gradient_of_that_axis():
+    x = _matrix()
+    np.max(x, ad.tensor(1)).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[1.0, 0.0], [1.0, 0.0]])
+
+
+@pytest.mark.parametrize("name", ["amax", "amin"])
+def test_tensor_amax_reads_a_0d_integer_tensor_as_the_dim_as_pytorch(name):
+    torch = pytest.importorskip("torch")
+    values = [[1.0, -2.0], [3.0, -4.0]]
+    ours = getattr(ad.tensor(values), name)(ad.tensor(0))
+    theirs = getattr(torch.tensor(values), name)(torch.tensor(0))
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+@pytest.mark.parametrize("name", ["max", "min"])
+def test_tensor_max_of_a_0d_tensor_is_still_pytorch_s_elementwise_maximum(name):
+    torch = pytest.importorskip("torch")
+    values = [[1.0, -2.0], [3.0, -4.0]]
+    ours = getattr(ad.tensor(values), name)(ad.tensor(0.0))
+    theirs = getattr(torch.tensor(values), name)(torch.tensor(0.0))
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
