@@ -1,6 +1,8 @@
 """A Tensor where ``ad.max``/``ad.min`` take NumPy's axis (PyTorch's elementwise
 ``other``), ``logcumsumexp``'s warnings, and ``np.pad(mode='empty')``."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -80,3 +82,50 @@ def test_tensor_max_of_a_0d_tensor_is_still_pytorch_s_elementwise_maximum(name):
     ours = getattr(ad.tensor(values), name)(ad.tensor(0.0))
     theirs = getattr(torch.tensor(values), name)(torch.tensor(0.0))
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+# ---- logcumsumexp of a NaN: NaN, silently, as PyTorch (and np.log(nan))
+
+def _no_runtime_warning(call):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        return call()
+
+
+@pytest.mark.parametrize("call", [lambda t: t.logcumsumexp(0),
+                                  lambda t: ad.logcumsumexp(t, 0)], ids=["method", "function"])
+def test_logcumsumexp_of_a_nan_is_nan_without_numpy_s_warning(call):
+    torch = pytest.importorskip("torch")
+    values = [1.0, np.nan, 2.0, -np.inf]
+    t = ad.tensor(values, requires_grad=True)
+    out = _no_runtime_warning(lambda: call(t))
+    reference = torch.tensor(values, dtype=torch.float64, requires_grad=True)
+    expected = torch.logcumsumexp(reference, 0)
+    np.testing.assert_array_equal(out.detach().numpy(), expected.detach().numpy())
+    _no_runtime_warning(lambda: out.sum().backward())
+    expected.sum().backward()
+    np.testing.assert_array_equal(t.grad, reference.grad.numpy())
+
+
+def test_numpy_s_logaddexp_accumulate_keeps_numpy_s_warning_but_its_backward_is_silent():
+    t = ad.tensor([1.0, np.nan, 2.0], requires_grad=True)
+    with pytest.warns(RuntimeWarning, match="invalid value"):
+        out = np.logaddexp.accumulate(t)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        out.sum().backward()
+    assert np.isnan(t.grad).all()
+
+
+def test_logcumsumexp_of_infinities_stays_silent_and_matches_pytorch():
+    torch = pytest.importorskip("torch")
+    values = [[np.inf, 1.0, np.inf], [0.0, -np.inf, 3.0]]
+    out = _no_runtime_warning(lambda: ad.tensor(values).logcumsumexp(1))
+    np.testing.assert_array_equal(out.numpy(),
+                                  torch.tensor(values, dtype=torch.float64).logcumsumexp(1))
+
+
+def test_log_of_a_negative_still_warns_at_the_user_s_line():
+    with pytest.warns(RuntimeWarning, match="invalid value") as record:
+        ad.tensor([-1.0]).log()
+    assert record[0].filename == __file__
