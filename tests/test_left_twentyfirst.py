@@ -129,3 +129,65 @@ def test_log_of_a_negative_still_warns_at_the_user_s_line():
     with pytest.warns(RuntimeWarning, match="invalid value") as record:
         ad.tensor([-1.0]).log()
     assert record[0].filename == __file__
+
+
+# ---- np.pad(mode='empty'): NumPy leaves the padding undefined; zeros here
+
+def _kept(padded_shape, widths):
+    return tuple(slice(before, n - after) for n, (before, after) in zip(padded_shape, widths))
+
+
+@pytest.mark.parametrize("shape, pad_width, widths", [
+    ((), 2, ()),
+    ((3,), 2, [(2, 2)]),
+    ((3,), (1, 2), [(1, 2)]),
+    ((3,), [(0, 3)], [(0, 3)]),
+    ((2, 3), 1, [(1, 1), (1, 1)]),
+    ((2, 3), (2,), [(2, 2), (2, 2)]),
+    ((2, 3), ((1, 0), (0, 2)), [(1, 0), (0, 2)]),
+    ((2, 3), np.array([[0, 1], [2, 0]]), [(0, 1), (2, 0)]),
+    ((2, 3), {1: (1, 2)}, [(0, 0), (1, 2)]),
+    ((2, 3), {-2: 1}, [(1, 1), (0, 0)]),
+    ((2, 1, 3), ((0, 1), (2, 0), (1, 1)), [(0, 1), (2, 0), (1, 1)]),
+    ((2, 0, 3), 1, [(1, 1), (1, 1), (1, 1)]),
+], ids=["0d", "1d-int", "1d-pair", "1d-list", "2d-int", "2d-1tuple", "2d-pairs",
+        "2d-array", "2d-dict", "2d-dict-negative", "3d", "3d-empty-axis"])
+def test_pad_mode_empty_pads_with_zeros_and_keeps_numpy_s_shape_and_entries(shape, pad_width,
+                                                                            widths):
+    values = np.arange(1.0, 1.0 + int(np.prod(shape))).reshape(shape)
+    x = ad.tensor(values, requires_grad=True)
+    out = np.pad(x, pad_width, mode="empty")
+    reference = np.pad(values, pad_width, mode="empty")
+    assert out.shape == reference.shape and out.dtype == reference.dtype
+    kept = _kept(out.shape, widths)
+    np.testing.assert_array_equal(out.detach().numpy()[kept], values)
+    padding = np.ones(out.shape, bool)
+    padding[kept] = False
+    assert (out.detach().numpy()[padding] == 0).all()
+    # the gradient of sum(w * out): w at the kept entries, nothing from the padding
+    weights = np.arange(out.size, dtype=float).reshape(out.shape) + 0.5
+    (out * ad.tensor(weights)).sum().backward()
+    np.testing.assert_array_equal(x.grad, weights[kept].reshape(shape))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.int64, np.bool_, np.complex128])
+def test_pad_mode_empty_keeps_the_dtype_and_takes_the_mode_by_position(dtype):
+    values = np.array([1, 0, 1]).astype(dtype)
+    out = np.pad(ad.tensor(values), (1, 2), "empty")
+    assert out.dtype == np.dtype(dtype)
+    np.testing.assert_array_equal(out.numpy(), np.pad(values, (1, 2), "constant"))
+    np.testing.assert_array_equal(ad.pad(ad.tensor(values), 1, mode="empty").numpy()[1:-1],
+                                  values)
+
+
+def test_pad_mode_empty_refuses_the_options_of_other_modes_naming_it():
+    with pytest.raises(TypeError, match=r"\['constant_values'\] do not apply to mode='empty'"):
+        np.pad(ad.tensor([1.0]), 1, mode="empty", constant_values=1)
+
+
+def test_pad_with_a_function_as_the_mode_is_refused_naming_concatenate():
+    def fill(vector, width, axis, kwargs):
+        vector[:width[0]] = 9
+
+    with pytest.raises(TypeError, match=r"function as the mode \('fill'\).*np\.concatenate"):
+        np.pad(ad.tensor([1.0, 2.0], requires_grad=True), 1, mode=fill)
