@@ -191,3 +191,40 @@ def test_pad_with_a_function_as_the_mode_is_refused_naming_concatenate():
 
     with pytest.raises(TypeError, match=r"function as the mode \('fill'\).*np\.concatenate"):
         np.pad(ad.tensor([1.0, 2.0], requires_grad=True), 1, mode=fill)
+
+
+# ---- PoissonNLLLoss(full=True) at a target of 0: the derivative of PyTorch's loss
+
+def _torch_poisson_loss(torch, rates, targets, log_input):
+    return float(torch.nn.functional.poisson_nll_loss(
+        torch.tensor(rates), torch.tensor(targets), log_input=log_input, full=True,
+        reduction="sum"))
+
+
+@pytest.mark.parametrize("log_input", [True, False])
+def test_poisson_nll_full_target_gradient_at_zero_is_the_central_difference(log_input):
+    torch = pytest.importorskip("torch")
+    rates = np.array([0.3, 0.7, 0.2, 1.5]) if not log_input else np.array([0.3, -0.5, 0.2, 1.5])
+    targets = np.array([0.0, 0.5, 1.0, 3.0])
+    t = ad.tensor(targets, requires_grad=True)
+    ad.nn.PoissonNLLLoss(log_input=log_input, full=True, reduction="sum")(
+        ad.tensor(rates), t).backward()
+    # central differences of PyTorch's own loss (the Stirling term is 0 at t <= 1, so
+    # the loss is linear in t there; h stays inside that piece; at t = 1 the term jumps
+    # from 0 to log(2 pi) / 2 - 1, where both libraries take the left piece's slope)
+    h = 1e-6
+    for i in (0, 1, 3):
+        up, down = targets.copy(), targets.copy()
+        up[i] += h
+        down[i] -= h
+        slope = (_torch_poisson_loss(torch, rates, up, log_input)
+                 - _torch_poisson_loss(torch, rates, down, log_input)) / (2 * h)
+        np.testing.assert_allclose(t.grad[i], slope, rtol=1e-7, atol=1e-8)
+    # PyTorch's backward gives NaN at the target 0 alone (0 * (log 0 + 1))
+    reference = torch.tensor(targets, requires_grad=True)
+    torch.nn.functional.poisson_nll_loss(torch.tensor(rates), reference, log_input=log_input,
+                                         full=True, reduction="sum").backward()
+    assert np.isnan(reference.grad[0].item()) and np.isfinite(t.grad[0])
+    np.testing.assert_allclose(t.grad[1:], reference.grad[1:].numpy(), rtol=1e-12)
+    expected_at_zero = -rates[0] if log_input else -np.log(rates[0] + 1e-8)
+    np.testing.assert_allclose(t.grad[0], expected_at_zero, rtol=1e-12)
