@@ -66,21 +66,14 @@ def test_a_0d_integer_tensor_axis_gets_the_gradient_of_that_axis():
     np.testing.assert_array_equal(x.grad.numpy(), [[1.0, 0.0], [1.0, 0.0]])
 
 
-@pytest.mark.parametrize("name", ["amax", "amin"])
-def test_tensor_amax_reads_a_0d_integer_tensor_as_the_dim_as_pytorch(name):
+@pytest.mark.parametrize("name, other", [("amax", 0), ("amin", 0), ("max", 0.0), ("min", 0.0)],
+                         ids=["amax-dim", "amin-dim", "max-elementwise", "min-elementwise"])
+def test_tensor_methods_read_a_0d_tensor_as_pytorch_s_do(name, other):
+    # t.amax(tensor(0)) reduces dim 0; t.max(tensor(0.0)) is the elementwise maximum
     torch = pytest.importorskip("torch")
     values = [[1.0, -2.0], [3.0, -4.0]]
-    ours = getattr(ad.tensor(values), name)(ad.tensor(0))
-    theirs = getattr(torch.tensor(values), name)(torch.tensor(0))
-    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
-
-
-@pytest.mark.parametrize("name", ["max", "min"])
-def test_tensor_max_of_a_0d_tensor_is_still_pytorch_s_elementwise_maximum(name):
-    torch = pytest.importorskip("torch")
-    values = [[1.0, -2.0], [3.0, -4.0]]
-    ours = getattr(ad.tensor(values), name)(ad.tensor(0.0))
-    theirs = getattr(torch.tensor(values), name)(torch.tensor(0.0))
+    ours = getattr(ad.tensor(values), name)(ad.tensor(other))
+    theirs = getattr(torch.tensor(values), name)(torch.tensor(other))
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
 
 
