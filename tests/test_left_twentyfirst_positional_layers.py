@@ -89,7 +89,7 @@ def test_every_positional_call_pytorch_takes_builds_the_same_layer(name):
             theirs = torch_cls(*prefix)
         except (TypeError, ValueError, AssertionError, RuntimeError):
             continue                      # (a required argument not given yet)
-        ours = ours_cls(*[np.float32 if a is torch.float32 else a for a in prefix])
+        ours = ours_cls(*prefix)        # (torch.float32 too: read as NumPy's float32)
         assert _parameter_sizes(ours) == _parameter_sizes(theirs), (name, count)
         names = [p.name for p in _torch_positional(torch_cls)[:count]]
         if "dtype" in names:

@@ -2,7 +2,8 @@
 ``device=`` in the constructors of the library's layers, as PyTorch's factory
 keyword (``nn.Linear(4, 2, device="cpu")``, ``factory_kwargs = {"device": device, ...}``):
 the CPU is taken (None, ``"cpu"``, ``"cpu:0"``, a ``torch.device("cpu")``) and does
-nothing; any other device is refused by name, as ``ad.zeros(..., device=)`` does.  And
+nothing; any other device is refused by name, as ``ad.zeros(..., device=)`` does (and a
+``torch.dtype`` given as ``dtype`` is read as NumPy's of the same name).  And
 ``module.compile(**torch_compile_keywords)``, which runs the module as it is.
 
 Only the library's own classes get the keyword: a user's subclass keeps the signature
@@ -21,6 +22,7 @@ import inspect
 
 from ..compile.torch_keywords import check_torch_keywords
 from ..devices import check_device
+from ..missing_dtypes import from_torch_dtype
 
 
 def _takes_device(init) -> bool:
@@ -66,6 +68,8 @@ def _with_device_keyword(init, count: int, tail: tuple[str, ...]):
                     kwargs[name] = value
             args = args[:count]
         check_device(owner, device)
+        if kwargs.get("dtype") is not None:     # (torch.float32 read as NumPy's float32)
+            kwargs["dtype"] = from_torch_dtype(owner, kwargs["dtype"])
         init(self, *args, **kwargs)
     __init__._takes_device_keyword = True
     return __init__
