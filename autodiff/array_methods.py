@@ -410,23 +410,41 @@ class ArrayMethods(DtypeShorthands):
         from .nn.softmax import log_softmax
         return log_softmax(self, dim=dim)
 
-    def new_zeros(self, *size, dtype=None):
-        """A new tensor of zeros with this tensor's dtype (or ``dtype``), no history."""
-        return _tensor(np.zeros(_size(size), dtype=numpy_dtype("new_zeros", dtype or self.dtype)))
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        """A new tensor of zeros with this tensor's dtype (or ``dtype``), no history;
+        ``device`` the CPU and ``requires_grad`` as PyTorch's."""
+        dtype = numpy_dtype("new_zeros", dtype or self.dtype)
+        return new_leaf("new_zeros", np.zeros(_size(size), dtype=dtype), device, requires_grad)
 
-    def new_ones(self, *size, dtype=None):
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
         """A new tensor of ones with this tensor's dtype (or ``dtype``), no history."""
-        return _tensor(np.ones(_size(size), dtype=numpy_dtype("new_ones", dtype or self.dtype)))
+        dtype = numpy_dtype("new_ones", dtype or self.dtype)
+        return new_leaf("new_ones", np.ones(_size(size), dtype=dtype), device, requires_grad)
 
-    def new_full(self, size, fill_value, *, dtype=None):
+    def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
         """A new tensor filled with ``fill_value``, this tensor's dtype (or ``dtype``)."""
         dtype = numpy_dtype("new_full", dtype or self.dtype)
-        return _tensor(np.full(_size((size,)), fill_value, dtype=dtype))
+        return new_leaf("new_full", np.full(_size((size,)), fill_value, dtype=dtype), device,
+                        requires_grad)
 
-    def new_tensor(self, data, *, dtype=None):
+    def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
         """A new tensor holding a copy of ``data``, this tensor's dtype (or ``dtype``)."""
         dtype = numpy_dtype("new_tensor", dtype or self.dtype)
-        return _tensor(np.array(getattr(data, "data", data), dtype=dtype))
+        return new_leaf("new_tensor", np.array(getattr(data, "data", data), dtype=dtype),
+                        device, requires_grad)
+
+
+def new_leaf(where: str, values: np.ndarray, device, requires_grad: bool):
+    """``t.new_zeros(..., device=, requires_grad=)`` and its kin: a leaf of ``values``
+    (the device must be the CPU, as for ``ad.zeros``).
+
+    >>> new_leaf("new_ones", np.ones(2), "cpu", True).requires_grad
+    True
+    """
+    from .devices import check_device
+    from .tensor import Tensor
+    check_device(where, device)
+    return Tensor(values, requires_grad=requires_grad)
 
 
 class ReadOnlyFlags:

@@ -75,10 +75,12 @@ def _float(where: str, t):
 
 
 def _all_dims(dim):
-    """PyTorch's ``dim=()`` (or None) for every dim, as NumPy's ``axis=None``."""
+    """PyTorch's ``dim=()`` (or None) for every dim, as NumPy's ``axis=None``; a 0-d
+    integer Tensor read as the int it holds, as PyTorch does (``t.amax(ad.tensor(0))``)."""
     if dim is None or (isinstance(dim, (tuple, list)) and not len(dim)):
         return None
-    return tuple(dim) if isinstance(dim, list) else dim
+    from .ops.operands import numpy_axis
+    return tuple(dim) if isinstance(dim, list) else numpy_axis(dim)
 
 
 def _nonzero_counts(array, axis):
@@ -488,7 +490,8 @@ class TorchMathMethods:
         the lane so far is only ``-inf`` the output is ``-inf`` and those entries get
         gradient 0 from it (``-inf`` read as log 0, as ``ad.logsumexp``), where
         PyTorch's gradient is NaN (0 / 0); on a tensor that requires grad this warns
-        (``ad.ConventionWarning``) at the user's line.
+        (``ad.ConventionWarning``) at the user's line.  A NaN gives NaN without
+        NumPy's ``RuntimeWarning``, as in PyTorch.
 
         >>> ad.tensor([0.0, 0.0, np.log(2.0)]).logcumsumexp(0)
         tensor([0.        , 0.69314718, 1.38629436])
@@ -500,7 +503,10 @@ class TorchMathMethods:
             return np.positive(self)
         axis = _axis("logcumsumexp", dim, self.ndim)
         _warn_if_leading_neg_inf(self, axis)
-        return np.logaddexp.accumulate(self, axis=axis)
+        # NumPy's logaddexp loop flags a NaN input as invalid; PyTorch's logcumsumexp (and
+        # NumPy's np.log(nan)) pass a NaN through silently, and no other input is invalid.
+        with np.errstate(invalid="ignore"):
+            return np.logaddexp.accumulate(self, axis=axis)
 
     def hardshrink(self, lambd=0.5):
         """0 where ``-lambd <= x <= lambd``, else ``x`` (NaN stays), as PyTorch's

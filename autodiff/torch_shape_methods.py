@@ -429,16 +429,18 @@ class TorchShapeMethods:
         """
         return self
 
-    def new_empty(self, *size, dtype=None, requires_grad=False):
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
         """A new tensor of ``size`` with unset values, this tensor's dtype (or
         ``dtype``), no history.
 
         >>> ad.tensor([1.0]).new_empty(2, 3).shape
         (2, 3)
         """
-        from .tensor import Tensor
-        return Tensor(np.empty(_ints("new_empty", size), dtype=dtype or self.dtype),
-                      requires_grad=requires_grad)
+        from .array_methods import new_leaf
+        from .missing_dtypes import numpy_dtype
+        dtype = numpy_dtype("new_empty", dtype or self.dtype)
+        return new_leaf("new_empty", np.empty(_ints("new_empty", size), dtype=dtype), device,
+                        requires_grad)
 
     def multinomial(self, num_samples: int, replacement: bool = False, *, generator=None,
                     rng=None):

@@ -308,7 +308,8 @@ def test_invalid_arguments_are_refused():
     with pytest.raises(ValueError, match=r"GRU: proj_size argument is only supported for "
                                          r"LSTM, not RNN or GRU"):
         ad.nn.GRU(3, 4, proj_size=2)
-    with pytest.raises(TypeError):
+    with pytest.raises(ValueError, match=r"RNN: proj_size argument is only supported for "
+                                         r"LSTM, not RNN or GRU"):     # (PyTorch's ValueError)
         ad.nn.RNN(3, 4, proj_size=2)
 
 

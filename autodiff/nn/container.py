@@ -135,7 +135,58 @@ class ModuleList(Module):
                                   "forward, or use Sequential")
 
 
-class ModuleDict(Module):
+class _KeyedEntries:
+    """What ``ModuleDict`` and ``ParameterDict`` share: reading, deleting and listing the
+    entries of one of the module's dicts (``_entries``: ``"_modules"`` or
+    ``"_parameters"``), whose values are ``_kind`` (``"module"`` or ``"parameter"``)."""
+
+    _entries: str
+    _kind: str
+    _container: str
+
+    def _dict(self) -> dict:
+        return self.__dict__[self._entries]
+
+    def _check_key(self, key) -> None:
+        if not isinstance(key, str) or not key or "." in key:
+            raise KeyError(f"{self._container}: keys must be non-empty strings without '.', "
+                           f"got {key!r}")
+
+    def __getitem__(self, key: str):
+        if key not in self._dict():
+            raise KeyError(f"{self._container}: no {self._kind} named {key!r}; it has "
+                           f"{list(self._dict())}")
+        return self._dict()[key]
+
+    def __contains__(self, key) -> bool:
+        return key in self._dict()
+
+    def __len__(self):
+        return len(self._dict())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._dict()))
+
+    def keys(self):
+        return list(self._dict().keys())
+
+    def values(self):
+        return list(self._dict().values())
+
+    def items(self):
+        return list(self._dict().items())
+
+    def pop(self, key: str):
+        value = self[key]
+        del self[key]
+        return value
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{self._container} has no forward: pick a {self._kind} by "
+                                  "key in your own forward")
+
+
+class ModuleDict(_KeyedEntries, Module):
     """A dict of modules, registered under their keys (which must be strings).
 
     Supports ``d[key]``, ``d[key] = module``, ``del d[key]``, ``in``, ``len``,
@@ -146,43 +197,20 @@ class ModuleDict(Module):
     ['cls.weight', 'cls.bias', 'reg.weight', 'reg.bias']
     """
 
+    _entries, _kind, _container = "_modules", "module", "ModuleDict"
+
     def __init__(self, modules=None):
         super().__init__()
         if modules is not None:
             self.update(modules)
 
-    def __getitem__(self, key: str) -> Module:
-        if key not in self._modules:
-            raise KeyError(f"ModuleDict: no module named {key!r}; it has {list(self._modules)}")
-        return self._modules[key]
-
     def __setitem__(self, key: str, module: Module) -> None:
-        if not isinstance(key, str) or not key or "." in key:
-            raise KeyError(f"ModuleDict: keys must be non-empty strings without '.', "
-                           f"got {key!r}")
+        self._check_key(key)
         self.add_module(key, _check_module(module, "ModuleDict"))
 
     def __delitem__(self, key: str) -> None:
         self[key]  # noqa: B018  (raises the KeyError that names the keys)
         delattr(self, key)
-
-    def __contains__(self, key) -> bool:
-        return key in self._modules
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(list(self._modules))
-
-    def keys(self):
-        return list(self._modules.keys())
-
-    def values(self):
-        return list(self._modules.values())
-
-    def items(self):
-        return list(self._modules.items())
 
     def update(self, modules) -> None:
         """Add modules from a dict (or ModuleDict) or an iterable of ``(key, module)`` pairs."""
@@ -190,18 +218,9 @@ class ModuleDict(Module):
         for key, module in pairs:
             self[key] = module
 
-    def pop(self, key: str) -> Module:
-        module = self[key]
-        del self[key]
-        return module
-
     def clear(self) -> None:
         for key in list(self._modules):
             del self[key]
-
-    def forward(self, *args, **kwargs):
-        raise NotImplementedError("ModuleDict has no forward: pick a module by key in your "
-                                  "own forward")
 
 
 class ParameterList(Module):
@@ -236,7 +255,7 @@ class ParameterList(Module):
         return ", ".join(f"{tuple(p.shape)}" for p in self)
 
 
-class ParameterDict(Module):
+class ParameterDict(_KeyedEntries, Module):
     """A dict of parameters registered under their keys (non-empty strings without '.').
 
     A Tensor or array put in becomes a ``Parameter`` (a copy of it, as every Parameter
@@ -251,21 +270,15 @@ class ParameterDict(Module):
     ['a', 'b']
     """
 
+    _entries, _kind, _container = "_parameters", "parameter", "ParameterDict"
+
     def __init__(self, parameters=None):
         super().__init__()
         if parameters is not None:
             self.update(parameters)
 
-    def __getitem__(self, key: str) -> Parameter:
-        if key not in self._parameters:
-            raise KeyError(f"ParameterDict: no parameter named {key!r}; it has "
-                           f"{list(self._parameters)}")
-        return self._parameters[key]
-
     def __setitem__(self, key: str, value) -> None:
-        if not isinstance(key, str) or not key or "." in key:
-            raise KeyError(f"ParameterDict: keys must be non-empty strings without '.', "
-                           f"got {key!r}")
+        self._check_key(key)
         if not isinstance(value, Parameter):
             if not isinstance(value, (Tensor, np.ndarray)):
                 raise TypeError(f"ParameterDict: values must be Parameters (or Tensors or "
@@ -277,24 +290,6 @@ class ParameterDict(Module):
     def __delitem__(self, key: str) -> None:
         self[key]  # noqa: B018  (raises the KeyError that names the keys)
         del self._parameters[key]
-
-    def __contains__(self, key) -> bool:
-        return key in self._parameters
-
-    def __len__(self):
-        return len(self._parameters)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(list(self._parameters))
-
-    def keys(self):
-        return list(self._parameters.keys())
-
-    def values(self):
-        return list(self._parameters.values())
-
-    def items(self):
-        return list(self._parameters.items())
 
     def get(self, key: str, default=None):
         return self._parameters.get(key, default)
@@ -311,17 +306,8 @@ class ParameterDict(Module):
         for key, value in pairs:
             self[key] = value
 
-    def pop(self, key: str) -> Parameter:
-        value = self[key]
-        del self[key]
-        return value
-
     def clear(self) -> None:
         self._parameters.clear()
-
-    def forward(self, *args, **kwargs):
-        raise NotImplementedError("ParameterDict has no forward: pick a parameter by key in "
-                                  "your own forward")
 
     def extra_repr(self) -> str:
         return ", ".join(f"{key}: {tuple(p.shape)}" for key, p in self._parameters.items())

@@ -166,7 +166,8 @@ def poisson_nll_loss(input, target, log_input: bool = True, full: bool = False,
     ``exp(input) - target * input``; otherwise it is the rate itself and the loss is
     ``input - target * log(input + eps)``.  ``full=True`` adds Stirling's approximation
     of ``log(target!)``, ``t log t - t + 0.5 log(2 pi t)``, for targets > 1 (0 for the
-    others).  ``input`` and ``target`` have the same shape (or ``target`` is a scalar).
+    others, so a target of 0 gets the gradient ``-input``, where PyTorch's is NaN).
+    ``input`` and ``target`` have the same shape (or ``target`` is a scalar).
 
     >>> F.poisson_nll_loss(ad.tensor([0.0, 1.0]), np.array([1, 3]), reduction="none")
     tensor([ 1.        , -0.28171817])

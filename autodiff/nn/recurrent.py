@@ -97,6 +97,9 @@ class _RNNBase(PyTorchGateLayout, Module):
     _gates = 4
     _name = "LSTM"
     _projects = False               # takes proj_size (LSTM)
+    # (PyTorch's RNNBase takes proj_size by position, after bidirectional: GRU's and RNN's
+    # must be 0; LSTM's __init__ takes it there itself)
+    _torch_positional_tail = ("proj_size", "device", "dtype")
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
@@ -501,16 +504,17 @@ class RNN(_HiddenStateRNN):
 
     _gates = 1
     _name = "RNN"
+    _torch_positional_tail = ("proj_size", "device", "dtype")     # (0 only, as GRU's)
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
                  nonlinearity: str = "tanh", bias: bool = True, batch_first: bool = False,
                  dropout: float = 0.0, bidirectional: bool = False, *, rng=None,
-                 dtype=np.float64):
+                 dtype=np.float64, proj_size: int = 0):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNN: unknown nonlinearity {nonlinearity!r}; use 'tanh' or "
                              "'relu'")
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, rng=rng, dtype=dtype)
+                         bidirectional, rng=rng, dtype=dtype, proj_size=proj_size)
         self.nonlinearity = nonlinearity
 
     def extra_repr(self):

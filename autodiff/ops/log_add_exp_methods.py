@@ -95,12 +95,14 @@ def _scan_forward(v, s, d, axis, reverse=False, base2=False):
     accumulate = (np.logaddexp2 if base2 else np.logaddexp).accumulate
     log, power = (np.log2, np.exp2) if base2 else (np.log, np.exp)
 
-    def run(part):                    # part >= 0
-        with np.errstate(divide="ignore"):
+    def run(part):                    # part >= 0 (or NaN, from a NaN gradient or input)
+        # (logaddexp's loop flags a NaN as invalid, the only input it flags: a backward
+        # pass is silent of the NaN it carries, as PyTorch's)
+        with np.errstate(divide="ignore", invalid="ignore"):
             terms = s + log(part)
-        if reverse:
-            return np.flip(accumulate(np.flip(terms, axis), axis=axis), axis)
-        return accumulate(terms, axis=axis)
+            if reverse:
+                return np.flip(accumulate(np.flip(terms, axis), axis=axis), axis)
+            return accumulate(terms, axis=axis)
 
     out = 0
     for part, sign in ((np.maximum(v, 0), 1), (np.maximum(-v, 0), -1)):

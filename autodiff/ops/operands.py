@@ -100,6 +100,19 @@ def is_array_like(a):
     return isinstance(a, (np.ndarray, np.generic, int, float, bool, complex))
 
 
+def numpy_axis(axis):
+    """NumPy's reading of a 0-d integer array (or Tensor) given as an axis: that int, as
+    ``operator.index`` gives it (``np.max(a, np.array(0))`` is ``np.max(a, 0)``);
+    anything else unchanged.
+
+    >>> numpy_axis(np.array(1)), numpy_axis((0, 1))
+    (1, (0, 1))
+    """
+    if getattr(axis, "ndim", None) == 0 and getattr(axis, "dtype", np.dtype(object)).kind in "iu":
+        return operator.index(axis)
+    return axis
+
+
 def as_array(op, values):
     """A list or tuple of numbers in an input that has a gradient rule, as the
     array NumPy would make of it: the rules read its shape and dtype.  (Inputs

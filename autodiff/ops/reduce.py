@@ -14,6 +14,7 @@ from ..conventions import (keepdim_by_position, torch_empty_axis, variance_in_to
                            warn_if_unpacked_as_torch_pair)
 from ..spellings import extreme_along_dim, refuse_positional
 from ..warning_lines import numpy_warnings_at_user_line
+from .operands import numpy_axis
 from .registry import REGISTRY, TORCH_AXIS_ALIASES, defop
 from .ufunc_methods import reduce_adapter
 
@@ -39,6 +40,7 @@ def _numpy_reduction(name, takes_dtype):
     where) for sum (mean stops at keepdims), (a, axis, out, keepdims, initial, where)
     for max and min; ``initial`` and ``where`` go to masked_reductions.py."""
     def reduction(a, axis, keepdims, initial, where):
+        axis = numpy_axis(axis)         # (the op itself refuses arrays there: ad.max(a, b))
         if any(value is not None for value in masking_arguments(initial, where).values()):
             from .masked_reductions import masked_reduction   # (it imports this module)
             return masked_reduction(name, a, axis, bool(keepdims), initial, where)
@@ -210,16 +212,25 @@ mean = _reduction(
     numpy=(np.mean,), reads=(), torch_by_position=_keepdim_in_dtype_place("mean"))
 
 
+def _two_tensors_error(name, other):
+    """``ad.max(t, other)`` with a Tensor or array ``other``: PyTorch's ``torch.max`` of
+    two tensors is the elementwise maximum (even of a 0-d integer one), NumPy's ``max``
+    reads an integer one as the axis; neither is safe to guess."""
+    pairwise = {"max": "maximum", "min": "minimum"}[name]
+    error = TypeError(
+        f"{name}(input, other): a Tensor or array (shape {other.shape}, dtype {other.dtype}) "
+        f"as the second argument is PyTorch's elementwise {pairwise} in torch.{name}, and "
+        f"the axis in NumPy's {name} (of a 0-d integer one); write ad.{pairwise}(input, "
+        f"other) for the elementwise {pairwise}, or ad.{name}(input, axis=int(other)) "
+        f"for the {name} over that axis")
+    error._autodiff_explained = True     # (the op's hint is about axes)
+    return error
+
+
 def _extreme_forward(reduce):
     def forward(x, axis=None, keepdims=False):
-        if isinstance(axis, np.ndarray) and (axis.ndim or axis.dtype.kind not in "iu"):
-            name, pairwise = reduce.__name__, {"max": "maximum", "min": "minimum"}
-            two_tensors = TypeError(
-                f"{name}(input, other): PyTorch's torch.{name} of two tensors is the "
-                f"elementwise {pairwise[name]}, which NumPy's {name} does not do (it reads "
-                f"the second argument as the axis); write ad.{pairwise[name]}(input, other)")
-            two_tensors._autodiff_explained = True     # (the op's hint is about axes)
-            raise two_tensors
+        if isinstance(axis, np.ndarray):       # (a Tensor's values, or an array)
+            raise _two_tensors_error(reduce.__name__, axis)
         try:
             result = reduce(x, axis=axis, keepdims=keepdims)
             if axis is not None and result.shape[:1] == (2,):   # (keepdims: max(x, 1, True))

@@ -118,7 +118,8 @@ def pad(array, pad_width, mode: str = "constant", **kwargs) -> Tensor:
     'edge', 'reflect', 'symmetric', 'wrap' (gradients of the copies add up) and the
     computing modes of ``pad_modes.py`` ('maximum', 'minimum', 'mean', 'median',
     'linear_ramp'), and reflect_type='odd' of 'reflect' and 'symmetric' (pad_odd.py).
-    'empty' and a function as the mode raise ``TypeError``.
+    'empty', whose padding NumPy leaves undefined, pads with zeros (the gradient goes to
+    the kept entries alone); a function as the mode raises ``TypeError``.
 
     >>> x = ad.tensor([1.0, 2.0, 3.0], requires_grad=True)
     >>> y = ad.pad(x, (2, 1), mode="reflect")
@@ -136,14 +137,23 @@ def pad(array, pad_width, mode: str = "constant", **kwargs) -> Tensor:
             raise ValueError(f"pad: reflect_type={reflect_type!r} is not 'even' or 'odd'")
     elif mode in COMPUTING_MODES:
         unknown = set()         # (pad_computing checks its own)
+    elif mode == "empty":
+        unknown = set(kwargs)
+    elif callable(mode):
+        raise TypeError(
+            f"pad: a function as the mode ({getattr(mode, '__name__', mode)!r}) writes each "
+            "padded lane in place, which cannot be recorded; build the padding from Tensors "
+            "and join them with np.concatenate, or use one of NumPy's named modes")
     else:
         raise TypeError(
             f"pad: mode={mode!r} is not supported on tensors; use 'constant', 'edge', "
-            "'reflect', 'symmetric', 'wrap', 'maximum', 'minimum', 'mean', 'median' or "
-            "'linear_ramp'")
+            "'reflect', 'symmetric', 'wrap', 'maximum', 'minimum', 'mean', 'median', "
+            "'linear_ramp' or 'empty'")
     if unknown:
         raise TypeError(f"pad: the argument(s) {sorted(unknown)} do not apply to "
                         f"mode={mode!r}")
+    if mode == "empty":         # NumPy leaves the padding undefined: any values are right
+        mode, values = "constant", 0
     pairs = _pairs(pad_width, data.ndim)
     if data.ndim == 0:                    # nothing to pad: a copy, as NumPy gives
         return array.copy() if isinstance(array, Tensor) else Tensor(np.array(array))

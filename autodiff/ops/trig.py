@@ -96,22 +96,28 @@ rad2deg = _unary(
     numpy=(np.rad2deg, np.degrees), reads=())
 
 
-# Divided by r = hypot(x, y) twice: x**2 + y**2 under- or overflows long before r.
-def _arctan2_grad_y(xp, g, ans, y, x):
+# Divided by r = hypot(x, y) twice: x**2 + y**2 under- or overflows long before r.  At
+# the origin (r = 0), where atan2 has no derivative, the gradient is 0, as PyTorch's.
+def _radius_or_one(xp, y, x):
     r = xp.hypot(x, y)
+    return xp.where(r == 0, 1.0, r)
+
+
+def _arctan2_grad_y(xp, g, ans, y, x):
+    r = _radius_or_one(xp, y, x)
     return g * (x / r) / r
 
 
 def _arctan2_grad_x(xp, g, ans, y, x):
-    r = xp.hypot(x, y)
+    r = _radius_or_one(xp, y, x)
     return -g * (y / r) / r
 
 
 arctan2 = defop(
     "arctan2", np.arctan2, hint=_BROADCAST_HINT, numpy=np.arctan2,
     doc="The angle of the point (x, y), in [-pi, pi]; note the order ``arctan2(y, x)``.\n\n"
-        "Not differentiable at the origin, where the gradient is NaN, as in HIPS autograd\n"
-        "(PyTorch returns 0 there).\n\n"
+        "Not differentiable at the origin, where the gradient is 0, as PyTorch's (HIPS\n"
+        "autograd's is NaN there).\n\n"
         ">>> ad.arctan2(ad.tensor([1.0]), ad.tensor([1.0]))\ntensor([0.78539816])",
     y=("g * x / (x**2 + y**2)", _arctan2_grad_y),
     x=("-g * y / (x**2 + y**2)", _arctan2_grad_x))

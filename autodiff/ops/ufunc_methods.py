@@ -36,6 +36,7 @@ from typing import Callable
 import numpy as np
 
 from ..tensor import Tensor
+from .operands import numpy_axis
 from .registry import REGISTRY
 
 _NO_VALUE = np._NoValue
@@ -77,6 +78,7 @@ def reduce_adapter(numpy_name: str, op_name: str) -> Callable:
     reduction op ``op_name``."""
     def reduce(array, axis=0, dtype=None, out=None, keepdims=False, initial=_NO_VALUE,
                where=True):
+        axis = numpy_axis(axis)
         masked = _MASKED_REDUCTIONS.get(numpy_name)
         if masked and (initial is not _NO_VALUE or where is not True):
             # np.sum is np.add.reduce: the same masked reduction as np.sum(where=, initial=)
