@@ -51,8 +51,11 @@ def _captured_names(fn) -> list:
             except ValueError:          # a cell not filled yet
                 pass
         table = getattr(fn, "__globals__", {})
-        found += [(name, table, name, table[name]) for name in code.co_names
-                  if name in table]
+        # (with the globals the lambdas and functions written inside it read: a nested
+        # ``lambda r: r * SCALE`` given to vmap reads SCALE at each call as much)
+        names = list(code.co_names)
+        names += sorted(_globals_read(code).difference(names))
+        found += [(name, table, name, table[name]) for name in names if name in table]
     return found
 
 
