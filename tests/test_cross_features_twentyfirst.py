@@ -82,6 +82,21 @@ def test_a_global_read_in_a_nested_function_traces_again_when_rebound(spelling):
         _set_scale(2.0)
 
 
+def _scaled(r):
+    return r * SCALE
+
+
+def test_a_function_a_vmapped_lambda_calls_is_followed_to_the_globals_it_reads():
+    step = ad.compile(lambda t: ad.vmap(lambda r: _scaled(r))(t.reshape(3, 1)).sum())
+    x = ad.tensor(np.ones(3))
+    try:
+        assert step(x).item() == 6.0
+        _set_scale(3.0)
+        assert step(x).item() == 9.0                    # the replay gave 6.0
+    finally:
+        _set_scale(2.0)
+
+
 def test_a_module_constant_made_in_a_vmapped_lambda_is_certified_and_followed(modules):
     constants, train = modules
     step = ad.compile(train.step)          # (was refused: made outside the library)
