@@ -349,3 +349,23 @@ def test_gradcheck_at_a_relu_kink_names_the_entry_and_elementwise_max_ties_pass(
     # (a tie of t.max(other) splits the gradient: the central difference's average)
     assert ad.gradcheck(lambda t: t.max(ad.tensor([1.0, 0.0])),
                         (ad.tensor(np.array([1.0, 1.0]), requires_grad=True),))
+
+
+def test_nan_and_tie_gradients_of_elementwise_max_follow_the_documented_rules():
+    torch = pytest.importorskip("torch")
+    a = np.array([1.0, np.nan, 2.0, np.nan, 3.0])
+    b = np.array([0.0, 1.0, np.nan, np.nan, 3.0])
+    rows = {}
+    for name, ours, theirs in (("max(other)", lambda x, y: x.max(y), lambda x, y: x.max(y)),
+                               ("fmax", np.fmax, torch.fmax)):
+        x, y = ad.tensor(a, requires_grad=True), ad.tensor(b, requires_grad=True)
+        ours(x, y).sum().backward()
+        tx, ty = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
+        theirs(tx, ty).sum().backward()
+        rows[name] = (x.grad.tolist(), y.grad.tolist(), tx.grad.tolist(), ty.grad.tolist())
+    # (README: the NaN operand gets a NaN entry's gradient here, both operands in PyTorch)
+    assert rows["max(other)"] == ([1.0, 1.0, 0.0, 0.5, 0.5], [0.0, 0.0, 1.0, 0.5, 0.5],
+                                  [1.0, 1.0, 1.0, 1.0, 0.5], [0.0, 1.0, 1.0, 1.0, 0.5])
+    # (README: ties split and a NaN in both gets none here; PyTorch gives both to x)
+    assert rows["fmax"] == ([1.0, 0.0, 1.0, 0.0, 0.5], [0.0, 1.0, 0.0, 0.0, 0.5],
+                            [1.0, 0.0, 1.0, 1.0, 1.0], [0.0, 1.0, 0.0, 0.0, 0.0])
