@@ -290,3 +290,25 @@ def test_complex_float_power_under_vmap_compile_double_backward_and_jvp_as_pytor
     _, theirs = torch.func.jvp(lambda t: torch.float_power(t, 2.5), (torch.tensor(Z),),
                                (torch.ones(4, dtype=torch.complex128),))
     np.testing.assert_allclose(tangent, theirs.numpy(), rtol=1e-13)
+
+
+def test_this_rounds_ops_and_a_nested_global_in_compile_with_the_numba_loops_off():
+    from numba_off import assert_prints_ok_with_numba_loops_off
+    assert_prints_ok_with_numba_loops_off("""
+        import numpy as np, autodiff as ad
+        x = np.array([[1.0, 3.0, 7.0], [2.0, -1.0, 0.5]])
+        g, = ad.gradient(ad.tensor(x), spacing=2.0, dim=(1,))
+        assert np.array_equal(g.data, np.gradient(x, 2.0, axis=1))
+        ends = ad.tensor([1.0, -2.0], requires_grad=True)
+        np.pad(ad.tensor(x[0]), 2, mode="linear_ramp", end_values=ends).sum().backward()
+        assert np.allclose(ends.grad, [1.5, 1.5])
+        start = ad.tensor(9.0, requires_grad=True)
+        np.fmax.reduce(ad.tensor(x), axis=1, initial=start).sum().backward()
+        assert start.grad == 2.0
+        SCALE = 2.0
+        step = ad.compile(lambda t: ad.vmap(lambda r: r * SCALE)(t).sum())
+        assert step(ad.tensor(x)).item() == 2.0 * x.sum()
+        SCALE = 3.0
+        assert step(ad.tensor(x)).item() == 3.0 * x.sum()
+        print("ok")
+    """)
