@@ -271,3 +271,34 @@ def test_an_empty_module_list_copies_and_grows_apart(how):
     empty.append(nn.Linear(2, 2))
     assert (len(empty), len(twin)) == (1, 0)
     assert list(empty.state_dict()) == ["0.weight", "0.bias"] and twin.state_dict() == {}
+
+
+@pytest.mark.parametrize("make", [lambda: nn.Linear(3, 2), lambda: nn.Conv1d(2, 2, 2),
+                                  lambda: nn.LayerNorm(3), lambda: nn.Embedding(4, 3)])
+def test_reset_parameters_inside_a_compiled_step_is_refused_naming_the_layer(make):
+    layer = make()
+    x = ad.tensor(np.ones((1, 3)))
+
+    def step():
+        layer.reset_parameters()    # (a replay kept the traced draw: the same weights)
+        return x.sum()
+
+    with pytest.raises(ad.TraceError, match=f"compile: {type(layer).__name__}.reset_parameters "
+                                            "is called at .* inside the compiled function"):
+        ad.compile(step)()
+
+
+def test_batch_norm_reset_inside_a_compiled_step_replays_as_eager_calls():
+    x = ad.tensor(np.random.default_rng(0).standard_normal((4, 3)))
+    compiled_norm, eager_norm = nn.BatchNorm1d(3), nn.BatchNorm1d(3)
+
+    def step(norm):
+        norm.reset_parameters()
+        with ad.no_grad():
+            return norm(x).sum()
+
+    compiled = ad.compile(lambda: step(compiled_norm))
+    for _ in range(3):
+        compiled(), step(eager_norm)
+        np.testing.assert_array_equal(compiled_norm.running_mean, eager_norm.running_mean)
+        assert int(np.asarray(compiled_norm.num_batches_tracked)) == 1
