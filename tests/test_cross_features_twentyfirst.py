@@ -302,3 +302,33 @@ def test_batch_norm_reset_inside_a_compiled_step_replays_as_eager_calls():
         compiled(), step(eager_norm)
         np.testing.assert_array_equal(compiled_norm.running_mean, eager_norm.running_mean)
         assert int(np.asarray(compiled_norm.num_batches_tracked)) == 1
+
+
+class _Helper:
+    factor = 1.5                    # a class default its objects read as self.factor
+
+    def scaled(self, t):
+        return (t * self.factor).sum()
+
+    def weights(self):
+        return np.linspace(0.0, 1.0, 3) * self.factor
+
+
+@pytest.mark.parametrize("spelling", ["bound method", "called in a lambda", "constant"])
+def test_a_class_default_a_method_reads_traces_again_when_changed(spelling):
+    helper = _Helper()
+    steps = {"bound method": helper.scaled,
+             "called in a lambda": lambda t: helper.scaled(t),
+             "constant": lambda t: (t * helper.weights()).sum()}
+    step = ad.compile(steps[spelling])
+    x = ad.tensor(np.ones(3))
+    expected = (lambda f: 3 * f) if spelling != "constant" else (lambda f: 1.5 * f)
+    try:
+        for factor in (1.5, 1.5, 2.0):
+            _Helper.factor = factor
+            assert step(x).item() == expected(factor)   # the replay kept 1.5
+        helper.factor = 10.0                            # the object's own, set later
+        assert step(x).item() == expected(10.0)
+        assert step.traces == 3
+    finally:
+        _Helper.factor = 1.5

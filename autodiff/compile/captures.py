@@ -259,6 +259,14 @@ def _settings_named(fn) -> list:
             found.append((name, where, key, value))
         else:
             found += _settings_inside(name, value, keys, attributes)
+    owner = getattr(fn, "__self__", None)
+    if owner is not None and _plain_object(owner):
+        # a method's ``self.factor`` where the class defines it (``class Helper: factor =
+        # 1.5``): read through a path, so the object's own value set later is seen too
+        own = vars(owner)
+        found += [(f"{type(owner).__name__}.{k}", owner, _Path((("attr", k),)), v)
+                  for k, v in class_settings(owner).items()
+                  if k in attributes and k not in own]
     return found
 
 
