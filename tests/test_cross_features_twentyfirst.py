@@ -310,6 +310,14 @@ class _Helper:
     def scaled(self, t):
         return (t * self.factor).sum()
 
+    @classmethod
+    def class_scaled(cls, t):
+        return (t * cls.factor).sum()
+
+    @staticmethod
+    def static_scaled(t):
+        return (t * _Helper.factor).sum()
+
     def weights(self):
         return np.linspace(0.0, 1.0, 3) * self.factor
 
@@ -330,5 +338,22 @@ def test_a_class_default_a_method_reads_traces_again_when_changed(spelling):
         helper.factor = 10.0                            # the object's own, set later
         assert step(x).item() == expected(10.0)
         assert step.traces == 3
+    finally:
+        _Helper.factor = 1.5
+
+
+@pytest.mark.parametrize("spelling", ["classmethod", "staticmethod", "partial"])
+def test_a_class_setting_read_by_a_class_or_static_method_or_a_partial_traces_again(spelling):
+    import functools
+    steps = {"classmethod": lambda t: _Helper.class_scaled(t),
+             "staticmethod": lambda t: _Helper.static_scaled(t),
+             "partial": functools.partial(_Helper.static_scaled)}
+    step = ad.compile(steps[spelling])
+    x = ad.tensor(np.ones(3))
+    try:
+        for factor in (1.5, 1.5, 2.0):
+            _Helper.factor = factor
+            assert step(x).item() == 3 * factor         # the replay kept 1.5
+        assert step.traces == 2
     finally:
         _Helper.factor = 1.5

@@ -26,8 +26,8 @@ from .known_writes import left_by_a_plan
 from .not_replayed import reachable
 from .plan import memory_order
 from .provenance import nested_items
-from .reached import (class_settings, functions_by_attribute, module_settings,
-                      reached_functions, unique_places, users_module)
+from .reached import (_users, class_defaults, class_settings, functions_by_attribute,
+                      module_settings, reached_functions, unique_places, users_module)
 from .members import SUBMODULE_NAMES
 from .tracer import TraceError
 from .values_read import ValueRead
@@ -260,14 +260,21 @@ def _settings_named(fn) -> list:
         else:
             found += _settings_inside(name, value, keys, attributes)
     owner = getattr(fn, "__self__", None)
-    if owner is not None and _plain_object(owner):
-        # a method's ``self.factor`` where the class defines it (``class Helper: factor =
-        # 1.5``): read through a path, so the object's own value set later is seen too
-        own = vars(owner)
-        found += [(f"{type(owner).__name__}.{k}", owner, _Path((("attr", k),)), v)
-                  for k, v in class_settings(owner).items()
-                  if k in attributes and k not in own]
+    if owner is not None and (_plain_object(owner) or _users_class(owner)):
+        # a method's ``self.factor`` (a classmethod's ``cls.factor``) where the class
+        # defines it (``class Helper: factor = 1.5``): read through a path, so the
+        # object's own value set later is seen too
+        own = {} if _users_class(owner) else vars(owner)
+        defaults = class_defaults(owner) if _users_class(owner) else class_settings(owner)
+        name = owner.__name__ if _users_class(owner) else type(owner).__name__
+        found += [(f"{name}.{k}", owner, _Path((("attr", k),)), v)
+                  for k, v in defaults.items() if k in attributes and k not in own]
     return found
+
+
+def _users_class(value) -> bool:
+    """Whether ``value`` is a class the user defined (``class Helper:``)."""
+    return isinstance(value, type) and _users(value.__module__)
 
 
 class _Path(tuple):
@@ -319,6 +326,9 @@ def _settings_inside(name, value, keys, attributes) -> list:
             table = vars(container)
             members = [(f"{label}.{k}", ("attr", k), table, k, v)
                        for k, v in table.items() if k in attributes]
+        elif _users_class(container):          # (``Helper.factor`` of a class named)
+            members = [(f"{label}.{k}", ("attr", k), None, None, v)
+                       for k, v in class_defaults(container).items() if k in attributes]
         elif _plain_object(container):
             table = vars(container)
             members = [(f"{label}.{k}", ("attr", k), table, k, v)
@@ -347,6 +357,8 @@ def _plain_attribute(obj, key):
     setting, else _MISSING."""
     if users_module(obj):
         return vars(obj).get(key, _MISSING)
+    if _users_class(obj):
+        return class_defaults(obj).get(key, _MISSING)
     if not _plain_object(obj):
         return _MISSING
     value = vars(obj).get(key, _MISSING)
