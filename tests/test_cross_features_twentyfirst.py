@@ -318,6 +318,13 @@ class _Helper:
     def static_scaled(t):
         return (t * _Helper.factor).sum()
 
+    @property
+    def doubled(self):
+        return 2 * self.factor
+
+    def property_scaled(self, t):
+        return (t * self.doubled).sum()
+
     def weights(self):
         return np.linspace(0.0, 1.0, 3) * self.factor
 
@@ -342,18 +349,21 @@ def test_a_class_default_a_method_reads_traces_again_when_changed(spelling):
         _Helper.factor = 1.5
 
 
-@pytest.mark.parametrize("spelling", ["classmethod", "staticmethod", "partial"])
+@pytest.mark.parametrize("spelling", ["classmethod", "staticmethod", "partial", "property"])
 def test_a_class_setting_read_by_a_class_or_static_method_or_a_partial_traces_again(spelling):
     import functools
+    helper = _Helper()
     steps = {"classmethod": lambda t: _Helper.class_scaled(t),
              "staticmethod": lambda t: _Helper.static_scaled(t),
-             "partial": functools.partial(_Helper.static_scaled)}
+             "partial": functools.partial(_Helper.static_scaled),
+             "property": lambda t: helper.property_scaled(t)}
     step = ad.compile(steps[spelling])
     x = ad.tensor(np.ones(3))
+    times = 6 if spelling == "property" else 3
     try:
         for factor in (1.5, 1.5, 2.0):
             _Helper.factor = factor
-            assert step(x).item() == 3 * factor         # the replay kept 1.5
+            assert step(x).item() == times * factor     # the replay kept 1.5
         assert step.traces == 2
     finally:
         _Helper.factor = 1.5

@@ -108,14 +108,16 @@ def functions_by_attribute(fn) -> list:
         for name in attributes:
             table = next((table for table in tables if name in table), None)
             entry = table.get(name) if table is not None else None
-            value = entry.__func__ if isinstance(entry, (staticmethod, classmethod)) else entry
+            value = (entry.__func__ if isinstance(entry, (staticmethod, classmethod))
+                     else entry.fget if isinstance(entry, property) else entry)
             if (type(value) is types.FunctionType and _users(value.__module__)
                     and (id(value), id(holder)) not in seen):
                 seen.add((id(value), id(holder)))
                 # (a method bound to its object: what it reads of ``self`` is followed
                 # as for ``ad.compile(obj.method)``)
+                # (a property's getter too: ``self.scale`` computed from ``self.factor``)
                 callee = (types.MethodType(value, holder)
-                          if (instance and type(entry) is types.FunctionType)
+                          if (instance and type(entry) in (types.FunctionType, property))
                           or (not instance and type(entry) is classmethod) else value)
                 found.append((table, name, entry, callee))
     return found
