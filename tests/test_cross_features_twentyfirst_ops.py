@@ -86,6 +86,21 @@ def test_gradient_second_order_is_pytorchs_and_a_tensor_spacing_gets_its_gradien
     np.testing.assert_allclose(slope, expected[0], rtol=1e-8)
 
 
+@pytest.mark.parametrize("edge_order", [1, 2])
+def test_gradient_through_coordinates_that_require_grad_is_pytorchs(edge_order):
+    torch = pytest.importorskip("torch")
+    spread = COORDS + [0, 0, 0, 0.5]
+    coords, x = ad.tensor(spread, requires_grad=True), ad.tensor(X, requires_grad=True)
+    (ad.gradient(x, spacing=(coords,), dim=1, edge_order=edge_order)[0] ** 2).sum().backward()
+    their_coords = torch.tensor(spread, requires_grad=True)
+    their_x = torch.tensor(X, requires_grad=True)
+    (torch.gradient(their_x, spacing=(their_coords,), dim=1, edge_order=edge_order)[0] ** 2
+     ).sum().backward()
+    # (the same differences, summed in another order: a few ulps)
+    np.testing.assert_allclose(coords.grad, their_coords.grad.numpy(), rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(x.grad, their_x.grad.numpy(), rtol=1e-13, atol=1e-14)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float16, np.complex128])
 def test_gradient_keeps_the_dtype_of_pytorchs_and_its_gradient_too(dtype):
     torch = pytest.importorskip("torch")
