@@ -82,6 +82,31 @@ def test_a_global_read_in_a_nested_function_traces_again_when_rebound(spelling):
         _set_scale(2.0)
 
 
+SETTINGS = {"scale": 2.0}
+
+
+class _Arguments:
+    k = 1.0
+
+
+ARGS = _Arguments()
+
+
+@pytest.mark.parametrize("spelling", ["dict entry", "object attribute"])
+def test_a_setting_inside_a_container_read_in_a_vmapped_lambda_traces_again(spelling):
+    steps = {"dict entry": lambda t: ad.vmap(lambda r: r * SETTINGS["scale"])(t).sum(),
+             "object attribute": lambda t: ad.vmap(lambda r: r * ARGS.k)(t).sum()}
+    step = ad.compile(steps[spelling])
+    x = ad.tensor(np.ones((2, 3)))
+    try:
+        first = step(x).item()
+        SETTINGS["scale"], ARGS.k = 5.0, 3.0
+        assert step(x).item() == first * (2.5 if spelling == "dict entry" else 3.0)
+    finally:
+        SETTINGS["scale"] = 2.0
+        ARGS.__dict__.pop("k", None)
+
+
 def _scaled(r):
     return r * SCALE
 
