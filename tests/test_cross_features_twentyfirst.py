@@ -392,3 +392,15 @@ def test_a_class_setting_read_by_a_class_or_static_method_or_a_partial_traces_ag
         assert step.traces == 2
     finally:
         _Helper.factor = 1.5
+
+
+def test_module_lists_add_up_to_a_new_list_of_the_same_modules_as_pytorchs():
+    torch = pytest.importorskip("torch")
+    layers = nn.ModuleList([nn.Linear(2, 2, rng=0)])
+    joined = nn.ModuleList(None) + layers + [nn.ReLU()]
+    their_joined = (torch.nn.ModuleList(None) + torch.nn.ModuleList([torch.nn.Linear(2, 2)])
+                    + [torch.nn.ReLU()])
+    assert [type(m).__name__ for m in joined] == [type(m).__name__ for m in their_joined]
+    assert joined[0] is layers[0] and len(layers) == 1
+    assert list(joined.state_dict()) == list(their_joined.state_dict())
+    assert list(copy.deepcopy(joined).state_dict()) == ["0.weight", "0.bias"]
