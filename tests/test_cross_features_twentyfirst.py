@@ -404,3 +404,25 @@ def test_module_lists_add_up_to_a_new_list_of_the_same_modules_as_pytorchs():
     assert joined[0] is layers[0] and len(layers) == 1
     assert list(joined.state_dict()) == list(their_joined.state_dict())
     assert list(copy.deepcopy(joined).state_dict()) == ["0.weight", "0.bias"]
+
+
+SPACINGS = [1.0, 0.5]
+ENDS = [1.0, 2.0]
+
+
+def test_a_short_list_of_numbers_given_whole_to_this_rounds_ops_traces_again_when_changed():
+    x = (np.arange(12.0).reshape(3, 4)) ** 2
+    slopes = ad.compile(lambda t: sum(g.sum() for g in ad.gradient(t, spacing=SPACINGS,
+                                                                   dim=(0, 1))))
+    ramp = ad.compile(lambda t: np.pad(t, 2, mode="linear_ramp", end_values=ENDS).sum())
+    try:
+        for step in range(3):
+            if step == 2:
+                SPACINGS[1], ENDS[0] = 2.0, 10.0      # the replays kept 0.5 and 1.0
+            assert slopes(ad.tensor(x)).item() == sum(
+                g.sum() for g in np.gradient(x, *SPACINGS))
+            assert ramp(ad.tensor(x)).item() == np.pad(x, 2, mode="linear_ramp",
+                                                       end_values=ENDS).sum()
+        assert (slopes.traces, ramp.traces) == (2, 2)
+    finally:
+        SPACINGS[1], ENDS[0] = 0.5, 1.0

@@ -319,9 +319,12 @@ def _settings_inside(name, value, keys, attributes) -> list:
                        for k, v in container.items() if k in keys]
         elif type(container) in (list, tuple):
             # (indices from the end left out: ``history[-1]`` of a list the function
-            # appends to would trace again at every call)
+            # appends to would trace again at every call; a short list of numbers
+            # counts whole, as it may be given whole: ``spacing=SPACINGS``)
+            indices = (range(len(container)) if _numbers_given_whole(container) else
+                       [k for k in keys if type(k) is int and 0 <= k < len(container)])
             members = [(f"{label}[{k}]", ("item", k), None, None, container[k])
-                       for k in keys if type(k) is int and 0 <= k < len(container)]
+                       for k in indices]
         elif users_module(container):          # (``model.RATE`` of ``import model``)
             table = vars(container)
             members = [(f"{label}.{k}", ("attr", k), table, k, v)
@@ -350,6 +353,13 @@ def _settings_inside(name, value, keys, attributes) -> list:
                 seen.add(id(inner))
                 todo.append((inner, member, path + (step,)))
     return found
+
+
+def _numbers_given_whole(container) -> bool:
+    """A short list of numbers (``[1.0, 0.5]``), which a call may read whole
+    (``ad.gradient(t, spacing=SPACINGS)``, ``end_values=ENDS``)."""
+    return (type(container) is list and 0 < len(container) <= 16
+            and all(type(v) in (int, float, bool) for v in container))
 
 
 def _plain_attribute(obj, key):
