@@ -204,6 +204,24 @@ def test_clipped_gradients_are_pytorchs_bit_for_bit_when_the_total_norms_agree(d
     assert agreed >= 20
 
 
+def test_float16_clipping_in_two_halves_is_pytorchs_bit_for_bit():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(3)
+    for _ in range(30):
+        grads = [(rng.standard_normal(4) * 30).astype(np.float16) for _ in range(2)]
+        ours = [nn.Parameter(ad.tensor(np.ones(4, np.float16))) for _ in grads]
+        theirs = [torch.nn.Parameter(torch.ones(4, dtype=torch.float16)) for _ in grads]
+        for p, tp, g in zip(ours, theirs, grads):
+            p.grad, tp.grad = g.copy(), torch.tensor(g)
+        total = nn.utils.get_total_norm([p.grad for p in ours])
+        their_total = torch.nn.utils.get_total_norm([tp.grad for tp in theirs])
+        assert float(total) == float(their_total)
+        nn.utils.clip_grads_with_norm_(ours, 1.0, total)
+        torch.nn.utils.clip_grads_with_norm_(theirs, 1.0, their_total)
+        for p, tp in zip(ours, theirs):
+            np.testing.assert_array_equal(p.grad, tp.grad.numpy())
+
+
 def test_float16_clipping_of_an_inf_gradient_warns_and_is_pytorchs():
     torch = pytest.importorskip("torch")
     p = nn.Parameter(ad.tensor(np.ones(3, np.float16)))
