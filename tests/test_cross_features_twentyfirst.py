@@ -299,7 +299,8 @@ def test_an_empty_module_list_copies_and_grows_apart(how):
 
 
 @pytest.mark.parametrize("make", [lambda: nn.Linear(3, 2), lambda: nn.Conv1d(2, 2, 2),
-                                  lambda: nn.LayerNorm(3), lambda: nn.Embedding(4, 3)])
+                                  lambda: nn.LayerNorm(3), lambda: nn.Embedding(4, 3)],
+                         ids=["Linear", "Conv1d", "LayerNorm", "Embedding"])
 def test_reset_parameters_inside_a_compiled_step_is_refused_naming_the_layer(make):
     layer = make()
     x = ad.tensor(np.ones((1, 3)))
