@@ -37,7 +37,10 @@ def check_mapped_example(name: str, call, example: list, result, index: int) -> 
         return
     watched = [_watched(a) for a in example]
     if any(w is not a for w, a in zip(watched, example)):
-        call(watched)                       # the forward check raises, naming the op
+        try:
+            call(watched)                   # the forward check raises, naming the op
+        except AnomalyError as error:
+            raise in_example(error, name, index) from None
     raise AnomalyError(
         f"{name}: example {index} returned NaN from inputs without NaN. No recorded op "
         "made it, so detect_anomaly cannot name the op: the function ran on values it "

@@ -26,8 +26,8 @@ from .known_writes import left_by_a_plan
 from .not_replayed import reachable
 from .plan import memory_order
 from .provenance import nested_items
-from .reached import (class_settings, functions_by_attribute, module_settings,
-                      reached_functions, unique_places, users_module)
+from .reached import (_users, class_defaults, class_settings, functions_by_attribute,
+                      module_settings, reached_functions, unique_places, users_module)
 from .members import SUBMODULE_NAMES
 from .tracer import TraceError
 from .values_read import ValueRead
@@ -51,8 +51,11 @@ def _captured_names(fn) -> list:
             except ValueError:          # a cell not filled yet
                 pass
         table = getattr(fn, "__globals__", {})
-        found += [(name, table, name, table[name]) for name in code.co_names
-                  if name in table]
+        # (with the globals the lambdas and functions written inside it read: a nested
+        # ``lambda r: r * SCALE`` given to vmap reads SCALE at each call as much)
+        names = list(code.co_names)
+        names += sorted(_globals_read(code).difference(names))
+        found += [(name, table, name, table[name]) for name in names if name in table]
     return found
 
 
@@ -256,7 +259,22 @@ def _settings_named(fn) -> list:
             found.append((name, where, key, value))
         else:
             found += _settings_inside(name, value, keys, attributes)
+    owner = getattr(fn, "__self__", None)
+    if owner is not None and (_plain_object(owner) or _users_class(owner)):
+        # a method's ``self.factor`` (a classmethod's ``cls.factor``) where the class
+        # defines it (``class Helper: factor = 1.5``): read through a path, so the
+        # object's own value set later is seen too
+        own = {} if _users_class(owner) else vars(owner)
+        defaults = class_defaults(owner) if _users_class(owner) else class_settings(owner)
+        name = owner.__name__ if _users_class(owner) else type(owner).__name__
+        found += [(f"{name}.{k}", owner, _Path((("attr", k),)), v)
+                  for k, v in defaults.items() if k in attributes and k not in own]
     return found
+
+
+def _users_class(value) -> bool:
+    """Whether ``value`` is a class the user defined (``class Helper:``)."""
+    return isinstance(value, type) and _users(value.__module__)
 
 
 class _Path(tuple):
@@ -301,13 +319,19 @@ def _settings_inside(name, value, keys, attributes) -> list:
                        for k, v in container.items() if k in keys]
         elif type(container) in (list, tuple):
             # (indices from the end left out: ``history[-1]`` of a list the function
-            # appends to would trace again at every call)
+            # appends to would trace again at every call; a short list of numbers
+            # counts whole, as it may be given whole: ``spacing=SPACINGS``)
+            indices = (range(len(container)) if _numbers_given_whole(container) else
+                       [k for k in keys if type(k) is int and 0 <= k < len(container)])
             members = [(f"{label}[{k}]", ("item", k), None, None, container[k])
-                       for k in keys if type(k) is int and 0 <= k < len(container)]
+                       for k in indices]
         elif users_module(container):          # (``model.RATE`` of ``import model``)
             table = vars(container)
             members = [(f"{label}.{k}", ("attr", k), table, k, v)
                        for k, v in table.items() if k in attributes]
+        elif _users_class(container):          # (``Helper.factor`` of a class named)
+            members = [(f"{label}.{k}", ("attr", k), None, None, v)
+                       for k, v in class_defaults(container).items() if k in attributes]
         elif _plain_object(container):
             table = vars(container)
             members = [(f"{label}.{k}", ("attr", k), table, k, v)
@@ -331,11 +355,20 @@ def _settings_inside(name, value, keys, attributes) -> list:
     return found
 
 
+def _numbers_given_whole(container) -> bool:
+    """A short list of numbers (``[1.0, 0.5]``), which a call may read whole
+    (``ad.gradient(t, spacing=SPACINGS)``, ``end_values=ENDS``)."""
+    return (type(container) is list and 0 < len(container) <= 16
+            and all(type(v) in (int, float, bool) for v in container))
+
+
 def _plain_attribute(obj, key):
     """``obj.key`` of a plain object or a user's module, its own or its class's
     setting, else _MISSING."""
     if users_module(obj):
         return vars(obj).get(key, _MISSING)
+    if _users_class(obj):
+        return class_defaults(obj).get(key, _MISSING)
     if not _plain_object(obj):
         return _MISSING
     value = vars(obj).get(key, _MISSING)

@@ -180,6 +180,15 @@ _REPLAYED_INSTEAD = {
 }
 
 
+def refuse_call_in_trace(name: str) -> None:
+    """Raise ``TraceError`` naming ``name`` and the user's line when called while a
+    compiled function is being traced: a call that every replay would skip.
+
+    >>> refuse_call_in_trace("Linear.reset_parameters")    # outside a trace: nothing
+    """
+    _refuse_in_trace(lambda: name)
+
+
 def _refuse_in_trace(label: Callable) -> None:
     tracer = active
     if tracer is not None and tracer.owns_thread():

@@ -9,6 +9,7 @@ the trace fixed.
 
 from __future__ import annotations
 
+import functools
 import os
 import types
 
@@ -48,6 +49,8 @@ def reached_functions(fn) -> list:
         table = getattr(plain, "__globals__", None)
         named = [value for _, where, key, value in _captured_names(current)
                  if where is not table or key in read]
+        if isinstance(current, functools.partial):      # (``ad.compile(partial(f, k=2))``)
+            named.append(current.func)
         for value in named + [callee for *_, callee in functions_by_attribute(current)]:
             plain_value = getattr(value, "__func__", value)
             key = (id(plain_value), id(getattr(value, "__self__", None)))
@@ -90,7 +93,14 @@ def functions_by_attribute(fn) -> list:
             if not users_module(holder):
                 continue
             tables, instance = [vars(holder)], False
-        elif isinstance(holder, type) or not hasattr(holder, "__dict__"):
+        elif isinstance(holder, type):
+            # (a user's class named in the step: its static and class methods,
+            # ``Helper.scale(t)``)
+            if not _users(holder.__module__):
+                continue
+            tables, instance = [vars(cls) for cls in holder.__mro__[:-1]
+                                if _users(cls.__module__)], False
+        elif not hasattr(holder, "__dict__"):
             continue
         else:
             tables = [vars(cls) for cls in type(holder).__mro__[:-1] if _users(cls.__module__)]
@@ -98,14 +108,17 @@ def functions_by_attribute(fn) -> list:
         for name in attributes:
             table = next((table for table in tables if name in table), None)
             entry = table.get(name) if table is not None else None
-            value = entry.__func__ if isinstance(entry, (staticmethod, classmethod)) else entry
+            value = (entry.__func__ if isinstance(entry, (staticmethod, classmethod))
+                     else entry.fget if isinstance(entry, property) else entry)
             if (type(value) is types.FunctionType and _users(value.__module__)
                     and (id(value), id(holder)) not in seen):
                 seen.add((id(value), id(holder)))
                 # (a method bound to its object: what it reads of ``self`` is followed
                 # as for ``ad.compile(obj.method)``)
+                # (a property's getter too: ``self.scale`` computed from ``self.factor``)
                 callee = (types.MethodType(value, holder)
-                          if instance and type(entry) is types.FunctionType else value)
+                          if (instance and type(entry) in (types.FunctionType, property))
+                          or (not instance and type(entry) is classmethod) else value)
                 found.append((table, name, entry, callee))
     return found
 
@@ -156,8 +169,15 @@ def class_settings(obj) -> dict:
     >>> class_settings(Config())
     {'lr': 0.1, 'name': 'run'}
     """
+    return class_defaults(type(obj))
+
+
+def class_defaults(klass) -> dict:
+    """The settings ``cls`` and its bases define (not the library's own classes'):
+    ``class_settings`` of its objects, and what ``Helper.factor`` or a classmethod's
+    ``cls.factor`` reads."""
     found = {}
-    for cls in reversed(type(obj).__mro__[:-1]):
+    for cls in reversed(klass.__mro__[:-1]):
         if (cls.__module__ or "").split(".")[0] != "autodiff":   # (the library's: fixed)
             found.update((k, v) for k, v in vars(cls).items()
                          if not k.startswith("__") and _is_setting(v))

@@ -100,6 +100,15 @@ class ModuleList(Module):
     def __iadd__(self, modules):
         return self.extend(modules)
 
+    def __add__(self, other: Iterable[Module]) -> "ModuleList":
+        """A new ModuleList of this one's modules then ``other``'s (the same objects), as
+        PyTorch's.
+
+        >>> len(ad.nn.ModuleList([ad.nn.ReLU()]) + ad.nn.ModuleList(None))
+        1
+        """
+        return ModuleList([*self, *other])
+
     def __len__(self):
         return len(self._modules)
 

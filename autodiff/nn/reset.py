@@ -15,6 +15,7 @@ import math
 
 import numpy as np
 
+from ..compile.hooks import refuse_call_in_trace
 from ..guard import note_unguarded_write
 from .module import _generator
 from .parameter import is_lazy
@@ -24,6 +25,8 @@ def _own_parameters(module):
     """The module's own parameters by name, after refusing a parametrized one (its
     stored array is not the parameter the layer reads)."""
     where = f"{type(module).__name__}.reset_parameters"
+    # (inside ad.compile a replay would skip the draw and keep the traced values)
+    refuse_call_in_trace(where)
     if "parametrizations" in module._modules:
         names = ", ".join(module._modules["parametrizations"].keys())
         raise TypeError(f"{where}: {names} is parametrized; remove the parametrization "

@@ -68,13 +68,34 @@ def _grad_array(p):
 
 
 def _set_scaled(p, factor):
+    """``p.grad *= factor`` as PyTorch's ``mul_`` by a 0-d tensor: the factor read in
+    the gradient's compute precision (float32 for float16: one rounding of the
+    product, where NumPy would round the factor to float16 first)."""
     grad = _grad_array(p)
+    wide = grad.dtype in (np.float64, np.complex128) or grad.dtype.kind not in "fc"
+    factor = np.asarray(factor).astype(np.float64 if wide else np.float32)[()]
     if grad.flags.writeable:
-        grad *= factor
+        np.multiply(grad, factor, out=grad, casting="unsafe")
     elif isinstance(p.grad, Tensor):
-        p.grad.data = grad * factor
+        p.grad.data = (grad * factor).astype(grad.dtype, copy=False)
     else:
-        p.grad = grad * factor
+        p.grad = (grad * factor).astype(grad.dtype, copy=False)
+
+
+def _clip_factor(total, max_norm, dtype):
+    """PyTorch's ``min(max_norm / (total + 1e-6), 1)`` on a total norm of ``dtype``,
+    rounded as it computes it: each op in float32 for float16 (float64 for float64)
+    and rounded to ``dtype``, the division as a reciprocal times ``max_norm``."""
+    dtype = np.dtype(dtype)
+    wide = np.dtype(np.float64 if dtype == np.float64 else np.float32)
+
+    def rounded(value):
+        return np.asarray(value).astype(dtype).astype(wide)
+
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        shifted = rounded(rounded(total) + wide.type(1e-6))
+        factor = rounded(rounded(wide.type(1) / shifted) * wide.type(max_norm))
+    return np.minimum(factor, 1.0)
 
 
 def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
@@ -83,11 +104,11 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
 
     The total norm is the ``norm_type``-norm of the vector of every gradient entry
     (``float("inf")``: the largest absolute entry).  Gradients are multiplied by
-    ``min(1, max_norm / (total_norm + 1e-6))``, in place.  Returns the total norm
-    before clipping as a 0-d Tensor of the gradients' dtype, as PyTorch does.  With
-    ``error_if_nonfinite`` a nan or inf total norm raises a RuntimeError instead of
-    spreading nan into every gradient.  ``foreach`` is accepted for PyTorch
-    compatibility and ignored.
+    ``min(1, max_norm / (total_norm + 1e-6))`` (rounded as PyTorch computes it), in
+    place.  Returns the total norm before clipping as a 0-d Tensor of the gradients'
+    dtype, as PyTorch does.  With ``error_if_nonfinite`` a nan or inf total norm
+    raises a RuntimeError instead of spreading nan into every gradient.  ``foreach``
+    is accepted for PyTorch compatibility and ignored.
 
     >>> a, b = ad.nn.Parameter([0.0]), ad.nn.Parameter([0.0])
     >>> a.grad, b.grad = np.array([-6.0]), np.array([2.0])
@@ -106,9 +127,7 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
         return tensor(0.0)
     # Summed in float64; returned in the gradients' dtype (float32 ones: float32), as
     # PyTorch returns it.
-    dtype = np.result_type(*[_grad_array(p).dtype for p in params])
-    dtype = dtype if dtype.kind == "f" else np.dtype(
-        np.float32 if dtype == np.complex64 else np.float64)
+    dtype = _norm_dtype([_grad_array(p) for p in params])
     tracer = _hooks.active
     if tracer is not None and tracer.owns_thread():
         # While ad.compile traces: the norm returned is a step of its own, computed again
@@ -133,6 +152,13 @@ def clip_grad_norm(parameters, max_norm: float, norm_type: float = 2.0,
 
 def _total_norm_array(norm_type, dtype, *grads):
     return _in_dtype(_total_norm(grads, norm_type), dtype)
+
+
+def _norm_dtype(grads) -> np.dtype:
+    """The dtype of the gradients' total norm in PyTorch: their common real dtype."""
+    dtype = np.result_type(*[g.dtype for g in grads])
+    return dtype if dtype.kind == "f" else np.dtype(
+        np.float32 if dtype == np.complex64 else np.float64)
 
 
 def _in_dtype(value, dtype):
@@ -244,7 +270,8 @@ def clip_grads_with_norm_(parameters, max_norm: float, total_norm, foreach=None)
     if value.size != 1:
         raise ValueError(f"{where}: total_norm must be one number (a 0-d Tensor from "
                          f"get_total_norm), got shape {value.shape}")
-    factor = min(max_norm / (float(value.reshape(())) + 1e-6), 1.0)
+    factor = _clip_factor(value.reshape(()), max_norm,
+                          value.dtype if value.dtype.kind == "f" else np.float64)
     with np.errstate(invalid="ignore"):
         for p in params:
             _set_scaled(p, factor)
@@ -290,7 +317,7 @@ def _clip_norm(params, max_norm, norm_type, error_if_nonfinite):
             "float64 here; PyTorch sums their powers in float32, where they overflow, and "
             "gets inf (it then scales the gradients to 0, or raises with "
             "error_if_nonfinite=True)", RuntimeWarning, stacklevel=user_stacklevel())
-    factor = min(max_norm / (total + 1e-6), 1.0) if not math.isnan(total) else math.nan
+    factor = _clip_factor(total, max_norm, _norm_dtype(grads))
     if not math.isfinite(total):
         warnings.warn(
             f"{where}: the total norm of the gradients is {total} "
