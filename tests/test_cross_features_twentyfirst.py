@@ -427,3 +427,25 @@ def test_a_short_list_of_numbers_given_whole_to_this_rounds_ops_traces_again_whe
         assert (slopes.traces, ramp.traces) == (2, 2)
     finally:
         SPACINGS[1], ENDS[0] = 0.5, 1.0
+
+
+
+
+# Longer than the lists a plan checks entry by entry: checked by their whole contents.
+PICKS = list(range(20))
+WEIGHTS = [0.5] * 20
+
+
+def test_a_long_list_of_numbers_given_whole_traces_again_when_changed_in_place():
+    x = ad.tensor(np.arange(30.0))
+    picked = ad.compile(lambda t: t[PICKS].sum())
+    weighted = ad.compile(lambda t: (t[:20] * ad.tensor(WEIGHTS)).sum())
+    try:
+        for step in range(4):
+            if step == 2:       # in place: the names hold the same lists (the replays kept
+                PICKS[3], WEIGHTS[3] = 25, 2.0      # 190.0 and 95.0 before)
+            assert picked(x).item() == x.data[PICKS].sum()
+            assert weighted(x).item() == (x.data[:20] * np.array(WEIGHTS)).sum()
+        assert (picked.traces, weighted.traces) == (2, 2)
+    finally:
+        PICKS[3], WEIGHTS[3] = 3, 0.5

@@ -21,6 +21,7 @@ import numpy as np
 
 from ..code_walk import nested_code
 from ..tensor import Tensor
+from .constant_sources import Contents
 from .hyperparameters import same_value
 from .known_writes import left_by_a_plan
 from .not_replayed import reachable
@@ -287,6 +288,8 @@ class _Path(tuple):
         for how, key in self:
             if how == "attr":
                 container = _plain_attribute(container, key)
+            elif how == "contents":
+                container = Contents(container) if type(container) is list else _MISSING
             elif type(container) is dict:
                 container = container.get(key, _MISSING)
             elif type(container) in (list, tuple) and type(key) is int and (
@@ -321,7 +324,13 @@ def _settings_inside(name, value, keys, attributes) -> list:
             # (indices from the end left out: ``history[-1]`` of a list the function
             # appends to would trace again at every call; a short list of numbers
             # counts whole, as it may be given whole: ``spacing=SPACINGS``)
-            indices = (range(len(container)) if _numbers_given_whole(container) else
+            whole = _numbers_given_whole(container)
+            if whole and len(container) > _ENTRIES_CHECKED_ONE_BY_ONE:
+                # (a long one: its contents compared whole, one flag for all entries)
+                found.append((label, value, _Path(path + (("contents", None),)),
+                              Contents(container)))
+                continue
+            indices = (range(len(container)) if whole else
                        [k for k in keys if type(k) is int and 0 <= k < len(container)])
             members = [(f"{label}[{k}]", ("item", k), None, None, container[k])
                        for k in indices]
@@ -355,10 +364,15 @@ def _settings_inside(name, value, keys, attributes) -> list:
     return found
 
 
+#: A list of numbers up to this long is checked entry by entry (``SPACINGS[1] changed``),
+#: a longer one by its whole contents.
+_ENTRIES_CHECKED_ONE_BY_ONE = 16
+
+
 def _numbers_given_whole(container) -> bool:
-    """A short list of numbers (``[1.0, 0.5]``), which a call may read whole
+    """A list of numbers (``[1.0, 0.5]``), which a call may read whole
     (``ad.gradient(t, spacing=SPACINGS)``, ``end_values=ENDS``)."""
-    return (type(container) is list and 0 < len(container) <= 16
+    return (type(container) is list and len(container) > 0
             and all(type(v) in (int, float, bool) for v in container))
 
 
