@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import sys
 import threading
 
 
@@ -89,14 +90,26 @@ def is_grad_enabled() -> bool:
 
 
 class _SetGradEnabled:
-    """Context manager and decorator that sets grad mode for the current thread."""
+    """Context manager and decorator that sets grad mode for the current thread.
 
-    def __init__(self, enabled: bool):
+    Made by a plain call (``torch.no_grad()`` on a line of its own) it changes nothing,
+    as in PyTorch, where that line is a common slip: one that is dropped without ever
+    being entered or decorating a function warns at the user's line."""
+
+    name = ""       # the function that made it; "" once used (or made to act at once)
+
+    def __init__(self, enabled: bool, name: str = ""):
         self.enabled = enabled
+        self.name = name
 
     def __enter__(self):
+        self.name = ""
         self.previous = _grad_mode.enabled
         _grad_mode.enabled = self.enabled
+
+    def __del__(self):
+        if self.name and not sys.is_finalizing():
+            _warn_never_entered(self.name, self.enabled)
 
     def __exit__(self, exc_type, error, traceback):
         _grad_mode.enabled = self.previous
@@ -106,8 +119,20 @@ class _SetGradEnabled:
         return False
 
     def __call__(self, func):
+        self.name = ""
         enabled = self.enabled
         return decorated(func, lambda: _SetGradEnabled(enabled))
+
+
+def _warn_never_entered(name: str, enabled: bool) -> None:
+    from .tape_drop import user_frame, warn_at
+
+    warn_at(user_frame(), (
+        f"ad.{name}() was called but never entered: on a line of its own it changes "
+        f"nothing (as in PyTorch), so grad mode stays as it was for the lines after it. "
+        f"Write `with ad.{name}():` and indent the block under it, or decorate a "
+        f"function with @ad.{name}(); ad.set_grad_enabled({enabled}) switches "
+        f"recording {'on' if enabled else 'off'} at once."), UserWarning)
 
 
 class InferenceMode(_SetGradEnabled):
@@ -132,6 +157,7 @@ class InferenceMode(_SetGradEnabled):
         return super().__exit__(*exc)
 
     def __call__(self, func):
+        self.name = ""
         enabled = self.enabled
         return decorated(func, lambda: InferenceMode(enabled))
 
@@ -194,9 +220,9 @@ def no_grad() -> _SetGradEnabled:
     >>> y.requires_grad
     False
     """
-    return _SetGradEnabled(False)
+    return _SetGradEnabled(False, "no_grad")
 
 
 def enable_grad() -> _SetGradEnabled:
     """Record operations again inside a ``no_grad`` block."""
-    return _SetGradEnabled(True)
+    return _SetGradEnabled(True, "enable_grad")

@@ -131,7 +131,7 @@ def inference_mode(mode: bool = True) -> _SetGradEnabled:
     ...     ad.tensor([1.0], requires_grad=True).exp().requires_grad
     False
     """
-    return InferenceMode(not mode)
+    return InferenceMode(not mode, "inference_mode")
 
 
 def from_numpy(array: np.ndarray) -> Tensor:
