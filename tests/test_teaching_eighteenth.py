@@ -18,8 +18,10 @@ import sys
 
 import numpy as np
 import pytest
-from teaching_checks import check_tools_keep_the_dtype, check_tools_show_the_gradients
+from teaching_checks import (check_tools_keep_the_dtype, check_tools_show_the_gradients,
+                             step_through_in_a_browser)
 from test_compile_constants_across_modules import import_written
+from test_viz_html import browser_page  # noqa: F401 (the Chromium page fixture)
 
 import autodiff as ad
 import autodiff as torch            # written as PyTorch scripts are
@@ -103,6 +105,13 @@ FEATURES = {
 @pytest.mark.parametrize("name", list(FEATURES))
 def test_the_tools_show_the_gradients_backward_stores(name):
     check_tools_show_the_gradients(*FEATURES[name])
+
+
+@needs_dot
+@pytest.mark.parametrize("name", ["pad linear_ramp", "fmax.reduce(initial=)"])
+def test_stepping_through_a_new_ops_page_in_a_real_browser(name, tmp_path,
+                                                           browser_page):  # noqa: F811
+    step_through_in_a_browser(browser_page, *FEATURES[name], tmp_path)
 
 
 def test_linear_ramp_gradients_are_the_finite_differences():
