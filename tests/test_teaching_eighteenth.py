@@ -14,13 +14,12 @@ the names it reads): they were not shown before.
 """
 
 import shutil
-import sys
 
 import numpy as np
 import pytest
 from teaching_checks import (check_tools_keep_the_dtype, check_tools_show_the_gradients,
                              step_through_in_a_browser)
-from test_compile_constants_across_modules import import_written
+from test_compile_constants_module_attributes import modules  # noqa: F401 (the fixture)
 from test_viz_html import browser_page  # noqa: F401 (the Chromium page fixture)
 
 import autodiff as ad
@@ -259,44 +258,17 @@ def test_after_reset_parameters_and_a_step_the_tools_show_the_graphs_own_values(
 # ----------------------------------------------------------------------------------
 # a compiled step with constants from another module: the plan says what it checks
 # ----------------------------------------------------------------------------------
-MODEL = """
-    import numpy as np
-
-    RATE = 0.5
-    WEIGHTS = np.array([1.0, 2.0, 3.0])
-    COEFFS = [1.0, 2.0, 3.0]
-
-    def loss(w):
-        steps = np.arange(3) * RATE + np.array(COEFFS)
-        return ((w * WEIGHTS + steps) ** 2).sum()
-"""
-TRAIN = """
-    import numpy as np
-    import autodiff as ad
-    import {model} as model
-
-    w = ad.tensor(np.array([1.0, -0.5, 0.25]), requires_grad=True, name="w")
-    opt = ad.optim.SGD([w], lr=0.01)
-
-    def step(x):
-        opt.zero_grad()
-        value = model.loss(w + x)
-        value.backward()
-        opt.step()
-        return value
-"""
-
-
 @pytest.fixture
-def compiled_step(tmp_path, monkeypatch):
-    loaded = import_written(tmp_path, monkeypatch, {"train": TRAIN, "model": MODEL})
-    train, model = loaded["train"], loaded["model"]
-    step = ad.compile(train.step, fuse=False)
+def compiled_step(modules):  # noqa: F811 (the fixture imported above)
+    """The step of the compile tests' ``train`` module (it calls ``model.loss``, which
+    reads the module's ``RATE``, ``WEIGHTS`` and ``COEFFS``, and a ``Scorer``'s methods),
+    compiled and replayed once."""
+    train, model = modules
+    step, _ = train.make_step()
+    compiled = ad.compile(step, fuse=False)
     for _ in range(2):
-        step(ad.tensor(np.ones(3)))
-    yield step, model
-    for module in loaded.values():
-        sys.modules.pop(module.__name__, None)
+        compiled(ad.tensor(np.ones(3)))
+    return compiled, model
 
 
 def test_the_plan_text_lists_what_it_checks_before_each_replay(compiled_step):
@@ -308,14 +280,15 @@ def test_the_plan_text_lists_what_it_checks_before_each_replay(compiled_step):
     # the module's array is a constant read in place, named with the op and line
     assert f"a NumPy array the function captures, read in place   # multiply at " \
            f"{module_file}" in steps
-    for check in ["w: .requires_grad is True",
-                  "no gradient hook on w",
+    for check in ["a captured tensor of shape (3,): .requires_grad is True",
+                  "no gradient hook on a captured tensor of shape (3,)",
                   "still holds [1.0, 2.0, 3.0]",              # the list COEFFS
                   "the setting loss: RATE == 0.5",            # the module's number
                   "the setting loss: COEFFS[2] == 3.0",
                   "model.loss is the same function",
-                  f"module {model.__name__}: the names loss, COEFFS, WEIGHTS still refer "
-                  "to the same objects",
+                  f"module {model.__name__}: the names loss, COEFFS, WEIGHTS, penalty "
+                  "still refer to the same objects",
+                  "the setting score: Scorer.scale == 2.0",       # an object's attribute
                   f"read by 'multiply' at {module_file} (by a checksum)"]:
         assert check in checks, (check, checks)
     # the checks are the plan's own: a change to one traces again, and the new plan's

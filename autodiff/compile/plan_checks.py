@@ -49,11 +49,14 @@ def replay_checks(plan) -> list:
                      "names, in the same order")
     by_place: dict = {}          # where the names live -> the names
     for where, key, _ in plan.bindings:
-        place = "its closure" if key is None else \
-            f"module {where.get('__name__', '?')}" if isinstance(where, dict) else "?"
-        by_place.setdefault(place, []).append("a name" if key is None else str(key))
+        by_place.setdefault(_place(where, key), []).append(key)
     for place, names in by_place.items():
-        lines.append(f"{place}: the names {_listed(names)} still refer to the same objects")
+        if names[0] is None:
+            lines.append(f"{place}: its {len(names)} name{'s' * (len(names) != 1)} "
+                         "still refer to the same objects")
+        else:
+            lines.append(f"{place}: the names {_listed([str(n) for n in names])} still "
+                         "refer to the same objects")
     for name, _, _, value in plan.settings:
         if callable(value) or _is_object(value):
             lines.append(f"{name} is the same {type(value).__name__}")
@@ -69,6 +72,21 @@ def replay_checks(plan) -> list:
         op, line = plan.constant_sites.get(slot, ("an op", "?"))
         lines.append(f"the values of v{slot}, read by '{op}' at {line} (by a checksum)")
     return lines
+
+
+def _place(where, key) -> str:
+    """Where a name the plan checks lives: a closure, a module's globals, a class's
+    namespace or an object's attributes."""
+    if key is None:
+        return "the function's closure"
+    get = getattr(where, "get", None)
+    if get is None:
+        return "a namespace"
+    if get("__qualname__") is not None and get("__module__") is not None:
+        return f"class {get('__qualname__')}"
+    if get("__name__") is not None and get("__builtins__") is not None:
+        return f"module {get('__name__')}"
+    return "an object's attributes"
 
 
 def _joined(check: str, subjects: list) -> str:
