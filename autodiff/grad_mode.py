@@ -211,8 +211,9 @@ def decorated(func, context):
     return wrapper
 
 
-def no_grad() -> _SetGradEnabled:
-    """Record nothing inside this block (thread-local); also works as a decorator.
+def no_grad(func=None):
+    """Record nothing inside this block (thread-local); also works as a decorator, with
+    or without the parentheses (``@ad.no_grad()``, ``@ad.no_grad``, as PyTorch's).
 
     >>> w = ad.tensor([1.0], requires_grad=True)
     >>> with ad.no_grad():
@@ -220,9 +221,20 @@ def no_grad() -> _SetGradEnabled:
     >>> y.requires_grad
     False
     """
-    return _SetGradEnabled(False, "no_grad")
+    return _made_or_decorating("no_grad", False, func)
 
 
-def enable_grad() -> _SetGradEnabled:
-    """Record operations again inside a ``no_grad`` block."""
-    return _SetGradEnabled(True, "enable_grad")
+def enable_grad(func=None):
+    """Record operations again inside a ``no_grad`` block (or a decorated function)."""
+    return _made_or_decorating("enable_grad", True, func)
+
+
+def _made_or_decorating(name: str, enabled: bool, func, kind=None):
+    """``kind(enabled, name)``, or ``func`` decorated with it (the bare ``@no_grad``)."""
+    kind = kind or _SetGradEnabled
+    if func is None:
+        return kind(enabled, name)
+    if not callable(func):
+        raise TypeError(f"{name}: takes no argument but a function to decorate, got "
+                        f"{type(func).__name__}; write `with ad.{name}():` for a block")
+    return kind(enabled)(func)

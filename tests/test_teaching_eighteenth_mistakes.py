@@ -5,11 +5,12 @@ update of a leaf, ``.item()`` of a vector, ``Linear`` fed the wrong feature coun
 ``backward``, ``torch.no_grad()`` written as a plain call, ...) raises or warns with a
 message that names the op (or layer), the shapes or dtypes involved, and what to do.
 
-Five said less before: ``.item()`` of a vector and ``BatchNorm`` fed one row said
+Seven said less before: ``.item()`` of a vector and ``BatchNorm`` fed one row said
 nothing of what to do, a ``(N, 1)`` column of class targets was refused without
-``squeeze(1)``, ``torch.cat`` was named ``concatenate (in with_out)`` (the name of an
+``squeeze(1)`` and targets of another batch without saying so, ``torch.cat`` was named ``concatenate (in with_out)`` (the name of an
 internal wrapper), and ``torch.no_grad()`` on a line of its own changed nothing without
-a word (as in PyTorch): it now warns at that line.
+a word (as in PyTorch): it now warns at that line; and ``@torch.no_grad`` without the
+parentheses, which PyTorch takes, raised Python's bare TypeError.
 """
 
 import re
@@ -257,3 +258,27 @@ def test_no_grad_used_as_a_block_or_a_decorator_or_set_at_once_warns_nothing():
 def test_each_grad_mode_block_made_and_dropped_names_itself(made):
     with pytest.warns(UserWarning, match=rf"^ad\.{made}\(\) was called but never entered"):
         getattr(torch, made)()
+
+
+@pytest.mark.parametrize("made, records", [("no_grad", False), ("enable_grad", True),
+                                           ("inference_mode", False)])
+def test_the_bare_decorator_works_as_pytorchs(made, records):
+    # `@torch.no_grad` without the parentheses: PyTorch's decorates; here it raised
+    # "no_grad() takes 0 positional arguments but 1 was given"
+    @getattr(torch, made)
+    def doubled(t):
+        return t * 2
+
+    x = torch.ones(2, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with torch.no_grad():
+            assert doubled(x).requires_grad is records
+        assert doubled(x).requires_grad is records
+    assert doubled.__name__ == "doubled"
+
+
+def test_no_grad_given_something_else_says_how_it_is_used():
+    with pytest.raises(TypeError, match=r"^no_grad: takes no argument but a function to "
+                                        r"decorate, got int; write `with ad\.no_grad\(\):`"):
+        torch.no_grad(3)
