@@ -209,7 +209,9 @@ def test_a_frozen_embedding_is_drawn_without_grad_and_explained_as_frozen():
     assert "= take(weight#2, [0, 2, 2], axis=0)  # (3, 2) float64; no grad" in text
     assert "= matmul(v1, weight)" in text
     story = ad.explain(emb.weight, output=loss)
-    assert ".grad is None" in story and "does not require grad" in story
+    # (it said to create it with ad.tensor(data, requires_grad=True), not a module's way)
+    assert ".grad is None" in story and "Why: it is a Parameter that was frozen" in story
+    assert "Embedding(_freeze=True)" in story and "p.requires_grad_()" in story
     # the rows the ids picked, times the head's column of weights, plus its bias
     np.testing.assert_allclose(float(loss.data), float(
         (table.data[[0, 2, 2]] @ head.weight.data + head.bias.data).sum()), rtol=1e-15)

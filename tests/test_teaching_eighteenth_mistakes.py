@@ -7,10 +7,11 @@ message that names the op (or layer), the shapes or dtypes involved, and what to
 
 Seven said less before: ``.item()`` of a vector and ``BatchNorm`` fed one row said
 nothing of what to do, a ``(N, 1)`` column of class targets was refused without
-``squeeze(1)`` and targets of another batch without saying so, ``torch.cat`` was named ``concatenate (in with_out)`` (the name of an
-internal wrapper), and ``torch.no_grad()`` on a line of its own changed nothing without
-a word (as in PyTorch): it now warns at that line; and ``@torch.no_grad`` without the
-parentheses, which PyTorch takes, raised Python's bare TypeError.
+``squeeze(1)`` and targets of another batch without saying so, ``torch.cat`` was named
+``concatenate (in with_out)`` (the name of an internal wrapper), and ``torch.no_grad()``
+on a line of its own changed nothing without a word (as in PyTorch): it now warns at
+that line; and ``@torch.no_grad`` without the parentheses, which PyTorch takes, raised
+Python's bare TypeError.
 """
 
 import re
@@ -282,3 +283,22 @@ def test_no_grad_given_something_else_says_how_it_is_used():
     with pytest.raises(TypeError, match=r"^no_grad: takes no argument but a function to "
                                         r"decorate, got int; write `with ad\.no_grad\(\):`"):
         torch.no_grad(3)
+
+
+def test_numpy_of_a_tensor_that_requires_grad_is_its_data_as_the_api_says():
+    # PyTorch refuses (use .detach().numpy()); the API gives the data array (no tape)
+    t = torch.ones(3, requires_grad=True) * 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        array = t.numpy()
+    assert array is t.data and isinstance(array, np.ndarray)
+
+
+def test_mixing_float32_and_float64_parameters_promotes_as_pytorch_does():
+    torch_ = pytest.importorskip("torch")
+    a = nn.Parameter(np.ones(3, dtype=np.float32))
+    b = nn.Parameter(np.ones(3))
+    theirs = torch_.ones(3, dtype=torch_.float32) * torch_.ones(3, dtype=torch_.float64)
+    assert (a * b).dtype == np.float64 and theirs.dtype == torch_.float64
+    (a * b).sum().backward()
+    assert a.grad.dtype == np.float32 and b.grad.dtype == np.float64   # each its own
