@@ -1,17 +1,20 @@
-"""The error messages a student meets most, read as a student: each of 36 common
+"""The error messages a student meets most, read as a student: each of 37 common
 mistakes (a shape mismatch in ``@``, ``backward()`` on a vector or twice, an in-place
 update of a leaf, ``.item()`` of a vector, ``Linear`` fed the wrong feature count,
 ``CrossEntropyLoss`` fed one-hot or column targets, ``optimizer.step()`` before
 ``backward``, ``torch.no_grad()`` written as a plain call, ...) raises or warns with a
 message that names the op (or layer), the shapes or dtypes involved, and what to do.
 
-Seven said less before: ``.item()`` of a vector and ``BatchNorm`` fed one row said
+Eight said less before: ``.item()`` of a vector and ``BatchNorm`` fed one row said
 nothing of what to do, a ``(N, 1)`` column of class targets was refused without
 ``squeeze(1)`` and targets of another batch without saying so, ``torch.cat`` was named
 ``concatenate (in with_out)`` (the name of an internal wrapper), and ``torch.no_grad()``
 on a line of its own changed nothing without a word (as in PyTorch): it now warns at
 that line; and ``@torch.no_grad`` without the parentheses, which PyTorch takes, raised
-Python's bare TypeError.
+Python's bare TypeError; and a loop of backward() and step() without zero_grad() stepped
+along the sum of every batch's gradient without a word (as in PyTorch): the second such
+step now warns, once per optimizer, and loops that zero in any of the usual ways (or
+accumulate over k batches on purpose) do not.
 """
 
 import re
@@ -39,6 +42,14 @@ def _in_place_on_a_leaf():
 def _step_before_backward():
     model = nn.Linear(2, 1)
     torch.optim.SGD(model.parameters(), lr=0.1).step()
+
+
+def _zero_grad_forgotten():
+    model = nn.Linear(2, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(3):
+        model(_ones(4, 2)).pow(2).mean().backward()
+        opt.step()
 
 
 def _no_grad_as_a_plain_call():
@@ -120,6 +131,10 @@ MISTAKES = {
     "optimizer.step() before backward()": (
         _step_before_backward, torch.NoGradientWarning,
         [r"^SGD\.step:", "'weight', 'bias'", r"loss\.backward\(\)"]),
+    "zero_grad() forgotten": (
+        _zero_grad_forgotten, UserWarning,
+        [r"^SGD\.step: the \.grad of 'weight' is the same array", "no zero_grad()",
+         r"Call opt\.zero_grad\(\) before loss\.backward\(\)"]),
     "torch.no_grad() as a plain call": (
         _no_grad_as_a_plain_call, UserWarning,
         [r"^ad\.no_grad\(\) was called but never entered", r"with ad\.no_grad\(\):",
@@ -302,3 +317,44 @@ def test_mixing_float32_and_float64_parameters_promotes_as_pytorch_does():
     assert (a * b).dtype == np.float64 and theirs.dtype == torch_.float64
     (a * b).sum().backward()
     assert a.grad.dtype == np.float32 and b.grad.dtype == np.float64   # each its own
+
+
+def _steps(zeroing, batches=4, every=1):
+    """A loop of ``batches`` backward passes, a step every ``every``, zeroed by
+    ``zeroing(model, opt)`` after each step."""
+    model = nn.Linear(2, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for i in range(batches):
+        model(_ones(4, 2)).pow(2).mean().backward()
+        if (i + 1) % every == 0:
+            opt.step()
+            zeroing(model, opt)
+
+
+def _set_to_none(model, opt):
+    for p in model.parameters():
+        p.grad = None
+
+
+@pytest.mark.parametrize("zeroing, every", [
+    (lambda model, opt: opt.zero_grad(), 1),
+    (lambda model, opt: opt.zero_grad(set_to_none=False), 1),
+    (lambda model, opt: model.zero_grad(), 1),
+    (lambda model, opt: model.zero_grad(set_to_none=False), 1),
+    (_set_to_none, 1),
+    (lambda model, opt: [p.grad.zero_() for p in model.parameters()], 1),
+    (lambda model, opt: opt.zero_grad(), 2)])          # accumulating over 2 on purpose
+def test_a_loop_that_zeroes_its_gradients_is_not_warned_about(zeroing, every):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _steps(zeroing, every=every)
+
+
+def test_two_steps_on_one_backward_are_not_called_an_accumulation():
+    model = nn.Linear(2, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    model(_ones(4, 2)).pow(2).mean().backward()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        opt.step()
+        opt.step()
