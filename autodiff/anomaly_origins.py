@@ -39,7 +39,7 @@ def inf_origin(node, k):
         parents = parent.parents
         parent = parents[k] if k < len(parents) else None
     if isinstance(parent, Node):
-        made = f"made by {parent.op.name}, {_created(parent)}"
+        made = f"made by {parent.op.name}{_overflow(parent)}, {_created(parent)}"
     elif passed_on:                     # the first op on the tape took it from the data
         entry = passed_on.pop()
         made = (f"made by {entry.op.name}, {_created(entry)}, from a leaf or constant input "
@@ -49,6 +49,29 @@ def inf_origin(node, k):
     if passed_on:
         made += ", passed on by " + ", ".join(n.op.name for n in reversed(passed_on))
     return made
+
+
+#: Ops whose inf from finite inputs is an overflow (a power's too unless a base is 0:
+#: 0 ** -1 is a division by zero).
+_OVERFLOWING = frozenset({"exp", "exp2", "expm1", "cosh", "sinh", "square", "ldexp",
+                          "power", "float_power"})
+
+
+def _overflow(node) -> str:
+    """`` (an overflow: float16 holds at most 65504; ...)`` when ``node``'s inf from
+    finite inputs is its result passing its dtype's largest value."""
+    name = node.op.name
+    dtype = np.dtype(node.dtype) if node.dtype is not None else None
+    if name not in _OVERFLOWING or dtype is None or dtype.kind not in "fc":
+        return ""
+    if name in ("power", "float_power") and (
+            not node.args or not is_float_array(node.args[0])
+            or (np.asarray(node.args[0]) == 0).any()):
+        return ""
+    advice = ("e.g. logsumexp instead of log(sum(exp(x)))" if name.startswith("exp")
+              else "or rescale the values")
+    return (f" (an overflow: {dtype.name} holds at most {float(np.finfo(dtype).max):.6g}; "
+            f"compute in a wider dtype or keep the argument smaller, {advice})")
 
 
 def leaves_holding_nan(node, limit: int = 100_000) -> list[str]:

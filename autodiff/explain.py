@@ -234,6 +234,12 @@ def _root_of_last_backward():
     return tensor._node if tensor is not None else None
 
 
+def _is_parameter(t) -> bool:
+    from .nn.module import Parameter
+
+    return isinstance(t, Parameter)
+
+
 def explain(t, output=None) -> str:
     """Say why ``t.grad`` is None or zero after a backward pass, naming the ops on the path.
 
@@ -301,6 +307,12 @@ def explain(t, output=None) -> str:
                 f"Why: it does not require grad, and cannot: its dtype is {t.dtype}. Only "
                 "floating-point tensors have gradients; convert it (dtype=np.float64) and "
                 "pass requires_grad=True.")
+        elif _is_parameter(t):          # (a module's: made requiring grad)
+            lines.append(
+                "Why: it is a Parameter that was frozen (requires_grad=False: "
+                "p.requires_grad_(False), Embedding(_freeze=True), from_pretrained(freeze="
+                "True) ...), so no gradient is computed for it and an optimizer leaves it "
+                "as it is. To train it, call p.requires_grad_() before the forward pass.")
         else:
             lines.append(
                 "Why: it does not require grad, so no gradient is computed for it. Create "

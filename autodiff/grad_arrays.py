@@ -71,6 +71,9 @@ class GradArray(TorchArray):
 
     def zero_(self) -> GradArray:
         """Set every entry to 0; returns the array."""
+        from .optim.accumulation_hint import note_zeroed
+
+        note_zeroed()
         self[...] = 0
         return self
 

@@ -258,6 +258,9 @@ def zero_grad_of(param) -> None:
     >>> zero_grad_of(w); g
     array([0., 0.])
     """
+    from .optim.accumulation_hint import note_zeroed
+
+    note_zeroed()
     grad = param._grad
     if type(grad) is np.ndarray:
         if (grad.flags.writeable and grad.shape == param.data.shape

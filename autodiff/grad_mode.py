@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import sys
 import threading
 
 
@@ -89,14 +90,26 @@ def is_grad_enabled() -> bool:
 
 
 class _SetGradEnabled:
-    """Context manager and decorator that sets grad mode for the current thread."""
+    """Context manager and decorator that sets grad mode for the current thread.
 
-    def __init__(self, enabled: bool):
+    Made by a plain call (``torch.no_grad()`` on a line of its own) it changes nothing,
+    as in PyTorch, where that line is a common slip: one that is dropped without ever
+    being entered or decorating a function warns at the user's line."""
+
+    name = ""       # the function that made it; "" once used (or made to act at once)
+
+    def __init__(self, enabled: bool, name: str = ""):
         self.enabled = enabled
+        self.name = name
 
     def __enter__(self):
+        self.name = ""
         self.previous = _grad_mode.enabled
         _grad_mode.enabled = self.enabled
+
+    def __del__(self):
+        if self.name and not sys.is_finalizing():
+            _warn_never_entered(self.name, self.enabled)
 
     def __exit__(self, exc_type, error, traceback):
         _grad_mode.enabled = self.previous
@@ -106,8 +119,20 @@ class _SetGradEnabled:
         return False
 
     def __call__(self, func):
+        self.name = ""
         enabled = self.enabled
         return decorated(func, lambda: _SetGradEnabled(enabled))
+
+
+def _warn_never_entered(name: str, enabled: bool) -> None:
+    from .tape_drop import user_frame, warn_at
+
+    warn_at(user_frame(), (
+        f"ad.{name}() was called but never entered: on a line of its own it changes "
+        f"nothing (as in PyTorch), so grad mode stays as it was for the lines after it. "
+        f"Write `with ad.{name}():` and indent the block under it, or decorate a "
+        f"function with @ad.{name}(); ad.set_grad_enabled({enabled}) switches "
+        f"recording {'on' if enabled else 'off'} at once."), UserWarning)
 
 
 class InferenceMode(_SetGradEnabled):
@@ -132,6 +157,7 @@ class InferenceMode(_SetGradEnabled):
         return super().__exit__(*exc)
 
     def __call__(self, func):
+        self.name = ""
         enabled = self.enabled
         return decorated(func, lambda: InferenceMode(enabled))
 
@@ -185,8 +211,9 @@ def decorated(func, context):
     return wrapper
 
 
-def no_grad() -> _SetGradEnabled:
-    """Record nothing inside this block (thread-local); also works as a decorator.
+def no_grad(func=None):
+    """Record nothing inside this block (thread-local); also works as a decorator, with
+    or without the parentheses (``@ad.no_grad()``, ``@ad.no_grad``, as PyTorch's).
 
     >>> w = ad.tensor([1.0], requires_grad=True)
     >>> with ad.no_grad():
@@ -194,9 +221,20 @@ def no_grad() -> _SetGradEnabled:
     >>> y.requires_grad
     False
     """
-    return _SetGradEnabled(False)
+    return _made_or_decorating("no_grad", False, func)
 
 
-def enable_grad() -> _SetGradEnabled:
-    """Record operations again inside a ``no_grad`` block."""
-    return _SetGradEnabled(True)
+def enable_grad(func=None):
+    """Record operations again inside a ``no_grad`` block (or a decorated function)."""
+    return _made_or_decorating("enable_grad", True, func)
+
+
+def _made_or_decorating(name: str, enabled: bool, func, kind=None):
+    """``kind(enabled, name)``, or ``func`` decorated with it (the bare ``@no_grad``)."""
+    kind = kind or _SetGradEnabled
+    if func is None:
+        return kind(enabled, name)
+    if not callable(func):
+        raise TypeError(f"{name}: takes no argument but a function to decorate, got "
+                        f"{type(func).__name__}; write `with ad.{name}():` for a block")
+    return kind(enabled)(func)

@@ -262,7 +262,9 @@ class Tensor(CopyingMethods, ReductionMethods, OperatorMethods, PyTorchMethods, 
         if self.data.size != 1:
             raise ValueError(
                 f"item: only a tensor with exactly one element converts to a Python "
-                f"scalar; this one has shape {self.data.shape}")
+                f"scalar; this one has shape {self.data.shape}. Reduce it first "
+                f"(t.sum().item(), t.mean().item()), pick one element (t[0].item()), or "
+                f"take every value with t.tolist()")
         return self.data.item()
 
     def numpy(self, *, force: bool = False) -> np.ndarray:

@@ -15,7 +15,7 @@ import numpy as np
 
 from .devices import check_device
 from .missing_dtypes import numpy_dtype
-from .grad_mode import InferenceMode, _grad_mode, _SetGradEnabled
+from .grad_mode import InferenceMode, _grad_mode, _made_or_decorating, _SetGradEnabled
 from .nn.module import manual_seed
 from .ops.operands import tensor_of
 from .ops.shape import concatenate
@@ -131,7 +131,9 @@ def inference_mode(mode: bool = True) -> _SetGradEnabled:
     ...     ad.tensor([1.0], requires_grad=True).exp().requires_grad
     False
     """
-    return InferenceMode(not mode)
+    if callable(mode):              # the bare @ad.inference_mode, as PyTorch's
+        return _made_or_decorating("inference_mode", False, mode, InferenceMode)
+    return InferenceMode(not mode, "inference_mode")
 
 
 def from_numpy(array: np.ndarray) -> Tensor:

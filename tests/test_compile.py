@@ -246,7 +246,9 @@ def test_the_plan_prints_one_line_per_step_with_sizes():
     assert text.splitlines()[0].startswith("plan for step:")
     assert "op matmul" in text and "rule matmul" in text and "call SGD.step" in text
     assert "float64[4, 3] 96 B" in text
-    assert len(text.splitlines()) == len(step.plan.instrs) + 1 + bool(step.plan.removed)
+    steps, checks = text.split("\n  checked before each replay", 1)   # (plan_checks.py)
+    assert len(steps.splitlines()) == len(step.plan.instrs) + 1 + bool(step.plan.removed)
+    assert "layers.0.weight, layers.0.bias" in checks
 
 
 def test_the_plan_draws_with_its_phases_as_clusters():

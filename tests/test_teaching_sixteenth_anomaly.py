@@ -209,7 +209,8 @@ def test_an_inf_made_by_an_overflow_is_traced_back_through_the_ops_that_passed_i
     message = _report(program)
     assert message.startswith("sum: the forward pass produced NaN")
     assert "`big.reshape(3, 1).sum().backward()`" in message
-    assert "(made by exp, created at " in message
+    assert "(made by exp (an overflow: float64 holds at most 1.79769e+308; " in message
+    assert "log(sum(exp(x)))), created at " in message
     assert "passed on by multiply, reshape), and inf turned into NaN here" in message
 
 

@@ -3,7 +3,8 @@
 Steps are boxes, values flow along the edges (labelled with their shape), and the
 steps are grouped in clusters: the forward ops, the reverse pass, and the updates
 (``.grad`` and optimizer calls).  Each fused kernel is a cluster of its own holding
-the steps it computes in one loop.  Inputs and captured values are ellipses.
+the steps it computes in one loop.  Inputs and captured values are ellipses; a note
+lists what the plan checks before each replay (``plan_checks.py``).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import graphviz
 
 from .plan import Plan
+from .plan_checks import replay_checks
 
 _PHASE = {"op": "forward", "write": "updates", "call": "updates", "leaf_grad": "updates",
           "clear_grad": "updates"}
@@ -58,6 +60,11 @@ def draw_plan(plan: Plan, rankdir: str = "LR") -> graphviz.Digraph:
             producer[slot] = node
     for cluster in clusters.values():
         graph.subgraph(cluster)
+    checks = replay_checks(plan)
+    if checks:
+        graph.node("checks", "checked before each replay (a change traces again):\\l"
+                   + "".join(f"- {check}\\l" for check in checks), shape="note",
+                   fontsize="9")
     return graph
 
 
@@ -65,7 +72,13 @@ def _constant(graph, plan, slot, producer) -> str:
     """The node of ``slot``, a value no step makes (a constant), drawn at its first
     reader and remembered in ``producer``."""
     source = producer[slot] = f"v{slot}"
-    graph.node(source, f"constant\n{_shape(plan, slot)}", shape="ellipse", style="dotted")
+    label = f"constant\n{_shape(plan, slot)}"
+    if slot in plan.call_constants:
+        label += f"\nmade from Python numbers, read at {plan.call_constants[slot]}"
+    elif slot in getattr(plan, "checksums", ()):
+        op, line = getattr(plan, "constant_sites", {}).get(slot, ("an op", "?"))
+        label += f"\na captured NumPy array, read by {op} at {line}"
+    graph.node(source, label, shape="ellipse", style="dotted")
     return source
 
 

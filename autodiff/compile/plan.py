@@ -187,6 +187,12 @@ class Plan:
             if slot in live:
                 lines.append(f"  v{slot} = constant  [{_size(self.slots[slot])}] copied at "
                              f"the trace (NumPy made it from Python numbers)   # {line}")
+        for slot in getattr(self, "checksums", ()):
+            if slot in self.call_constants or slot not in live:
+                continue
+            op, line = getattr(self, "constant_sites", {}).get(slot, ("an op", "?"))
+            lines.append(f"  v{slot} = constant  [{_size(self.slots[slot])}] a NumPy array "
+                         f"the function captures, read in place   # {op} at {line}")
         for instr in self.instrs:
             outs = ", ".join(f"v{k}" for k in instr.outs) or "-"
             ins = ", ".join(f"v{k}" for k in instr.reads())
@@ -201,6 +207,12 @@ class Plan:
             elif buffer is not None:
                 text += f" -> b{buffer}"
             lines.append(text + where)
+        from .plan_checks import replay_checks
+        checks = replay_checks(self)
+        if checks:
+            lines.append("  checked before each replay (if one changed, the call traces "
+                         "again):")
+            lines += [f"    - {check}" for check in checks]
         return "\n".join(lines)
 
     __repr__ = summary

@@ -173,7 +173,8 @@ def _checked_class_targets(where, shape, target, what, ignore_index=None):
             f"{what} with shape {shape} (classes on axis {0 if len(shape) == 1 else 1}), "
             f"but got shape {raw.shape}"
             + ("; one-hot targets are not accepted as integers: pass y.argmax(axis=1), or "
-               "floats for probability targets" if raw.shape == shape else ""))
+               "floats for probability targets" if raw.shape == shape else
+               _reshape_advice(raw.shape, expected)))
     classes = shape[0] if len(shape) == 1 else shape[1]
     ignored = False
     if raw.size and _largest_unsigned(raw) < classes:  # every target a class: one pass
@@ -195,6 +196,17 @@ def _checked_class_targets(where, shape, target, what, ignore_index=None):
                 f"{classes} classes, so targets must be in [0, {classes})"
                 + (f" or equal ignore_index={ignore_index}" if ignore_index is not None else ""))
     return raw, ignored
+
+
+def _reshape_advice(got: tuple, expected: tuple) -> str:
+    """What to do with class targets of the right size and the wrong shape: a column of
+    indices (N, 1) is squeezed, any other layout reshaped."""
+    if int(np.prod(got)) != int(np.prod(expected)):
+        return "; the scores and the targets must come from the same batch"
+    if got == expected + (1,) or got == expected[:1] + (1,) + expected[1:]:
+        axis = len(expected) if got == expected + (1,) else 1
+        return f"; drop the axis of size 1 with target.squeeze({axis})"
+    return f"; reshape it with target.reshape{expected}"
 
 
 def _class_weights(where, weight, classes, dtype):

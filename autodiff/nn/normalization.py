@@ -252,7 +252,9 @@ def _normalized(x, stats, weight, bias, training, update, eps, where):
         count = x.size // channels
         if count <= 1:
             raise ValueError(f"{where}: expected more than 1 value per channel when training, "
-                             f"got input of shape {x.shape}")
+                             f"got input of shape {x.shape}: the batch statistics of one "
+                             "value are undefined. Train on batches of 2 or more, or call "
+                             "model.eval() to use the running statistics")
         mean = rd.mean(x, axis=axes, keepdims=True)
         centered = x - mean
         var = rd.mean(centered * centered, axis=axes, keepdims=True)

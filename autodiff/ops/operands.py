@@ -290,6 +290,8 @@ def _function_called(op_name):
     if outer is None:
         return None
     name = outer.f_code.co_name
+    if name == "with_out":      # (out_arguments.takes_out: the function it passes through)
+        name = getattr(outer.f_locals.get("function"), "__name__", name)
     if name == op_name or name.startswith(("_", "<")):
         return None
     owner = outer.f_locals.get("self")

@@ -254,7 +254,8 @@ def _concatenate_forward(*parts, axis=0):
 
 _concatenate = defop_joint(
     "concatenate", _concatenate_forward, "each input gets its slice of g along axis",
-    _concatenate_joint, hint="all inputs need the same shape except along axis",
+    _concatenate_joint, hint="all inputs need the same shape except along axis, the one they are "
+    "joined on (axis= / dim=); reshape or slice the ones that differ",
     reads=())
 
 

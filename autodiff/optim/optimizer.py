@@ -43,6 +43,7 @@ from ..guard import note_unguarded_write, savers_of, unguarded_reads
 from ..grad_attr import zero_grad_of
 from ..tensor import Tensor, set_grad_slot
 from . import step_hooks
+from .accumulation_hint import AccumulationWatch
 from .step_hooks import (register_optimizer_step_post_hook,  # noqa: F401 (PyTorch's path)
                          register_optimizer_step_pre_hook)
 from .implementation_flags import IMPLEMENTATION_FLAGS, check_implementation_flags  # noqa: F401
@@ -244,6 +245,7 @@ class Optimizer(StateDictMethods):
         self._names: dict[int, str] = {}
         self._warned: set[int] = set()
         self._warned_all = False
+        self._accumulation = AccumulationWatch()
         self._step_count = 0
         where = type(self).__name__
         from ..nn.module import Module
@@ -366,6 +368,7 @@ class Optimizer(StateDictMethods):
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget every parameter's gradient (``.grad = None``, or zeros with
         ``set_to_none=False``)."""
+        self._accumulation.zeroed = True
         for group in self.param_groups:
             for p in group["params"]:
                 if set_to_none or p._grad is None:
@@ -432,6 +435,7 @@ class Optimizer(StateDictMethods):
                             "ad.explain(param) names the ops holding it.")
                 work.append((p, grad, self.state[position], group))
                 position += 1
+        self._accumulation.check(self, [p for p, *_ in work], where, user_stacklevel())
         if missing and not work:
             self._warn_no_gradient_at_all(position, missing)
         else:

@@ -279,7 +279,7 @@ def build(t: Tensor, params=None, max_nodes: int | None = None,
     if view.root.data is None:     # freed by backward(), but the output tensor still has it
         view.root.data = t.data
         view.root.freed = False
-    _distinct_names(view.values)
+    _distinct_names(view.values, names)
     return view
 
 
@@ -296,11 +296,21 @@ def _mark_changed_leaves(ops):
                 src.changed = True
 
 
-def _distinct_names(values):
+def _distinct_names(values, given=None):
     """Different tensors that were given the same name are shown as ``w``, ``w#2``,
     ``w#3`` ...: written once each, ``matmul(v2, w)`` must not read as the ``w`` of
-    another line (one weight used twice) when they are two weights."""
+    another line (one weight used twice) when they are two weights.  A name the user
+    gave in ``params=`` (``given``: id -> name) stays with that tensor; another tensor
+    that only carries the same name (a frozen Embedding's ``weight`` beside a Linear's)
+    is the one renamed."""
+    given = given or {}
     owners = {}                 # name -> [ids of the objects shown under it, in order]
+    for v in values:            # (the tensors params= names first)
+        obj = v.tensor if v.tensor is not None else v.node
+        if v.named and obj is not None and given.get(id(obj)) == v.name:
+            owned = owners.setdefault(v.name, [])
+            if id(obj) not in owned:
+                owned.append(id(obj))
     for v in values:
         if not v.named:
             continue

@@ -1,0 +1,107 @@
+"""A hint for a training loop that never zeroes its gradients.
+
+Gradients accumulate into ``.grad`` across ``backward()`` calls until zeroed (PyTorch
+semantics), so a loop of ``loss.backward(); opt.step()`` without ``opt.zero_grad()``
+steps along the sum of every batch's gradient so far: it trains, badly, with no error.
+PyTorch says nothing. Here a step warns (once per optimizer) when it finds the first
+parameter's ``.grad`` to be the same array the previous step read, with a ``backward()``
+run since and no zeroing in between (``opt.zero_grad()``, ``model.zero_grad()``, ``.grad
+= None``, ``p.grad.zero_()``): then that array holds the earlier gradients too, unless
+the user zeroed it some other way (``p.grad[:] = 0``), which the message allows for.
+Accumulating on purpose over k batches (``step(); zero_grad()`` every k) zeroes between
+steps and is not warned about.
+
+>>> import warnings
+>>> w = ad.tensor([1.0], requires_grad=True)
+>>> opt = ad.optim.SGD([w], lr=0.1)
+>>> with warnings.catch_warnings(record=True) as caught:
+...     warnings.simplefilter("always")
+...     for _ in range(2):
+...         (w * 2).sum().backward(); opt.step()
+>>> "no zero_grad()" in str(caught[0].message)
+True
+"""
+
+from __future__ import annotations
+
+import weakref
+import warnings
+
+import numpy as np
+
+from ..graph import _grad_mode
+
+#: How many times ``.grad`` arrays were zeroed in place (``zero_grad_of``,
+#: ``GradArray.zero_``) since import: a step compares it with the count at the last one.
+zeroings = 0
+
+
+def note_zeroed() -> None:
+    """A ``.grad`` array was zeroed in place."""
+    global zeroings
+    zeroings += 1
+
+
+class AccumulationWatch:
+    """What one optimizer's previous step read: its first ``.grad`` array (weakly), the root
+    of the latest backward, the zeroings count; ``zeroed`` is set by its zero_grad."""
+
+    __slots__ = ("grad", "root", "zeroings", "zeroed", "warned")
+
+    def __init__(self):
+        self.grad = None
+        self.root = None
+        self.zeroings = 0
+        self.zeroed = False
+        self.warned = False
+
+    def __reduce__(self):
+        # (a copied or pickled optimizer starts watching afresh: weak references to
+        # the original's arrays mean nothing to the copy)
+        return (AccumulationWatch, ())
+
+    def check(self, optimizer, params, where: str, stacklevel: int) -> None:
+        """Warn (once) when the first of ``params``' gradients was added into since the
+        last step without being zeroed; then remember this step's.  (One array, not
+        all: a step costs one weak reference more.)"""
+        if self.warned or not params:
+            return
+        root = _grad_mode.last_root
+        grad = params[0]._grad
+        if (self.grad is not None and not self.zeroed and self.zeroings == zeroings
+                and self.grad() is grad and type(grad) is np.ndarray
+                and _root_of(self.root) is not root):
+            self.warned = True
+            name = optimizer._names.get(id(params[0]), "?")
+            shown = repr(name) if not name.startswith("#") else \
+                f"parameter {name} (shape {params[0].shape})"
+            warnings.warn(
+                f"{where}: the .grad of {shown} is the same array the previous step read, "
+                "and backward() has added into it since, with no zero_grad() (nor "
+                ".grad = None) in between: unless you zeroed it another way, this step "
+                "follows the sum of the gradients of every batch so far (they accumulate "
+                "until zeroed, as in PyTorch). Call opt.zero_grad() before loss.backward() "
+                "in each step; to accumulate over k batches on purpose, call step() and "
+                "zero_grad() every k batches. This warning is shown once per optimizer.",
+                UserWarning, stacklevel=stacklevel)
+            return
+        self.grad = weakref.ref(grad) if type(grad) is np.ndarray else None
+        self.root = _weak(root)
+        self.zeroings = zeroings
+        self.zeroed = False
+
+
+def _weak(root):
+    """A reference to the latest backward's root that keeps no graph alive."""
+    if root is None or isinstance(root, weakref.ref):
+        return root
+    return weakref.ref(root)
+
+
+def _root_of(stored):
+    """The root a stored reference stands for (``graph.py`` keeps a Node, or a weakref
+    to a Tensor, in ``last_root``)."""
+    if stored is None:
+        return None
+    target = stored()
+    return stored if target is None or not hasattr(target, "op") else target
