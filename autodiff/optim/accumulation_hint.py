@@ -60,21 +60,25 @@ class AccumulationWatch:
         # the original's arrays mean nothing to the copy)
         return (AccumulationWatch, ())
 
-    def check(self, optimizer, params, where: str, stacklevel: int) -> None:
-        """Warn (once) when the first of ``params``' gradients was added into since the
-        last step without being zeroed; then remember this step's.  (One array, not
-        all: a step costs one weak reference more.)"""
-        if self.warned or not params:
+    def check(self, optimizer, work, where: str) -> None:
+        """Warn (once) when the gradient of the first parameter of ``work`` (the step's
+        ``(parameter, ...)`` entries) was added into since the last step without being
+        zeroed; then remember this step's.  (One array, not all: a step costs one weak
+        reference more.)"""
+        if self.warned or not work:
             return
         root = _grad_mode.last_root
-        grad = params[0]._grad
+        first = work[0][0]
+        grad = first._grad
         if (self.grad is not None and not self.zeroed and self.zeroings == zeroings
                 and self.grad() is grad and type(grad) is np.ndarray
                 and _root_of(self.root) is not root):
             self.warned = True
-            name = optimizer._names.get(id(params[0]), "?")
+            from .optimizer import user_stacklevel
+
+            name = optimizer._names.get(id(first), "?")
             shown = repr(name) if not name.startswith("#") else \
-                f"parameter {name} (shape {params[0].shape})"
+                f"parameter {name} (shape {first.shape})"
             warnings.warn(
                 f"{where}: the .grad of {shown} is the same array the previous step read, "
                 "and backward() has added into it since, with no zero_grad() (nor "
@@ -83,7 +87,7 @@ class AccumulationWatch:
                 "until zeroed, as in PyTorch). Call opt.zero_grad() before loss.backward() "
                 "in each step; to accumulate over k batches on purpose, call step() and "
                 "zero_grad() every k batches. This warning is shown once per optimizer.",
-                UserWarning, stacklevel=stacklevel)
+                UserWarning, stacklevel=user_stacklevel())
             return
         self.grad = weakref.ref(grad) if type(grad) is np.ndarray else None
         self.root = _weak(root)

@@ -435,7 +435,7 @@ class Optimizer(StateDictMethods):
                             "ad.explain(param) names the ops holding it.")
                 work.append((p, grad, self.state[position], group))
                 position += 1
-        self._accumulation.check(self, [p for p, *_ in work], where, user_stacklevel())
+        self._accumulation.check(self, work, where)
         if missing and not work:
             self._warn_no_gradient_at_all(position, missing)
         else:
