@@ -167,6 +167,7 @@ from .captures import (captured_generators, captured_objects, captured_settings,
                        settings_differ, settings_of_captured_modules, training_flags,
                        why_plan_does_not_fit)
 from .fit_check import plan_fits
+from .replaced_state import keep_replaced_state, optimizer_state_tensors
 
 __all__ = ["compile", "Compiled", "Plan", "NotReplayedWarning", "TraceError"]
 
@@ -344,8 +345,10 @@ class Compiled:
         sizes_before = sizes_reached(named_before)
         arrays_before = arrays_reached(named_before)
         sums_before = array_sums(arrays_before)
+        state_before = optimizer_state_tensors(named_before)
         with installed(tracer), creators_patched(self.fn):
             output = self.fn(*call_args, **call_kwargs)
+            keep_replaced_state(state_before)
             tracer.held.returned = output
             plan = tracer.finish(output)
         if not np.array_equal(np.random.get_state()[1], rng_before):
