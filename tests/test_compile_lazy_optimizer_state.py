@@ -12,7 +12,7 @@ import pytest
 
 import autodiff as ad
 from autodiff.compile import NotReplayedWarning
-from compile_scripts8 import UNFUSED, F, compiled_like_eager, draws, nn, torch
+from compile_scripts8 import UNFUSED, F, compiled_like_eager, draws, made, nn, torch
 
 
 class LazyAdam(torch.optim.Optimizer):
@@ -52,19 +52,15 @@ class Remembering(torch.optim.Optimizer):
                 p.add_(p.grad, alpha=-group["lr"])
 
 
+def mean_square_error(model, x, y):
+    return F.mse_loss(model(x), y)
+
+
 def regression(optimizer_class):
     """``make()`` of a regression step optimized by ``optimizer_class``."""
     def make():
         model = nn.Sequential(nn.Linear(4, 6), nn.Tanh(), nn.Linear(6, 2))
-        optimizer = optimizer_class(model.parameters(), lr=1e-2)
-
-        def step(x, y):
-            optimizer.zero_grad()
-            loss = F.mse_loss(model(x), y)
-            loss.backward()
-            optimizer.step()
-            return loss
-        return step, {"model": model, "optimizer": optimizer}
+        return made(model, optimizer_class(model.parameters(), lr=1e-2), mean_square_error)
     return make
 
 

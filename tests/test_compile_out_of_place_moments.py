@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import autodiff as ad
-from compile_scripts8 import UNFUSED, F, compiled_like_eager, draws, nn, torch
+from compile_scripts8 import UNFUSED, F, compiled_like_eager, draws, made, nn, torch
 
 
 def moments(spelling, exp_avg, exp_avg_sq, grad, beta1, beta2):
@@ -60,19 +60,15 @@ class OutOfPlaceAdam(torch.optim.Optimizer):
                 p.sub_(group["lr"] * corrected / denominator)
 
 
+def mean_square_error(model, x, y):
+    return F.mse_loss(model(x), y)
+
+
 def regression(**options):
     """``make()`` of a regression step optimized by ``OutOfPlaceAdam(**options)``."""
     def make():
         model = nn.Sequential(nn.Linear(4, 6), nn.Tanh(), nn.Linear(6, 2))
-        optimizer = OutOfPlaceAdam(model.parameters(), **options)
-
-        def step(x, y):
-            optimizer.zero_grad()
-            loss = F.mse_loss(model(x), y)
-            loss.backward()
-            optimizer.step()
-            return loss
-        return step, {"model": model, "optimizer": optimizer}
+        return made(model, OutOfPlaceAdam(model.parameters(), **options), mean_square_error)
     return make
 
 
