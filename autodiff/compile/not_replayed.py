@@ -64,6 +64,7 @@ def warn_of_tensors_left_behind(tracer, plan, roots, stacklevel,
     >>> from autodiff.compile.plan import Plan
     >>> warn_of_tensors_left_behind(Tracer("f"), Plan("f", [], [], [], [], None, []),
     ...                             [("history", [])], stacklevel=1)  # nothing to say
+    False
     """
     from ..optim.optimizer import Optimizer
 
