@@ -26,6 +26,7 @@ from .known_writes import left_by_a_plan
 from .not_replayed import reachable
 from .plan import memory_order
 from .provenance import nested_items
+from .object_calls import functions_by_calls
 from .reached import (class_settings, functions_by_attribute, module_settings,
                       reached_functions, unique_places, users_module)
 from .members import SUBMODULE_NAMES
@@ -70,8 +71,17 @@ def captured_generators(fn) -> list:
 def captured_objects(fn) -> list:
     """``_objects_named`` of ``fn`` and of the functions it calls by name
     (``reached_functions``)."""
-    return unique_places([entry for f in reached_functions(fn) for entry in _objects_named(f)],
-                         lambda entry: entry[:2])
+    from ..nn.module import Module
+
+    found = []
+    for f in reached_functions(fn):
+        # (a module's tensors and arrays that a forward reached by ``model(x)`` reads:
+        # the plan reads them live, ``members.py``; a buffer replaced stays one plan)
+        owner = getattr(f, "__self__", None) if f is not fn else None
+        members = vars(owner) if isinstance(owner, Module) else None
+        found += [entry for entry in _objects_named(f) if entry[0] is not members
+                  or not isinstance(entry[2], (Tensor, np.ndarray))]
+    return unique_places(found, lambda entry: entry[:2])
 
 
 def _objects_named(fn) -> list:
@@ -97,7 +107,8 @@ def _objects_named(fn) -> list:
             if isinstance(value, kinds) or (
                 (where is not table or key in read) and followed_by_identity(value))
             ] + [(where, key, function)     # (``model.loss``, ``self.helper`` rebound)
-                 for where, key, function, _ in functions_by_attribute(fn)]
+                 for where, key, function, _ in (functions_by_attribute(fn)
+                                                 + functions_by_calls(fn))]
 
 
 def followed_by_identity(value) -> bool:

@@ -12,20 +12,23 @@ from __future__ import annotations
 import os
 import types
 
+from .object_calls import functions_by_calls
 from .tracer import _is_setting
 
 #: Modules whose functions a compiled function calls without their globals tying the
 #: plan (their settings are the library's, or fixed).
 _LIBRARY_ROOTS = frozenset({"autodiff", "numpy", "scipy", "torch", "builtins"})
-#: How many calls deep ``reached_functions`` follows functions named by functions.
-_FUNCTION_DEPTH = 3
+#: How many calls deep ``reached_functions`` follows functions named by functions (a
+#: step, its model's forward, a block's, a layer's, a helper).
+_FUNCTION_DEPTH = 5
 
 
 def reached_functions(fn) -> list:
     """``fn`` and the user's functions it reaches by name (its closure and the globals
-    its code reads) or through an attribute (``model.loss``, ``self.helper``:
-    ``functions_by_attribute``), and theirs, down to ``_FUNCTION_DEPTH``: a replay
-    depends on the names those read too.
+    its code reads), through an attribute (``model.loss``, ``self.helper``,
+    ``Net.helper``: ``functions_by_attribute``) or by calling or making an object
+    (``model(x)``, ``Loss()(y)``, ``super().forward(x)``: ``object_calls.py``), and
+    theirs, down to ``_FUNCTION_DEPTH``: a replay depends on the names those read too.
 
     >>> def helper(x):
     ...     return x * 2
@@ -48,7 +51,8 @@ def reached_functions(fn) -> list:
         table = getattr(plain, "__globals__", None)
         named = [value for _, where, key, value in _captured_names(current)
                  if where is not table or key in read]
-        for value in named + [callee for *_, callee in functions_by_attribute(current)]:
+        for value in (named + [callee for *_, callee in functions_by_attribute(current)]
+                      + [callee for *_, callee in functions_by_calls(current)]):
             plain_value = getattr(value, "__func__", value)
             key = (id(plain_value), id(getattr(value, "__self__", None)))
             if (type(plain_value) is types.FunctionType and key not in seen
@@ -64,7 +68,8 @@ def functions_by_attribute(fn) -> list:
     entry, callee)``: a module's (``model.loss(x)`` with ``import model``: ``where`` the
     module's dict) and a user class's methods called on an object ``fn`` reaches by
     name or is bound to (``self.helper(x)``, ``net.penalty()``: ``where`` the class's
-    dict; ``entry`` what it holds there, a ``staticmethod`` say; ``callee`` the
+    dict), or on the class (``Net.helper(self, h)``, also in a method followed as a
+    function; ``entry`` what it holds there, a ``staticmethod`` say; ``callee`` the
     function, or the method bound to the object).  Only attributes ``fn``'s code
     reads are followed.
 
@@ -84,13 +89,18 @@ def functions_by_attribute(fn) -> list:
     holders = [value for _, _, _, value in _captured_names(fn)]
     if getattr(fn, "__self__", None) is not None:
         holders.append(fn.__self__)
+    elif _defining_class(plain) is not None:   # (a method followed as a function)
+        holders.append(_defining_class(plain))
     found, seen = [], set()
     for holder in holders:
         if isinstance(holder, types.ModuleType):
             if not users_module(holder):
                 continue
             tables, instance = [vars(holder)], False
-        elif isinstance(holder, type) or not hasattr(holder, "__dict__"):
+        elif isinstance(holder, type):      # (``Model.helper(self, x)``: a function)
+            tables = [vars(cls) for cls in holder.__mro__[:-1] if _users(cls.__module__)]
+            instance = False
+        elif not hasattr(holder, "__dict__"):
             continue
         else:
             tables = [vars(cls) for cls in type(holder).__mro__[:-1] if _users(cls.__module__)]
@@ -108,6 +118,14 @@ def functions_by_attribute(fn) -> list:
                           if instance and type(entry) is types.FunctionType else value)
                 found.append((table, name, entry, callee))
     return found
+
+
+def _defining_class(function):
+    """The class of the module's globals whose method ``function`` is (``Net.helper``,
+    not one defined in a function), else None."""
+    owner, dot, _ = function.__qualname__.rpartition(".")
+    found = function.__globals__.get(owner) if dot and "<" not in owner else None
+    return found if isinstance(found, type) else None
 
 
 def users_module(value) -> bool:
