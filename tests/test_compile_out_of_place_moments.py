@@ -100,3 +100,31 @@ def test_the_state_entries_keep_their_tensors_updated_in_place():
         assert all(state[key] is before[key] for key in before)
     assert float(optimizer.state[0]["step"].item()) == 3.0
     assert np.abs(optimizer.state[0]["exp_avg"].data).sum() > 0
+
+
+class Anchored(torch.optim.Optimizer):
+    """Gradient descent that puts a tensor made before the call (its anchor) in each
+    parameter's state, where ``__init__`` put zeros."""
+
+    def __init__(self, params, lr=1e-2):
+        super().__init__(params, dict(lr=lr))
+        self.anchors = [torch.ones_like(p) for p in self.params]
+        for p in self.params:
+            self.state[p]["anchor"] = torch.zeros_like(p)
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for index, p in enumerate(self.params):
+            self.state[p]["anchor"] = self.anchors[index]
+            p.add_(p.grad, alpha=-self.defaults["lr"])
+
+
+def test_a_state_entry_given_a_tensor_from_before_the_call_holds_that_tensor():
+    model = nn.Linear(4, 2)
+    optimizer = Anchored(model.parameters())
+    step, _ = made(model, optimizer, mean_square_error)
+    compiled = ad.compile(step)
+    for x, y in draws(35, (8, 4), (8, 2), n=2):
+        compiled(x, y)
+    assert all(state["anchor"] is anchor
+               for state, anchor in zip(optimizer.state, optimizer.anchors))

@@ -348,7 +348,7 @@ class Compiled:
         state_before = optimizer_state_tensors(named_before)
         with installed(tracer), creators_patched(self.fn):
             output = self.fn(*call_args, **call_kwargs)
-            keep_replaced_state(state_before)
+            keep_replaced_state(state_before, tracer.made_during)
             tracer.held.returned = output
             plan = tracer.finish(output)
         if not np.array_equal(np.random.get_state()[1], rng_before):

@@ -30,15 +30,18 @@ def optimizer_state_tensors(roots) -> list:
             if isinstance(value, Tensor)]
 
 
-def keep_replaced_state(entries) -> None:
+def keep_replaced_state(entries, made_during) -> None:
     """For each ``(state, key, old)`` of ``optimizer_state_tensors`` (taken before the
-    call) whose entry now holds another tensor of the same shape and dtype, not
-    requiring grad nor sharing ``old``'s memory: copy its values into ``old`` and put
-    ``old`` back in the entry.  Call it while the trace still records."""
+    call) whose entry now holds another tensor the call made (``id`` in
+    ``made_during``; one from before, a buffer say, is left to be shared) of the same
+    shape and dtype, not requiring grad nor sharing ``old``'s memory: copy its values
+    into ``old`` and put ``old`` back in the entry.  Call it while the trace still
+    records."""
     with no_grad():
         for state, key, old in entries:
             new = state.get(key)
             if (new is old or not isinstance(new, Tensor) or new.requires_grad
+                    or id(new) not in made_during
                     or new.shape != old.shape or new.dtype != old.dtype
                     or np.shares_memory(new.data, old.data)):
                 continue
