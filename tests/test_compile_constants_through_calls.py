@@ -183,3 +183,16 @@ def test_a_number_of_an_object_made_in_the_call_changed_by_its_class_traces_agai
     finally:
         net.Loss.__init__ = original
     assert compiled.traces == 2
+
+
+def test_a_model_compiled_itself_replays_its_constants_and_sees_changes(modules):
+    _, net, layers = modules
+    model = net.Net()
+    compiled = ad.compile(model, fuse=False)
+    x = np.linspace(-1.0, 1.0, 3)
+    with ad.no_grad():
+        for call in range(4):
+            if call == 2:
+                layers.RATE = 3.0
+            np.testing.assert_array_equal(compiled(x).data, model(ad.tensor(x)).data)
+    assert compiled.traces == 2

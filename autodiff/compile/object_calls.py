@@ -40,8 +40,10 @@ def functions_by_calls(fn) -> list:
 
     plain = getattr(fn, "__func__", fn)
     code = getattr(plain, "__code__", None)
-    if code is None:
-        return []
+    if code is None:                    # (``ad.compile(model)``: the model is called)
+        return ([(table, name, function, types.MethodType(function, fn))
+                 for table, name, function in _user_methods(type(fn), _CALLED)[:1]]
+                if _is_object(fn) else [])
     owner = getattr(fn, "__self__", None)
     found = []
     for _, _, _, value in _captured_names(fn):
