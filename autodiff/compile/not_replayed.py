@@ -241,16 +241,9 @@ def numbers_in_containers(fn) -> dict:
     >>> numbers_in_containers(lambda: state["k"])
     {"state['k']": 0}
     """
-    from ..nn.module import Module
     from .captures import captured_settings
-    from .reached import reached_functions
-
-    # (a module's numbers, as a forward reached by ``model(x)`` reads them, are named
-    # by ``numbers_reached``)
-    modules = {id(vars(f.__self__)) for f in reached_functions(fn)
-               if isinstance(getattr(f, "__self__", None), Module)}
-    return {label: value for label, where, _, value in captured_settings(fn)
-            if _is_number(value) and id(where) not in modules}
+    return {label: value for label, _, _, value in captured_settings(fn)
+            if _is_number(value)}
 
 
 def warn_of_numbers_changed(name, before, after, stacklevel) -> None:
