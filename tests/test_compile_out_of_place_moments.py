@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import autodiff as ad
+from autodiff.compile.refusals import TraceError
 from compile_scripts8 import UNFUSED, F, compiled_like_eager, draws, made, nn, torch
 
 
@@ -128,3 +129,27 @@ def test_a_state_entry_given_a_tensor_from_before_the_call_holds_that_tensor():
         compiled(x, y)
     assert all(state["anchor"] is anchor
                for state, anchor in zip(optimizer.state, optimizer.anchors))
+
+
+class Widening(torch.optim.Optimizer):
+    """Momentum kept in float32, replaced by a float64 value at each step."""
+
+    def __init__(self, params, lr=1e-2):
+        super().__init__(params, dict(lr=lr))
+        for p in self.params:
+            self.state[p]["momentum"] = torch.zeros_like(p).to(torch.float32)
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for p in self.params:
+            state = self.state[p]
+            state["momentum"] = state["momentum"] * 0.9 + ad.as_tensor(p.grad)
+            p.sub_(state["momentum"], alpha=self.defaults["lr"])
+
+
+def test_a_state_entry_replaced_by_another_dtype_is_refused_naming_the_entry():
+    model = nn.Linear(4, 2)
+    step, _ = made(model, Widening(model.parameters()), mean_square_error)
+    with pytest.raises(TraceError, match=r"state entry 'momentum' .*dtype float32.*"
+                                         r"dtype float64"):
+        ad.compile(step, fuse=False)(*draws(36, (8, 4), (8, 2), n=1)[0])

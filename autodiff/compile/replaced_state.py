@@ -16,6 +16,7 @@ import numpy as np
 
 from ..graph import no_grad
 from ..tensor import Tensor
+from .tracer import TraceError
 
 
 def optimizer_state_tensors(roots) -> list:
@@ -41,9 +42,15 @@ def keep_replaced_state(entries, made_during) -> None:
         for state, key, old in entries:
             new = state.get(key)
             if (new is old or not isinstance(new, Tensor) or new.requires_grad
-                    or id(new) not in made_during
-                    or new.shape != old.shape or new.dtype != old.dtype
-                    or np.shares_memory(new.data, old.data)):
+                    or id(new) not in made_during or np.shares_memory(new.data, old.data)):
                 continue
+            if new.shape != old.shape or new.dtype != old.dtype:
+                raise TraceError(
+                    f"compile: an optimizer's state entry {key!r} held a tensor of shape "
+                    f"{old.shape} and dtype {old.dtype}, and the call replaced it by one "
+                    f"of shape {new.shape} and dtype {new.dtype}; a replay updates the "
+                    "entry's tensor in place, so it must keep its shape and dtype. Make "
+                    "the new value of that shape and dtype (.to(old.dtype)), or make the "
+                    "state so before compiling.")
             old.copy_(new)
             state[key] = old
