@@ -226,15 +226,15 @@ def captured_settings(fn) -> list:
     """``_settings_named`` of ``fn`` and of the functions it calls by name
     (``reached_functions``: ``helper(x)`` reading a global ``temperature``), the
     helpers' named ``helper: temperature``."""
-    from ..nn.module import Module
-
     found = []
+    # (the own settings of a module ``fn`` names, or of one of theirs, as a forward
+    # reached by ``model(x)`` reads them, are flags of the plan already: those of the
+    # modules the call called, and ``settings_of_captured_modules``)
+    flagged = {id(m) for root in _modules_named(fn) for m in root.modules()}
     for f in reached_functions(fn):
         prefix = "" if f is fn else f"{getattr(f, '__name__', 'a function')}: "
-        # (a module's own settings, as a forward reached by ``model(x)`` reads them,
-        # are flags of the plan already: the trace sees the module called)
         owner = getattr(f, "__self__", None) if f is not fn else None
-        own = vars(owner) if isinstance(owner, Module) else None
+        own = vars(owner) if id(owner) in flagged else None
         found += [(prefix + name, where, key, value)
                   for name, where, key, value in _settings_named(f) if where is not own]
     return unique_places(found, lambda entry: entry[1:3])
