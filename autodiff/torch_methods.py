@@ -483,7 +483,13 @@ def _alpha_times(t, other, alpha):
 
 
 def _scaled(other, alpha):
-    """``alpha * other``; a list or tuple as an array (``[5] * 3`` would repeat it)."""
+    """``alpha * other``; a list or tuple as an array (``[5] * 3`` would repeat it).  An
+    array is multiplied by the op, so that a compiled step records it (``other`` may
+    be a ``.grad`` array: ``exp_avg.mul(b1).add(p.grad, alpha=1 - b1)``), as ``add_``
+    does."""
     if isinstance(other, (list, tuple)):
         other = np.asarray(other)
+    if isinstance(other, np.ndarray):
+        from .ops.elementwise import multiply
+        return multiply(other, alpha)
     return other * alpha

@@ -116,7 +116,8 @@ call made and left in an object the function reaches by name (``history.append(l
 ``self.cache = h`` in a module it calls), and a number reached by name that the call
 changed (``steps += 1`` on a global, ``self.calls += 1`` in a forward, ``state["k"] +=
 1`` in a dict the function reaches) warn with a
-``NotReplayedWarning`` (``not_replayed.py``).  A function traced more often than its
+``NotReplayedWarning`` (``not_replayed.py``); but state an optimizer makes in its first
+``step()`` makes the next call trace again, once.  A function traced more often than its
 plan cache holds warns once (``RuntimeWarning``), naming what changed since the last
 trace (a Python number argument, a captured array changed in place, a setting).
 """
@@ -166,6 +167,7 @@ from .captures import (captured_generators, captured_objects, captured_settings,
                        settings_differ, settings_of_captured_modules, training_flags,
                        why_plan_does_not_fit)
 from .fit_check import plan_fits
+from .replaced_state import keep_replaced_state, optimizer_state_tensors
 
 __all__ = ["compile", "Compiled", "Plan", "NotReplayedWarning", "TraceError"]
 
@@ -193,6 +195,7 @@ class Compiled:
         self.traces = 0
         self._last_key = None               # the signature of the last trace
         self._warned_retracing = False
+        self._state_made = False            # an optimizer made its state in a trace
         functools.update_wrapper(self, fn)
 
     def __call__(self, *args, **kwargs):
@@ -342,8 +345,10 @@ class Compiled:
         sizes_before = sizes_reached(named_before)
         arrays_before = arrays_reached(named_before)
         sums_before = array_sums(arrays_before)
+        state_before = optimizer_state_tensors(named_before)
         with installed(tracer), creators_patched(self.fn):
             output = self.fn(*call_args, **call_kwargs)
+            keep_replaced_state(state_before, tracer.made_during)
             tracer.held.returned = output
             plan = tracer.finish(output)
         if not np.array_equal(np.random.get_state()[1], rng_before):
@@ -357,7 +362,8 @@ class Compiled:
         roots = named + [(f"a {type(m).__name__} the call used", m)
                          for m, _ in tracer.modules.values()]
         _refuse_arguments_also_reached(plan.name, args, kwargs, roots)
-        warn_of_tensors_left_behind(tracer, plan, roots, stacklevel=3)
+        state_made = warn_of_tensors_left_behind(      # (in an optimizer's state)
+            tracer, plan, roots, stacklevel=3, spare_optimizer_state=not self._state_made)
         # (an entry of a container counts only if it was there: a container that grew
         # is named by warn_of_sizes_changed)
         warn_of_numbers_changed(plan.name, numbers_before, numbers_reached(named) | {
@@ -370,6 +376,12 @@ class Compiled:
         warn_of_arrays_left_behind(plan.name, arrays_before, arrays_after, stacklevel=3)
         warn_of_arrays_changed(plan, arrays_before, sums_before, arrays_after,
                                tracer.written, stacklevel=3)
+        if state_made:
+            # (``state["exp_avg"] = zeros_like(p)`` in a first step(): a plan would
+            # keep this call's tensors; the next trace finds the state there)
+            self._state_made = True
+            self.traces += 1
+            return output
         plan.bindings = captured_objects(self.fn)     # as the call left them
         plan.settings = captured_settings(self.fn)
         # train() / eval() inside the function: a replay leaves the flags as it did

@@ -27,6 +27,7 @@ from .known_writes import left_by_a_plan
 from .not_replayed import reachable
 from .plan import memory_order
 from .provenance import nested_items
+from .object_calls import functions_by_calls
 from .reached import (_users, class_defaults, class_settings, functions_by_attribute,
                       module_settings, reached_functions, unique_places, users_module)
 from .members import SUBMODULE_NAMES
@@ -74,8 +75,17 @@ def captured_generators(fn) -> list:
 def captured_objects(fn) -> list:
     """``_objects_named`` of ``fn`` and of the functions it calls by name
     (``reached_functions``)."""
-    return unique_places([entry for f in reached_functions(fn) for entry in _objects_named(f)],
-                         lambda entry: entry[:2])
+    from ..nn.module import Module
+
+    found = []
+    for f in reached_functions(fn):
+        # (a module's tensors and arrays that a forward reached by ``model(x)`` reads:
+        # the plan reads them live, ``members.py``; a buffer replaced stays one plan)
+        owner = getattr(f, "__self__", None) if f is not fn else None
+        members = vars(owner) if isinstance(owner, Module) else None
+        found += [entry for entry in _objects_named(f) if entry[0] is not members
+                  or not isinstance(entry[2], (Tensor, np.ndarray))]
+    return unique_places(found, lambda entry: entry[:2])
 
 
 def _objects_named(fn) -> list:
@@ -101,7 +111,8 @@ def _objects_named(fn) -> list:
             if isinstance(value, kinds) or (
                 (where is not table or key in read) and followed_by_identity(value))
             ] + [(where, key, function)     # (``model.loss``, ``self.helper`` rebound)
-                 for where, key, function, _ in functions_by_attribute(fn)]
+                 for where, key, function, _ in (functions_by_attribute(fn)
+                                                 + functions_by_calls(fn))]
 
 
 def followed_by_identity(value) -> bool:
@@ -220,10 +231,16 @@ def captured_settings(fn) -> list:
     (``reached_functions``: ``helper(x)`` reading a global ``temperature``), the
     helpers' named ``helper: temperature``."""
     found = []
+    # (the own settings of a module ``fn`` names, or of one of theirs, as a forward
+    # reached by ``model(x)`` reads them, are flags of the plan already: those of the
+    # modules the call called, and ``settings_of_captured_modules``)
+    flagged = {id(m) for root in _modules_named(fn) for m in root.modules()}
     for f in reached_functions(fn):
         prefix = "" if f is fn else f"{getattr(f, '__name__', 'a function')}: "
+        owner = getattr(f, "__self__", None) if f is not fn else None
+        own = vars(owner) if id(owner) in flagged else None
         found += [(prefix + name, where, key, value)
-                  for name, where, key, value in _settings_named(f)]
+                  for name, where, key, value in _settings_named(f) if where is not own]
     return unique_places(found, lambda entry: entry[1:3])
 
 

@@ -1,6 +1,8 @@
 """Where the NumPy creators certify what they make (``call_constants.py``): the modules
 of the compiled function and of the user's functions it calls by name, through a
-module (``model.loss(x)``) or as an object's method (``self.helper(x)``).
+module (``model.loss(x)``), as an object's method (``self.helper(x)``) or a class's
+(``Net.helper(self, h)``, ``super().forward(x)``), or by calling an object
+(``model(x)``: its ``forward``) or making one (``Loss()(y)``: ``object_calls.py``).
 
 A step in ``train.py`` calling ``loss`` imported from ``model.py`` makes its constants
 in ``model.py`` (``np.arange(n) * RATE``): for the length of the trace, the names bound
@@ -26,8 +28,8 @@ class creators_patched:
     are bound to ``_NUMPY``.  Only the user's code there gets
     certified arrays: NumPy's and other libraries' code (such as ``default_rng(seed)``,
     which writes into an ``np.asarray`` it makes) keeps NumPy's own functions, and so
-    does a function the trace reaches otherwise (a method of an object made in the
-    call, a function passed as an argument)."""
+    does a function the trace reaches otherwise (a function passed as an argument, a
+    method of an object the call makes of a class it does not name)."""
 
     def __init__(self, fn):
         self.scopes = []

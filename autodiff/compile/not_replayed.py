@@ -51,22 +51,34 @@ class NotReplayedWarning(UserWarning):
     dict or a module attribute, or changed a number its names reach (a counter)."""
 
 
-def warn_of_tensors_left_behind(tracer, plan, roots, stacklevel) -> None:
+def warn_of_tensors_left_behind(tracer, plan, roots, stacklevel,
+                                spare_optimizer_state=False) -> bool:
     """Warn for each tensor made during the traced call that ``roots`` (``(label,
     object)`` pairs) reach, other than the leaves and captured tensors the plan
-    itself uses again.
+    itself uses again.  With ``spare_optimizer_state``, a tensor an optimizer's state
+    holds (made lazily in its first ``step()``: ``state["exp_avg"] =
+    zeros_like(p)``) is not warned of; returns whether there was one, so that the
+    caller traces again, the state then being there before the call.
 
     >>> from autodiff.compile.tracer import Tracer
     >>> from autodiff.compile.plan import Plan
     >>> warn_of_tensors_left_behind(Tracer("f"), Plan("f", [], [], [], [], None, []),
     ...                             [("history", [])], stacklevel=1)  # nothing to say
+    False
     """
+    from ..optim.optimizer import Optimizer
+
     used_again = {id(t) for _, t in plan.leaves if isinstance(t, Tensor)}
     used_again |= {id(t) for t, _ in plan.captured}
-    found = [(path, item) for item, path in reachable(roots)
-             if isinstance(item, Tensor) and id(item) in tracer.made_during
-             and id(item) not in used_again]
-    for path, tensor in found:
+    found, in_state = [], set()
+    for item, path in reachable(roots):
+        if isinstance(item, Optimizer) and spare_optimizer_state:
+            in_state |= {id(t) for state in item.state for t in state.values()}
+        elif (isinstance(item, Tensor) and id(item) in tracer.made_during
+              and id(item) not in used_again):
+            found.append((path, item))
+    made_state = [pair for pair in found if id(pair[1]) in in_state]
+    for path, tensor in found if not made_state else []:
         warnings.warn(
             f"compile: {tracer.name} left a tensor it made (shape {tensor.shape}) in "
             f"{path}; a replay does not run the function's Python code, so {path} keeps "
@@ -74,6 +86,7 @@ def warn_of_tensors_left_behind(tracer, plan, roots, stacklevel) -> None:
             "tensor from the compiled function and store it after the call "
             "(history.append(step(x))), or keep it outside the compiled function.",
             NotReplayedWarning, stacklevel=stacklevel + 1)
+    return bool(made_state)
 
 
 def reachable(roots):

@@ -13,20 +13,23 @@ import functools
 import os
 import types
 
+from .object_calls import functions_by_calls
 from .tracer import _is_setting
 
 #: Modules whose functions a compiled function calls without their globals tying the
 #: plan (their settings are the library's, or fixed).
 _LIBRARY_ROOTS = frozenset({"autodiff", "numpy", "scipy", "torch", "builtins"})
-#: How many calls deep ``reached_functions`` follows functions named by functions.
-_FUNCTION_DEPTH = 3
+#: How many calls deep ``reached_functions`` follows functions named by functions (a
+#: step, its model's forward, a block's, a layer's, a helper).
+_FUNCTION_DEPTH = 5
 
 
 def reached_functions(fn) -> list:
     """``fn`` and the user's functions it reaches by name (its closure and the globals
-    its code reads) or through an attribute (``model.loss``, ``self.helper``:
-    ``functions_by_attribute``), and theirs, down to ``_FUNCTION_DEPTH``: a replay
-    depends on the names those read too.
+    its code reads), through an attribute (``model.loss``, ``self.helper``,
+    ``Net.helper``: ``functions_by_attribute``) or by calling or making an object
+    (``model(x)``, ``Loss()(y)``, ``super().forward(x)``: ``object_calls.py``), and
+    theirs, down to ``_FUNCTION_DEPTH``: a replay depends on the names those read too.
 
     >>> def helper(x):
     ...     return x * 2
@@ -51,7 +54,8 @@ def reached_functions(fn) -> list:
                  if where is not table or key in read]
         if isinstance(current, functools.partial):      # (``ad.compile(partial(f, k=2))``)
             named.append(current.func)
-        for value in named + [callee for *_, callee in functions_by_attribute(current)]:
+        for value in (named + [callee for *_, callee in functions_by_attribute(current)]
+                      + [callee for *_, callee in functions_by_calls(current)]):
             plain_value = getattr(value, "__func__", value)
             key = (id(plain_value), id(getattr(value, "__self__", None)))
             if (type(plain_value) is types.FunctionType and key not in seen
@@ -67,7 +71,8 @@ def functions_by_attribute(fn) -> list:
     entry, callee)``: a module's (``model.loss(x)`` with ``import model``: ``where`` the
     module's dict) and a user class's methods called on an object ``fn`` reaches by
     name or is bound to (``self.helper(x)``, ``net.penalty()``: ``where`` the class's
-    dict; ``entry`` what it holds there, a ``staticmethod`` say; ``callee`` the
+    dict), or on the class (``Net.helper(self, h)``, also in a method followed as a
+    function; ``entry`` what it holds there, a ``staticmethod`` say; ``callee`` the
     function, or the method bound to the object).  Only attributes ``fn``'s code
     reads are followed.
 
@@ -87,6 +92,8 @@ def functions_by_attribute(fn) -> list:
     holders = [value for _, _, _, value in _captured_names(fn)]
     if getattr(fn, "__self__", None) is not None:
         holders.append(fn.__self__)
+    elif _defining_class(plain) is not None:   # (a method followed as a function)
+        holders.append(_defining_class(plain))
     found, seen = [], set()
     for holder in holders:
         if isinstance(holder, types.ModuleType):
@@ -95,7 +102,7 @@ def functions_by_attribute(fn) -> list:
             tables, instance = [vars(holder)], False
         elif isinstance(holder, type):
             # (a user's class named in the step: its static and class methods,
-            # ``Helper.scale(t)``)
+            # ``Helper.scale(t)``, and its functions, ``Model.helper(self, x)``)
             if not _users(holder.__module__):
                 continue
             tables, instance = [vars(cls) for cls in holder.__mro__[:-1]
@@ -121,6 +128,14 @@ def functions_by_attribute(fn) -> list:
                           or (not instance and type(entry) is classmethod) else value)
                 found.append((table, name, entry, callee))
     return found
+
+
+def _defining_class(function):
+    """The class of the module's globals whose method ``function`` is (``Net.helper``,
+    not one defined in a function), else None."""
+    owner, dot, _ = function.__qualname__.rpartition(".")
+    found = function.__globals__.get(owner) if dot and "<" not in owner else None
+    return found if isinstance(found, type) else None
 
 
 def users_module(value) -> bool:
