@@ -126,7 +126,9 @@ def _tensor_name(tensor, slot=None) -> str:
     if name:
         return name
     where = f" v{slot}" if slot is not None else ""
-    return f"a captured tensor{where} of shape {tuple(tensor.shape)}"
+    shape = getattr(tensor, "shape", None)
+    kind = type(tensor).__name__.lower() if type(tensor).__name__ != "Parameter" else "tensor"
+    return f"a captured {kind}{where}" + (f" of shape {tuple(shape)}" if shape is not None else "")
 
 
 def _is_object(value) -> bool:
