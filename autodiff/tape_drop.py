@@ -349,7 +349,6 @@ def _called_object(frame, with_owner: bool = False):
     return (owner, called) if with_owner else called
 
 
-_RANDOM_MAKERS = (np.random.default_rng, np.random.Generator, np.random.RandomState)
 #: The method called on a generator made in the same expression: ``....default_rng(0).normal(``
 _CHAINED_METHOD = re.compile(r"[\w.\s]+\((?:[^()]|\([^()]*\))*\)\s*\.\s*(\w+)\s*\(")
 
@@ -364,7 +363,9 @@ def numpy_random_callee(frame) -> str | None:
     method = getattr(called, "__name__", None)
     if method is None:
         return None
-    if any(called is maker for maker in _RANDOM_MAKERS):   # default_rng(0).normal(t)
+    # (np.random read here, not at import: importing it costs ``import autodiff``)
+    makers = (np.random.default_rng, np.random.Generator, np.random.RandomState)
+    if any(called is maker for maker in makers):   # default_rng(0).normal(t)
         kind = np.random.RandomState if called is np.random.RandomState else np.random.Generator
         chained = _CHAINED_METHOD.match(_call_text(frame) or "")
         found = chained is not None and hasattr(kind, chained.group(1))
