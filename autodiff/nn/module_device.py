@@ -41,8 +41,11 @@ def _positional_tail(cls, init) -> tuple[int, tuple[str, ...]]:
         return len(parameters), ()
     count = sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in parameters)
     keywords = {p.name for p in parameters if p.kind is not p.POSITIONAL_ONLY}
+    # (PyTorch's layers that take a device take a dtype beside it; the rest, losses
+    # and activations, take neither by position: GaussianNLLLoss(True) is an error)
+    default = ("device", "dtype") if "dtype" in keywords else ()
     tail = []
-    for name in cls.__dict__.get("_torch_positional_tail", ("device", "dtype")):
+    for name in cls.__dict__.get("_torch_positional_tail", default):
         if name != "device" and name not in keywords:
             break
         tail.append(name)
