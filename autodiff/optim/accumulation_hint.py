@@ -43,14 +43,15 @@ def note_zeroed() -> None:
 
 
 class AccumulationWatch:
-    """What one optimizer's previous step read: its first ``.grad`` array (weakly), the root
-    of the latest backward, the zeroings count; ``zeroed`` is set by its zero_grad."""
+    """What one optimizer's previous step read: its first ``.grad`` array (weakly), the id
+    of the latest backward's root, the zeroings count; ``zeroed`` is set by its
+    zero_grad."""
 
     __slots__ = ("grad", "root", "zeroings", "zeroed", "warned")
 
     def __init__(self):
         self.grad = None
-        self.root = None
+        self.root = 0
         self.zeroings = 0
         self.zeroed = False
         self.warned = False
@@ -72,7 +73,7 @@ class AccumulationWatch:
         grad = first._grad
         if (self.grad is not None and not self.zeroed and self.zeroings == zeroings
                 and self.grad() is grad and type(grad) is np.ndarray
-                and _root_of(self.root) is not root):
+                and self.root != id(root)):
             self.warned = True
             from .optimizer import user_stacklevel
 
@@ -90,22 +91,10 @@ class AccumulationWatch:
                 UserWarning, stacklevel=user_stacklevel())
             return
         self.grad = weakref.ref(grad) if type(grad) is np.ndarray else None
-        self.root = _weak(root)
+        # (the root's id, not a reference: ``last_root`` holds a root until the next
+        # backward has made its own, so two roots in a row never share an id; a third
+        # may, and then one warning is missed, never one given wrongly)
+        self.root = id(root)
         self.zeroings = zeroings
         self.zeroed = False
 
-
-def _weak(root):
-    """A reference to the latest backward's root that keeps no graph alive."""
-    if root is None or isinstance(root, weakref.ref):
-        return root
-    return weakref.ref(root)
-
-
-def _root_of(stored):
-    """The root a stored reference stands for (``graph.py`` keeps a Node, or a weakref
-    to a Tensor, in ``last_root``)."""
-    if stored is None:
-        return None
-    target = stored()
-    return stored if target is None or not hasattr(target, "op") else target
