@@ -17,6 +17,7 @@ step now warns, once per optimizer, and loops that zero in any of the usual ways
 accumulate over k batches on purpose) do not.
 """
 
+import os
 import re
 import warnings
 
@@ -234,7 +235,10 @@ def test_each_mistake_is_named_with_its_shapes_and_what_to_do(name):
     message = _message(mistake, kind)
     for pattern in patterns:
         assert re.search(pattern, message), (pattern, message)
-    assert "with_out" not in message and "autodiff/" not in message, message
+    # (no wrapper's name, and no line inside the package: the user's own file may lie
+    # under a folder named autodiff, as a clone of this repository does)
+    package = os.path.dirname(torch.__file__) + os.sep
+    assert "with_out" not in message and package not in message, message
 
 
 def test_the_table_holds_thirty_mistakes_or_more():
