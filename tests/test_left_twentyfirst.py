@@ -34,6 +34,13 @@ def test_the_refusal_names_the_shape_and_dtype(name):
         getattr(ad, name)(_matrix(), ad.tensor(0))
 
 
+@pytest.mark.parametrize("name", ["amax", "amin"])
+def test_the_refusal_inside_amax_names_the_function_called(name):
+    # (it named the NumPy-name wrapper: "max (in function)")
+    with pytest.raises(TypeError, match=rf"^{name[1:]} \(in {name}\): "):
+        getattr(ad, name)(_matrix(), ad.tensor([0.0, 1.0]))
+
+
 @pytest.mark.parametrize("name", ["max", "min", "amax", "amin"])
 @pytest.mark.parametrize("axis", [0, 1, np.int64(0), np.intp(1), -1])
 def test_integer_axes_keep_numpy_s_reading(name, axis):

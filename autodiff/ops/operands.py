@@ -292,6 +292,8 @@ def _function_called(op_name):
     name = outer.f_code.co_name
     if name == "with_out":      # (out_arguments.takes_out: the function it passes through)
         name = getattr(outer.f_locals.get("function"), "__name__", name)
+    elif name == "function":    # (numpy_names: the wrapper of ad.amax is named after it)
+        name = outer.f_locals.get("short_name", name)
     if name == op_name or name.startswith(("_", "<")):
         return None
     owner = outer.f_locals.get("self")
