@@ -28,8 +28,9 @@ from .not_replayed import reachable
 from .plan import memory_order
 from .provenance import nested_items
 from .object_calls import functions_by_calls
-from .reached import (_users, class_defaults, class_settings, functions_by_attribute,
-                      module_settings, reached_functions, unique_places, users_module)
+from .reached import (class_defaults, class_settings, functions_by_attribute,
+                      module_settings, reached_functions, unique_places, users_module,
+                      written_by_user)
 from .members import SUBMODULE_NAMES
 from .tracer import TraceError
 from .values_read import ValueRead
@@ -292,7 +293,7 @@ def _settings_named(fn) -> list:
 
 def _users_class(value) -> bool:
     """Whether ``value`` is a class the user defined (``class Helper:``)."""
-    return isinstance(value, type) and _users(value.__module__)
+    return isinstance(value, type) and written_by_user(value.__module__)
 
 
 class _Path(tuple):

@@ -64,22 +64,22 @@ def functions_by_calls(fn) -> list:
 def _is_object(value) -> bool:
     """Whether ``value`` is an object of a user class (not a module, a class, a function
     or a number)."""
-    from .reached import _users
+    from .reached import written_by_user
 
     return (hasattr(value, "__dict__") and not isinstance(
         value, (type, types.ModuleType, types.FunctionType, types.MethodType))
-        and any(_users(cls.__module__) for cls in type(value).__mro__[:-1]))
+        and any(written_by_user(cls.__module__) for cls in type(value).__mro__[:-1]))
 
 
 def _user_methods(cls, names, every=False) -> list:
     """``(class's dict, name, function)`` for the methods of ``names`` the user's classes in
     ``cls``'s method resolution order define: the first of each name (as an object
     finds it), or with ``every`` each class's (``super()`` reaches the bases')."""
-    from .reached import _users
+    from .reached import written_by_user
 
     found, seen = [], set()
     for klass in cls.__mro__[:-1]:
-        if not _users(klass.__module__):
+        if not written_by_user(klass.__module__):
             continue
         for name in names:
             function = vars(klass).get(name)

@@ -15,7 +15,7 @@ def optimizer_step_advice(line) -> str:
     """Advice for an array refused at ``line`` (``"file.py:12"``) when that line is in
     the ``step()`` of a user's ``Optimizer`` subclass, else ``""``."""
     from ..optim.optimizer import Optimizer
-    from .reached import _users
+    from .reached import written_by_user
 
     file, _, number = str(line).rpartition(":")
     if not number.isdigit():
@@ -29,7 +29,7 @@ def optimizer_step_advice(line) -> str:
         seen.add(cls)
         todo.extend(cls.__subclasses__())
         step = vars(cls).get("step")
-        if step is None or not _users(cls.__module__):
+        if step is None or not written_by_user(cls.__module__):
             continue
         step = inspect.unwrap(step)
         try:

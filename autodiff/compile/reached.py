@@ -59,7 +59,7 @@ def reached_functions(fn) -> list:
             plain_value = getattr(value, "__func__", value)
             key = (id(plain_value), id(getattr(value, "__self__", None)))
             if (type(plain_value) is types.FunctionType and key not in seen
-                    and _users(plain_value.__module__)):
+                    and written_by_user(plain_value.__module__)):
                 seen.add(key)
                 found.append(value)
                 todo.append((value, depth + 1))
@@ -103,21 +103,22 @@ def functions_by_attribute(fn) -> list:
         elif isinstance(holder, type):
             # (a user's class named in the step: its static and class methods,
             # ``Helper.scale(t)``, and its functions, ``Model.helper(self, x)``)
-            if not _users(holder.__module__):
+            if not written_by_user(holder.__module__):
                 continue
             tables, instance = [vars(cls) for cls in holder.__mro__[:-1]
-                                if _users(cls.__module__)], False
+                                if written_by_user(cls.__module__)], False
         elif not hasattr(holder, "__dict__"):
             continue
         else:
-            tables = [vars(cls) for cls in type(holder).__mro__[:-1] if _users(cls.__module__)]
+            tables = [vars(cls) for cls in type(holder).__mro__[:-1]
+                      if written_by_user(cls.__module__)]
             instance = True
         for name in attributes:
             table = next((table for table in tables if name in table), None)
             entry = table.get(name) if table is not None else None
             value = (entry.__func__ if isinstance(entry, (staticmethod, classmethod))
                      else entry.fget if isinstance(entry, property) else entry)
-            if (type(value) is types.FunctionType and _users(value.__module__)
+            if (type(value) is types.FunctionType and written_by_user(value.__module__)
                     and (id(value), id(holder)) not in seen):
                 seen.add((id(value), id(holder)))
                 # (a method bound to its object: what it reads of ``self`` is followed
@@ -141,7 +142,7 @@ def _defining_class(function):
 def users_module(value) -> bool:
     """Whether ``value`` is a module of the user's (``import model``), not NumPy's, the
     library's, the standard library's or an installed package's."""
-    return (isinstance(value, types.ModuleType) and _users(value.__name__)
+    return (isinstance(value, types.ModuleType) and written_by_user(value.__name__)
             and user_scope(vars(value)))
 
 
@@ -154,7 +155,7 @@ def user_scope(scope) -> bool:
     return file is None or not os.path.abspath(file).startswith(_LIBRARY_DIRS)
 
 
-def _users(module_name) -> bool:
+def written_by_user(module_name) -> bool:
     """Whether a function or class of the module named ``module_name`` is the user's
     (not the library's, NumPy's or another package's listed in ``_LIBRARY_ROOTS``)."""
     return (module_name or "").split(".")[0] not in _LIBRARY_ROOTS
