@@ -163,7 +163,7 @@ def written_by_user(module_name) -> bool:
 
 def unique_places(entries, key_of) -> list:
     """``entries`` without repeats of the same place (``key_of``: where and key)."""
-    from .captures import _Path
+    from .container_settings import _Path
 
     seen, kept = set(), []
     for entry in entries:
