@@ -24,7 +24,7 @@ import weakref
 import numpy as np
 
 from .anomaly_origins import (first_input_with_inf, inf_origin, is_float_array,
-                              leaves_holding_nan)
+                              leaves_holding_nan, overflow_cause)
 from .anomaly_trace import _created, user_frame_trace, where_created
 from .compile import hooks as _compile_hooks
 from .graph import BackwardObserver, Node, _grad_mode, _reverse_pass
@@ -522,6 +522,8 @@ def _backward_message(state, node, g, i, gi):
             "NaN). No eps at this op helps: the inf is in the forward values, fed in with "
             "the data or made by an earlier op that overflowed (exp of a large number, a "
             "division by 0). Find it (np.isinf(x).any()) and keep it finite there.")
+    elif local_inf and (overflowed := overflow_cause(node, bad)):
+        lines.append(f"  cause: {overflowed}")
     elif local_inf:
         infinite = "infinite" if np.isinf(vals).any() else "undefined (NaN)"
         lines.append(f"  cause: the derivative of {op.name} is {infinite} at these inputs "

@@ -57,21 +57,45 @@ _OVERFLOWING = frozenset({"exp", "exp2", "expm1", "cosh", "sinh", "square", "lde
                           "power", "float_power"})
 
 
-def _overflow(node) -> str:
-    """`` (an overflow: float16 holds at most 65504; ...)`` when ``node``'s inf from
-    finite inputs is its result passing its dtype's largest value."""
+def _overflow_advice(node):
+    """``(limit, advice)`` when ``node`` is an op whose inf from finite inputs is its
+    result passing its dtype's largest value, else None."""
     name = node.op.name
     dtype = np.dtype(node.dtype) if node.dtype is not None else None
     if name not in _OVERFLOWING or dtype is None or dtype.kind not in "fc":
-        return ""
+        return None
     if name in ("power", "float_power") and (
             not node.args or not is_float_array(node.args[0])
             or (np.asarray(node.args[0]) == 0).any()):
-        return ""
+        return None
     advice = ("e.g. logsumexp instead of log(sum(exp(x)))" if name.startswith("exp")
               else "or rescale the values")
-    return (f" (an overflow: {dtype.name} holds at most {float(np.finfo(dtype).max):.6g}; "
-            f"compute in a wider dtype or keep the argument smaller, {advice})")
+    limit = f"{dtype.name} holds at most {float(np.finfo(dtype).max):.6g}"
+    # float64 (complex128) is the widest dtype NumPy computes in everywhere
+    wider = "compute in a wider dtype or " if dtype.itemsize < 8 * (1 + (dtype.kind == "c")) \
+        else ""
+    return limit, f"{wider}keep the argument smaller, {advice}"
+
+
+def _overflow(node) -> str:
+    """`` (an overflow: float16 holds at most 65504; ...)`` when ``node``'s inf from
+    finite inputs is its result passing its dtype's largest value."""
+    found = _overflow_advice(node)
+    return f" (an overflow: {found[0]}; {found[1]})" if found else ""
+
+
+def overflow_cause(node, bad) -> str | None:
+    """The cause of an infinite derivative at positions ``bad`` of ``node``'s finite
+    inputs when its result overflowed there (``exp(100)`` in float32 is inf, and so is
+    its derivative): None when it did not."""
+    found = _overflow_advice(node)
+    ans = getattr(node, "ans", None)
+    if found is None or not isinstance(ans, np.ndarray) or ans.shape != bad.shape \
+            or not np.isinf(ans[bad]).any():
+        return None
+    name = node.op.name
+    return (f"the result of {name} overflowed to inf at those positions ({found[0]}), "
+            f"so its derivative there is inf too; {found[1]}.")
 
 
 def leaves_holding_nan(node, limit: int = 100_000) -> list[str]:

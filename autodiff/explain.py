@@ -240,6 +240,12 @@ def _is_parameter(t) -> bool:
     return isinstance(t, Parameter)
 
 
+def _listed_nodes(nodes, shown: int = 5) -> str:
+    """The first ``shown`` of ``nodes`` by label, and how many more there are."""
+    listed = ", ".join(_node_label(n) for n in nodes[:shown])
+    return listed + (f" and {len(nodes) - shown} more" if len(nodes) > shown else "")
+
+
 def explain(t, output=None) -> str:
     """Say why ``t.grad`` is None or zero after a backward pass, naming the ops on the path.
 
@@ -277,12 +283,12 @@ def explain(t, output=None) -> str:
     if live:
         lines.append(
             f"Its data is read-only while {len(live)} recorded op(s) of a live graph need "
-            f"it for backward: {', '.join(_node_label(n) for n in live[:5])}. Run that "
+            f"it for backward: {_listed_nodes(live)}. Run that "
             "graph's backward (or drop it, e.g. del loss) before changing the data in place.")
     if stale:
         lines.append(
             f"Its data is read-only while {len(stale)} recorded op(s) of an older graph hold "
-            f"it: {', '.join(_node_label(n) for n in stale[:5])}. Values they saved were "
+            f"it: {_listed_nodes(stale)}. Values they saved were "
             "changed in place since (an optimizer step, an update under ad.no_grad()), so "
             "that graph's backward would raise InPlaceError; drop it (e.g. del loss) and "
             "compute the forward pass again.")

@@ -373,9 +373,13 @@ class Tensor(CopyingMethods, ReductionMethods, OperatorMethods, PyTorchMethods, 
                     "says why for a given input w.")
             from .compile.outputs import replay_history_hint
             raise RuntimeError(
-                "backward: this tensor does not require grad and has no recorded history."
+                f"backward: this tensor (shape {self.shape}, {self.dtype}) does not require "
+                "grad and has no recorded history."
                 + (replay_history_hint(self) or " Create the inputs with requires_grad=True "
-                   "(and outside ad.no_grad()) before computing it."))
+                   "(and outside ad.no_grad()) before computing it; the result of an op "
+                   "without a gradient (argmax, argsort, a comparison, an integer cast, "
+                   "detach()) has no history either: compute the loss from float values "
+                   "that ops with a gradient made."))
         grad = root_grad(self, grad, create_graph)
         # inside a transform's function: transforms.transform_input refuses to be passed
         _grad_mode.backward_in_transform = _grad_mode.transform_depth > 0

@@ -99,7 +99,7 @@ NANS = {
         _float_power_overflow, "divide: the forward pass produced NaN",
         "(y / y.sum()).sum().backward()",
         "the inf in input a was made by float_power (an overflow: float64 holds at most "
-        "1.79769e+308; compute in a wider dtype or keep the argument smaller, or rescale"),
+        "1.79769e+308; keep the argument smaller, or rescale"),
     "log of a linear_ramp to 0": (
         _log_of_a_ramp_to_zero, "log: the backward pass produced inf",
         'np.log(np.pad(w, (2, 0), mode="linear_ramp", end_values=end))',

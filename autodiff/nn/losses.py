@@ -25,7 +25,8 @@ from ..ops.operands import constant_argument
 from ..ops.registry import defop_joint
 from ..ops.shape import reshape
 from ..tensor import Tensor
-from .softmax import _check_float, _softmax, log_softmax
+from .loss_inputs import check_float_scores, warn_if_probabilities
+from .softmax import _softmax, log_softmax
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -328,7 +329,10 @@ def nll_loss(input, target, weight=None, ignore_index: int = -100,
     tensor(0.23954477)
     """
     where = "nll_loss"
-    _check_float(input, where)
+    check_float_scores(where, input, target, "log-probabilities")
+    warn_if_probabilities(where, input, "but nll_loss wants log-probabilities (each at most "
+                          "0): pass F.log_softmax(logits, dim=1), or give the logits to "
+                          "F.cross_entropy")
     _check_reduction(where, reduction)
     _check_ignore_index(where, ignore_index)
     shape = np.shape(_raw(input))
@@ -367,6 +371,9 @@ def cross_entropy(input, target, weight=None, ignore_index: int = -100,
     >>> F.cross_entropy(ad.tensor([[2.0, 0.0], [0.0, 2.0]]), [0, -100])   # 2nd row ignored
     tensor(0.12692801)
     """
+    warn_if_probabilities("cross_entropy", input, "but cross_entropy applies log_softmax "
+                          "itself: a softmax before it is applied twice and squashes the "
+                          "gradients; pass the logits (the scores before softmax)")
     if (input.__class__ is Tensor and target.__class__ is np.ndarray and weight is None
             and reduction.__class__ is str and reduction == "mean"
             and label_smoothing.__class__ in (float, int) and label_smoothing == 0
@@ -384,7 +391,7 @@ def cross_entropy(input, target, weight=None, ignore_index: int = -100,
             except IndexError:
                 pass                    # ignored or out of range: the checks below say
     where = "cross_entropy"
-    _check_float(input, where)
+    check_float_scores(where, input, target, "logits")
     _check_reduction(where, reduction)
     _check_ignore_index(where, ignore_index)
     if not 0.0 <= label_smoothing <= 1.0:
