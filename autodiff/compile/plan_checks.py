@@ -49,7 +49,7 @@ def replay_checks(plan) -> list:
                      "names, in the same order")
     by_place: dict = {}          # where the names live -> the names
     for where, key, _ in plan.bindings:
-        by_place.setdefault(_place(where, key), []).append(key)
+        by_place.setdefault(_place(where, key, plan), []).append(key)
     for place, names in by_place.items():
         if names[0] is None:
             lines.append(f"{place}: its {len(names)} name{'s' * (len(names) != 1)} "
@@ -74,9 +74,10 @@ def replay_checks(plan) -> list:
     return lines
 
 
-def _place(where, key) -> str:
+def _place(where, key, plan) -> str:
     """Where a name the plan checks lives: a closure, a module's globals, a class's
-    namespace or an object's attributes."""
+    namespace or an object's attributes (named by its class when the plan checks a
+    flag of it too, as it does of each nn.Module it reads)."""
     if key is None:
         return "the function's closure"
     get = getattr(where, "get", None)
@@ -86,7 +87,34 @@ def _place(where, key) -> str:
         return f"class {get('__qualname__')}"
     if get("__name__") is not None and get("__builtins__") is not None:
         return f"module {get('__name__')}"
+    for obj, _, _ in plan.flags:
+        if getattr(obj, "__dict__", None) is where:
+            return f"the attributes of {_module_name(obj)}"
+        for cls in type(obj).__mro__:
+            if _same_namespace(vars(cls), where):
+                return f"class {cls.__qualname__}"
     return "an object's attributes"
+
+
+def _same_namespace(namespace, where) -> bool:
+    """Whether ``where`` is a class's ``namespace``: each access to ``cls.__dict__``
+    makes a new proxy, so the entries are compared (by identity: no value's ``==``)."""
+    return namespace.keys() == where.keys() and all(namespace[k] is where[k] for k in where)
+
+
+def _module_name(obj) -> str:
+    """``Linear(3, 4)``: a module's class and its positional settings (two layers of
+    one class told apart); other objects by their class."""
+    kind = type(obj).__name__
+    extra_repr = getattr(obj, "extra_repr", None)
+    if not callable(extra_repr):
+        return kind
+    try:
+        positional = [part for part in str(extra_repr()).split(", ")
+                      if part and "=" not in part and "\n" not in part]
+    except Exception:               # (a user's extra_repr: the class name is enough)
+        return kind
+    return f"{kind}({', '.join(positional)})" if positional else kind
 
 
 def _joined(check: str, subjects: list) -> str:
@@ -117,8 +145,8 @@ def _flag(obj, attribute, value) -> tuple:
     if attribute == "_has_step_hooks":
         return kind, f"{'no ' if not value else ''}step hooks"
     if attribute == "_hooks_for_compile":
-        return kind, "the same forward hooks"
-    return kind, f".{attribute} is {shown}"
+        return _module_name(obj), "the same forward hooks"
+    return _module_name(obj), f".{attribute} is {shown}"
 
 
 def _tensor_name(tensor, slot=None) -> str:
