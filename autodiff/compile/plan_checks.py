@@ -48,12 +48,15 @@ def replay_checks(plan) -> list:
         lines.append(f"the submodules of {listed} module{'s' * (listed != 1)}: the same "
                      "names, in the same order")
     by_place: dict = {}          # where the names live -> the names
-    for where, key, _ in plan.bindings:
+    held: dict = {}              # where the names live -> the kinds of what they hold
+    for where, key, value in plan.bindings:
         by_place.setdefault(_place(where, key, plan), []).append(key)
+        held.setdefault(_place(where, key, plan), []).append(type(value).__name__)
     for place, names in by_place.items():
-        if names[0] is None:
+        if names[0] is None:            # (a closure's cells: their names are not kept)
             lines.append(f"{place}: its {len(names)} name{'s' * (len(names) != 1)} "
-                         "still refer to the same objects")
+                         f"(holding {_listed(sorted(held[place]))}) still refer to the "
+                         "same objects")
         else:
             lines.append(f"{place}: the names {_listed([str(n) for n in names])} still "
                          "refer to the same objects")
