@@ -54,7 +54,7 @@ def inf_origin(node, k):
 #: Ops whose inf from finite inputs is an overflow (a power's too unless a base is 0:
 #: 0 ** -1 is a division by zero).
 _OVERFLOWING = frozenset({"exp", "exp2", "expm1", "cosh", "sinh", "square", "ldexp",
-                          "power", "float_power"})
+                          "power", "float_power", "erfcx", "scipy_erfcx"})
 
 
 def _overflow_advice(node):

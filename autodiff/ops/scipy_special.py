@@ -20,6 +20,7 @@ import numpy as np
 
 from .registry import defop
 from .special import _erfc_rule, _erfinv_rule, _xlogy_jvp, _xlogy_x_rule, _xlogy_y_rule
+from .special_torch import entr as _torch_entr
 from .special_torch import (_erfcx_rule, _i1e_rule, _incomplete_gamma_a_rule,
                             _incomplete_gamma_density, _log_quietly, _xlog1py_x_rule,
                             _xlog1py_y_rule)
@@ -44,10 +45,10 @@ def _unary(name, formula, rule, example):
                  x=(formula, rule))
 
 
-def _binary(name, first, second, example, names=("x", "y")):
+def _binary(name, first, second, example, names=("x", "y"), singular=()):
     return defop(f"scipy_{name}", _scipy_function(name), elementwise=True,
                  doc=f"``scipy.special.{name}`` on Tensors (SciPy's values, the library's "
-                     f"gradients).\n\n{example}",
+                     f"gradients).\n\n{example}", singular=singular,
                  **dict(zip(names, (first, second))))
 
 
@@ -57,8 +58,11 @@ def _incomplete_gamma(name, formula, sign, example):
     def x_rule(xp, g, ans, a, x):
         return sign * g * _incomplete_gamma_density(xp, a, x)
 
+    outside = (lambda a, x: (np.asarray(a) < 0) | (np.asarray(x) < 0),
+               f"{name}(a, x) is NaN for a < 0 or x < 0 (it is defined for a, x >= 0); keep "
+               "them in the domain (e.g. x = softplus(raw) or clip(x, 0, None))")
     return _binary(name, ("not implemented (PyTorch's neither)", _incomplete_gamma_a_rule(name)),
-                   (formula, x_rule), example, names=("a", "x"))
+                   (formula, x_rule), example, names=("a", "x"), singular=[outside])
 
 
 def _quietly(rule):
@@ -142,7 +146,10 @@ _OPS = {
                        ("g * x / (1 + y)", _xlog1py_y_rule),
                        ">>> from scipy import special\n"
                        ">>> special.xlog1py(ad.tensor([2.0]), ad.tensor([0.0]))\n"
-                       "tensor([0.])"),
+                       "tensor([0.])",
+                       singular=[(lambda x, y: (np.asarray(y) < -1) & (np.asarray(x) != 0),
+                                  "xlog1py(x, y) = x log(1 + y) is NaN for y < -1 (the log "
+                                  "of a negative number); keep 1 + y above 0")]),
     "rel_entr": _binary("rel_entr", ("g * (log(x / y) + 1)",
                                      _quietly(lambda xp, g, ans, x, y: g * (xp.log(x / y) + 1))),
                         ("g * -x / y", _quietly(lambda xp, g, ans, x, y: g * (-x / y))),
@@ -178,6 +185,12 @@ _OPS = {
         x=("xlogy(g, y), 0 where x == 0 and y <= 0 (PyTorch's)", _xlogy_x_rule),
         y=("g * x / y", _xlogy_y_rule)),
 }
+
+_OPS["entr"].infinite_grad = _torch_entr.infinite_grad
+_OPS["rel_entr"].infinite_grad = (
+    "its derivative in x holds log(x / y), -inf at x = 0 and NaN where x / y < 0, and its "
+    "derivative in y is -x / y, infinite at y = 0 (where rel_entr itself is inf by "
+    "definition); keep x and y above 0 (clip them, or add an eps)")
 
 
 def op_for(ufunc):

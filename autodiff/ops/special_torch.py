@@ -139,6 +139,9 @@ entr = defop(
         "tensor([0.        , 0.34657359,       -inf])",
     x=("g * -(1 + log(x))", lambda xp, g, ans, x: g * -(1.0 + _log_quietly(xp, x))),
     elementwise=True)
+entr.infinite_grad = ("its derivative holds log(x), which is -inf at x = 0 and NaN for "
+                      "x < 0 (where entr itself is -inf by definition); keep x above 0 "
+                      "(clip it, or add an eps)")
 
 xlog1py = defop(
     "xlog1py", kernels.xlog1py,
