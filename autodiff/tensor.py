@@ -373,8 +373,8 @@ class Tensor(CopyingMethods, ReductionMethods, OperatorMethods, PyTorchMethods, 
                     "says why for a given input w.")
             from .compile.outputs import replay_history_hint
             raise RuntimeError(
-                f"backward: this tensor (shape {self.shape}, {self.dtype}) does not require "
-                "grad and has no recorded history."
+                "backward: this tensor does not require grad and has no recorded history "
+                f"(shape {self.shape}, {self.dtype})."
                 + (replay_history_hint(self) or " Create the inputs with requires_grad=True "
                    "(and outside ad.no_grad()) before computing it; the result of an op "
                    "without a gradient (argmax, argsort, a comparison, an integer cast, "

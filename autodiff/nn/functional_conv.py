@@ -157,8 +157,13 @@ def check_batched(x, where, axes, channels=None, what="input"):
         raise ValueError(f"{where}: expected a {rank}-D {what} ({axes}), got shape "
                          f"{tuple(shape)}")
     if channels is not None and shape[1] != channels:
+        last = (f"; its last axis holds {channels}: for channels-last images (N, ..., C) "
+                f"move them to axis 1 with x.permute(0, {rank - 1}, "
+                f"{', '.join(str(k) for k in range(1, rank - 1))})"
+                if shape[-1] == channels else "")
         raise ValueError(f"{where}: expected {channels} input channels (axis 1 of the "
-                         f"({axes}) input), got {shape[1]} (input shape {tuple(shape)})")
+                         f"({axes}) input), got {shape[1]} (input shape {tuple(shape)})"
+                         f"{last}")
     return shape
 
 
@@ -353,7 +358,8 @@ def _pool_sizes(shape, kernel, stride, padding, dilation, ceil_mode, where):
         if n + 2 * p < span:
             raise ValueError(f"{where}: the kernel (extent {span} with dilation) is larger than "
                              f"the padded input ({n + 2 * p}, from {n} with padding {p}); "
-                             f"input shape {tuple(shape)}")
+                             f"input shape {tuple(shape)}; use a kernel of at most {n + 2 * p} "
+                             "there, pad the input, or pool an earlier, larger feature map")
         if ceil_mode:
             out = -(-(n + 2 * p - span) // s) + 1
             if (out - 1) * s >= n + p:      # the last window must start inside the input

@@ -500,10 +500,17 @@ def _check_same_shape(where, input, target):
     in_shape = np.shape(_raw(input))
     t_shape = np.shape(_raw(target))
     if t_shape != in_shape and t_shape != ():
+        if int(np.prod(in_shape)) == int(np.prod(t_shape)):
+            advice = "Reshape one, e.g. pred.reshape(-1) or target.reshape(pred.shape)"
+        else:
+            advice = (f"They hold different numbers of values ({int(np.prod(in_shape))} and "
+                      f"{int(np.prod(t_shape))}): check that the target belongs to this "
+                      "input; to compare every input row with one target on purpose, write "
+                      "target.expand_as(input)")
         raise ValueError(
             f"{where}: input has shape {in_shape} but target has shape {t_shape}; they must "
             "match (broadcasting them would silently compare every input with every "
-            "target). Reshape one, e.g. pred.reshape(-1) or target.reshape(pred.shape)")
+            f"target). {advice}")
 
 
 def _check_float_target(where, target):

@@ -168,7 +168,10 @@ class Linear(Module):
                 f"Linear({self.n_in}, {self.n_out}): the input's last axis must have size "
                 f"{self.n_in}, but the input has shape {tuple(shape)}; inputs are rows "
                 f"(batch, {self.n_in}) and the weight is (n_in, n_out) = "
-                f"({self.n_in}, {self.n_out})")
+                f"({self.n_in}, {self.n_out})"
+                + (f"; for rows of {shape[-1]} values (after a Flatten, say) build "
+                   f"Linear({shape[-1]}, {self.n_out}), or nn.LazyLinear({self.n_out}), "
+                   "which reads the size from the first input" if shape else ""))
         check_float16_operands(self._where, input, weight, bias)
         return rounded_once(_affine, input if isinstance(input, Tensor) else Tensor(input), weight,
                             bias)

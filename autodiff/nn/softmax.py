@@ -29,8 +29,8 @@ from ..tensor import Tensor
 def _check_float(x, where):
     dtype = x.dtype if isinstance(x, Tensor) else np.asarray(x).dtype
     if dtype.kind != "f":
-        raise TypeError(f"{where}: expected floating-point values, got dtype {dtype}; "
-                        "convert first, e.g. x.astype(np.float64)")
+        raise TypeError(f"{where}: expected floating-point values, got dtype {dtype} (shape "
+                        f"{tuple(np.shape(x))}); convert first, e.g. x.astype(np.float64)")
 
 
 # ----- softmax ------------------------------------------------------------------

@@ -57,9 +57,18 @@ sys.modules[__name__ + ".fusion"] = fusion
 
 
 def _grads(parameters, where):
-    """The parameters that have a ``.grad``."""
-    return [p for p in _tensors(parameters, where, more_arguments=", ...")
-            if p.grad is not None]
+    """The parameters that have a ``.grad``; a warning at the user's line when
+    ``parameters`` is a generator that gives none (used up by an optimizer before)."""
+    one_pass = not isinstance(parameters, Tensor) and hasattr(parameters, "__next__")
+    tensors = _tensors(parameters, where, more_arguments=", ...")
+    if one_pass and not tensors:
+        warnings.warn(
+            f"{where}: the parameters given are an empty generator, so no gradient was "
+            "touched. model.parameters() gives a generator that can be read once: if an "
+            "optimizer (or a loop) read this one first, it is used up; call "
+            "model.parameters() again here, or keep a list: params = "
+            "list(model.parameters())", UserWarning, stacklevel=user_stacklevel())
+    return [p for p in tensors if p.grad is not None]
 
 
 def _grad_array(p):

@@ -226,7 +226,11 @@ def explain_error(op, error, raw):
                  "inf or NaN instead")
     elif op.hint and not isinstance(error, ArithmeticError) and not getattr(
             error, "_autodiff_explained", False) and _hint_fits(op.hint, message):
-        text += f". {op.hint}"
+        text += f". {op.hint}" + (_kept_axis_hint(raw) if op.hint.startswith(
+            "Shapes broadcast") else "")
+    elif "is out of bounds for array of dimension" in message:
+        text += (". Pass an axis in [-ndim, ndim) of the inputs; to join them along a new "
+                 "axis, use stack")
     elif no_ufunc_loop(message):
         text += f". {NO_LOOP_ADVICE}"
     elif "remapped shapes" in message:      # (NumPy's reduction, of its where= mask)
@@ -259,12 +263,31 @@ def no_ufunc_loop(message):
 _AXIS_WORDS = ("axis", "dimension", "interpreted as an integer", "tuple")
 
 
+def _kept_axis_hint(raw) -> str:
+    """``; if the (4,) came from a reduction ...`` when one operand's shape is the
+    other's with one axis taken out, as ``x / x.sum(1)`` gives: a reduction that
+    dropped the axis it reduced."""
+    shapes = [np.shape(a) for a in raw if is_array_like(a)]
+    if len(shapes) != 2:
+        return ""
+    for full, reduced in (shapes, shapes[::-1]):
+        for axis in range(len(full)):
+            if len(full) > 1 and full[:axis] + full[axis + 1:] == reduced:
+                return (f"; if the {reduced} came from a reduction over axis {axis} "
+                        f"(x.sum({axis}), x.mean({axis}) ...), keep that axis: "
+                        f"keepdims=True (PyTorch's keepdim=True) gives "
+                        f"{full[:axis] + (1,) + full[axis + 1:]}")
+    return ""
+
+
 def _hint_fits(hint, message):
     """Whether an op's hint is about this error: the broadcasting hint of elementwise
     ops is no help for ``ad.tensor([1, 2]) ** -1`` (integers to negative powers), nor
     indexing's range of valid indices for a mask of the wrong length."""
     if hint.startswith("Shapes broadcast") and "broadcast" not in message:
         return False
+    if hint.startswith("all inputs need the same shape") and "out of bounds" in message:
+        return False                    # (an axis out of range: said below)
     if hint.startswith("axis must be") and not any(
             word in message for word in _AXIS_WORDS):   # (the dtypes, a mask, initial=)
         return False
