@@ -84,10 +84,12 @@ def _as_array(data, dtype):
     except ValueError as error:
         if "inhomogeneous" not in str(error):
             raise
+        shape = str(error).partition("detected shape was ")[2].partition(" +")[0]
         raise ValueError(
             "tensor: the nested lists have different lengths (a ragged array), so they do "
-            "not form a rectangular array; pad them to a common length, or keep them as "
-            "separate tensors") from error
+            "not form a rectangular array" + (f" (rectangular to shape {shape} only)"
+                                              if shape else "")
+            + "; pad them to a common length, or keep them as separate tensors") from error
     if array.dtype == object or array.dtype.kind in "USV":
         raise TypeError(
             f"tensor: cannot build a tensor from {type(data).__name__} data of mixed or "
