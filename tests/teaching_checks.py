@@ -12,6 +12,7 @@ import json
 import os
 import re
 import shutil
+import sysconfig
 import warnings
 from functools import partial
 
@@ -161,6 +162,37 @@ def step_through_in_a_browser(page, build, ops, tmp_path):
         shown_total = page.inner_text(f'#totals .total[data-name="{key}"] pre')
         assert shown_total == array_text(grad_of(p), width=72), key
     assert page.console_errors == []
+
+
+def mistake_message(mistake, kind, user_file) -> str:
+    """The message of ``mistake()``: of its first warning of ``kind`` (which must point at
+    ``user_file``), or of the ``kind`` it raises (whose traceback's last frame outside the
+    library and Python's own modules must be in ``user_file``: the user's line)."""
+    if issubclass(kind, Warning):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            mistake()
+        messages = [w for w in caught if issubclass(w.category, kind)]
+        assert messages, f"no {kind.__name__}; warnings: {[str(w.message) for w in caught]}"
+        assert messages[0].filename == user_file, messages[0].filename
+        return str(messages[0].message)
+    with pytest.raises(kind) as info:
+        mistake()
+    outside = (os.path.dirname(ad.__file__) + os.sep, sysconfig.get_paths()["stdlib"])
+    users = [entry for entry in info.traceback if not str(entry.path).startswith(outside)]
+    assert users and str(users[-1].path) == user_file, users
+    return str(info.value)
+
+
+def check_mistake_message(message, patterns):
+    """``message`` holds each of ``patterns`` (the op or layer, the shapes or dtypes, what
+    to do), and no internal wrapper's name or line of the library."""
+    for pattern in patterns:
+        assert re.search(pattern, message), (pattern, message)
+    # (a line inside the package: the user's own file may lie under a folder named
+    # autodiff, as a clone of this repository does)
+    package = os.path.dirname(ad.__file__) + os.sep
+    assert "with_out" not in message and package not in message, message
 
 
 # ----------------------------------------------------------------------------------

@@ -17,12 +17,11 @@ step now warns, once per optimizer, and loops that zero in any of the usual ways
 accumulate over k batches on purpose) do not.
 """
 
-import os
-import re
 import warnings
 
 import numpy as np
 import pytest
+from teaching_checks import check_mistake_message, mistake_message
 
 import autodiff as torch            # the mistakes are written as PyTorch scripts are
 import autodiff.nn.functional as F
@@ -215,30 +214,10 @@ MISTAKES = {
 }
 
 
-def _message(mistake, kind):
-    if issubclass(kind, Warning):
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            mistake()
-        messages = [w for w in caught if issubclass(w.category, kind)]
-        assert messages, f"no {kind.__name__}; warnings: {[str(w.message) for w in caught]}"
-        assert messages[0].filename == __file__, messages[0].filename   # the user's line
-        return str(messages[0].message)
-    with pytest.raises(kind) as info:
-        mistake()
-    return str(info.value)
-
-
 @pytest.mark.parametrize("name", list(MISTAKES))
 def test_each_mistake_is_named_with_its_shapes_and_what_to_do(name):
     mistake, kind, patterns = MISTAKES[name]
-    message = _message(mistake, kind)
-    for pattern in patterns:
-        assert re.search(pattern, message), (pattern, message)
-    # (no wrapper's name, and no line inside the package: the user's own file may lie
-    # under a folder named autodiff, as a clone of this repository does)
-    package = os.path.dirname(torch.__file__) + os.sep
-    assert "with_out" not in message and package not in message, message
+    check_mistake_message(mistake_message(mistake, kind, __file__), patterns)
 
 
 def test_the_table_holds_thirty_mistakes_or_more():

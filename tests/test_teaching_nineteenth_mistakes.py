@@ -34,13 +34,11 @@ The message a student reads for a loss through integer division is ``ad.explain`
 it names ``floor_divide`` as the op that zeroes the gradient.
 """
 
-import os
-import re
-import sysconfig
 import warnings
 
 import numpy as np
 import pytest
+from teaching_checks import check_mistake_message, mistake_message
 
 import autodiff as torch            # the mistakes are written as PyTorch scripts are
 import autodiff.nn.functional as F
@@ -267,34 +265,11 @@ MISTAKES = {
 }
 
 
-def _message(mistake, kind):
-    if kind is EXPLAINED:
-        return mistake()
-    if issubclass(kind, Warning):
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            mistake()
-        messages = [w for w in caught if issubclass(w.category, kind)]
-        assert messages, f"no {kind.__name__}; warnings: {[str(w.message) for w in caught]}"
-        assert messages[0].filename == __file__, messages[0].filename   # the user's line
-        return str(messages[0].message)
-    with pytest.raises(kind) as info:
-        mistake()
-    # the traceback's last frame outside the library is this file's: the user's line
-    outside = (os.path.dirname(torch.__file__) + os.sep, sysconfig.get_paths()["stdlib"])
-    users = [entry for entry in info.traceback if not str(entry.path).startswith(outside)]
-    assert users and str(users[-1].path) == __file__, users
-    return str(info.value)
-
-
 @pytest.mark.parametrize("name", list(MISTAKES))
 def test_each_mistake_is_named_with_its_shapes_and_what_to_do(name):
     mistake, kind, patterns = MISTAKES[name]
-    message = _message(mistake, kind)
-    for pattern in patterns:
-        assert re.search(pattern, message), (pattern, message)
-    package = os.path.dirname(torch.__file__) + os.sep
-    assert "with_out" not in message and package not in message, message
+    message = mistake() if kind is EXPLAINED else mistake_message(mistake, kind, __file__)
+    check_mistake_message(message, patterns)
 
 
 def test_the_table_holds_thirty_mistakes_or_more_none_of_the_last_rounds():
