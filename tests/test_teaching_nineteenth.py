@@ -125,6 +125,31 @@ def test_scipy_special_inside_grad_and_vmap_gives_the_eager_gradients():
         np.testing.assert_allclose(rows, np.stack([eager[name]] * 2), rtol=1e-12, err_msg=name)
 
 
+def test_a_compiled_step_through_scipy_special_names_them_in_its_plan():
+    w = nn.Parameter(W, name="w")
+    opt = ad.optim.SGD([w], lr=0.01)
+    twin = nn.Parameter(W.copy(), name="w")
+    twin_opt = ad.optim.SGD([twin], lr=0.01)
+
+    def step(param, optimizer):
+        optimizer.zero_grad()
+        loss = (sc.entr(param) * WEIGHTS + sc.erfcx(param)).sum()   # the plan's line
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    compiled = ad.compile(lambda: step(w, opt), fuse=False)     # (each op a step)
+    for _ in range(3):
+        assert float(compiled().data) == pytest.approx(float(step(twin, twin_opt).data),
+                                                       rel=1e-12)
+    np.testing.assert_allclose(w.data, twin.data, rtol=1e-12)
+    text = str(compiled.plan)
+    line = f"test_teaching_nineteenth.py:{step.__code__.co_firstlineno + 2}"
+    for op in ["op scipy_entr", "op scipy_erfcx", "rule scipy_entr.x", "rule scipy_erfcx.x"]:
+        assert any(op in row for row in text.splitlines()), (op, text)
+    assert any("op scipy_entr" in row and line in row for row in text.splitlines()), text
+
+
 # ----------------------------------------------------------------------------------
 # np.pad(mode='empty'), logcumsumexp
 # ----------------------------------------------------------------------------------
