@@ -49,12 +49,29 @@ def warn_if_probabilities(where: str, input, instead: str) -> None:
     probabilities: every entry in [0, 1] and each row (axis 1, or the one axis) summing
     to 1.  ``instead`` says what to pass."""
     x = _array(input)
-    if x.dtype.kind != "f" or x.ndim == 0 or x.size == 0 or x.shape[min(1, x.ndim - 1)] < 2:
+    # It runs at every training step, so logits are told apart cheaply first, by the
+    # first row (a few Python numbers, or one sum), before any pass over the input.
+    shape = x.shape
+    if len(shape) == 2 and shape[0]:
+        first_row = x[0]
+    elif len(shape) == 1:
+        first_row = x
+    elif len(shape) > 2 and 0 not in shape:
+        first_row = x[(0, slice(None)) + (0,) * (len(shape) - 2)]
+    else:
+        return                          # (0-d, or empty)
+    if len(first_row) < 2 or x.dtype.kind != "f":
         return
-    if x.min() < 0 or x.max() > 1:              # (logits: the first test decides)
+    tolerance = 1e-3 if x.dtype.itemsize < 8 else 1e-6
+    if len(first_row) <= 16:
+        values = first_row.tolist()
+        if min(values) < 0 or max(values) > 1 or abs(sum(values) - 1.0) > tolerance:
+            return
+    elif not 0.0 <= x.item(0) <= 1.0 or abs(float(first_row.sum()) - 1.0) > tolerance:
         return
-    sums = x.sum(axis=min(1, x.ndim - 1))
-    if not np.allclose(sums, 1, rtol=0, atol=1e-3 if x.dtype.itemsize < 8 else 1e-6):
+    if x.min() < 0 or x.max() > 1:
+        return
+    if not np.allclose(x.sum(axis=min(1, len(shape) - 1)), 1, rtol=0, atol=tolerance):
         return
     warnings.warn(f"{where}: the input (shape {x.shape}) looks like probabilities (every "
                   f"entry in [0, 1], each row summing to 1), {instead}",
