@@ -1,5 +1,40 @@
 """The twenty-second set of short NumPy programs, continued
-(test_numpy_programs_twentysecond.py has the first part).
+(test_numpy_programs_twentysecond.py has the first part): quantum information (Uhlmann's
+fidelity of mixed qubit states, matrix square roots by ``np.linalg.eigh`` of complex
+Hermitian matrices), radio (a link budget in decibels, the worst margin by
+``np.nanmin`` over a NaN channel, Shannon capacity by ``np.log2`` of
+``np.nan_to_num(nan=)``), heat transfer (fin efficiency by ``np.tanh``, effectiveness-NTU
+by ``np.expm1``, the log-mean temperature difference), rheology (Carreau-Yasuda by
+``np.float_power`` on a ``np.logspace`` grid), astrodynamics (Hohmann and bi-elliptic
+transfers, Tsiolkovsky's equation), Bayesian statistics (a Dirichlet-multinomial by
+``scipy.special.gammaln`` and ``digamma``), ecology (Holling type III feeding trials by
+``scipy.special.expit``, ``log_expit`` and ``xlogy``), navigation (a GPS fix by
+Gauss-Newton steps through ``np.linalg.lstsq``), snow hydrology (a degree-day snowpack
+by ``np.minimum`` / ``np.maximum``), atmospheric science (a radiosonde in a standard
+atmosphere by ``np.piecewise`` over layers), signal processing (a time delay by
+``np.fft.irfft`` cross-correlation refined by a parabola through
+``np.take(mode='wrap')``, a bilateral filter over ``np.pad(mode='reflect')``, the
+Whittaker smoother by ``np.diag(k=)`` bands and ``np.linalg.solve``), finance (an Asian
+call by Monte Carlo with ``np.cumsum``; continuous annuities by
+``scipy.special.exprel`` at zero rates), face recognition (an additive angular margin by
+``np.arccos`` of clipped cosines and ``np.put_along_axis``), statistics (Box-Cox profile
+likelihoods by hand and by ``scipy.special.boxcox`` / ``boxcox1p``, robust line fits by
+``scipy.special.huber`` / ``pseudo_huber``) and marketing (the shifted-beta-geometric
+churn model by ``scipy.special.beta``).  Each is differentiated with ``ad.grad`` and
+checked as every round is (``numpy_program_checks``), float32 included.
+
+All but four ran unchanged: the churn model, the robust fits, the Box-Cox by SciPy and
+the annuities call SciPy functions that raised 'no differentiable rule' on a Tensor
+(``beta``, ``huber``, ``pseudo_huber``, ``boxcox``, ``boxcox1p``, ``exprel``,
+``loggamma``); they record now (ops/scipy_special.py, test_numpy_twentysecond_findings.py).
+Two were written another way first.  The radiosonde's first form read the standard
+atmosphere at fixed altitudes, ``np.piecewise`` of a constant grid with functions of
+the parameters: NumPy dispatches ``np.piecewise`` on x and the conditions only, so it
+stores the Tensors into an ndarray, and the library refuses that naming the fix (pass x
+as a Tensor); here the altitudes come from the rise rate, a parameter.  The delay
+estimate first found its peak by ``np.argmax(np.asarray(correlation))``, which the
+library refuses inside a transform (``np.asarray`` always makes an ndarray) naming the
+fix; ``int(np.argmax(correlation))`` is the same pick.
 
 Each program is ``program(xp, p)``, a scalar function of a parameter array ``p``;
 ``xp`` is ``numpy`` (on an ndarray, or on a Tensor through NumPy's dispatch) or
@@ -23,6 +58,11 @@ _EMBEDDINGS = _rng.normal(size=(6, 4))
 _LABELS = np.array([0, 1, 2, 0, 1, 2])
 _NOISY = np.sin(np.linspace(0.0, 3.0, 16)) + 0.2 * _rng.normal(size=16)
 _SKEWED = np.exp(_rng.normal(1.0, 0.6, size=25))
+_CHURNED = np.array([131.0, 126.0, 90.0, 60.0, 42.0])
+_RETAINED = 551.0
+_OUTLYING_X = np.linspace(-2.0, 2.0, 12)
+_OUTLYING_Y = 0.9 * _OUTLYING_X + 0.1 + 0.1 * _rng.normal(size=12) \
+    + np.array([0.0, 0.0, 3.0, 0.0, 0.0, 0.0, 0.0, -2.5, 0.0, 0.0, 0.0, 4.0])
 
 
 def mixed_state_fidelity(xp, p):
@@ -259,6 +299,51 @@ def whittaker_smoother(xp, p):
     return xp.sum((smooth - data) ** 2) + xp.sum(xp.diff(smooth, 2) ** 2)
 
 
+def churn_shifted_beta_geometric(xp, p):
+    """Marketing: customer retention by the shifted-beta-geometric model, the chance of
+    leaving in period t ``B(a + 1, b + t - 1) / B(a, b)`` and of staying past the last
+    ``B(a, b + T) / B(a, b)`` by ``scipy.special.beta``, over cohort counts."""
+    from scipy import special
+    a, b = xp.exp(p[0]), xp.exp(p[1] + 0.5)
+    periods = np.arange(1, 6)
+    leaving = special.beta(a + 1, b + periods - 1) / special.beta(a, b)
+    staying = special.beta(a, b + 5) / special.beta(a, b)
+    return xp.sum(_CHURNED * xp.log(leaving)) + _RETAINED * xp.log(staying)
+
+
+def robust_line_fits(xp, p):
+    """Robust regression: a line through data with outliers by ``scipy.special.huber``
+    and ``scipy.special.pseudo_huber`` of the residuals, the threshold delta a parameter
+    too, with a penalty keeping it from shrinking to zero."""
+    from scipy import special
+    slope, intercept, delta = 0.8 + 0.1 * p[0], 0.2 * p[1], xp.exp(p[2] - 0.5)
+    residuals = _OUTLYING_Y - (slope * _OUTLYING_X + intercept)
+    return xp.sum(special.huber(delta, residuals)) \
+        + xp.sum(special.pseudo_huber(delta, residuals)) - 2.0 * xp.log(delta)
+
+
+def box_cox_by_scipy(xp, p):
+    """Statistics: the Box-Cox profile likelihood again, the transform by
+    ``scipy.special.boxcox`` and ``boxcox1p`` (for data with zeros), lambda near zero."""
+    from scipy import special
+    lam = 0.05 * xp.tanh(p[0])
+    transformed = special.boxcox(_SKEWED, lam)
+    shifted = special.boxcox1p(_SKEWED - _SKEWED.min(), lam)
+    jacobian = (lam - 1) * (np.sum(np.log(_SKEWED)) + np.sum(np.log1p(_SKEWED - _SKEWED.min())))
+    return -0.5 * _SKEWED.size * (xp.log(xp.var(transformed)) + xp.log(xp.var(shifted))) + jacobian
+
+
+def continuous_annuities(xp, p):
+    """Finance: continuously paid annuities ``C T (1 - e^{-rT}) / (rT)``, written
+    ``C T exprel(-r T)`` by ``scipy.special.exprel`` so rates at and near zero are exact,
+    with a lifetime's log-gamma weight by ``scipy.special.loggamma``."""
+    from scipy import special
+    rates = np.array([0.0, 1e-4, 0.01, 0.05]) + 0.01 * p[:4]
+    terms = np.array([5.0, 10.0, 20.0, 30.0])
+    values = 100.0 * terms * special.exprel(-rates * terms)
+    return xp.sum(values) / 1000.0 + xp.sum(special.loggamma(2.0 + xp.exp(p[4:6])))
+
+
 PROGRAMS = [
     (mixed_state_fidelity, _rng.normal(size=6), True),
     (link_budget_capacity, _rng.normal(size=3), False),  # autograd: no nan_to_num(nan=)
@@ -276,6 +361,10 @@ PROGRAMS = [
     (arcface_logits, _rng.normal(size=36), False),  # no take_along_axis VJP
     (box_cox_profile, _rng.normal(size=1), True),
     (whittaker_smoother, _rng.normal(size=13), True),
+    (churn_shifted_beta_geometric, _rng.normal(0.0, 0.3, size=2), False),  # calls scipy
+    (robust_line_fits, _rng.normal(size=3), False),  # calls scipy.special itself
+    (box_cox_by_scipy, _rng.normal(size=1), False),  # calls scipy.special itself
+    (continuous_annuities, _rng.normal(size=6), False),  # calls scipy.special itself
 ]
 
 globals().update(program_tests(PROGRAMS, float32=True))  # every round's checks, and float32's
