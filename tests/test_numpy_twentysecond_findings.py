@@ -5,7 +5,12 @@ SciPy's ``beta``, ``loggamma``, ``exprel``, ``boxcox``, ``boxcox1p``, ``huber``,
 record (SciPy's values, the library's gradients).  SciPy's ``logsumexp``, ``softmax``,
 ``log_softmax``, ``polygamma`` and ``multigammaln``, which make arrays of their
 arguments, are refused as before, and the refusal now names autodiff's function that
-computes the same on the tape."""
+computes the same on the tape.
+
+Probes of writes into NumPy's results found two that were read-only views of their
+input where NumPy gives a new array: ``np.tile(row, (n, 1))`` (the copies along
+length-1 axes only) and ``np.choose`` of a single choice; a write into them was refused
+as an update of a view.  They are new arrays now, as NumPy's."""
 
 import math
 
@@ -181,3 +186,53 @@ def test_the_named_replacements_compute_scipys_values():
                                special.polygamma(1, _X), rtol=1e-13)
     np.testing.assert_allclose(ad.special.multigammaln(ad.tensor(3.5), 2).data,
                                special.multigammaln(3.5, 2), rtol=1e-14)
+
+
+def _grid_with_a_written_corner(a):
+    grid = np.tile(a, (4, 1))               # (NumPy: a new array, free to write)
+    grid[0, 0] = 0.0
+    grid[1:, -1] *= 2.0
+    return grid
+
+
+@pytest.mark.parametrize("reps, shape", [((4, 1), (1, 3)), ((3, 1, 1), (1, 3)),
+                                         ((1, 1), (2, 3)), ((2, 1), (1, 1))])
+def test_tile_along_length_one_axes_gives_a_new_array_to_write_into(reps, shape):
+    """It gave a read-only view of its input, and the write was refused ('tensor of
+    shape (4, 3) views, through broadcast_to, ...')."""
+    a = np.arange(1.0, 1.0 + np.prod(shape)).reshape(shape)
+    t = ad.tensor(a.copy(), requires_grad=True)
+    tiled = np.tile(t, reps)
+    assert not np.shares_memory(tiled.data, t.data) and tiled.data.flags.writeable
+    tiled[(0,) * tiled.ndim] = -1.0
+    expected = np.tile(a, reps)
+    expected[(0,) * expected.ndim] = -1.0
+    np.testing.assert_array_equal(tiled.data, expected)
+    np.testing.assert_array_equal(t.data, a)        # the input is untouched, as NumPy's
+    tiled.sum().backward()
+    copies = np.ones(expected.shape)
+    copies[(0,) * copies.ndim] = 0.0         # (the written entry gets no gradient)
+    padded = (1,) * (len(reps) - len(shape)) + shape
+    interleaved = [n for r, size in zip(reps, padded) for n in (r, size)]
+    per_entry = copies.reshape(interleaved).sum(axis=tuple(range(0, 2 * len(reps), 2)))
+    np.testing.assert_array_equal(t.grad, per_entry.reshape(shape))
+
+
+def test_a_grid_tiled_from_a_row_and_written_differentiates_as_its_numpy_code():
+    row = np.array([[0.5, -1.0, 2.0]])
+    np.testing.assert_allclose(
+        ad.grad(lambda v: (_grid_with_a_written_corner(v) ** 2).sum())(row).ravel(),
+        central_difference(lambda v: (_grid_with_a_written_corner(v.reshape(1, 3)) ** 2).sum(),
+                           row.ravel()), rtol=1e-7)
+
+
+def test_choose_of_one_choice_gives_a_new_array_to_write_into():
+    a = np.array([1.0, 2.0, 3.0])
+    t = ad.tensor(a.copy(), requires_grad=True)
+    chosen = np.choose([0, 0, 0], [t])
+    assert not np.shares_memory(chosen.data, t.data)
+    chosen[1] = 10.0
+    chosen.sum().backward()
+    np.testing.assert_array_equal(chosen.data, [1.0, 10.0, 3.0])
+    np.testing.assert_array_equal(t.data, a)
+    np.testing.assert_array_equal(t.grad, [1.0, 0.0, 1.0])
