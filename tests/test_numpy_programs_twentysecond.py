@@ -13,9 +13,13 @@ hydrology (Green-Ampt infiltration by fixed-point ``np.log1p`` steps, SCS curve-
 runoff by ``np.where`` and ``np.average(weights=)``), sports science (Banister's
 fitness-fatigue model by ``np.convolve``), demography (Lee-Carter mortality by
 ``np.linalg.svd``), spectroscopy (pseudo-Voigt peaks), ecology (Rosenzweig-MacArthur
-predators by midpoint steps) and power systems (symmetrical components of complex
-phasors).  Each is differentiated unchanged with ``ad.grad`` and checked as every round
-is (``numpy_program_checks``), float32 included; every one ran unchanged.
+predators by midpoint steps), power systems (symmetrical components of complex
+phasors) and energy (a week's tariff by ``np.tile(prices, (7, 1))`` with the weekend
+rows written in place).  Each is differentiated with ``ad.grad`` and checked as every
+round is (``numpy_program_checks``), float32 included.  All ran unchanged but the
+tariff: the rows tiled from one row were a read-only view of it, and the write into the
+weekend was refused as an update of a view; ``np.tile`` gives a new array now, as
+NumPy's (test_numpy_twentysecond_findings.py).
 
 Each program is ``program(xp, p)``, a scalar function of a parameter array ``p``;
 ``xp`` is ``numpy`` (on an ndarray, or on a Tensor through NumPy's dispatch) or
@@ -273,6 +277,18 @@ def symmetrical_components(xp, p):
     return xp.abs(negative) / xp.abs(positive) + xp.abs(zero) ** 2 + xp.real(positive)
 
 
+def weekly_tariff_cost(xp, p):
+    """Energy: a week's electricity bill, the day's hourly prices (the parameters, in
+    six four-hour blocks) tiled over seven days by ``np.tile(prices, (7, 1))``, the
+    weekend rows overwritten in place by a flat rate, against a household's load."""
+    day = 0.2 + 0.05 * xp.repeat(p[:6], 4)
+    week = xp.tile(day[None, :], (7, 1))
+    week[5:] = 0.15 + 0.01 * p[6]
+    week[:, 17:21] *= 1.5                          # (the evening peak)
+    load = 0.4 + 0.3 * np.sin(np.linspace(0.0, 14 * np.pi, 168)).reshape(7, 24) ** 2
+    return xp.sum(week * load) + 0.1 * xp.sum(xp.diff(day) ** 2)
+
+
 PROGRAMS = [
     (gutenberg_richter_omori, _rng.normal(0.0, 0.3, size=4), True),
     (collider_invariant_masses, _rng.normal(size=20), True),
@@ -289,6 +305,7 @@ PROGRAMS = [
     (pseudo_voigt_spectrum, _rng.normal(0.0, 0.5, size=6), True),
     (rosenzweig_macarthur, _rng.normal(0.0, 0.3, size=3), True),
     (symmetrical_components, _rng.normal(size=6), True),
+    (weekly_tariff_cost, _rng.normal(size=7), False),   # autograd: no writes into arrays
 ]
 
 globals().update(program_tests(PROGRAMS, float32=True))  # every round's checks, and float32's
