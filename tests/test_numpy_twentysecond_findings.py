@@ -1,8 +1,10 @@
 """What the twenty-second round of NumPy programs found (test_numpy_programs_twentysecond*.py).
 
 SciPy's ``beta``, ``loggamma``, ``exprel``, ``boxcox``, ``boxcox1p``, ``huber``,
-``pseudo_huber`` and ``zeta(x, q)`` raised 'no differentiable rule' on a Tensor; they now
-record (SciPy's values, the library's gradients).  SciPy's ``logsumexp``, ``softmax``,
+``pseudo_huber`` and ``zeta(x, q)`` raised 'no differentiable rule' on a Tensor, and so
+did their neighbours probed after them, ``erfcinv``, ``erfi``, ``dawsn``, ``cosm1``,
+``exp1``, ``expi`` and ``powm1``; they now record (SciPy's values, the library's
+gradients).  SciPy's ``logsumexp``, ``softmax``,
 ``log_softmax``, ``polygamma`` and ``multigammaln``, which make arrays of their
 arguments, are refused as before, and the refusal now names autodiff's function that
 computes the same on the tape.
@@ -34,6 +36,13 @@ _RECORDED = [
     ("huber", lambda t: special.huber(1.0 + 0.2 * t, 2.0 * t - 2.0), _X),
     ("pseudo_huber", lambda t: special.pseudo_huber(0.5 + t, 2.0 - t), _X),
     ("zeta", lambda t: special.zeta(3.0, t), _X),
+    ("erfcinv", lambda t: special.erfcinv(t / 1.5), _X),
+    ("erfi", lambda t: special.erfi(t - 1.0), _X),
+    ("dawsn", lambda t: special.dawsn(2.0 * t - 2.5), _X),
+    ("cosm1", lambda t: special.cosm1(t - 1.2), _X),
+    ("exp1", lambda t: special.exp1(t), _X),
+    ("expi", lambda t: special.expi(t - 1.0), _X),
+    ("powm1", lambda t: special.powm1(t, 1.5 - t), _X),
 ]
 
 

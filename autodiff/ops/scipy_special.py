@@ -276,6 +276,26 @@ _OPS = {
                             ">>> special.pseudo_huber(1.0, ad.tensor([2.0]))\n"
                             "tensor([1.23606798])",
                             names=("delta", "r")),
+    "erfcinv": _unary("erfcinv", "g * -sqrt(pi)/2 * exp(ans**2)",
+                      lambda xp, g, ans, x: -_erfinv_rule(xp, g, ans, x),
+                      _EXAMPLE.format(name="erfcinv", value="0.5", result="0.47693628")),
+    "erfi": _unary("erfi", "g * 2/sqrt(pi) * exp(x**2)",
+                   lambda xp, g, ans, x: g * (_TWO_OVER_SQRT_PI * xp.exp(x * x)),
+                   _EXAMPLE.format(name="erfi", value="0.0", result="0.")),
+    "dawsn": _unary("dawsn", "g * (1 - 2 x ans)", lambda xp, g, ans, x: g * (1 - 2 * x * ans),
+                    _EXAMPLE.format(name="dawsn", value="0.0", result="0.")),
+    "cosm1": _unary("cosm1", "g * -sin(x)", lambda xp, g, ans, x: g * -xp.sin(x),
+                    _EXAMPLE.format(name="cosm1", value="0.0", result="0.")),
+    "exp1": _unary("exp1", "g * -exp(-x) / x", lambda xp, g, ans, x: g * (-xp.exp(-x) / x),
+                   _EXAMPLE.format(name="exp1", value="1.0", result="0.21938393")),
+    "expi": _unary("expi", "g * exp(x) / x", lambda xp, g, ans, x: g * (xp.exp(x) / x),
+                   _EXAMPLE.format(name="expi", value="1.0", result="1.89511782")),
+    "powm1": _binary("powm1", ("g * y * x**(y - 1)",
+                               lambda xp, g, ans, x, y: g * (y * xp.power(x, y - 1))),
+                     ("g * (ans + 1) * log(x)",
+                      lambda xp, g, ans, x, y: g * ((ans + 1) * xp.log(x))),
+                     ">>> from scipy import special\n"
+                     ">>> special.powm1(ad.tensor([4.0]), 0.5)\ntensor([1.])"),
     "_zeta": defop(
         "scipy_zeta", _hurwitz_zeta, elementwise=True,
         doc="``scipy.special.zeta(x, q)`` on Tensors, the Hurwitz zeta function (SciPy's "
