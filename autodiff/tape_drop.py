@@ -21,6 +21,7 @@ import warnings
 
 import numpy as np
 
+from .scipy_equivalents import distribution_name, equivalent
 from .tape_drop_memory import remember_drop
 from .tape_drop_polynomial import converted_by_numpy_polynomial
 
@@ -309,26 +310,11 @@ def _installed_call_converting(frame) -> str | None:
     if getattr(called, "__wrapped__", None) is not None:    # (a decorator's wrapper ran)
         module, name = getattr(called, "__module__", module), getattr(called, "__name__", name)
     module = ".".join(part for part in module.split(".") if not part.startswith("_"))
-    own = _AUTODIFF_EQUIVALENTS.get(f"{module}.{name}")
-    instead = f"autodiff's {own}" if own else "autodiff's: docs/ops.md"
-    return (f"by {module}.{name}, code outside NumPy and autodiff that "
-            "makes arrays of its arguments (write what it computes with NumPy functions "
-            f"called on the Tensor itself, or with {instead})")
+    law = distribution_name(outermost) if module == "scipy.stats" else None
+    return (f"by {module}.{law + '.' if law else ''}{name}, code outside NumPy and autodiff "
+            "that makes arrays of its arguments (write what it computes with NumPy "
+            f"functions called on the Tensor itself, or with {equivalent(module, name, law)})")
 
-
-_ARRAY_API_SWITCH = ("; or set SCIPY_ARRAY_API=1 before SciPy is imported, and SciPy runs "
-                     "it on the Tensor through its array namespace")
-
-#: autodiff's function for a SciPy function that makes arrays of its arguments.
-_AUTODIFF_EQUIVALENTS = {
-    "scipy.special.logsumexp": "ad.logsumexp(t, axis, keepdims=...) (positive weights b: "
-                               "ad.logsumexp(t + np.log(b), axis))" + _ARRAY_API_SWITCH,
-    "scipy.special.softmax": "ad.softmax(t, axis)" + _ARRAY_API_SWITCH,
-    "scipy.special.log_softmax": "ad.log_softmax(t, axis)" + _ARRAY_API_SWITCH,
-    "scipy.special.polygamma": "ad.special.polygamma(n, t)",
-    "scipy.special.multigammaln": "ad.special.multigammaln(t, d)",
-    "scipy.special.zeta": "ad.special.zeta(x, q)",
-}
 
 
 #: How to draw with parameters on the tape (the reparameterisation) for

@@ -7,7 +7,9 @@ did their neighbours probed after them, ``erfcinv``, ``erfi``, ``dawsn``, ``cosm
 gradients).  SciPy's ``logsumexp``, ``softmax``,
 ``log_softmax``, ``polygamma`` and ``multigammaln``, which make arrays of their
 arguments, are refused as before, and the refusal now names autodiff's function that
-computes the same on the tape.
+computes the same on the tape; so does a scipy.stats distribution's method, now named
+with its distribution (``scipy.stats.norm.logpdf``, was ``scipy.stats.logpdf``) and
+the ad.distributions class of the same law.
 
 Probes of writes into NumPy's results found two that were read-only views of their
 input where NumPy gives a new array: ``np.tile(row, (n, 1))`` (the copies along
@@ -245,3 +247,43 @@ def test_choose_of_one_choice_gives_a_new_array_to_write_into():
     np.testing.assert_array_equal(chosen.data, [1.0, 10.0, 3.0])
     np.testing.assert_array_equal(t.data, a)
     np.testing.assert_array_equal(t.grad, [1.0, 0.0, 1.0])
+
+
+def _normal_logpdf(t):
+    from scipy import stats
+    return stats.norm.logpdf(np.array([0.1, 0.5]), loc=t[0], scale=2.0).sum()
+
+
+def _frozen_gamma_cdf(t):
+    from scipy import stats
+    return stats.gamma(2.5, scale=1.5).cdf(t).sum()
+
+
+def _skew_normal_pdf(t):
+    from scipy import stats
+    return stats.skewnorm.pdf(t, 3.0).sum()
+
+
+@pytest.mark.parametrize("call, named", [
+    (_normal_logpdf, r"by scipy\.stats\.norm\.logpdf, .* with "
+                     r"ad\.distributions\.Normal\(\.\.\.\)\.log_prob\(x\), in PyTorch's"),
+    (_frozen_gamma_cdf, r"by scipy\.stats\.gamma\.cdf, .* with "
+                        r"ad\.distributions\.Gamma\(\.\.\.\)\.cdf\(x\), in PyTorch's parameters "
+                        r"\(scipy\.stats' scale= is 1 / rate"),
+    (_skew_normal_pdf, r"by scipy\.stats\.skewnorm\.pdf, .* with ad\.distributions' classes"),
+])
+def test_scipy_stats_methods_name_the_distribution_and_autodiffs_class(call, named):
+    """They were named 'scipy.stats.logpdf' (the method without its distribution), with
+    docs/ops.md to read."""
+    pytest.importorskip("scipy.stats")
+    with pytest.raises(TypeError, match=named):
+        ad.grad(call)(np.array([0.3, 1.2]))
+
+
+def test_the_named_distributions_compute_scipy_stats_values():
+    stats = pytest.importorskip("scipy.stats")
+    x = np.array([0.1, 0.5, 2.0])
+    np.testing.assert_allclose(ad.distributions.Normal(0.3, 2.0).log_prob(ad.tensor(x)).data,
+                               stats.norm.logpdf(x, loc=0.3, scale=2.0), rtol=1e-14)
+    np.testing.assert_allclose(ad.distributions.Gamma(2.5, 1 / 1.5).cdf(ad.tensor(x)).data,
+                               stats.gamma(2.5, scale=1.5).cdf(x), rtol=1e-12)
