@@ -19,14 +19,18 @@ call by Monte Carlo with ``np.cumsum``; continuous annuities by
 ``scipy.special.exprel`` at zero rates), face recognition (an additive angular margin by
 ``np.arccos`` of clipped cosines and ``np.put_along_axis``), statistics (Box-Cox profile
 likelihoods by hand and by ``scipy.special.boxcox`` / ``boxcox1p``, robust line fits by
-``scipy.special.huber`` / ``pseudo_huber``) and marketing (the shifted-beta-geometric
-churn model by ``scipy.special.beta``).  Each is differentiated with ``ad.grad`` and
-checked as every round is (``numpy_program_checks``), float32 included.
+``scipy.special.huber`` / ``pseudo_huber``), marketing (the shifted-beta-geometric
+churn model by ``scipy.special.beta``), hydrogeology (a Theis pumping test, the well
+function ``scipy.special.exp1``) and finance again (compounded returns by
+``scipy.special.powm1``, a normal quantile by ``erfcinv``).  Each is differentiated
+with ``ad.grad`` and checked as every round is (``numpy_program_checks``), float32
+included.
 
-All but four ran unchanged: the churn model, the robust fits, the Box-Cox by SciPy and
-the annuities call SciPy functions that raised 'no differentiable rule' on a Tensor
-(``beta``, ``huber``, ``pseudo_huber``, ``boxcox``, ``boxcox1p``, ``exprel``,
-``loggamma``); they record now (ops/scipy_special.py, test_numpy_twentysecond_findings.py).
+All but six ran unchanged: the churn model, the robust fits, the Box-Cox by SciPy, the
+annuities, the pumping test and the returns call SciPy functions that raised 'no
+differentiable rule' on a Tensor (``beta``, ``huber``, ``pseudo_huber``, ``boxcox``,
+``boxcox1p``, ``exprel``, ``loggamma``, ``exp1``, ``powm1``, ``erfcinv``); they record
+now (ops/scipy_special.py, test_numpy_twentysecond_findings.py).
 Two were written another way first.  The radiosonde's first form read the standard
 atmosphere at fixed altitudes, ``np.piecewise`` of a constant grid with functions of
 the parameters: NumPy dispatches ``np.piecewise`` on x and the conditions only, so it
@@ -344,6 +348,32 @@ def continuous_annuities(xp, p):
     return xp.sum(values) / 1000.0 + xp.sum(special.loggamma(2.0 + xp.exp(p[4:6])))
 
 
+def theis_pumping_test(xp, p):
+    """Hydrogeology: a pumping test read by the Theis solution, the drawdown
+    ``Q / (4 pi T) W(u)`` with the well function ``W = scipy.special.exp1`` of
+    ``u = r^2 S / (4 T t)``; transmissivity and storativity (logs) the parameters."""
+    from scipy import special
+    transmissivity, storativity = xp.exp(p[0] - 5.0), xp.exp(p[1] - 8.0)
+    times = np.array([60.0, 300.0, 900.0, 3600.0, 10800.0, 36000.0])
+    u = 30.0 ** 2 * storativity / (4 * transmissivity * times)
+    drawdown = 0.01 / (4 * np.pi * transmissivity) * special.exp1(u)
+    observed = np.array([0.05, 0.2, 0.35, 0.55, 0.72, 0.9])
+    return xp.sum((drawdown - observed) ** 2)
+
+
+def compounded_returns(xp, p):
+    """Finance: cumulative returns ``(1 + r)^n - 1`` of small monthly rates by
+    ``scipy.special.powm1`` (exact where r is tiny), and a one-sided normal quantile by
+    ``sqrt(2) erfcinv(2 alpha)`` at a tail probability set by a parameter."""
+    from scipy import special
+    rates = np.array([1e-6, 0.002, 0.004, 0.01]) + 0.001 * xp.tanh(p[:4])
+    months = np.array([12.0, 24.0, 60.0, 120.0])
+    cumulative = special.powm1(1 + rates, months)
+    alpha = 0.05 / (1 + xp.exp(-p[4]))
+    z = np.sqrt(2) * special.erfcinv(2 * alpha)
+    return xp.sum(cumulative) - 0.1 * z * xp.sqrt(xp.sum(rates ** 2))
+
+
 PROGRAMS = [
     (mixed_state_fidelity, _rng.normal(size=6), True),
     (link_budget_capacity, _rng.normal(size=3), False),  # autograd: no nan_to_num(nan=)
@@ -365,6 +395,8 @@ PROGRAMS = [
     (robust_line_fits, _rng.normal(size=3), False),  # calls scipy.special itself
     (box_cox_by_scipy, _rng.normal(size=1), False),  # calls scipy.special itself
     (continuous_annuities, _rng.normal(size=6), False),  # calls scipy.special itself
+    (theis_pumping_test, _rng.normal(0.0, 0.3, size=2), False),  # calls scipy.special
+    (compounded_returns, _rng.normal(size=5), False),  # calls scipy.special itself
 ]
 
 globals().update(program_tests(PROGRAMS, float32=True))  # every round's checks, and float32's
