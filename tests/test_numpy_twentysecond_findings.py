@@ -287,3 +287,16 @@ def test_the_named_distributions_compute_scipy_stats_values():
                                stats.norm.logpdf(x, loc=0.3, scale=2.0), rtol=1e-14)
     np.testing.assert_allclose(ad.distributions.Gamma(2.5, 1 / 1.5).cdf(ad.tensor(x)).data,
                                stats.gamma(2.5, scale=1.5).cdf(x), rtol=1e-12)
+
+
+def test_powm1_at_a_zero_base_has_the_slopes_of_power():
+    """``powm1(x, y) = x**y - 1`` takes np.power's slopes where the base is 0: none in y
+    (not 0 * log 0 = NaN) and none in x where y == 0 (not 0 * 0**-1), as PyTorch's pow."""
+    torch = pytest.importorskip("torch")
+    base, exponent = np.array([0.0, 0.0, 2.0, 1.5]), np.array([0.0, 2.0, 0.0, -0.5])
+    x, y = ad.tensor(base, requires_grad=True), ad.tensor(exponent, requires_grad=True)
+    special.powm1(x, y).sum().backward()
+    tx, ty = (torch.tensor(v, requires_grad=True) for v in (base, exponent))
+    (tx ** ty).sum().backward()
+    np.testing.assert_allclose(x.grad, tx.grad.numpy(), rtol=1e-15)
+    np.testing.assert_allclose(y.grad, ty.grad.numpy(), rtol=1e-15)

@@ -18,6 +18,7 @@ import sys
 
 import numpy as np
 
+from .elementwise import _power_grad_base, _power_grad_exponent
 from .registry import defop
 from .special import _erfc_rule, _erfinv_rule, _xlogy_jvp, _xlogy_x_rule, _xlogy_y_rule
 from .special_torch import (_erfcx_rule, _i1e_rule, _incomplete_gamma_a_rule,
@@ -290,10 +291,10 @@ _OPS = {
                    _EXAMPLE.format(name="exp1", value="1.0", result="0.21938393")),
     "expi": _unary("expi", "g * exp(x) / x", lambda xp, g, ans, x: g * (xp.exp(x) / x),
                    _EXAMPLE.format(name="expi", value="1.0", result="1.89511782")),
-    "powm1": _binary("powm1", ("g * y * x**(y - 1)",
-                               lambda xp, g, ans, x, y: g * (y * xp.power(x, y - 1))),
-                     ("g * (ans + 1) * log(x)",
-                      lambda xp, g, ans, x, y: g * ((ans + 1) * xp.log(x))),
+    "powm1": _binary("powm1", ("g * y * x**(y - 1), 0 where y == 0 (power's)",
+                               lambda xp, g, ans, x, y: _power_grad_base(xp, g, ans + 1, x, y)),
+                     ("g * (ans + 1) * log(x), 0 where x == 0 (power's)",
+                      lambda xp, g, ans, x, y: _power_grad_exponent(xp, g, ans + 1, x, y)),
                      ">>> from scipy import special\n"
                      ">>> special.powm1(ad.tensor([4.0]), 0.5)\ntensor([1.])"),
     "_zeta": defop(
