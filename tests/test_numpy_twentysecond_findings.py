@@ -300,3 +300,18 @@ def test_powm1_at_a_zero_base_has_the_slopes_of_power():
     (tx ** ty).sum().backward()
     np.testing.assert_allclose(x.grad, tx.grad.numpy(), rtol=1e-15)
     np.testing.assert_allclose(y.grad, ty.grad.numpy(), rtol=1e-15)
+
+
+@pytest.mark.parametrize("function, shift", [(special.boxcox, 0.0), (special.boxcox1p, -1.0)])
+def test_box_cox_at_a_zero_base_has_its_finite_slopes(function, shift):
+    """At x = 0 (boxcox) or x = -1 (boxcox1p) the transform is ``-1 / lmbda`` for
+    lmbda > 0: its slope in lmbda is ``1 / lmbda^2`` (was NaN, 0 * log 0), and in x
+    ``0**(lmbda - 1)``, 1 at lmbda = 1 (was NaN)."""
+    x = ad.tensor([shift] * 3, requires_grad=True)
+    lam = ad.tensor([0.5, 1.0, 2.0], requires_grad=True)
+    y = function(x, lam)
+    np.testing.assert_array_equal(y.data, [-2.0, -1.0, -0.5])
+    with np.errstate(divide="ignore"):
+        y.sum().backward()
+    np.testing.assert_allclose(lam.grad, [4.0, 1.0, 0.25], rtol=1e-15)
+    np.testing.assert_array_equal(x.grad, [np.inf, 1.0, 0.0])

@@ -94,23 +94,27 @@ def _exprel_slope(xp, u):
     return xp.where(small, series, direct)
 
 
-def _box_cox_rules(log):
+def _box_cox_rules(base):
     """The slopes of SciPy's Box-Cox transform ``expm1(lmbda L) / lmbda`` of
-    ``L = log(x)`` (``boxcox``) or ``log1p(x)`` (``boxcox1p``): ``exp((lmbda - 1) L)``
-    times ``dL``'s ``1 / x`` factor folded in, and ``L^2 exprel'(lmbda L)`` in lmbda,
-    ``L^2 / 2`` at lmbda = 0."""
+    ``L = log(b)``, ``b = base(x)`` (``x`` for ``boxcox``, ``1 + x`` for ``boxcox1p``):
+    ``b**(lmbda - 1)`` in x, and ``L^2 exprel'(lmbda L)`` in lmbda, ``L^2 / 2`` at
+    lmbda = 0; where ``b = 0`` (the value ``-1 / lmbda`` for lmbda > 0), ``1 / lmbda^2``
+    for lmbda > 0 and NaN otherwise (the value is -inf there)."""
     def x_rule(xp, g, ans, x, lmbda):
-        return g * xp.exp((lmbda - 1) * log(xp, x))
+        return g * xp.power(base(x), lmbda - 1)
 
     def lmbda_rule(xp, g, ans, x, lmbda):
-        logged = log(xp, x)
-        return g * (logged * logged * _exprel_slope(xp, lmbda * logged))
+        at_zero = base(x) == 0
+        logged = xp.log(xp.where(at_zero, 1.0, base(x)))
+        slope = logged * logged * _exprel_slope(xp, lmbda * logged)
+        safe = xp.where(lmbda > 0, lmbda, 1.0)
+        return g * xp.where(at_zero, xp.where(lmbda > 0, 1 / (safe * safe), np.nan), slope)
 
     return x_rule, lmbda_rule
 
 
-_BOXCOX_X, _BOXCOX_LMBDA = _box_cox_rules(lambda xp, x: xp.log(x))
-_BOXCOX1P_X, _BOXCOX1P_LMBDA = _box_cox_rules(lambda xp, x: xp.log1p(x))
+_BOXCOX_X, _BOXCOX_LMBDA = _box_cox_rules(lambda x: x)
+_BOXCOX1P_X, _BOXCOX1P_LMBDA = _box_cox_rules(lambda x: 1 + x)
 
 
 def _negative_delta_is_nan(xp, delta, slope):
