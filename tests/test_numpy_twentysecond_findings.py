@@ -315,3 +315,23 @@ def test_box_cox_at_a_zero_base_has_its_finite_slopes(function, shift):
         y.sum().backward()
     np.testing.assert_allclose(lam.grad, [4.0, 1.0, 0.25], rtol=1e-15)
     np.testing.assert_array_equal(x.grad, [np.inf, 1.0, 0.0])
+
+
+def _exprel_slope_by_positive_terms(u, terms=1500):
+    """The series of exprel's slope summed term by term (every term positive for u > 0,
+    so the sum is accurate to rounding even where e^u is large)."""
+    total, term = 0.0, 1.0
+    for k in range(terms):
+        total += term / (k + 2)
+        term *= u / (k + 1)
+    return total
+
+
+@pytest.mark.parametrize("u", [0.999, 1.0, 1.001, 5.0, 50.0, 300.0])
+def test_exprel_slope_above_one_is_accurate_and_overflows_to_inf_not_nan(u):
+    """Above 1 the slope is ``(e^u (u - 1) + 1) / u^2``: ``u e^u - expm1(u)`` was inf - inf,
+    NaN, once e^u overflows."""
+    np.testing.assert_allclose(ad.grad(lambda t: special.exprel(t))(u),
+                               _exprel_slope_by_positive_terms(u), rtol=1e-14)
+    with np.errstate(over="ignore"):
+        assert np.isposinf(ad.grad(lambda t: special.exprel(t))(800.0))

@@ -85,13 +85,16 @@ def _beta_rule(xp, g, ans, x, y):
 
 
 def _exprel_slope(xp, u):
-    """``d/du expm1(u) / u = (u e^u - expm1(u)) / u^2``, by its Taylor series
-    ``sum u^k / (k! (k + 2))`` where ``|u| < 0.01`` (the difference cancels there)."""
-    small = xp.abs(u) < 0.01
-    safe = xp.where(small, 1.0, u)
-    direct = (safe * xp.exp(safe) - xp.expm1(safe)) / (safe * safe)
+    """``d/du expm1(u) / u = (u e^u - expm1(u)) / u^2``: by its Taylor series
+    ``sum u^k / (k! (k + 2))`` where ``|u| < 0.01`` (the difference cancels there), and as
+    ``(e^u (u - 1) + 1) / u^2`` above 1 (no inf - inf where e^u overflows)."""
+    small, large = xp.abs(u) < 0.01, u > 1
+    middle = xp.where(xp.logical_or(small, large), 0.5, u)
+    upper = xp.where(large, u, 2.0)
     series = 0.5 + u * (1 / 3 + u * (1 / 8 + u * (1 / 30 + u * (1 / 144 + u / 840))))
-    return xp.where(small, series, direct)
+    return xp.where(small, series, xp.where(
+        large, (xp.exp(upper) * (upper - 1) + 1) / (upper * upper),
+        (middle * xp.exp(middle) - xp.expm1(middle)) / (middle * middle)))
 
 
 def _box_cox_rules(base):
