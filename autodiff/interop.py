@@ -71,7 +71,12 @@ def _full_name(func, method=None) -> str:
         name = f"{name}.{method}"
     module = getattr(func, "__module__", None)
     if not module:
-        return f"the ufunc {name} (not one of NumPy's)" if isinstance(func, np.ufunc) else name
+        if not isinstance(func, np.ufunc):
+            return name
+        special = sys.modules.get("scipy.special")
+        if special is not None and getattr(special, func.__name__, None) is func:
+            return f"scipy.special.{name}"
+        return f"the ufunc {name} (not one of NumPy's)"
     module = ".".join(part for part in module.split(".") if not part.startswith("_"))
     return f"{module}.{name}"
 

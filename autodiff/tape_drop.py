@@ -21,6 +21,7 @@ import warnings
 
 import numpy as np
 
+from .scipy_equivalents import distribution_name, equivalent
 from .tape_drop_memory import remember_drop
 from .tape_drop_polynomial import converted_by_numpy_polynomial
 
@@ -309,9 +310,11 @@ def _installed_call_converting(frame) -> str | None:
     if getattr(called, "__wrapped__", None) is not None:    # (a decorator's wrapper ran)
         module, name = getattr(called, "__module__", module), getattr(called, "__name__", name)
     module = ".".join(part for part in module.split(".") if not part.startswith("_"))
-    return (f"by {module}.{name}, code outside NumPy and autodiff that "
-            "makes arrays of its arguments (write what it computes with NumPy functions "
-            "called on the Tensor itself, or with autodiff's: docs/ops.md)")
+    law = distribution_name(outermost) if module == "scipy.stats" else None
+    return (f"by {module}.{law + '.' if law else ''}{name}, code outside NumPy and autodiff "
+            "that makes arrays of its arguments (write what it computes with NumPy "
+            f"functions called on the Tensor itself, or with {equivalent(module, name, law)})")
+
 
 
 #: How to draw with parameters on the tape (the reparameterisation) for

@@ -158,6 +158,8 @@ def choose(a, choices, out=None, mode="raise") -> Tensor:
         result = where(which == k, options[k], result)
     if result.dtype != expected.dtype:
         result = result.astype(expected.dtype)
+    elif len(options) == 1:     # (a view of the one choice; np.choose gives a new array)
+        result = result.copy()
     return result
 
 

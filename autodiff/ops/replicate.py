@@ -71,8 +71,9 @@ def tile(A, reps) -> Tensor:
     copies = tuple(n for r, size in zip(reps, shape) for n in (r, size))
     out = broadcast_to(reshape(A, interleaved), copies)
     out = reshape(out, tuple(r * size for r, size in zip(reps, shape)))
-    # (every count 1: the reshapes are a read-only view of A; np.tile gives a copy)
-    return out.copy(order="K") if all(r == 1 for r in reps) else out
+    # (np.tile gives a new array; the reshapes are a view of A where every count is 1,
+    # or where the copies run along length-1 axes only, tile(row, (n, 1)): copy those)
+    return out.copy(order="K") if np.may_share_memory(out.data, _values(A)) else out
 
 
 def _pairs(pad_width, ndim):

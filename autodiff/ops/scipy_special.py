@@ -18,12 +18,13 @@ import sys
 
 import numpy as np
 
+from .elementwise import _power_grad_base, _power_grad_exponent
 from .registry import defop
 from .special import _erfc_rule, _erfinv_rule, _xlogy_jvp, _xlogy_x_rule, _xlogy_y_rule
 from .special_torch import entr as _torch_entr
 from .special_torch import (_erfcx_rule, _i1e_rule, _incomplete_gamma_a_rule,
                             _incomplete_gamma_density, _log_quietly, _xlog1py_x_rule,
-                            _xlog1py_y_rule)
+                            _xlog1py_y_rule, _zeta_x_rule)
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 _LOG_SQRT_TWO_PI = 0.5 * math.log(2.0 * math.pi)
@@ -36,6 +37,11 @@ def _scipy_function(name):
         return getattr(special, name)(*args)
     forward.__name__ = name
     return forward
+
+
+def _hurwitz_zeta(x, q):
+    from scipy.special import _ufuncs      # (scipy.special.zeta(x, q) calls it)
+    return _ufuncs._zeta(x, q)
 
 
 def _unary(name, formula, rule, example):
@@ -76,6 +82,71 @@ def _quietly(rule):
 
 def _betaln_rule(xp, g, ans, x, y):
     return g * (xp.digamma(x) - xp.digamma(x + y))
+
+
+def _beta_rule(xp, g, ans, x, y):
+    return g * (ans * (xp.digamma(x) - xp.digamma(x + y)))
+
+
+def _exprel_slope(xp, u):
+    """``d/du expm1(u) / u = (u e^u - expm1(u)) / u^2``: by its Taylor series
+    ``sum u^k / (k! (k + 2))`` where ``|u| < 0.01`` (the difference cancels there), and as
+    ``(e^u (u - 1) + 1) / u^2`` above 1 (no inf - inf where e^u overflows)."""
+    small, large = xp.abs(u) < 0.01, u > 1
+    middle = xp.where(xp.logical_or(small, large), 0.5, u)
+    upper = xp.where(large, u, 2.0)
+    series = 0.5 + u * (1 / 3 + u * (1 / 8 + u * (1 / 30 + u * (1 / 144 + u / 840))))
+    return xp.where(small, series, xp.where(
+        large, (xp.exp(upper) * (upper - 1) + 1) / (upper * upper),
+        (middle * xp.exp(middle) - xp.expm1(middle)) / (middle * middle)))
+
+
+def _box_cox_rules(base):
+    """The slopes of SciPy's Box-Cox transform ``expm1(lmbda L) / lmbda`` of
+    ``L = log(b)``, ``b = base(x)`` (``x`` for ``boxcox``, ``1 + x`` for ``boxcox1p``):
+    ``b**(lmbda - 1)`` in x, and ``L^2 exprel'(lmbda L)`` in lmbda, ``L^2 / 2`` at
+    lmbda = 0; where ``b = 0`` (the value ``-1 / lmbda`` for lmbda > 0), ``1 / lmbda^2``
+    for lmbda > 0 and NaN otherwise (the value is -inf there)."""
+    def x_rule(xp, g, ans, x, lmbda):
+        return g * xp.power(base(x), lmbda - 1)
+
+    def lmbda_rule(xp, g, ans, x, lmbda):
+        at_zero = base(x) == 0
+        logged = xp.log(xp.where(at_zero, 1.0, base(x)))
+        slope = logged * logged * _exprel_slope(xp, lmbda * logged)
+        safe = xp.where(lmbda > 0, lmbda, 1.0)
+        return g * xp.where(at_zero, xp.where(lmbda > 0, 1 / (safe * safe), np.nan), slope)
+
+    return x_rule, lmbda_rule
+
+
+_BOXCOX_X, _BOXCOX_LMBDA = _box_cox_rules(lambda x: x)
+_BOXCOX1P_X, _BOXCOX1P_LMBDA = _box_cox_rules(lambda x: 1 + x)
+
+
+def _negative_delta_is_nan(xp, delta, slope):
+    """``slope``, NaN where ``delta < 0`` (SciPy's value is inf there)."""
+    return xp.where(delta < 0, np.nan, slope)
+
+
+def _huber_delta_rule(xp, g, ans, delta, r):
+    size = xp.abs(r)
+    return g * _negative_delta_is_nan(xp, delta, xp.where(size <= delta, 0.0, size - delta))
+
+
+def _huber_r_rule(xp, g, ans, delta, r):
+    return g * _negative_delta_is_nan(xp, delta,
+                                      xp.where(xp.abs(r) <= delta, r, delta * xp.sign(r)))
+
+
+def _pseudo_huber_delta_rule(xp, g, ans, delta, r):
+    # 2 (h - delta) - r^2 / h with h = hypot(delta, r), without its cancellation
+    h, squared = xp.hypot(delta, r), r * r
+    return g * _negative_delta_is_nan(xp, delta, squared * squared / (h * (h + delta) ** 2))
+
+
+def _pseudo_huber_r_rule(xp, g, ans, delta, r):
+    return g * _negative_delta_is_nan(xp, delta, r * delta / xp.hypot(delta, r))
 
 
 _EXAMPLE = (">>> from scipy import special\n"
@@ -184,6 +255,70 @@ _OPS = {
             "tensor([0., 0.])",
         x=("xlogy(g, y), 0 where x == 0 and y <= 0 (PyTorch's)", _xlogy_x_rule),
         y=("g * x / y", _xlogy_y_rule)),
+    "beta": _binary("beta", ("g * ans * (digamma(x) - digamma(x + y))", _beta_rule),
+                    ("g * ans * (digamma(y) - digamma(x + y))",
+                     lambda xp, g, ans, x, y: _beta_rule(xp, g, ans, y, x)),
+                    ">>> from scipy import special\n"
+                    ">>> special.beta(ad.tensor([2.0]), 3.0)\ntensor([0.08333333])"),
+    "loggamma": _unary("loggamma", "g * digamma(x), real x only",
+                       lambda xp, g, ans, x: g * xp.digamma(x),
+                       _EXAMPLE.format(name="loggamma", value="4.0", result="1.79175947")),
+    "exprel": _unary("exprel", "g * (x e^x - expm1(x)) / x^2, its series near 0",
+                     lambda xp, g, ans, x: g * _exprel_slope(xp, x),
+                     _EXAMPLE.format(name="exprel", value="0.0", result="1.")),
+    "boxcox": _binary("boxcox", ("g * x**(lmbda - 1)", _BOXCOX_X),
+                      ("g * L**2 exprel'(lmbda L), L = log(x)", _BOXCOX_LMBDA),
+                      ">>> from scipy import special\n"
+                      ">>> special.boxcox(ad.tensor([4.0]), 0.5)\ntensor([2.])",
+                      names=("x", "lmbda")),
+    "boxcox1p": _binary("boxcox1p", ("g * (1 + x)**(lmbda - 1)", _BOXCOX1P_X),
+                        ("g * L**2 exprel'(lmbda L), L = log1p(x)", _BOXCOX1P_LMBDA),
+                        ">>> from scipy import special\n"
+                        ">>> special.boxcox1p(ad.tensor([3.0]), 0.5)\ntensor([2.])",
+                        names=("x", "lmbda")),
+    "huber": _binary("huber", ("g * max(|r| - delta, 0); NaN where delta < 0",
+                               _huber_delta_rule),
+                     ("g * clip(r, -delta, delta); NaN where delta < 0", _huber_r_rule),
+                     ">>> from scipy import special\n"
+                     ">>> special.huber(1.0, ad.tensor([0.5, 2.0]))\ntensor([0.125, 1.5  ])",
+                     names=("delta", "r")),
+    "pseudo_huber": _binary("pseudo_huber",
+                            ("g * r**4 / (h (h + delta)**2), h = hypot(delta, r); NaN where "
+                             "delta < 0", _pseudo_huber_delta_rule),
+                            ("g * r delta / hypot(delta, r); NaN where delta < 0",
+                             _pseudo_huber_r_rule),
+                            ">>> from scipy import special\n"
+                            ">>> special.pseudo_huber(1.0, ad.tensor([2.0]))\n"
+                            "tensor([1.23606798])",
+                            names=("delta", "r")),
+    "erfcinv": _unary("erfcinv", "g * -sqrt(pi)/2 * exp(ans**2)",
+                      lambda xp, g, ans, x: -_erfinv_rule(xp, g, ans, x),
+                      _EXAMPLE.format(name="erfcinv", value="0.5", result="0.47693628")),
+    "erfi": _unary("erfi", "g * 2/sqrt(pi) * exp(x**2)",
+                   lambda xp, g, ans, x: g * (_TWO_OVER_SQRT_PI * xp.exp(x * x)),
+                   _EXAMPLE.format(name="erfi", value="0.0", result="0.")),
+    "dawsn": _unary("dawsn", "g * (1 - 2 x ans)", lambda xp, g, ans, x: g * (1 - 2 * x * ans),
+                    _EXAMPLE.format(name="dawsn", value="0.0", result="0.")),
+    "cosm1": _unary("cosm1", "g * -sin(x)", lambda xp, g, ans, x: g * -xp.sin(x),
+                    _EXAMPLE.format(name="cosm1", value="0.0", result="0.")),
+    "exp1": _unary("exp1", "g * -exp(-x) / x", lambda xp, g, ans, x: g * (-xp.exp(-x) / x),
+                   _EXAMPLE.format(name="exp1", value="1.0", result="0.21938393")),
+    "expi": _unary("expi", "g * exp(x) / x", lambda xp, g, ans, x: g * (xp.exp(x) / x),
+                   _EXAMPLE.format(name="expi", value="1.0", result="1.89511782")),
+    "powm1": _binary("powm1", ("g * y * x**(y - 1), 0 where y == 0 (power's)",
+                               lambda xp, g, ans, x, y: _power_grad_base(xp, g, ans + 1, x, y)),
+                     ("g * (ans + 1) * log(x), 0 where x == 0 (power's)",
+                      lambda xp, g, ans, x, y: _power_grad_exponent(xp, g, ans + 1, x, y)),
+                     ">>> from scipy import special\n"
+                     ">>> special.powm1(ad.tensor([4.0]), 0.5)\ntensor([1.])"),
+    "_zeta": defop(
+        "scipy_zeta", _hurwitz_zeta, elementwise=True,
+        doc="``scipy.special.zeta(x, q)`` on Tensors, the Hurwitz zeta function (SciPy's "
+            "values; the gradients of ``ad.special.zeta``: none in x, as in PyTorch).\n\n"
+            ">>> from scipy import special\n"
+            ">>> special.zeta(2.0, ad.tensor([1.0]))     # pi**2 / 6\ntensor([1.64493407])",
+        x=("not implemented (PyTorch's neither)", _zeta_x_rule),
+        q=("g * -x * zeta(x + 1, q)", lambda xp, g, ans, x, q: g * (-x * xp.zeta(x + 1.0, q)))),
 }
 
 _OPS["entr"].infinite_grad = _torch_entr.infinite_grad
@@ -200,5 +335,5 @@ def op_for(ufunc):
     op = _OPS.get(name)
     if op is None:
         return None
-    special = sys.modules.get("scipy.special")
+    special = sys.modules.get("scipy.special._ufuncs" if name == "_zeta" else "scipy.special")
     return op if special is not None and getattr(special, name, None) is ufunc else None
