@@ -31,7 +31,8 @@ from .ops.shape import (
 from .ops.shape import split_spelled as split
 from .ops.indexing import getitem, take, index_add, setitem, zero_at
 from .creation import (
-    zeros, ones, full, eye, arange, linspace, zeros_like, ones_like, full_like, rand, randn)
+    zeros, ones, full, eye, arange, linspace, logspace, zeros_like, ones_like, full_like, rand,
+    randn)
 from .inplace import InPlaceError
 from .ops.products import inner, outer, tensordot, kron, cross
 from .ops.vector_products import vecdot, matvec, vecmat
