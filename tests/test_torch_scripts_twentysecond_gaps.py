@@ -21,7 +21,15 @@ by hand and against PyTorch where it is installed:
   argument 'steps'", and ``torch.logspace(0, 2, 3, 2)`` (PyTorch's base, given
   fourth) silently took 2 as NumPy's ``endpoint`` and gave powers of ten.
   ``ad.logspace`` now takes ``steps=`` and ``requires_grad=``, and refuses a fourth
-  argument that is not a bool, naming ``base=``.
+  argument that is not a bool, naming ``base=``;
+- ``batch = torch.repeat_interleave(num_nodes)`` (a graph batch vector from sizes, the
+  one-argument form) met Python's bare "missing 1 required positional argument", and
+  ``torch.linalg.solve(S, P @ H.T, left=False)`` (a Kalman gain, ``K S = P H^T``) met
+  "unexpected keyword argument 'left'".  Both are now PyTorch's.
+
+Found and left: ``torch.linalg.eigvals`` of a real matrix whose eigenvalues are real
+gives a real tensor here (NumPy's), where PyTorch's is always complex:
+``torch.view_as_real`` of it raises, saying a real tensor is its own real part.
 
 Found and left as earlier rounds decided them: a Linear's weight is ``(in, out)`` here,
 so gradient centralisation over its dim 1 centres other entries than PyTorch's (the
@@ -145,3 +153,31 @@ def test_logspace_matches_pytorch():
     theirs = torch.logspace(-1, 3, steps=5, base=3.0, dtype=torch.float64)
     np.testing.assert_allclose(ad.logspace(-1, 3, steps=5, base=3.0).data, theirs.numpy(),
                                rtol=1e-15)
+
+
+def test_repeat_interleave_of_counts_alone_gives_the_positions_repeated():
+    np.testing.assert_array_equal(ad.repeat_interleave(ad.tensor([2, 0, 3])).data,
+                                  [0, 0, 2, 2, 2])
+    with pytest.raises(TypeError, match="one-argument form takes a 1-D integer tensor"):
+        ad.repeat_interleave(ad.tensor([1.0, 2.0]))
+    torch = pytest.importorskip("torch")
+    counts = np.array([1, 4, 0, 2])
+    np.testing.assert_array_equal(ad.repeat_interleave(ad.tensor(counts)).data,
+                                  torch.repeat_interleave(torch.from_numpy(counts)).numpy())
+
+
+def test_solve_left_false_solves_from_the_right_with_gradients():
+    a_values = R.normal(size=(2, 4, 4)) + 4 * np.eye(4)
+    b_values = R.normal(size=(2, 3, 4))
+    a = ad.tensor(a_values, requires_grad=True)
+    b = ad.tensor(b_values, requires_grad=True)
+    x = ad.linalg.solve(a, b, left=False)
+    np.testing.assert_allclose((x @ a).data, b_values, atol=1e-12)
+    assert ad.gradcheck(lambda a, b: ad.linalg.solve(a, b, left=False),
+                        [a_values[0], b_values[0]])
+    with pytest.raises(ValueError, match=r"left=False.*must be a matrix.*solve\(a.mT, b\)"):
+        ad.linalg.solve(a[0], b[0, 0], left=False)
+    torch = pytest.importorskip("torch")
+    theirs = torch.linalg.solve(torch.tensor(a_values), torch.tensor(b_values), left=False)
+    # (LAPACK's solve of the transposed system: both are getrf/getrs on the same numbers)
+    np.testing.assert_allclose(x.data, theirs.numpy(), rtol=1e-12, atol=1e-12)

@@ -9,8 +9,12 @@ and norms, ``CosineAnnealingLR``), a rolling median and robust z-scores by
 packed sequences attended with a block-diagonal causal document mask and a prefix-LM
 mask (boolean ``attn_mask`` of ``F.scaled_dot_product_attention``), a reward model
 trained on preference pairs (the last non-padding token's score by ``gather`` of
-``attention_mask.sum(1) - 1``, ``F.logsigmoid`` of the margin), and an ensemble's
-predictions by ``torch.func.vmap(in_dims=(0, None), out_dims=1)`` over stacked weights.
+``attention_mask.sum(1) - 1``, ``F.logsigmoid`` of the margin), an ensemble's
+predictions by ``torch.func.vmap(in_dims=(0, None), out_dims=1)`` over stacked weights,
+a graph-level readout whose batch vector comes from ``torch.repeat_interleave(sizes)``
+(mean pooling by ``index_add_``, max pooling by ``scatter_reduce(reduce='amax',
+include_self=False)``), and a Kalman filter whose gain is ``torch.linalg.solve(S, P @
+H.T, left=False)``, its noise levels learned from the ``MultivariateNormal`` likelihood.
 """
 
 from __future__ import annotations
@@ -266,4 +270,70 @@ def test_ensemble_predictions_by_vmap_over_stacked_weights_with_out_dims():
         # (the biases' gradients: a Linear's weight is (in, out) here, PyTorch's (out, in))
         return stacked, mean, spread, {k: v.grad for k, v in params.items()
                                        if k.endswith("bias")}
+    side_by_side(script)
+
+
+def test_graph_level_readout_from_a_batch_vector_by_repeat_interleave():
+    sizes = np.array([3, 2, 4])
+    node_features = DATA.normal(size=(9, 3))
+    edges = np.array([[0, 1, 1, 2, 3, 5, 6, 7, 8], [1, 0, 2, 1, 4, 6, 7, 8, 5]])
+    graph_labels = np.array([0.5, -1.0, 2.0])
+
+    def script(torch, copy_weights):
+        nn = torch.nn
+        conv, readout = nn.Linear(3, 4), nn.Linear(8, 1)
+        copy_weights(conv, readout)
+        num_nodes = torch.from_numpy(sizes)
+        batch = torch.repeat_interleave(num_nodes)               # graph of each node
+        src, dst = torch.from_numpy(edges)
+        x = torch.from_numpy(node_features)
+        params = list(conv.parameters()) + list(readout.parameters())
+        optimizer = torch.optim.Adam(params, lr=0.01)
+        history = []
+        for _ in range(3):
+            messages = conv(x)[src]
+            h = torch.relu(torch.zeros(9, 4).index_add_(0, dst, messages) + conv(x))
+            mean_pool = torch.zeros(3, 4).index_add_(0, batch, h) / num_nodes.unsqueeze(1)
+            max_pool = torch.zeros(3, 4).scatter_reduce(
+                0, batch.unsqueeze(1).expand(-1, 4), h, reduce="amax", include_self=False)
+            out = readout(torch.cat([mean_pool, max_pool], dim=1)).squeeze(1)
+            loss = ((out - torch.from_numpy(graph_labels)) ** 2).mean()
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            history.append(loss.item())
+        return batch, history, conv, readout
+    side_by_side(script)
+
+
+def test_kalman_filter_with_a_gain_by_solve_left_false_and_learned_noise():
+    observations = np.cumsum(DATA.normal(size=(6, 2)), axis=0)
+
+    def script(torch, copy_weights):
+        MultivariateNormal = torch.distributions.MultivariateNormal
+        F_ = torch.tensor([[1.0, 0.0, 1.0, 0.0], [0.0, 1.0, 0.0, 1.0],
+                           [0.0, 0.0, 1.0, 0.0], [0.0, 0.0, 0.0, 1.0]])
+        H = torch.eye(2, 4)
+        log_q = torch.tensor(-1.0, requires_grad=True)
+        log_r = torch.tensor(0.0, requires_grad=True)
+        optimizer = torch.optim.Adam([log_q, log_r], lr=0.1)
+        ys = torch.from_numpy(observations)
+        history = []
+        for _ in range(3):
+            Q, R = log_q.exp() * torch.eye(4), log_r.exp() * torch.eye(2)
+            x, P = torch.zeros(4), torch.eye(4)
+            log_likelihood = 0
+            for y in ys:
+                x, P = F_ @ x, F_ @ P @ F_.T + Q
+                S = H @ P @ H.T + R
+                log_likelihood = log_likelihood + MultivariateNormal(H @ x, S).log_prob(y)
+                K = torch.linalg.solve(S, P @ H.T, left=False)       # K S = P H^T
+                x = x + K @ (y - H @ x)
+                P = (torch.eye(4) - K @ H) @ P
+            loss = -log_likelihood
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            history.append((loss.item(), x.detach(), P.detach()))
+        return history, log_q, log_r
     side_by_side(script)
