@@ -25,7 +25,10 @@ by hand and against PyTorch where it is installed:
 - ``batch = torch.repeat_interleave(num_nodes)`` (a graph batch vector from sizes, the
   one-argument form) met Python's bare "missing 1 required positional argument", and
   ``torch.linalg.solve(S, P @ H.T, left=False)`` (a Kalman gain, ``K S = P H^T``) met
-  "unexpected keyword argument 'left'".  Both are now PyTorch's.
+  "unexpected keyword argument 'left'".  Both are now PyTorch's;
+- ``torch.sort(x, 0, True)`` (PyTorch's descending given third) met NumPy's bare "sort
+  kind must be str, not bool": it now raises naming ``ad.sort(t, dim=0,
+  descending=True)``, as ``t.sort(1, True)`` already did.
 
 Found and left: ``torch.linalg.eigvals`` of a real matrix whose eigenvalues are real
 gives a real tensor here (NumPy's), where PyTorch's is always complex:
@@ -181,3 +184,13 @@ def test_solve_left_false_solves_from_the_right_with_gradients():
     theirs = torch.linalg.solve(torch.tensor(a_values), torch.tensor(b_values), left=False)
     # (LAPACK's solve of the transposed system: both are getrf/getrs on the same numbers)
     np.testing.assert_allclose(x.data, theirs.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_sort_with_pytorch_descending_given_third_names_the_keywords():
+    x = ad.tensor([[3.0, 1.0, 2.0]])
+    with pytest.raises(TypeError, match=r"bool there is PyTorch's descending.*"
+                                        r"ad.sort\(t, dim=1, descending=True\)"):
+        ad.sort(x, 1, True)
+    values, indices = ad.sort(x, dim=1, descending=True)
+    np.testing.assert_array_equal(values.data, [[3.0, 2.0, 1.0]])
+    np.testing.assert_array_equal(indices.data, [[0, 2, 1]])
