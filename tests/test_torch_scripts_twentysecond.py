@@ -13,7 +13,20 @@ mu-law codes (``torch.sign``, ``log1p``, ``F.one_hot(num_classes=)``, dilated ca
 convolutions with gated ``tanh * sigmoid`` units and skip connections), Bayesian
 personalised ranking (``F.logsigmoid`` of score differences) and GloVe's weighted least
 squares trained by ``Adagrad``.  (Training habits: _training.py; numerical and
-probabilistic scripts: _numerics.py; what the round found: _gaps.py.)
+probabilistic scripts: _numerics.py; more: _more.py; what the round found: _gaps.py.)
+Of the round's 35 scripts, 24 ran unchanged.  Five needed the library fixed: the
+repetition penalty's ``scatter_`` of repeated tokens, the learning-rate range test's
+``len(optimizer.state)`` after a restore, the Wishart density's ``torch.logspace(steps=,
+base=)``, the graph readout's ``torch.repeat_interleave(sizes)`` and the Kalman gain's
+``torch.linalg.solve(..., left=False)``.  Six changed around the library's documented
+differences: gradient centralisation uses convolutions only and the ensemble compares
+its biases' gradients (a Linear's weight is ``(in, out)`` here), the rolling median
+writes ``torch.nonzero(..., as_tuple=False)`` (as the warning names), NMS writes
+``torch.maximum`` for torchvision's ``torch.max`` of two tensors (as earlier rounds
+decided), NeuralSort copies the array its optimizer updates (``torch.from_numpy``
+shares it with PyTorch's run), and the least-squares fit reads R from
+``torch.linalg.qr(A, mode='r')``, R alone here and PyTorch's ``(Q, R)`` (through which
+PyTorch gives no gradient, so only ``b`` is differentiated).
 """
 
 from __future__ import annotations

@@ -119,8 +119,7 @@ _solve = defop_joint(
 
 @implements(np.linalg.solve)
 def solve(a, b, *, left: bool = True) -> Tensor:
-    """``np.linalg.solve``: x with ``a @ x == b`` (PyTorch's ``left=False``: x with
-    ``x @ a == b``).
+    """``np.linalg.solve``: x with ``a @ x == b`` (``left=False``: ``x @ a == b``).
 
     b is one vector when 1-D, else a stack of matrices (..., n, k); leading axes
     broadcast.  The VJP solves with ``a.T``; no inverse is formed.
