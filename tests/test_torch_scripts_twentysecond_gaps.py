@@ -28,7 +28,12 @@ by hand and against PyTorch where it is installed:
   "unexpected keyword argument 'left'".  Both are now PyTorch's;
 - ``torch.sort(x, 0, True)`` (PyTorch's descending given third) met NumPy's bare "sort
   kind must be str, not bool": it now raises naming ``ad.sort(t, dim=0,
-  descending=True)``, as ``t.sort(1, True)`` already did.
+  descending=True)``, as ``t.sort(1, True)`` already did;
+- ``torch.quantize_per_tensor``, ``torch.fake_quantize_per_tensor_affine``,
+  ``torch.quint8``, ``torch.ao`` (the quantization tutorials) met the bare "module has
+  no attribute": the error now says quantized tensors do not exist here and spells the
+  fake quantization with PyTorch's straight-through gradient (checked against
+  ``torch.fake_quantize_per_tensor_affine`` below).
 
 Found and left: ``torch.linalg.eigvals`` of a real matrix whose eigenvalues are real
 gives a real tensor here (NumPy's), where PyTorch's is always complex:
@@ -194,3 +199,30 @@ def test_sort_with_pytorch_descending_given_third_names_the_keywords():
     values, indices = ad.sort(x, dim=1, descending=True)
     np.testing.assert_array_equal(values.data, [[3.0, 2.0, 1.0]])
     np.testing.assert_array_equal(indices.data, [[0, 2, 1]])
+
+
+@pytest.mark.parametrize("name", ["quantize_per_tensor", "dequantize", "quint8", "ao",
+                                  "fake_quantize_per_tensor_affine"])
+def test_quantization_names_say_to_write_the_fake_quantization(name):
+    assert not hasattr(ad, name)
+    with pytest.raises(AttributeError, match=r"quantized tensors do not exist here.*"
+                                             r"\(ad.round\(s\) - s\).detach\(\)"):
+        getattr(ad, name)
+
+
+def test_the_named_fake_quantization_matches_pytorchs_with_its_gradient():
+    torch = pytest.importorskip("torch")
+    values = np.array([0.31, -1.24, 2.52, 30.0, -40.0])       # (no ties: x / scale ends .5)
+    scale, zero_point, qmin, qmax = 0.1, 3, -128, 127
+    x = ad.tensor(values, requires_grad=True)
+    s = x / scale
+    q = ad.clamp(s + (ad.round(s) - s).detach() + zero_point, qmin, qmax)
+    x_q = (q - zero_point) * scale
+    x_q.sum().backward()
+    reference = torch.tensor(values, requires_grad=True)
+    theirs = torch.fake_quantize_per_tensor_affine(reference, scale, zero_point, qmin, qmax)
+    theirs.sum().backward()
+    # (PyTorch keeps the scale in float32: its values differ from float64's in the 8th digit)
+    np.testing.assert_allclose(x_q.data, theirs.detach().numpy(), rtol=1e-6)
+    np.testing.assert_array_equal(x.grad, reference.grad.numpy())      # 1, 1, 1, 0, 0
+    np.testing.assert_array_equal(x.grad, [1, 1, 1, 0, 0])
