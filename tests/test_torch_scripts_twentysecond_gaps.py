@@ -226,3 +226,19 @@ def test_the_named_fake_quantization_matches_pytorchs_with_its_gradient():
     np.testing.assert_allclose(x_q.data, theirs.detach().numpy(), rtol=1e-6)
     np.testing.assert_array_equal(x.grad, reference.grad.numpy())      # 1, 1, 1, 0, 0
     np.testing.assert_array_equal(x.grad, [1, 1, 1, 0, 0])
+
+
+def test_compiled_scatter_checks_the_repeated_values_at_each_replay():
+    index = np.array([[1, 4, 4], [0, 2, 2]])
+
+    def write(scores, values):
+        with ad.no_grad():
+            return scores.clone().scatter_(1, index, values)
+
+    compiled = ad.compile(write)
+    base = ad.tensor(np.zeros((2, 6)))
+    for _ in range(2):                                           # a trace, then a replay
+        np.testing.assert_array_equal(compiled(base, ad.tensor(np.ones((2, 3)))).data,
+                                      write(base, ad.tensor(np.ones((2, 3)))).data)
+    with pytest.raises(ValueError, match="more than once along dim 1, with different values"):
+        compiled(base, ad.tensor(np.arange(6.0).reshape(2, 3)))
