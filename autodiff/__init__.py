@@ -31,7 +31,8 @@ from .ops.shape import (
 from .ops.shape import split_spelled as split
 from .ops.indexing import getitem, take, index_add, setitem, zero_at
 from .creation import (
-    zeros, ones, full, eye, arange, linspace, zeros_like, ones_like, full_like, rand, randn)
+    zeros, ones, full, eye, arange, linspace, logspace, zeros_like, ones_like, full_like, rand,
+    randn)
 from .inplace import InPlaceError
 from .ops.products import inner, outer, tensordot, kron, cross
 from .ops.vector_products import vecdot, matvec, vecmat
@@ -246,6 +247,13 @@ _TORCH_SPARSE_NAMES = frozenset({
     "sparse_bsr_tensor", "sparse_bsc_tensor", "sparse_compressed_tensor"})
 
 
+#: PyTorch's quantized tensors and their dtypes: every tensor here is a NumPy array
+_TORCH_QUANTIZATION_NAMES = frozenset({
+    "quantization", "ao", "quantize_per_tensor", "quantize_per_channel",
+    "quantize_per_tensor_dynamic", "dequantize", "fake_quantize_per_tensor_affine",
+    "fake_quantize_per_channel_affine", "quint8", "qint8", "qint32", "quint4x2"})
+
+
 #: PyTorch's graph exporters, which have no counterpart here: what to use instead
 _TORCH_EXPORTERS = {
     "jit": "TorchScript (torch.jit.script, trace, save)",
@@ -285,6 +293,15 @@ def __getattr__(name):
             "ad.zeros(size).index_put_(tuple(indices), values, accumulate=True) (repeated "
             "indices add up, as PyTorch's to_dense(); the gradient reaches values), and "
             "multiply by @ where torch.sparse.mm would")
+    if name in _TORCH_QUANTIZATION_NAMES:
+        raise AttributeError(
+            f"module {__name__!r} has no attribute {name!r}: quantized tensors do not "
+            "exist here, every tensor is a NumPy array of an ordinary dtype. Write the "
+            "fake quantization itself, with the straight-through gradient of "
+            "torch.fake_quantize_per_tensor_affine (1 inside the range, 0 where clipped): "
+            "s = x / scale; q = ad.clamp(s + (ad.round(s) - s).detach() + zero_point, qmin, "
+            "qmax); x_q = (q - zero_point) * scale; q.detach().astype(ad.uint8) (or "
+            "ad.int8) keeps the codes")
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

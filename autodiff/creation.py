@@ -1,4 +1,4 @@
-"""Creating tensors: ``zeros ones full eye arange linspace *_like rand randn``.
+"""Creating tensors: ``zeros ones full eye arange linspace logspace *_like rand randn``.
 
 NumPy's semantics and defaults (float64 unless ``dtype=`` says otherwise; ``arange``
 of integers gives integers), with PyTorch's conveniences: the shape may be given as
@@ -146,6 +146,16 @@ def arange(start, stop=None, step=1, dtype=None, requires_grad: bool = False, *,
     return _make(made("arange", np.arange, (start, stop, step, dtype)), requires_grad)
 
 
+def _num_or_steps(name: str, num: int, steps) -> int:
+    """NumPy's ``num`` or PyTorch's ``steps=`` (the same argument), refusing both."""
+    if steps is None:
+        return num
+    if num != 50:
+        raise TypeError(f"{name}: got num={num!r} and steps={steps!r}; they are the "
+                        "same argument (NumPy's and PyTorch's name), pass one")
+    return steps
+
+
 def linspace(start, stop, num: int = 50, endpoint: bool = True, dtype=None,
              requires_grad: bool = False, *, device=None, steps=None, **numpy_kwargs):
     """``num`` evenly spaced values from ``start`` to ``stop`` (NumPy's default num=50;
@@ -160,11 +170,7 @@ def linspace(start, stop, num: int = 50, endpoint: bool = True, dtype=None,
     True
     """
     check_device("linspace", device)
-    if steps is not None:
-        if num != 50:
-            raise TypeError(f"linspace: got num={num!r} and steps={steps!r}; they are the "
-                            "same argument (NumPy's and PyTorch's name), pass one")
-        num = steps
+    num = _num_or_steps("linspace", num, steps)
     if isinstance(dtype, (bool, np.bool_)):
         raise TypeError(f"linspace: dtype={dtype!r}; the fifth argument here is dtype, where "
                         "np.linspace's is retstep: pass retstep= by name")
@@ -181,6 +187,34 @@ def linspace(start, stop, num: int = 50, endpoint: bool = True, dtype=None,
         return _make(values, requires_grad), step
     return _make(made("linspace", np.linspace, (start, stop, num, endpoint),
                       dict(numpy_kwargs, dtype=dtype)), requires_grad)
+
+
+def logspace(start, stop, num: int = 50, endpoint: bool = True, base=10.0, dtype=None,
+             axis: int = 0, *, steps=None, requires_grad: bool = False, device=None):
+    """``base ** linspace(start, stop, num)``: NumPy's ``np.logspace``, also taking
+    PyTorch's ``steps=`` (for ``num``) and ``requires_grad=``.  ``base`` is the fifth
+    argument, as NumPy's (PyTorch's fourth): pass it by name.
+
+    With a Tensor ``start``, ``stop`` or ``base`` the result is recorded (differentiable
+    in them); with numbers it is a new leaf.
+
+    >>> ad.logspace(0, 3, steps=4, base=2)
+    tensor([1., 2., 4., 8.])
+    """
+    from .ops.assemble import logspace as recorded_logspace
+    check_device("logspace", device)
+    num = _num_or_steps("logspace", num, steps)
+    if not isinstance(endpoint, (bool, np.bool_)):
+        raise TypeError(f"logspace: the fourth argument is NumPy's endpoint (a bool), got "
+                        f"{endpoint!r}; PyTorch's fourth argument is the base: pass "
+                        f"base={endpoint!r} by name")
+    if any(isinstance(x, Tensor) for x in (start, stop, base)):
+        if requires_grad:
+            raise TypeError("logspace: requires_grad=True is for a new leaf; with a Tensor "
+                            "start, stop or base the result is already recorded")
+        return recorded_logspace(start, stop, num, endpoint, base, dtype, axis)
+    return _make(made("logspace", np.logspace, (start, stop, num, endpoint, base, dtype,
+                                                axis)), requires_grad)
 
 
 def zeros_like(t, dtype=None, requires_grad: bool = False, *, device=None,

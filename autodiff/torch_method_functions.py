@@ -133,13 +133,24 @@ def take_along_dim(input, indices, dim=None) -> Tensor:
     return tensor_of(input).take_along_dim(indices, dim)
 
 
-def repeat_interleave(input, repeats, dim=None) -> Tensor:
+def repeat_interleave(input, repeats=None, dim=None) -> Tensor:
     """Each entry repeated ``repeats`` times along ``dim`` (the flattened input when
-    None), as ``torch.repeat_interleave``.
+    None), as ``torch.repeat_interleave``; given counts alone, each position ``i``
+    repeated ``input[i]`` times (a batch vector from sizes).
 
     >>> ad.repeat_interleave(ad.tensor([1.0, 2.0]), 2)
     tensor([1., 1., 2., 2.])
+    >>> ad.repeat_interleave(ad.tensor([2, 0, 1]))
+    tensor([0, 0, 2])
     """
+    if repeats is None:
+        counts = tensor_of(input)
+        if counts.ndim != 1 or counts.dtype.kind not in "iu":
+            raise TypeError(f"repeat_interleave(repeats): the one-argument form takes a 1-D "
+                            f"integer tensor of counts, got dtype {counts.dtype} and shape "
+                            f"{counts.shape}; pass the tensor to repeat first, then repeats")
+        from .creation import arange
+        return arange(len(counts)).repeat_interleave(counts)
     return tensor_of(input).repeat_interleave(repeats, dim)
 
 

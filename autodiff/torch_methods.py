@@ -61,7 +61,9 @@ def _integer_trunc_divide(t, other):
 def _scatter_key(where: str, t, dim, index, src):
     """The index arrays that PyTorch's ``scatter(dim, index, src)`` writes at, and the
     part of ``src`` (a tensor) or the number written there; refuses a position written
-    twice, where PyTorch's result is undefined."""
+    twice with different values, where PyTorch's result is undefined (the same value
+    twice, as a repetition penalty writes back what it gathered, is defined; but not
+    when a gradient flows to ``src``: PyTorch's gives each repeat the whole gradient)."""
     index = _index(where, index)
     if t.ndim == 0:
         raise ValueError(f"{where}: a 0-d tensor has no dim to scatter along; reshape(1) "
@@ -101,8 +103,14 @@ def _scatter_key(where: str, t, dim, index, src):
                                               (d, index.shape))
                 for d in range(index.ndim))
     # (checked again at each replay of ad.compile, on that call's index)
-    _made(f"{where} positions check", _distinct_positions, (where, index, axis, t.shape),
-          check=True)
+    from .graph import is_grad_enabled
+    # (the values written, or None when a gradient flows to them: any repeat refused)
+    if not hasattr(src, "data"):
+        written = src
+    else:
+        written = None if src.requires_grad and is_grad_enabled() else src.data
+    _made(f"{where} positions check", _distinct_positions,
+          (where, index, axis, t.shape, written), check=True)
     return key, src
 
 
@@ -111,17 +119,33 @@ def _positions_along(d, shape):
     return np.arange(shape[d]).reshape([m if e == d else 1 for e, m in enumerate(shape)])
 
 
-def _distinct_positions(where, index, axis, shape):
+def _distinct_positions(where, index, axis, shape, written):
+    """Raise when some position is written twice with different values (``written``:
+    the values, shaped as ``index``, or one number; None: any repeat is refused)."""
     key = tuple(index if d == axis else _positions_along(d, index.shape)
                 for d in range(index.ndim))
     positions = np.ravel_multi_index(np.broadcast_arrays(*key), shape).ravel()
-    if np.unique(positions).size != positions.size:
+    if np.unique(positions).size == positions.size or (
+            written is not None and np.ndim(written) == 0):
+        return True
+    if written is None:
         raise ValueError(
             f"{where}: the index (shape {index.shape}) writes some position of the tensor "
-            f"(shape {shape}) more than once along dim {axis}; PyTorch leaves which value "
-            "lands there undefined, so it is refused. Use distinct indices along the dim, "
-            "or scatter_add to add the values up")
-    return True
+            f"(shape {shape}) more than once along dim {axis}, and src requires grad: "
+            "PyTorch gives each repeated entry of src the whole gradient of its position, "
+            "which is not done here. Scatter under torch.no_grad() or src.detach() (repeats "
+            "of equal values are then taken), use distinct indices, or scatter_add to add "
+            "the values up")
+    order = np.argsort(positions, kind="stable")
+    values = np.asarray(written).ravel()[order]
+    repeats = positions[order][1:] == positions[order][:-1]
+    if not (repeats & (values[1:] != values[:-1])).any():
+        return True
+    raise ValueError(
+        f"{where}: the index (shape {index.shape}) writes some position of the tensor "
+        f"(shape {shape}) more than once along dim {axis}, with different values; "
+        "PyTorch leaves which value lands there undefined, so it is refused. Use distinct "
+        "indices along the dim, or scatter_add to add the values up")
 
 
 def _narrow_int(name: str, value) -> int:
@@ -249,7 +273,8 @@ class TorchMethods(ElementwiseMethods):
         (PyTorch's ``scatter``; ``src`` may be a number, also given as ``value=``).
         Gradients: ``src`` gets ``g`` gathered at ``index``, the tensor gets ``g`` with
         the written positions zeroed.  An index that writes a position twice along
-        ``dim`` is refused (PyTorch leaves the result undefined).  ``reduce='add'`` or
+        ``dim`` is refused (PyTorch leaves the result undefined), unless the values
+        written there are equal (a number, or a ``src`` no gradient flows to).  ``reduce='add'`` or
         ``'multiply'`` combines ``src`` into the entries instead (repeats accumulate):
         ``scatter_reduce`` with ``'sum'`` or ``'prod'``.
 

@@ -58,7 +58,6 @@ def _samples():
     add("digitize", lambda v: ((v, SORTED), {}), V)
     add("einsum_path", lambda x, s: (("ij,jk->ik", s, x), {}), X, S)
     add("geomspace", lambda p: ((p[0, 0], 8.0, 4), {}), P)
-    add("logspace", lambda x: ((x[0, 0], 2.0, 4), {}), X)
     add("histogram histogram_bin_edges", lambda v: ((v,), {"bins": 3}), V)
     add("histogram2d", lambda v, w: ((v, w), {"bins": 2}), V, V[::-1] * 2)
     add("histogramdd", lambda x: ((x.T,), {"bins": 2}), X)

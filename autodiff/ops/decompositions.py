@@ -118,16 +118,26 @@ _solve = defop_joint(
 
 
 @implements(np.linalg.solve)
-def solve(a, b) -> Tensor:
-    """``np.linalg.solve``: x with ``a @ x == b``.
+def solve(a, b, *, left: bool = True) -> Tensor:
+    """``np.linalg.solve``: x with ``a @ x == b`` (``left=False``: ``x @ a == b``).
 
     b is one vector when 1-D, else a stack of matrices (..., n, k); leading axes
     broadcast.  The VJP solves with ``a.T``; no inverse is formed.
 
     >>> ad.linalg.solve(ad.tensor([[2.0, 0.0], [0.0, 4.0]]), ad.tensor([2.0, 2.0]))
     tensor([1. , 0.5])
+    >>> ad.linalg.solve(ad.tensor([[2.0, 0.0], [0.0, 4.0]]), ad.tensor([[2.0, 2.0]]),
+    ...                 left=False)
+    tensor([[1. , 0.5]])
     """
-    return _solve(a, b)
+    if left:
+        return _solve(a, b)
+    if np.ndim(_data(b)) < 2:
+        raise ValueError(f"solve(a, b, left=False): b (shape {np.shape(_data(b))}) must be "
+                         "a matrix, or a stack of them, whose rows x @ a gives; for a "
+                         "vector b, solve(a.mT, b) solves x @ a == b")
+    # x a = b  <=>  a^T x^T = b^T
+    return np.swapaxes(_solve(np.swapaxes(a, -1, -2), np.swapaxes(b, -1, -2)), -1, -2)
 
 
 def _inverse_t(xp, a, name, why):

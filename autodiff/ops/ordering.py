@@ -125,6 +125,12 @@ def sort(a, axis=-1, kind=None, order=None, *, stable=None, dim=None,
                             "((values, indices)): pick one")
         return tensor_of(a).sort(dim=-1 if dim is None else dim,
                                  descending=bool(descending), stable=stable)
+    if isinstance(kind, (bool, np.bool_)):
+        raise TypeError(
+            f"sort(t, {axis!r}, {kind!r}): the third argument is NumPy's kind (a string), "
+            f"and a bool there is PyTorch's descending; ad.sort(t, axis) is np.sort (a "
+            f"sorted copy). Write ad.sort(t, dim={axis!r}, descending={kind!r}) for "
+            "PyTorch's (values, indices)")
     _check_no_order("sort", order)
     if axis is None:
         a, axis = flatten(a), -1

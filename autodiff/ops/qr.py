@@ -105,7 +105,9 @@ _qr = defop(
 @implements(np.linalg.qr)
 def qr(a, mode: str = "reduced"):
     """``np.linalg.qr``: ``(Q, R)`` with ``a = Q @ R``, Q's columns orthonormal and R
-    upper triangular, batched over leading axes; ``mode='r'`` returns R alone.
+    upper triangular, batched over leading axes; ``mode='r'`` returns R alone
+    (NumPy's meaning: PyTorch's returns an empty Q and R, and ``Q, R = qr(a,
+    mode='r')`` is refused here, naming the forms to write).
 
     The values are NumPy's (LAPACK's signs: R's diagonal may be negative).  The
     gradient needs R's diagonal nonzero (a of full rank); ``mode='complete'`` has none
@@ -130,5 +132,20 @@ def qr(a, mode: str = "reduced"):
     size_q = q_shape[-2] * q_shape[-1]
     r = packed[..., size_q:].reshape(r_shape)
     if mode == "r":
+        _refuse_unpacked_pair()
         return r
     return QRResult(packed[..., :size_q].reshape(q_shape), r)
+
+
+def _refuse_unpacked_pair() -> None:
+    """Raise when the user's line unpacks ``qr(a, mode='r')`` into two names, as
+    PyTorch's ``(Q, R)`` with Q empty unpacks: here R alone is returned (NumPy's), and
+    its rows would unpack silently for a matrix of two rows."""
+    from ..tape_drop import called_function, unpacks_into, user_frame
+    frame = user_frame()
+    if frame is not None and unpacks_into(frame, 2) and called_function(frame) == "qr":
+        raise TypeError(
+            "qr(a, mode='r') returns R alone here (NumPy's meaning), and this line unpacks "
+            "it into two names, as PyTorch's (Q, R) with Q empty unpacks: the rows of R "
+            "would be taken. Write R = ad.linalg.qr(a, mode='r'), or Q, R = "
+            "ad.linalg.qr(a) for both factors")

@@ -317,7 +317,7 @@ class Optimizer(StateDictMethods):
             raise ValueError(
                 f"{where}: {what} has no 'params' key (its keys: {sorted(group)}); each "
                 "group is a dict like {'params': model.parameters(), 'lr': 0.01}")
-        start = len(self.state)
+        start = len(self.params)
         tensors, names = _collect(group["params"], where, f"{what}['params']"
                                   if what != "params" else "params", start)
         seen = {id(p): k for k, g in enumerate(self.param_groups) for p in g["params"]}

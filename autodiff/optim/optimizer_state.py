@@ -80,7 +80,7 @@ class StateDictMethods:
         """Restore what ``state_dict`` returned, for the same parameters in the same
         groups and order; the groups' hyperparameters (``lr``, ...) are restored too."""
         where = f"{type(self).__name__}.load_state_dict"
-        n = len(self.state)
+        n = len(self.params)
         new_state = [{} for _ in range(n)]
         group_values = [{} for _ in self.param_groups]
         params = self.params

@@ -5,7 +5,9 @@ positions of the flat ``state_dict``), and is also read the way PyTorch's (a dic
 keyed by the parameters) is: ``state[p]["exp_avg"]``, ``p in state``,
 ``state.items()``, ``state.keys()``, ``state.values()``, ``state.get(p)``.  Iterating
 over it gives the dicts, as a list does (PyTorch's gives the parameters: write
-``state.keys()`` for those).
+``state.keys()`` for those).  ``len(state)`` and ``bool(state)`` count the parameters
+that have state, as PyTorch's dict does (a restored ``state_dict`` saved before the
+first step leaves none).
 """
 
 from __future__ import annotations
@@ -35,6 +37,9 @@ class ParameterState(list):
     def __reduce__(self):
         # (pickle, deepcopy) without the owner: the optimizer binds its copy again
         return type(self), (list(self),)
+
+    def __len__(self) -> int:
+        return sum(1 for state in self.__iter__() if state)
 
     def _position(self, parameter, where: str) -> int:
         owner = self._owner() if self._owner is not None else None
