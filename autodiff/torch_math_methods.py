@@ -503,10 +503,8 @@ class TorchMathMethods:
             return np.positive(self)
         axis = _axis("logcumsumexp", dim, self.ndim)
         _warn_if_leading_neg_inf(self, axis)
-        # NumPy's logaddexp loop flags a NaN input as invalid; PyTorch's logcumsumexp (and
-        # NumPy's np.log(nan)) pass a NaN through silently, and no other input is invalid.
-        with np.errstate(invalid="ignore"):
-            return np.logaddexp.accumulate(self, axis=axis)
+        # quiet: a NaN passes through without NumPy's warning, as PyTorch's logcumsumexp
+        return _ad().ops.log_add_exp_methods.logaddexp_accumulate(self, axis, quiet=True)
 
     def hardshrink(self, lambd=0.5):
         """0 where ``-lambd <= x <= lambd``, else ``x`` (NaN stays), as PyTorch's
