@@ -39,7 +39,7 @@ def inf_origin(node, k):
         parents = parent.parents
         parent = parents[k] if k < len(parents) else None
     if isinstance(parent, Node):
-        made = f"made by {parent.op.name}{_overflow(parent)}, {_created(parent)}"
+        made = f"made by {parent.op.name}{overflow_note(parent)}, {_created(parent)}"
     elif passed_on:                     # the first op on the tape took it from the data
         entry = passed_on.pop()
         made = (f"made by {entry.op.name}, {_created(entry)}, from a leaf or constant input "
@@ -54,10 +54,11 @@ def inf_origin(node, k):
 #: Ops whose inf from finite inputs is an overflow (a power's too unless a base is 0:
 #: 0 ** -1 is a division by zero).
 _OVERFLOWING = frozenset({"exp", "exp2", "expm1", "cosh", "sinh", "square", "ldexp",
-                          "power", "float_power"})
+                          "power", "float_power", "scipy_exp2", "scipy_exp10",
+                          "scipy_expm1"})
 
 
-def _overflow(node) -> str:
+def overflow_note(node) -> str:
     """`` (an overflow: float16 holds at most 65504; ...)`` when ``node``'s inf from
     finite inputs is its result passing its dtype's largest value."""
     name = node.op.name
@@ -68,10 +69,27 @@ def _overflow(node) -> str:
             not node.args or not is_float_array(node.args[0])
             or (np.asarray(node.args[0]) == 0).any()):
         return ""
-    advice = ("e.g. logsumexp instead of log(sum(exp(x)))" if name.startswith("exp")
-              else "or rescale the values")
+    advice = ("e.g. logsumexp instead of log(sum(exp(x)))"
+              if name.removeprefix("scipy_").startswith("exp") else "or rescale the values")
     return (f" (an overflow: {dtype.name} holds at most {float(np.finfo(dtype).max):.6g}; "
             f"compute in a wider dtype or keep the argument smaller, {advice})")
+
+
+def overflow_cause(node, gradient_dtype, local_inf: bool, label: str = "cause") -> str:
+    """The cause line of an inf gradient from finite inputs that is an overflow: of the
+    op's own result (its derivative reads it: exp's is the result) when ``local_inf``,
+    else of the upstream gradient times the finite local derivative; "" if neither."""
+    if local_inf:
+        note = overflow_note(node)
+        return (f"  {label}: {node.op.name}'s result overflowed to inf at these inputs{note}, "
+                "and its derivative there is as large.") if note else ""
+    dtype = np.dtype(gradient_dtype)
+    if dtype.kind not in "fc":
+        return ""
+    largest = float(np.finfo(dtype).max)
+    return (f"  cause: the upstream gradient times the local derivative, both finite, "
+            f"overflowed ({dtype.name} holds at most {largest:.6g}): scale the loss (or "
+            "the gradient a hook returns) down, or compute in a wider dtype.")
 
 
 def leaves_holding_nan(node, limit: int = 100_000) -> list[str]:
