@@ -321,3 +321,35 @@ def test_pytorchs_nonzero_per_row_under_vmap_and_of_empty_tensors():
     np.testing.assert_array_equal(rows, [[[1]], [[0]]])
     empty = ad.nonzero(ad.tensor(np.zeros((0, 2))), as_tuple=False)
     assert empty.shape == tuple(torch.nonzero(torch.zeros((0, 2))).shape)
+
+
+# ----- a frozen Parameter made as PyTorch makes it ---------------------------------------------
+
+class _Scaled(nn.Module):
+    def __init__(self, spelling):
+        super().__init__()
+        values = np.array([2.0, 3.0])
+        # (was: TypeError, unexpected keyword 'requires_grad'; by position, the name)
+        self.scale = (nn.Parameter(values, requires_grad=False) if spelling == "keyword"
+                      else nn.Parameter(values, False))
+        self.weight = nn.Parameter(np.ones(2))
+
+    def forward(self, x):
+        return x * self.scale * self.weight
+
+
+@pytest.mark.parametrize("spelling", ["keyword", "positional"])
+def test_a_parameter_made_frozen_is_explained_copied_and_left_by_the_optimizer(spelling):
+    model = _Scaled(spelling)
+    theirs = torch.nn.Parameter(torch.tensor([2.0, 3.0]), False)
+    assert model.scale.requires_grad is theirs.requires_grad is False
+    assert model.scale.name == "scale"
+    assert "frozen" in ad.explain(model.scale)
+    optimizer = ad.optim.SGD(model.parameters(), lr=0.5)
+    model(ad.tensor([1.0, 1.0])).sum().backward()
+    optimizer.step()
+    np.testing.assert_array_equal(model.scale.detach(), [2.0, 3.0])
+    np.testing.assert_array_equal(model.weight.detach(), [0.0, -0.5])
+    for copied in (copy.deepcopy(model), pickle.loads(pickle.dumps(model))):
+        assert copied.scale.requires_grad is False and copied.weight.requires_grad
+    assert list(model.state_dict()) == ["scale", "weight"]
