@@ -227,6 +227,24 @@ def test_del_of_a_named_sequential_renumbers_as_pytorchs():
             getattr(theirs, gone)
 
 
+def test_del_of_a_named_layer_by_attribute_is_pytorchs_and_traces_again():
+    ours, theirs = _named_sequential(nn), _named_sequential(torch.nn)
+    compiled = ad.compile(lambda x: ours(x).sum())
+    x = ad.tensor(ROWS)
+    compiled(x)
+    del ours.act            # (was: AttributeError, the layer being no attribute)
+    del theirs.act
+    assert [n for n, _ in ours.named_children()] == [n for n, _ in theirs.named_children()] \
+        == ["fc", "head"]
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert compiled(x).item() == ours(x).sum().item() and compiled.traces == 2
+    with pytest.raises(AttributeError, match="no attribute 'act'"):
+        del ours.act
+    ours.append(nn.Tanh())
+    theirs.append(torch.nn.Tanh())
+    assert [n for n, _ in ours.named_children()] == [n for n, _ in theirs.named_children()]
+
+
 def test_a_compiled_forward_traces_again_after_del_of_a_layer():
     net = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 1))
     compiled = ad.compile(lambda x: net(x).sum())
@@ -353,3 +371,47 @@ def test_a_parameter_made_frozen_is_explained_copied_and_left_by_the_optimizer(s
     for copied in (copy.deepcopy(model), pickle.loads(pickle.dumps(model))):
         assert copied.scale.requires_grad is False and copied.weight.requires_grad
     assert list(model.state_dict()) == ["scale", "weight"]
+
+
+# ----- compile: rows of numbers a step makes a tensor of ---------------------------------------
+
+ROWS_OF_NUMBERS = [[1.0, 2.0], [3.0, 4.0]]
+LONG_ROWS = [[float(k), float(k)] for k in range(20)]
+PAIRS = [(1.0, 2.0)]
+
+
+class _Settings:
+    pass
+
+
+@pytest.mark.parametrize("jit", ["1", "0"])
+@pytest.mark.parametrize("case", ["short rows", "long rows", "row replaced", "tuples",
+                                  "attribute", "closure"])
+def test_rows_of_numbers_changed_in_place_trace_again(case, jit, monkeypatch):
+    monkeypatch.setenv("AUTODIFF_JIT", jit)
+    settings = _Settings()
+    settings.rows = [[1.0, 2.0]]
+    local_rows = [[1.0, 2.0], [5.0, 6.0]]
+    read, change = {
+        "short rows": (lambda: ROWS_OF_NUMBERS, lambda: ROWS_OF_NUMBERS[1].__setitem__(0, 30.0)),
+        "long rows": (lambda: LONG_ROWS, lambda: LONG_ROWS[7].__setitem__(1, 1000.0)),
+        "row replaced": (lambda: LONG_ROWS, lambda: LONG_ROWS.__setitem__(3, [-1.0, -2.0])),
+        "tuples": (lambda: PAIRS, lambda: PAIRS.__setitem__(0, (7.0, 8.0))),
+        "attribute": (lambda: settings.rows, lambda: settings.rows[0].__setitem__(0, 9.0)),
+        "closure": (lambda: local_rows, lambda: local_rows[1].__setitem__(1, -6.0)),
+    }[case]
+    saved = copy.deepcopy((ROWS_OF_NUMBERS, LONG_ROWS, PAIRS))
+
+    def step(x):
+        return (x * ad.tensor(read())).sum()
+
+    compiled = ad.compile(step)
+    x = ad.tensor(np.array([1.0, 2.0]))
+    try:
+        assert compiled(x).item() == compiled(x).item() == step(x).item()
+        change()
+        # (the replay kept the traced rows: only a flat list of numbers was compared)
+        assert compiled(x).item() == step(x).item()
+        assert compiled.traces == 2
+    finally:
+        ROWS_OF_NUMBERS[:], LONG_ROWS[:], PAIRS[:] = saved
