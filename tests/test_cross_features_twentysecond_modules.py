@@ -72,6 +72,36 @@ def test_a_torch_dtype_numpy_lacks_is_refused_by_name():
         ad.logspace(0, 1, 3, dtype=torch.complex64)
 
 
+DTYPE_ARGUMENTS = {
+    "sum": (lambda t, d: t.sum(dtype=d), lambda t, d: t.sum(dtype=d)),
+    "prod": (lambda t, d: t.prod(dtype=d), lambda t, d: t.prod(dtype=d)),
+    "mean": (lambda t, d: t.mean(dtype=d), lambda t, d: t.mean(dtype=d)),
+    "cumsum": (lambda t, d: t.cumsum(0, dtype=d), lambda t, d: t.cumsum(0, dtype=d)),
+    "softmax": (lambda t, d: nn.functional.softmax(t, dim=0, dtype=d),
+                lambda t, d: torch.nn.functional.softmax(t, dim=0, dtype=d)),
+    "log_softmax": (lambda t, d: nn.functional.log_softmax(t, dim=0, dtype=d),
+                    lambda t, d: torch.nn.functional.log_softmax(t, dim=0, dtype=d)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DTYPE_ARGUMENTS))
+def test_methods_computing_in_a_torch_dtype_are_pytorchs_and_differentiate(name):
+    ours, theirs = DTYPE_ARGUMENTS[name]
+    values = np.array([0.5, 1.5, 2.0])
+    x = ad.tensor(values, requires_grad=True)
+    result = ours(x, torch.float32)     # (was NumPy's "Cannot interpret 'torch.float32'")
+    reference = theirs(torch.tensor(values), torch.float32)
+    assert result.dtype == np.float32
+    np.testing.assert_allclose(result.detach(), reference.numpy(), rtol=1e-6)
+    result.sum().backward()
+    assert x.grad.dtype == np.float64
+
+
+def test_randperm_takes_a_torch_dtype():
+    drawn = ad.randperm(5, dtype=torch.int32, rng=0)
+    assert drawn.dtype == np.int32 and sorted(drawn.tolist()) == list(range(5))
+
+
 def test_a_compiled_step_making_tensors_of_a_torch_dtype_replays():
     def step(x):
         weights = ad.linspace(0, 1, 3, dtype=torch.float32) + ad.ones(3, dtype=torch.float32)
