@@ -79,7 +79,7 @@ def test_binary_scipy_functions_slopes_by_transforms_and_differences(name):
         else:
             slope = _slope_by_differences(lambda p: f(X, p), Y)
         np.testing.assert_allclose(grad, slope, rtol=1e-6)
-        # per example under vmap, the other argument a broadcast number
+        # per example under vmap (the same rule on the same numbers)
         mapped = ad.vmap(ad.grad(lambda a, b: f(a, b), argnums=argnum), in_dims=(0, 0))(
             ad.tensor(X), ad.tensor(Y))
         np.testing.assert_allclose(mapped, grad, rtol=1e-15)
@@ -108,8 +108,9 @@ def test_scipy_functions_in_a_compiled_step_replay_the_eager_gradients(name, mon
         for scale in (1.0, 1.1, 1.2):
             x = ad.tensor(X * scale, requires_grad=True)
             eager = ad.tensor(X * scale, requires_grad=True)
-            assert compiled(x).item() == pytest.approx(step(eager).item(), rel=1e-15)
-            np.testing.assert_allclose(x.grad, eager.grad, rtol=1e-15)
+            # (a fused replay may sum in another order and use its own exp: a few ulps)
+            assert compiled(x).item() == pytest.approx(step(eager).item(), rel=1e-13)
+            np.testing.assert_allclose(x.grad, eager.grad, rtol=1e-13)
         assert compiled.traces == 1
 
 

@@ -173,12 +173,15 @@ def test_new_tensors_keep_pytorchs_dtype_and_flags_under_no_grad_and_vmap():
 # ----- layers given a torch.dtype, positionally -----------------------------------------------
 
 def test_a_float32_layer_made_with_torchs_positional_arguments_computes_as_pytorchs():
+    torch.manual_seed(0)
     ours = nn.Linear(3, 2, True, "cpu", torch.float32)
     theirs = torch.nn.Linear(3, 2, True, "cpu", torch.float32)
     ours.load_torch_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
     x = ROWS.astype(np.float32)
+    # (float32 sums of three products in BLAS's order and PyTorch's: a few ulps of the
+    # products' size, ~1e-7, apart; an output near 0 has no relative bound)
     np.testing.assert_allclose(ours(ad.tensor(x)).detach(),
-                               theirs(torch.tensor(x)).detach().numpy(), rtol=1e-6)
+                               theirs(torch.tensor(x)).detach().numpy(), rtol=1e-6, atol=1e-6)
     for copied in (copy.deepcopy(ours), pickle.loads(pickle.dumps(ours))):
         assert copied.weight.dtype == np.float32
         assert {v.dtype for v in copied.state_dict().values()} == {np.dtype(np.float32)}
@@ -226,9 +229,10 @@ def test_a_compiled_step_over_a_joined_modulelist_trains_the_shared_layers():
     compiled = ad.compile(make_step(layers, optimizer))
     eager = make_step(eager_layers, eager_optimizer)
     for _ in range(3):
-        assert compiled(x).item() == pytest.approx(eager(x).item(), rel=1e-14)
+        # (a fused replay may sum in another order: a few ulps, compounded over steps)
+        assert compiled(x).item() == pytest.approx(eager(x).item(), rel=1e-12)
     np.testing.assert_allclose(second[0].weight.detach(), eager_layers[1].weight.detach(),
-                               rtol=1e-14)
+                               rtol=1e-12)
 
 
 def _named_sequential(module):
