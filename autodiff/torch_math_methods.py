@@ -69,6 +69,10 @@ def _need_ndim(where: str, t, ndims, what: str):
 
 
 def _float(where: str, t):
+    if t.dtype.kind == "c":             # (t.double() would drop the imaginary parts)
+        raise TypeError(f"{where}: takes real values here, got {t.dtype} (shape {t.shape}), "
+                        "where PyTorch's takes complex ones too; apply it to t.real, "
+                        "t.imag or t.abs() if one of those is meant")
     if t.dtype.kind != "f":
         raise TypeError(f"{where}: needs a floating-point tensor, got {t.dtype} (shape "
                         f"{t.shape}); convert it first, e.g. t.double()")

@@ -282,3 +282,12 @@ def test_logcumsumexp_of_a_nan_under_vmap_jacfwd_and_float16_is_pytorchs():
     assert np.isnan(jacobian[1:]).all() and jacobian[0, 0] == 1.0
     assert half.dtype == np.float16
     np.testing.assert_array_equal(half, [1.0, np.nan, np.nan])
+
+
+def test_complex_logcumsumexp_is_refused_without_advising_a_real_cast():
+    torch = pytest.importorskip("torch")
+    torch.logcumsumexp(torch.tensor([1 + 1j, 2j]), 0)          # (PyTorch's takes it)
+    with pytest.raises(TypeError, match=r"logcumsumexp: takes real values here, got "
+                       r"complex128.*t\.real, t\.imag or t\.abs\(\)") as refused:
+        ad.tensor([1 + 1j, 2j]).logcumsumexp(0)
+    assert "double()" not in str(refused.value)     # (it would drop the imaginary parts)
