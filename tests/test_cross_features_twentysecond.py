@@ -291,3 +291,36 @@ def test_complex_logcumsumexp_is_refused_without_advising_a_real_cast():
                        r"complex128.*t\.real, t\.imag or t\.abs\(\)") as refused:
         ad.tensor([1 + 1j, 2j]).logcumsumexp(0)
     assert "double()" not in str(refused.value)     # (it would drop the imaginary parts)
+
+
+# ----- np.vectorize on float32 with a number argument, compiled ---------------------------------
+
+@pytest.mark.parametrize("jit", ["1", "0"])
+def test_vectorize_of_float32_with_a_number_argument_replays_numpys_dtype(jit, monkeypatch):
+    monkeypatch.setenv("AUTODIFF_JIT", jit)
+    scaled = np.vectorize(lambda v, factor: v * factor + 1.0)
+    values = np.array([1.0, -2.0, 3.0], dtype=np.float32)
+
+    def step(t):
+        loss = scaled(t, 2.0).sum()
+        loss.backward()
+        return loss
+
+    # (was a TraceError: the NumPy scalar 2.0 of NumPy's typing call "made during the call")
+    compiled = ad.compile(step)
+    for factor in (1.0, 2.0, 3.0):
+        x = ad.tensor(values * factor, requires_grad=True)
+        result = compiled(x)
+        assert result.dtype == scaled(values, 2.0).dtype == np.float64      # NumPy's typing
+        assert result.item() == np.sum(scaled(values * factor, 2.0))
+        np.testing.assert_array_equal(x.grad, np.full(3, 2.0, dtype=np.float32))
+    assert compiled.traces == 1
+
+
+def test_vectorize_typing_falls_back_to_tensors_for_a_function_of_tensor_methods():
+    doubled_exp = np.vectorize(lambda v: v.exp() * 2)
+    x = ad.tensor(np.array([1.0, 2.0], dtype=np.float32), requires_grad=True)
+    result = doubled_exp(x)
+    result.sum().backward()
+    assert result.dtype == np.float32
+    np.testing.assert_allclose(x.grad, 2 * np.exp([1.0, 2.0]), rtol=1e-6)
