@@ -512,6 +512,7 @@ def _backward_message(state, node, g, i, gi):
                 f"  cause: the upstream gradient here is 0{sender}, but the local derivative "
                 "is inf, and 0·inf = NaN. Keep the input of this op away from the point "
                 "where its derivative is infinite (clip it, or add an eps).")
+            lines.append(overflow_cause(node, gi.dtype, True, bad, label="the inf"))
     elif local_inf and op.infinite_grad:
         lines.append(f"  cause: {op.name}: {op.infinite_grad}.")
     elif inf_inputs:
@@ -522,14 +523,16 @@ def _backward_message(state, node, g, i, gi):
             "NaN). No eps at this op helps: the inf is in the forward values, fed in with "
             "the data or made by an earlier op that overflowed (exp of a large number, a "
             "division by 0). Find it (np.isinf(x).any()) and keep it finite there.")
-    elif local_inf and (overflowed := overflow_cause(node, bad)):
-        lines.append(f"  cause: {overflowed}")
+    elif local_inf and (overflowed := overflow_cause(node, gi.dtype, True, bad)):
+        lines.append(overflowed)
     elif local_inf:
         infinite = "infinite" if np.isinf(vals).any() else "undefined (NaN)"
         lines.append(f"  cause: the derivative of {op.name} is {infinite} at these inputs "
                      "(e.g. sqrt or log at 0, or division by 0); add an eps or clip the "
                      "input away from that point.")
-    return "\n".join(lines)
+    elif local is not None and kind == "inf":       # an overflow of the rule itself
+        lines.append(overflow_cause(node, gi.dtype, False, bad))
+    return "\n".join(line for line in lines if line)
 
 
 class detect_anomaly:

@@ -39,7 +39,7 @@ def inf_origin(node, k):
         parents = parent.parents
         parent = parents[k] if k < len(parents) else None
     if isinstance(parent, Node):
-        made = f"made by {parent.op.name}{_overflow(parent)}, {_created(parent)}"
+        made = f"made by {parent.op.name}{overflow_note(parent)}, {_created(parent)}"
     elif passed_on:                     # the first op on the tape took it from the data
         entry = passed_on.pop()
         made = (f"made by {entry.op.name}, {_created(entry)}, from a leaf or constant input "
@@ -54,7 +54,8 @@ def inf_origin(node, k):
 #: Ops whose inf from finite inputs is an overflow (a power's too unless a base is 0:
 #: 0 ** -1 is a division by zero).
 _OVERFLOWING = frozenset({"exp", "exp2", "expm1", "cosh", "sinh", "square", "ldexp",
-                          "power", "float_power", "erfcx", "scipy_erfcx"})
+                          "power", "float_power", "erfcx", "scipy_erfcx", "scipy_exp2",
+                          "scipy_exp10", "scipy_expm1"})
 
 
 def _overflow_advice(node):
@@ -68,34 +69,47 @@ def _overflow_advice(node):
             not node.args or not is_float_array(node.args[0])
             or (np.asarray(node.args[0]) == 0).any()):
         return None
-    advice = ("e.g. logsumexp instead of log(sum(exp(x)))" if name.startswith("exp")
-              else "or rescale the values")
+    advice = ("e.g. logsumexp instead of log(sum(exp(x)))"
+              if name.removeprefix("scipy_").startswith("exp") else "or rescale the values")
     limit = f"{dtype.name} holds at most {float(np.finfo(dtype).max):.6g}"
-    # float64 (complex128) is the widest dtype NumPy computes in everywhere
-    wider = "compute in a wider dtype or " if dtype.itemsize < 8 * (1 + (dtype.kind == "c")) \
-        else ""
+    wider = "compute in a wider dtype or " if _has_wider(dtype) else ""
     return limit, f"{wider}keep the argument smaller, {advice}"
 
 
-def _overflow(node) -> str:
+def _has_wider(dtype) -> bool:
+    """Whether NumPy computes in a wider dtype than ``dtype`` everywhere (float64 and
+    complex128 are the widest)."""
+    return dtype.itemsize < 8 * (1 + (dtype.kind == "c"))
+
+
+def overflow_note(node) -> str:
     """`` (an overflow: float16 holds at most 65504; ...)`` when ``node``'s inf from
     finite inputs is its result passing its dtype's largest value."""
     found = _overflow_advice(node)
     return f" (an overflow: {found[0]}; {found[1]})" if found else ""
 
 
-def overflow_cause(node, bad) -> str | None:
-    """The cause of an infinite derivative at positions ``bad`` of ``node``'s finite
-    inputs when its result overflowed there (``exp(100)`` in float32 is inf, and so is
-    its derivative): None when it did not."""
-    found = _overflow_advice(node)
-    ans = getattr(node, "ans", None)
-    if found is None or not isinstance(ans, np.ndarray) or ans.shape != bad.shape \
-            or not np.isinf(ans[bad]).any():
-        return None
-    name = node.op.name
-    return (f"the result of {name} overflowed to inf at those positions ({found[0]}), "
-            f"so its derivative there is inf too; {found[1]}.")
+def overflow_cause(node, gradient_dtype, local_inf: bool, bad, label: str = "cause") -> str:
+    """The cause line of an inf gradient at positions ``bad`` from finite inputs that is
+    an overflow: of the op's own result there (its derivative reads it: exp's is the
+    result) when ``local_inf``, else of the upstream gradient times the finite local
+    derivative; "" if neither."""
+    if local_inf:
+        found = _overflow_advice(node)
+        ans = getattr(node, "ans", None)
+        if found is None or not isinstance(ans, np.ndarray) or ans.shape != bad.shape \
+                or not np.isinf(ans[bad]).any():
+            return ""
+        return (f"  {label}: the result of {node.op.name} overflowed to inf at those "
+                f"positions ({found[0]}), so its derivative there is inf too; {found[1]}.")
+    dtype = np.dtype(gradient_dtype)
+    if dtype.kind not in "fc":
+        return ""
+    largest = float(np.finfo(dtype).max)
+    wider = ", or compute in a wider dtype" if _has_wider(dtype) else ""
+    return (f"  cause: the upstream gradient times the local derivative, both finite, "
+            f"overflowed ({dtype.name} holds at most {largest:.6g}): scale the loss (or "
+            f"the gradient a hook returns) down{wider}.")
 
 
 def leaves_holding_nan(node, limit: int = 100_000) -> list[str]:

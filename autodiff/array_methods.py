@@ -38,7 +38,11 @@ def refuse_nonzero_of_traced_values(x) -> None:
 
 
 def nonzero_rows(array) -> np.ndarray:
-    """PyTorch's ``nonzero``: the index of each nonzero entry as a row, ``(n, ndim)``."""
+    """PyTorch's ``nonzero``: the index of each nonzero entry as a row, ``(n, ndim)``;
+    of a 0-d array, one row of no indices when it is nonzero, as PyTorch's (NumPy's
+    nonzero refuses 0-d arrays)."""
+    if np.ndim(array) == 0:
+        return np.zeros((int(bool(array)), 0), dtype=np.intp)
     return np.stack(np.nonzero(array), axis=-1)
 
 
@@ -414,37 +418,39 @@ class ArrayMethods(DtypeShorthands):
         """A new tensor of zeros with this tensor's dtype (or ``dtype``), no history;
         ``device`` the CPU and ``requires_grad`` as PyTorch's."""
         dtype = numpy_dtype("new_zeros", dtype or self.dtype)
-        return new_leaf("new_zeros", np.zeros(_size(size), dtype=dtype), device, requires_grad)
+        return new_leaf("new_zeros", np.zeros, (_size(size), dtype), device, requires_grad)
 
     def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
         """A new tensor of ones with this tensor's dtype (or ``dtype``), no history."""
         dtype = numpy_dtype("new_ones", dtype or self.dtype)
-        return new_leaf("new_ones", np.ones(_size(size), dtype=dtype), device, requires_grad)
+        return new_leaf("new_ones", np.ones, (_size(size), dtype), device, requires_grad)
 
     def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
         """A new tensor filled with ``fill_value``, this tensor's dtype (or ``dtype``)."""
         dtype = numpy_dtype("new_full", dtype or self.dtype)
-        return new_leaf("new_full", np.full(_size((size,)), fill_value, dtype=dtype), device,
+        return new_leaf("new_full", np.full, (_size((size,)), fill_value, dtype), device,
                         requires_grad)
 
     def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
         """A new tensor holding a copy of ``data``, this tensor's dtype (or ``dtype``)."""
         dtype = numpy_dtype("new_tensor", dtype or self.dtype)
-        return new_leaf("new_tensor", np.array(getattr(data, "data", data), dtype=dtype),
+        return new_leaf("new_tensor", np.array, (getattr(data, "data", data), dtype),
                         device, requires_grad)
 
 
-def new_leaf(where: str, values: np.ndarray, device, requires_grad: bool):
-    """``t.new_zeros(..., device=, requires_grad=)`` and its kin: a leaf of ``values``
-    (the device must be the CPU, as for ``ad.zeros``).
+def new_leaf(where: str, fill, args: tuple, device, requires_grad: bool):
+    """``t.new_zeros(..., device=, requires_grad=)`` and its kin: a leaf of the values
+    ``fill(*args)`` (the device must be the CPU, as for ``ad.zeros``), made again at
+    each replay of a compiled function.
 
-    >>> new_leaf("new_ones", np.ones(2), "cpu", True).requires_grad
+    >>> new_leaf("new_ones", np.ones, (2,), "cpu", True).requires_grad
     True
     """
+    from .compile.hooks import made
     from .devices import check_device
     from .tensor import Tensor
     check_device(where, device)
-    return Tensor(values, requires_grad=requires_grad)
+    return Tensor(made(where, fill, args), requires_grad=requires_grad)
 
 
 class ReadOnlyFlags:

@@ -47,8 +47,15 @@ def _make(array: np.ndarray, requires_grad: bool) -> Tensor:
     return made
 
 
-def _like_dtype(t, dtype):
-    return np.asarray(t.data if isinstance(t, Tensor) else t).dtype if dtype is None else dtype
+def _like_dtype(t, dtype, where):
+    if dtype is None:
+        return np.asarray(t.data if isinstance(t, Tensor) else t).dtype
+    return numpy_dtype(where, dtype)
+
+
+def _dtype(where: str, dtype):
+    """NumPy's dtype for ``dtype`` (a ``torch.dtype`` read by name), None kept."""
+    return None if dtype is None else numpy_dtype(where, dtype)
 
 
 def zeros(*shape, dtype=None, requires_grad: bool = False, device=None,
@@ -59,6 +66,7 @@ def zeros(*shape, dtype=None, requires_grad: bool = False, device=None,
     (2, 3)
     """
     check_device("zeros", device)
+    dtype = _dtype("zeros", dtype)
     return _make(made("zeros", np.zeros, (_shape(shape, "zeros", size), dtype)), requires_grad)
 
 
@@ -70,6 +78,7 @@ def ones(*shape, dtype=None, requires_grad: bool = False, device=None,
     tensor([1., 1.], requires_grad=True)
     """
     check_device("ones", device)
+    dtype = _dtype("ones", dtype)
     return _make(made("ones", np.ones, (_shape(shape, "ones", size), dtype)), requires_grad)
 
 
@@ -90,6 +99,7 @@ def full(shape=None, fill_value=None, dtype=None, requires_grad: bool = False, *
                         "full(size=..., fill_value=...)")
     given = () if shape is None else (shape if isinstance(shape, (tuple, list)) else (shape,),)
     shape = _shape(given, "full", size)
+    dtype = _dtype("full", dtype)
     if isinstance(fill_value, Tensor):
         return _filled_with_tensor(shape, fill_value, dtype, requires_grad, "full")
     return _make(made("full", np.full, (shape, fill_value, dtype)), requires_grad)
@@ -125,7 +135,8 @@ def eye(n: int, m: int | None = None, k: int = 0, dtype=None,
             [0., 1.]])
     """
     check_device("eye", device)
-    return _make(made("eye", np.eye, (n, m, k, dtype or np.float64)), requires_grad)
+    dtype = _dtype("eye", dtype) or np.float64
+    return _make(made("eye", np.eye, (n, m, k, dtype)), requires_grad)
 
 
 def arange(start, stop=None, step=1, dtype=None, requires_grad: bool = False, *,
@@ -143,6 +154,7 @@ def arange(start, stop=None, step=1, dtype=None, requires_grad: bool = False, *,
             raise TypeError("arange: got None for stop; call arange(stop) or "
                             "arange(start, stop, step) with numbers")
         start, stop = 0, start
+    dtype = _dtype("arange", dtype)
     return _make(made("arange", np.arange, (start, stop, step, dtype)), requires_grad)
 
 
@@ -174,6 +186,7 @@ def linspace(start, stop, num: int = 50, endpoint: bool = True, dtype=None,
     if isinstance(dtype, (bool, np.bool_)):
         raise TypeError(f"linspace: dtype={dtype!r}; the fifth argument here is dtype, where "
                         "np.linspace's is retstep: pass retstep= by name")
+    dtype = _dtype("linspace", dtype)
     if isinstance(start, Tensor) or isinstance(stop, Tensor):
         if requires_grad:
             raise TypeError("linspace: requires_grad=True is for a new leaf; with a Tensor "
@@ -204,6 +217,7 @@ def logspace(start, stop, num: int = 50, endpoint: bool = True, base=10.0, dtype
     from .ops.assemble import logspace as recorded_logspace
     check_device("logspace", device)
     num = _num_or_steps("logspace", num, steps)
+    dtype = _dtype("logspace", dtype)
     if not isinstance(endpoint, (bool, np.bool_)):
         raise TypeError(f"logspace: the fourth argument is NumPy's endpoint (a bool), got "
                         f"{endpoint!r}; PyTorch's fourth argument is the base: pass "
@@ -225,8 +239,9 @@ def zeros_like(t, dtype=None, requires_grad: bool = False, *, device=None,
     tensor([0., 0.])
     """
     check_device("zeros_like", device)
+    dtype = _like_dtype(t, dtype, "zeros_like")
     return like_layout("zeros_like", _make(made("zeros_like", np.zeros, (
-        np.shape(getattr(t, "data", t)), _like_dtype(t, dtype))), requires_grad), t,
+        np.shape(getattr(t, "data", t)), dtype)), requires_grad), t,
         memory_format)
 
 
@@ -238,8 +253,9 @@ def ones_like(t, dtype=None, requires_grad: bool = False, *, device=None,
     tensor([1., 1.])
     """
     check_device("ones_like", device)
+    dtype = _like_dtype(t, dtype, "ones_like")
     return like_layout("ones_like", _make(made("ones_like", np.ones, (
-        np.shape(getattr(t, "data", t)), _like_dtype(t, dtype))), requires_grad), t,
+        np.shape(getattr(t, "data", t)), dtype)), requires_grad), t,
         memory_format)
 
 
@@ -251,11 +267,12 @@ def full_like(t, fill_value, dtype=None, requires_grad: bool = False, *, device=
     tensor([7., 7.])
     """
     check_device("full_like", device)
+    dtype = _like_dtype(t, dtype, "full_like")
     if isinstance(fill_value, Tensor):
         return _filled_with_tensor(np.shape(getattr(t, "data", t)), fill_value,
-                                   _like_dtype(t, dtype), requires_grad, "full_like")
+                                   dtype, requires_grad, "full_like")
     return like_layout("full_like", _make(made("full_like", np.full, (
-        np.shape(getattr(t, "data", t)), fill_value, _like_dtype(t, dtype))), requires_grad),
+        np.shape(getattr(t, "data", t)), fill_value, dtype)), requires_grad),
         t, memory_format)
 
 
@@ -280,7 +297,7 @@ def _numpy_full_like(a, fill_value, dtype=None, order="K", subok=True, shape=Non
 
     (``order`` sets only a memory layout, so it is ignored.)"""
     if shape is not None:
-        return full(shape, fill_value, _like_dtype(a, dtype))
+        return full(shape, fill_value, _like_dtype(a, dtype, "full_like"))
     return full_like(a, fill_value, dtype)
 
 

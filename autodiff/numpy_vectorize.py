@@ -172,7 +172,7 @@ def _elementwise(vectorized, call, operands: list):
     if vectorized.otypes is None and any(a is not b for a, b in zip(widened, operands)):
         # NumPy's types come from a call on each operand's first element in its own
         # dtype (np.float32, not the Python float its loop passes)
-        first = call(*(operand.reshape(-1)[0] for operand in operands))
+        first = _typing_call(vectorized, call, [operand.reshape(-1)[0] for operand in operands])
     results = [first if i == 0 and vectorized.cache and first is not None else call(*row)
                for i, row in enumerate(zip(*columns))]
     count = len(vectorized.otypes) if vectorized.otypes is not None else (
@@ -183,6 +183,19 @@ def _elementwise(vectorized, call, operands: list):
     outputs = [stack_cast(values, _output_dtype(vectorized, k, typed[k][0]), shape)
                for k, values in enumerate(per_output)]
     return outputs[0] if count == 1 else tuple(outputs)
+
+
+def _typing_call(vectorized, call, firsts: list):
+    """The call NumPy's types come from, on the first elements: on their values, as
+    NumPy's (NumPy scalars, no op recorded: a compiled function would refuse the number
+    arguments' scalars as made during the call), unless its result is kept as the first
+    element's (``cache=True``) or the function needs Tensors."""
+    if not vectorized.cache:
+        try:
+            return call(*(v.data[()] if isinstance(v, Tensor) else v for v in firsts))
+        except Exception:               # (it calls Tensor methods: typed on the Tensors)
+            pass
+    return call(*firsts)
 
 
 def _with_signature(vectorized, call, operands: list):

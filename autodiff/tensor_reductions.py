@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .conventions import keepdim_after_axis, method_axis
+from .missing_dtypes import numpy_dtype
 from .spellings import axis_alias, extreme_along_dim, refuse_positional_extreme
 from .torch_elementwise_methods import signed_sum_operand
 
@@ -152,6 +153,8 @@ def through_numpy(numpy_function, tensor, *args, **options):
     given = {name: value for name, value in options.items()
              if value is not _NO_VALUE and value is not None
              and not (name == "where" and value is True)}
+    if "dtype" in given:                # (a torch.dtype read as NumPy's of that name)
+        given["dtype"] = numpy_dtype(numpy_function.__name__, given["dtype"])
     return numpy_function(tensor, *args, **given)
 
 

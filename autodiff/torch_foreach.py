@@ -13,6 +13,7 @@ methods.
 
 from __future__ import annotations
 
+from .grad_arrays import GradArray
 from .tensor import Tensor
 
 #: the unary functions (each also with a trailing underscore, in place)
@@ -26,13 +27,26 @@ _BINARY = ("add", "sub", "mul", "div", "maximum", "minimum", "pow", "clamp_min",
 
 
 def _list(where: str, tensors) -> list:
+    """The tensors of a list or tuple: Tensors, or ``.grad`` arrays (PyTorch's
+    ``_foreach_zero_([p.grad for p in params])``), which take their in-place methods."""
     if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
         raise TypeError(f"{where}: expects a list or tuple of tensors, got "
                         f"{type(tensors).__name__}")
     for k, t in enumerate(tensors):
-        if not isinstance(t, Tensor):
-            raise TypeError(f"{where}: item {k} is a {type(t).__name__}, not a Tensor")
+        if not isinstance(t, (Tensor, GradArray)):
+            raise TypeError(f"{where}: item {k} is a {type(t).__name__}, not a Tensor (nor "
+                            "a .grad array)")
     return list(tensors)
+
+
+def _bound(where: str, t, method: str):
+    """``t.method``; a ``.grad`` array without it is refused naming what it has."""
+    if isinstance(t, GradArray) and not hasattr(t, method):
+        raise TypeError(f"{where}: a .grad array (p.grad) has no {method}: it is an ndarray "
+                        "off the tape with PyTorch's in-place zero_, fill_, add_, sub_, "
+                        "mul_, div_, clamp_, abs_ and neg_ (_foreach_mul_(grads, c), "
+                        "_foreach_zero_(grads)); compute out of place with NumPy on it")
+    return getattr(t, method)
 
 
 def _per_tensor(where: str, tensors: list, other) -> list:
@@ -52,7 +66,7 @@ def _unary(name: str, in_place: bool):
 
     def apply(self):
         tensors = _list(where, self)
-        results = [getattr(t, method)() for t in tensors]
+        results = [_bound(where, t, method)() for t in tensors]
         return None if in_place else results
     apply.__doc__ = (f"``t.{method}()`` for each tensor of the list"
                      + (" (in place; returns None)" if in_place else "") + ".")
@@ -71,9 +85,9 @@ def _binary(name: str, in_place: bool):
         keywords = {} if alpha is None else {"alpha": alpha}
         if in_place and not hasattr(Tensor, method):      # maximum_, minimum_
             for t, o in zip(tensors, others):
-                t.copy_(getattr(t, name)(o))
+                t.copy_(_bound(where, t, name)(o))
             return None
-        results = [getattr(t, method)(o, **keywords) for t, o in zip(tensors, others)]
+        results = [_bound(where, t, method)(o, **keywords) for t, o in zip(tensors, others)]
         return None if in_place else results
     apply.__doc__ = (f"``t.{method}(other)`` for each tensor of the list, ``other`` a "
                      "number, a tensor, or a list of one per tensor"
@@ -92,7 +106,7 @@ def _pointwise(name: str, in_place: bool):
             raise ValueError(f"{where}: the three lists must have the same length, got "
                              f"{len(tensors)}, {len(firsts)} and {len(seconds)}")
         values = _per_tensor(where, tensors, value)
-        results = [getattr(t, method)(a, b, value=v)
+        results = [_bound(where, t, method)(a, b, value=v)
                    for t, a, b, v in zip(tensors, firsts, seconds, values)]
         return None if in_place else results
     apply.__doc__ = (f"``t.{method}(tensor1, tensor2, value=)`` for each tensor of the list"
@@ -110,7 +124,7 @@ def _lerp(in_place: bool):
         if len(ends) != len(tensors):
             raise ValueError(f"{where}: got {len(tensors)} tensors but {len(ends)} ends")
         weights = _per_tensor(where, tensors, weight)
-        results = [getattr(t, method)(e, w) for t, e, w in zip(tensors, ends, weights)]
+        results = [_bound(where, t, method)(e, w) for t, e, w in zip(tensors, ends, weights)]
         return None if in_place else results
     apply.__doc__ = ("``t.lerp(end, weight)`` for each tensor of the list"
                      + (" (in place; returns None)" if in_place else "") + ".")

@@ -69,6 +69,10 @@ def _need_ndim(where: str, t, ndims, what: str):
 
 
 def _float(where: str, t):
+    if t.dtype.kind == "c":             # (t.double() would drop the imaginary parts)
+        raise TypeError(f"{where}: takes real values here, got {t.dtype} (shape {t.shape}), "
+                        "where PyTorch's takes complex ones too; apply it to t.real, "
+                        "t.imag or t.abs() if one of those is meant")
     if t.dtype.kind != "f":
         raise TypeError(f"{where}: needs a floating-point tensor, got {t.dtype} (shape "
                         f"{t.shape}); convert it first, e.g. t.double()")
@@ -503,10 +507,8 @@ class TorchMathMethods:
             return np.positive(self)
         axis = _axis("logcumsumexp", dim, self.ndim)
         _warn_if_leading_neg_inf(self, axis)
-        # NumPy's logaddexp loop flags a NaN input as invalid; PyTorch's logcumsumexp (and
-        # NumPy's np.log(nan)) pass a NaN through silently, and no other input is invalid.
-        with np.errstate(invalid="ignore"):
-            return np.logaddexp.accumulate(self, axis=axis)
+        # quiet: a NaN passes through without NumPy's warning, as PyTorch's logcumsumexp
+        return _ad().ops.log_add_exp_methods.logaddexp_accumulate(self, axis, quiet=True)
 
     def hardshrink(self, lambd=0.5):
         """0 where ``-lambd <= x <= lambd``, else ``x`` (NaN stays), as PyTorch's

@@ -226,9 +226,10 @@ def randperm(n: int, *, generator=None, dtype=np.int64, rng=None, device=None) -
     n = _int_argument("randperm", "n", n)
     if n < 0:
         raise ValueError(f"randperm: n must be >= 0, got {n}")
-    _refuse_values_out_of("randperm", 0, n, np.dtype(dtype))
+    dtype = numpy_dtype("randperm", dtype)
+    _refuse_values_out_of("randperm", 0, n, dtype)
     rng = chosen_rng("randperm", rng, generator)
-    return Tensor(made("randperm", _permutation, (rng, n, np.dtype(dtype)), stateful=True))
+    return Tensor(made("randperm", _permutation, (rng, n, dtype), stateful=True))
 
 
 def _values_without_gradient(where, value, what):

@@ -439,7 +439,7 @@ class TorchShapeMethods:
         from .array_methods import new_leaf
         from .missing_dtypes import numpy_dtype
         dtype = numpy_dtype("new_empty", dtype or self.dtype)
-        return new_leaf("new_empty", np.empty(_ints("new_empty", size), dtype=dtype), device,
+        return new_leaf("new_empty", np.empty, (_ints("new_empty", size), dtype), device,
                         requires_grad)
 
     def multinomial(self, num_samples: int, replacement: bool = False, *, generator=None,

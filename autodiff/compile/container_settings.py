@@ -71,8 +71,10 @@ def _settings_inside(name, value, keys, attributes) -> list:
             # appends to would trace again at every call; a short list of numbers
             # counts whole, as it may be given whole: ``spacing=SPACINGS``)
             whole = _numbers_given_whole(container)
-            if whole and len(container) > _ENTRIES_CHECKED_ONE_BY_ONE:
-                # (a long one: its contents compared whole, one flag for all entries)
+            if whole and (len(container) > _ENTRIES_CHECKED_ONE_BY_ONE
+                          or not all(type(v) in _NUMBERS for v in container)):
+                # (a long one, or rows of numbers (``ad.tensor(ROWS)``): its contents
+                # compared whole, one flag for all entries, the rows' entries too)
                 found.append((label, value, _Path(path + (("contents", None),)),
                               Contents(container)))
                 continue
@@ -115,11 +117,24 @@ def _settings_inside(name, value, keys, attributes) -> list:
 _ENTRIES_CHECKED_ONE_BY_ONE = 16
 
 
+_NUMBERS = (int, float, bool)
+
+
 def _numbers_given_whole(container) -> bool:
-    """A list of numbers (``[1.0, 0.5]``), which a call may read whole
-    (``ad.gradient(t, spacing=SPACINGS)``, ``end_values=ENDS``)."""
-    return (type(container) is list and len(container) > 0
-            and all(type(v) in (int, float, bool) for v in container))
+    """A list of numbers (``[1.0, 0.5]``), or of rows of them (lists or tuples, to any
+    depth: ``[[1.0, 2.0], [3.0, 4.0]]``), which a call may read whole
+    (``ad.gradient(t, spacing=SPACINGS)``, ``end_values=ENDS``, ``ad.tensor(ROWS)``)."""
+    if type(container) is not list or not container:
+        return False
+    todo = [container]
+    while todo:
+        rows = todo.pop()
+        for v in rows:
+            if type(v) in (list, tuple) and v:
+                todo.append(v)
+            elif type(v) not in _NUMBERS:
+                return False
+    return True
 
 
 def _plain_attribute(obj, key):

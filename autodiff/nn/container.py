@@ -363,6 +363,14 @@ class Sequential(Module):
             return layers[name]
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
+    def __delattr__(self, name: str) -> None:
+        """``del net.fc`` drops the layer of that name (the others keep theirs), as
+        PyTorch's."""
+        if name in self._modules and name not in self.__dict__:
+            del self._modules[name]
+            return
+        super().__delattr__(name)
+
     def __getitem__(self, index):
         if isinstance(index, slice):    # the layers keep their names ("2.weight"), as PyTorch
             return Sequential(dict(list(self._modules.items())[index]))

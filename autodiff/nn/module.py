@@ -61,7 +61,8 @@ def _refuse_a_parameter_made_in_a_trace():
 
 
 class Parameter(Tensor):
-    """A trainable tensor: a float leaf that requires grad, owned by a ``Module``.
+    """A trainable tensor: a float leaf that requires grad (frozen with PyTorch's
+    ``requires_grad=False``, by keyword or second), owned by a ``Module``.
 
     The data is always copied, so training never writes into the caller's array.
     Python numbers and lists become float64 (even if they are all ints); a float
@@ -74,7 +75,9 @@ class Parameter(Tensor):
 
     _deepcopy_keeps_grad = False     # as PyTorch's Parameter (a plain tensor's copy keeps it)
 
-    def __init__(self, data, name: str | None = None):
+    def __init__(self, data, name: str | None = None, requires_grad: bool = True):
+        if isinstance(name, bool):      # PyTorch's Parameter(data, requires_grad)
+            name, requires_grad = None, name
         if _hooks.active is not None:
             _refuse_a_parameter_made_in_a_trace()
         if isinstance(data, Tensor):
@@ -93,7 +96,7 @@ class Parameter(Tensor):
                                 f"{data!r}; give an array, a list or a number")
             array = np.array(given, dtype=np.complex128 if given.dtype.kind == "c"
                              else np.float64)
-        super().__init__(array, requires_grad=True, name=name)
+        super().__init__(array, requires_grad=bool(requires_grad), name=name)
         # A parameter without a name is named after where it lives in a module
         # ("layers.0.weight"), so graphs and warnings can say which one it is.
         self._auto_name = name is None

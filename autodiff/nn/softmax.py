@@ -18,6 +18,7 @@ import numpy as np
 
 from .. import kernels
 from ..conventions import empty_dims
+from ..missing_dtypes import numpy_dtype
 from ..compile.hooks import made
 from ..ops import elementwise as ew
 from ..ops import reduce as rd
@@ -139,8 +140,9 @@ def _in_dtype(x, dtype):
     """``x`` converted to ``dtype`` (PyTorch's ``dtype=`` of softmax), or as it is."""
     if dtype is None:
         return x
+    dtype = numpy_dtype("softmax", dtype)       # (a torch.dtype: NumPy's of that name)
     x = x if isinstance(x, Tensor) else Tensor(np.asarray(x))
-    return x if np.dtype(dtype) == x.dtype else ew.astype(x, dtype)
+    return x if dtype == x.dtype else ew.astype(x, dtype)
 
 
 def _axis_alias(where, axis, dim):

@@ -282,9 +282,8 @@ def _at_least(x, ndim):
 
 
 def _refuse_complex_dtype(name, dtype):
-    if dtype is not None and numpy_dtype(name, dtype).kind not in "fiub":
-        raise TypeError(f"{name}: dtype={np.dtype(dtype)} is not supported; use a real "
-                        "dtype")
+    if dtype is not None and (target := numpy_dtype(name, dtype)).kind not in "fiub":
+        raise TypeError(f"{name}: dtype={target} is not supported; use a real dtype")
 
 
 @implements(np.logspace)

@@ -540,7 +540,7 @@ def astype(x, dtype) -> Tensor:
     >>> ad.astype(ad.tensor([1.0]), 'float32').dtype
     dtype('float32')
     """
-    kind = numpy_dtype("astype", dtype).kind
+    kind = (dtype := numpy_dtype("astype", dtype)).kind     # (a torch.dtype: NumPy's)
     if kind == "c" and isinstance(x, Tensor) and x.requires_grad and is_grad_enabled():
         return _astype_op(x, dtype)     # on the tape (complex_ops.py: its rule)
     if kind != "f":

@@ -141,7 +141,7 @@ exp_weighted_cumsum = defop(
 
 
 def _accumulate_rule(base2):
-    def rule(xp, g, ans, x, axis=0):
+    def rule(xp, g, ans, x, axis=0, quiet=False):
         axis %= x.ndim
         raw, out = _values(x), _values(ans)
         pinned = (out == np.inf) | (out == -np.inf)
@@ -163,8 +163,14 @@ def _accumulate_rule(base2):
 def _accumulate_op(ufunc, base):
     name = f"{ufunc.__name__}_accumulate"
 
-    def forward(x, axis=0):
-        return ufunc.accumulate(x, axis=axis)
+    def forward(x, axis=0, quiet=False):
+        if not quiet:                   # (np.<ufunc>.accumulate: NumPy's warning of a NaN)
+            return ufunc.accumulate(x, axis=axis)
+        # logaddexp's loop flags a NaN input as invalid, the only input it flags; quiet
+        # passes it through silently, as PyTorch's logcumsumexp (here, not at the caller:
+        # a compiled plan replays this forward alone)
+        with np.errstate(invalid="ignore"):
+            return ufunc.accumulate(x, axis=axis)
 
     return defop(
         name, forward,
@@ -179,7 +185,7 @@ def _accumulate_op(ufunc, base):
             "array([1.5, 0.5])",
         x=(f"sum over i >= j of g_i * {'2**' if base == 2 else 'exp'}(x_j - out_i)",
            _accumulate_rule(base == 2)),
-        axis=None, zeroes=_ALL_NEG_INF)
+        axis=None, quiet=None, zeroes=_ALL_NEG_INF)
 
 
 logaddexp_accumulate = _accumulate_op(np.logaddexp, "e")

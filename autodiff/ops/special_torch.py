@@ -40,7 +40,8 @@ _ERFCX_SLOPE_SERIES = tuple((-1.0) ** k * math.prod(range(1, 2 * k + 2, 2)) / 2.
 
 def _erfcx_rule(xp, g, ans, x):
     far = x >= _ERFCX_SLOPE_FROM
-    u = xp.square(1.0 / xp.where(far, x, _ERFCX_SLOPE_FROM))
+    # in float32 at least: the series' coefficients pass float16's largest value
+    u = xp.square(1.0 / xp.where(far, x, np.float32(_ERFCX_SLOPE_FROM)))
     series = 0.0
     for c in _ERFCX_SLOPE_SERIES[::-1]:
         series = series * u + c
