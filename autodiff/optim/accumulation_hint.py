@@ -6,10 +6,12 @@ steps along the sum of every batch's gradient so far: it trains, badly, with no 
 PyTorch says nothing. Here a step warns (once per optimizer) when it finds the first
 parameter's ``.grad`` to be the same array the previous step read, with a ``backward()``
 run since and no zeroing in between (``opt.zero_grad()``, ``model.zero_grad()``, ``.grad
-= None``, ``p.grad.zero_()``): then that array holds the earlier gradients too, unless
-the user zeroed it some other way (``p.grad[:] = 0``), which the message allows for.
+= None``, ``p.grad.zero_()``, or zeros written through ``.grad``: ``p.grad[:] = 0``,
+``p.grad *= 0``, ``fill_(0)``, ``fill(0)``, ``mul_(0)``, ``copy_(zeros)``, which
+``GradArray`` notes): then that array holds the earlier gradients too, unless the user
+zeroed it some other way (``np.copyto(p.grad, 0)``), which the message allows for.
 Accumulating on purpose over k batches (``step(); zero_grad()`` every k) zeroes between
-steps and is not warned about.
+steps and is not warned about.  LBFGS checks after each evaluation of its closure.
 
 >>> import warnings
 >>> w = ad.tensor([1.0], requires_grad=True)
