@@ -112,8 +112,12 @@ def test_uint8_addition_wraps_as_numpy_and_pytorch():
 
 def test_a_python_int_out_of_an_int8_range_is_refused_as_numpy_refuses():
     with pytest.raises(OverflowError, match=r"^multiply: Python integer 1000 out of "
-                                            r"bounds for int8"):
+                                            r"bounds for int8 .*PyTorch wraps it around; "
+                                            r"convert the tensor first \(t\.astype\(np\."
+                                            r"int64\), t\.long\(\)\)"):
         ad.tensor([100], dtype=np.int8) * 1000
+    with pytest.raises(OverflowError, match=r"t\.long\(\)"):
+        ad.tensor([250], dtype=np.uint8).add(300)
     with pytest.raises(OverflowError):
         np.array([100], np.int8) * 1000
     wrapped = ad.tensor([100], dtype=np.int16) * 1000
