@@ -128,6 +128,10 @@ class ArrayLayoutMethods:
         >>> t.put(ad.tensor([1, 1]), ad.tensor([1.0, 2.0]), accumulate=True)
         tensor([[0., 8.],
                 [6., 0.]])
+
+        Given Tensors for both (PyTorch's ``t.put(index, source)``, which returns a new
+        tensor) without ``accumulate=``, it is still NumPy's, with a
+        ``ConventionWarning`` at the user's line.
         """
         if isinstance(mode, (bool, np.bool_)):
             mode, accumulate = "raise", mode
@@ -136,6 +140,9 @@ class ArrayLayoutMethods:
                 raise TypeError(f"put: got NumPy's mode={mode!r} with PyTorch's accumulate="
                                 f"{accumulate!r}; pass one")
             return self.clone().put_(indices, values, accumulate=bool(accumulate))
+        if mode == "raise" and _is_tensor(indices) and _is_tensor(values):
+            from .conventions import warn_of_numpy_put
+            warn_of_numpy_put()
         np.put(self, indices, values, mode=mode)
 
     def resize(self, *new_shape, refcheck=True) -> None:
@@ -445,3 +452,8 @@ class ArrayLayoutMethods:
         """
         _refuse_while_tracing("Tensor.dumps")
         return self.data.dumps()
+
+
+def _is_tensor(value) -> bool:
+    from .tensor import Tensor
+    return isinstance(value, Tensor)

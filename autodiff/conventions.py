@@ -379,3 +379,16 @@ def warn_of_numpy_split(pieces, dim: int, size: int, by_position: bool = False) 
         raise TypeError(f"{message}. This line unpacks {torch_count} names, PyTorch's "
                         f"count, from NumPy's {numpy_count} pieces.")
     warn_at(frame, f"{message} (no warning).", ConventionWarning)
+
+
+def warn_of_numpy_put() -> None:
+    """``t.put(index, source)`` with Tensors for both, as PyTorch code writes it: NumPy's
+    ``ndarray.put`` here (in place, None), where PyTorch's returns a new tensor and
+    leaves ``t`` unchanged; warn at the user's line, naming both spellings."""
+    from .tape_drop import user_frame, warn_at
+    warn_at(user_frame(), (
+        "t.put(index, source) is NumPy's ndarray.put here: it writes into t and returns "
+        "None, where PyTorch's t.put returns a new tensor and leaves t unchanged. For "
+        "PyTorch's write t.put(index, source, accumulate=False); for NumPy's in-place "
+        "write, np.put(t, index, source) or t.put_(index, source) (no warning)."),
+        ConventionWarning)

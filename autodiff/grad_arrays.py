@@ -71,10 +71,7 @@ class GradArray(TorchArray):
 
     def zero_(self) -> GradArray:
         """Set every entry to 0; returns the array."""
-        from .optim.accumulation_hint import note_zeroed
-
-        note_zeroed()
-        self[...] = 0
+        self[...] = 0               # (noted as a zeroing by __setitem__)
         return self
 
     def fill_(self, value) -> GradArray:
@@ -84,6 +81,31 @@ class GradArray(TorchArray):
             raise ValueError(f"fill_: takes one value (a number or a 0-d array), got "
                              f"shape {np.shape(value)}; use copy_ for an array of values")
         self[...] = value
+        return self
+
+    # Zeroing spelled another way than zero_() (``g[:] = 0``, ``g *= 0``, ``fill(0)``,
+    # ``copy_(zeros)``, ``mul_(0)``) is noted too, so a step does not take it for a
+    # forgotten zero_grad (optim/accumulation_hint.py). Only the operand is looked at.
+
+    def __setitem__(self, key, value) -> None:
+        super().__setitem__(key, value)
+        if _selects_all(key):
+            _note_if_zeros(value)
+
+    def __imul__(self, other):
+        out = super().__imul__(other)
+        _note_if_zeros(other)
+        return out
+
+    def fill(self, value) -> None:
+        """NumPy's ``fill``."""
+        super().fill(value)
+        _note_if_zeros(value)
+
+    def copy_(self, source, non_blocking: bool = False) -> GradArray:
+        """Copy ``source`` into this array (broadcast and cast, as PyTorch's)."""
+        super().copy_(source, non_blocking)
+        _note_if_zeros(source)
         return self
 
     def add_(self, other, *, alpha=1) -> GradArray:
@@ -96,7 +118,9 @@ class GradArray(TorchArray):
 
     def mul_(self, other) -> GradArray:
         """Multiply by ``other`` in place (``other`` broadcast to this shape)."""
-        return self._update(np.multiply, values_of(other), "mul_")
+        self._update(np.multiply, values_of(other), "mul_")
+        _note_if_zeros(other)
+        return self
 
     def div_(self, other, *, rounding_mode=None) -> GradArray:
         """Divide by ``other`` in place (true division, as PyTorch's default)."""
@@ -248,6 +272,21 @@ class GradArray(TorchArray):
             raise ValueError(f"{where}: the operand of shape {np.shape(other)} does not "
                              f"broadcast to the gradient's shape {self.shape}") from None
         return self
+
+
+def _selects_all(key) -> bool:
+    """Whether an index is ``...``, ``:`` or a tuple of them (every entry)."""
+    keys = key if type(key) is tuple else (key,)
+    return all(k is Ellipsis or (type(k) is slice and k == slice(None)) for k in keys)
+
+
+def _note_if_zeros(value) -> None:
+    """Note a zeroing of a ``.grad`` array when ``value``, written over all of it or
+    multiplied into it, is all zeros."""
+    if not np.any(values_of(value)):
+        from .optim.accumulation_hint import note_zeroed
+
+        note_zeroed()
 
 
 def grad_array(values: np.ndarray) -> GradArray:

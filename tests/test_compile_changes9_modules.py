@@ -132,14 +132,18 @@ def test_a_weight_changed_between_calls(change):
 
 
 def test_weight_data_of_a_new_dtype_traces_again():
-    """``w.data = w.data.astype(np.float32)`` changes what the plan computes in: the
-    next call traces again and follows eager execution's mixed-precision path."""
+    """``w.data = w.data.astype(np.float64)`` in a float32 model changes what the plan
+    computes in: the next call traces again and follows eager execution's
+    mixed-precision path (the last layer, given float32, computes in float64; a float32
+    layer given float64 is refused, as PyTorch refuses it)."""
     def between(k, things):
         if k == 2:
-            w = things["model"][0].weight
-            w.data = w.data.astype(np.float32)
-    compiled, _, twin = run_twins(_trainer(_mlp), _batches(4), fuse=False, between=between)
-    assert twin["model"][0].weight.dtype == ad.float32
+            w = things["model"][2].weight
+            w.data = w.data.astype(np.float64)
+    batches = [(x.astype(np.float32), y) for x, y in _batches(4)]
+    compiled, _, twin = run_twins(_trainer(lambda: _mlp().float()), batches, fuse=False,
+                                  between=between)
+    assert twin["model"][2].weight.dtype == ad.float64
     assert compiled.traces == 2
 
 

@@ -38,8 +38,9 @@ CHANGES = [
     ("eval()", _with_batchnorm, lambda m: m.eval(), False),
     ("a weight's values replaced, same shape", _mlp,
      lambda m: setattr(m[0].weight, "data", np.ones(m[0].weight.shape)), True),
-    ("a weight's array float32", _mlp,
-     lambda m: setattr(m[0].weight, "data", m[0].weight.data.astype(np.float32)), False),
+    # (a bias: a float32 weight given the float64 input is refused, as PyTorch refuses it)
+    ("a bias's array float32", _mlp,
+     lambda m: setattr(m[0].bias, "data", m[0].bias.data.astype(np.float32)), False),
     ("a weight's array Fortran-ordered", _mlp,
      lambda m: setattr(m[0].weight, "data", np.asfortranarray(2 * m[0].weight.data)), False),
     ("a new Parameter", _mlp, _new_weight, False),

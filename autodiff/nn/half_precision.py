@@ -68,8 +68,10 @@ def _is_half(x) -> bool:
 
 def check_float16_operands(where: str, input, weight, bias=None) -> None:
     """Refuse, naming ``where``, a float16 input with float32/float64 parameters or the
-    reverse (PyTorch raises; NumPy would compute and return the wider dtype).  Other
-    mixes (float32 with float64) are left to NumPy's promotion.
+    reverse, and a float64 input to float32 parameters (PyTorch raises; NumPy would
+    compute and return the wider dtype, so the layer would not run in its own
+    precision).  A float32 input to float64 parameters is left to NumPy's promotion:
+    the result is in the layer's dtype (the library's default, float64).
 
     >>> check_float16_operands("Linear(2, 3)", np.ones((1, 2), np.float32),
     ...                        np.ones((2, 3), np.float16))
@@ -79,7 +81,9 @@ def check_float16_operands(where: str, input, weight, bias=None) -> None:
     ``where`` may be a function giving the text, called only to raise.
     """
     if not (_is_half(input) or _is_half(weight) or (bias is not None and _is_half(bias))):
-        return              # (the common case, in every Linear and convolution call)
+        # (the common case, in every Linear and convolution call)
+        _check_not_widened(where, input, weight)
+        return
     if callable(where):
         where = where()
     dtypes = {"input": _dtype_of(input), "weight": _dtype_of(weight)}
@@ -101,3 +105,33 @@ def check_float16_operands(where: str, input, weight, bias=None) -> None:
         f"and return {np.promote_types(given, wanted)}. Convert the input with "
         f"x.{_CONVERSION[wanted.name]}(), or the parameters with "
         f".{_CONVERSION[given.name]}() (model.{_CONVERSION[given.name]}() for a layer)")
+
+
+def _check_not_widened(where, input, weight) -> None:
+    """Refuse a float input wider than a float weight (a float32 layer given float64)."""
+    given, wanted = _dtype_of(input), _dtype_of(weight)
+    if given.kind == "f" and wanted.kind == "f" and given.itemsize > wanted.itemsize:
+        raise TypeError(widened_message(where() if callable(where) else where, given,
+                                        wanted))
+
+
+def widened_message(where: str, given, wanted) -> str:
+    """The refusal of an input of dtype ``given`` to a layer whose parameters are of the
+    narrower ``wanted``, naming both conversions."""
+    return (f"{where}: the input is {given} but the layer's parameters are {wanted}; "
+            f"PyTorch refuses to mix them (\"mat1 and mat2 must have the same dtype\"), "
+            f"where NumPy would compute and return {given}, so the layer would not run in "
+            f"{wanted}. Convert the input with x.{_CONVERSION[wanted.name]}(), or the "
+            f"model with model.{_CONVERSION[given.name]}()")
+
+
+def check_layer_input(where, input, parameter) -> None:
+    """``_check_not_widened`` for a layer without a weight matrix (the recurrent layers,
+    the norms): the input against one of its float parameters (None: nothing to check).
+
+    >>> check_layer_input("LayerNorm((3,))", np.ones(3), np.ones(3, np.float32))
+    Traceback (most recent call last):
+    TypeError: LayerNorm((3,)): the input is float64 but the layer's parameters are float32; ...
+    """
+    if parameter is not None:
+        _check_not_widened(where, input, parameter)

@@ -12,7 +12,9 @@ as in PyTorch).  PyTorch's constructors take ``device`` and ``dtype`` by positio
 after their other parameters (``nn.Linear(3, 4, True, "cpu", torch.float32)``), so the
 library's take them there as well: positional arguments past an ``__init__``'s own
 are named by the class's ``_torch_positional_tail`` (``("device", "dtype")`` unless
-the class says otherwise: ``nn.GRU``'s is ``("proj_size", "device", "dtype")``).
+the class says otherwise: ``nn.GRU``'s is ``("_proj_size", "device", "dtype")``,
+PyTorch's positional proj_size, which must be 0, while its ``proj_size=`` keyword is
+refused).
 """
 
 from __future__ import annotations

@@ -154,11 +154,11 @@ class Linear(Module):
         bias = self.bias
         if input.__class__ is Tensor:
             # The usual call, checked in a few attribute reads: a Tensor of rows of n_in
-            # values, no float16 anywhere (so check_float16_operands has nothing to
-            # refuse and rounded_once nothing to widen).
+            # values, the weight's dtype, no float16 anywhere (so check_float16_operands
+            # has nothing to refuse and rounded_once nothing to widen).
             data = input.data
             if (data.ndim and data.shape[-1] == self.n_in and data.dtype is not _FLOAT16
-                    and isinstance(weight, Tensor) and weight.data.dtype is not _FLOAT16
+                    and isinstance(weight, Tensor) and weight.data.dtype is data.dtype
                     and (bias is None or isinstance(bias, Tensor)
                          and bias.data.dtype is not _FLOAT16)):
                 return _affine(input, weight, bias)

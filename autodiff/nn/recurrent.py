@@ -98,13 +98,14 @@ class _RNNBase(PyTorchGateLayout, Module):
     _name = "LSTM"
     _projects = False               # takes proj_size (LSTM)
     # (PyTorch's RNNBase takes proj_size by position, after bidirectional: GRU's and RNN's
-    # must be 0; LSTM's __init__ takes it there itself)
-    _torch_positional_tail = ("proj_size", "device", "dtype")
+    # must be 0 there, and their proj_size= keyword is refused whatever its value, as
+    # PyTorch's; LSTM's __init__ takes it there itself)
+    _torch_positional_tail = ("_proj_size", "device", "dtype")
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
                  bidirectional: bool = False, *, rng=None, dtype=np.float64,
-                 proj_size: int = 0):
+                 proj_size: int | None = None, _proj_size: int = 0):
         _refuse_the_base(self, _RNNBase, "nn.RNNBase", "nn.RNN, nn.LSTM or nn.GRU")
         super().__init__()
         where = self._name
@@ -116,10 +117,13 @@ class _RNNBase(PyTorchGateLayout, Module):
         self.dropout = _probability(dropout, where)
         self.bidirectional = bool(bidirectional)
         # PyTorch's attribute; projections are LSTM's only (h_t = (o_t * tanh(c_t)) @ W_hr)
-        if proj_size != 0 and not self._projects:
+        if not self._projects and (proj_size is not None or _proj_size != 0):
+            given = _proj_size if proj_size is None else proj_size
             raise ValueError(f"{where}: proj_size argument is only supported for LSTM, not "
-                             f"RNN or GRU, got proj_size={proj_size!r}")
-        self.proj_size = _projection_size(proj_size, self.hidden_size, where)
+                             f"RNN or GRU, got proj_size={given!r}; leave it out (or use "
+                             "nn.LSTM for projections)")
+        self.proj_size = _projection_size(0 if proj_size is None else proj_size,
+                                          self.hidden_size, where)
         if self.dropout > 0 and self.num_layers == 1:
             warnings.warn(f"{where}: dropout is applied to the output of every layer but the "
                           f"last, so non-zero dropout expects num_layers greater than 1, but "
@@ -504,17 +508,18 @@ class RNN(_HiddenStateRNN):
 
     _gates = 1
     _name = "RNN"
-    _torch_positional_tail = ("proj_size", "device", "dtype")     # (0 only, as GRU's)
+    _torch_positional_tail = ("_proj_size", "device", "dtype")    # (0 only, as GRU's)
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
                  nonlinearity: str = "tanh", bias: bool = True, batch_first: bool = False,
                  dropout: float = 0.0, bidirectional: bool = False, *, rng=None,
-                 dtype=np.float64, proj_size: int = 0):
+                 dtype=np.float64, proj_size: int | None = None, _proj_size: int = 0):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNN: unknown nonlinearity {nonlinearity!r}; use 'tanh' or "
                              "'relu'")
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, rng=rng, dtype=dtype, proj_size=proj_size)
+                         bidirectional, rng=rng, dtype=dtype, proj_size=proj_size,
+                         _proj_size=_proj_size)
         self.nonlinearity = nonlinearity
 
     def extra_repr(self):

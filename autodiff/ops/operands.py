@@ -235,6 +235,10 @@ def explain_error(op, error, raw):
         text += f". {NO_LOOP_ADVICE}"
     elif "remapped shapes" in message:      # (NumPy's reduction, of its where= mask)
         text += ". The where= mask must broadcast to the input's shape"
+    elif "Python integer" in message and "out of bounds" in message:
+        text += (". NumPy 2 refuses a number its tensor's integer dtype cannot hold, where "
+                 "PyTorch wraps it around; convert the tensor first (t.astype(np.int64), "
+                 "t.long()) for the exact result")
     elif "which has no identity" in message:
         text += (". Pass initial= (the value an empty reduction gives), or reduce over "
                  "axes that are not empty")

@@ -6,10 +6,12 @@ steps along the sum of every batch's gradient so far: it trains, badly, with no 
 PyTorch says nothing. Here a step warns (once per optimizer) when it finds the first
 parameter's ``.grad`` to be the same array the previous step read, with a ``backward()``
 run since and no zeroing in between (``opt.zero_grad()``, ``model.zero_grad()``, ``.grad
-= None``, ``p.grad.zero_()``): then that array holds the earlier gradients too, unless
-the user zeroed it some other way (``p.grad[:] = 0``), which the message allows for.
+= None``, ``p.grad.zero_()``, or zeros written through ``.grad``: ``p.grad[:] = 0``,
+``p.grad *= 0``, ``fill_(0)``, ``fill(0)``, ``mul_(0)``, ``copy_(zeros)``, which
+``GradArray`` notes): then that array holds the earlier gradients too, unless the user
+zeroed it some other way (``np.copyto(p.grad, 0)``), which the message allows for.
 Accumulating on purpose over k batches (``step(); zero_grad()`` every k) zeroes between
-steps and is not warned about.
+steps and is not warned about.  LBFGS checks after each evaluation of its closure.
 
 >>> import warnings
 >>> w = ad.tensor([1.0], requires_grad=True)
@@ -42,16 +44,22 @@ def note_zeroed() -> None:
     zeroings += 1
 
 
+def _no_root() -> None:
+    """What ``AccumulationWatch.root`` gives before a root was seen (as a dead weak
+    reference gives)."""
+    return None
+
+
 class AccumulationWatch:
-    """What one optimizer's previous step read: its first ``.grad`` array (weakly), the id
-    of the latest backward's root, the zeroings count; ``zeroed`` is set by its
+    """What one optimizer's previous step read: its first ``.grad`` array and the latest
+    backward's root (both weakly), the zeroings count; ``zeroed`` is set by its
     zero_grad."""
 
     __slots__ = ("grad", "root", "zeroings", "zeroed", "warned")
 
     def __init__(self):
         self.grad = None
-        self.root = 0
+        self.root = _no_root
         self.zeroings = 0
         self.zeroed = False
         self.warned = False
@@ -69,11 +77,13 @@ class AccumulationWatch:
         if self.warned or not work:
             return
         root = _grad_mode.last_root
+        if type(root) is weakref.ReferenceType:     # (a retained graph's root tensor)
+            root = root()
         first = work[0][0]
         grad = first._grad
         if (self.grad is not None and not self.zeroed and self.zeroings == zeroings
                 and self.grad() is grad and type(grad) is np.ndarray
-                and self.root != id(root)):
+                and root is not None and self.root() is not root):
             self.warned = True
             from .optimizer import user_stacklevel
 
@@ -91,10 +101,11 @@ class AccumulationWatch:
                 UserWarning, stacklevel=user_stacklevel())
             return
         self.grad = weakref.ref(grad) if type(grad) is np.ndarray else None
-        # (the root's id, not a reference: ``last_root`` holds a root until the next
-        # backward has made its own, so two roots in a row never share an id; a third
-        # may, and then one warning is missed, never one given wrongly)
-        self.root = id(root)
+        # (a weak reference to the root, not its id: a root freed since, whose memory
+        # the next backward's root reused, would share its id; accumulating over two
+        # batches then hid every warning.  A root already gone when read (a retained
+        # graph's tensor) counts as no backward since: a warning missed, none wrong.)
+        self.root = _no_root if root is None else weakref.ref(root)
         self.zeroings = zeroings
         self.zeroed = False
 

@@ -239,6 +239,9 @@ class LBFGS(Optimizer):
         def evaluate():
             with enable_grad():
                 value = closure()
+            # (each evaluation is a step for the hint: a closure without zero_grad()
+            # sums the gradients of every evaluation so far)
+            self._accumulation.check(self, [(self._params[0],)], "LBFGS.step")
             if value is None:
                 raise TypeError("LBFGS.step: the closure returned None; it must return "
                                 "the loss (a Tensor or a number)")
