@@ -30,6 +30,7 @@ class _GradMode(threading.local):
     _on_record = None
     observers = ()      # the BackwardObservers watching reverse passes in this thread
     last_root = None    # explain.py: the last .backward()'s root node, or a weakref to its tensor
+    backwards = 0       # how many .backward() passes ran (optim/accumulation_hint.py)
     transform_depth = 0  # transforms.py: > 0 while a function transform runs its function
     transform_level = None  # transforms.py: the TransformLevel running, None outside any
     backward_in_transform = False   # a Tensor.backward() runs inside a transform's function

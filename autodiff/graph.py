@@ -331,6 +331,7 @@ def _run_pass(root, root_grad, inputs, retain_graph, create_graph, stop_at, thro
         _grad_mode.last_root = weakref.ref(root)
     else:
         _grad_mode.last_root = root._node
+    _grad_mode.backwards += 1
     observers = _grad_mode.observers
     hooked = bool(_hooks.registered)
     after_accumulating = []

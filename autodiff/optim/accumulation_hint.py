@@ -44,22 +44,15 @@ def note_zeroed() -> None:
     zeroings += 1
 
 
-def _no_root() -> None:
-    """What ``AccumulationWatch.root`` gives before a root was seen (as a dead weak
-    reference gives)."""
-    return None
-
-
 class AccumulationWatch:
-    """What one optimizer's previous step read: its first ``.grad`` array and the latest
-    backward's root (both weakly), the zeroings count; ``zeroed`` is set by its
-    zero_grad."""
+    """What one optimizer's previous step read: its first ``.grad`` array (weakly), the
+    count of backward passes and of zeroings; ``zeroed`` is set by its zero_grad."""
 
-    __slots__ = ("grad", "root", "zeroings", "zeroed", "warned")
+    __slots__ = ("grad", "backwards", "zeroings", "zeroed", "warned")
 
     def __init__(self):
         self.grad = None
-        self.root = _no_root
+        self.backwards = 0
         self.zeroings = 0
         self.zeroed = False
         self.warned = False
@@ -76,14 +69,12 @@ class AccumulationWatch:
         reference more.)"""
         if self.warned or not work:
             return
-        root = _grad_mode.last_root
-        if type(root) is weakref.ReferenceType:     # (a retained graph's root tensor)
-            root = root()
+        backwards = _grad_mode.backwards
         first = work[0][0]
         grad = first._grad
         if (self.grad is not None and not self.zeroed and self.zeroings == zeroings
                 and self.grad() is grad and type(grad) is np.ndarray
-                and root is not None and self.root() is not root):
+                and backwards != self.backwards):
             self.warned = True
             from .optimizer import user_stacklevel
 
@@ -101,11 +92,9 @@ class AccumulationWatch:
                 UserWarning, stacklevel=user_stacklevel())
             return
         self.grad = weakref.ref(grad) if type(grad) is np.ndarray else None
-        # (a weak reference to the root, not its id: a root freed since, whose memory
-        # the next backward's root reused, would share its id; accumulating over two
-        # batches then hid every warning.  A root already gone when read (a retained
-        # graph's tensor) counts as no backward since: a warning missed, none wrong.)
-        self.root = _no_root if root is None else weakref.ref(root)
+        # (a count of backward passes, not the last root's id: a root freed since,
+        # whose memory the next backward's root reused, would share its id)
+        self.backwards = backwards
         self.zeroings = zeroings
         self.zeroed = False
 
