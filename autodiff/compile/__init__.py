@@ -161,6 +161,7 @@ from .tracer import TraceError, Tracer
 from . import constant_sources
 from .call_constants import read_live_when_reached
 from .creator_scopes import creators_patched
+from .held_objects import held_items_flags
 from .captures import (captured_generators, captured_objects, captured_settings,
                        check_generators, check_generators_made_in_call, checksum,
                        members_of_captured_modules, named_values, rng_state,
@@ -388,6 +389,7 @@ class Compiled:
         plan.training_after = [(m, m.training) for m, flag in training_before.values()
                                if m.training != flag]
         plan.flags += settings_of_captured_modules(self.fn, plan.flags)
+        plan.flags += held_items_flags(self.fn)     # (``models.append(m)`` traces again)
         plan.members += members_of_captured_modules(self.fn, tracer.modules)
         values = tracer.values()
         plan.same_array = same_arrays(values)

@@ -20,8 +20,11 @@ from .tracer import _is_setting
 #: plan (their settings are the library's, or fixed).
 _LIBRARY_ROOTS = frozenset({"autodiff", "numpy", "scipy", "torch", "builtins"})
 #: How many calls deep ``reached_functions`` follows functions named by functions (a
-#: step, its model's forward, a block's, a layer's, a helper).
-_FUNCTION_DEPTH = 5
+#: step, its model's forward, a block's, a layer's, helpers calling helpers).  The walk
+#: runs once per trace and adds to the plan's checks only what the functions it finds
+#: read; the bound keeps a trace from wandering through a whole package of the user's.
+#: A function deeper than that makes no constant of the plan (``creator_scopes.py``).
+_FUNCTION_DEPTH = 16
 
 
 def reached_functions(fn) -> list:

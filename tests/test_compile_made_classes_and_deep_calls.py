@@ -1,0 +1,144 @@
+"""Constants a compiled step makes with NumPy in the methods of objects it makes from
+a class reached as a module's attribute (``losses.Focal(gamma=2)(logits, y)``,
+``net.Loss()(y)``), and in helpers calling helpers many calls deep.  The step replays
+as eager execution does, bit for bit unfused, and a setting they read changed
+between calls (a module's number, a class's default read as ``self.alpha``) traces
+again; a helper deeper than the plan's checks follow is refused, naming the depth,
+the function and the line, where its settings were replayed stale."""
+
+import sys
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+from autodiff.compile import TraceError
+from autodiff.compile.reached import _FUNCTION_DEPTH
+from test_compile_constants_across_modules import import_written
+
+LOSSES = """
+    import numpy as np
+    import autodiff as ad
+
+    SMOOTHING = 0.5
+
+    class Focal:
+        alpha = 0.25
+
+        def __init__(self, gamma=2):
+            self.gamma = gamma
+
+        def __call__(self, out, y):
+            weights = np.full(3, self.alpha) + np.arange(3) * SMOOTHING
+            return (((out - y) * weights) ** self.gamma).sum() + self.extra(out)
+
+        def extra(self, out):
+            return (out * np.linspace(0.0, SMOOTHING, 3)).sum()
+"""
+TRAIN = """
+    import numpy as np
+    import autodiff as ad
+    import {losses} as losses
+
+    def make_step():
+        w = ad.tensor(np.array([1.0, -0.5, 0.25]), requires_grad=True)
+        opt = ad.optim.SGD([w], lr=0.01)
+        y = ad.tensor(np.array([0.5, 0.0, -0.5]))
+
+        def step(x):
+            opt.zero_grad()
+            loss = losses.Focal(gamma=2)(w * x, y)
+            loss.backward()
+            opt.step()
+            return loss
+        return step, w
+"""
+
+
+def chain(depth) -> str:
+    """A module of helpers ``h1`` ... ``h<depth>``, each calling the next, the last
+    making a constant from the global ``SHIFT``; ``make_step`` calls ``h1``."""
+    lines = ["import numpy as np", "import autodiff as ad", "", "SHIFT = 1.0", ""]
+    for k in range(1, depth):
+        lines += [f"def h{k}(x):", f"    return h{k + 1}(x)", ""]
+    lines += [f"def h{depth}(x):", "    return x * np.full(3, SHIFT)", ""]
+    lines += ["def make_step():",
+              "    w = ad.tensor(np.array([1.0, -0.5, 0.25]), requires_grad=True)",
+              "    opt = ad.optim.SGD([w], lr=0.01)",
+              "    def step(x):",
+              "        opt.zero_grad()",
+              "        loss = (h1(w * x) ** 2).sum()",
+              "        loss.backward()",
+              "        opt.step()",
+              "        return loss",
+              "    return step, w"]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture
+def written(tmp_path, monkeypatch):
+    """A function of module texts (key -> source) writing and importing them."""
+    loaded = {}
+
+    def write(texts):
+        loaded.update(import_written(tmp_path, monkeypatch, texts))
+        return loaded
+    yield write
+    for module in loaded.values():
+        sys.modules.pop(module.__name__, None)
+
+
+def compare(train, changes):
+    """``train.make_step()`` compiled unfused and an eager twin, called once per entry of
+    ``changes`` (None or a function run before the call), the loss, gradient and weight
+    compared bit for bit (NumPy's own ops on float64); the compiled function."""
+    step, w = train.make_step()
+    eager, eager_w = train.make_step()
+    compiled = ad.compile(step, fuse=False)
+    rng = np.random.default_rng(5)
+    for change in changes:
+        if change is not None:
+            change()
+        x = rng.normal(size=3)
+        expected, got = eager(ad.tensor(x)), compiled(x)
+        np.testing.assert_array_equal(got.data, expected.data)
+        np.testing.assert_array_equal(w.grad, eager_w.grad)
+        np.testing.assert_array_equal(w.data, eager_w.data)
+    return compiled
+
+
+@pytest.mark.parametrize("what", [None, "module's number", "class default",
+                                  "method rebound"])
+def test_a_class_made_as_a_modules_attribute_replays_and_sees_changes(written, what):
+    modules = written({"losses": LOSSES, "train": TRAIN})
+    losses = modules["losses"]
+
+    def change():
+        if what == "module's number":
+            losses.SMOOTHING = 2.0              # (read by __call__ and extra())
+        elif what == "class default":
+            losses.Focal.alpha = 1.5            # (read as self.alpha)
+        else:
+            losses.Focal.extra = lambda self, out: (out * np.full(3, 2.0)).sum()
+    compiled = compare(modules["train"], [None, None, change if what else None, None])
+    assert compiled.traces == (1 if what is None else 2)
+
+
+def test_a_helper_many_calls_deep_replays_and_sees_its_global_change(written):
+    train = written({"train": chain(_FUNCTION_DEPTH - 1)})["train"]
+
+    def change():
+        train.SHIFT = 3.0
+    assert compare(train, [None, None, change, None]).traces == 2
+
+
+def test_a_helper_deeper_than_followed_is_refused_naming_the_depth(written):
+    depth = _FUNCTION_DEPTH + 1                 # (h1 is one call deep from the step)
+    train = written({"train": chain(depth)})["train"]
+    step, _ = train.make_step()
+    with pytest.raises(TraceError) as caught:
+        ad.compile(step, fuse=False)(np.ones(3))
+    message = str(caught.value)
+    assert f"in h{depth}()" in message
+    assert f"{_FUNCTION_DEPTH} calls deep" in message
+    assert f"{train.__name__}.py:{3 * depth + 4}" in message
