@@ -169,6 +169,7 @@ from .captures import (captured_generators, captured_objects, captured_settings,
                        why_plan_does_not_fit)
 from .fit_check import plan_fits
 from .replaced_state import keep_replaced_state, optimizer_state_tensors
+from .state_numbers import optimizer_state_numbers, refuse_numbers_counted
 
 __all__ = ["compile", "Compiled", "Plan", "NotReplayedWarning", "TraceError"]
 
@@ -347,11 +348,13 @@ class Compiled:
         arrays_before = arrays_reached(named_before)
         sums_before = array_sums(arrays_before)
         state_before = optimizer_state_tensors(named_before)
+        counts_before = optimizer_state_numbers(named_before)
         with installed(tracer), creators_patched(self.fn):
             output = self.fn(*call_args, **call_kwargs)
             keep_replaced_state(state_before, tracer.made_during)
             tracer.held.returned = output
             plan = tracer.finish(output)
+        refuse_numbers_counted(plan.name, counts_before)
         if not np.array_equal(np.random.get_state()[1], rng_before):
             raise TraceError(
                 f"compile: {plan.name} drew numbers from NumPy's global random generator "
