@@ -15,6 +15,7 @@ import autodiff as ad
 from autodiff.compile import TraceError
 from autodiff.compile.reached import _FUNCTION_DEPTH
 from test_compile_constants_across_modules import import_written
+from test_compile_held_objects import compare
 
 LOSSES = """
     import numpy as np
@@ -88,23 +89,11 @@ def written(tmp_path, monkeypatch):
         sys.modules.pop(module.__name__, None)
 
 
-def compare(train, changes):
-    """``train.make_step()`` compiled unfused and an eager twin, called once per entry of
-    ``changes`` (None or a function run before the call), the loss, gradient and weight
-    compared bit for bit (NumPy's own ops on float64); the compiled function."""
-    step, w = train.make_step()
-    eager, eager_w = train.make_step()
-    compiled = ad.compile(step, fuse=False)
-    rng = np.random.default_rng(5)
-    for change in changes:
-        if change is not None:
-            change()
-        x = rng.normal(size=3)
-        expected, got = eager(ad.tensor(x)), compiled(x)
-        np.testing.assert_array_equal(got.data, expected.data)
-        np.testing.assert_array_equal(w.grad, eager_w.grad)
-        np.testing.assert_array_equal(w.data, eager_w.data)
-    return compiled
+def compare_steps(train, changes):
+    """``compare`` of ``train.make_step()`` (a step and its weight ``w``), ``changes``
+    functions of nothing (or None)."""
+    return compare(train.make_step, [change and (lambda *_, run=change: run())
+                                     for change in changes], lambda w: [w])
 
 
 @pytest.mark.parametrize("what", [None, "module's number", "class default",
@@ -120,7 +109,7 @@ def test_a_class_made_as_a_modules_attribute_replays_and_sees_changes(written, w
             losses.Focal.alpha = 1.5            # (read as self.alpha)
         else:
             losses.Focal.extra = lambda self, out: (out * np.full(3, 2.0)).sum()
-    compiled = compare(modules["train"], [None, None, change if what else None, None])
+    compiled = compare_steps(modules["train"], [None, None, change if what else None, None])
     assert compiled.traces == (1 if what is None else 2)
 
 
@@ -129,7 +118,7 @@ def test_a_helper_many_calls_deep_replays_and_sees_its_global_change(written):
 
     def change():
         train.SHIFT = 3.0
-    assert compare(train, [None, None, change, None]).traces == 2
+    assert compare_steps(train, [None, None, change, None]).traces == 2
 
 
 def test_a_helper_deeper_than_followed_is_refused_naming_the_depth(written):
