@@ -3,9 +3,11 @@ names (``for m in self.blocks_list: x = m(x)``, ``heads[k](x)``, an ensemble ``f
 model in models``): their constants and settings are followed as for an object named
 directly, so a step replays as eager execution does, bit for bit unfused, and a
 setting changed, an entry replaced, an object appended or the container rebound
-between calls traces again.  A function the step runs without reaching it by name
-(through a dict of functions, say) makes no constant of the plan: refused, naming the
-function, the line and what to write, where its settings were replayed stale."""
+between calls traces again; so does a setting of a plain object read in a loop over
+its list or dict (``for c in CONFIGS: x = x * c.scale``).  A function the step runs
+without reaching it by name (through a dict of functions, say) makes no constant of
+the plan: refused, naming the function, the line and what to write, where its
+settings were replayed stale."""
 
 import numpy as np
 import pytest
@@ -217,3 +219,43 @@ def test_a_constant_made_in_a_function_not_reached_by_name_is_refused():
     assert "in shifted()" in message and "without reaching it by name" in message
     assert f"{__name__.rpartition('.')[2]}.py:" in message
     assert "pass it in" in message
+
+
+class Config:
+    """A plain object of settings, not called: read in a loop over its container."""
+
+    def __init__(self, scale):
+        self.scale = scale
+
+
+CONFIGS = [Config(2.0), Config(3.0)]
+CONFIG_TABLE = {"a": Config(0.5), "b": Config(-1.5)}
+
+
+def scaled_by_list(x):
+    for config in CONFIGS:
+        x = x * config.scale
+    return (x ** 2).sum()
+
+
+def scaled_by_table(x):
+    for key in CONFIG_TABLE:
+        x = x * CONFIG_TABLE[key].scale
+    return (x ** 2).sum()
+
+
+@pytest.mark.parametrize("step, configs", [(scaled_by_list, CONFIGS),
+                                           (scaled_by_table, CONFIG_TABLE)])
+def test_a_setting_of_a_plain_object_read_in_a_loop_over_its_container_traces_again(
+        step, configs):
+    first = configs[0] if type(configs) is list else configs["a"]
+    compiled = ad.compile(step, fuse=False)
+    x = np.array([1.0, -2.0, 0.5])
+    try:
+        for call in range(4):
+            if call == 2:
+                first.scale = 4.0       # (the replay multiplied by the traced scale)
+            np.testing.assert_array_equal(compiled(x).data, step(ad.tensor(x)).data)
+    finally:
+        first.scale = 2.0 if type(configs) is list else 0.5
+    assert compiled.traces == 2
