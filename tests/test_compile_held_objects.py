@@ -259,3 +259,58 @@ def test_a_setting_of_a_plain_object_read_in_a_loop_over_its_container_traces_ag
     finally:
         first.scale = 2.0 if type(configs) is list else 0.5
     assert compiled.traces == 2
+
+
+class Parts:
+    """A plain config holding callables: a list of them and one as an attribute."""
+
+    def __init__(self):
+        self.blocks = [Gain(2.0), Scale(0.5)]
+        self.head = Gain(-1.0)
+
+
+PARTS = Parts()
+GRID = [[Gain(2.0)], [Scale(1.5), Gain(0.5)]]
+
+
+def through_config(x):
+    for block in PARTS.blocks:
+        x = block(x)
+    return (PARTS.head(x) ** 2).sum()
+
+
+def through_nested_lists(x):
+    for row in GRID:
+        for block in row:
+            x = block(x)
+    return (x ** 2).sum()
+
+
+@pytest.mark.parametrize("what", ["config list setting", "config list entry",
+                                  "config attribute setting", "config attribute rebound",
+                                  "nested setting", "nested row replaced",
+                                  "nested entry appended"])
+def test_objects_held_deeper_in_configs_and_nested_lists_see_changes(what):
+    global PARTS, GRID
+    saved = PARTS, GRID
+    PARTS, GRID = Parts(), [[Gain(2.0)], [Scale(1.5), Gain(0.5)]]
+    step = through_config if what.startswith("config") else through_nested_lists
+    changes = {
+        "config list setting": lambda: setattr(PARTS.blocks[1], "k", 3.0),
+        "config list entry": lambda: PARTS.blocks.__setitem__(0, Gain(4.0)),
+        "config attribute setting": lambda: setattr(PARTS.head, "k", 2.5),
+        "config attribute rebound": lambda: setattr(PARTS, "head", Scale(2.0)),
+        "nested setting": lambda: setattr(GRID[1][0], "k", -2.0),
+        "nested row replaced": lambda: GRID.__setitem__(0, [Gain(3.0)]),
+        "nested entry appended": lambda: GRID[1].append(Gain(5.0)),
+    }
+    compiled = ad.compile(step, fuse=False)
+    x = np.array([1.0, -2.0, 0.5])
+    try:
+        for call in range(4):
+            if call == 2:
+                changes[what]()
+            np.testing.assert_array_equal(compiled(x).data, step(ad.tensor(x)).data)
+    finally:
+        PARTS, GRID = saved
+    assert compiled.traces == 2

@@ -1,13 +1,16 @@
 """The user's objects a compiled function reaches through a plain list, tuple or dict
 it names: ``for m in self.blocks_list: x = m(x)``, ``heads["a"](x)``, an ensemble
-``for model in models: loss = loss + crit(model(x), y)``.
+``for model in models: loss = loss + crit(model(x), y)``; and a few levels further,
+through nested lists and the attributes of a config it reads (``cfg.blocks[0]``,
+``cfg.head(h)``).
 
 Calling such an object runs its ``forward`` (a ``Module``) or ``__call__``, which the
 plan depends on as much as on a method of an object named directly: ``object_calls.py``
 follows it, bound to the object, so that the settings it reads (``self.k``) are checked
 before each replay and the constants it makes with NumPy are certified.  The container
 itself is one of the plan's ``flags``: the objects it holds, compared by identity, read
-again through the name that held it (``self.blocks_list``, a global, a closure cell).
+again through the name that held it (``self.blocks_list``, a global, a closure cell)
+and the path from there (a config's attribute: the one object it holds).
 So rebinding the name, appending to the list or putting another object in an entry
 traces again, as a replay would keep calling the objects the trace called.
 
@@ -35,17 +38,55 @@ from __future__ import annotations
 #: The containers whose items are followed (exact types: not a ModuleList, whose
 #: modules the modules' own checks follow, nor a user's container class).
 _CONTAINERS = (list, tuple, dict)
+#: How many entries or attributes deep objects are looked for (``cfg.heads["a"]``).
+_DEPTH = 3
 
 
-def held_objects(value) -> list:
-    """The user's objects (``object_calls._is_object``) that ``value``, a list, tuple
-    or dict, holds as items or values; [] for anything else."""
-    from .object_calls import _is_object
+def held_objects(value, attributes) -> list:
+    """The user's objects that something ``value`` (a list, tuple or dict, or a plain
+    object that is not called itself, a config) holds and that can be called (a
+    ``forward`` or ``__call__`` of the user's), as ``(path, holder, object)``: found
+    as items, values, or attributes named in ``attributes`` (those the code reads),
+    down to ``_DEPTH`` levels (``cfg.blocks[0]``); ``path`` leads from ``value`` to the
+    holder, a ``container_settings._Path`` step each.
 
-    if type(value) not in _CONTAINERS:
-        return []
-    items = value.values() if type(value) is dict else value
-    return [item for item in items if _is_object(item)]
+    >>> class Gain:
+    ...     __module__ = "train"            # (a user's class, not the library's)
+    ...     def __call__(self, x):
+    ...         return x * 2
+    >>> [(path, type(obj).__name__) for path, _, obj in held_objects([[Gain()]], set())]
+    [((('item', 0),), 'Gain')]
+    """
+    from .container_settings import _plain_object
+
+    found, seen = [], {id(value)}
+    todo = [(value, ())]
+    while todo:
+        holder, path = todo.pop()
+        if type(holder) is dict:
+            entries = [(("item", k), v) for k, v in holder.items()]
+        elif type(holder) in (list, tuple):
+            entries = [(("item", k), v) for k, v in enumerate(holder)]
+        elif _plain_object(holder) and not called_object(holder):
+            entries = [(("attr", k), v) for k, v in vars(holder).items() if k in attributes]
+        else:
+            continue
+        for step, item in entries:
+            if called_object(item):
+                found.append((path, holder, item))
+            elif (len(path) + 1 < _DEPTH and id(item) not in seen
+                  and (type(item) in _CONTAINERS or _plain_object(item))):
+                seen.add(id(item))
+                todo.append((item, path + (step,)))
+    return found
+
+
+def called_object(value) -> bool:
+    """An object of a user's class defining what calling it runs (``forward`` or
+    ``__call__``)."""
+    from .object_calls import _CALLED, _is_object, _user_methods
+
+    return _is_object(value) and bool(_user_methods(type(value), _CALLED))
 
 
 class Items:
@@ -73,37 +114,57 @@ class Items:
 
 
 class HeldItems:
-    """The plan's flag for a container of the user's objects that a name holds (a
-    closure cell, or a key of a dict: a module's globals, an object's attributes):
-    ``value`` is the ``Items`` the name holds now."""
+    """The plan's flag for what holds the user's objects (``held_objects``): read from
+    a name (a closure cell, or a key of a dict: a module's globals, an object's
+    attributes) down ``path``; ``value`` is the ``Items`` found there now (a plain
+    object's attribute as the one item it holds)."""
 
-    __slots__ = ("where", "key", "label")
+    __slots__ = ("where", "key", "path", "single", "label")
 
-    def __init__(self, where, key, label):
-        self.where, self.key, self.label = where, key, label
+    def __init__(self, where, key, path, single, label):
+        self.where, self.key, self.path, self.single, self.label = (
+            where, key, path, single, label)
 
     @property
     def value(self):
-        container = self.where.cell_contents if self.key is None else self.where.get(self.key)
-        return Items(container) if type(container) in _CONTAINERS else container
+        found = self.where.cell_contents if self.key is None else self.where.get(self.key)
+        found = self.path.read(found)
+        if self.single:
+            return Items((found,))
+        return Items(found) if type(found) in _CONTAINERS else found
 
 
 def held_items_flags(fn) -> list:
-    """The plan's flags (``(HeldItems, "value", Items)``) for the containers of the
-    user's objects that ``fn`` and the functions it reaches name
-    (``reached.reached_functions``)."""
-    from .captures import _captured_names
-    from .reached import reached_functions, unique_places
+    """The plan's flags (``(HeldItems, "value", Items)``) for what holds the user's
+    objects that ``fn`` and the functions it reaches name (``held_objects``; the
+    functions: ``reached.reached_functions``): a container's entries, or a plain
+    object's attribute."""
+    from .captures import _attributes_read, _captured_names
+    from .container_settings import _Path
+    from .reached import reached_functions
 
-    found = []
+    found, seen = [], set()
     for function in reached_functions(fn):
+        code = getattr(getattr(function, "__func__", function), "__code__", None)
+        attributes = _attributes_read(code) if code is not None else set()
         for name, where, key, value in _names_read(function, _captured_names):
-            if held_objects(value):
-                found.append((HeldItems(where, key, f"the {type(value).__name__} {name}"),
-                              "value", Items(value)))
-    return unique_places(found, lambda entry: (entry[0].where, entry[0].key))
+            for path, holder, item in held_objects(value, attributes):
+                single = type(holder) not in _CONTAINERS    # (a config's attribute)
+                if single:
+                    step = next(("attr", k) for k, v in vars(holder).items() if v is item)
+                    place, now = path + (step,), Items((item,))
+                else:
+                    place, now = path, Items(holder)
+                if (id(where), key, place) not in seen:
+                    seen.add((id(where), key, place))
+                    label = f"what {name}{_shown(place)} holds"
+                    found.append((HeldItems(where, key, _Path(place), single, label),
+                                  "value", now))
+    return found
 
 
+def _shown(path) -> str:
+    return "".join(f"[{key!r}]" if how == "item" else f".{key}" for how, key in path)
 def _names_read(fn, captured_names) -> list:
     """``captured_names(fn)`` without the globals and the object's attributes that
     ``fn``'s code does not read."""

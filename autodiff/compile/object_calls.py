@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import types
 
-from .held_objects import held_objects
+from .held_objects import called_object, held_objects
 
 #: What calling an object runs: ``Module.__call__`` runs ``forward``; else ``__call__``.
 _CALLED = ("forward", "__call__")
@@ -63,9 +63,12 @@ def functions_by_calls(fn) -> list:
                       for klass in classes
                       for table, name, function in _user_methods(klass, _MADE_AND_CALLED)]
             continue
-        # (an object named, or one a list, tuple or dict named holds: ``held_objects``)
+        # (an object named, or one a list, tuple, dict or config named holds:
+        # ``held_objects``)
+        items = ([value] if called_object(value) else
+                 [item for *_, item in held_objects(value, _attributes_read(code))])
         found += [(table, name, function, types.MethodType(function, item))
-                  for item in ([value] if _is_object(value) else held_objects(value))
+                  for item in items
                   for table, name, function in _user_methods(type(item), _CALLED)[:1]]
     if owner is not None and _is_object(owner) and "super" in code.co_names:
         names = _attributes_read(code)
