@@ -93,7 +93,10 @@ by name under a key its code writes (``cfg["clip"]``) or in an attribute its cod
 reads of a plain object it reaches by name (``args.clip`` of an
 ``argparse.Namespace``, a dataclass), as does a tensor, array, generator, module,
 optimizer or function found there that is replaced by another (``state["rng"] =
-np.random.default_rng(7)``).  The numbers reached otherwise are fixed at
+np.random.default_rng(7)``).  The user's objects called through a list, tuple,
+dict or config the function names (``for m in self.blocks_list``, ``heads[k](x)``,
+``cfg.head(h)``) are followed as those named, and what holds them is compared by
+identity (``held_objects.py``).  The numbers reached otherwise are fixed at
 the trace, and so are the objects reached otherwise (another entry of a dict or
 list, another object's attribute, a name of another function it calls): a
 plan keeps using the tensors and optimizers it saw, so rebinding such an entry to a new
@@ -117,7 +120,9 @@ call made and left in an object the function reaches by name (``history.append(l
 changed (``steps += 1`` on a global, ``self.calls += 1`` in a forward, ``state["k"] +=
 1`` in a dict the function reaches) warn with a
 ``NotReplayedWarning`` (``not_replayed.py``); but state an optimizer makes in its first
-``step()`` makes the next call trace again, once.  A function traced more often than its
+``step()`` makes the next call trace again, once, and a Python number a user's
+optimizer counts in its state (``state["step"] += 1``) is refused
+(``state_numbers.py``).  A function traced more often than its
 plan cache holds warns once (``RuntimeWarning``), naming what changed since the last
 trace (a Python number argument, a captured array changed in place, a setting).
 """
