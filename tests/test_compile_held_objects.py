@@ -314,3 +314,16 @@ def test_objects_held_deeper_in_configs_and_nested_lists_see_changes(what):
     finally:
         PARTS, GRID = saved
     assert compiled.traces == 2
+
+
+def test_the_reason_to_trace_again_names_what_holds_the_objects():
+    from autodiff.compile.captures import why_plan_does_not_fit
+
+    models = [Gain(1.0), Gain(2.0)]
+    compiled = ad.compile(lambda x: sum(m(x) for m in models).sum(), fuse=False)
+    compiled(np.ones(3))
+    assert why_plan_does_not_fit(compiled.plan) is None
+    models.append(Gain(3.0))
+    assert why_plan_does_not_fit(compiled.plan) == (
+        "what models holds changed (list of 2: ['Gain', 'Gain'] -> "
+        "list of 3: ['Gain', 'Gain', 'Gain'])")

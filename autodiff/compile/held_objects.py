@@ -35,6 +35,8 @@ traces again, as a replay would keep calling the objects the trace called.
 
 from __future__ import annotations
 
+from .values_read import ValueRead
+
 #: The containers whose items are followed (exact types: not a ModuleList, whose
 #: modules the modules' own checks follow, nor a user's container class).
 _CONTAINERS = (list, tuple, dict)
@@ -113,17 +115,17 @@ class Items:
         return f"{self.kind.__name__} of {len(names)}: {shown}"
 
 
-class HeldItems:
+class HeldItems(ValueRead):
     """The plan's flag for what holds the user's objects (``held_objects``): read from
     a name (a closure cell, or a key of a dict: a module's globals, an object's
     attributes) down ``path``; ``value`` is the ``Items`` found there now (a plain
     object's attribute as the one item it holds)."""
 
-    __slots__ = ("where", "key", "path", "single", "label")
+    __slots__ = ("where", "key", "path", "single")
 
     def __init__(self, where, key, path, single, label):
-        self.where, self.key, self.path, self.single, self.label = (
-            where, key, path, single, label)
+        super().__init__(None, label)
+        self.where, self.key, self.path, self.single = where, key, path, single
 
     @property
     def value(self):
