@@ -327,3 +327,40 @@ def test_the_reason_to_trace_again_names_what_holds_the_objects():
     assert why_plan_does_not_fit(compiled.plan) == (
         "what models holds changed (list of 2: ['Gain', 'Gain'] -> "
         "list of 3: ['Gain', 'Gain', 'Gain'])")
+
+
+class Critic:
+    """An object whose method, not its call, a step runs: ``critic.loss(x)``."""
+
+    def __init__(self, k):
+        self.k = k
+
+    def loss(self, x):
+        return ((x - np.full(3, self.k)) ** 2).sum() * self.k
+
+
+CRITICS = [Critic(1.0), Critic(0.5)]
+
+
+def critics_loss(x):
+    total = 0
+    for critic in CRITICS:
+        total = total + critic.loss(x)
+    return total
+
+
+@pytest.mark.parametrize("what", [None, "setting", "entry replaced"])
+def test_a_method_of_objects_in_a_list_replays_and_sees_changes(what):
+    compiled = ad.compile(critics_loss, fuse=False)
+    x = np.array([1.0, -2.0, 0.5])
+    try:
+        for call in range(4):
+            if call == 2 and what == "setting":
+                CRITICS[0].k = 3.0
+            elif call == 2 and what == "entry replaced":
+                CRITICS[1] = Critic(2.0)
+            np.testing.assert_array_equal(compiled(x).data,
+                                          critics_loss(ad.tensor(x)).data)
+    finally:
+        CRITICS[:] = [Critic(1.0), Critic(0.5)]
+    assert compiled.traces == (1 if what is None else 2)

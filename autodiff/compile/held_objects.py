@@ -45,12 +45,13 @@ _DEPTH = 3
 
 
 def held_objects(value, attributes) -> list:
-    """The user's objects that something ``value`` (a list, tuple or dict, or a plain
-    object that is not called itself, a config) holds and that can be called (a
-    ``forward`` or ``__call__`` of the user's), as ``(path, holder, object)``: found
-    as items, values, or attributes named in ``attributes`` (those the code reads),
-    down to ``_DEPTH`` levels (``cfg.blocks[0]``); ``path`` leads from ``value`` to the
-    holder, a ``container_settings._Path`` step each.
+    """The user's objects (``object_calls._is_object``) that something ``value`` (a
+    list, tuple or dict, or a plain object that is not called itself, a config) holds,
+    as ``(path, holder, object)``: found as items, values, or attributes named in
+    ``attributes`` (those the code reads), down to ``_DEPTH`` levels
+    (``cfg.blocks[0]``); ``path`` leads from ``value`` to the holder, a
+    ``container_settings._Path`` step each.  Their methods the code calls are followed
+    (``object_calls.py``: ``m(x)``; ``reached.functions_by_attribute``: ``m.loss(x)``).
 
     >>> class Gain:
     ...     __module__ = "train"            # (a user's class, not the library's)
@@ -60,6 +61,7 @@ def held_objects(value, attributes) -> list:
     [((('item', 0),), 'Gain')]
     """
     from .container_settings import _plain_object
+    from .object_calls import _is_object
 
     found, seen = [], {id(value)}
     todo = [(value, ())]
@@ -74,10 +76,10 @@ def held_objects(value, attributes) -> list:
         else:
             continue
         for step, item in entries:
-            if called_object(item):
+            if _is_object(item):
                 found.append((path, holder, item))
-            elif (len(path) + 1 < _DEPTH and id(item) not in seen
-                  and (type(item) in _CONTAINERS or _plain_object(item))):
+            if (len(path) + 1 < _DEPTH and id(item) not in seen and not called_object(item)
+                    and (type(item) in _CONTAINERS or _plain_object(item))):
                 seen.add(id(item))
                 todo.append((item, path + (step,)))
     return found

@@ -66,7 +66,8 @@ def functions_by_calls(fn) -> list:
         # (an object named, or one a list, tuple, dict or config named holds:
         # ``held_objects``)
         items = ([value] if called_object(value) else
-                 [item for *_, item in held_objects(value, _attributes_read(code))])
+                 [item for *_, item in held_objects(value, _attributes_read(code))
+                  if called_object(item)])
         found += [(table, name, function, types.MethodType(function, item))
                   for item in items
                   for table, name, function in _user_methods(type(item), _CALLED)[:1]]

@@ -13,6 +13,7 @@ import functools
 import os
 import types
 
+from .held_objects import held_objects
 from .object_calls import functions_by_calls
 from .tracer import _is_setting
 
@@ -76,8 +77,9 @@ def functions_by_attribute(fn) -> list:
     name or is bound to (``self.helper(x)``, ``net.penalty()``: ``where`` the class's
     dict), or on the class (``Net.helper(self, h)``, also in a method followed as a
     function; ``entry`` what it holds there, a ``staticmethod`` say; ``callee`` the
-    function, or the method bound to the object).  Only attributes ``fn``'s code
-    reads are followed.
+    function, or the method bound to the object), also of an object a list, dict or
+    config it names holds (``for h in heads: h.loss(x)``).  Only attributes ``fn``'s
+    code reads are followed.
 
     >>> import types
     >>> model = types.ModuleType("model")
@@ -93,6 +95,9 @@ def functions_by_attribute(fn) -> list:
         return []
     attributes = _attributes_read(code)
     holders = [value for _, _, _, value in _captured_names(fn)]
+    # (and the user's objects they hold: ``for h in heads: h.loss(x)``, ``held_objects``)
+    holders += [item for value in list(holders)
+                for *_, item in held_objects(value, attributes)]
     if getattr(fn, "__self__", None) is not None:
         holders.append(fn.__self__)
     elif _defining_class(plain) is not None:   # (a method followed as a function)
