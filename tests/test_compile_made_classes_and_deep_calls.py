@@ -2,8 +2,8 @@
 a class reached as a module's attribute (``losses.Focal(gamma=2)(logits, y)``,
 ``net.Loss()(y)``), and in helpers calling helpers many calls deep.  The step replays
 as eager execution does, bit for bit unfused, and a setting they read changed
-between calls (a module's number, a class's default read as ``self.alpha``) traces
-again; a helper deeper than the plan's checks follow is refused, naming the depth,
+between calls (a module's number, a class's default read as ``self.alpha``, also of
+a class the step names) traces again; a helper deeper than the plan's checks follow is refused, naming the depth,
 the function and the line, where its settings were replayed stale."""
 
 import sys
@@ -96,10 +96,15 @@ def compare_steps(train, changes):
                                      for change in changes], lambda w: [w])
 
 
+@pytest.mark.parametrize("named", [False, True])
 @pytest.mark.parametrize("what", [None, "module's number", "class default",
                                   "method rebound"])
-def test_a_class_made_as_a_modules_attribute_replays_and_sees_changes(written, what):
-    modules = written({"losses": LOSSES, "train": TRAIN})
+def test_a_class_made_as_a_modules_attribute_replays_and_sees_changes(written, what, named):
+    # (``named``: the step names the class, ``from losses import Focal``; a default it
+    # read as self.alpha was replayed stale there too)
+    train = (TRAIN.replace("losses.Focal(", "Focal(").replace(
+        "import {losses} as losses", "from {losses} import Focal") if named else TRAIN)
+    modules = written({"losses": LOSSES, "train": train})
     losses = modules["losses"]
 
     def change():
