@@ -3,8 +3,9 @@ a class reached as a module's attribute (``losses.Focal(gamma=2)(logits, y)``,
 ``net.Loss()(y)``), and in helpers calling helpers many calls deep.  The step replays
 as eager execution does, bit for bit unfused, and a setting they read changed
 between calls (a module's number, a class's default read as ``self.alpha``, also of
-a class the step names) traces again; a helper deeper than the plan's checks follow is refused, naming the depth,
-the function and the line, where its settings were replayed stale."""
+a class the step names) traces again; a helper deeper than the plan's checks follow
+is refused, naming the depth, the function and the line, where its settings were
+replayed stale."""
 
 import sys
 
