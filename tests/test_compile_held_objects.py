@@ -364,3 +364,28 @@ def test_a_method_of_objects_in_a_list_replays_and_sees_changes(what):
     finally:
         CRITICS[:] = [Critic(1.0), Critic(0.5)]
     assert compiled.traces == (1 if what is None else 2)
+
+
+RECORDS = [Config(float(k)) for k in range(1000)]
+
+
+def first_records(x):
+    return (x * RECORDS[0].scale + x * RECORDS[1].scale).sum()
+
+
+def test_a_long_list_of_records_adds_checks_only_for_the_entries_the_code_names():
+    # (a list of more than MOST_OBJECTS_FOLLOWED objects is data: checking each record
+    # before every replay would cost more than the step)
+    from autodiff.compile.held_objects import MOST_OBJECTS_FOLLOWED
+
+    assert len(RECORDS) > MOST_OBJECTS_FOLLOWED
+    compiled = ad.compile(first_records, fuse=False)
+    x = np.array([1.0, -2.0, 0.5])
+    compiled(x)
+    assert len(compiled.plan.settings) + len(compiled.plan.flags) <= 4
+    try:
+        RECORDS[1].scale = 7.0
+        np.testing.assert_array_equal(compiled(x).data, first_records(ad.tensor(x)).data)
+    finally:
+        RECORDS[1].scale = 1.0
+    assert compiled.traces == 2

@@ -42,6 +42,10 @@ from .values_read import ValueRead
 _CONTAINERS = (list, tuple, dict)
 #: How many entries or attributes deep objects are looked for (``cfg.heads["a"]``).
 _DEPTH = 3
+#: The longest list, tuple or dict whose objects are followed: a longer one is data
+#: (records a step indexes), whose checks before every replay would cost more than
+#: the step; what it holds stays fixed at the trace, as the numbers reached otherwise.
+MOST_OBJECTS_FOLLOWED = 64
 
 
 def held_objects(value, attributes) -> list:
@@ -67,6 +71,8 @@ def held_objects(value, attributes) -> list:
     todo = [(value, ())]
     while todo:
         holder, path = todo.pop()
+        if type(holder) in _CONTAINERS and len(holder) > MOST_OBJECTS_FOLLOWED:
+            continue
         if type(holder) is dict:
             entries = [(("item", k), v) for k, v in holder.items()]
         elif type(holder) in (list, tuple):
