@@ -93,7 +93,10 @@ by name under a key its code writes (``cfg["clip"]``) or in an attribute its cod
 reads of a plain object it reaches by name (``args.clip`` of an
 ``argparse.Namespace``, a dataclass), as does a tensor, array, generator, module,
 optimizer or function found there that is replaced by another (``state["rng"] =
-np.random.default_rng(7)``).  The numbers reached otherwise are fixed at
+np.random.default_rng(7)``).  The user's objects called through a list, tuple,
+dict or config the function names (``for m in self.blocks_list``, ``heads[k](x)``,
+``cfg.head(h)``) are followed as those named, and what holds them is compared by
+identity (``held_objects.py``).  The numbers reached otherwise are fixed at
 the trace, and so are the objects reached otherwise (another entry of a dict or
 list, another object's attribute, a name of another function it calls): a
 plan keeps using the tensors and optimizers it saw, so rebinding such an entry to a new
@@ -117,7 +120,9 @@ call made and left in an object the function reaches by name (``history.append(l
 changed (``steps += 1`` on a global, ``self.calls += 1`` in a forward, ``state["k"] +=
 1`` in a dict the function reaches) warn with a
 ``NotReplayedWarning`` (``not_replayed.py``); but state an optimizer makes in its first
-``step()`` makes the next call trace again, once.  A function traced more often than its
+``step()`` makes the next call trace again, once, and a Python number a user's
+optimizer counts in its state (``state["step"] += 1``) is refused
+(``state_numbers.py``).  A function traced more often than its
 plan cache holds warns once (``RuntimeWarning``), naming what changed since the last
 trace (a Python number argument, a captured array changed in place, a setting).
 """
@@ -133,10 +138,10 @@ from typing import Any, Callable
 import numpy as np
 
 from .. import inference_tensors as _inference_tensors
-from ..graph import _grad_mode, is_grad_enabled
+from ..graph import _grad_mode
 from ..tensor import Tensor
 from ..transforms import check_function
-from .arguments import flatten, has_containers, rebuild, unaccepted_argument
+from .arguments import flatten, has_containers, rebuild
 from .buffers import plan_buffers
 from .fuse import fuse_elementwise
 from . import hooks as _hooks
@@ -144,7 +149,8 @@ from .fused_optim import fuse_optimizer_steps
 from .gemm_update import fold_updates_into_products
 from .loss_head import fuse_loss_heads
 from .optimize import eliminate_dead_code, same_arrays
-from .plan import Plan, memory_order
+from .plan import Plan
+from .signatures import _signature_change, signature
 from .replay import build, note_replay_error
 from .install import installed
 from .known_writes import note_written
@@ -161,6 +167,7 @@ from .tracer import TraceError, Tracer
 from . import constant_sources
 from .call_constants import read_live_when_reached
 from .creator_scopes import creators_patched
+from .held_objects import held_items_flags
 from .captures import (captured_generators, captured_objects, captured_settings,
                        check_generators, check_generators_made_in_call, checksum,
                        members_of_captured_modules, named_values, rng_state,
@@ -168,6 +175,7 @@ from .captures import (captured_generators, captured_objects, captured_settings,
                        why_plan_does_not_fit)
 from .fit_check import plan_fits
 from .replaced_state import keep_replaced_state, optimizer_state_tensors
+from .state_numbers import optimizer_state_numbers, refuse_numbers_counted
 
 __all__ = ["compile", "Compiled", "Plan", "NotReplayedWarning", "TraceError"]
 
@@ -346,11 +354,13 @@ class Compiled:
         arrays_before = arrays_reached(named_before)
         sums_before = array_sums(arrays_before)
         state_before = optimizer_state_tensors(named_before)
+        counts_before = optimizer_state_numbers(named_before)
         with installed(tracer), creators_patched(self.fn):
             output = self.fn(*call_args, **call_kwargs)
             keep_replaced_state(state_before, tracer.made_during)
             tracer.held.returned = output
             plan = tracer.finish(output)
+        refuse_numbers_counted(plan.name, counts_before)
         if not np.array_equal(np.random.get_state()[1], rng_before):
             raise TraceError(
                 f"compile: {plan.name} drew numbers from NumPy's global random generator "
@@ -388,6 +398,7 @@ class Compiled:
         plan.training_after = [(m, m.training) for m, flag in training_before.values()
                                if m.training != flag]
         plan.flags += settings_of_captured_modules(self.fn, plan.flags)
+        plan.flags += held_items_flags(self.fn)     # (``models.append(m)`` traces again)
         plan.members += members_of_captured_modules(self.fn, tracer.modules)
         values = tracer.values()
         plan.same_array = same_arrays(values)
@@ -462,82 +473,6 @@ def compile(fn: Callable | None = None, *, cache_size: int = 8, fuse: bool = Tru
         return fn
     check_function(fn, "compile")
     return Compiled(fn, cache_size, fuse)
-
-
-def signature(args, kwargs) -> tuple:
-    """What decides whether a plan can be replayed for these arguments (and whether
-    gradients are recorded: a call under ``ad.no_grad()`` records no backward)."""
-    parts = [("grad mode", is_grad_enabled())]
-    if _hooks.dispatch_epoch:       # (a plan traced before a register_kl is not replayed)
-        parts.append(("registered functions", _hooks.dispatch_epoch))
-    seen: dict = {}
-    items = list(enumerate(args)) + sorted(kwargs.items())
-    for position, value in items:
-        if isinstance(value, Tensor):
-            # a tensor with a graph (an op's output) is refused by the trace, so one
-            # that had none at the trace must not replay the plan made for a leaf
-            part = ("T", value.data.shape, value.data.dtype.str, value.requires_grad,
-                    value._node is not None, memory_order(value.data))
-            ident = id(value)
-        elif isinstance(value, np.ndarray):
-            part = ("A", value.shape, value.dtype.str, memory_order(value))
-            ident = id(value)
-        elif value is None or isinstance(value, (bool, int, float, complex, str, np.generic)):
-            part = (type(value).__name__, _value_key(value))
-            ident = None
-        else:
-            raise unaccepted_argument(f"argument {position!r}", value)
-        if ident is not None:       # the same array passed twice is part of the signature
-            part = part + (seen.setdefault(ident, position),)
-        parts.append((position, part))
-    return tuple(parts)
-
-
-def _signature_change(before, after) -> str | None:
-    """What differs between two signatures, for a message: ``argument 1: 0.1 -> 0.2``.
-
-    >>> _signature_change(signature((np.ones(2), 0.5), {}), signature((np.ones(3), 0.5), {}))
-    'argument 0: an array of shape (2,) float64 -> an array of shape (3,) float64'
-    """
-    old, new = dict(before), dict(after)
-    for name in [*old, *(k for k in new if k not in old)]:
-        if old.get(name) != new.get(name):
-            label = name if name in ("grad mode", "registered functions") else f"argument {name}"
-            return f"{label}: {_part_text(old.get(name))} -> {_part_text(new.get(name))}"
-    return None
-
-
-def _part_text(part) -> str:
-    if part is None or isinstance(part, (bool, int)):
-        return "(none)" if part is None else str(part)
-    kind = part[0]
-    if kind in ("T", "A"):
-        what = "a tensor" if kind == "T" else "an array"
-        text = f"{what} of shape {part[1]} {np.dtype(part[2]).name}"
-        order = part[5] if kind == "T" else part[3]
-        if order != "C":
-            text += " in Fortran order" if order == "F" else " as a strided view"
-        if kind == "T":
-            text += " with a graph" if part[4] else (
-                " that requires grad" if part[3] else "")
-        return text
-    value = part[1]
-    if kind == "float" or kind.startswith("float"):
-        try:
-            return repr(float.fromhex(value))
-        except (TypeError, ValueError):
-            pass
-    return repr(value)
-
-
-def _value_key(value):
-    """A number as the plan's key: 0.0 and -0.0 apart (1 / x tells them apart), and a
-    NaN equal to itself (NaN != NaN would trace again on every call)."""
-    if isinstance(value, (float, np.floating)):
-        return float(value).hex()
-    if isinstance(value, (complex, np.complexfloating)):
-        return (float(value.real).hex(), float(value.imag).hex())
-    return value
 
 
 def _other_path(plan, args, kwargs) -> str | None:

@@ -432,10 +432,17 @@ def _creator(name, original):
         arrays = result if isinstance(result, (tuple, list)) else (result,)
         if tracer is None or not all(isinstance(a, (np.ndarray, Tensor)) for a in arrays):
             return result
-        caller = os.path.abspath(sys._getframe(1).f_code.co_filename)
-        if caller.startswith(_LIBRARY_DIRS) or not (
+        code = sys._getframe(1).f_code
+        if os.path.abspath(code.co_filename).startswith(_LIBRARY_DIRS) or not (
                 _clean(args, kwargs) or _shaped_like(name, args, kwargs)):
             return result               # the library's own, or from values: as NumPy made it
+        if tracer.reached_codes is not None and code not in tracer.reached_codes:
+            # (a function the plan's checks do not follow: ``self.k`` or a global it
+            # read could change unseen, so what it makes is no constant)
+            for array in arrays:
+                _note_no_constant(tracer, array.data if isinstance(array, Tensor) else array,
+                                  f"unreached:{code.co_name}")
+            return result
         if isinstance(result, Tensor):  # np.zeros_like(t): a Tensor, as in eager mode
             _constant_tensor(tracer, result)
             return result

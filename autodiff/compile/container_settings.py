@@ -13,6 +13,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from .constant_sources import Contents
+from .held_objects import MOST_OBJECTS_FOLLOWED
 from .reached import class_defaults, class_settings, users_module, written_by_user
 
 #: What a path reading finds where an entry or attribute is gone.
@@ -54,7 +55,9 @@ _SETTING_DEPTH = 3
 
 def _settings_inside(name, value, keys, attributes) -> list:
     """The settings inside ``value`` (a dict, list, tuple or plain object a name holds)
-    under keys the code writes and attributes it reads, down to ``_SETTING_DEPTH``
+    under keys the code writes (or, in a container of up to ``MOST_OBJECTS_FOLLOWED``
+    entries, any key or index holding a plain object, which a loop reads) and
+    attributes it reads, down to ``_SETTING_DEPTH``
     levels: those of the first level as ``(name[key], dict or vars(object), key,
     setting)``, deeper ones and list items as ``(name..., value, _Path, setting)``."""
     from .tracer import _is_setting
@@ -64,8 +67,11 @@ def _settings_inside(name, value, keys, attributes) -> list:
     while todo:
         container, label, path = todo.pop()
         if type(container) is dict:
+            # (and the plain objects under any key: ``for k in heads: heads[k].scale``)
+            few = len(container) <= MOST_OBJECTS_FOLLOWED
             members = [(f"{label}[{k!r}]", ("item", k), container, k, v)
-                       for k, v in container.items() if k in keys]
+                       for k, v in container.items()
+                       if k in keys or few and _plain_object(v)]
         elif type(container) in (list, tuple):
             # (indices from the end left out: ``history[-1]`` of a list the function
             # appends to would trace again at every call; a short list of numbers
@@ -78,8 +84,12 @@ def _settings_inside(name, value, keys, attributes) -> list:
                 found.append((label, value, _Path(path + (("contents", None),)),
                               Contents(container)))
                 continue
-            indices = (range(len(container)) if whole else
-                       [k for k in keys if type(k) is int and 0 <= k < len(container)])
+            # (and the plain objects it holds, which a loop reads: ``for c in cfgs:
+            # x = x * c.scale``)
+            few = len(container) <= MOST_OBJECTS_FOLLOWED
+            indices = (range(len(container)) if whole else sorted(
+                {k for k in keys if type(k) is int and 0 <= k < len(container)}
+                | {k for k, v in enumerate(container) if few and _plain_object(v)}))
             members = [(f"{label}[{k}]", ("item", k), None, None, container[k])
                        for k in indices]
         elif users_module(container):          # (``model.RATE`` of ``import model``)

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..code_walk import nested_code
+from . import hooks
 from .call_constants import _NUMPY
 from .reached import reached_functions, user_scope
 
@@ -29,18 +31,30 @@ class creators_patched:
     certified arrays: NumPy's and other libraries' code (such as ``default_rng(seed)``,
     which writes into an ``np.asarray`` it makes) keeps NumPy's own functions, and so
     does a function the trace reaches otherwise (a function passed as an argument, a
-    method of an object the call makes of a class it does not name)."""
+    method of an object the call makes of a class it does not name).
+
+    Nor does a function of those modules that the trace runs without reaching it
+    (called through a list of objects, given as an argument): what it reads is not
+    among the plan's checks, so the tracer's ``reached_codes`` (the code of the
+    functions reached and the functions and lambdas written in them) tell the
+    creators whose calls certify."""
 
     def __init__(self, fn):
         self.scopes = []
+        self.codes = set()
         for position, function in enumerate(reached_functions(fn)):
-            scope = getattr(getattr(function, "__func__", function), "__globals__", None)
+            plain = getattr(function, "__func__", function)
+            if getattr(plain, "__code__", None) is not None:
+                self.codes.update(nested_code(plain.__code__))
+            scope = getattr(plain, "__globals__", None)
             if isinstance(scope, dict) and (position == 0 or user_scope(scope)) and not any(
                     scope is seen for seen in self.scopes):
                 self.scopes.append(scope)
         self.names: list = []
 
     def __enter__(self):
+        if hooks.active is not None:
+            hooks.active.reached_codes = frozenset(self.codes)
         for scope in self.scopes:
             names = [name for name, value in scope.items() if value is np]
             for name in names:

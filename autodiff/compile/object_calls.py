@@ -4,9 +4,12 @@ reads (``reached.reached_functions`` follows both):
 * an object of a user class that the function reaches by name and calls: ``model(x)``
   runs the ``forward`` of a ``Module`` (``Module.__call__``), ``loss_fn(y)`` the
   ``__call__`` of a plain object; followed bound to the object, so that what they read
-  of ``self`` is followed too (``self.block(h)``: the block's ``forward``);
-* a user class the function reaches by name, whose objects it makes in the call
-  (``Loss()(y)``): its ``__init__``, ``forward`` and ``__call__``, as functions;
+  of ``self`` is followed too (``self.block(h)``: the block's ``forward``); and so is
+  an object a list, tuple or dict it reaches by name holds (``held_objects.py``);
+* a user class the function reaches by name, or as an attribute of a user's module it
+  reaches by name (``losses.Focal(gamma=2)(logits, y)``), whose objects it makes in
+  the call (``Loss()(y)``): its ``__init__``, ``forward`` and ``__call__``, as
+  functions;
 * ``super().forward(x)`` in a method: the bases' methods of the names the method reads,
   bound to the object.
 """
@@ -14,6 +17,8 @@ reads (``reached.reached_functions`` follows both):
 from __future__ import annotations
 
 import types
+
+from .held_objects import called_object, held_objects
 
 #: What calling an object runs: ``Module.__call__`` runs ``forward``; else ``__call__``.
 _CALLED = ("forward", "__call__")
@@ -37,6 +42,7 @@ def functions_by_calls(fn) -> list:
     ['__call__']
     """
     from .captures import _attributes_read, _captured_names
+    from .reached import users_module
 
     plain = getattr(fn, "__func__", fn)
     code = getattr(plain, "__code__", None)
@@ -47,18 +53,41 @@ def functions_by_calls(fn) -> list:
     owner = getattr(fn, "__self__", None)
     found = []
     for _, _, _, value in _captured_names(fn):
-        if isinstance(value, type):
-            found += [(table, name, function, function)
-                      for table, name, function in _user_methods(value, _MADE_AND_CALLED)]
-        elif _is_object(value):
-            found += [(table, name, function, types.MethodType(function, value))
-                      for table, name, function in _user_methods(type(value), _CALLED)[:1]]
+        if isinstance(value, type) or users_module(value):
+            # (a user's class named, or reached as a module's attribute:
+            # ``losses.Focal(gamma=2)``; its methods bound to the class, so that the
+            # class's defaults they read as ``self.alpha`` are followed as a
+            # classmethod's ``cls.alpha``)
+            classes = [value] if isinstance(value, type) else _classes_read(value, code)
+            found += [(table, name, function, types.MethodType(function, klass))
+                      for klass in classes
+                      for table, name, function in _user_methods(klass, _MADE_AND_CALLED)]
+            continue
+        # (an object named, or one a list, tuple, dict or config named holds:
+        # ``held_objects``)
+        items = ([value] if called_object(value) else
+                 [item for *_, item in held_objects(value, _attributes_read(code))
+                  if called_object(item)])
+        found += [(table, name, function, types.MethodType(function, item))
+                  for item in items
+                  for table, name, function in _user_methods(type(item), _CALLED)[:1]]
     if owner is not None and _is_object(owner) and "super" in code.co_names:
         names = _attributes_read(code)
         found += [(table, name, function, types.MethodType(function, owner))
                   for table, name, function in _user_methods(type(owner), names, every=True)
                   if function is not plain]
     return found
+
+
+def _classes_read(module, code) -> list:
+    """The user's classes that ``code`` (and the functions written in it) reads as
+    attributes of the user's module ``module`` (``losses.Focal``)."""
+    from .captures import _attributes_read
+    from .container_settings import _users_class
+
+    table = vars(module)
+    return [table[name] for name in sorted(_attributes_read(code))
+            if name in table and _users_class(table[name])]
 
 
 def _is_object(value) -> bool:

@@ -13,6 +13,7 @@ import functools
 import os
 import types
 
+from .held_objects import held_objects
 from .object_calls import functions_by_calls
 from .tracer import _is_setting
 
@@ -20,8 +21,11 @@ from .tracer import _is_setting
 #: plan (their settings are the library's, or fixed).
 _LIBRARY_ROOTS = frozenset({"autodiff", "numpy", "scipy", "torch", "builtins"})
 #: How many calls deep ``reached_functions`` follows functions named by functions (a
-#: step, its model's forward, a block's, a layer's, a helper).
-_FUNCTION_DEPTH = 5
+#: step, its model's forward, a block's, a layer's, helpers calling helpers).  The walk
+#: runs once per trace and adds to the plan's checks only what the functions it finds
+#: read; the bound keeps a trace from wandering through a whole package of the user's.
+#: A function deeper than that makes no constant of the plan (``creator_scopes.py``).
+_FUNCTION_DEPTH = 16
 
 
 def reached_functions(fn) -> list:
@@ -73,8 +77,9 @@ def functions_by_attribute(fn) -> list:
     name or is bound to (``self.helper(x)``, ``net.penalty()``: ``where`` the class's
     dict), or on the class (``Net.helper(self, h)``, also in a method followed as a
     function; ``entry`` what it holds there, a ``staticmethod`` say; ``callee`` the
-    function, or the method bound to the object).  Only attributes ``fn``'s code
-    reads are followed.
+    function, or the method bound to the object), also of an object a list, dict or
+    config it names holds (``for h in heads: h.loss(x)``).  Only attributes ``fn``'s
+    code reads are followed.
 
     >>> import types
     >>> model = types.ModuleType("model")
@@ -90,6 +95,9 @@ def functions_by_attribute(fn) -> list:
         return []
     attributes = _attributes_read(code)
     holders = [value for _, _, _, value in _captured_names(fn)]
+    # (and the user's objects they hold: ``for h in heads: h.loss(x)``, ``held_objects``)
+    holders += [item for value in list(holders)
+                for *_, item in held_objects(value, attributes)]
     if getattr(fn, "__self__", None) is not None:
         holders.append(fn.__self__)
     elif _defining_class(plain) is not None:   # (a method followed as a function)

@@ -285,6 +285,8 @@ def _no_constant(tracer, array, op_name, line) -> str:
     if origin is None:
         return ""
     why, at = origin
+    if why.startswith("unreached:"):
+        return _unreached_advice(why.partition(":")[2], at)
     if why == "write":
         return (f" (It was a constant of the plan until the write into it at {at}, "
                 "whose index or value is not made of Python numbers and constants of the "
@@ -310,3 +312,21 @@ def _advice(op_name) -> str:
         return (" A parameter update written with NumPy (p -= lr * p.grad) is such an "
                 "array: use an optimizer from ad.optim, whose step() a replay repeats.")
     return _LIBRARY_NUMPY
+
+
+def _unreached_advice(function, at) -> str:
+    """The sentence for an array NumPy made from Python numbers at ``at`` in
+    ``function``, which the compiled function reaches only in a way its checks do not
+    follow (``creator_scopes.py``)."""
+    from .reached import _FUNCTION_DEPTH
+
+    return (f" (It was made from Python numbers at {at}, in {function}(), which the "
+            "compiled function runs without reaching it by name: the settings and "
+            "globals it reads are not checked before a replay, so it is no constant of "
+            "the plan. The compiled function reaches a function it calls by name, a "
+            "method of an object or class it names or that a list, tuple, dict or "
+            "config it names holds, and theirs, down to "
+            f"{_FUNCTION_DEPTH} calls deep; one given as an argument, found with "
+            "getattr, or deeper than that is not followed. Make the array outside the "
+            "compiled function and pass it in or keep it on the object "
+            "(self.c = np.full(3, k) in __init__), or build it with tensor ops.)")

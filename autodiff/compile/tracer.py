@@ -128,6 +128,7 @@ class Tracer(ReversePass):
         self.call_arrays: list = []         # call_constants.py: certified arrays made
         self.call_constants: dict = {}      # id -> array of one, checked at each use
         self.no_constants: list = []        # call_constants.py: (weak ref, why, line)
+        self.reached_codes = None           # creator_scopes.py: code whose calls certify
         self.traced_views: list = []        # call_constants.py: weak refs, no constants
         # hooks.branch: (argument position, predicate, result at the trace, where)
         self.branches: list = []
