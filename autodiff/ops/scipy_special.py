@@ -327,6 +327,10 @@ _OPS["rel_entr"].infinite_grad = (
     "derivative in y is -x / y, infinite at y = 0 (where rel_entr itself is inf by "
     "definition); keep x and y above 0 (clip them, or add an eps)")
 
+from .scipy_special_bessel import OPS as _BESSEL_OPS  # noqa: E402  (uses the helpers above)
+
+_OPS.update(_BESSEL_OPS)
+
 
 def op_for(ufunc):
     """The op that runs ``ufunc`` on Tensors when it is one of SciPy's special

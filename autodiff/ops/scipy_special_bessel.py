@@ -1,0 +1,225 @@
+"""SciPy's Bessel functions, complete elliptic integrals and a few distribution
+functions on Tensors: ``scipy.special.j0(t)``, ``jv(v, t)``, ``ellipk(t)``,
+``stdtr(df, t)`` ... record.
+
+As in ``scipy_special.py``, the forward is SciPy's own ufunc (its values exactly) and
+each slope is a closed form in SciPy's functions, called through ``xp`` so it has a
+slope of its own (any order).  The Bessel derivatives are the recurrences
+``Z_v' = (Z_{v-1} - Z_{v+1}) / 2`` (``J``, ``Y``), ``I_v' = (I_{v-1} + I_{v+1}) / 2``,
+``K_v' = -(K_{v-1} + K_{v+1}) / 2``, which need no division by x (finite at 0).  The
+order ``v`` (and ``stdtr``'s ``df``) gets no gradient, as PyTorch's Bessel functions
+take none in their order: asking for it raises, naming the function.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .scipy_special import _binary, _quietly, _unary
+
+_INV_TWO_PI = 1.0 / (2.0 * math.pi)
+_INV_SQRT_TWO = 1.0 / math.sqrt(2.0)
+_LOG_SQRT_TWO_PI = 0.5 * math.log(2.0 * math.pi)
+
+
+def _order_rule(name, order="v", why="as PyTorch's Bessel functions take none in their "
+                                     "order"):
+    def rule(xp, g, ans, v, x):
+        raise NotImplementedError(
+            f"{name}: the derivative with respect to {order} (the first argument) is not "
+            f"implemented ({why}); only the second argument can require grad (pass {order} "
+            f"as a number or a Tensor that does not require grad)")
+    return rule
+
+
+def _example(call, result):
+    return f">>> from scipy import special\n>>> special.{call}\ntensor([{result}])"
+
+
+def _order_op(name, formula, rule, example):
+    """``name(v, x)``: a slope in x by ``rule``, none in the order v."""
+    return _binary(name, ("not implemented (PyTorch's neither)", _order_rule(name)),
+                   (formula, rule), example, names=("v", "x"))
+
+
+# -- Bessel functions of the first and second kind: Z' = (Z_{v-1} - Z_{v+1}) / 2 --------
+
+def _jv_rule(xp, g, ans, v, x):
+    return g * ((xp.scipy_jv(v - 1, x) - xp.scipy_jv(v + 1, x)) / 2)
+
+
+def _yv_rule(xp, g, ans, v, x):
+    return g * ((xp.scipy_yv(v - 1, x) - xp.scipy_yv(v + 1, x)) / 2)
+
+
+# -- modified Bessel functions: I' = (I_{v-1} + I_{v+1}) / 2, K' = -(K_{v-1} + K_{v+1}) / 2
+
+def _iv_rule(xp, g, ans, v, x):
+    return g * ((xp.scipy_iv(v - 1, x) + xp.scipy_iv(v + 1, x)) / 2)
+
+
+def _kv_rule(xp, g, ans, v, x):
+    return g * (-(xp.scipy_kv(v - 1, x) + xp.scipy_kv(v + 1, x)) / 2)
+
+
+def _ive_rule(xp, g, ans, v, x):
+    # ive = exp(-|x|) iv: the recurrence, less sign(x) ive for the scale's slope
+    return g * ((xp.scipy_ive(v - 1, x) + xp.scipy_ive(v + 1, x)) / 2 - xp.sign(x) * ans)
+
+
+def _kve_rule(xp, g, ans, v, x):
+    # kve = exp(x) kv: the recurrence, plus kve for the scale's slope
+    return g * (ans - (xp.scipy_kve(v - 1, x) + xp.scipy_kve(v + 1, x)) / 2)
+
+
+# -- complete elliptic integrals ----------------------------------------------------------
+
+def _elliptic_slope_series(second_kind):
+    """Taylor coefficients (highest first) of ``K'(m)`` or ``E'(m)`` at m = 0, where
+    ``K = pi/2 sum a_n m**n`` and ``E = pi/2 sum a_n m**n / (1 - 2n)``,
+    ``a_n = (binom(2n, n) / 4**n)**2``: 16 terms, below 1e-17 of the sum for |m| < 0.02."""
+    terms = []
+    for n in range(16):
+        a = (math.comb(2 * n + 2, n + 1) / 4.0 ** (n + 1)) ** 2 * (n + 1) * math.pi / 2
+        terms.append(a / (-(2 * n + 1)) if second_kind else a)
+    return tuple(terms[::-1])
+
+
+_K_SLOPE_SERIES = _elliptic_slope_series(False)
+_E_SLOPE_SERIES = _elliptic_slope_series(True)
+_SERIES_BELOW = 0.02          # (E - (1 - m) K) / m cancels near 0: the series there
+
+
+def _near_zero(xp, m, series, formula):
+    """``formula(m)`` away from m = 0, the Taylor ``series`` of the same for |m| < 0.02."""
+    small = xp.abs(m) < _SERIES_BELOW
+    inner, outer = xp.where(small, m, 0.0), xp.where(small, 0.5, m)
+    total = 0.0
+    for c in series:
+        total = total * inner + c
+    return xp.where(small, total, formula(outer))
+
+
+def _ellipk_slope(xp, m):
+    def formula(m):
+        pole = m == 1
+        inside = xp.where(pole, 0.5, m)
+        slope = ((xp.scipy_ellipe(inside) - (1 - inside) * xp.scipy_ellipk(inside))
+                 / (2 * inside * (1 - inside)))
+        return xp.where(pole, np.inf, slope)
+    return _near_zero(xp, m, _K_SLOPE_SERIES, formula)
+
+
+def _ellipe_slope(xp, m):
+    return _near_zero(xp, m, _E_SLOPE_SERIES,
+                      lambda m: (xp.scipy_ellipe(m) - xp.scipy_ellipk(m)) / (2 * m))
+
+
+# -- spence, binom, stdtr, owens_t -----------------------------------------------------------
+
+def _spence_rule(xp, g, ans, z):
+    # log(z) / (1 - z), -1 at z = 1: as -log1p(u) / u, u = z - 1 (exact), and by its
+    # series where |u| < 1e-3 (so every order is smooth through z = 1)
+    u = z - 1
+    near = xp.abs(u) < 1e-3
+    inner, outer = xp.where(near, u, 0.0), xp.where(near, 1.0, u)
+    series = -(1 + inner * (-1 / 2 + inner * (1 / 3 + inner * (-1 / 4 + inner * (
+        1 / 5 + inner * (-1 / 6))))))
+    return g * xp.where(near, series, -xp.log1p(outer) / outer)
+
+
+def _binom_n_rule(xp, g, ans, n, k):
+    return g * (ans * (xp.digamma(n + 1) - xp.digamma(n - k + 1)))
+
+
+def _binom_k_rule(xp, g, ans, n, k):
+    return g * (ans * (xp.digamma(n - k + 1) - xp.digamma(k + 1)))
+
+
+def _stdtr_t_rule(xp, g, ans, df, t):
+    # Student's t density (1 + t^2/df)^(-(df+1)/2) / (sqrt(df) B(df/2, 1/2)), the normal
+    # density for df = inf; betaln stays accurate for large df (lgamma differences do not)
+    infinite = xp.isinf(df)
+    finite_df = xp.where(infinite, 1.0, df)
+    log_t = (-(finite_df + 1) / 2 * xp.log1p(t * t / finite_df)
+             - 0.5 * xp.log(finite_df) - xp.scipy_betaln(finite_df / 2, 0.5))
+    log_normal = -(t * t) / 2 - _LOG_SQRT_TWO_PI
+    return g * xp.exp(xp.where(infinite, log_normal, log_t))
+
+
+def _owens_t_h_rule(xp, g, ans, h, a):
+    # -phi(h) erf(a h / sqrt 2) / 2
+    return g * (-xp.exp(-(h * h) / 2 - _LOG_SQRT_TWO_PI) * xp.erf(a * h * _INV_SQRT_TWO) / 2)
+
+
+def _owens_t_a_rule(xp, g, ans, h, a):
+    # the integrand at a: exp(-h^2 (1 + a^2) / 2) / (2 pi (1 + a^2))
+    spread = 1 + a * a
+    return g * (xp.exp(-(h * h) * spread / 2) * _INV_TWO_PI / spread)
+
+
+def _recurrence_op(name, order, formula, rule, example):
+    """The fixed-order function ``name(x)``, whose slope is the order-``order`` one."""
+    return _unary(name, formula, lambda xp, g, ans, x: rule(xp, g, ans, order, x), example)
+
+
+OPS = {
+    "jv": _order_op("jv", "g * (jv(v - 1, x) - jv(v + 1, x)) / 2", _jv_rule,
+                    _example("jv(1.0, ad.tensor([0.0]))", "0.")),
+    "yv": _order_op("yv", "g * (yv(v - 1, x) - yv(v + 1, x)) / 2", _yv_rule,
+                    _example("yv(0.0, ad.tensor([1.0]))", "0.08825696")),
+    "iv": _order_op("iv", "g * (iv(v - 1, x) + iv(v + 1, x)) / 2", _iv_rule,
+                    _example("iv(0.0, ad.tensor([0.0]))", "1.")),
+    "kv": _order_op("kv", "g * -(kv(v - 1, x) + kv(v + 1, x)) / 2", _kv_rule,
+                    _example("kv(0.0, ad.tensor([1.0]))", "0.42102444")),
+    "ive": _order_op("ive", "g * ((ive(v - 1, x) + ive(v + 1, x)) / 2 - sign(x) ans)",
+                     _ive_rule, _example("ive(0.0, ad.tensor([0.0]))", "1.")),
+    "kve": _order_op("kve", "g * (ans - (kve(v - 1, x) + kve(v + 1, x)) / 2)", _kve_rule,
+                     _example("kve(0.0, ad.tensor([1.0]))", "1.14446308")),
+}
+OPS.update({
+    "j0": _unary("j0", "g * -j1(x)", lambda xp, g, ans, x: g * -xp.scipy_j1(x),
+                 _example("j0(ad.tensor([0.0]))", "1.")),
+    "j1": _recurrence_op("j1", 1.0, "g * (j0(x) - jv(2, x)) / 2", _jv_rule,
+                         _example("j1(ad.tensor([0.0]))", "0.")),
+    "y0": _unary("y0", "g * -y1(x)", lambda xp, g, ans, x: g * -xp.scipy_y1(x),
+                 _example("y0(ad.tensor([1.0]))", "0.08825696")),
+    "y1": _recurrence_op("y1", 1.0, "g * (y0(x) - yv(2, x)) / 2", _yv_rule,
+                         _example("y1(ad.tensor([1.0]))", "-0.78121282")),
+    "k0": _unary("k0", "g * -k1(x)", lambda xp, g, ans, x: g * -xp.scipy_k1(x),
+                 _example("k0(ad.tensor([1.0]))", "0.42102444")),
+    "k1": _recurrence_op("k1", 1.0, "g * -(k0(x) + kv(2, x)) / 2", _kv_rule,
+                         _example("k1(ad.tensor([1.0]))", "0.60190723")),
+    "k0e": _unary("k0e", "g * (ans - k1e(x))",
+                  lambda xp, g, ans, x: g * (ans - xp.scipy_k1e(x)),
+                  _example("k0e(ad.tensor([1.0]))", "1.14446308")),
+    "k1e": _recurrence_op("k1e", 1.0, "g * (ans - (k0e(x) + kve(2, x)) / 2)", _kve_rule,
+                          _example("k1e(ad.tensor([1.0]))", "1.63615349")),
+    "ellipk": _unary("ellipk", "g * (ellipe(m) - (1 - m) ellipk(m)) / (2 m (1 - m)), its "
+                               "series near 0, inf at m = 1",
+                     _quietly(lambda xp, g, ans, m: g * _ellipk_slope(xp, m)),
+                     _example("ellipk(ad.tensor([0.0]))", "1.57079633")),
+    "ellipe": _unary("ellipe", "g * (ellipe(m) - ellipk(m)) / (2 m), its series near 0, "
+                               "-inf at m = 1",
+                     _quietly(lambda xp, g, ans, m: g * _ellipe_slope(xp, m)),
+                     _example("ellipe(ad.tensor([0.0]))", "1.57079633")),
+    "spence": _unary("spence", "g * log(z) / (1 - z), -1 at z = 1, -inf at z = 0",
+                     _quietly(_spence_rule), _example("spence(ad.tensor([1.0]))", "0.")),
+    "binom": _binary("binom", ("g * ans * (digamma(n + 1) - digamma(n - k + 1)); NaN where "
+                               "n + 1 or n - k + 1 is an integer <= 0",
+                               _quietly(_binom_n_rule)),
+                     ("g * ans * (digamma(n - k + 1) - digamma(k + 1)); NaN where "
+                      "k + 1 or n - k + 1 is an integer <= 0", _quietly(_binom_k_rule)),
+                     _example("binom(ad.tensor([4.0]), 2.0)", "6."), names=("n", "k")),
+    "stdtr": _binary("stdtr", ("not implemented", _order_rule(
+                         "stdtr", "df", "it has no closed form in SciPy's functions")),
+                     ("g * Student's t density at t with df degrees of freedom",
+                      _quietly(_stdtr_t_rule)),
+                     _example("stdtr(3.0, ad.tensor([0.0]))", "0.5"), names=("df", "t")),
+    "owens_t": _binary("owens_t", ("g * -phi(h) erf(a h / sqrt 2) / 2", _owens_t_h_rule),
+                       ("g * exp(-h^2 (1 + a^2) / 2) / (2 pi (1 + a^2))", _owens_t_a_rule),
+                       _example("owens_t(ad.tensor([0.0]), 1.0)", "0.125"),
+                       names=("h", "a")),
+})
