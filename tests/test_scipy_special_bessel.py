@@ -163,12 +163,36 @@ def test_singular_slopes_are_the_limits_and_silent():
         e = ad.grad(lambda m: np.sum(special.ellipe(m)))(np.array([0.0, 1.0]))
         s = ad.grad(lambda z: np.sum(special.spence(z)))(np.array([0.0, 1.0]))
         s2 = ad.grad(ad.grad(lambda z: np.sum(special.spence(z))))(np.array([1.0]))
-        y = ad.grad(lambda x: np.sum(special.y0(x)))(np.array([0.0]))
     np.testing.assert_allclose(k, [np.pi / 8, np.inf], rtol=1e-15)
     np.testing.assert_allclose(e, [-np.pi / 8, -np.inf], rtol=1e-15)
     np.testing.assert_array_equal(s, [-np.inf, -1.0])
     np.testing.assert_allclose(s2, [0.5], rtol=1e-15)         # d/dz log(z) / (1 - z) at 1
-    np.testing.assert_array_equal(y, [np.inf])                 # -y1(0) = +inf
+
+
+@pytest.mark.parametrize("f", [special.y0, special.y1, special.k0, special.k1, special.k0e,
+                               special.k1e, lambda x: special.jv(-1.5, x),
+                               lambda x: special.yv(2.5, x), lambda x: special.iv(-0.5, x),
+                               lambda x: special.kv(0.5, x), lambda x: special.kve(1.5, x)])
+def test_slopes_at_a_pole_at_zero_are_the_limits_and_stay_there(f):
+    # c x**-p (or a log) at 0: the slope is infinite of the value's other sign, the second
+    # derivative of its sign; the recurrences there are inf - inf, NaN if left alone
+    x = np.array([0.0, 0.7])
+    first = ad.grad(lambda t: np.sum(f(t)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        slope, curvature = first(x), ad.grad(lambda t: np.sum(first(t)))(x)
+    sign = np.sign(f(0.0))
+    assert np.isinf(f(0.0)) and slope[0] == -sign * np.inf and curvature[0] == sign * np.inf
+    # ... and the other entries are what they are alone
+    np.testing.assert_array_equal(slope[1:], first(x[1:]))
+    np.testing.assert_array_equal(curvature[1:],
+                                  ad.grad(lambda t: np.sum(first(t)))(x[1:]))
+    single = ad.tensor(x.astype(np.float32), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        f(single).sum().backward()
+    assert single.grad.dtype == np.float32 and single.grad[0] == -sign * np.inf
+    np.testing.assert_allclose(single.grad[1], slope[1], rtol=1e-6)
 
 
 def test_spence_slope_is_smooth_through_one():

@@ -44,31 +44,54 @@ def _order_op(name, formula, rule, example):
                    (formula, rule), example, names=("v", "x"))
 
 
+def _pole_at_zero(rule):
+    """``rule``, and where x = 0 and the value is infinite (a pole ``c x**-p`` or a log),
+    the slope's limit, infinite of the value's other sign (the recurrence there is
+    inf - inf).  The limit is ``-ans`` times the dtype's largest float, so its own slope
+    is infinite of the value's sign, the next derivative's limit; the recurrence sees
+    x = 1 there, so no inf * 0 reaches the other entries' derivatives."""
+    def with_pole(xp, g, ans, v, x):
+        pole = xp.logical_and(x == 0, xp.isinf(ans))
+        largest = float(np.finfo(ans.dtype).max)
+        with np.errstate(over="ignore"):         # (a next pass's g may be that large)
+            limit = xp.where(pole, ans, 0.0) * -largest
+            away = rule(xp, g, xp.where(pole, 1.0, ans), v, xp.where(pole, 1.0, x))
+            return xp.where(pole, g * limit, away)
+    with_pole.__name__ = rule.__name__
+    return with_pole
+
+
 # -- Bessel functions of the first and second kind: Z' = (Z_{v-1} - Z_{v+1}) / 2 --------
 
+@_pole_at_zero
 def _jv_rule(xp, g, ans, v, x):
     return g * ((xp.scipy_jv(v - 1, x) - xp.scipy_jv(v + 1, x)) / 2)
 
 
+@_pole_at_zero
 def _yv_rule(xp, g, ans, v, x):
     return g * ((xp.scipy_yv(v - 1, x) - xp.scipy_yv(v + 1, x)) / 2)
 
 
 # -- modified Bessel functions: I' = (I_{v-1} + I_{v+1}) / 2, K' = -(K_{v-1} + K_{v+1}) / 2
 
+@_pole_at_zero
 def _iv_rule(xp, g, ans, v, x):
     return g * ((xp.scipy_iv(v - 1, x) + xp.scipy_iv(v + 1, x)) / 2)
 
 
+@_pole_at_zero
 def _kv_rule(xp, g, ans, v, x):
     return g * (-(xp.scipy_kv(v - 1, x) + xp.scipy_kv(v + 1, x)) / 2)
 
 
+@_pole_at_zero
 def _ive_rule(xp, g, ans, v, x):
     # ive = exp(-|x|) iv: the recurrence, less sign(x) ive for the scale's slope
     return g * ((xp.scipy_ive(v - 1, x) + xp.scipy_ive(v + 1, x)) / 2 - xp.sign(x) * ans)
 
 
+@_pole_at_zero
 def _kve_rule(xp, g, ans, v, x):
     # kve = exp(x) kv: the recurrence, plus kve for the scale's slope
     return g * (ans - (xp.scipy_kve(v - 1, x) + xp.scipy_kve(v + 1, x)) / 2)
@@ -192,9 +215,8 @@ OPS.update({
                  _example("k0(ad.tensor([1.0]))", "0.42102444")),
     "k1": _recurrence_op("k1", 1.0, "g * -(k0(x) + kv(2, x)) / 2", _kv_rule,
                          _example("k1(ad.tensor([1.0]))", "0.60190723")),
-    "k0e": _unary("k0e", "g * (ans - k1e(x))",
-                  lambda xp, g, ans, x: g * (ans - xp.scipy_k1e(x)),
-                  _example("k0e(ad.tensor([1.0]))", "1.14446308")),
+    "k0e": _recurrence_op("k0e", 0.0, "g * (ans - k1e(x))", _kve_rule,
+                          _example("k0e(ad.tensor([1.0]))", "1.14446308")),
     "k1e": _recurrence_op("k1e", 1.0, "g * (ans - (k0e(x) + kve(2, x)) / 2)", _kve_rule,
                           _example("k1e(ad.tensor([1.0]))", "1.63615349")),
     "ellipk": _unary("ellipk", "g * (ellipe(m) - (1 - m) ellipk(m)) / (2 m (1 - m)), its "
