@@ -163,10 +163,13 @@ def test_singular_slopes_are_the_limits_and_silent():
         e = ad.grad(lambda m: np.sum(special.ellipe(m)))(np.array([0.0, 1.0]))
         s = ad.grad(lambda z: np.sum(special.spence(z)))(np.array([0.0, 1.0]))
         s2 = ad.grad(ad.grad(lambda z: np.sum(special.spence(z))))(np.array([1.0]))
+        k_slope = ad.grad(lambda m: np.sum(special.ellipk(m)))
+        k2 = ad.grad(lambda m: np.sum(k_slope(m)))(np.array([1.0, 0.5]))
     np.testing.assert_allclose(k, [np.pi / 8, np.inf], rtol=1e-15)
     np.testing.assert_allclose(e, [-np.pi / 8, -np.inf], rtol=1e-15)
     np.testing.assert_array_equal(s, [-np.inf, -1.0])
     np.testing.assert_allclose(s2, [0.5], rtol=1e-15)         # d/dz log(z) / (1 - z) at 1
+    assert k2[0] == np.inf and np.isfinite(k2[1])            # K'' -> +inf as m -> 1
 
 
 @pytest.mark.parametrize("f", [special.y0, special.y1, special.k0, special.k1, special.k0e,

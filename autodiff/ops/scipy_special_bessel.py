@@ -125,13 +125,15 @@ def _near_zero(xp, m, series, formula):
     return xp.where(small, total, formula(outer))
 
 
-def _ellipk_slope(xp, m):
+def _ellipk_slope(xp, m, ans):
+    # (at m = 1, inf as ans times the largest float, whose slope is +inf, K'' there)
     def formula(m):
         pole = m == 1
         inside = xp.where(pole, 0.5, m)
         slope = ((xp.scipy_ellipe(inside) - (1 - inside) * xp.scipy_ellipk(inside))
                  / (2 * inside * (1 - inside)))
-        return xp.where(pole, np.inf, slope)
+        limit = xp.where(pole, ans, 0.0) * float(np.finfo(ans.dtype).max)
+        return xp.where(pole, limit, slope)
     return _near_zero(xp, m, _K_SLOPE_SERIES, formula)
 
 
@@ -221,7 +223,7 @@ OPS.update({
                           _example("k1e(ad.tensor([1.0]))", "1.63615349")),
     "ellipk": _unary("ellipk", "g * (ellipe(m) - (1 - m) ellipk(m)) / (2 m (1 - m)), its "
                                "series near 0, inf at m = 1",
-                     _quietly(lambda xp, g, ans, m: g * _ellipk_slope(xp, m)),
+                     _quietly(lambda xp, g, ans, m: g * _ellipk_slope(xp, m, ans)),
                      _example("ellipk(ad.tensor([0.0]))", "1.57079633")),
     "ellipe": _unary("ellipe", "g * (ellipe(m) - ellipk(m)) / (2 m), its series near 0, "
                                "-inf at m = 1",
