@@ -18,8 +18,13 @@ method of successive averages), optics (a grating's diffraction pattern by ``np.
 and a phasor sum ``np.abs(np.sum(np.exp(1j * ...)))``), credit risk (Vasicek's
 large-portfolio tranche losses by ``scipy.special.ndtr`` / ``ndtri`` and
 ``np.trapezoid``) and music (a piano string's inharmonic partials in cents from the
-nearest note by ``np.log2`` and ``np.rint``).  Each is differentiated with ``ad.grad``
-and checked as every round is (``numpy_program_checks``), float32 included.
+nearest note by ``np.log2`` and ``np.rint``), with three that mix NumPy with SciPy's
+distribution functions: an A/B test (``scipy.special.betainc``, ``stdtr``), photon
+counting (``pdtrc``, ``chdtrc``) and a skew-normal fit (``owens_t``).  Each is
+differentiated with ``ad.grad`` and checked as every round is (``numpy_program_checks``),
+float32 included.  The sixteen NumPy programs ran unchanged; the three SciPy ones were
+refused (no rule for those functions), which record now
+(autodiff/ops/scipy_special_distributions.py, test_scipy_special_distributions.py).
 
 Each program is ``program(xp, p)``, a scalar function of a parameter array ``p``;
 ``xp`` is ``numpy`` (on an ndarray, or on a Tensor through NumPy's dispatch) or
@@ -329,6 +334,50 @@ def piano_string_tuning(xp, p):
     return xp.sum(cents ** 2) / 100 + xp.sum(xp.log2(frequencies))
 
 
+def ab_test_decisions(xp, p):
+    """Experimentation: a Bayesian A/B test, each arm's conversion rate Beta-distributed,
+    the posterior probability that each arm clears its target rate by
+    ``scipy.special.betainc``,
+    and a Welch t-test's one-sided p-value of the revenue lift by ``special.stdtr``."""
+    from scipy import special
+    prior_a, prior_b = 2.0, 18.0
+    target = 0.1 + 0.02 * xp.tanh(p[:2])
+    conversions, visitors = np.array([48.0, 63.0]), np.array([500.0, 520.0])
+    below = special.betainc(prior_a + conversions, prior_b + visitors - conversions, target)
+    lift = 0.8 + 0.3 * xp.tanh(p[2])
+    t = lift / np.sqrt(4.1 ** 2 / 500 + 4.4 ** 2 / 520)
+    p_value = special.stdtr(1015.2, -t)
+    return xp.sum(xp.log(1 - below)) + xp.log(p_value)
+
+
+def photon_counting_detection(xp, p):
+    """Photon counting: the probability that a pixel's Poisson count reaches a threshold
+    (``special.pdtrc(k - 1, mean)``) for signal plus dark counts, and a chi-square
+    goodness-of-fit tail probability (``special.chdtrc``) of a fitted spectrum."""
+    from scipy import special
+    signal, dark = 4.0 * xp.exp(0.2 * p[0]), 0.5 * xp.exp(0.2 * p[1])
+    thresholds = np.array([1, 3, 5, 8])
+    detection = special.pdtrc(thresholds - 1, signal + dark)
+    false_alarm = special.pdtrc(thresholds - 1, dark)
+    counts = np.array([12.0, 30.0, 41.0, 28.0, 9.0])
+    expected = 120.0 * np.array([0.1, 0.25, 0.33, 0.22, 0.1]) * (1 + 0.05 * xp.tanh(p[2:7]))
+    chi_square = xp.sum((counts - expected) ** 2 / expected)
+    return xp.sum(xp.log(detection) - false_alarm) + xp.log(special.chdtrc(4.0, chi_square))
+
+
+def skew_normal_fit(xp, p):
+    """Statistics: a skew-normal law's CDF ``Phi(z) - 2 T(z, alpha)`` by
+    ``special.ndtr`` and Owen's T (``special.owens_t``, location, scale and shape all
+    parameters), fitted to an empirical CDF by least squares."""
+    from scipy import special
+    location, scale, shape = 0.2 * p[0], xp.exp(0.2 * p[1]), 2.0 + p[2]
+    sample = np.sort(np.array([-0.4, 0.1, 0.3, 0.5, 0.8, 1.1, 1.3, 1.9, 2.4, 3.2]))
+    empirical = (np.arange(1, 11) - 0.5) / 10
+    z = (sample - location) / scale
+    model = special.ndtr(z) - 2 * special.owens_t(z, shape)
+    return xp.sum((model - empirical) ** 2) * 100
+
+
 PROGRAMS = [
     (seawater_buoyancy, _rng.normal(0.0, 0.5, size=3), False),  # autograd: no polyval VJP
     (muffler_transmission_loss, _rng.normal(size=2), True),
@@ -346,6 +395,9 @@ PROGRAMS = [
     (grating_diffraction, _rng.normal(0.0, 0.5, size=3), True),
     (vasicek_tranche_losses, _rng.normal(0.0, 0.5, size=2), False),  # calls scipy itself
     (piano_string_tuning, _rng.normal(0.0, 0.5, size=2), True),
+    (ab_test_decisions, _rng.normal(0.0, 0.5, size=3), False),  # calls scipy itself
+    (photon_counting_detection, _rng.normal(0.0, 0.5, size=7), False),  # calls scipy itself
+    (skew_normal_fit, _rng.normal(0.0, 0.5, size=3), False),  # calls scipy itself
 ]
 
 globals().update(program_tests(PROGRAMS, float32=True))  # every round's checks, and float32's
