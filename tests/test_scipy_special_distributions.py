@@ -3,6 +3,8 @@ incomplete gamma inverses, owens_t, spence, wrightomega, ndtri_exp): SciPy's val
 slopes that are the laws' densities from scipy.stats, and a clear refusal of the shape
 parameters' slopes."""
 
+import warnings
+
 import numpy as np
 import pytest
 from scipy import special, stats
@@ -80,9 +82,14 @@ def test_counts_are_floored_as_scipys_and_the_slope_follows():
     np.testing.assert_allclose(grad, -stats.poisson.pmf(2, np.array([1.5, 4.0])), rtol=1e-12)
 
 
-def test_spence_at_one_has_slope_minus_one_silently():
-    grad = ad.grad(lambda z: special.spence(z).sum())(np.array([1.0]))
-    np.testing.assert_array_equal(grad, [-1.0])
+def test_slopes_at_the_domains_edges_are_the_limits_silently():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        spence = ad.grad(lambda z: special.spence(z).sum())(np.array([1.0, 0.0]))
+        inverse = ad.grad(lambda y: special.gammaincinv(2.0, y).sum())(np.array([0.0, 0.5]))
+        complement = ad.grad(lambda y: special.gammainccinv(2.0, y).sum())(np.array([1.0]))
+    np.testing.assert_array_equal(spence, [-1.0, -np.inf])
+    assert inverse[0] == np.inf and np.isfinite(inverse[1]) and complement[0] == -np.inf
 
 
 def test_float32_stays_float32():
@@ -91,3 +98,11 @@ def test_float32_stays_float32():
     assert value.dtype == np.float32 and grad.dtype == np.float32
     np.testing.assert_array_equal(value, special.betainc(2.0, 3.0, x).sum())
     np.testing.assert_allclose(grad, stats.beta.pdf(x.astype(float), 2.0, 3.0), rtol=1e-5)
+
+
+def test_forward_mode_and_vmap_give_the_density():
+    x = np.array([1.0, 2.0])
+    _, tangent = ad.jvp(lambda t: special.chdtr(3.0, t), (x,), (np.ones(2),))
+    np.testing.assert_allclose(tangent, stats.chi2.pdf(x, 3.0), rtol=1e-12)
+    per_row = ad.vmap(ad.grad(lambda t: special.stdtr(3.0, t)))(np.array([0.1, 0.5]))
+    np.testing.assert_allclose(per_row, stats.t.pdf(np.array([0.1, 0.5]), 3.0), rtol=1e-12)

@@ -17,7 +17,7 @@ import math
 import numpy as np
 
 from .registry import defop
-from .scipy_special import _scipy_function
+from .scipy_special import _quietly, _scipy_function
 from .special_torch import _incomplete_gamma_density
 
 _LOG_SQRT_TWO_PI = 0.5 * math.log(2.0 * math.pi)
@@ -117,19 +117,20 @@ _OPS.update(
                                    "tensor([0.69314718])",
                     a=("not implemented (no closed form)",
                        _shape_refused("gammaincinv", "a", "the shape")),
-                    y=("g / density(a, ans)", lambda xp, g, ans, a, y:
-                       g / _incomplete_gamma_density(xp, a, ans))),
+                    y=("g / density(a, ans), inf at y = 0 for a > 1", _quietly(
+                        lambda xp, g, ans, a, y: g / _incomplete_gamma_density(xp, a, ans)))),
     gammainccinv=_op("gammainccinv", ">>> special.gammainccinv(1.0, ad.tensor([0.5]))\n"
                                      "tensor([0.69314718])",
                      a=("not implemented (no closed form)",
                         _shape_refused("gammainccinv", "a", "the shape")),
-                     y=("-g / density(a, ans)", lambda xp, g, ans, a, y:
-                        -g / _incomplete_gamma_density(xp, a, ans))),
+                     y=("-g / density(a, ans), -inf at y = 1 for a > 1", _quietly(
+                         lambda xp, g, ans, a, y: -g / _incomplete_gamma_density(xp, a, ans)))),
     owens_t=_op("owens_t", ">>> special.owens_t(ad.tensor([0.0]), 1.0)\ntensor([0.125])",
                 h=("g * -exp(-h^2 / 2) erf(a h / sqrt 2) / (2 sqrt(2 pi))", _owens_t_h_rule),
                 a=("g * exp(-h^2 (1 + a^2) / 2) / (2 pi (1 + a^2))", _owens_t_a_rule)),
     spence=_op("spence", ">>> special.spence(ad.tensor([1.0]))\ntensor([0.])",
-               z=("g * log(z) / (1 - z), -g at z = 1", _spence_rule)),
+               z=("g * log(z) / (1 - z), -g at z = 1 (-inf at 0, NaN below as the value)",
+                  _quietly(_spence_rule))),
     wrightomega=_op("wrightomega", ">>> special.wrightomega(ad.tensor([1.0]))\ntensor([1.])",
                     x=("g * ans / (1 + ans)", lambda xp, g, ans, x: g * (ans / (1 + ans)))),
     ndtri_exp=_op("ndtri_exp", ">>> special.ndtri_exp(ad.tensor([-0.5]))\n"
