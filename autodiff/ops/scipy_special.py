@@ -332,12 +332,13 @@ def op_for(ufunc):
     """The op that runs ``ufunc`` on Tensors when it is one of SciPy's special
     functions above, else None."""
     name = getattr(ufunc, "__name__", None)
-    op = _OPS.get(name, _DISTRIBUTION_OPS.get(name))
+    op = _OPS.get(name) or _DISTRIBUTION_OPS.get(name) or _BESSEL_OPS.get(name)
     if op is None:
         return None
     special = sys.modules.get("scipy.special._ufuncs" if name == "_zeta" else "scipy.special")
     return op if special is not None and getattr(special, name, None) is ufunc else None
 
 
-# SciPy's distribution functions, defined with this module's helpers
+# SciPy's distribution and Bessel functions, defined with this module's helpers
+from .scipy_special_bessel import _OPS as _BESSEL_OPS  # noqa: E402
 from .scipy_special_distributions import _OPS as _DISTRIBUTION_OPS  # noqa: E402
