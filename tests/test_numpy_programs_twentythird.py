@@ -18,13 +18,15 @@ method of successive averages), optics (a grating's diffraction pattern by ``np.
 and a phasor sum ``np.abs(np.sum(np.exp(1j * ...)))``), credit risk (Vasicek's
 large-portfolio tranche losses by ``scipy.special.ndtr`` / ``ndtri`` and
 ``np.trapezoid``) and music (a piano string's inharmonic partials in cents from the
-nearest note by ``np.log2`` and ``np.rint``), with three that mix NumPy with SciPy's
-distribution functions: an A/B test (``scipy.special.betainc``, ``stdtr``), photon
-counting (``pdtrc``, ``chdtrc``) and a skew-normal fit (``owens_t``).  Each is
+nearest note by ``np.log2`` and ``np.rint``), with five that mix NumPy with SciPy's
+distribution and Bessel functions: an A/B test (``scipy.special.betainc``, ``stdtr``),
+photon counting (``pdtrc``, ``chdtrc``), a skew-normal fit (``owens_t``), an annular
+fin (``i0``, ``i1``, ``k0``, ``k1``) and an FM synthesiser's sidebands (``jv``).  Each is
 differentiated with ``ad.grad`` and checked as every round is (``numpy_program_checks``),
-float32 included.  The sixteen NumPy programs ran unchanged; the three SciPy ones were
+float32 included.  The sixteen NumPy programs ran unchanged; the five SciPy ones were
 refused (no rule for those functions), which record now
-(autodiff/ops/scipy_special_distributions.py, test_scipy_special_distributions.py).
+(autodiff/ops/scipy_special_distributions.py and scipy_special_bessel.py, tested in
+test_scipy_special_distributions.py and test_scipy_special_bessel.py).
 
 Each program is ``program(xp, p)``, a scalar function of a parameter array ``p``;
 ``xp`` is ``numpy`` (on an ndarray, or on a Tensor through NumPy's dispatch) or
@@ -378,6 +380,37 @@ def skew_normal_fit(xp, p):
     return xp.sum((model - empirical) ** 2) * 100
 
 
+def annular_fin_efficiency(xp, p):
+    """Heat transfer: an annular fin's efficiency by modified Bessel functions,
+    ``(K1(m r1) I1(m r2) - I1(m r1) K1(m r2)) / (I0(m r1) K1(m r2) + K0(m r1) I1(m r2))``
+    (``scipy.special.i0``, ``i1``, ``k0``, ``k1``), over a few outer radii; the heat
+    rejected summed."""
+    from scipy import special
+    h, conductivity, thickness = 40.0 * xp.exp(0.2 * p[0]), 200.0 * xp.exp(0.1 * p[1]), 1e-3
+    m = xp.sqrt(2 * h / (conductivity * thickness))
+    inner, outer = 0.01, np.array([0.02, 0.03, 0.045])
+    ratio = (special.k1(m * inner) * special.i1(m * outer) - special.i1(m * inner)
+             * special.k1(m * outer)) / (special.i0(m * inner) * special.k1(m * outer)
+                                         + special.k0(m * inner) * special.i1(m * outer))
+    efficiency = 2 * inner / (m * (outer ** 2 - inner ** 2)) * ratio
+    area = 2 * np.pi * (outer ** 2 - inner ** 2)
+    return xp.sum(efficiency * h * area * 60.0)
+
+
+def fm_synthesis_spectrum(xp, p):
+    """Audio: a frequency-modulated tone's sideband amplitudes ``J_n(beta)`` by
+    ``scipy.special.jv`` over orders -8..8 (the modulation index and depth parameters),
+    their power in a band by ``np.where`` on constant frequencies in dB, less the total
+    power."""
+    from scipy import special
+    index, depth = 2.0 + 0.5 * xp.tanh(p[0]), 0.8 + 0.1 * xp.tanh(p[1])
+    orders = np.arange(-8, 9)
+    amplitudes = depth * special.jv(orders, index)
+    frequencies = 440.0 + orders * 110.0
+    in_band = xp.where((frequencies > 200.0) & (frequencies < 700.0), amplitudes ** 2, 0.0)
+    return 10 * xp.log10(xp.sum(in_band)) - xp.sum(amplitudes ** 2)
+
+
 PROGRAMS = [
     (seawater_buoyancy, _rng.normal(0.0, 0.5, size=3), False),  # autograd: no polyval VJP
     (muffler_transmission_loss, _rng.normal(size=2), True),
@@ -398,6 +431,8 @@ PROGRAMS = [
     (ab_test_decisions, _rng.normal(0.0, 0.5, size=3), False),  # calls scipy itself
     (photon_counting_detection, _rng.normal(0.0, 0.5, size=7), False),  # calls scipy itself
     (skew_normal_fit, _rng.normal(0.0, 0.5, size=3), False),  # calls scipy itself
+    (annular_fin_efficiency, _rng.normal(0.0, 0.5, size=2), False),  # calls scipy itself
+    (fm_synthesis_spectrum, _rng.normal(0.0, 0.5, size=2), False),  # calls scipy itself
 ]
 
 globals().update(program_tests(PROGRAMS, float32=True))  # every round's checks, and float32's
