@@ -330,9 +330,11 @@ _OPS["rel_entr"].infinite_grad = (
 
 def op_for(ufunc):
     """The op that runs ``ufunc`` on Tensors when it is one of SciPy's special
-    functions above, else None."""
+    functions above or in ``scipy_special_distributions`` / ``scipy_special_bessel``,
+    else None."""
     name = getattr(ufunc, "__name__", None)
-    op = _OPS.get(name) or _DISTRIBUTION_OPS.get(name) or _BESSEL_OPS.get(name)
+    op = next((ops[name] for ops in (_OPS, _DISTRIBUTION_OPS, _BESSEL_OPS) if name in ops),
+              None)
     if op is None:
         return None
     special = sys.modules.get("scipy.special._ufuncs" if name == "_zeta" else "scipy.special")
