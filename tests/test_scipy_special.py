@@ -133,3 +133,19 @@ def test_incomplete_gamma_has_a_slope_in_x_and_names_the_missing_one_in_a(name):
     with pytest.raises(NotImplementedError, match=rf"^{name}: the derivative with respect "
                                                   r"to a .* as in PyTorch"):
         ad.grad(lambda a: np.sum(f(a, x)))(np.array([1.0, 2.0, 3.0]))
+
+
+@pytest.mark.parametrize("name", ["inv_boxcox", "inv_boxcox1p"])
+def test_inverse_box_cox_has_slopes_in_y_and_lambda_through_lambda_zero(name):
+    # a forecast made on the Box-Cox scale, mapped back with lambda fitted: lambda at 0
+    # and 1e-5 take the series of the lambda slope, where the closed form cancels
+    f = getattr(special, name)
+    y, lmbda = np.array([-0.8, 0.3, 1.7, 0.9]), np.array([0.0, 1e-5, 0.4, -0.3])
+    np.testing.assert_array_equal(f(ad.tensor(y), ad.tensor(lmbda)).data, f(y, lmbda))
+    gy, gl = ad.grad(lambda a, b: f(a, b).sum(), argnums=(0, 1))(y, lmbda)
+    step = 1e-6
+    np.testing.assert_allclose(gy, (f(y + step, lmbda) - f(y - step, lmbda)) / (2 * step),
+                               rtol=1e-8)
+    np.testing.assert_allclose(gl, (f(y, lmbda + step) - f(y, lmbda - step)) / (2 * step),
+                               rtol=1e-8)
+    assert ad.gradgradcheck(lambda a, b: f(a, b), [y, lmbda])

@@ -124,6 +124,29 @@ _BOXCOX_X, _BOXCOX_LMBDA = _box_cox_rules(lambda x: x)
 _BOXCOX1P_X, _BOXCOX1P_LMBDA = _box_cox_rules(lambda x: 1 + x)
 
 
+def _inverse_box_cox_rules(shift):
+    """The slopes of SciPy's inverse Box-Cox ``b = exp(log1p(lmbda y) / lmbda)`` (``exp(y)``
+    at lmbda = 0), the value ``ans = b - shift`` (``inv_boxcox``: 0, ``inv_boxcox1p``: 1):
+    ``b**(1 - lmbda)`` in y, and ``b y^2 h(lmbda y)`` in lmbda with
+    ``h(u) = (u / (1 + u) - log1p(u)) / u^2``, by its series where ``|u| < 1e-3``."""
+    def y_rule(xp, g, ans, y, lmbda):
+        return g * xp.power(ans + shift, 1 - lmbda)
+
+    def lmbda_rule(xp, g, ans, y, lmbda):
+        u = lmbda * y
+        small = xp.abs(u) < 1e-3
+        safe = xp.where(small, 1.0, u)
+        series = -0.5 + u * (2 / 3 + u * (-0.75 + u * (0.8 - u * 5 / 6)))
+        h = xp.where(small, series, (safe / (1 + safe) - xp.log1p(safe)) / (safe * safe))
+        return g * ((ans + shift) * (y * y) * h)
+
+    return _quietly(y_rule), _quietly(lmbda_rule)
+
+
+_INV_BOXCOX_Y, _INV_BOXCOX_LMBDA = _inverse_box_cox_rules(0.0)
+_INV_BOXCOX1P_Y, _INV_BOXCOX1P_LMBDA = _inverse_box_cox_rules(1.0)
+
+
 def _negative_delta_is_nan(xp, delta, slope):
     """``slope``, NaN where ``delta < 0`` (SciPy's value is inf there)."""
     return xp.where(delta < 0, np.nan, slope)
@@ -276,6 +299,18 @@ _OPS = {
                         ">>> from scipy import special\n"
                         ">>> special.boxcox1p(ad.tensor([3.0]), 0.5)\ntensor([2.])",
                         names=("x", "lmbda")),
+    "inv_boxcox": _binary("inv_boxcox", ("g * ans**(1 - lmbda)", _INV_BOXCOX_Y),
+                          ("g * ans y^2 h(lmbda y), h(u) = (u / (1 + u) - log1p(u)) / u^2",
+                           _INV_BOXCOX_LMBDA),
+                          ">>> from scipy import special\n"
+                          ">>> special.inv_boxcox(ad.tensor([2.0]), 0.5)\ntensor([4.])",
+                          names=("y", "lmbda")),
+    "inv_boxcox1p": _binary("inv_boxcox1p", ("g * (1 + ans)**(1 - lmbda)", _INV_BOXCOX1P_Y),
+                            ("g * (1 + ans) y^2 h(lmbda y), h(u) = (u / (1 + u) - log1p(u)) "
+                             "/ u^2", _INV_BOXCOX1P_LMBDA),
+                            ">>> from scipy import special\n"
+                            ">>> special.inv_boxcox1p(ad.tensor([2.0]), 0.5)\ntensor([3.])",
+                            names=("y", "lmbda")),
     "huber": _binary("huber", ("g * max(|r| - delta, 0); NaN where delta < 0",
                                _huber_delta_rule),
                      ("g * clip(r, -delta, delta); NaN where delta < 0", _huber_r_rule),
@@ -334,10 +369,15 @@ _OPS.update(_BESSEL_OPS)
 
 def op_for(ufunc):
     """The op that runs ``ufunc`` on Tensors when it is one of SciPy's special
-    functions above, else None."""
+    functions above or in ``scipy_special_distributions`` / ``scipy_special_bessel``,
+    else None."""
     name = getattr(ufunc, "__name__", None)
-    op = _OPS.get(name)
+    op = next((ops[name] for ops in (_OPS, _DISTRIBUTION_OPS) if name in ops), None)
     if op is None:
         return None
     special = sys.modules.get("scipy.special._ufuncs" if name == "_zeta" else "scipy.special")
     return op if special is not None and getattr(special, name, None) is ufunc else None
+
+
+# SciPy's distribution functions, defined with this module's helpers
+from .scipy_special_distributions import _OPS as _DISTRIBUTION_OPS  # noqa: E402
