@@ -193,3 +193,19 @@ def test_kernel_density_bandwidth_from_leave_one_out_likelihood():
             losses.append(loss.item())
         return torch.tensor(losses), log_bandwidth.detach()
     side_by_side(script)
+
+
+def test_per_group_linear_fits_by_batched_lstsq():
+    features = DATA.normal(size=(3, 10, 2))
+    responses = features @ DATA.normal(size=(3, 2, 1)) + 0.1 * DATA.normal(size=(3, 10, 1))
+
+    def script(torch, copy_weights):
+        X = torch.tensor(features, requires_grad=True)
+        y = torch.tensor(responses, requires_grad=True)
+        design = torch.cat([X, torch.ones(3, 10, 1)], dim=-1)          # with an intercept
+        fit = torch.linalg.lstsq(design, y, driver='gelsd')
+        fitted = design @ fit.solution
+        r2 = 1 - ((y - fitted) ** 2).sum((1, 2)) / ((y - y.mean(1, keepdim=True)) ** 2).sum((1, 2))
+        (fit.solution.sum() + fit.residuals.sum() - r2.sum()).backward()
+        return fit.solution, fit.residuals, fit.rank, r2, X.grad, y.grad
+    side_by_side(script)
