@@ -12,8 +12,10 @@ soft assignment, Mahalanobis out-of-distribution scores through ``torch.einsum``
 an ellipsis and an ODIN-style input perturbation by the sign of the input's gradient,
 label propagation on a symmetrically normalised graph differentiated with respect to
 its edge weights, and kernel density estimation whose bandwidth is learned from the
-leave-one-out likelihood (``fill_diagonal_(-inf)`` of a log-kernel matrix).
-(Models: _models.py; what the round found: _gaps.py.)
+leave-one-out likelihood (``fill_diagonal_(-inf)`` of a log-kernel matrix), and
+per-group linear fits by a batched ``torch.linalg.lstsq`` with an R-squared
+differentiated through it.  (Models: _models.py; training habits: _training.py; what
+the round found: _gaps.py.)
 """
 
 from __future__ import annotations
