@@ -10,7 +10,7 @@ by hand and against PyTorch where it is installed:
   test_torch_scripts_twentythird.py).  ``np.linalg.lstsq`` on Tensors still refuses
   stacks, as NumPy does, and names ``ad.linalg.lstsq``.
 
-Of the round's 22 scripts, 18 ran unchanged.  One needed the library fixed (the batched
+Of the round's 24 scripts, 20 ran unchanged.  One needed the library fixed (the batched
 ``lstsq`` above).  Three changed around the library's documented differences or
 PyTorch's own refusal: the Mahalanobis scores write ``.min(dim=-1)`` where ``.min(-1)``
 raises naming ``axis=`` and ``dim=``; the matching network compares its biases'

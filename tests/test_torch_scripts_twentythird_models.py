@@ -10,8 +10,11 @@ Cox-de Boor recursion from boolean interval masks, an energy-based model sampled
 Langevin dynamics (``torch.autograd.grad`` with respect to the samples, explicit
 noise) and trained by contrastive divergence, a gated residual network (``F.glu``,
 ``F.elu``, ``nn.LayerNorm``, a skip projection), a forecaster over sliding windows from
-``Tensor.unfold`` trained with ``nn.HuberLoss(delta=)``, and a Siamese network with the
-contrastive loss over ``F.pairwise_distance(keepdim=True)``.
+``Tensor.unfold`` trained with ``nn.HuberLoss(delta=)``, a Siamese network with the
+contrastive loss over ``F.pairwise_distance(keepdim=True)``, a denoiser of dilated,
+grouped ``nn.Conv2d(padding='same', padding_mode='reflect')`` layers, and cross-attention
+with ``kdim=``/``vdim=``, ``add_bias_kv=True`` and ``add_zero_attn=True`` whose per-head
+weights (``average_attn_weights=False``) enter the loss.
 """
 
 from __future__ import annotations
@@ -266,4 +269,49 @@ def test_siamese_network_with_contrastive_loss():
 
         losses = adam_steps(torch, tower, loss_of, 3, 0.02)
         return torch.tensor(losses), tower
+    side_by_side(script)
+
+
+def test_dilated_denoiser_with_reflect_padding_and_grouped_convolutions():
+    clean = np.sin(np.linspace(0, 3, 7))[None, None, :, None] * np.ones((2, 2, 7, 7))
+    noisy = clean + 0.2 * DATA.normal(size=clean.shape)
+
+    def script(torch, copy_weights):
+        nn, F = torch.nn, torch.nn.functional
+        model = nn.Sequential(
+            nn.Conv2d(2, 4, 3, padding='same', padding_mode='reflect'), nn.ReLU(),
+            nn.Conv2d(4, 4, 3, padding='same', padding_mode='reflect', groups=2, dilation=2),
+            nn.ReLU(), nn.Conv2d(4, 2, 1))
+        copy_weights(model)
+        x, y = torch.from_numpy(noisy), torch.from_numpy(clean)
+        losses = adam_steps(torch, model, lambda: F.l1_loss(x - model(x), y), 3, 0.01)
+        return torch.tensor(losses), model
+    side_by_side(script)
+
+
+def test_cross_attention_with_key_value_dims_bias_kv_and_zero_attention():
+    queries = DATA.normal(size=(2, 3, 6))
+    keys = DATA.normal(size=(2, 5, 4))
+    values = DATA.normal(size=(2, 5, 2))
+    padding = np.array([[False] * 5, [False, False, False, True, True]])
+    targets = DATA.normal(size=(2, 3, 6))
+
+    def script(torch, copy_weights):
+        nn, F = torch.nn, torch.nn.functional
+        attention = nn.MultiheadAttention(6, 2, kdim=4, vdim=2, add_bias_kv=True,
+                                          add_zero_attn=True, batch_first=True)
+        copy_weights(attention)
+        q, k, v, y = (torch.from_numpy(a) for a in (queries, keys, values, targets))
+        mask = torch.from_numpy(padding)
+        optimizer = torch.optim.Adam(attention.parameters(), lr=0.01)
+        losses = []
+        for _ in range(3):
+            optimizer.zero_grad()
+            out, weights = attention(q, k, v, key_padding_mask=mask, need_weights=True,
+                                     average_attn_weights=False)
+            loss = F.mse_loss(out, y) + 0.1 * weights[:, :, :, -1].mean()   # zero slot
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+        return torch.tensor(losses), weights, attention
     side_by_side(script)
