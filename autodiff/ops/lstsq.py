@@ -132,6 +132,17 @@ _DRIVERS = (None, "gels", "gelsy", "gelsd", "gelss")
 
 
 @implements(np.linalg.lstsq)
+def _numpy_lstsq(a, b, rcond=None):
+    """``np.linalg.lstsq``: ``(x, residuals, rank, s)`` of a matrix, as NumPy's (which
+    refuses stacks; ``ad.linalg.lstsq`` takes PyTorch's)."""
+    if np.ndim(a) != 2 or np.ndim(b) not in (1, 2):
+        raise np.linalg.LinAlgError(
+            f"lstsq: a has shape {np.shape(a)} and b {np.shape(b)}; np.linalg.lstsq takes "
+            "a matrix a (M, N) and b of shape (M,) or (M, K), as NumPy requires; "
+            "ad.linalg.lstsq (PyTorch's) also takes stacks (..., M, N)")
+    return lstsq(a, b, rcond)
+
+
 def lstsq(a, b, rcond=None, *, driver=None):
     """``np.linalg.lstsq``: ``(x, residuals, rank, s)``, x minimizing ``||b - a @ x||``
     (the least-norm one when several do), also named as PyTorch's
@@ -142,6 +153,11 @@ def lstsq(a, b, rcond=None, *, driver=None):
     for an ``a`` of full rank (and gelsy's and gelss's least-norm one otherwise), and all
     four results are given whichever is named, where PyTorch leaves the rank or the
     singular values empty for some drivers.
+
+    Stacks are PyTorch's: ``a`` (..., M, N) with ``b`` (..., M, K), or (..., M) for a
+    stack of vectors, give stacked results, the residuals empty unless every matrix has
+    full column rank and more rows than columns, and the rank a Tensor of ranks
+    (``np.linalg.lstsq`` refuses stacks, as NumPy does).
 
     The values are NumPy's.  x, the residuals and the singular values s have
     gradients for a and b; they hold where a's rank does not change under small
@@ -164,10 +180,13 @@ def lstsq(a, b, rcond=None, *, driver=None):
             f"{_DRIVERS[1:]}; every one of them computes here as 'gelsd' does")
     a = a if isinstance(a, Tensor) else Tensor(np.asarray(a))
     b = b if isinstance(b, Tensor) else Tensor(np.asarray(b))
+    if a.ndim > 2 and b.ndim >= a.ndim - 1:
+        return _stacked_lstsq(a, b, rcond)
     if a.ndim != 2 or b.ndim not in (1, 2):
         raise np.linalg.LinAlgError(
             f"lstsq: a has shape {a.shape} and b {b.shape}; a must be a matrix (M, N) "
-            "and b of shape (M,) or (M, K), as NumPy requires (no stacks of matrices)")
+            "and b of shape (M,) or (M, K), or a stack of matrices (..., M, N) with b "
+            "(..., M, K) or (..., M), as PyTorch's torch.linalg.lstsq takes")
     if rcond is not None and a.requires_grad and _grad_mode.enabled:
         _refuse_a_cut_of_nonzero_values(a.data, rcond)
     packed = _lstsq(a, b, rcond=rcond)
@@ -175,6 +194,46 @@ def lstsq(a, b, rcond=None, *, driver=None):
     if packed.dtype.kind == "c":          # (real values, packed with a complex x)
         residuals, s = real(residuals), real(s)
     return LstsqResult(x, residuals, np.int32(rank), s)
+
+
+def _stacked_lstsq(a, b, rcond):
+    """PyTorch's batched ``torch.linalg.lstsq``: a (..., M, N) with b (..., M, K), or
+    (..., M) for a stack of vectors, the stacks broadcast; one lstsq per matrix, the
+    results stacked.  As in PyTorch, the residuals are empty unless every matrix has
+    full column rank and more rows than columns, and the rank is a Tensor of ranks;
+    the ranks and singular values are a's (its stack's shape, not the broadcast one)."""
+    from .shape import broadcast_to, stack
+    vector = b.ndim == a.ndim - 1
+    if vector:
+        b = b.unsqueeze(-1)
+    if b.ndim != a.ndim or b.shape[-2] != a.shape[-2]:
+        raise np.linalg.LinAlgError(
+            f"lstsq: a has shape {a.shape} and b {b.shape}; a stack of matrices "
+            "(..., M, N) takes b (..., M, K) or (..., M) with the same M")
+    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    a_batch = a.shape[:-2]
+    a = broadcast_to(a, batch + a.shape[-2:]).reshape((-1,) + a.shape[-2:])
+    b = broadcast_to(b, batch + b.shape[-2:]).reshape((-1,) + b.shape[-2:])
+    results = [lstsq(a_i, b_i, rcond) for a_i, b_i in zip(a, b)]
+    solution = stack([r.solution for r in results]).reshape(batch + results[0].solution.shape)
+    if vector:
+        solution = solution[..., 0]
+    if all(r.residuals.shape[0] for r in results):
+        residuals = stack([r.residuals for r in results]).reshape(batch + (-1,))
+    else:
+        residuals = Tensor(np.zeros(0, solution.dtype))
+    rank = Tensor(np.array([int(r.rank) for r in results], np.int64).reshape(batch))
+    singular_values = stack([r.singular_values for r in results]).reshape(batch + (-1,))
+    return LstsqResult(solution, residuals, _of_a(rank, batch, a_batch),
+                       _of_a(singular_values, batch, a_batch))
+
+
+def _of_a(values, batch, a_batch):
+    """The entries of ``values`` (stacked over the broadcast ``batch``) for a's own stack
+    ``a_batch``: the first along each dimension a was broadcast over."""
+    padded = (1,) * (len(batch) - len(a_batch)) + tuple(a_batch)
+    first = tuple(slice(0, 1) if n == 1 else slice(None) for n in padded)
+    return values[first].reshape(tuple(a_batch) + tuple(values.shape[len(batch):]))
 
 
 def _refuse_a_cut_of_nonzero_values(a, rcond):
