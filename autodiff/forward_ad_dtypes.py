@@ -48,7 +48,8 @@ _PASS_THROUGH = frozenset(_LINEAR) | {"add", "subtract", "negative", "positive",
 #: a tangent (PyTorch adds their zero tangent: ``d - d.detach()``, not ``d - 1``).
 _SUMS = frozenset({"add", "subtract"})
 #: Ops whose tangent has the output's dtype (PyTorch's formulas compute it so) ...
-_OUTPUT_DTYPE = frozenset({"logsumexp", "logaddexp_accumulate", "cumprod", "cholesky",
+_OUTPUT_DTYPE = frozenset({"logsumexp", "logaddexp_accumulate", "logcumsumexp", "cumprod",
+                           "cholesky",
                            "qr_packed", "matrix_exp", "cholesky_solve", "solve"})
 #: ... and those whose tangent has it when the output is complex.
 _COMPLEX_OUTPUT_DTYPE = frozenset({

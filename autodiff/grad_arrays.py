@@ -84,29 +84,37 @@ class GradArray(TorchArray):
         return self
 
     # Zeroing spelled another way than zero_() (``g[:] = 0``, ``g *= 0``, ``fill(0)``,
-    # ``copy_(zeros)``, ``mul_(0)``) is noted too, so a step does not take it for a
-    # forgotten zero_grad (optim/accumulation_hint.py). Only the operand is looked at.
+    # ``copy_(zeros)``, ``mul_(0)``, ``np.copyto(g, 0)``) is noted too, so a step does
+    # not take it for a forgotten zero_grad (optim/accumulation_hint.py). Only the
+    # operand is looked at.
 
     def __setitem__(self, key, value) -> None:
         super().__setitem__(key, value)
         if _selects_all(key):
-            _note_if_zeros(value)
+            _note_if_zeros(self, value)
 
     def __imul__(self, other):
         out = super().__imul__(other)
-        _note_if_zeros(other)
+        _note_if_zeros(self, other)
         return out
 
     def fill(self, value) -> None:
         """NumPy's ``fill``."""
         super().fill(value)
-        _note_if_zeros(value)
+        _note_if_zeros(self, value)
 
     def copy_(self, source, non_blocking: bool = False) -> GradArray:
         """Copy ``source`` into this array (broadcast and cast, as PyTorch's)."""
         super().copy_(source, non_blocking)
-        _note_if_zeros(source)
+        _note_if_zeros(self, source)
         return self
+
+    def __array_function__(self, func, types, args, kwargs):
+        out = super().__array_function__(func, types, args, kwargs)
+        if (func is np.copyto and args and args[0] is self and len(args) == 2
+                and "where" not in kwargs):
+            _note_if_zeros(self, args[1])
+        return out
 
     def add_(self, other, *, alpha=1) -> GradArray:
         """Add ``alpha * other`` in place (``other`` broadcast to this shape)."""
@@ -119,7 +127,7 @@ class GradArray(TorchArray):
     def mul_(self, other) -> GradArray:
         """Multiply by ``other`` in place (``other`` broadcast to this shape)."""
         self._update(np.multiply, values_of(other), "mul_")
-        _note_if_zeros(other)
+        _note_if_zeros(self, other)
         return self
 
     def div_(self, other, *, rounding_mode=None) -> GradArray:
@@ -280,13 +288,13 @@ def _selects_all(key) -> bool:
     return all(k is Ellipsis or (type(k) is slice and k == slice(None)) for k in keys)
 
 
-def _note_if_zeros(value) -> None:
-    """Note a zeroing of a ``.grad`` array when ``value``, written over all of it or
-    multiplied into it, is all zeros."""
+def _note_if_zeros(grad, value) -> None:
+    """Note a zeroing of the ``.grad`` array ``grad`` when ``value``, written over all
+    of it or multiplied into it, is all zeros."""
     if not np.any(values_of(value)):
         from .optim.accumulation_hint import note_zeroed
 
-        note_zeroed()
+        note_zeroed(grad)
 
 
 def grad_array(values: np.ndarray) -> GradArray:

@@ -260,8 +260,8 @@ def zero_grad_of(param) -> None:
     """
     from .optim.accumulation_hint import note_zeroed
 
-    note_zeroed()
     grad = param._grad
+    note_zeroed(grad if type(grad) is np.ndarray else None)
     if type(grad) is np.ndarray:
         if (grad.flags.writeable and grad.shape == param.data.shape
                 and grad.dtype == param.data.dtype):

@@ -507,8 +507,8 @@ class TorchMathMethods:
             return np.positive(self)
         axis = _axis("logcumsumexp", dim, self.ndim)
         _warn_if_leading_neg_inf(self, axis)
-        # quiet: a NaN passes through without NumPy's warning, as PyTorch's logcumsumexp
-        return _ad().ops.log_add_exp_methods.logaddexp_accumulate(self, axis, quiet=True)
+        # (a NaN passes through without NumPy's warning, as PyTorch's logcumsumexp)
+        return _ad().ops.log_add_exp_methods.logcumsumexp(self, axis)
 
     def hardshrink(self, lambd=0.5):
         """0 where ``-lambd <= x <= lambd``, else ``x`` (NaN stays), as PyTorch's

@@ -189,7 +189,7 @@ def test_torch_state_dict_includes_buffers_and_embedding_maps_directly():
 def test_torch_state_dict_lists_a_shared_parameter_under_every_name():
     shared = nn.Linear(2, 2, rng=0)
     net = nn.Sequential(shared, shared)
-    assert list(net.state_dict()) == ["0.weight", "0.bias"]
+    assert list(net.state_dict()) == ["0.weight", "0.bias", "1.weight", "1.bias"]  # PyTorch's
     assert list(net.to_torch_state_dict()) == ["0.weight", "0.bias", "1.weight", "1.bias"]
 
 

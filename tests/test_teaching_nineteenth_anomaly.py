@@ -110,9 +110,9 @@ REPORTS = {
         "holds at most 1.79769e+308), so its derivative there is inf too; keep the "
         "argument smaller"),
     "logcumsumexp of a NaN": (
-        _logcumsumexp_of_a_nan, "logaddexp_accumulate: the backward pass produced NaN",
+        _logcumsumexp_of_a_nan, "logcumsumexp: the backward pass produced NaN",
         "ad.logcumsumexp(w, 0).sum().backward()",
-        "cause: input x of logaddexp_accumulate is already NaN at those positions"),
+        "cause: input x of logcumsumexp is already NaN at those positions"),
     "exp overflow in float16": (
         _exp_overflow(np.float16, 12.0), "exp: the backward pass produced inf",
         "ad.exp(w).sum().backward()",

@@ -108,11 +108,26 @@ def check_float16_operands(where: str, input, weight, bias=None) -> None:
 
 
 def _check_not_widened(where, input, weight) -> None:
-    """Refuse a float input wider than a float weight (a float32 layer given float64)."""
+    """Refuse a float input wider than a float weight (a float32 layer given float64),
+    and an integer or bool input to a float or complex layer."""
     given, wanted = _dtype_of(input), _dtype_of(weight)
     if given.kind == "f" and wanted.kind == "f" and given.itemsize > wanted.itemsize:
         raise TypeError(widened_message(where() if callable(where) else where, given,
                                         wanted))
+    if given.kind in "biu" and wanted.kind in "fc":
+        raise TypeError(integer_input_message(where() if callable(where) else where,
+                                              given, wanted))
+
+
+def integer_input_message(where: str, given, wanted) -> str:
+    """The refusal of an integer (or bool) input to a layer of float parameters."""
+    conversion = _CONVERSION.get(wanted.name)
+    convert = (f"x.{conversion}()" if conversion else f"x.astype(np.{wanted.name})")
+    return (f"{where}: the input is {given} but the layer's parameters are {wanted}; "
+            f"PyTorch refuses an integer input (\"mat1 and mat2 must have the same "
+            f"dtype\"), where NumPy would promote it and compute in {wanted} (token ids "
+            f"go to an nn.Embedding). Convert the input to the parameters' dtype: {convert} "
+            f"(x.float() for float32 parameters, x.double() for float64)")
 
 
 def widened_message(where: str, given, wanted) -> str:

@@ -412,21 +412,25 @@ class Module(StateMethods, StateHookMethods, HookMethods, BackwardHookMethods, D
         for _, param in self.named_parameters(recurse=recurse):
             yield param
 
-    def named_buffers(self, prefix: str = "", recurse: bool = True
+    def named_buffers(self, prefix: str = "", recurse: bool = True,
+                      remove_duplicate: bool = True
                       ) -> Iterator[tuple[str, "Tensor | np.ndarray"]]:
         """Yield ``(dotted name, buffer)`` for every buffer that is set (not ``None``),
-        the tensor or array itself as registered; ``prefix`` and ``recurse`` as in
-        ``named_parameters``.
+        the tensor or array itself as registered; ``prefix``, ``recurse`` and
+        ``remove_duplicate`` as in ``named_parameters``.
 
         >>> net = ad.nn.Sequential(ad.nn.Module())
         >>> net[0].register_buffer("count", np.zeros(()))
         >>> [name for name, _ in net.named_buffers()]
         ['0.count']
         """
-        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        seen = set()
+        modules = (self.named_modules(prefix, remove_duplicate) if recurse
+                   else [(prefix, self)])
         for prefix, module in modules:
             for name, array in module._buffers.items():
-                if array is not None:
+                if array is not None and not (remove_duplicate and id(array) in seen):
+                    seen.add(id(array))
                     yield (f"{prefix}.{name}" if prefix else name), array
 
     def buffers(self, recurse: bool = True) -> Iterator["Tensor | np.ndarray"]:

@@ -32,14 +32,14 @@ class StateMethods(ExtraStateMethods):
     def _state_entries(self, saving: bool = True):
         """``(dotted name, owner module, local name, is_parameter)`` in PyTorch's order;
         ``is_parameter`` is None for a module's extra state (extra_state.py), listed
-        when saving if the module has a getter, when loading if it has a setter."""
+        when saving if the module has a getter, when loading if it has a setter.  A
+        shared module or parameter is listed under each of its names, as PyTorch's
+        ``state_dict`` lists it."""
         has_extra = saves_extra_state if saving else loads_extra_state
-        seen = set()
-        for prefix, module in self.named_modules():
+        for prefix, module in self.named_modules(remove_duplicate=False):
             for name, param in module._parameters.items():
-                if param is None or id(param) in seen:
+                if param is None:
                     continue
-                seen.add(id(param))
                 yield (f"{prefix}.{name}" if prefix else name), module, name, True
             for name, array in module._buffers.items():
                 if array is not None and name not in module._non_persistent:
@@ -57,9 +57,10 @@ class StateMethods(ExtraStateMethods):
         (state_arrays.py): ndarrays that also answer what PyTorch code calls on a
         state_dict's tensors (``v.clone()``, ``v.detach().cpu().numpy()``, ``v.copy_(w)``,
         ``v.numel()``, ``v.to(dtype)``, ``v.equal(w)``, ``v.size()``); arithmetic on them
-        gives plain arrays.  A parameter shared by several submodules
-        (``self.l2 = self.l1``) is listed once, under its first name, where PyTorch
-        lists it under each (``to_torch_state_dict`` does, for PyTorch).  As in PyTorch,
+        gives plain arrays.  A module or parameter shared by several submodules
+        (``self.l2 = self.l1``, tied weights) is listed under each of its names, as in
+        PyTorch (``named_parameters()`` lists it once); a load writes each into the one
+        shared array.  As in PyTorch,
         ``prefix`` goes before every name, ``destination`` is a dict to fill and return,
         and ``keep_vars=True`` gives the parameters themselves and the buffers' own
         arrays instead of copies.

@@ -190,3 +190,24 @@ def _accumulate_op(ufunc, base):
 
 logaddexp_accumulate = _accumulate_op(np.logaddexp, "e")
 logaddexp2_accumulate = _accumulate_op(np.logaddexp2, 2)
+
+
+def _logcumsumexp_forward(x, axis=0):
+    return logaddexp_accumulate.forward(x, axis=axis, quiet=True)
+
+
+# PyTorch's spelling has its own entry, so that graphs, anomaly reports and grad_fn
+# (LogcumsumexpBackward0, as PyTorch's) name it as the user wrote it.
+logcumsumexp = defop(
+    "logcumsumexp", _logcumsumexp_forward,
+    hint="dim must be an int in [-ndim, ndim) of an input with at least one axis",
+    doc="``log(cumsum(exp(x)))`` along ``axis``, as ``torch.logcumsumexp`` "
+        "(``Tensor.logcumsumexp``, ``ad.logcumsumexp``): ``np.logaddexp.accumulate``'s "
+        "values, a NaN passing through without NumPy's warning; the gradient as "
+        "``logaddexp_accumulate``'s.\n\n"
+        ">>> x = ad.tensor([0.0, 0.0], requires_grad=True)\n"
+        ">>> x.logcumsumexp(0).sum().backward(); x.grad\n"
+        "array([1.5, 0.5])",
+        x=("sum over i >= j of g_i * exp(x_j - out_i)",
+           lambda xp, g, ans, x, axis=0: _accumulate_rule(False)(xp, g, ans, x, axis)),
+        axis=None, zeroes=_ALL_NEG_INF)

@@ -91,14 +91,26 @@ def _beta_rule(xp, g, ans, x, y):
 def _exprel_slope(xp, u):
     """``d/du expm1(u) / u = (u e^u - expm1(u)) / u^2``: by its Taylor series
     ``sum u^k / (k! (k + 2))`` where ``|u| < 0.01`` (the difference cancels there), and as
-    ``(e^u (u - 1) + 1) / u^2`` above 1 (no inf - inf where e^u overflows)."""
+    ``e^(u/2) (u - 1) / u^2 e^(u/2) + 1 / u^2`` above 1: no inf - inf, and no overflow
+    (nor NumPy's warning of one) where ``e^u`` overflows but the slope does not; inf,
+    silently, where the slope does (as SciPy's ``exprel`` is inf there)."""
     small, large = xp.abs(u) < 0.01, u > 1
     middle = xp.where(xp.logical_or(small, large), 0.5, u)
     upper = xp.where(large, u, 2.0)
     series = 0.5 + u * (1 / 3 + u * (1 / 8 + u * (1 / 30 + u * (1 / 144 + u / 840))))
+    overflows = upper + xp.log(upper - 1) - 2 * xp.log(upper) > _log_of_largest(u)
+    kept = xp.where(overflows, 2.0, upper)
+    half = xp.exp(kept / 2)             # e^u as two halves: finite wherever the slope is
+    grown = xp.where(overflows, np.inf,
+                     half * ((kept - 1) / (kept * kept)) * half + 1 / (kept * kept))
     return xp.where(small, series, xp.where(
-        large, (xp.exp(upper) * (upper - 1) + 1) / (upper * upper),
-        (middle * xp.exp(middle) - xp.expm1(middle)) / (middle * middle)))
+        large, grown, (middle * xp.exp(middle) - xp.expm1(middle)) / (middle * middle)))
+
+
+def _log_of_largest(u) -> float:
+    """``log`` of the largest finite number of ``u``'s (floating) dtype."""
+    dtype = np.result_type(getattr(u, "dtype", np.float64), np.float16)
+    return float(np.log(np.finfo(dtype).max))
 
 
 def _box_cox_rules(base):
@@ -163,13 +175,22 @@ def _huber_r_rule(xp, g, ans, delta, r):
 
 
 def _pseudo_huber_delta_rule(xp, g, ans, delta, r):
-    # 2 (h - delta) - r^2 / h with h = hypot(delta, r), without its cancellation
-    h, squared = xp.hypot(delta, r), r * r
+    # 2 (h - delta) - r^2 / h with h = hypot(delta, r), without its cancellation; 0 at
+    # delta = r = 0, its limit (it is at most |r| near there), not 0/0
+    h, squared = _nonzero_hypot(xp, delta, r), r * r
     return g * _negative_delta_is_nan(xp, delta, squared * squared / (h * (h + delta) ** 2))
 
 
 def _pseudo_huber_r_rule(xp, g, ans, delta, r):
-    return g * _negative_delta_is_nan(xp, delta, r * delta / xp.hypot(delta, r))
+    # (0 at delta = r = 0: the limit, at most |delta|, as huber's and PyTorch's
+    # huber_loss's slope at r = 0)
+    return g * _negative_delta_is_nan(xp, delta, r * delta / _nonzero_hypot(xp, delta, r))
+
+
+def _nonzero_hypot(xp, delta, r):
+    """``hypot(delta, r)``, 1 where both are 0 (where the rules' numerators are 0)."""
+    h = xp.hypot(delta, r)
+    return xp.where(h == 0, 1.0, h)
 
 
 _EXAMPLE = (">>> from scipy import special\n"

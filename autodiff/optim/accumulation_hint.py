@@ -8,8 +8,11 @@ parameter's ``.grad`` to be the same array the previous step read, with a ``back
 run since and no zeroing in between (``opt.zero_grad()``, ``model.zero_grad()``, ``.grad
 = None``, ``p.grad.zero_()``, or zeros written through ``.grad``: ``p.grad[:] = 0``,
 ``p.grad *= 0``, ``fill_(0)``, ``fill(0)``, ``mul_(0)``, ``copy_(zeros)``, which
-``GradArray`` notes): then that array holds the earlier gradients too, unless the user
-zeroed it some other way (``np.copyto(p.grad, 0)``), which the message allows for.
+``np.copyto(p.grad, 0)``, which ``GradArray`` notes): then that array holds the earlier
+gradients too, unless the user zeroed it some other way (``p.grad.data[...] = 0`` on a
+plain view, ``np.multiply(g, 0, out=g)``), which the message allows for.  A zeroing
+counts for the memory it wrote (``_zeroed_at``), so with two optimizers, one zeroing
+its parameters does not hide the other's forgotten ``zero_grad()``.
 Accumulating on purpose over k batches (``step(); zero_grad()`` every k) zeroes between
 steps and is not warned about.  LBFGS checks after each evaluation of its closure.
 
@@ -34,14 +37,38 @@ import numpy as np
 from ..graph import _grad_mode
 
 #: How many times ``.grad`` arrays were zeroed in place (``zero_grad_of``,
-#: ``GradArray.zero_``) since import: a step compares it with the count at the last one.
+#: ``GradArray.zero_``, ...) since import: the clock of the marks below.
 zeroings = 0
+#: ``{id of the memory's owner: zeroings}`` at the last zeroing of that ``.grad``
+#: memory, so that one optimizer's zero_grad() does not hide another's forgotten one.
+#: (A freed array's id reused by a new one can only hide a warning, never make one.)
+_zeroed_at: dict[int, int] = {}
+#: ``zeroings`` when every array counts as zeroed: a zeroing of an unknown array, or
+#: ``_zeroed_at`` cleared to stay small.
+_all_zeroed_at = 0
+_MARKS_KEPT = 4096
 
 
-def note_zeroed() -> None:
-    """A ``.grad`` array was zeroed in place."""
-    global zeroings
+def _memory_key(array) -> int:
+    """The id of the object owning ``array``'s memory: the same for a ``.grad`` buffer
+    and the ``GradArray`` views of it."""
+    base = array.base
+    return id(array if base is None else base)
+
+
+def note_zeroed(array=None) -> None:
+    """A ``.grad`` array (its memory; any, when None) was zeroed in place."""
+    global zeroings, _all_zeroed_at
     zeroings += 1
+    if array is None or len(_zeroed_at) >= _MARKS_KEPT:
+        _zeroed_at.clear()
+        _all_zeroed_at = zeroings
+    if array is not None:
+        _zeroed_at[_memory_key(array)] = zeroings
+
+
+def _zeroed_since(grad, count: int) -> bool:
+    return max(_zeroed_at.get(_memory_key(grad), 0), _all_zeroed_at) > count
 
 
 class AccumulationWatch:
@@ -72,9 +99,9 @@ class AccumulationWatch:
         backwards = _grad_mode.backwards
         first = work[0][0]
         grad = first._grad
-        if (self.grad is not None and not self.zeroed and self.zeroings == zeroings
-                and self.grad() is grad and type(grad) is np.ndarray
-                and backwards != self.backwards):
+        if (self.grad is not None and not self.zeroed and self.grad() is grad
+                and type(grad) is np.ndarray and backwards != self.backwards
+                and not _zeroed_since(grad, self.zeroings)):
             self.warned = True
             from .optimizer import user_stacklevel
 
