@@ -33,7 +33,8 @@ import math
 import numpy as np
 
 from .grad_mode import is_grad_enabled
-from .ops.operands import from_nested, holds_tensor
+from .compile.hooks import note_made_from_numbers
+from .ops.operands import from_nested, holds_tensor, python_numbers
 from .tape_drop import TapeDropWarning, user_frame, warn_at
 from .tensor import Tensor
 
@@ -198,9 +199,10 @@ def _typing_call(vectorized, call, firsts: list):
     return call(*firsts)
 
 
-def _with_signature(vectorized, call, operands: list):
+def _with_signature(vectorized, call, operands: list, from_numbers: list):
     """NumPy's loop with a signature: ``call`` on each position of the loop dimensions
-    (the broadcast dimensions in front of the core ones)."""
+    (the broadcast dimensions in front of the core ones); ``from_numbers[k]``: operand
+    ``k`` was made from Python numbers."""
     inputs_core, outputs_core = vectorized._in_and_out_core_dims
     if len(operands) != len(inputs_core):
         raise TypeError(f"wrong number of positional arguments: expected "
@@ -218,6 +220,9 @@ def _with_signature(vectorized, call, operands: list):
                                              for dims in outputs_core])
     columns = [_rows(operand, shape, tuple(sizes[d] for d in core), numbers=False)
                for operand, core in zip(operands, inputs_core)]
+    for rows, number in zip(columns, from_numbers):
+        if number:
+            note_made_from_numbers(rows)
     results = [call(*row) for row in zip(*columns)]
     per_output = split_outputs(results, len(outputs_core), outputs_core)
     warn_if_numbers_only(per_output, operands)
@@ -281,5 +286,6 @@ def call_on_tensors(vectorized, args: tuple, kwargs: dict):
         return call()
     operands = [operand_of(value) for value in varying]
     if vectorized.signature is not None:
-        return _with_signature(vectorized, call, operands)
+        return _with_signature(vectorized, call, operands,
+                               [python_numbers(value) for value in varying])
     return _elementwise(vectorized, call, operands)

@@ -438,7 +438,9 @@ def why_plan_does_not_fit(plan) -> str | None:
         now = getattr(obj, attribute, _MISSING)
         if not same_value(now, value):
             if isinstance(obj, ValueRead):
-                return f"{obj.label} changed ({value!r} -> {now!r})"
+                change = (value.change_to(now) if hasattr(value, "change_to")
+                          else f"{value!r} -> {now!r}")
+                return f"{obj.label} changed ({change})"
             owner = obj.label if isinstance(obj, DictItems) else type(obj).__name__
             return (f"{owner}.{attribute} changed "
                     f"({value!r} -> {'(deleted)' if now is _MISSING else repr(now)})")

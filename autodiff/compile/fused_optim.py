@@ -104,6 +104,9 @@ class FusedStep:
         work = self._work(opt)
         if work is None:
             return self._fall_back(opt)
+        if work and not opt._accumulation.warned:   # (what opt.step() checks first)
+            first = opt.params[work[0][2]]
+            opt._accumulation.check(opt, ((first,),), f"{type(opt).__name__}.step")
         scalars_seen: dict = {}
         for prepared, _, position in work:
             try:

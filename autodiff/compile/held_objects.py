@@ -117,6 +117,18 @@ class Items:
 
     __hash__ = None
 
+    def change_to(self, now) -> str:
+        """What changed from these items to ``now``: the entries that hold another
+        object when only those differ (the types alone would look the same)."""
+        if not (type(now) is Items and self.kind is now.kind and self.keys == now.keys
+                and len(self.objects) == len(now.objects)):
+            return f"{self!r} -> {now!r}"
+        places = self.keys or range(len(self.objects))
+        changed = [f"[{place!r}] holds another {type(b).__name__} object" if type(a) is type(b)
+                   else f"[{place!r}] holds a {type(b).__name__} (was a {type(a).__name__})"
+                   for place, a, b in zip(places, self.objects, now.objects) if a is not b]
+        return f"{self.kind.__name__} of {len(self.objects)}: " + ", ".join(changed)
+
     def __repr__(self):
         names = [type(item).__name__ for item in self.objects]
         shown = names if self.keys is None else dict(zip(self.keys, names))

@@ -83,6 +83,24 @@ def made(label: str, fn: Callable, args: tuple = (), kwargs: dict | None = None,
     return value
 
 
+def note_made_from_numbers(values) -> None:
+    """Library code made ``values`` (NumPy scalars and arrays: ``np.vectorize``'s
+    entries of a number argument) from Python numbers only: while tracing, they are
+    constants of the plan, as the numbers are (else a NumPy scalar a user's function
+    is given would be refused as made during the call from values).
+
+    >>> note_made_from_numbers([np.float64(3.0)])      # outside a trace: nothing to do
+    """
+    tracer = active
+    if tracer is None or not tracer.owns_thread():
+        return
+    for value in values:
+        if isinstance(value, np.generic):
+            tracer.number_scalars[id(value)] = value
+        elif isinstance(value, np.ndarray):
+            tracer.number_arrays[id(value)] = value
+
+
 def branch(label: str, array, predicate: Callable, taken) -> bool:
     """Note that library code chose its path by ``predicate(array) == taken`` (cross
     entropy's fused path when no target equals ``ignore_index``).  Outside a trace:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..graph import _accumulate_into_leaf
+from ..grad_mode import _grad_mode
 from ..tensor import Tensor, set_grad_slot
 from .literals import anew
 from .outputs import output_source
@@ -124,11 +125,16 @@ def _source(plan: Plan, input_kinds: dict, ns: _Namespace, grad: str, steps: dic
             else:
                 lines.append(f"    v{slot} = {ns.const(tensor, 'C')}.data")
     copied = anew(plan) if first_values else ()
+    passes = _pass_starts(plan.instrs)
+    if passes:
+        ns.names["GRAD_MODE"] = _grad_mode
     for s in plan.slots:
         if s.source == "constant" and (live is None or s.index in live):
             copy = ".copy('K')" if s.index in copied else ""     # (keeping its order)
             lines.append(f"    v{s.index} = {ns.const(plan.constant_values[s.index])}{copy}")
-    for instr, dead in zip(plan.instrs, _last_uses(plan)):
+    for k, (instr, dead) in enumerate(zip(plan.instrs, _last_uses(plan))):
+        if k in passes:             # a backward() the replay repeats, counted as eager's
+            lines.append("    GRAD_MODE.backwards += 1")
         for text in _lines(instr, ns, grad):
             lines.append("    " + text)
             steps[len(lines)] = instr
@@ -136,6 +142,22 @@ def _source(plan: Plan, input_kinds: dict, ns: _Namespace, grad: str, steps: dic
             lines.append("    del " + ", ".join(f"v{k}" for k in dead))
     lines.append(f"    return {output_source(plan.output, ns)}")
     return "\n".join(lines)
+
+
+def _pass_starts(instrs) -> set:
+    """The indices of the steps that begin storing a reverse pass's gradients into
+    leaves (a ``leaf_grad`` not preceded by another, ``add`` steps aside): there a
+    replay counts a ``backward()`` as eager does, so the hint of a loop that never
+    zeroes its gradients (``optim/accumulation_hint.py``) sees it."""
+    starts, in_pass = set(), False
+    for k, instr in enumerate(instrs):
+        if instr.kind == "leaf_grad":
+            if not in_pass:
+                starts.add(k)
+            in_pass = True
+        elif instr.kind != "add":
+            in_pass = False
+    return starts
 
 
 def _last_uses(plan: Plan) -> list:

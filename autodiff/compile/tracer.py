@@ -97,6 +97,9 @@ class Tracer(ReversePass):
         # Arrays the library made from Python numbers (Tensor(2.0) for a number operand):
         # id -> array, kept so that no array made later from values takes the id.
         self.number_arrays: dict = {}
+        # NumPy scalars the library made from Python numbers (np.vectorize's entries of a
+        # number argument): id -> scalar, kept alive for the same reason.
+        self.number_scalars: dict = {}
         self.literal_values: dict = {}      # slot -> such an array at its first use
         self.node_slots: dict = {}          # node -> slot of its gradient
         self.contributions: dict = {}       # node -> [slots], gradient parts not yet added
@@ -248,6 +251,7 @@ class Tracer(ReversePass):
             items = [self.ref(v, None, op_name, line) for v in value]
             return type(value)(items)
         if (isinstance(value, np.generic) and id(value) not in self.scalars
+                and id(value) not in self.number_scalars
                 and passed_in(value, self.user_made)):
             self.scalars[id(value)] = (value, op_name, line)
         return value
