@@ -176,10 +176,10 @@ def dim_refusal(public_name: str, numpy_name: str | None, kwargs) -> TypeError:
 #: The library's own functions that take NumPy's ``axis=`` and no ``dim=``, with no
 #: PyTorch namesake of that meaning: ``dim=`` is refused by name, not by Python's bare
 #: "unexpected keyword argument".
-AXIS_ONLY = ("append", "array_split", "average", "compress", "cumulative_sum", "nanmax",
-             "nanmin", "nanpercentile", "partition", "percentile", "ptp", "put_along_axis",
-             "repeat", "rollaxis", "segment_reduce", "sliding_window_view", "take",
-             "take_along_axis", "unstack")
+AXIS_ONLY = ("append", "array_split", "average", "compress", "cumulative_sum", "logspace",
+             "nanmax", "nanmin", "nanpercentile", "partition", "percentile", "ptp",
+             "put_along_axis", "repeat", "rollaxis", "segment_reduce", "sliding_window_view",
+             "take", "take_along_axis", "unstack")
 
 
 def refuse_dim_keywords(namespace: dict, names=AXIS_ONLY) -> None:

@@ -40,7 +40,10 @@ def constructor_keywords(cls):
 # Every constructor difference, each a clear refusal or an equivalent default:
 KNOWN_DIFFERENCES = {
     # abstract bases: building one raises a TypeError naming the layers to build
-    ("RNNBase", "mode"), ("RNNCellBase", "num_chunks"), ("RNNCellBase", "bias"),
+    # (RNNBase's proj_size defaults to None, "not given", so that GRU and RNN can refuse
+    # it by keyword, as PyTorch's do, and LSTM take it)
+    ("RNNBase", "mode"), ("RNNBase", "proj_size"), ("RNNCellBase", "num_chunks"),
+    ("RNNCellBase", "bias"),
     # 'relu' and F.relu: the same activation (either is accepted)
     ("Transformer", "activation"), ("TransformerEncoderLayer", "activation"),
     ("TransformerDecoderLayer", "activation"),
