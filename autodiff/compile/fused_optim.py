@@ -105,8 +105,10 @@ class FusedStep:
         if work is None:
             return self._fall_back(opt)
         if work and not opt._accumulation.warned:   # (what opt.step() checks first)
-            first = opt.params[work[0][2]]
-            opt._accumulation.check(opt, ((first,),), f"{type(opt).__name__}.step")
+            position = work[0][2]
+            params = opt.param_groups[0]["params"]
+            first = params[position] if position < len(params) else opt.params[position]
+            opt._accumulation.check(opt, ((first,),))
         scalars_seen: dict = {}
         for prepared, _, position in work:
             try:

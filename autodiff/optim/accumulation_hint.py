@@ -89,11 +89,12 @@ class AccumulationWatch:
         # the original's arrays mean nothing to the copy)
         return (AccumulationWatch, ())
 
-    def check(self, optimizer, work, where: str) -> None:
+    def check(self, optimizer, work, where: str | None = None) -> None:
         """Warn (once) when the gradient of the first parameter of ``work`` (the step's
         ``(parameter, ...)`` entries) was added into since the last step without being
         zeroed; then remember this step's.  (One array, not all: a step costs one weak
-        reference more.)"""
+        reference more.)  ``where`` names the call in the warning (by default
+        ``"<optimizer class>.step"``, made only when it warns)."""
         if self.warned or not work:
             return
         backwards = _grad_mode.backwards
@@ -108,6 +109,7 @@ class AccumulationWatch:
             name = optimizer._names.get(id(first), "?")
             shown = repr(name) if not name.startswith("#") else \
                 f"parameter {name} (shape {first.shape})"
+            where = where or f"{type(optimizer).__name__}.step"
             warnings.warn(
                 f"{where}: the .grad of {shown} is the same array the previous step read, "
                 "and backward() has added into it since, with no zero_grad() (nor "
