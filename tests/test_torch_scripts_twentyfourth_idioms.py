@@ -487,3 +487,15 @@ def test_convolution_and_batch_norm_fused_for_inference():
         fused = torch.nn.utils.fuse_conv_bn_eval(conv, norm)
         return fused(x), norm(conv(x)), norm.running_var
     side_by_side(script)
+
+
+def test_sparse_init_of_a_linear_layer_zeroes_each_inputs_weights_as_pytorch():
+    def script(torch, copy_weights):
+        layer = torch.nn.Linear(12, 5)
+        torch.nn.init.sparse_(layer.weight, sparsity=0.4, std=0.02)
+        pytorch_view = layer.weight.detach().numpy()
+        if pytorch_view.shape != (5, 12):           # this library's (in, out) layout
+            pytorch_view = pytorch_view.T
+        return (pytorch_view == 0).sum(axis=0).tolist()     # zeroed outputs per input
+    theirs, _ = side_by_side(script)
+    assert theirs == [2] * 12                       # ceil(0.4 * 5) of each input's five

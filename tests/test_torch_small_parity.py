@@ -285,9 +285,13 @@ def test_sparse_draws_the_rest_from_a_normal_of_the_given_std():
 def test_sparse_on_a_linear_weight_and_its_transpose():
     layer = ad.nn.Linear(6, 4)                      # weight (in, out) = (6, 4)
     ad.nn.init.sparse_(layer.weight, 0.5, rng=0)
-    assert ((layer.weight.data == 0).sum(axis=0) == 3).all()        # per output unit
-    ad.nn.init.sparse_(layer.weight.data.T, 0.5, rng=0)            # PyTorch's (out, in)
     assert ((layer.weight.data == 0).sum(axis=1) == 2).all()        # per input, as torch
+    ad.nn.init.sparse_(layer.weight.data.T, 0.5, rng=0)            # PyTorch's (out, in)
+    assert ((layer.weight.data == 0).sum(axis=1) == 2).all()        # the same pattern
+    ad.nn.init.sparse_(layer.weight, 0.5, rng=0, layout="out_in")  # read as (out, in)
+    assert ((layer.weight.data == 0).sum(axis=0) == 3).all()        # per output unit
+    with pytest.raises(ValueError, match="init.sparse_: layout must be 'in_out'"):
+        ad.nn.init.sparse_(layer.weight, 0.5, layout="out")
 
 
 def test_sparse_refuses_what_torch_would_silently_misread():

@@ -20,7 +20,10 @@ fan than in PyTorch.  So the functions whose result depends on which axis is the
 ``_calculate_correct_fan``) take ``layout="in_out"`` (this reading) or ``"out_in"``
 (PyTorch's), and called from the user's code on such a weight with two different fans
 and no ``layout``, warn at that line (``ad.ConventionWarning``).  Xavier's formulas use
-both fans alike and do not ask.
+both fans alike and do not ask.  ``sparse_`` zeroes among each input's outgoing
+weights, as PyTorch does to the same layer: it reads a ``Linear``'s weight as
+``(n_in, n_out)`` and any other 2-d array as PyTorch's ``(out, in)``, unless given
+``layout``.
 
 >>> layer = ad.nn.Linear(256, 64)
 >>> ad.nn.init.kaiming_uniform_(layer.weight, nonlinearity="relu", rng=0) is layer.weight
@@ -384,18 +387,22 @@ def orthogonal_(tensor, gain: float = 1.0, generator=None, *, rng=None):
 
 
 @replayed_function
-def sparse_(tensor, sparsity: float, std: float = 0.01, generator=None, *, rng=None):
-    """PyTorch's ``sparse_``: fill a 2-d array from N(0, std**2), then zero
-    ``ceil(sparsity * rows)`` entries, chosen at random, in each column.
+def sparse_(tensor, sparsity: float, std: float = 0.01, generator=None, *, rng=None,
+            layout: str | None = None):
+    """PyTorch's ``sparse_``: fill a 2-d weight from N(0, std**2), then zero
+    ``ceil(sparsity * n_out)`` entries, chosen at random, among each input's outgoing
+    weights, as PyTorch does to the same layer.
 
-    It reads the array it is given as PyTorch does, ``(rows, cols)``.  ``Linear.weight``
-    here is ``(in, out)``, so its columns are the output units: each output unit gets
-    that many zero incoming weights.  PyTorch's ``(out, in)`` weight has the inputs as
-    columns; for its pattern pass the transposed array, ``sparse_(w.data.T, ...)``
-    (a view: it fills ``w``).
+    PyTorch reads the array as ``(out, in)`` and zeroes in each column; ``layout``
+    says how the array is laid out here: ``"in_out"`` (this library's ``Linear``
+    weight, the default for one: each row gets the zeros) or ``"out_in"`` (PyTorch's,
+    the default for any other array: each column gets them, as in PyTorch).
 
     >>> w = ad.nn.init.sparse_(ad.nn.Parameter(np.empty((10, 4))), sparsity=0.3, rng=0)
     >>> (w.data == 0).sum(axis=0)
+    array([3, 3, 3, 3])
+    >>> layer = ad.nn.init.sparse_(ad.nn.Linear(4, 10).weight, sparsity=0.3, rng=0)
+    >>> (layer.data == 0).sum(axis=1)
     array([3, 3, 3, 3])
     """
     array = _array(tensor, "sparse_")
@@ -407,13 +414,19 @@ def sparse_(tensor, sparsity: float, std: float = 0.01, generator=None, *, rng=N
                          f"from 0 to 1, got {sparsity}")
     if not std >= 0:
         raise ValueError(f"init.sparse_: std must be >= 0, got {std}")
-    rows, cols = array.shape
+    if layout is None:
+        layout = "in_out" if getattr(tensor, "_fan_layout", None) == "in_out" else "out_in"
+    elif layout not in ("in_out", "out_in"):
+        raise ValueError(f"init.sparse_: layout must be 'in_out' (this library's Linear "
+                         f"weight, (n_in, n_out)) or 'out_in' (PyTorch's), got {layout!r}")
+    # PyTorch's (out, in) view: its columns are the inputs
+    rows, cols = array.shape if layout == "out_in" else array.shape[::-1]
     gen = _drawn_from("sparse_", rng, generator)
     values = gen.normal(0.0, std, (rows, cols))
     # each column's zeroed rows: the first ceil(sparsity * rows) of a random order
     zeroed = np.argsort(gen.random((rows, cols)), axis=0)[:math.ceil(sparsity * rows)]
     np.put_along_axis(values, zeroed, 0.0, axis=0)
-    return _fill(tensor, values, "sparse_")
+    return _fill(tensor, values if layout == "out_in" else values.T, "sparse_")
 
 
 @replayed_function
