@@ -355,3 +355,99 @@ def test_vae_with_kl_divergence_of_independent_normals():
             losses.append(loss.detach())
         return torch.stack(losses), encoder, decoder, posterior.entropy()
     side_by_side(script)
+
+
+def test_cyclic_lr_in_exp_range_mode_cycling_sgd_momentum():
+    def script(torch, copy_weights):
+        model = torch.nn.Linear(3, 1)
+        copy_weights(model)
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+        scheduler = torch.optim.lr_scheduler.CyclicLR(
+            optimizer, base_lr=0.01, max_lr=0.1, step_size_up=2, step_size_down=3,
+            mode="exp_range", gamma=0.9, cycle_momentum=True, base_momentum=0.8,
+            max_momentum=0.95)
+        rates, momenta = [], []
+
+        def record():
+            scheduler.step()
+            rates.append(optimizer.param_groups[0]["lr"])
+            momenta.append(optimizer.param_groups[0]["momentum"])
+        losses = _fit(torch, model, optimizer, 8, record)
+        return losses, torch.tensor(rates), torch.tensor(momenta), model
+    side_by_side(script)
+
+
+def test_warm_restarts_with_t_mult_then_lambda_multiplicative_and_constant_together():
+    def script(torch, copy_weights):
+        schedulers = torch.optim.lr_scheduler
+        model = torch.nn.Linear(3, 1)
+        copy_weights(model)
+
+        def two_groups():
+            return torch.optim.SGD([{"params": [model.weight]},
+                                    {"params": [model.bias], "lr": 0.05}], lr=0.1)
+        optimizer = two_groups()
+        restarts = schedulers.CosineAnnealingWarmRestarts(optimizer, T_0=2, T_mult=2,
+                                                          eta_min=0.001)
+        rates = []
+
+        def record():
+            restarts.step()
+            rates.append([group["lr"] for group in optimizer.param_groups])
+        first = _fit(torch, model, optimizer, 8, record)
+        optimizer = two_groups()
+        stacked = [schedulers.LambdaLR(optimizer, [lambda e: 0.9 ** e, lambda e: 1 / (e + 1)]),
+                   schedulers.MultiplicativeLR(optimizer, lambda e: 0.95),
+                   schedulers.ConstantLR(optimizer, factor=0.5, total_iters=2)]
+        stacked_rates = []
+
+        def record_stacked():
+            for scheduler in stacked:
+                scheduler.step()
+            stacked_rates.append([group["lr"] for group in optimizer.param_groups])
+        second = _fit(torch, model, optimizer, 5, record_stacked)
+        return first, torch.tensor(rates), second, torch.tensor(stacked_rates), model
+    side_by_side(script)
+
+
+def test_optimizer_subclass_with_per_parameter_state_and_step_hooks():
+    def script(torch, copy_weights):
+        class SignMomentum(torch.optim.Optimizer):
+            def __init__(self, params, lr=0.01, beta=0.9):
+                super().__init__(params, dict(lr=lr, beta=beta))
+
+            @torch.no_grad()
+            def step(self, closure=None):
+                for group in self.param_groups:
+                    for p in group["params"]:
+                        if p.grad is None:
+                            continue
+                        state = self.state[p]
+                        if len(state) == 0:
+                            state["buffer"] = torch.zeros_like(p)
+                            state["step"] = 0
+                        state["step"] += 1
+                        state["buffer"].mul_(group["beta"]).add_(p.grad,
+                                                                 alpha=1 - group["beta"])
+                        p.add_(state["buffer"].sign(), alpha=-group["lr"])
+
+        model = torch.nn.Linear(3, 1)
+        copy_weights(model)
+        optimizer = SignMomentum(model.parameters(), lr=0.05)
+        calls = []
+        optimizer.register_step_pre_hook(lambda opt, args, kwargs: calls.append("pre"))
+        optimizer.register_step_post_hook(lambda opt, args, kwargs: calls.append("post"))
+        losses = _fit(torch, model, optimizer, 4)
+        return losses, model, calls, optimizer.state[model.weight]["step"]
+    side_by_side(script)
+
+
+def test_zero_grad_sets_gradients_to_none_by_default():
+    def script(torch, copy_weights):
+        model = torch.nn.Linear(3, 1)
+        copy_weights(model)
+        optimizer = torch.optim.Adam(model.parameters(), lr=0.1, foreach=False)
+        losses = _fit(torch, model, optimizer, 2)
+        optimizer.zero_grad()
+        return losses, [p.grad is None for p in model.parameters()], model
+    side_by_side(script)
