@@ -120,9 +120,11 @@ def random_split(dataset, lengths: Sequence[float], seed=None, *,
 
 
 def default_collate(examples: list) -> Any:
-    """Stack a list of examples field by field: tuples stay tuples, dicts stay dicts,
-    NumPy arrays and scalars become one array with a new first axis, tensors one
-    tensor (``ad.stack``, which keeps their history), and Python numbers a tensor, as
+    """Stack a list of examples field by field: tuples stay tuples (named ones keep their
+    type), dicts stay dicts, a list of fields gives a list of the fields' batches,
+    strings a list of them, NumPy arrays and scalars one array with a new first axis,
+    tensors one tensor (``ad.stack``, which keeps their history), and Python numbers a
+    tensor, as
     PyTorch collates them (a dataset returning ``(image_tensor, int_label)`` gives a
     tensor of labels, int64 or float64).
 
@@ -132,13 +134,24 @@ def default_collate(examples: list) -> Any:
     >>> default_collate([(ad.zeros(2), 1), (ad.ones(2), 0)])
     (tensor([[0., 0.],
             [1., 1.]]), tensor([1, 0]))
+    >>> from collections import namedtuple
+    >>> Pair = namedtuple("Pair", "x name")
+    >>> default_collate([Pair(1.5, "a"), Pair(2.5, "b")])
+    Pair(x=tensor([1.5, 2.5]), name=['a', 'b'])
     """
     first = examples[0]
-    if isinstance(first, tuple):
-        if any(not isinstance(e, tuple) or len(e) != len(first) for e in examples):
+    if isinstance(first, (tuple, list)):
+        kind = type(first).__name__
+        if any(not isinstance(e, (tuple, list)) or len(e) != len(first) for e in examples):
             raise TypeError("DataLoader: the examples of a batch differ in structure; each "
-                            f"must be a tuple of {len(first)} fields like the first")
-        return tuple(default_collate([e[i] for e in examples]) for i in range(len(first)))
+                            f"must be a {kind} of {len(first)} fields like the first")
+        fields = [default_collate([e[i] for e in examples]) for i in range(len(first))]
+        if isinstance(first, list):     # PyTorch's: a list of the fields' batches
+            return fields
+        # a named tuple keeps its type (batch.x), as in PyTorch
+        return type(first)(*fields) if hasattr(first, "_fields") else tuple(fields)
+    if isinstance(first, (str, bytes)):
+        return list(examples)           # strings are kept as they are, in a list
     if isinstance(first, dict):
         return {key: default_collate([e[key] for e in examples]) for key in first}
     if isinstance(first, Tensor):
