@@ -10,8 +10,12 @@ with cosine annealing, a checkpoint of ``RAdam(decoupled_weight_decay=True)`` an
 ``LBFGS`` with the strong Wolfe line search, ``clip_grad_norm_`` in the infinity norm
 then ``get_total_norm`` and ``clip_grads_with_norm_``, knowledge distillation by
 ``kl_div(log_target=True)`` with a temperature, mixup against soft targets, NT-Xent with
-a diagonal masked by ``-inf``, and a VAE whose KL term is ``kl_divergence`` of two
-``Independent`` normals.
+a diagonal masked by ``-inf``, a VAE whose KL term is ``kl_divergence`` of two
+``Independent`` normals, ``CyclicLR`` in ``exp_range`` mode cycling SGD's momentum,
+``CosineAnnealingWarmRestarts(T_mult=2)`` and then ``LambdaLR`` (one lambda per group),
+``MultiplicativeLR`` and ``ConstantLR`` stepped together, an ``Optimizer`` subclass
+keeping per-parameter state with step pre- and post-hooks, and ``zero_grad()`` leaving
+gradients at None.
 """
 
 from __future__ import annotations
