@@ -171,3 +171,16 @@ def test_logcumsumexp_warns_only_on_the_tape_and_in_grad_mode():
         grid.logcumsumexp(1)
     with pytest.warns(ad.ConventionWarning, match=r"2 lane\(s\) .* along dim 0"):
         grid.logcumsumexp(0)
+
+
+@pytest.mark.parametrize("spelling", ["numpy", "torch"])
+def test_logsumexp_of_a_lane_of_only_neg_inf_is_neg_inf_without_numpys_log_warning(spelling):
+    values = np.array([[-np.inf, -np.inf], [0.0, 1.0]])
+    x = ad.tensor(values, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                  # no "divide by zero in log"
+        out = (ad.logsumexp(x, axis=1) if spelling == "numpy"
+               else x.logsumexp(dim=1))
+        out[1].backward()
+    np.testing.assert_array_equal(out.data, [-np.inf, np.log(np.e + 1.0)])
+    np.testing.assert_array_equal(x.grad[0], 0.0)

@@ -71,7 +71,8 @@ def _logsumexp_forward(x, axis=None, keepdims=False):
                   initial=-np.inf)
     peak = np.where(np.isfinite(peak), peak, 0)       # all -inf, or inf: shift by 0
     total = np.sum(np.exp(x - peak), axis=axis, keepdims=True)
-    out = np.log(total) + peak
+    with np.errstate(divide="ignore"):              # a lane of only -inf: log(0) = -inf
+        out = np.log(total) + peak
     if not keepdims:
         out = np.squeeze(out, axis=axis) if axis is not None else out.reshape(())
     return out
