@@ -369,8 +369,9 @@ def explain(t, output=None) -> str:
         lines.append(
             ("Other ways to cut the graph: if you used " if dropped is not None else
              f"Why: not connected to {out_text}: no recorded op links them. If you used ") +
-            ".detach() or .data, or computed part of it under ad.no_grad(), that cut the "
-            "graph; an integer or index computed from it (argmax, argsort, nonzero, "
+            ".detach() or .data, took a Python number from it (.item(), float(t)), or "
+            "computed part of it under ad.no_grad(), that cut the graph; an integer or "
+            "index computed from it (argmax, argsort, nonzero, "
             "astype(int)) carries no gradient and leaves no edge either, so a value picked "
             "with such an index (table[w.argmax()]) does not depend on it differentiably; "
             "if you rebound the name (w = w * 2), the output uses the new tensor, not this "

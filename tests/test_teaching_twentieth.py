@@ -220,3 +220,26 @@ def test_steps_of_a_short_pass_print_every_step():
     shown = str(ad.viz.steps(loss))
     assert "not shown" not in shown
     assert len(re.findall(r"^step \d+/49:", shown, flags=re.M)) == 49
+
+
+# ----------------------------------------------------------------------------------
+# explain: a Python number taken from the tensor cut the graph
+# ----------------------------------------------------------------------------------
+def _loss_through_item(w, b):
+    return w.sum().item() * b
+
+
+def _loss_through_float(w, b):
+    return float(w.sum()) * b           # (float(t) on the user's line: an explicit exit)
+
+
+@pytest.mark.parametrize("loss_of", [_loss_through_item, _loss_through_float])
+def test_explain_names_item_and_float_among_the_ways_to_cut_the_graph(loss_of):
+    w = ad.tensor([1.0, 2.0], requires_grad=True, name="w")
+    b = ad.tensor(1.0, requires_grad=True, name="b")
+    loss = loss_of(w, b)                # the student's loss: b still gets a gradient
+    loss.backward()
+    assert w.grad is None and b.grad == 3.0
+    said = ad.explain(w)
+    assert "not connected to the output (multiply, shape ())" in said
+    assert "took a Python number from it (.item(), float(t))" in said
