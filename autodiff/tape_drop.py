@@ -480,7 +480,19 @@ def tape_drop(tensor, how):
             # writing back: the warning carries the reason)
             warn_at(frame, "inside a transform, " + message, TapeDropWarning)
         raise TypeError("inside a transform, " + message)
+    if frame is not None:
+        # np.array([t, u]) converts each 0-d Tensor twice in one call (__array__, then
+        # __float__): one warning per tensor for that call says it all
+        instruction = (id(frame), frame.f_lasti, frame.f_code)
+        if _LAST_WARNED.get("instruction") != instruction:
+            _LAST_WARNED.update(instruction=instruction, tensors=set())
+        if id(tensor) in _LAST_WARNED["tensors"]:
+            return
+        _LAST_WARNED["tensors"].add(id(tensor))
     warn_at(frame, message, TapeDropWarning)
+
+
+_LAST_WARNED: dict = {}
 
 
 def warn_at(frame, message: str, category: type[Warning]) -> None:

@@ -243,3 +243,27 @@ def test_explain_names_item_and_float_among_the_ways_to_cut_the_graph(loss_of):
     said = ad.explain(w)
     assert "not connected to the output (multiply, shape ())" in said
     assert "took a Python number from it (.item(), float(t))" in said
+
+
+# ----------------------------------------------------------------------------------
+# np.array of 0-d Tensors: one TapeDropWarning per tensor, not two
+# ----------------------------------------------------------------------------------
+def test_np_array_of_scalar_tensors_warns_once_per_tensor():
+    w = ad.tensor([1.0, 2.0], requires_grad=True, name="w")
+    b = ad.tensor(3.0, requires_grad=True, name="b")
+    with pytest.warns(ad.TapeDropWarning) as caught:
+        plain = np.array([w[0], b])
+    messages = [str(c.message) for c in caught if c.category is ad.TapeDropWarning]
+    assert len(messages) == 2
+    assert sum("Tensor 'b' (shape ())" in m for m in messages) == 1
+    assert all("by np.array" in m and "test_teaching_twentieth.py" in m for m in messages)
+    assert np.array_equal(plain, [1.0, 3.0])
+
+
+def test_converting_the_same_tensor_on_two_lines_warns_on_both():
+    b = ad.tensor(3.0, requires_grad=True, name="b")
+    with pytest.warns(ad.TapeDropWarning) as caught:
+        np.array([b])
+        np.array([b])
+    lines = {c.lineno for c in caught if c.category is ad.TapeDropWarning}
+    assert len(lines) == 2
