@@ -22,7 +22,7 @@ import warnings
 import numpy as np
 
 from .scipy_equivalents import distribution_name, equivalent
-from .tape_drop_memory import remember_drop
+from .tape_drop_memory import remember_drop, warned_in_this_call
 from .tape_drop_polynomial import converted_by_numpy_polynomial
 
 
@@ -480,19 +480,9 @@ def tape_drop(tensor, how):
             # writing back: the warning carries the reason)
             warn_at(frame, "inside a transform, " + message, TapeDropWarning)
         raise TypeError("inside a transform, " + message)
-    if frame is not None:
-        # np.array([t, u]) converts each 0-d Tensor twice in one call (__array__, then
-        # __float__): one warning per tensor for that call says it all
-        instruction = (id(frame), frame.f_lasti, frame.f_code)
-        if _LAST_WARNED.get("instruction") != instruction:
-            _LAST_WARNED.update(instruction=instruction, tensors=set())
-        if id(tensor) in _LAST_WARNED["tensors"]:
-            return
-        _LAST_WARNED["tensors"].add(id(tensor))
+    if frame is not None and warned_in_this_call(tensor, frame):
+        return
     warn_at(frame, message, TapeDropWarning)
-
-
-_LAST_WARNED: dict = {}
 
 
 def warn_at(frame, message: str, category: type[Warning]) -> None:
