@@ -276,6 +276,9 @@ def explain(t, output=None) -> str:
     else:
         lines.append(f"{label}: .grad is set and not all zero (nonzero entries: "
                      f"{int(np.count_nonzero(grad_data))} of {np.size(grad_data)}).")
+        rounding = _rounding_note(grad_data)
+        if rounding:
+            lines.append(rounding)
 
     savers = savers_of(t.data)
     stale = [n for n in savers if outdated(n)]
@@ -366,8 +369,9 @@ def explain(t, output=None) -> str:
         lines.append(
             ("Other ways to cut the graph: if you used " if dropped is not None else
              f"Why: not connected to {out_text}: no recorded op links them. If you used ") +
-            ".detach() or .data, or computed part of it under ad.no_grad(), that cut the "
-            "graph; an integer or index computed from it (argmax, argsort, nonzero, "
+            ".detach() or .data, took a Python number from it (.item(), float(t)), or "
+            "computed part of it under ad.no_grad(), that cut the graph; an integer or "
+            "index computed from it (argmax, argsort, nonzero, "
             "astype(int)) carries no gradient and leaves no edge either, so a value picked "
             "with such an index (table[w.argmax()]) does not depend on it differentiably; "
             "if you rebound the name (w = w * 2), the output uses the new tensor, not this "
@@ -436,3 +440,20 @@ def explain(t, output=None) -> str:
                          "explain cannot check the values to say which op zeroed them: pass "
                          "retain_graph=True to let it.")
     return "\n".join(lines)
+
+
+def _rounding_note(grad) -> str:
+    """A gradient that is zero in exact arithmetic (the sum of a normalized batch does
+    not depend on the batch) comes out as rounding noise; say so rather than let the
+    nonzero count suggest a real gradient."""
+    dtype = np.asarray(grad).dtype
+    if dtype not in (np.float32, np.float64):
+        return ""
+    largest = float(np.max(np.abs(grad)))
+    eps = float(np.finfo(dtype).eps)
+    if not 0 < largest <= 16 * eps:
+        return ""
+    return (f"Every entry is at most {largest:.3g} in size, within rounding of zero for "
+            f"{dtype} (eps {eps:.3g}): the gradient is probably exactly zero in exact "
+            "arithmetic and these are rounding errors (e.g. the output is a sum of "
+            "normalized values, which does not depend on the input).")

@@ -9,7 +9,7 @@ import numpy as np
 import builtins
 import warnings
 
-from .graph import enable_grad, no_grad, run_backward
+from .graph import Node, enable_grad, no_grad, run_backward
 from .tensor import Tensor
 
 
@@ -165,8 +165,60 @@ def gradcheck(func: Callable, inputs: Sequence, eps: float = 1e-6, atol: float =
             "(entry = output index + input index):\n" + "\n".join(lines)
             + _nan_hint(problems) + _precision_hint(items, eps)
             + (_randomness_hint(func, items, problems)
-               or _kink_hint(func, items, problems, eps, atol, rtol)))
+               or _kink_hint(func, items, problems, eps, atol, rtol)
+               or _factor_hint(items, analytic, numeric, atol, rtol))
+            + _custom_rules_hint(func, items))
     return True
+
+
+def _factor_hint(items, analytic, numeric, atol, rtol) -> str:
+    """A backward that is off by one constant factor everywhere (a forgotten 2 in the
+    rule of x**2, a sign) is the commonest hand-written mistake: say the factor."""
+    if _coarse_inputs(items):
+        return ""                       # (float32 rounding is not a factor)
+    ratios = []
+    for a, n in zip(analytic, numeric):
+        if a is None:
+            continue
+        wrong = np.abs(a - n) > atol + rtol * np.abs(n)
+        if not np.all(np.isfinite(a[wrong]) & np.isfinite(n[wrong])):
+            return ""
+        if np.any(wrong & (np.abs(n) <= atol)):
+            return ""                   # (a nonzero gradient where there should be none)
+        ratios.append(a[wrong] / n[wrong])
+    ratios = np.concatenate([r.ravel() for r in ratios]) if ratios else np.zeros(0)
+    if ratios.size < 2:
+        return ""
+    factor = float(np.median(ratios))
+    if abs(factor) < 1e-3 or not np.allclose(ratios, factor, rtol=1e-3, atol=0):
+        return ""                       # (a zero analytic gradient is a cut path, not a factor)
+    return (f"\nAt every entry that differs, analytic = {factor:.4g} x numerical: a rule "
+            "that is off by one constant factor (a missing 2 in d(x**2)/dx = 2*x, a sign, a "
+            "1/n of a mean) rather than a wrong formula.")
+
+
+def _custom_rules_hint(func, items) -> str:
+    """Name the user-written backward rules (Function subclasses, custom_gradient) on
+    the graph: they are where a wrong gradient most likely comes from."""
+    tensors = [Tensor(_raw(x), requires_grad=True) if _is_differentiable(x) else _raw(x)
+               for x in items]
+    out = func(*tensors)
+    node = out._node if isinstance(out, Tensor) else None
+    names, seen, stack = [], set(), [node] if node is not None else []
+    while stack:
+        node = stack.pop()
+        formula = getattr(node.op, "joint_formula", None) or ""
+        if "(user-defined)" in formula and node.op.name not in names:
+            names.append(node.op.name)
+        for parent in node.parents:
+            if isinstance(parent, Node) and id(parent) not in seen:
+                seen.add(id(parent))
+                stack.append(parent)
+    if not names:
+        return ""
+    listed = ", ".join(names)
+    return (f"\nThe graph has user-written gradient rules ({listed}): check their "
+            "backward first, e.g. by running gradcheck on each one alone.")
 
 
 def _nan_hint(problems) -> str:

@@ -22,7 +22,7 @@ import warnings
 import numpy as np
 
 from .scipy_equivalents import distribution_name, equivalent
-from .tape_drop_memory import remember_drop
+from .tape_drop_memory import remember_drop, warned_in_this_call
 from .tape_drop_polynomial import converted_by_numpy_polynomial
 
 
@@ -480,6 +480,8 @@ def tape_drop(tensor, how):
             # writing back: the warning carries the reason)
             warn_at(frame, "inside a transform, " + message, TapeDropWarning)
         raise TypeError("inside a transform, " + message)
+    if frame is not None and warned_in_this_call(tensor, frame):
+        return
     warn_at(frame, message, TapeDropWarning)
 
 

@@ -43,3 +43,19 @@ def last_drop(tensor) -> str | None:
     """
     entry = _DROPS.get(id(tensor))
     return entry[1] if entry is not None and entry[0]() is tensor else None
+
+
+_THIS_CALL: dict = {}
+
+
+def warned_in_this_call(tensor, frame) -> bool:
+    """Whether ``tensor`` was already warned of by the call the user's ``frame`` is in
+    (and note it): ``np.array([t, u])`` converts each 0-d Tensor twice in one call
+    (``__array__``, then ``__float__``), and one warning per tensor says it all."""
+    call = (id(frame), frame.f_lasti, frame.f_code)
+    if _THIS_CALL.get("call") != call:
+        _THIS_CALL.update(call=call, tensors=set())
+    if id(tensor) in _THIS_CALL["tensors"]:
+        return True
+    _THIS_CALL["tensors"].add(id(tensor))
+    return False

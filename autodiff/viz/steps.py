@@ -129,10 +129,23 @@ class Steps(list):
         # leaf name -> the sum of its contributions, where its gradient hooks changed it
         self.changed_by_hooks = changed_by_hooks or {}
 
+    # str() of a long pass shows its two ends; every step stays in the list
+    SHOWN_FIRST, SHOWN_LAST = 30, 10
+
     def __str__(self):
         blocks = [(f"backward pass from {self.root.name} {shape_text(self.root.shape)}: "
                    f"{len(self)} step(s), the last op first")]
-        blocks.extend(str(s) for s in self)
+        first, last = self.SHOWN_FIRST, self.SHOWN_LAST
+        if len(self) <= first + last + 10:
+            blocks.extend(str(s) for s in self)
+        else:
+            hidden = len(self) - first - last
+            blocks.extend(str(s) for s in self[:first])
+            blocks.append(f"... steps {first + 1} to {first + hidden} of {len(self)} not "
+                          f"shown ({hidden} steps); each is in this list: print(steps[{first}]) "
+                          f"shows step {first + 1}, and \"\\n\\n\".join(map(str, steps)) all "
+                          "of them ...")
+            blocks.extend(str(s) for s in self[-last:])
         if self.totals:
             lines = ["gradients of the leaves from this pass:"]
             for name, value in self.totals.items():

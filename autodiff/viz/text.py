@@ -65,4 +65,9 @@ def text(t, params=None, max_nodes: int | None = None) -> str:
             notes.append("no gradient into " + ", ".join(nograd))
         lines.append(f"{_one_line(op.out.name)} = {op.node.op.name}({', '.join(args)})  # "
                      + "; ".join(notes))
+    if any(e.src is not None and e.src.kind == W.CONSTANT and not e.src.named
+           and e.src.data is None for op in view.ops for e in op.edges):
+        lines.insert(0, "# <freed>: a constant operand (an array or number, not a tensor that "
+                        "requires grad) released by backward(); call viz.text before "
+                        "backward(), or backward(retain_graph=True), to see its value")
     return "\n".join(lines)
