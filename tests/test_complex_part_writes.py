@@ -1,7 +1,8 @@
-"""Assignment to a Tensor's ``real`` and ``imag`` (autodiff/complex_part_writes.py), as
-NumPy's ``z.real = x``, ``z.imag = y`` and ``z.real *= 2``: before, a Tensor had no
-setter there and NumPy code that builds or edits a complex array by its parts failed
-with Python's bare "property 'real' of 'Tensor' object has no setter"."""
+"""Writes into a complex Tensor's parts (autodiff/complex_part_writes.py), as NumPy's
+``z.real = x``, ``z.imag = y``, ``z.real *= 2`` and ``z.real[0] = 5``: before, a Tensor
+had no setter there (Python's bare "property 'real' of 'Tensor' object has no setter"),
+and a write into ``z.real`` or ``z.imag`` changed a copy and left ``z`` as it was, where
+NumPy's part is a view of ``z``."""
 
 import numpy as np
 import pytest
@@ -31,8 +32,24 @@ def _real_of_a_real_array(p):
     return np.sum(a * np.arange(6.0))
 
 
+def _part_written_by_index(p):
+    z = p[:3] * (1 + 0.5j)
+    z.real[1] = p[3] ** 2
+    part = np.imag(z)
+    part[::2] *= p[4:6]
+    return np.sum(np.abs(z) ** 2 * _WEIGHTS)
+
+
+def _part_updated_by_an_operator(p):
+    z = np.exp(1j * p[:3]) * p[3:]
+    imaginary = z.imag
+    imaginary += p[:3]
+    return np.sum(np.angle(z) * _WEIGHTS)
+
+
 @pytest.mark.parametrize("program", [_scaled_real_part, _parts_assigned,
-                                     _real_of_a_real_array])
+                                     _real_of_a_real_array, _part_written_by_index,
+                                     _part_updated_by_an_operator])
 def test_assigning_a_part_gives_numpys_value_and_a_gradient_that_matches(program):
     p = np.random.default_rng(7).normal(size=6)
     value, grad = ad.value_and_grad(program)(p.copy())
@@ -72,3 +89,35 @@ def test_a_complex_value_for_the_real_part_warns_and_keeps_its_real_part_as_nump
     with pytest.warns(np.exceptions.ComplexWarning):
         z.real = np.array([1.0 + 9.0j, 2.0])
     np.testing.assert_array_equal(z.data, [1.0, 2.0])
+
+
+@pytest.mark.parametrize("write", [
+    lambda z: z.real.__setitem__(0, 5.0),
+    lambda z: z.imag[1:].__imul__(2),
+    lambda z: z.imag.fill(0.5),
+    lambda z: np.real(z).__iadd__(1.0),
+], ids=["item", "slice of the part", "fill", "augmented operator"])
+def test_a_write_into_a_part_reaches_the_complex_tensor_as_numpys_view(write):
+    values = np.array([1 + 2j, 3 + 4j])
+    expected, tensor = values.copy(), ad.tensor(values.copy())
+    write(expected)
+    write(tensor)
+    np.testing.assert_array_equal(tensor.data, expected)
+
+
+def test_a_part_taken_before_its_tensor_changed_refuses_a_write():
+    z = ad.tensor(np.array([1 + 2j, 3 + 4j]))
+    part = z.real
+    z[0] = 7 + 7j
+    with pytest.raises(RuntimeError, match=r"real part .* taken before that tensor "
+                                           r"changed.*r = z\.real"):
+        part[1] = 5.0
+    np.testing.assert_array_equal(z.data, [7 + 7j, 3 + 4j])
+
+
+def test_a_write_into_a_part_of_a_leaf_that_requires_grad_is_refused_first():
+    z = ad.tensor(np.array([1 + 2j, 3 + 4j]), requires_grad=True)
+    part = z.imag
+    with pytest.raises(RuntimeError, match="leaf that requires grad"):
+        part[0] = 0.0
+    np.testing.assert_array_equal(z.data, [1 + 2j, 3 + 4j])
