@@ -278,15 +278,35 @@ class ArrayMethods(DtypeShorthands):
 
     @property
     def real(self):
-        """The real part: the tensor itself for real dtypes (``ad.real``)."""
+        """The real part: the tensor itself for real dtypes (``ad.real``).  Assigning
+        it writes the real part in place, as NumPy's ``z.real = x`` (recorded, as
+        ``t[...] = value`` is):
+
+        >>> z = ad.zeros(2, dtype=np.complex128)
+        >>> z.real = ad.tensor([1.0, 2.0])
+        >>> z
+        tensor([1.+0.j, 2.+0.j], dtype=complex128)
+        """
         from .ops.complex_parts import real
         return real(self)
 
+    @real.setter
+    def real(self, value):
+        from .complex_part_writes import write_complex_part
+        write_complex_part(self, "real", value)
+
     @property
     def imag(self):
-        """The imaginary part: zeros for real dtypes (``ad.imag``)."""
+        """The imaginary part: zeros for real dtypes (``ad.imag``).  Assigning it
+        writes the imaginary part of a complex tensor in place, as NumPy's
+        ``z.imag = y``."""
         from .ops.complex_parts import imag
         return imag(self)
+
+    @imag.setter
+    def imag(self, value):
+        from .complex_part_writes import write_complex_part
+        write_complex_part(self, "imag", value)
 
     @property
     def itemsize(self) -> int:

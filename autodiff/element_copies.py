@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import complex_part_writes as _complex_parts
 from . import graph as _graph
 from . import hooks as _hooks
 from .graph import _grad_mode
@@ -79,7 +80,11 @@ def before_write(t, where: str) -> None:
       ``t`` takes the tensor's current value first, as PyTorch's view shows it, so
       the method works on it (``h[2]`` becomes ``2 h[2] + 1``, not ``h[2] + 1``);
     - an augmented operator (NumPy's meaning, the copy alone) marks ``t`` as its own.
+
+    (A write into a complex tensor's part is checked first: complex_part_writes.py.)
     """
+    if _complex_parts.taken:
+        _complex_parts.before_part_write(t, where)
     if where in _OPERATORS:
         link = getattr(t, "_view_link", None)
         if link is not None and len(link) == 3:
@@ -154,6 +159,8 @@ def write_back(t, where: str) -> None:
     """After the in-place method ``where`` wrote ``t``: when ``t`` is an element copy,
     or a view of one, write the element's new value into the tensor it was picked
     from (the augmented operators, NumPy's, do not)."""
+    if _complex_parts.taken:        # (a complex tensor's part: written back always)
+        _complex_parts.after_part_write(t, where)
     if where in _OPERATORS:
         return
     # ``t`` itself, or a tensor it views: ``h[1, 2][...].mul_(2)`` or

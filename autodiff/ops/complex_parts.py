@@ -52,6 +52,14 @@ def _is_complex(x):
     return np.iscomplexobj(x.data if isinstance(x, Tensor) else x)
 
 
+def _noted_part(part, whole, name: str) -> Tensor:
+    """``part``, noted as the part ``name`` of the complex tensor ``whole`` so that
+    writes into it reach ``whole``, as into NumPy's view (complex_part_writes.py)."""
+    from ..complex_part_writes import note_part
+    note_part(part, whole, name)
+    return part
+
+
 @implements(np.real)
 def real(val) -> Tensor:
     """The real part: a real tensor itself.
@@ -60,7 +68,7 @@ def real(val) -> Tensor:
     True
     """
     if isinstance(val, Tensor) and val.dtype.kind == "c":
-        return _complex_ops().real_op(val)
+        return _noted_part(_complex_ops().real_op(val), val, "real")
     if _is_complex(val):
         return Tensor(made("real", np.real, (val,)))
     return val if isinstance(val, Tensor) else Tensor(val)
@@ -73,8 +81,10 @@ def imag(val) -> Tensor:
     >>> ad.imag(ad.tensor([1.0, 2.0]))
     tensor([0., 0.])
     """
-    if _real_float_tensor(val) or (isinstance(val, Tensor) and val.dtype.kind == "c"):
-        return _imag_of_real(val)       # (a complex tensor's: the op's complex twin)
+    if isinstance(val, Tensor) and val.dtype.kind == "c":
+        return _noted_part(_imag_of_real(val), val, "imag")   # (the op's complex twin)
+    if _real_float_tensor(val):
+        return _imag_of_real(val)
     data = val.data if isinstance(val, Tensor) else np.asarray(val)
     return Tensor(made("imag", _imag_copy, (data,)))
 
