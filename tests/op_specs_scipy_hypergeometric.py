@@ -1,0 +1,63 @@
+"""Specs for SciPy's hypergeometric, Struve and related special functions called on
+Tensors (autodiff/ops/scipy_special_hypergeometric.py).  Imported at the end of
+op_specs.py, whose helpers they use.  The references are SciPy's own functions: the ops'
+forwards call them, so the values agree exactly and the specs check the library's
+gradients (first and second order, against central differences)."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis.extra.numpy import mutually_broadcastable_shapes
+from scipy import special
+
+from op_specs import Case, Spec, binary, unary, values
+
+
+def _voigt_imaginary_reference(x, sigma, gamma):
+    return special.wofz((x + 1j * gamma) / (np.sqrt(2.0) * sigma)).imag / (
+        sigma * np.sqrt(2 * np.pi))
+
+
+def _three(name, ad_func, np_func, ranges):
+    """A three-input spec: broadcast shapes drawn, each input uniform in its range."""
+    def draw(data):
+        shapes = data.draw(mutually_broadcastable_shapes(num_shapes=3, max_dims=3, max_side=3),
+                           label="shapes")
+        inputs = [values(data, shape, *bounds)
+                  for shape, bounds in zip(shapes.input_shapes, ranges)]
+        return Case(ad_func, inputs, np_func)
+    return Spec(name, draw)
+
+
+def _voigt_imaginary(x, sigma, gamma):
+    from autodiff.ops.scipy_special_hypergeometric import voigt_imaginary
+    return voigt_imaginary(x, sigma, gamma)
+
+
+SPECS = [
+    unary("scipy_hyp0f1", lambda t: special.hyp0f1(1.7, t), lambda x: special.hyp0f1(1.7, x),
+          -4.0, 4.0),
+    unary("scipy_hyp1f1", lambda t: special.hyp1f1(0.6, 1.9, t),
+          lambda x: special.hyp1f1(0.6, 1.9, x), -4.0, 4.0),
+    unary("scipy_hyp2f1", lambda t: special.hyp2f1(0.6, 1.3, 2.1, t),
+          lambda x: special.hyp2f1(0.6, 1.3, 2.1, x), -3.0, 0.9),
+    unary("scipy_struve", lambda t: special.struve(1.5, t), lambda x: special.struve(1.5, x),
+          0.1, 8.0),
+    unary("scipy_modstruve", lambda t: special.modstruve(0.5, t),
+          lambda x: special.modstruve(0.5, x), 0.1, 5.0),
+    unary("scipy_expn", lambda t: special.expn(2, t), lambda x: special.expn(2, x), 0.2, 5.0),
+    unary("scipy_rgamma", lambda t: special.rgamma(t), special.rgamma, -4.0, 4.0),
+    binary("scipy_poch", lambda a, b: special.poch(a, b), special.poch,
+           a_range=(0.3, 4.0), b_range=(-0.2, 2.5)),
+    binary("scipy_agm", lambda a, b: special.agm(a, b), special.agm,
+           a_range=(0.2, 4.0), b_range=(0.2, 4.0)),
+    unary("scipy_kolmogorov", lambda t: special.kolmogorov(t), special.kolmogorov, 0.1, 2.5),
+    unary("scipy_bdtr", lambda t: special.bdtr(2, 7, t), lambda x: special.bdtr(2, 7, x),
+          0.05, 0.95),
+    unary("scipy_bdtrc", lambda t: special.bdtrc(3, 5, t), lambda x: special.bdtrc(3, 5, x),
+          0.05, 0.95),
+    _three("scipy_voigt_profile", lambda x, s, g: special.voigt_profile(x, s, g),
+           special.voigt_profile, [(-3.0, 3.0), (0.3, 2.0), (0.05, 2.0)]),
+    _three("scipy_voigt_imaginary", _voigt_imaginary, _voigt_imaginary_reference,
+           [(-3.0, 3.0), (0.3, 2.0), (0.05, 2.0)]),
+]
