@@ -167,3 +167,17 @@ def test_kolmogorov_slope_below_the_first_series_underflows_to_zero_silently():
         warnings.simplefilter("error")
         grad = ad.grad(lambda t: special.kolmogorov(t).sum())(np.array([0.0, 0.01, -1.0]))
     np.testing.assert_array_equal(grad, [0.0, 0.0, 0.0])
+
+
+@pytest.mark.parametrize("n, k", [(2.0, 3.0), (2.5, 3.5), (3.0, 5.0), (2.0, -1.0),
+                                  (0.5, -1.0), (2.3, 0.7), (4.0, 2.0)])
+def test_binom_slopes_are_finite_where_gamma_has_a_pole(n, k):
+    # binom(n, k) is 0 where k + 1 or n - k + 1 is an integer <= 0, but it is not
+    # constant there: its slopes are mpmath's, not 0 * inf
+    gn, gk = ad.grad(lambda a, b: special.binom(a, b).sum(), argnums=(0, 1))(
+        np.array([n]), np.array([k]))
+    with mpmath.workdps(30):
+        exact_n = float(mpmath.diff(lambda a: mpmath.binomial(a, k), n))
+        exact_k = float(mpmath.diff(lambda b: mpmath.binomial(n, b), k))
+    np.testing.assert_allclose([gn[0], gk[0]], [exact_n, exact_k], rtol=1e-10, atol=1e-14)
+    assert ad.gradgradcheck(lambda a, b: special.binom(a, b), [np.array([n]), np.array([k])])

@@ -33,7 +33,7 @@ import numpy as np
 
 from .registry import defop
 from .scipy_special import _quietly, _scipy_function
-from .scipy_special_bessel import _ellipk_slope, _order_rule
+from .scipy_special_bessel import _ellipk_slope, _order_rule, _rgamma_slope
 from .scipy_special_distributions import _beta_density, _cdf_pair
 
 _INV_SQRT_PI = 1.0 / math.sqrt(math.pi)
@@ -105,18 +105,6 @@ def _expn_rule(xp, g, ans, n, x):
     zeroth = order == 0
     lower = xp.scipy_expn(xp.where(zeroth, 1.0, order - 1), x)
     return g * xp.where(zeroth, -xp.exp(-x) * (x + 1) / (x * x), -lower)
-
-
-def _rgamma_slope(xp, x):
-    """``d/dx 1 / Gamma(x)``: ``-rgamma(x) digamma(x)`` for x >= 1/2; below, from
-    ``1 / Gamma(x) = sin(pi x) Gamma(1 - x) / pi``, ``Gamma(1 - x) (cos(pi x) - sin(pi x)
-    digamma(1 - x) / pi)``, finite (``(-1)^n n!``) at the poles x = -n."""
-    upper = x >= 0.5
-    high, low = xp.where(upper, x, 1.0), xp.where(upper, 0.0, x)
-    turned = np.pi * low
-    reflected = xp.exp(xp.lgamma(1 - low)) * (
-        xp.cos(turned) - xp.sin(turned) * xp.digamma(1 - low) * _INV_PI)
-    return xp.where(upper, -xp.scipy_rgamma(high) * xp.digamma(high), reflected)
 
 
 def _poch_z_rule(xp, g, ans, z, m):
