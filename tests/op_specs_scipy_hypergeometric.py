@@ -1,5 +1,6 @@
 """Specs for SciPy's hypergeometric, Struve and related special functions called on
-Tensors (autodiff/ops/scipy_special_hypergeometric.py).  Imported at the end of
+Tensors (autodiff/ops/scipy_special_hypergeometric.py), and for the outputs of its
+two-output ones (autodiff/ops/scipy_special_pairs.py).  Imported at the end of
 op_specs.py, whose helpers they use.  The references are SciPy's own functions: the ops'
 forwards call them, so the values agree exactly and the specs check the library's
 gradients (first and second order, against central differences)."""
@@ -60,4 +61,16 @@ SPECS = [
            special.voigt_profile, [(-3.0, 3.0), (0.3, 2.0), (0.05, 2.0)]),
     _three("scipy_voigt_imaginary", _voigt_imaginary, _voigt_imaginary_reference,
            [(-3.0, 3.0), (0.3, 2.0), (0.05, 2.0)]),
+    unary("scipy_fresnel_s", lambda t: special.fresnel(t)[0],
+          lambda x: special.fresnel(x)[0], -3.0, 3.0),
+    unary("scipy_fresnel_c", lambda t: special.fresnel(t)[1],
+          lambda x: special.fresnel(x)[1], -3.0, 3.0),
+    unary("scipy_sici_si", lambda t: special.sici(t)[0], lambda x: special.sici(x)[0],
+          -6.0, 6.0),
+    unary("scipy_sici_ci", lambda t: special.sici(t)[1], lambda x: special.sici(x)[1],
+          0.2, 6.0, signed=True),
+    unary("scipy_shichi_shi", lambda t: special.shichi(t)[0], lambda x: special.shichi(x)[0],
+          -3.0, 3.0),
+    unary("scipy_shichi_chi", lambda t: special.shichi(t)[1], lambda x: special.shichi(x)[1],
+          0.2, 3.0, signed=True),
 ]
