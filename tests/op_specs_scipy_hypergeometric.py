@@ -73,4 +73,7 @@ SPECS = [
           -3.0, 3.0),
     unary("scipy_shichi_chi", lambda t: special.shichi(t)[1], lambda x: special.shichi(x)[1],
           0.2, 3.0, signed=True),
+    # (lambertw's values are complex: the specs check its real part on the real branch)
+    unary("scipy_lambertw", lambda t: special.lambertw(t).real,
+          lambda x: special.lambertw(x).real, -0.3, 5.0),
 ]

@@ -181,3 +181,29 @@ def test_binom_slopes_are_finite_where_gamma_has_a_pole(n, k):
         exact_k = float(mpmath.diff(lambda b: mpmath.binomial(n, b), k))
     np.testing.assert_allclose([gn[0], gk[0]], [exact_n, exact_k], rtol=1e-10, atol=1e-14)
     assert ad.gradgradcheck(lambda a, b: special.binom(a, b), [np.array([n]), np.array([k])])
+
+
+@pytest.mark.parametrize("branch, points", [(0, [-0.3, -0.2, 0.0, 0.5, 2.0, 10.0]),
+                                            (-1, [-0.35, -0.2, -0.01])])
+def test_lambertw_real_branches_have_mpmaths_slopes(branch, points):
+    x = np.array(points)
+    w = special.lambertw(ad.tensor(x, requires_grad=True), branch)
+    assert w.requires_grad
+    np.testing.assert_array_equal(w.data, special.lambertw(x, branch))
+    grad = ad.grad(lambda t: special.lambertw(t, branch).real.sum())(x.copy())
+    with mpmath.workdps(30):
+        exact = [float(mpmath.diff(lambda y: mpmath.re(mpmath.lambertw(y, branch)), p))
+                 for p in points]
+    np.testing.assert_allclose(grad, exact, rtol=1e-10)
+    assert ad.gradgradcheck(lambda t: special.lambertw(t, branch).real, [x[x != 0]])
+
+
+def test_lambertw_of_complex_z_has_the_conjugate_wirtinger_gradient():
+    z = np.array([1 + 2j, -3 + 0.5j, 0.2 - 1j])
+    for branch in (0, 1, -1):
+        t = ad.tensor(z, requires_grad=True)
+        special.lambertw(t, branch).real.sum().backward()
+        with mpmath.workdps(30):
+            exact = [complex(mpmath.diff(lambda y: mpmath.lambertw(y, branch), complex(p)))
+                     for p in z]
+        np.testing.assert_allclose(t.grad, np.conj(exact), rtol=1e-10)

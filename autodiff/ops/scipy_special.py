@@ -398,7 +398,8 @@ def op_for(ufunc):
                if name in ops), None)
     if op is None:
         return None
-    special = sys.modules.get("scipy.special._ufuncs" if name == "_zeta" else "scipy.special")
+    private = name in ("_zeta", "_lambertw")      # (what zeta(x, q) and lambertw call)
+    special = sys.modules.get("scipy.special._ufuncs" if private else "scipy.special")
     return op if special is not None and getattr(special, name, None) is ufunc else None
 
 

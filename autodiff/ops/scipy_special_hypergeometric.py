@@ -17,6 +17,8 @@ and each slope is a closed form through ``xp``, so it has slopes of its own (any
 - ``agm``: from ``agm(a, b) = pi (a + b) / (4 K(k^2))``, ``k = (a - b) / (a + b)``.
 - ``kolmogorov``: its two series (in ``exp(-2 k^2 y^2)`` above y = 1, Jacobi's in
   ``exp(-(2k - 1)^2 pi^2 / (8 y^2))`` below).
+- ``lambertw``: ``W' = 1 / (e^W (1 + W))`` on any branch, real or complex z (its values
+  are complex, as SciPy's; the gradient is ``g * conj(W')``, PyTorch's convention).
 - ``voigt_profile``: ``V = Re w(z) / (sigma sqrt(2 pi))``, ``z = (x + i gamma) /
   (sigma sqrt 2)``; its slopes hold ``Im w`` as well, the op ``scipy_voigt_imaginary``,
   whose slopes hold ``V`` in turn (Faddeeva's ``w' = -2 z w + 2i / sqrt(pi)``).
@@ -261,6 +263,28 @@ def _binomial_density(xp, k, n, p):
     inside = xp.logical_and(k >= 0, k < n)
     a, b = xp.where(inside, k + 1, 1.0), xp.where(inside, n - k, 1.0)
     return xp.where(inside, _beta_density(xp, a, b, p), 0.0)
+
+
+def _lambertw(z, k, tol):
+    from scipy.special import _ufuncs      # (scipy.special.lambertw(z, k, tol) calls it)
+    return _ufuncs._lambertw(z, k, tol)
+
+
+def _lambertw_rule(xp, g, ans, z, k, tol):
+    # W' = W / (z (1 + W)) = 1 / (e^W (1 + W)) (from z = W e^W): 1 at z = 0, inf at the
+    # branch point -1/e; holomorphic, so conjugated (the gradient is g * conj(W'))
+    return g * xp.conj(1 / (xp.exp(ans) * (1 + ans)))
+
+
+_OPS["_lambertw"] = defop(
+    "scipy_lambertw", _lambertw, elementwise=True,
+    doc="``scipy.special.lambertw(z, k=0, tol=1e-8)`` on Tensors, any branch k, real or "
+        "complex z (SciPy's complex values; the gradient in z is ``g * conj(W')``, ``W' = "
+        "1 / (e^W (1 + W))``, as for any holomorphic function; none in k and tol).\n\n"
+        ">>> from scipy import special\n"
+        ">>> special.lambertw(ad.tensor([0.0, np.e]))\ntensor([0.+0.j, 1.+0.j])",
+    z=("g * conj(1 / (e^W (1 + W)))", _quietly(_lambertw_rule)), k=None, tol=None)
+_OPS["_lambertw"].complex_twin = _OPS["_lambertw"]      # (its rule holds for complex z)
 
 
 voigt_imaginary = defop(
