@@ -282,7 +282,7 @@ _OPS["_lambertw"] = defop(
         "complex z (SciPy's complex values; the gradient in z is ``g * conj(W')``, ``W' = "
         "1 / (e^W (1 + W))``, as for any holomorphic function; none in k and tol).\n\n"
         ">>> from scipy import special\n"
-        ">>> special.lambertw(ad.tensor([0.0, np.e]))\ntensor([0.+0.j, 1.+0.j])",
+        ">>> special.lambertw(ad.tensor([0.0, np.e]))\ntensor([0.+0.j, 1.+0.j], dtype=complex128)",
     z=("g * conj(1 / (e^W (1 + W)))", _quietly(_lambertw_rule)), k=None, tol=None)
 _OPS["_lambertw"].complex_twin = _OPS["_lambertw"]      # (its rule holds for complex z)
 
