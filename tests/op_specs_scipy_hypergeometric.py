@@ -30,6 +30,16 @@ def _three(name, ad_func, np_func, ranges):
     return Spec(name, draw)
 
 
+def _smirnov_slope(d):
+    from autodiff.ops.scipy_special_hypergeometric import smirnov_slope
+    return smirnov_slope(4, d)
+
+
+def _smirnov_slope_reference(d):
+    from scipy.special import _ufuncs
+    return _ufuncs._smirnovp(4, d)
+
+
 def _voigt_imaginary(x, sigma, gamma):
     from autodiff.ops.scipy_special_hypergeometric import voigt_imaginary
     return voigt_imaginary(x, sigma, gamma)
@@ -76,4 +86,9 @@ SPECS = [
     # (lambertw's values are complex: the specs check its real part on the real branch)
     unary("scipy_lambertw", lambda t: special.lambertw(t).real,
           lambda x: special.lambertw(x).real, -0.3, 5.0),
+    # (smirnov's second derivative is refused: first order, between its kinks at 1 - j/n;
+    # smirnovp, its slope, forward only: its own slope is the refused second derivative)
+    unary("scipy_smirnov", lambda t: special.smirnov(4, t), lambda x: special.smirnov(4, x),
+          0.01, 0.24, order=1),
+    unary("scipy_smirnovp", _smirnov_slope, _smirnov_slope_reference, 0.01, 0.24, order=-1),
 ]

@@ -207,3 +207,24 @@ def test_lambertw_of_complex_z_has_the_conjugate_wirtinger_gradient():
             exact = [complex(mpmath.diff(lambda y: mpmath.lambertw(y, branch), complex(p)))
                      for p in z]
         np.testing.assert_allclose(t.grad, np.conj(exact), rtol=1e-10)
+
+
+def _smirnov(n, d):
+    # Birnbaum and Tingey's sum: d sum_j C(n, j) (d + j/n)^(j-1) (1 - d - j/n)^(n-j)
+    return d * sum(mpmath.binomial(n, j) * (d + mpmath.mpf(j) / n) ** (j - 1)
+                   * (1 - d - mpmath.mpf(j) / n) ** (n - j)
+                   for j in range(int(mpmath.floor(n * (1 - d))) + 1))
+
+
+def test_smirnov_has_a_first_slope_and_refuses_the_second_naming_itself():
+    d = np.array([0.05, 0.3, 0.55, 0.9])       # (away from the kinks at 1 - j/5)
+    grad = ad.grad(lambda t: special.smirnov(5, t).sum())(d.copy())
+    with mpmath.workdps(30):
+        exact = [float(mpmath.diff(lambda y: _smirnov(5, y), mpmath.mpf(p))) for p in d]
+    np.testing.assert_allclose(grad, exact, rtol=1e-10)
+    with pytest.raises(NotImplementedError, match="smirnov: the second derivative with "
+                                                  "respect to d is not implemented"):
+        ad.grad(lambda t: ad.grad(lambda u: special.smirnov(5, u).sum())(t).sum())(d)
+    with pytest.raises(NotImplementedError, match="smirnov: the derivative with respect "
+                                                  "to n "):
+        ad.grad(lambda t: special.smirnov(t, 0.3).sum())(np.array([5.0]))

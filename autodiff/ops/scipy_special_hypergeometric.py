@@ -15,6 +15,8 @@ and each slope is a closed form through ``xp``, so it has slopes of its own (any
   so it is finite at the poles of Gamma (where ``rgamma`` is 0 and digamma infinite).
 - ``poch``: ``poch (digamma(z + m) - digamma(z))`` in z, ``poch digamma(z + m)`` in m.
 - ``agm``: from ``agm(a, b) = pi (a + b) / (4 K(k^2))``, ``k = (a - b) / (a + b)``.
+- ``smirnov``: SciPy's own derivative ``_smirnovp`` (first order only: the next is
+  refused, naming it).
 - ``kolmogorov``: its two series (in ``exp(-2 k^2 y^2)`` above y = 1, Jacobi's in
   ``exp(-(2k - 1)^2 pi^2 / (8 y^2))`` below).
 - ``lambertw``: ``W' = 1 / (e^W (1 + W))`` on any branch, real or complex z (its values
@@ -285,6 +287,35 @@ _OPS["_lambertw"] = defop(
         ">>> special.lambertw(ad.tensor([0.0, np.e]))\ntensor([0.+0.j, 1.+0.j], dtype=complex128)",
     z=("g * conj(1 / (e^W (1 + W)))", _quietly(_lambertw_rule)), k=None, tol=None)
 _OPS["_lambertw"].complex_twin = _OPS["_lambertw"]      # (its rule holds for complex z)
+
+
+def _smirnov_slope(n, d):
+    from scipy.special import _ufuncs      # (SciPy's derivative of smirnov in d)
+    return _ufuncs._smirnovp(n, d)
+
+
+def _smirnov_second_refused(xp, g, ans, n, d):
+    raise NotImplementedError(
+        "smirnov: the second derivative with respect to d is not implemented (SciPy has "
+        "the first, _smirnovp, but no function for the second); first-order gradients of "
+        "smirnov work, or use kolmogorov (its large-n limit), which has every order")
+
+
+smirnov_slope = defop(
+    "scipy_smirnovp", _smirnov_slope, elementwise=True,
+    doc="SciPy's ``_smirnovp(n, d)``, the slope of ``scipy.special.smirnov`` in d (its "
+        "right-hand slope at the kinks d = 1 - j/n); recorded, its own slope refused.\n\n"
+        ">>> from autodiff.ops.scipy_special_hypergeometric import smirnov_slope\n"
+        ">>> smirnov_slope(1, ad.tensor([0.5]))\ntensor([-1.])",
+    n=("not implemented (an integer count)", _smirnov_second_refused),
+    d=("not implemented", _smirnov_second_refused))
+
+_OPS["smirnov"] = _op(
+    "smirnov", "smirnov(1, ad.tensor([0.5]))\ntensor([0.5])",
+    n=("not implemented (an integer count)",
+       _order_rule("smirnov", "n", "it is the sample size, floored by SciPy")),
+    d=("g * _smirnovp(n, d), SciPy's (first order only)",
+       lambda xp, g, ans, n, d: g * xp.scipy_smirnovp(n, d)))
 
 
 voigt_imaginary = defop(
