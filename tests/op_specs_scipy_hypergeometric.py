@@ -91,4 +91,10 @@ SPECS = [
     unary("scipy_smirnov", lambda t: special.smirnov(4, t), lambda x: special.smirnov(4, x),
           0.01, 0.24, order=1),
     unary("scipy_smirnovp", _smirnov_slope, _smirnov_slope_reference, 0.01, 0.24, order=-1),
+    unary("scipy_kn", lambda t: special.kn(2, t), lambda x: special.kn(2, x), 0.3, 5.0),
+    unary("scipy_yn", lambda t: special.yn(1, t), lambda x: special.yn(1, x), 0.3, 8.0),
+    unary("scipy_sindg", lambda t: special.sindg(t), special.sindg, -400.0, 400.0),
+    unary("scipy_cosdg", lambda t: special.cosdg(t), special.cosdg, -400.0, 400.0),
+    unary("scipy_tandg", lambda t: special.tandg(t), special.tandg, -80.0, 80.0),
+    unary("scipy_cotdg", lambda t: special.cotdg(t), special.cotdg, 10.0, 170.0),
 ]

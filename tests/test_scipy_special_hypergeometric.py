@@ -228,3 +228,28 @@ def test_smirnov_has_a_first_slope_and_refuses_the_second_naming_itself():
     with pytest.raises(NotImplementedError, match="smirnov: the derivative with respect "
                                                   "to n "):
         ad.grad(lambda t: special.smirnov(t, 0.3).sum())(np.array([5.0]))
+
+
+@pytest.mark.parametrize("function, exact", [
+    (lambda t: special.kn(2, t), lambda y: mpmath.besselk(2, y)),
+    (lambda t: special.yn(1, t), lambda y: mpmath.bessely(1, y)),
+    (special.sindg, lambda y: mpmath.sin(y * mpmath.pi / 180)),
+    (special.cosdg, lambda y: mpmath.cos(y * mpmath.pi / 180)),
+    (special.tandg, lambda y: mpmath.tan(y * mpmath.pi / 180)),
+    (special.cotdg, lambda y: mpmath.cot(y * mpmath.pi / 180)),
+])
+def test_integer_order_bessel_and_degree_trigonometry_have_mpmaths_slopes(function, exact):
+    x = np.array([0.7, 2.3, 30.0, 100.0])
+    grad = ad.grad(lambda t: function(t).sum())(x.copy())
+    second = ad.grad(lambda t: ad.grad(lambda u: function(u).sum())(t).sum())(x.copy())
+    with mpmath.workdps(30):
+        slopes = [float(mpmath.diff(exact, mpmath.mpf(p))) for p in x]
+        curvatures = [float(mpmath.diff(exact, mpmath.mpf(p), 2)) for p in x]
+    np.testing.assert_allclose(grad, slopes, rtol=1e-9, atol=1e-15)
+    np.testing.assert_allclose(second, curvatures, rtol=1e-7, atol=1e-14)
+
+
+@pytest.mark.parametrize("name", ["kn", "yn"])
+def test_integer_bessel_orders_slope_is_refused(name):
+    with pytest.raises(NotImplementedError, match=rf"{name}: the derivative with respect to n "):
+        ad.grad(lambda t: getattr(special, name)(t, 1.5).sum())(np.array([2.0]))

@@ -238,6 +238,12 @@ OPS = {
                     _example("kv(0.0, ad.tensor([1.0]))", "0.42102444")),
     "ive": _order_op("ive", "g * ((ive(v - 1, x) + ive(v + 1, x)) / 2 - sign(x) ans)",
                      _ive_rule, _example("ive(0.0, ad.tensor([0.0]))", "1.")),
+    "kn": _binary("kn", ("not implemented (an integer order)", _order_rule("kn", "n")),
+                  ("g * -(kv(n - 1, x) + kv(n + 1, x)) / 2", _kv_rule),
+                  _example("kn(0, ad.tensor([1.0]))", "0.42102444"), names=("n", "x")),
+    "yn": _binary("yn", ("not implemented (an integer order)", _order_rule("yn", "n")),
+                  ("g * (yv(n - 1, x) - yv(n + 1, x)) / 2", _yv_rule),
+                  _example("yn(0, ad.tensor([1.0]))", "0.08825696"), names=("n", "x")),
     "kve": _order_op("kve", "g * (ans - (kve(v - 1, x) + kve(v + 1, x)) / 2)", _kve_rule,
                      _example("kve(0.0, ad.tensor([1.0]))", "1.14446308")),
 }

@@ -15,6 +15,8 @@ and each slope is a closed form through ``xp``, so it has slopes of its own (any
   so it is finite at the poles of Gamma (where ``rgamma`` is 0 and digamma infinite).
 - ``poch``: ``poch (digamma(z + m) - digamma(z))`` in z, ``poch digamma(z + m)`` in m.
 - ``agm``: from ``agm(a, b) = pi (a + b) / (4 K(k^2))``, ``k = (a - b) / (a + b)``.
+- ``sindg``, ``cosdg``, ``tandg``, ``cotdg`` (arguments in degrees): the trigonometric
+  slopes times pi / 180.
 - ``smirnov``: SciPy's own derivative ``_smirnovp`` (first order only: the next is
   refused, naming it).
 - ``kolmogorov``: its two series (in ``exp(-2 k^2 y^2)`` above y = 1, Jacobi's in
@@ -250,6 +252,21 @@ _OPS = {
                                           "tensor([0.39894228])",
                          **_voigt_rules(True)),
 }
+_DEGREE = math.pi / 180
+_OPS.update(
+    sindg=_op("sindg", "sindg(ad.tensor([90.0]))\ntensor([1.])",
+              x=("g * cos(x degrees) pi / 180",
+                 lambda xp, g, ans, x: g * (xp.scipy_cosdg(x) * _DEGREE))),
+    cosdg=_op("cosdg", "cosdg(ad.tensor([0.0]))\ntensor([1.])",
+              x=("g * -sin(x degrees) pi / 180",
+                 lambda xp, g, ans, x: g * (-xp.scipy_sindg(x) * _DEGREE))),
+    tandg=_op("tandg", "tandg(ad.tensor([45.0]))\ntensor([1.])",
+              x=("g * (1 + ans^2) pi / 180",
+                 _quietly(lambda xp, g, ans, x: g * ((1 + ans * ans) * _DEGREE)))),
+    cotdg=_op("cotdg", "cotdg(ad.tensor([45.0]))\ntensor([1.])",
+              x=("g * -(1 + ans^2) pi / 180",
+                 _quietly(lambda xp, g, ans, x: g * (-(1 + ans * ans) * _DEGREE)))),
+)
 _OPS.update(_cdf_pair(
     "bdtrc", "bdtr", [("k", "the count, floored by SciPy"),
                       ("n", "the number of trials, floored by SciPy")], "p",
