@@ -49,8 +49,8 @@ def test_xlogy_and_the_far_tail_of_log_ndtr():
 
 
 def test_a_scipy_function_without_a_rule_still_names_itself():
-    with pytest.raises(TypeError, match=r"^scipy\.special\.struve has no differentiable rule"):
-        special.struve(1.0, ad.tensor([1.5], requires_grad=True))
+    with pytest.raises(TypeError, match=r"^scipy\.special\.mathieu_a has no differentiable "):
+        special.mathieu_a(1.0, ad.tensor([1.5], requires_grad=True))
     with pytest.raises(TypeError, match=r"^scipy\.special\.binom\.outer has no differentiable"):
         special.binom.outer(ad.tensor([1.5], requires_grad=True), np.arange(3.0))
 

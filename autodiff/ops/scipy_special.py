@@ -390,15 +390,20 @@ _OPS.update(_BESSEL_OPS)
 
 def op_for(ufunc):
     """The op that runs ``ufunc`` on Tensors when it is one of SciPy's special
-    functions above or in ``scipy_special_distributions`` / ``scipy_special_bessel``,
+    functions above or in ``scipy_special_distributions`` / ``scipy_special_bessel`` /
+    ``scipy_special_hypergeometric`` (a function of two ops for ``scipy_special_pairs``'),
     else None."""
     name = getattr(ufunc, "__name__", None)
-    op = next((ops[name] for ops in (_OPS, _DISTRIBUTION_OPS) if name in ops), None)
+    op = next((ops[name] for ops in (_OPS, _DISTRIBUTION_OPS, _HYPERGEOMETRIC_OPS, _PAIRS)
+               if name in ops), None)
     if op is None:
         return None
-    special = sys.modules.get("scipy.special._ufuncs" if name == "_zeta" else "scipy.special")
+    private = name in ("_zeta", "_lambertw")      # (what zeta(x, q) and lambertw call)
+    special = sys.modules.get("scipy.special._ufuncs" if private else "scipy.special")
     return op if special is not None and getattr(special, name, None) is ufunc else None
 
 
 # SciPy's distribution functions, defined with this module's helpers
 from .scipy_special_distributions import _OPS as _DISTRIBUTION_OPS  # noqa: E402
+from .scipy_special_hypergeometric import _OPS as _HYPERGEOMETRIC_OPS  # noqa: E402
+from .scipy_special_pairs import OPS as _PAIRS  # noqa: E402  (two outputs: two ops each)

@@ -20,6 +20,7 @@ import numpy as np
 from .scipy_special import _binary, _quietly, _unary
 
 _INV_TWO_PI = 1.0 / (2.0 * math.pi)
+_INV_PI = 1.0 / math.pi
 _INV_SQRT_TWO = 1.0 / math.sqrt(2.0)
 _LOG_SQRT_TWO_PI = 0.5 * math.log(2.0 * math.pi)
 
@@ -155,12 +156,48 @@ def _spence_rule(xp, g, ans, z):
     return g * xp.where(near, series, -xp.log1p(outer) / outer)
 
 
-def _binom_n_rule(xp, g, ans, n, k):
-    return g * (ans * (xp.digamma(n + 1) - xp.digamma(n - k + 1)))
+def _rgamma_slope(xp, x):
+    """``d/dx 1 / Gamma(x)``: ``-rgamma(x) digamma(x)`` for x >= 1/2; below, from
+    ``1 / Gamma(x) = sin(pi x) Gamma(1 - x) / pi``, ``Gamma(1 - x) (cos(pi x) - sin(pi x)
+    digamma(1 - x) / pi)``, finite (``(-1)^n n!``) at the poles x = -n."""
+    upper = x >= 0.5
+    high, low = xp.where(upper, x, 1.0), xp.where(upper, 0.0, x)
+    turned = np.pi * low
+    reflected = xp.exp(xp.lgamma(1 - low)) * (
+        xp.cos(turned) - xp.sin(turned) * xp.digamma(1 - low) * _INV_PI)
+    return xp.where(upper, -xp.scipy_rgamma(high) * xp.digamma(high), reflected)
 
 
-def _binom_k_rule(xp, g, ans, n, k):
-    return g * (ans * (xp.digamma(n - k + 1) - xp.digamma(k + 1)))
+def _binom_rule(in_n):
+    """The slope of ``binom(n, k)`` in n (``in_n``) or k: ``ans`` times digamma
+    differences, and where ``k + 1`` or ``n - k + 1`` is a pole of Gamma (binom is 0
+    there, digamma infinite), the slope of ``Gamma(n + 1) rgamma(k + 1) rgamma(n - k + 1)``
+    by ``rgamma``'s slope, which is finite there."""
+    def rule(xp, g, ans, n, k):
+        rest, lower = n - k + 1, k + 1
+        pole = xp.logical_or(_is_a_pole(xp, rest), _is_a_pole(xp, lower))
+        # each branch sees the other's entries moved to (n, k) = (2, 1), finite in both
+        n_away, k_away = xp.where(pole, 2.0, n), xp.where(pole, 1.0, k)
+        n_pole, k_pole = xp.where(pole, n, 2.0), xp.where(pole, k, 1.0)
+        if in_n:
+            away = ans * (xp.digamma(n_away + 1) - xp.digamma(n_away - k_away + 1))
+        else:
+            away = ans * (xp.digamma(n_away - k_away + 1) - xp.digamma(k_away + 1))
+        rest, lower = n_pole - k_pole + 1, k_pole + 1
+        whole, rest_slope = xp.scipy_gamma(n_pole + 1), _rgamma_slope(xp, rest)
+        if in_n:
+            at_pole = whole * xp.scipy_rgamma(lower) * (
+                xp.digamma(n_pole + 1) * xp.scipy_rgamma(rest) + rest_slope)
+        else:
+            at_pole = whole * (_rgamma_slope(xp, lower) * xp.scipy_rgamma(rest)
+                               - xp.scipy_rgamma(lower) * rest_slope)
+        return g * xp.where(pole, at_pole, away)
+    return rule
+
+
+def _is_a_pole(xp, x):
+    """Where ``x`` is a pole of Gamma: an integer <= 0."""
+    return xp.logical_and(x <= 0, x == xp.floor(x))
 
 
 def _stdtr_t_rule(xp, g, ans, df, t):
@@ -201,6 +238,12 @@ OPS = {
                     _example("kv(0.0, ad.tensor([1.0]))", "0.42102444")),
     "ive": _order_op("ive", "g * ((ive(v - 1, x) + ive(v + 1, x)) / 2 - sign(x) ans)",
                      _ive_rule, _example("ive(0.0, ad.tensor([0.0]))", "1.")),
+    "kn": _binary("kn", ("not implemented (an integer order)", _order_rule("kn", "n")),
+                  ("g * -(kv(n - 1, x) + kv(n + 1, x)) / 2", _kv_rule),
+                  _example("kn(0, ad.tensor([1.0]))", "0.42102444"), names=("n", "x")),
+    "yn": _binary("yn", ("not implemented (an integer order)", _order_rule("yn", "n")),
+                  ("g * (yv(n - 1, x) - yv(n + 1, x)) / 2", _yv_rule),
+                  _example("yn(0, ad.tensor([1.0]))", "0.08825696"), names=("n", "x")),
     "kve": _order_op("kve", "g * (ans - (kve(v - 1, x) + kve(v + 1, x)) / 2)", _kve_rule,
                      _example("kve(0.0, ad.tensor([1.0]))", "1.14446308")),
 }
@@ -231,11 +274,12 @@ OPS.update({
                      _example("ellipe(ad.tensor([0.0]))", "1.57079633")),
     "spence": _unary("spence", "g * log(z) / (1 - z), -1 at z = 1, -inf at z = 0",
                      _quietly(_spence_rule), _example("spence(ad.tensor([1.0]))", "0.")),
-    "binom": _binary("binom", ("g * ans * (digamma(n + 1) - digamma(n - k + 1)); NaN where "
-                               "n + 1 or n - k + 1 is an integer <= 0",
-                               _quietly(_binom_n_rule)),
-                     ("g * ans * (digamma(n - k + 1) - digamma(k + 1)); NaN where "
-                      "k + 1 or n - k + 1 is an integer <= 0", _quietly(_binom_k_rule)),
+    "binom": _binary("binom", ("g * ans * (digamma(n + 1) - digamma(n - k + 1)), by rgamma's "
+                               "slope where k + 1 or n - k + 1 is an integer <= 0; NaN where "
+                               "n + 1 is", _quietly(_binom_rule(True))),
+                     ("g * ans * (digamma(n - k + 1) - digamma(k + 1)), by rgamma's slope "
+                      "where k + 1 or n - k + 1 is an integer <= 0; NaN where n + 1 is",
+                      _quietly(_binom_rule(False))),
                      _example("binom(ad.tensor([4.0]), 2.0)", "6."), names=("n", "k")),
     "stdtr": _binary("stdtr", ("not implemented", _order_rule(
                          "stdtr", "df", "it has no closed form in SciPy's functions")),
