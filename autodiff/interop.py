@@ -73,6 +73,9 @@ def _full_name(func, method=None) -> str:
     if not module:
         if not isinstance(func, np.ufunc):
             return name
+        umath = sys.modules.get("numpy._core.umath") or sys.modules.get("numpy.core.umath")
+        if any(getattr(m, func.__name__, None) is func for m in (np, umath) if m is not None):
+            return f"numpy.{name}"      # (np.clip's ufunc is umath.clip, not np.clip)
         special = sys.modules.get("scipy.special")
         if special is not None and getattr(special, func.__name__, None) is func:
             return f"scipy.special.{name}"
@@ -238,7 +241,7 @@ def _out_refused(ufunc, inputs):
         return refusal
     described = out_arguments.described(inputs)
     return TypeError(
-        f"numpy.{ufunc.__name__} with out= on a Tensor ({described}): the result is a new "
+        f"{_full_name(ufunc)} with out= on a Tensor ({described}): the result is a new "
         "Tensor on the tape and cannot be written into an ndarray. An in-place "
         "`a += t` (or -=, *=, /=, or `a[key] -= t`) with `a` an ndarray does this: write "
         "`a = a + t` instead, or make `a` a Tensor where it is created (np.eye(n, like=t), "

@@ -131,7 +131,8 @@ def ufunc_into(op, ufunc: np.ufunc, inputs: tuple, kwargs: dict, check_kwargs):
             inputs = ufunc_dtypes.cast_to_loop(inputs, loop)
             kwargs = {k: v for k, v in kwargs.items() if k not in ("dtype", "signature")}
     check_kwargs(ufunc.__name__, kwargs, ufunc=True)
-    name = f"numpy.{ufunc.__name__} with out="
+    from .interop import _full_name     # (interop imports this module: a cycle at import)
+    name = f"{_full_name(ufunc)} with out="
     shape = next(o.shape for o in outs if o is not None)
     if isinstance(mask, (bool, np.bool_)) and mask:
         key, args = ..., inputs

@@ -149,3 +149,13 @@ def test_inverse_box_cox_has_slopes_in_y_and_lambda_through_lambda_zero(name):
     np.testing.assert_allclose(gl, (f(y, lmbda + step) - f(y, lmbda - step)) / (2 * step),
                                rtol=1e-8)
     assert ad.gradgradcheck(lambda a, b: f(a, b), [y, lmbda])
+
+
+def test_out_refusals_name_scipy_special_not_numpy():
+    t = ad.tensor([0.5], requires_grad=True)
+    with pytest.raises(TypeError, match=r"^scipy\.special\.fresnel with out= on a Tensor"):
+        special.fresnel(t, out=(np.empty(1), np.empty(1)))
+    with pytest.raises(TypeError, match=r"^scipy\.special\.erf with out=: cannot cast"):
+        special.erf(t, out=ad.zeros(1, dtype=np.int64))
+    with pytest.raises(TypeError, match=r"^numpy\.exp with out= on a Tensor"):
+        np.exp(t, out=np.empty(1))
