@@ -42,7 +42,8 @@ _PASS_THROUGH = frozenset(_LINEAR) | {"add", "subtract", "negative", "positive",
                                       "view_as_real",
                                       # (their tangent is the incoming one's entries)
                                       "clip", "max", "min", "maximum_accumulate",
-                                      "minimum_accumulate", "take_along_axis", "flip",
+                                      "minimum_accumulate", "cummax", "cummin",
+                                      "take_along_axis", "flip",
                                       "roll", "constant_pad", "diag", "diagonal"}
 #: Of those, the ones whose other tensor operands count with their dtype even without
 #: a tangent (PyTorch adds their zero tangent: ``d - d.detach()``, not ``d - 1``).

@@ -39,6 +39,18 @@ def _logcumsumexp_case(data):
                 lambda a: np.logaddexp.accumulate(a, axis=axis))
 
 
+def _cumulative_extreme(name):
+    ufunc = np.maximum if name == "cummax" else np.minimum
+
+    def draw(data):
+        shape = data.draw(LANES, label="shape")
+        dim = data.draw(st.integers(-len(shape), len(shape) - 1), label="dim")
+        return Case(lambda t: getattr(t, name)(dim).values, [values(data, shape)],
+                    lambda a: ufunc.accumulate(a, axis=dim))
+    return Spec(name, draw,
+                notes="random values: no ties; piecewise linear, so the second order is 0")
+
+
 def _reduce(ufunc, name=None):
     def draw(data):
         shape = data.draw(array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=3),
@@ -164,6 +176,7 @@ SPECS = [
     _running(np.maximum), _running(np.minimum), _running(np.fmax), _running(np.fmin),
     _reduce(np.fmax), _reduce(np.fmin), _reduce(np.logaddexp), _reduce(np.logaddexp2),
     _running(np.logaddexp), _running(np.logaddexp2), Spec("logcumsumexp", _logcumsumexp_case),
+    _cumulative_extreme("cummax"), _cumulative_extreme("cummin"),
     Spec("exp_weighted_cumsum", _scan_case),
     Spec("add_reduceat", _reduceat_case), Spec("add_at", _at([np.add, np.subtract])),
     Spec("maximum_at", _at([np.maximum])), Spec("minimum_at", _at([np.minimum])),

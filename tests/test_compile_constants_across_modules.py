@@ -4,10 +4,6 @@ from Python numbers, module-level numbers, lists and arrays.  The step replays a
 execution does, and a constant changed between calls (an array written in place, a
 name rebound, a number, a list's entry) traces again: never stale."""
 
-import importlib
-import sys
-import textwrap
-import uuid
 
 import numpy as np
 import pytest
@@ -51,27 +47,13 @@ TRAIN = """
 """
 
 
-def import_written(tmp_path, monkeypatch, texts) -> dict:
-    """``texts`` (key -> module source, formatted with the modules' names by key)
-    written into ``tmp_path`` under unique names and imported: key -> module."""
-    tag = uuid.uuid4().hex[:8]
-    names = {key: f"{key}_{tag}" for key in texts}
-    for key, text in texts.items():
-        (tmp_path / f"{names[key]}.py").write_text(textwrap.dedent(text).format(**names))
-    monkeypatch.syspath_prepend(str(tmp_path))
-    return {key: importlib.import_module(names[key]) for key in texts}
-
-
 @pytest.fixture
-def modules(tmp_path, monkeypatch):
+def modules(write_modules):
     """``(train, model, helpers)``: three modules written into ``tmp_path`` and
     imported, the step in ``train`` calling ``model.loss``, which calls
     ``helpers.ramp``."""
-    loaded = import_written(tmp_path, monkeypatch,
-                            {"train": TRAIN, "model": MODEL, "helpers": HELPERS})
-    yield loaded["train"], loaded["model"], loaded["helpers"]
-    for module in loaded.values():
-        sys.modules.pop(module.__name__, None)
+    loaded = write_modules({"train": TRAIN, "model": MODEL, "helpers": HELPERS})
+    return loaded["train"], loaded["model"], loaded["helpers"]
 
 
 def eager_twin(train, model):

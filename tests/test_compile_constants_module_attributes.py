@@ -5,13 +5,12 @@ replays as eager execution does, and a constant changed between calls (a module'
 number, an array written in place, a list's entry, an object's attribute, the function
 or method itself rebound) traces again: never stale."""
 
-import sys
 
 import numpy as np
 import pytest
 
 import autodiff as ad
-from test_compile_constants_across_modules import compare_calls, import_written
+from test_compile_constants_across_modules import compare_calls
 
 MODEL = """
     import numpy as np
@@ -80,13 +79,11 @@ TRAIN = """
 
 
 @pytest.fixture
-def modules(tmp_path, monkeypatch):
+def modules(write_modules):
     """``(train, model)`` written into ``tmp_path`` and imported: ``train`` does
     ``import model`` and calls ``model.loss`` and ``model.Scorer``'s methods."""
-    loaded = import_written(tmp_path, monkeypatch, {"train": TRAIN, "model": MODEL})
-    yield loaded["train"], loaded["model"]
-    for module in loaded.values():
-        sys.modules.pop(module.__name__, None)
+    loaded = write_modules({"train": TRAIN, "model": MODEL})
+    return loaded["train"], loaded["model"]
 
 
 def run_step(train, changes):

@@ -6,13 +6,11 @@ a submodule's ``forward``, and the methods of an object made in the call
 constant changed between calls (a module's number, an array written in place, a
 list's entry, an object's attribute, a method rebound) traces again: never stale."""
 
-import sys
 
 import numpy as np
 import pytest
 
 import autodiff as ad
-from test_compile_constants_across_modules import import_written
 
 LAYERS = """
     import numpy as np
@@ -92,14 +90,11 @@ TRAIN = """
 
 
 @pytest.fixture
-def modules(tmp_path, monkeypatch):
+def modules(write_modules):
     """``(train, net, layers)`` written into ``tmp_path`` and imported: the step in
     ``train`` calls a ``Net`` of ``net``, whose bases and blocks are in ``layers``."""
-    loaded = import_written(tmp_path, monkeypatch,
-                            {"train": TRAIN, "net": NET, "layers": LAYERS})
-    yield loaded["train"], loaded["net"], loaded["layers"]
-    for module in loaded.values():
-        sys.modules.pop(module.__name__, None)
+    loaded = write_modules({"train": TRAIN, "net": NET, "layers": LAYERS})
+    return loaded["train"], loaded["net"], loaded["layers"]
 
 
 def run_step(train, changes):

@@ -7,7 +7,6 @@ a class the step names) traces again; a helper deeper than the plan's checks fol
 is refused, naming the depth, the function and the line, where its settings were
 replayed stale."""
 
-import sys
 
 import numpy as np
 import pytest
@@ -15,7 +14,6 @@ import pytest
 import autodiff as ad
 from autodiff.compile import TraceError
 from autodiff.compile.reached import _FUNCTION_DEPTH
-from test_compile_constants_across_modules import import_written
 from test_compile_held_objects import compare
 
 LOSSES = """
@@ -78,16 +76,9 @@ def chain(depth) -> str:
 
 
 @pytest.fixture
-def written(tmp_path, monkeypatch):
+def written(write_modules):
     """A function of module texts (key -> source) writing and importing them."""
-    loaded = {}
-
-    def write(texts):
-        loaded.update(import_written(tmp_path, monkeypatch, texts))
-        return loaded
-    yield write
-    for module in loaded.values():
-        sys.modules.pop(module.__name__, None)
+    return write_modules
 
 
 def compare_steps(train, changes):

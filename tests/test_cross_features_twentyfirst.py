@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import copy
 import pickle
-import sys
 
 import numpy as np
 import pytest
 
 import autodiff as ad
 from autodiff import nn
-from test_compile_constants_across_modules import import_written
 
 SCALE = 2.0                 # a setting the compiled steps below read in a nested lambda
 
@@ -40,13 +38,11 @@ STEP = """
 
 
 @pytest.fixture
-def modules(tmp_path, monkeypatch):
+def modules(write_modules):
     """``(constants, train)``: a user module making NumPy constants from its own
     settings, and one whose step calls it in a vmapped lambda."""
-    loaded = import_written(tmp_path, monkeypatch, {"constants": CONSTANTS, "train": STEP})
-    yield loaded["constants"], loaded["train"]
-    for module in loaded.values():
-        sys.modules.pop(module.__name__, None)
+    loaded = write_modules({"constants": CONSTANTS, "train": STEP})
+    return loaded["constants"], loaded["train"]
 
 
 @pytest.fixture

@@ -24,7 +24,6 @@ import numpy as np
 import pytest
 import scipy.special as sc
 from teaching_checks import check_tools_keep_the_dtype, check_tools_show_the_gradients
-from test_compile_constants_across_modules import import_written
 from test_teaching_eighteenth import _finite_differences
 
 import autodiff as ad
@@ -222,8 +221,8 @@ def train(optimizer_class, steps=3):
 
 @pytest.mark.parametrize("optimizer", ["SGD", "Adam"])
 def test_the_forgotten_zero_grad_warning_points_at_the_step_in_the_users_module(
-        optimizer, tmp_path, monkeypatch):
-    loop = import_written(tmp_path, monkeypatch, {"loop": TRAIN_LOOP})["loop"]
+        optimizer, write_modules):
+    loop = write_modules({"loop": TRAIN_LOOP})["loop"]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         loop.train(getattr(ad.optim, optimizer))
@@ -322,9 +321,8 @@ def test_the_plan_of_a_step_with_lazily_made_adam_state_names_each_layer():
     assert "Linear: " not in checks                    # no two layers named alike
 
 
-def test_the_plan_of_a_model_in_another_module_cites_that_modules_lines(tmp_path,
-                                                                        monkeypatch):
-    net = import_written(tmp_path, monkeypatch, {"net": NET})["net"]
+def test_the_plan_of_a_model_in_another_module_cites_that_modules_lines(write_modules):
+    net = write_modules({"net": NET})["net"]
     step = _compiled_beside_eager(net.Net)
     text = str(step.plan)
     lines = NET.splitlines()
@@ -341,8 +339,8 @@ def test_the_plan_of_a_model_in_another_module_cites_that_modules_lines(tmp_path
 
 
 @needs_dot
-def test_the_drawn_plan_shows_the_same_check_list(tmp_path, monkeypatch):
-    net = import_written(tmp_path, monkeypatch, {"net": NET})["net"]
+def test_the_drawn_plan_shows_the_same_check_list(write_modules):
+    net = write_modules({"net": NET})["net"]
     step = _compiled_beside_eager(net.Net)
     graph = ad.viz.draw(step.plan)
     assert "Net, Linear(3, 4), Linear(4, 1): .training is True" in graph.source

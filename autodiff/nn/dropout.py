@@ -46,6 +46,9 @@ def dropout(x, p: float = 0.5, training: bool = True, inplace: bool = False, *,
     if x.dtype.kind != "f":
         raise TypeError(f"dropout: expected floating-point values, got dtype {x.dtype}")
     mask = made("dropout mask", _scale, (rng, x.shape, p, x.dtype), stateful=True)
+    # Named, so that viz.text and graphs show the mode: a graph made in eval mode has no
+    # such step (forgetting model.eval() is silent, as in PyTorch, but visible there).
+    mask = Tensor(mask, name=f"dropout(p={p}, training=True) mask")
     return _times_mask(x, mask, inplace, "dropout")
 
 

@@ -102,7 +102,11 @@ class StateMethods(ExtraStateMethods):
         ``Parameter`` of the state's values and dtype (``requires_grad`` stays the
         module's), and each buffer takes the state's dtype: build optimizers after such a
         load, as in PyTorch.  The values are copied, as every Parameter's are here, where
-        PyTorch's share the state's memory.
+        PyTorch's share the state's memory.  A parameter shared by two modules (tied
+        weights) stays one new Parameter when the state gives its keys equal values, as
+        ``state_dict()`` of a tied model does (PyTorch makes two Parameters sharing
+        memory, which ``parameters()`` lists twice); given different values it becomes
+        two, with a warning.
 
         >>> m = ad.nn.Linear(2, 3); m.load_state_dict(ad.nn.Linear(2, 3, rng=1).state_dict())
         IncompatibleKeys(missing_keys=[], unexpected_keys=[])
@@ -165,11 +169,21 @@ class StateMethods(ExtraStateMethods):
                                           type(module).__name__ if converts else None,
                                           current.dtype)
         check_lazy_shapes(where, lazy_shapes)
+        replaced = {}      # id(old Parameter) -> (its first key, the new one): ties kept
         for full, (module, name, is_param) in entries.items():
             if full in arrays:
                 if assign and is_param is not None and not _is_lazy(
                         module._parameters[name] if is_param else module._buffers[name]):
+                    old = module._parameters[name] if is_param else None
+                    if old is not None and id(old) in replaced:
+                        first, new = replaced[id(old)]
+                        if _same_values(new.data, arrays[full]):
+                            setattr(module, name, new)
+                            continue
+                        _warn_tie_broken(where, first, full)
                     _replace(module, name, is_param, arrays[full])
+                    if old is not None:
+                        replaced[id(old)] = (full, module._parameters[name])
                 else:
                     _assign(module, name, is_param, arrays[full])
         return keys
@@ -309,6 +323,23 @@ def _assign(module, name, is_param, value):
             return
         module._buffers[name] = np.array(value, dtype=old.dtype)
         object.__setattr__(module, name, module._buffers[name])
+
+
+def _same_values(loaded: np.ndarray, value: np.ndarray) -> bool:
+    return (loaded.shape == value.shape and loaded.dtype == value.dtype
+            and np.array_equal(loaded, value, equal_nan=loaded.dtype.kind in "fc"))
+
+
+def _warn_tie_broken(where, first, second):
+    import warnings
+
+    from ..optim.optimizer import user_stacklevel
+    warnings.warn(
+        f"{where}(assign=True): {first!r} and {second!r} were one (tied) parameter, and "
+        "the state gives them different values, so they are now two parameters, as "
+        "PyTorch's assign=True leaves them; to keep them tied, give both keys the same "
+        "values (state_dict() of a tied model does), or tie them again after the load",
+        stacklevel=user_stacklevel())
 
 
 def _replace(module, name, is_param, value):

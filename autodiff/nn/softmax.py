@@ -39,7 +39,20 @@ def _check_float(x, where):
 # installed under the same name is picked up without touching these ops.
 
 def _softmax_forward(x, axis=-1):
-    return kernels.softmax(x, axis)
+    try:
+        return kernels.softmax(x, axis)
+    except ValueError:
+        if _empty_with_axis(x, axis):   # (NumPy's max of an empty lane raised)
+            return np.empty_like(x)
+        raise
+
+
+def _empty_with_axis(x, axis) -> bool:
+    """An empty input and an axis it has: softmax's result is empty, as PyTorch's.
+    Asked only after NumPy's error, so nothing is added to the usual path."""
+    ndim = np.ndim(x)
+    return (np.size(x) == 0 and isinstance(axis, (int, np.integer))
+            and -max(ndim, 1) <= axis < max(ndim, 1))
 
 
 def _softmax_backward_numpy(g, s, axis=-1):
@@ -101,7 +114,12 @@ def softmax(x, axis: int | None = None, *, dim: int | None = None, dtype=None) -
 # ----- log_softmax --------------------------------------------------------------
 
 def _log_softmax_forward(x, axis=-1):
-    return kernels.log_softmax(x, axis)
+    try:
+        return kernels.log_softmax(x, axis)
+    except ValueError:
+        if _empty_with_axis(x, axis):
+            return np.empty_like(x)
+        raise
 
 
 def _log_softmax_backward_numpy(g, ans, axis=-1):

@@ -97,7 +97,8 @@ def eig(a) -> EigResult:
     """``np.linalg.eig`` of square (..., n, n): NumPy's values, PyTorch's gradient.
 
     ``(eigenvalues, eigenvectors)``, the eigenvectors as unit columns; complex in
-    general, real arrays when a real matrix has only real eigenvalues (as NumPy).
+    general, real arrays when a real matrix has only real eigenvalues (as NumPy;
+    ``torch.linalg.eig``'s are always complex).
 
     Use the eigenvectors only in phase-independent ways (``abs(v)``, ``v * v.conj()``,
     ``v[:, k] / v[0, k]``): a loss that depends on their phase raises.
@@ -148,7 +149,11 @@ def eigvals(a) -> Tensor:
 
     The values are complex in general; the gradient is ``V^-H diag(g) V^H``, PyTorch's
     also at repeated eigenvalues (there it depends on LAPACK's choice of eigenvectors,
-    except for symmetric functions of the eigenvalues such as their sum).
+    except for symmetric functions of the eigenvalues such as their sum).  The dtype is
+    NumPy's, for ``np.linalg.eigvals`` and ``ad.linalg.eigvals`` alike: real when every
+    eigenvalue of a real input (of the whole batch) is real, where
+    ``torch.linalg.eigvals`` is always complex; ``.astype(np.complex128)`` gives
+    PyTorch's.
 
     >>> np.linalg.eigvals(ad.tensor([[0.0, -1.0], [1.0, 0.0]]))
     tensor([0.+1.j, 0.-1.j], dtype=complex128)

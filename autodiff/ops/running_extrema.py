@@ -107,6 +107,33 @@ fmax_reduce = _nan_ignoring_reduce(np.fmax, "max")
 fmin_reduce = _nan_ignoring_reduce(np.fmin, "min")
 
 
+def _torch_running_op(ufunc, word):
+    """PyTorch's spelling has its own entry, so that graphs, anomaly reports and grad_fn
+    (``CummaxBackward0``, as PyTorch's) name it as the user wrote it."""
+    name = f"cum{word}"
+    example = "[1.0, 3.0, 3.0, 2.0]" if word == "max" else "[3.0, 1.0, 1.0, 2.0]"
+
+    def forward(x, axis=0):
+        return ufunc.accumulate(x, axis=axis)
+
+    return defop(
+        name, forward, scatters=True,
+        hint="dim must be an int in [-ndim, ndim) of an input with at least one axis",
+        zeroes=f"gives gradient only to the entries that hold a running {word}",
+        doc=f"The values of ``torch.{name}`` (``ad.{name}``, ``Tensor.{name}``): "
+            f"``np.{ufunc.__name__}.accumulate``'s (NaN propagates); the gradient of each "
+            "output goes to the last entry so far equal to it, as PyTorch's.\n\n"
+            f">>> x = ad.tensor({example}, requires_grad=True)\n"
+            f">>> ad.{name}(x, 0).values.sum().backward(); x.grad\n"
+            "array([1., 1., 2., 0.])",
+        x=("g scatter-added to the last entry equal to the running " + word, _running_rule),
+        axis=None)
+
+
+running_max = _torch_running_op(np.maximum, "max")
+running_min = _torch_running_op(np.minimum, "min")
+
+
 def _running_with_indices(name, op, input, dim) -> ValuesIndices:
     from ..compile.hooks import made      # (the compile package imports ops)
     if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
@@ -137,7 +164,7 @@ def cummax(input, dim: int) -> ValuesIndices:
     >>> ad.cummax(ad.tensor([1.0, 3.0, 3.0, 2.0]), dim=0)
     ValuesIndices(values=tensor([1., 3., 3., 3.]), indices=tensor([0, 1, 2, 2]))
     """
-    return _running_with_indices("cummax", maximum_accumulate, input, dim)
+    return _running_with_indices("cummax", running_max, input, dim)
 
 
 def cummin(input, dim: int) -> ValuesIndices:
@@ -147,5 +174,5 @@ def cummin(input, dim: int) -> ValuesIndices:
     >>> ad.cummin(ad.tensor([3.0, 1.0, 1.0, 2.0]), dim=0).indices
     tensor([0, 1, 2, 2])
     """
-    return _running_with_indices("cummin", minimum_accumulate, input, dim)
+    return _running_with_indices("cummin", running_min, input, dim)
 

@@ -117,7 +117,9 @@ arctan2 = defop(
     "arctan2", np.arctan2, hint=_BROADCAST_HINT, numpy=np.arctan2,
     doc="The angle of the point (x, y), in [-pi, pi]; note the order ``arctan2(y, x)``.\n\n"
         "Not differentiable at the origin, where the gradient is 0, as PyTorch's (HIPS\n"
-        "autograd's is NaN there).\n\n"
+        "autograd's is NaN there).  Its second derivatives at the origin are NaN, as\n"
+        "PyTorch's, with NumPy's RuntimeWarning (invalid value in divide) from the\n"
+        "radius's derivative there, where PyTorch is silent.\n\n"
         ">>> ad.arctan2(ad.tensor([1.0]), ad.tensor([1.0]))\ntensor([0.78539816])",
     y=("g * x / (x**2 + y**2)", _arctan2_grad_y),
     x=("-g * y / (x**2 + y**2)", _arctan2_grad_x))
