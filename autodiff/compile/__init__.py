@@ -9,7 +9,9 @@ that signature run the plan: one generated Python function over the arrays, with
 no Tensor, no Node and no tape.  Array arguments reach the function as tensors that
 do not require grad (arithmetic on them is recorded; one returned as it is comes back
 as such a tensor); so do those in dicts, lists, tuples, namedtuples and dataclasses
-passed as arguments, whose structure and numbers join the signature (``arguments.py``).
+passed as arguments, whose structure and numbers join the signature (``arguments.py``);
+a random generator passed as an argument (``rng=`` of a dropout) joins it by identity:
+a plan draws from that generator at each replay, another one traces again.
 Elementwise steps (forward ops, their gradient
 rules, the sums of gradient contributions), with the reductions over rows that feed
 broadcasts (a softmax's max and sum, a mean's gradient) and the sums over rows of a
@@ -88,7 +90,8 @@ one another compiled function updates so is read as an input that changes, when 
 holds what that function's last write left: ``known_writes.py``);
 so does a number, string, bool or None that a name of the function (closure,
 globals) holds and that changes between calls (``scale = 0.5`` read as ``x *
-scale``, ``if use_aux:``), and so does such a value in a dict the function reaches
+scale``, ``if use_aux:``; the plan made for the old value is kept, as for a module's
+settings), and so does such a value in a dict the function reaches
 by name under a key its code writes (``cfg["clip"]``) or in an attribute its code
 reads of a plain object it reaches by name (``args.clip`` of an
 ``argparse.Namespace``, a dataclass), as does a tensor, array, generator, module,

@@ -161,7 +161,8 @@ def replayed_tensor(array, history: ReplayedHistory) -> Tensor:
     call's was, over a released node with no inputs: a backward that reaches it raises
     ``replayed_history_error`` instead of giving nothing (a plan records no tape).
 
-    >>> h = ReplayedHistory(ad.ops.registry.get_op("sum"), "step", False)
+    >>> made_by_sum = ad.tensor([1.5], requires_grad=True).sum()._node.op
+    >>> h = ReplayedHistory(made_by_sum, "step", False)
     >>> t = replayed_tensor(np.array(1.5), h)
     >>> t.requires_grad, t.grad_fn.name(), t.is_leaf, t.item()
     (True, 'SumBackward0', False, 1.5)
