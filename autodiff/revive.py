@@ -99,10 +99,9 @@ def revive(node: Node, keep: bool = True) -> tuple:
     if args is not None:
         return args
     from .compile import hooks, outputs     # (here: the compile package imports the ops)
-    if outputs.replayed_nodes:
-        replayed = outputs.replayed_history_error(node)
-        if replayed is not None:
-            raise replayed
+    replayed = outputs.replayed_history_error(node)
+    if replayed is not None:
+        raise replayed
     op = node.op
     if not op.value_free:
         raise _freed_error(node)

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import collections
 import warnings
-import weakref
 
 import numpy as np
 
@@ -151,11 +150,6 @@ class ReplayedHistory:
         self.op, self.name, self.left_behind = op, name, left_behind
 
 
-#: The nodes of the tensors replays returned with ``requires_grad``, each with its
-#: ``ReplayedHistory``: read only when a backward reaches one (``revive.py``).
-replayed_nodes: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
 def replayed_tensor(array, history: ReplayedHistory) -> Tensor:
     """A tensor over ``array`` that requires grad, made by ``history.op`` as the traced
     call's was, over a released node with no inputs: a backward that reaches it raises
@@ -171,21 +165,21 @@ def replayed_tensor(array, history: ReplayedHistory) -> Tensor:
     node.op = history.op
     node._arity = 0
     node._parents = ()
-    node.args = node.kwargs = node.ans = node.saved = None
+    node.args = node.kwargs = node.ans = None
+    node.saved = history                # (released nodes hold None there: revive.py reads it)
     node.requires_grad = True
     node._shape = array.shape
     node._dtype = array.dtype
     node._depth = -1
     node._seq = next_seq()
-    replayed_nodes[node] = history
     return Tensor._make(array, node, True)
 
 
 def replayed_history_error(node) -> RuntimeError | None:
     """The error of a backward that reaches ``node``, made by a replay
     (``replayed_tensor``), else None."""
-    history = replayed_nodes.get(node)
-    if history is None:
+    history = node.saved
+    if history.__class__ is not ReplayedHistory:
         return None
     name = history.name
     if history.left_behind:
