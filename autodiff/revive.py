@@ -98,10 +98,13 @@ def revive(node: Node, keep: bool = True) -> tuple:
     args = unpacked_args(node, keep)
     if args is not None:
         return args
+    from .compile import hooks, outputs     # (here: the compile package imports the ops)
+    replayed = outputs.replayed_history_error(node)
+    if replayed is not None:
+        raise replayed
     op = node.op
     if not op.value_free:
         raise _freed_error(node)
-    from .compile import hooks          # (here: the compile package imports the ops)
     if hooks.active is not None:
         raise RuntimeError(
             f"{_freed_error(node)} A compiled function cannot run its backward through "

@@ -373,15 +373,13 @@ class Tensor(CopyingMethods, ReductionMethods, OperatorMethods, PyTorchMethods, 
                     "(inputs without requires_grad=True, or used only through comparisons, "
                     "where conditions or stop_gradient). ad.explain(w, output=this_tensor) "
                     "says why for a given input w.")
-            from .compile.outputs import replay_history_hint
             raise RuntimeError(
                 "backward: this tensor does not require grad and has no recorded history "
-                f"(shape {self.shape}, {self.dtype})."
-                + (replay_history_hint(self) or " Create the inputs with requires_grad=True "
-                   "(and outside ad.no_grad()) before computing it; the result of an op "
-                   "without a gradient (argmax, argsort, a comparison, an integer cast, "
-                   "detach()) has no history either: compute the loss from float values "
-                   "that ops with a gradient made."))
+                f"(shape {self.shape}, {self.dtype}). Create the inputs with "
+                "requires_grad=True (and outside ad.no_grad()) before computing it; the "
+                "result of an op without a gradient (argmax, argsort, a comparison, an "
+                "integer cast, detach()) has no history either: compute the loss from "
+                "float values that ops with a gradient made.")
         grad = root_grad(self, grad, create_graph)
         # inside a transform's function: transforms.transform_input refuses to be passed
         _grad_mode.backward_in_transform = _grad_mode.transform_depth > 0

@@ -288,7 +288,10 @@ def test_returning_a_graph_no_backward_used_warns_at_the_callers_line():
                                              r"\(3,\) made by 'tanh' with a graph") as caught:
         encoder(np.ones(3))
     assert caught[0].filename == __file__
-    assert encoder(np.ones(3)).requires_grad is False          # the replay's: no history
+    replayed = encoder(np.ones(3))                  # requires grad, as the trace's did,
+    assert replayed.requires_grad                   # but a backward through it refuses
+    with pytest.raises(RuntimeError, match=r"replay of the compiled function <lambda>"):
+        replayed.sum().backward()
 
     def step(x):
         loss = ad.tanh(x * w).sum()

@@ -9,7 +9,9 @@ that signature run the plan: one generated Python function over the arrays, with
 no Tensor, no Node and no tape.  Array arguments reach the function as tensors that
 do not require grad (arithmetic on them is recorded; one returned as it is comes back
 as such a tensor); so do those in dicts, lists, tuples, namedtuples and dataclasses
-passed as arguments, whose structure and numbers join the signature (``arguments.py``).
+passed as arguments, whose structure and numbers join the signature (``arguments.py``);
+a random generator passed as an argument (``rng=`` of a dropout) joins it by identity:
+a plan draws from that generator at each replay, another one traces again.
 Elementwise steps (forward ops, their gradient
 rules, the sums of gradient contributions), with the reductions over rows that feed
 broadcasts (a softmax's max and sum, a mean's gradient) and the sums over rows of a
@@ -88,7 +90,8 @@ one another compiled function updates so is read as an input that changes, when 
 holds what that function's last write left: ``known_writes.py``);
 so does a number, string, bool or None that a name of the function (closure,
 globals) holds and that changes between calls (``scale = 0.5`` read as ``x *
-scale``, ``if use_aux:``), and so does such a value in a dict the function reaches
+scale``, ``if use_aux:``; the plan made for the old value is kept, as for a module's
+settings), and so does such a value in a dict the function reaches
 by name under a key its code writes (``cfg["clip"]``) or in an attribute its code
 reads of a plain object it reaches by name (``args.clip`` of an
 ``argparse.Namespace``, a dataclass), as does a tensor, array, generator, module,
@@ -107,10 +110,13 @@ traces, calls of compiled functions from the others wait for the trace to end); 
 call returns and what ``.grad`` holds are new arrays, never those buffers.  ``p.grad =
 None`` inside the function is recorded as a step.  A compiled function called by the
 function being traced runs eagerly inside that trace, its ops recorded into the caller's
-plan.  A replay returns the tensors the call computed as new tensors without history
-(``requires_grad`` False: returning one whose graph no backward of the call used, as a
-compiled forward would, warns while tracing with a
-``TapeDropWarning``, since a backward after a replay could not follow it); a tensor the
+plan.  A replay returns the tensors the call computed as new tensors without a graph, each
+with the ``requires_grad`` its traced twin had and, where that is True, a ``grad_fn``
+naming the same op (the loss of a training step, as eager execution returns it); a
+backward that reaches one raises, naming the compiled function (``outputs.py``: the
+plan ran the call's backward already, and keeps no graph; returning one whose graph
+no backward of the call used, as a compiled forward would, warns while tracing with a
+``TapeDropWarning``); a tensor the
 function was given or captured and returns as it is (``return w``) is returned itself,
 and one tensor returned in several places is one tensor, as in eager execution.  Plain
 Python effects inside the function (appending to a list, ``print``) happen only while
@@ -122,7 +128,10 @@ changed (``steps += 1`` on a global, ``self.calls += 1`` in a forward, ``state["
 ``NotReplayedWarning`` (``not_replayed.py``); but state an optimizer makes in its first
 ``step()`` makes the next call trace again, once, and a Python number a user's
 optimizer counts in its state (``state["step"] += 1``) is refused
-(``state_numbers.py``).  A function traced more often than its
+(``state_numbers.py``); one it counts in an attribute is carried by each replay when
+its code only counts it up by a constant (``self.calls += 1``), and refused when the
+code reads it otherwise (``1 - beta1 ** self.t``) or sets it
+(``optimizer_counters.py``).  A function traced more often than its
 plan cache holds warns once (``RuntimeWarning``), naming what changed since the last
 trace (a Python number argument, a captured array changed in place, a setting).
 """
@@ -150,7 +159,7 @@ from .gemm_update import fold_updates_into_products
 from .loss_head import fuse_loss_heads
 from .optimize import eliminate_dead_code, same_arrays
 from .plan import Plan
-from .signatures import _signature_change, signature
+from .signatures import _signature_change, generator_arguments, signature
 from .replay import build, note_replay_error
 from .install import installed
 from .known_writes import note_written
@@ -175,6 +184,7 @@ from .captures import (captured_generators, captured_objects, captured_settings,
                        why_plan_does_not_fit)
 from .fit_check import plan_fits
 from .replaced_state import keep_replaced_state, optimizer_state_tensors
+from .optimizer_counters import carried_counters, optimizer_attribute_numbers
 from .state_numbers import optimizer_state_numbers, refuse_numbers_counted
 
 __all__ = ["compile", "Compiled", "Plan", "NotReplayedWarning", "TraceError"]
@@ -268,6 +278,8 @@ class Compiled:
                 note_written(plan.constant_values[slot], crc)
             for module, flag in plan.training_after:
                 module.training = flag
+            for optimizer, attribute, added in plan.counters:   # (optimizer_counters.py)
+                setattr(optimizer, attribute, getattr(optimizer, attribute) + added)
             return result
         self._note_trace(key, misfit)
         with _tracing:
@@ -344,7 +356,9 @@ class Compiled:
         if given is not None:
             call_args, call_kwargs = rebuild(*given, call_args)
         rng_before = np.random.get_state()[1].copy()
-        generators = [(name, g, rng_state(g)) for name, g in captured_generators(self.fn)]
+        given_generators = generator_arguments(args, kwargs)
+        generators = [(name, g, rng_state(g)) for name, g in
+                      captured_generators(self.fn) + _numpy_generators(given_generators)]
         training_before = training_flags(self.fn)
         tracer.training_at_start = {key: flag for key, (_, flag) in training_before.items()}
         named_before = named_values(self.fn)
@@ -355,12 +369,18 @@ class Compiled:
         sums_before = array_sums(arrays_before)
         state_before = optimizer_state_tensors(named_before)
         counts_before = optimizer_state_numbers(named_before)
+        attributes_before = optimizer_attribute_numbers(named_before)
         with installed(tracer), creators_patched(self.fn):
             output = self.fn(*call_args, **call_kwargs)
             keep_replaced_state(state_before, tracer.made_during)
             tracer.held.returned = output
             plan = tracer.finish(output)
         refuse_numbers_counted(plan.name, counts_before)
+        counters = carried_counters(plan.name, self.fn, attributes_before)
+        # (a counter a replay carries is no setting a replay must find unchanged)
+        carried = {(id(vars(optimizer)), attribute) for optimizer, attribute, _ in counters}
+        counted = [label for label, where, key, _ in captured_settings(self.fn)
+                   if (id(where), key) in carried]
         if not np.array_equal(np.random.get_state()[1], rng_before):
             raise TraceError(
                 f"compile: {plan.name} drew numbers from NumPy's global random generator "
@@ -376,9 +396,11 @@ class Compiled:
             tracer, plan, roots, stacklevel=3, spare_optimizer_state=not self._state_made)
         # (an entry of a container counts only if it was there: a container that grew
         # is named by warn_of_sizes_changed)
+        for label in counted:
+            numbers_before.pop(label, None)
         warn_of_numbers_changed(plan.name, numbers_before, numbers_reached(named) | {
             label: number for label, number in numbers_in_containers(self.fn).items()
-            if label in in_containers}, stacklevel=3)
+            if label in in_containers and label not in counted}, stacklevel=3)
         warn_of_sizes_changed(plan.name, sizes_before, stacklevel=3)
         arrays_after = arrays_reached(named)
         read_live_when_reached(plan, tracer, roots)
@@ -393,7 +415,10 @@ class Compiled:
             self.traces += 1
             return output
         plan.bindings = captured_objects(self.fn)     # as the call left them
-        plan.settings = captured_settings(self.fn)
+        plan.generators = [g for _, g in given_generators]  # (signatures.py)
+        plan.settings = [entry for entry in captured_settings(self.fn)
+                         if (id(entry[1]), entry[2]) not in carried]
+        plan.counters = counters
         # train() / eval() inside the function: a replay leaves the flags as it did
         plan.training_after = [(m, m.training) for m, flag in training_before.values()
                                if m.training != flag]
@@ -498,6 +523,14 @@ def _tensor_over(value):
     if isinstance(value, np.ndarray):
         return Tensor._make(value, None, False)
     return value
+
+
+def _numpy_generators(named) -> list:
+    """``named`` (``(label, generator)`` pairs), each ``ad.Generator`` as the NumPy
+    generator it draws from."""
+    from ..generator import Generator
+    return [(label, g.numpy_generator() if isinstance(g, Generator) else g)
+            for label, g in named]
 
 
 def _traced_argument(tracer, position, value, kinds):

@@ -321,15 +321,7 @@ def _globals_read(code) -> set:
 def _setting_changed(settings) -> str | None:
     """None, or which captured setting (``captured_settings``) now holds another value."""
     for name, where, key, value in settings:
-        try:
-            if key is None:
-                now = where.cell_contents
-            elif type(key) is _Path:
-                now = key.read(where)
-            else:
-                now = where.get(key, _MISSING)
-        except ValueError:                  # a closure cell emptied (del)
-            now = _MISSING
+        now = _setting_now(where, key)
         if _held_object(value):
             if now is not value:
                 return f"{name} holds another object"
@@ -404,7 +396,10 @@ def check_generators(plan, generators):
     changed = [(name, g) for name, g, state in generators if rng_state(g) != state]
     if not changed:
         return
-    held = {id(value) for value in nested_items([(i.args, i.kwargs) for i in plan.instrs])}
+    from ..generator import Generator
+    values = list(nested_items([(i.args, i.kwargs) for i in plan.instrs]))
+    held = {id(value) for value in values}
+    held |= {id(v.numpy_generator()) for v in values if isinstance(v, Generator)}
     for name, g in changed:
         if id(g) not in held:
             raise TraceError(
@@ -422,9 +417,25 @@ def checksum(array) -> int:
 
 def settings_differ(plan) -> bool:
     """Whether an object the plan reads has another ``training`` flag or setting than
-    at the trace (``plan.flags``): the plan fits again once they are switched back."""
+    at the trace (``plan.flags``), or a name or entry the function reads holds another
+    number, string, bool or None (``plan.settings``: ``cfg["scale"]`` alternating
+    between two values): the plan fits again once they are switched back."""
     return any(not same_value(getattr(obj, attribute, _MISSING), value)
-               for obj, attribute, value in plan.flags)
+               for obj, attribute, value in plan.flags) or any(
+        not _held_object(value) and not same_value(_setting_now(where, key), value)
+        for _, where, key, value in plan.settings)
+
+
+def _setting_now(where, key):
+    """What a captured setting's place holds now (``_MISSING`` if nothing)."""
+    try:
+        if key is None:
+            return where.cell_contents
+        if type(key) is _Path:
+            return key.read(where)
+        return where.get(key, _MISSING)
+    except ValueError:                      # a closure cell emptied (del)
+        return _MISSING
 
 
 def why_plan_does_not_fit(plan) -> str | None:

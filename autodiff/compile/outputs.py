@@ -8,19 +8,23 @@ execution does: a parameter with its ``.grad``, an argument), tuples, lists, dic
 and namedtuples (``("namedtuple", items, its class)``) of templates, and ``("value",
 v)`` for None and strings.  ``key`` is an int for a tensor object returned more than
 once (``return t, t``): a replay returns one tensor in each of those places, as eager
-execution does, and None otherwise.  A constant the call made from Python numbers
-(``return loss, np.zeros_like(x.data)``) is the slot of the plan's copy of it, which a
-replay copies again at each call (``literals.anew``): the caller may change it.
+execution does, and None otherwise.  A fourth item, a ``ReplayedHistory``, is there
+when the traced tensor required grad: a replay returns its tensor with
+``requires_grad`` and a ``grad_fn`` naming the same op, as the call returned it, over a
+node no backward can go through (``replayed_history_error`` says why when one tries).
+A constant the call made from Python numbers (``return loss, np.zeros_like(x.data)``)
+is the slot of the plan's copy of it, which a replay copies again at each call
+(``literals.anew``): the caller may change it.
 """
 
 from __future__ import annotations
 
 import collections
 import warnings
-import weakref
 
 import numpy as np
 
+from ..graph import Node, next_seq
 from ..tape_drop import TapeDropWarning
 from ..tensor import Tensor
 from . import call_constants
@@ -80,7 +84,9 @@ def _template(tracer, value, shared):
                 "step eagerly to read an intermediate's gradient.")
         left_behind = _warn_of_a_graph_left_behind(tracer, value)
         template = ("tensor", tracer.ref(value, value), shared.get(id(value)))
-        return template + (tracer.name,) if left_behind else template
+        if value.requires_grad and value._node is not None:
+            template += (ReplayedHistory(value._node.op, tracer.name, left_behind),)
+        return template
     kind = type(value)
     if kind is tuple or kind is list:
         return (kind.__name__, [_template(tracer, v, shared) for v in value])
@@ -132,35 +138,70 @@ def _no_constant_why(tracer, array) -> str:
             "it with np.zeros_like(a), np.ones_like(a) or np.full_like(a, value).")
 
 
-#: The tensors replays returned without the graph their trace's call gave them, each
-#: with the compiled function's name: read only when a backward through one refuses,
-#: to say why it has no history (``Tensor.backward``).
-replayed_without_graph: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+class ReplayedHistory:
+    """What a replay gives a returned tensor whose traced twin required grad: the op
+    that made it (its ``grad_fn`` names it), the compiled function's name, and whether
+    the call left its graph unused (``left_behind``) rather than running a backward
+    through it."""
+
+    __slots__ = ("op", "name", "left_behind")
+
+    def __init__(self, op, name: str, left_behind: bool):
+        self.op, self.name, self.left_behind = op, name, left_behind
 
 
-def _note_replayed_without_graph(tensor, name: str):
-    replayed_without_graph[tensor] = name
-    return tensor
+def replayed_tensor(array, history: ReplayedHistory) -> Tensor:
+    """A tensor over ``array`` that requires grad, made by ``history.op`` as the traced
+    call's was, over a released node with no inputs: a backward that reaches it raises
+    ``replayed_history_error`` instead of giving nothing (a plan records no tape).
+
+    >>> made_by_sum = ad.tensor([1.5], requires_grad=True).sum()._node.op
+    >>> h = ReplayedHistory(made_by_sum, "step", False)
+    >>> t = replayed_tensor(np.array(1.5), h)
+    >>> t.requires_grad, t.grad_fn.name(), t.is_leaf, t.item()
+    (True, 'SumBackward0', False, 1.5)
+    """
+    node = Node()
+    node.op = history.op
+    node._arity = 0
+    node._parents = ()
+    node.args = node.kwargs = node.ans = None
+    node.saved = history                # (released nodes hold None there: revive.py reads it)
+    node.requires_grad = True
+    node._shape = array.shape
+    node._dtype = array.dtype
+    node._depth = -1
+    node._seq = next_seq()
+    return Tensor._make(array, node, True)
 
 
-def replay_history_hint(tensor) -> str:
-    """Why ``tensor`` has no history when a replay of ``ad.compile`` returned it (a
-    sentence), else ""."""
-    name = replayed_without_graph.get(tensor)
-    if name is None:
-        return ""
-    return (f" It was returned by a replay of the compiled function {name}, which records "
-            "no tape (its first call warned with a TapeDropWarning): call backward() "
-            "inside the compiled function (compile the whole training step), or call "
-            f"{name} without ad.compile when its result is differentiated outside.")
+def replayed_history_error(node) -> RuntimeError | None:
+    """The error of a backward that reaches ``node``, made by a replay
+    (``replayed_tensor``), else None."""
+    history = node.saved
+    if history.__class__ is not ReplayedHistory:
+        return None
+    name = history.name
+    if history.left_behind:
+        why = ("whose first call returned it with a graph no backward of the call used "
+               "(it warned with a TapeDropWarning), but a replay records no tape")
+    else:
+        why = ("whose plan ran the call's backward through it and keeps no graph (a "
+               "replay records no tape), so no backward can follow it after the call, "
+               "even where eager execution kept the graph (retain_graph=True)")
+    return RuntimeError(
+        f"backward: a tensor of shape {node.shape} made by '{node.op.name}' was returned "
+        f"by a replay of the compiled function {name}, {why}. Call backward() inside "
+        "the compiled function (compile the whole training step), or call "
+        f"{name} without ad.compile when its result is differentiated outside.")
 
 
 def _warn_of_a_graph_left_behind(tracer, tensor) -> bool:
     """A returned tensor whose graph is still there (no backward of the call went
     through it, or one kept it with ``retain_graph=True``: its node still holds its
     inputs) has a history a backward after the call would follow; a
-    replay returns it without one, so such a backward would give its inputs no
-    gradient there (silently, when another path still requires grad)."""
+    replay returns it without one, so such a backward raises after a replay
+    (``replayed_history_error``)."""
     node = tensor._node
     if node is None or node.args is None or not tensor.requires_grad:
         return False                    # (no backward can follow one without grad)
@@ -170,8 +211,8 @@ def _warn_of_a_graph_left_behind(tracer, tensor) -> bool:
         f"compile: {tracer.name} returns a tensor of shape {tensor.shape} made by "
         f"'{node.op.name}' {how}: this first call returns it with that graph, but a "
         "replay returns it without one (a plan "
-        "records no tape), so a backward through it after a replay gives the tensors it "
-        "came from no gradient. Call backward() inside the compiled function (compile "
+        "records no tape), so a backward through it after a replay raises: the tensors "
+        "it came from get no gradient there. Call backward() inside the compiled function (compile "
         "the whole training step), or compute it under ad.no_grad() (or return "
         "t.detach()) when no gradient is wanted.", TapeDropWarning, stacklevel=2)
     return True
@@ -184,9 +225,10 @@ def output_source(template, ns, made=None) -> str:
     kind = template[0]
     if kind == "tensor":
         ref, key = template[1], template[2]
-        text = f"MAKE({ns.expr(ref)}, None, False)"
-        if len(template) == 4:          # (its graph left behind: _warn_of_a_graph_left_behind)
-            text = f"{ns.const(_note_replayed_without_graph)}({text}, {template[3]!r})"
+        if len(template) == 4:          # (its traced twin required grad)
+            text = f"{ns.const(replayed_tensor)}({ns.expr(ref)}, {ns.const(template[3])})"
+        else:
+            text = f"MAKE({ns.expr(ref)}, None, False)"
         if key is None:
             return text
         if key in made:

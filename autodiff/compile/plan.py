@@ -156,6 +156,8 @@ class Plan:
         self.flags: list = []       # (object, attribute, value) a replay needs unchanged
         self.steps_by_line: dict = {}   # line of the generated replay -> its step
         self.members: list = []     # (dict, key, object) a replay needs to be the same object
+        self.counters: list = []    # (optimizer, attribute, added): optimizer_counters.py
+        self.generators: list = []  # the generators given as arguments (signatures.py)
         self.bindings: list = []    # (cell or dict, key, object) the function's names held
         self.settings: list = []    # (name, cell or dict, key, number) its names held
         self.buffers: list = []     # arrays results are written into (buffers.py)

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..generator import Generator as _Generator
 from ..graph import is_grad_enabled
 from ..tensor import Tensor
 from . import hooks as _hooks
 from .arguments import unaccepted_argument
 from .plan import memory_order
+
+_GENERATORS = (np.random.Generator, np.random.RandomState, _Generator)
 
 
 def signature(args, kwargs) -> tuple:
@@ -37,12 +40,25 @@ def signature(args, kwargs) -> tuple:
         elif value is None or isinstance(value, (bool, int, float, complex, str, np.generic)):
             part = (type(value).__name__, _value_key(value))
             ident = None
+        elif isinstance(value, _GENERATORS):
+            # (the steps that draw from it hold it: a plan is for that generator, and
+            # keeps it, ``Plan.generators``, so that no other takes its id meanwhile)
+            part = ("G", type(value).__name__, id(value))
+            ident = None
         else:
             raise unaccepted_argument(f"argument {position!r}", value)
         if ident is not None:       # the same array passed twice is part of the signature
             part = part + (seen.setdefault(ident, position),)
         parts.append((position, part))
     return tuple(parts)
+
+
+def generator_arguments(args, kwargs) -> list:
+    """``(label, generator)`` for the random generators among the arguments (NumPy's,
+    ``ad.Generator``): an op's ``rng=`` draws from them at each replay."""
+    return [(f"argument {position!r}", value)
+            for position, value in [*enumerate(args), *kwargs.items()]
+            if isinstance(value, _GENERATORS)]
 
 
 def _signature_change(before, after) -> str | None:
@@ -63,6 +79,8 @@ def _part_text(part) -> str:
     if part is None or isinstance(part, (bool, int)):
         return "(none)" if part is None else str(part)
     kind = part[0]
+    if kind == "G":
+        return f"a {part[1]} (another object)"
     if kind in ("T", "A"):
         what = "a tensor" if kind == "T" else "an array"
         text = f"{what} of shape {part[1]} {np.dtype(part[2]).name}"
