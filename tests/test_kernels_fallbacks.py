@@ -108,3 +108,18 @@ def test_softmax_over_another_axis_and_mixed_dtypes_fall_back():
     for got, want in zip(kernels.cross_entropy(x[:, ::2], target),    # not contiguous
                          twins.cross_entropy(x[:, ::2], target)):
         np.testing.assert_array_equal(got, want)
+
+
+def test_pair_check_takes_exactly_what_the_one_array_check_takes():
+    """``_ok2(g, x)`` is ``_ok(g)`` plus x of g's type, dtype, shape and C layout."""
+    made = [np.ones(6), np.ones(6, np.float32), np.ones((2, 3)), np.ones((3, 2)).T,
+            np.ones(6, np.float16), np.arange(6), np.ones(6)[::2], np.ones(3),
+            np.array(1.0), np.ones(6).astype(">f8"), [1.0] * 6, 1.0, np.float64(1.0),
+            np.ones(2048)]
+    for a in made:
+        for b in made:
+            for minimum in (0, 6, 1024):
+                expected = bool(kernels._ok(a, minimum) and type(b) is np.ndarray
+                                and b.dtype is a.dtype and b.shape == a.shape
+                                and b.flags.c_contiguous)
+                assert bool(kernels._ok2(a, b, minimum)) is expected, (a, b, minimum)
