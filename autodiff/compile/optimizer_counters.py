@@ -126,5 +126,6 @@ def _counted_from(instructions, k, attribute) -> bool:
     window = instructions[k:k + 4]
     return (len(window) == 4 and window[0].opname == "LOAD_ATTR"
             and window[1].opname == "LOAD_CONST" and type(window[1].argval) in _NUMBERS
-            and window[2].opname == "BINARY_OP" and window[2].argrepr in _ADDS
+            and (window[2].opname in ("INPLACE_ADD", "BINARY_ADD")       # (Python 3.10)
+                 or window[2].opname == "BINARY_OP" and window[2].argrepr in _ADDS)
             and window[3].opname == "STORE_ATTR" and window[3].argval == attribute)
