@@ -10,7 +10,7 @@ def test_a_steady_ratio_is_reported_with_its_spread():
     assert ratio.meaningful
     assert abs(ratio.median - 2.0) < 1e-12
     text = ratio.summary("autodiff step", "the NumPy time")
-    assert text.startswith("autodiff step 2.0x the NumPy time (middle half of 5 rounds ")
+    assert text.startswith("autodiff step 2.00x the NumPy time (middle half of 5 rounds ")
     assert "all 1.90-2.10x" in text
 
 

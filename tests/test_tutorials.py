@@ -80,7 +80,7 @@ def test_05_mlp_from_scratch(tmp_path):
     assert r["loss_history"][-1] < r["loss_history"][0]
     # the timing ratio is given only when its rounds agree, and says so otherwise
     if r["time_ratio_meaningful"]:
-        assert f"autodiff step {r['time_ratio']:.1f}x the hand-written" in r["summary"]
+        assert f"autodiff step {r['time_ratio']:.2f}x the hand-written" in r["summary"]
     else:
         assert "not measured, the machine was busy" in r["summary"]
     # the 2-3-3 network as a picture: 2*3 + 3*3 weights and 3 + 3 biases, one edge each

@@ -278,7 +278,7 @@ class TimeRatio:
     def summary(self, what: str, of: str) -> str:
         """``what 1.9x of (spread)``, or why there is no ratio, for a one-line summary."""
         if self.meaningful:
-            return f"{what} {self.median:.1f}x {of} ({self.spread_text()})"
+            return f"{what} {self.median:.2f}x {of} ({self.spread_text()})"
         return f"{what} vs {of}: not measured, the machine was busy ({self.spread_text()})"
 
 
