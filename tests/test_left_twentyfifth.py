@@ -82,3 +82,10 @@ def test_steps_and_explain_name_the_parts():
     assert "getitem -> v2 (3,) (w (eigenvalues) of eigh)" in walked
     assert "eigh_packed -> v1 (4, 3) (packs eigh's outputs:" in walked
     assert "getitem (V (eigenvectors, as columns) of eigh)" in ad.explain(a, y)
+
+
+def test_draw_labels_the_packed_op_and_its_parts():
+    w, v = np.linalg.eigh(_spd())
+    source = ad.viz.draw(w.sum() + v.sum()).source
+    assert "packs eigh&#39;s outputs: w (eigenvalues) = [..., 3, :]" in source
+    assert "w (eigenvalues) of eigh" in source

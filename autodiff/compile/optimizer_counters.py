@@ -4,11 +4,12 @@
 A replay runs no Python code, so such a number would stay where the trace left it.
 The optimizers are ``ad.optim.Optimizer``s whose ``step()`` the user wrote, and the
 objects of classes the user wrote with a ``step()`` and a ``zero_grad()`` (an optimizer
-written from scratch) or an ``optimizer`` attribute (a scheduler).  Two kinds are told apart by reading the code that could use it (the
-methods of the optimizer's classes the user wrote, of every class the user wrote among
-the objects the function reaches, and the compiled function with the functions it
-reaches, ``reached_functions``); a use by name in a string (``getattr(self, "t")``)
-counts as a read:
+written from scratch) or an ``optimizer`` attribute (a scheduler).  Two kinds are
+told apart by reading the code that could use it (the methods of the optimizer's
+classes the user wrote, of every class the user wrote among the objects the function
+reaches, and the compiled function with the functions it reaches,
+``reached_functions``); a use by name in a string (``getattr(self, "t")``) counts as
+a read:
 
 * a counter that code only counts up by a constant (``self.calls += 1``, ``self.calls
   = self.calls + 1``) and reads nowhere else is carried: each replay adds to it what

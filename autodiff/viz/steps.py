@@ -18,8 +18,8 @@ from ..inplace_refusals import InPlaceError
 from ..revive import revive
 from ..tensor import Tensor
 from . import walk as W
-from .packed_parts import packing_note, part_label
 from .labels import array_text, shape_text
+from .packed_parts import packing_note, part_label
 
 
 class GraphFreedError(RuntimeError):
