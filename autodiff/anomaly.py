@@ -25,7 +25,8 @@ import numpy as np
 
 from .anomaly_origins import (first_input_with_inf, inf_origin, is_float_array,
                               leaves_holding_nan, overflow_cause)
-from .anomaly_trace import _created, user_frame_trace, where_created
+from .anomaly_trace import (RuleTrace, _created, inside_a_rule_cause, user_frame_trace,
+                            where_created)
 from .compile import hooks as _compile_hooks
 from .graph import BackwardObserver, Node, _grad_mode, _reverse_pass
 from .grad_mode import decorated
@@ -158,6 +159,9 @@ class _AnomalyState:
         # the report of a NaN gradient made where the forward values were already NaN
         # (missing data kept as NaN): raised only if the NaN reaches a gradient asked for
         self.pending = None
+        # (op name, creation site) of the node whose gradient rule runs now: the ops a
+        # rule records under create_graph are that op's, not the user's
+        self.in_rule_of = None
 
 
 class _Local(threading.local):
@@ -187,7 +191,14 @@ def _chained(previous):
 
 
 def _on_record(node):
-    node.trace = user_frame_trace(2)
+    trace = user_frame_trace(2)
+    state = _local.state
+    if state is not None and state.in_rule_of is not None:
+        if _in_reverse_pass():
+            trace = RuleTrace(trace, *state.in_rule_of) if trace is not None else None
+        else:
+            state.in_rule_of = None
+    node.trace = trace
     ans = node.ans
     if ans.dtype.kind not in "fc" or not np.isnan(ans).any():
         return
@@ -271,6 +282,8 @@ class _AnomalyObserver(BackwardObserver):
             _local.state.pending = None
 
     def on_node(self, node, g):
+        if _local.state is not None:
+            _local.state.in_rule_of = (node.op.name, node.trace)
         _check_sum(node, g, f"the output of {node.op.name}", where_created(node))
 
     def on_edge(self, node, i, g, gi, rule_output):
@@ -487,6 +500,8 @@ def _backward_message(state, node, g, i, gi):
                          "parameter holds NaN after an update that diverged (a learning "
                          "rate too large, or a NaN gradient stepped with): check it "
                          "before the forward pass (np.isnan(p.data).any()).")
+    elif zero_g and local_inf and isinstance(node.trace, RuleTrace):
+        lines.append(inside_a_rule_cause(node.trace))
     elif zero_g and local_inf:
         where_node, chain = _trace_zero(state, node, bad)
         if where_node is not None:

@@ -1,5 +1,6 @@
 """Where user code created an op: ``detect_anomaly`` records it on each node it watches
-(``node.trace``) and names it in its reports."""
+(``node.trace``) and names it in its reports.  An op recorded by the gradient rule of
+another op (a higher derivative) is named as part of that op, the one the user wrote."""
 
 from __future__ import annotations
 
@@ -40,6 +41,19 @@ class Trace(tuple):
         return f"{name}:{self[1]}"
 
 
+class RuleTrace(Trace):
+    """A ``Trace`` of an op recorded by the gradient rule of another op (a backward with
+    ``create_graph=True``): also the name of that op and where the user created it."""
+
+    __slots__ = ()
+
+    def __new__(cls, trace, rule_op, rule_site):
+        return tuple.__new__(cls, (*trace, rule_op, rule_site))
+
+    rule_op = property(lambda self: self[3])
+    rule_site = property(lambda self: self[4])
+
+
 def user_frame_trace(skip: int = 1) -> Trace | None:
     """The first frame outside the autodiff package, as a ``Trace`` (or None)."""
     frame = sys._getframe(skip)
@@ -55,6 +69,10 @@ def where_created(node: Node) -> str:
     trace = getattr(node, "trace", None)
     if trace is None:
         return ""
+    if isinstance(trace, RuleTrace):
+        site = f" (created at {trace.rule_site})" if trace.rule_site is not None else ""
+        return (f"recorded by the gradient rule of {trace.rule_op}{site}, which the backward "
+                f"pass at {Trace.__str__(trace)} ran with create_graph=True")
     if isinstance(trace, Trace):
         line = trace.line
         return f"created at {trace}" + (f": `{line}`" if line else "")
@@ -64,3 +82,23 @@ def where_created(node: Node) -> str:
 def _created(node):
     trace = getattr(node, "trace", None)
     return f"created at {trace}" if trace is not None else "creation site not recorded"
+
+
+# Where the rules that guard a singular point with where/hypot are singular.
+_SINGULAR_POINTS = {"arctan2": "the origin (both inputs 0)", "hypot": "the origin (both "
+                    "inputs 0)", "abs": "0", "sqrt": "0", "norm": "the zero vector",
+                    "vector_norm": "the zero vector", "matrix_norm": "the zero matrix",
+                    "cbrt": "0", "absolute": "0"}
+
+
+def inside_a_rule_cause(trace) -> str:
+    """The cause of a NaN made by an op that the gradient rule of another op recorded
+    for a higher derivative: the user wrote that op, not the where or hypot inside."""
+    op = trace.rule_op
+    point = _SINGULAR_POINTS.get(op, "the point where its derivative is infinite")
+    return (f"  cause: this op is internal to the gradient rule of {op} (recorded for a "
+            f"higher derivative with create_graph=True), not in your code: at {point} "
+            f"{op} has no finite derivative of this order, and the rule's guard sends 0 "
+            f"into an infinite local derivative (0·inf = NaN). Keep the inputs of {op} away "
+            f"from {point} when taking this derivative (add an eps, or mask those entries "
+            f"out before {op}).")

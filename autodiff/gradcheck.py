@@ -141,6 +141,7 @@ def gradcheck(func: Callable, inputs: Sequence, eps: float = 1e-6, atol: float =
         warnings.simplefilter("ignore", UserWarning)
         numeric = numerical_grad(func, items, eps)
     problems = []
+    mismatches = checked = 0
     for k, (a, n) in enumerate(zip(analytic, numeric)):
         if a is None:
             continue
@@ -148,6 +149,8 @@ def gradcheck(func: Callable, inputs: Sequence, eps: float = 1e-6, atol: float =
         # A NaN on either side checks nothing (a NaN gradient is what gradcheck is
         # for), and neither does inf - inf: both fail, as in PyTorch's gradcheck.
         excess = np.where(np.isnan(a) | np.isnan(n) | np.isnan(excess), np.inf, excess)
+        mismatches += int(np.count_nonzero(excess > 0))
+        checked += excess.size
         for flat in np.argsort(excess, axis=None)[::-1][:5]:
             index = np.unravel_index(flat, excess.shape)
             if excess[index] > 0:
@@ -161,8 +164,10 @@ def gradcheck(func: Callable, inputs: Sequence, eps: float = 1e-6, atol: float =
                  for _, k, index, av, nv in problems[:8]]
         raise GradcheckError(
             f"gradcheck: the gradient disagrees with central differences (eps={eps}, "
-            f"atol={atol}, rtol={rtol}) at {len(problems)}+ entries; worst first "
-            "(entry = output index + input index):\n" + "\n".join(lines)
+            f"atol={atol}, rtol={rtol}) at {mismatches} of {checked} Jacobian entries; "
+            + ("worst first" if min(len(problems), 8) == mismatches
+               else f"the worst {min(len(problems), 8)} shown")
+            + " (entry = output index + input index):\n" + "\n".join(lines)
             + _nan_hint(problems) + _precision_hint(items, eps)
             + (_randomness_hint(func, items, problems)
                or _kink_hint(func, items, problems, eps, atol, rtol)

@@ -78,6 +78,11 @@ def test_05_mlp_from_scratch(tmp_path):
     assert r["numpy_vs_autodiff_grad"] < 1e-10
     assert r["numpy_accuracy"] >= 0.9
     assert r["loss_history"][-1] < r["loss_history"][0]
+    # the timing ratio is given only when its rounds agree, and says so otherwise
+    if r["time_ratio_meaningful"]:
+        assert f"autodiff step {r['time_ratio']:.2f}x the hand-written" in r["summary"]
+    else:
+        assert "not measured, the machine was busy" in r["summary"]
     # the 2-3-3 network as a picture: 2*3 + 3*3 weights and 3 + 3 biases, one edge each
     assert (r["network_edges"], r["network_weights"], r["network_biases"]) == (21, 15, 6)
     names = [Path(f).name for f in r["files"]]

@@ -28,7 +28,8 @@ if __package__ in (None, ""):  # run as a script: make `tutorials` importable
 
 import autodiff as ad
 import autodiff.nn.functional as F
-from tutorials._common import Tutorial, interleaved_median_times, plt
+from tutorials._common import (WIDE_RATIO_SPREAD, TimeRatio, Tutorial, interleaved_times,
+                               plt)
 
 HIDDEN = 64
 
@@ -179,13 +180,19 @@ def part_compare(tut, X, y, params, trained, steps, lr):
         F.cross_entropy(forward(ls, X), y).backward()
 
     repeats = 7 if tut.quick else 21
-    t = interleaved_median_times({"autodiff": autodiff_step,
-                                  "NumPy": lambda: numpy_loss_and_grads(params, X, y)},
-                                 repeats, number=5)
-    t_ad, t_np = t["autodiff"], t["NumPy"]
+    rounds = interleaved_times({"autodiff": autodiff_step,
+                                "NumPy": lambda: numpy_loss_and_grads(params, X, y)},
+                               repeats, number=5)
+    t_ad, t_np = (float(np.median(rounds[k])) for k in ("autodiff", "NumPy"))
+    ratio = TimeRatio(rounds["autodiff"], rounds["NumPy"])
     print(f"one forward + backward on {len(X)} examples: autodiff {t_ad * 1e3:.3f} ms, "
-          f"hand NumPy {t_np * 1e3:.3f} ms (autodiff / NumPy = {t_ad / t_np:.2f};\n"
-          f"medians of {repeats} rounds, the two timed in turn)")
+          f"hand NumPy {t_np * 1e3:.3f} ms (medians of {repeats} rounds, the two timed in "
+          f"turn);\nautodiff / NumPy per round: median {ratio.median:.2f}, "
+          f"{ratio.spread_text()}")
+    if not ratio.meaningful:
+        print("the rounds disagree by more than a factor of "
+              f"{WIDE_RATIO_SPREAD}: other processes took the CPU during "
+              "some of them, so this ratio is not meaningful; rerun on an idle machine")
     p_np = train_numpy(tut, X, y, params, steps, lr)
     acc_np = accuracy(numpy_loss_and_grads(p_np, X, y)[2], y)
 
@@ -203,7 +210,7 @@ def part_compare(tut, X, y, params, trained, steps, lr):
           f"difference of the weights\nfrom the autodiff run: {early:.1e} after {few} steps, "
           f"{late:.1e} after {steps}: the round-off difference grows\nas training goes on, "
           "so long runs end at different weights - of the same quality.")
-    return max(errs.values()), t_ad, t_np, acc_np, late
+    return max(errs.values()), t_ad, t_np, ratio, acc_np, late
 
 
 # %% [markdown]
@@ -299,15 +306,16 @@ def main(argv=None) -> dict:
         acc = accuracy(forward(trained, X), y)
     print(f"{len(X)} points, {steps} full-batch Adam steps (lr {lr}): loss "
           f"{history['loss'][0]:.3f} -> {history['loss'][-1]:.3f}, accuracy {acc:.3f}")
-    grad_err, t_ad, t_np, acc_np, drift = part_compare(tut, X, y, params, trained, steps, lr)
+    grad_err, t_ad, t_np, ratio, acc_np, drift = part_compare(tut, X, y, params, trained, steps, lr)
     part_figures(tut, X, y, trained, history)
     picture = part_network(tut)
     return tut.finish(
         summary=f"spiral accuracy {acc:.3f} after {steps} steps; hand NumPy gradients match "
-                f"(rel err {grad_err:.0e}); autodiff step {t_ad / t_np:.1f}x the hand-written "
-                f"NumPy time",
+                f"(rel err {grad_err:.0e}); "
+                + ratio.summary("autodiff step", "the hand-written NumPy time"),
         accuracy=acc, loss_history=history["loss"], numpy_vs_autodiff_grad=grad_err,
         numpy_accuracy=acc_np, weight_drift=drift, time_autodiff=t_ad, time_numpy=t_np,
+        time_ratio=ratio.median, time_ratio_meaningful=ratio.meaningful,
         **picture)
 
 

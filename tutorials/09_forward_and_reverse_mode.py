@@ -39,7 +39,7 @@ if __package__ in (None, ""):  # run as a script: make `tutorials` importable
 import autodiff as ad
 import autodiff.nn.functional as F
 from autodiff import kernels
-from tutorials._common import Tutorial, plt, rel_error
+from tutorials._common import TimeRatio, Tutorial, plt, rel_error
 
 # %% [markdown]
 # ## 1. Forward mode by hand: dual numbers
@@ -570,6 +570,11 @@ def part_speed(tut, X, y, losses, fused):
     print(f"median CPU time of {rounds} rounds of {block} steps each, the three interleaved: "
           f"eager takes\n{speedup:.2f}x the compiled step's time, and the compiled step "
           f"{vs_numpy:.2f}x the hand-written NumPy time.")
+    vs_numpy_rounds = TimeRatio(per_step["@ad.compile"], per_step["hand-written NumPy"])
+    print(f"compiled / NumPy per round: {vs_numpy_rounds.spread_text()}"
+          + ("" if vs_numpy_rounds.meaningful else
+             "; the rounds disagree widely: other processes took the CPU during some of "
+             "them, so the ratio is not meaningful; rerun on an idle machine"))
     if not fused:
         print("Without fused kernels the replay makes one NumPy call per plan line, as the "
               "hand-written\nstep does; what it saves is the tape: Tensor and Node objects, "
@@ -590,7 +595,8 @@ def part_speed(tut, X, y, losses, fused):
               title=f"spiral MLP step, {len(X)} x 2 inputs")
     tut.savefig(fig, "compiled_step.png")
     return {"step_seconds": median, "compiled_speedup": speedup,
-            "compiled_vs_numpy": vs_numpy, "numpy_vs_eager_one_step": one_step}
+            "compiled_vs_numpy": vs_numpy, "numpy_vs_eager_one_step": one_step,
+            "compiled_vs_numpy_text": vs_numpy_rounds.summary("compiled", "hand-written NumPy's")}
 
 
 # %%
@@ -611,8 +617,8 @@ def main(argv=None) -> dict:
                 f"1 output: forward {cost['loss_forward_over_reverse']:.0f}x reverse; 1 "
                 f"input, {cost['largest_size']} outputs: reverse "
                 f"{cost['one_input_reverse_over_forward']:.0f}x forward; MLP step: eager "
-                f"{speed['compiled_speedup']:.2f}x the compiled time, compiled "
-                f"{speed['compiled_vs_numpy']:.2f}x hand-written NumPy's",
+                f"{speed['compiled_speedup']:.2f}x the compiled time, "
+                + speed["compiled_vs_numpy_text"],
         **dual, **jac, **cost, **hvp, **plan, **same, **speed)
 
 

@@ -225,9 +225,9 @@ def median_time(func, repeats: int = 7, number: int = 1) -> float:
     return float(np.median(times))
 
 
-def interleaved_median_times(funcs: dict, repeats: int = 7, number: int = 1) -> dict:
-    """Median seconds per call of each ``funcs[name]()``, the functions timed in turn
-    round after round, so that a busy moment of the machine slows every one of them
+def interleaved_times(funcs: dict, repeats: int = 7, number: int = 1) -> dict:
+    """Seconds per call of each ``funcs[name]()`` in every round, the functions timed in
+    turn round after round, so that a busy moment of the machine slows every one of them
     instead of only the one being timed then.  Wall-clock time (``perf_counter``)."""
     times = {name: [] for name in funcs}
     for _ in range(repeats):
@@ -236,7 +236,50 @@ def interleaved_median_times(funcs: dict, repeats: int = 7, number: int = 1) -> 
             for _ in range(number):
                 func()
             times[name].append((time.perf_counter() - start) / number)
-    return {name: float(np.median(t)) for name, t in times.items()}
+    return times
+
+
+def interleaved_median_times(funcs: dict, repeats: int = 7, number: int = 1) -> dict:
+    """Median seconds per call of each ``funcs[name]()`` over ``interleaved_times``."""
+    return {name: float(np.median(t))
+            for name, t in interleaved_times(funcs, repeats, number).items()}
+
+
+#: A ratio whose middle half of rounds spans more than this factor is not a measurement.
+WIDE_RATIO_SPREAD = 1.3
+
+
+class TimeRatio:
+    """The ratio of two timings, round by round (``interleaved_times``), with its spread.
+
+    ``median`` is the median of the per-round ratios; ``low`` and ``high`` are their
+    quartiles; ``meaningful`` is False when the rounds disagree by more than
+    ``WIDE_RATIO_SPREAD`` (another process took the CPU in some of them).
+
+    >>> r = TimeRatio([2.0, 2.1, 1.9, 2.0], [1.0, 1.0, 1.0, 1.0])
+    >>> round(r.median, 2), r.meaningful
+    (2.0, True)
+    >>> TimeRatio([0.1, 2.0, 5.0, 2.2], [1.0, 1.0, 1.0, 1.0]).meaningful
+    False
+    """
+
+    def __init__(self, numerator_rounds, denominator_rounds):
+        ratios = np.asarray(numerator_rounds, float) / np.asarray(denominator_rounds, float)
+        self.ratios = ratios
+        self.median = float(np.median(ratios))
+        self.low, self.high = (float(q) for q in np.percentile(ratios, [25, 75]))
+        self.meaningful = bool(self.low > 0 and self.high / self.low <= WIDE_RATIO_SPREAD)
+
+    def spread_text(self) -> str:
+        """e.g. ``middle half of 7 rounds 1.8-2.1x, all 1.6-2.4x``."""
+        return (f"middle half of {self.ratios.size} rounds {self.low:.2f}-{self.high:.2f}x, "
+                f"all {self.ratios.min():.2f}-{self.ratios.max():.2f}x")
+
+    def summary(self, what: str, of: str) -> str:
+        """``what 1.9x of (spread)``, or why there is no ratio, for a one-line summary."""
+        if self.meaningful:
+            return f"{what} {self.median:.2f}x {of} ({self.spread_text()})"
+        return f"{what} vs {of}: not measured, the machine was busy ({self.spread_text()})"
 
 
 def rel_error(a, b) -> float:

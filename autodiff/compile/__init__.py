@@ -376,7 +376,7 @@ class Compiled:
             tracer.held.returned = output
             plan = tracer.finish(output)
         refuse_numbers_counted(plan.name, counts_before)
-        counters = carried_counters(plan.name, self.fn, attributes_before)
+        counters = carried_counters(plan.name, self.fn, attributes_before, named_before)
         # (a counter a replay carries is no setting a replay must find unchanged)
         carried = {(id(vars(optimizer)), attribute) for optimizer, attribute, _ in counters}
         counted = [label for label, where, key, _ in captured_settings(self.fn)

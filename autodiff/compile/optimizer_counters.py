@@ -2,9 +2,14 @@
 ``self.t += 1`` in the ``step()`` of an Adam written by hand, ``self.calls += 1``.
 
 A replay runs no Python code, so such a number would stay where the trace left it.
-Two kinds are told apart by reading the code that could use it (the methods of the
-optimizer's classes the user wrote, and the compiled function with the functions it
-reaches, ``reached_functions``):
+The optimizers are ``ad.optim.Optimizer``s whose ``step()`` the user wrote, and the
+objects of classes the user wrote with a ``step()`` and a ``zero_grad()`` (an optimizer
+written from scratch) or an ``optimizer`` attribute (a scheduler).  Two kinds are
+told apart by reading the code that could use it (the methods of the optimizer's
+classes the user wrote, of every class the user wrote among the objects the function
+reaches, and the compiled function with the functions it reaches,
+``reached_functions``); a use by name in a string (``getattr(self, "t")``) counts as
+a read:
 
 * a counter that code only counts up by a constant (``self.calls += 1``, ``self.calls
   = self.calls + 1``) and reads nowhere else is carried: each replay adds to it what
@@ -39,18 +44,28 @@ def optimizer_attribute_numbers(roots) -> dict:
     found = {}
     for item, _ in reachable(roots):
         step = getattr(type(item), "step", None)
-        if isinstance(item, Optimizer) and written_by_user(getattr(step, "__module__", None)):
+        # (an optimizer of the user's own that does not subclass Optimizer, or a
+        # scheduler: a class the user wrote with step() and zero_grad() or an optimizer)
+        own = isinstance(item, Optimizer) or (
+            callable(step) and hasattr(item, "__dict__")
+            and (callable(getattr(item, "zero_grad", None)) or "optimizer" in vars(item))
+            and written_by_user(type(item).__module__))
+        if own and written_by_user(getattr(step, "__module__", None)):
             found.update(((id(item), name), (item, name, value))
                          for name, value in list(vars(item).items())
                          if type(value) in _NUMBERS)
     return found
 
 
-def carried_counters(name, fn, before) -> list:
+def carried_counters(name, fn, before, roots=()) -> list:
     """``[(optimizer, attribute, added)]``: the numbers of ``before``
     (``optimizer_attribute_numbers`` before the traced call of ``fn``, whose name is
-    ``name``) the call changed, each a counter a replay carries; refuse any other."""
+    ``name``) the call changed, each a counter a replay carries; refuse any other.
+    The code read is the optimizer's classes', the functions ``fn`` reaches, and the
+    methods of every class the user wrote among the objects ``roots`` reach (a
+    scheduler that reads ``optimizer.t``)."""
     from .hyperparameters import same_value
+    from .not_replayed import reachable
     from .reached import reached_functions, written_by_user
 
     changed = [(optimizer, attribute, old, getattr(optimizer, attribute, None))
@@ -59,17 +74,22 @@ def carried_counters(name, fn, before) -> list:
     if not changed:
         return []
     counters = []
+    reached = [getattr(getattr(f, "__func__", f), "__code__", None)
+               for f in reached_functions(fn)]
+    kinds = {type(item) for item, _ in reachable(roots)
+             if hasattr(item, "__dict__") and written_by_user(type(item).__module__)}
+    held = [f.__code__ for kind in kinds for f in _functions_of(kind, written_by_user)]
     for optimizer, attribute, old, new in changed:
         kind = type(optimizer)
-        codes = [f.__code__ for f in _functions_of(kind, written_by_user)]
-        codes += [getattr(getattr(f, "__func__", f), "__code__", None)
-                  for f in reached_functions(fn)]
+        codes = [f.__code__ for f in _functions_of(kind, written_by_user)] + reached + held
         uses = _uses(attribute, [c for c in codes if c is not None])
         if type(old) is int and type(new) is int and uses == "counted":
             counters.append((optimizer, attribute, new - old))
             continue
         how = ("reads it besides counting it up (as a bias correction 1 - beta1 ** "
                f"self.{attribute} does)" if uses == "read" else
+               f"names it in a string (getattr(self, {attribute!r})), a read the scan cannot "
+               "tell from a count" if uses == "named" else
                "sets it otherwise than counting it up by a constant" if uses == "set"
                else "changes a number that is no int")
         raise TraceError(
@@ -101,14 +121,17 @@ def _functions_of(kind, written_by_user) -> list:
 def _uses(attribute, codes) -> str:
     """``"counted"`` if every use of ``.attribute`` in ``codes`` counts it up by a
     constant (a read of it, a constant, an addition and the store back), ``"read"``
-    if one reads it otherwise, ``"set"`` if one stores anything else into it (outside
-    an ``__init__``, where the count starts)."""
+    if one reads it otherwise, ``"named"`` if one holds its name as a string (``getattr``,
+    ``__dict__``), ``"set"`` if one stores anything else into it (outside an
+    ``__init__``, where the count starts)."""
     result = "counted"
     for outer in codes:
         for code in nested_code(outer):
             instructions = [i for i in dis.get_instructions(code)
                             if i.opname not in ("COPY", "SWAP", "LOAD_FAST", "CACHE")]
             for k, instruction in enumerate(instructions):
+                if instruction.opname == "LOAD_CONST" and instruction.argval == attribute:
+                    return "named"          # getattr(self, "t"), self.__dict__["t"]
                 if instruction.argval != attribute:
                     continue
                 if instruction.opname in ("LOAD_ATTR", "LOAD_METHOD"):

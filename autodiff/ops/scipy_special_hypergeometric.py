@@ -9,12 +9,14 @@ and each slope is a closed form through ``xp``, so it has slopes of its own (any
   ``d/dz 1F1(a; b; z) = a / b 1F1(a + 1; b + 1; z)``; none in the parameters.
 - ``struve``, ``modstruve``: ``2 H_v' = H_{v-1} - H_{v+1} + (x/2)^v / (sqrt(pi)
   Gamma(v + 3/2))`` (``L``'s with ``+ L_{v+1}``), no division by x; none in the order.
+  At v = -1, x = 0 (H_0's second slope) it reads inf - inf: ``H_{-1} = 2/pi - H_1``.
 - ``expn``: ``E_n' = -E_{n-1}`` (``E_0 = e^-x / x``); none in the order.
 - ``bdtr``, ``bdtrc``: the beta density of the binomial law's conjugate; none in k, n.
 - ``rgamma``: ``-rgamma(x) digamma(x)``, and by the reflection formula for x < 1/2,
   so it is finite at the poles of Gamma (where ``rgamma`` is 0 and digamma infinite).
 - ``poch``: ``poch (digamma(z + m) - digamma(z))`` in z, ``poch digamma(z + m)`` in m.
-- ``agm``: from ``agm(a, b) = pi (a + b) / (4 K(k^2))``, ``k = (a - b) / (a + b)``.
+- ``agm``: from ``agm(a, b) = pi (a + b) / (4 K(k^2))``, ``k = (a - b) / (a + b)``; on
+  the edges (``agm(a, 0) = 0``) 0 along and +inf across, the one-sided limits.
 - ``sindg``, ``cosdg``, ``tandg``, ``cotdg`` (arguments in degrees): the trigonometric
   slopes times pi / 180.
 - ``smirnov``: SciPy's own derivative ``_smirnovp`` (first order only: the next is
@@ -25,7 +27,8 @@ and each slope is a closed form through ``xp``, so it has slopes of its own (any
   are complex, as SciPy's; the gradient is ``g * conj(W')``, PyTorch's convention).
 - ``voigt_profile``: ``V = Re w(z) / (sigma sqrt(2 pi))``, ``z = (x + i gamma) /
   (sigma sqrt 2)``; its slopes hold ``Im w`` as well, the op ``scipy_voigt_imaginary``,
-  whose slopes hold ``V`` in turn (Faddeeva's ``w' = -2 z w + 2i / sqrt(pi)``).
+  whose slopes hold ``V`` in turn (Faddeeva's ``w' = -2 z w + 2i / sqrt(pi)``); for
+  small sigma (and at 0, the Lorentzian) the series in sigma^2 of the Lorentzian smoothed.
 
 SciPy floors the orders and counts it takes as integers (``expn``'s n, ``bdtr``'s k and
 n); the slopes follow.
@@ -94,8 +97,14 @@ def _struve_term(xp, v, x):
 
 
 def _struve_rule(xp, g, ans, v, x):
-    return g * ((xp.scipy_struve(v - 1, x) - xp.scipy_struve(v + 1, x)
-                 + _struve_term(xp, v, x)) / 2)
+    # For v = -1 (the slope of H_0's slope) at x = 0 the relation reads inf - inf: there
+    # H_{-1} = 2/pi - H_1 (the recurrence at v = 0) gives its slope as -H_1', finite.
+    minus_one = (v == -1) & (x == 0)
+    safe = xp.where(minus_one, 1.0, x)
+    general = (xp.scipy_struve(v - 1, safe) - xp.scipy_struve(v + 1, safe)
+               + _struve_term(xp, v, safe)) / 2
+    first = (xp.scipy_struve(0.0, x) - xp.scipy_struve(2.0, x) + _struve_term(xp, 1.0, x)) / 2
+    return g * xp.where(minus_one, -first, general)
 
 
 def _modstruve_rule(xp, g, ans, v, x):
@@ -124,14 +133,31 @@ def _poch_m_rule(xp, g, ans, z, m):
 def _agm_rule(first):
     """``agm(a, b) = pi (a + b) / (4 K(m))``, ``m = k^2``, ``k = (a - b) / (a + b)``:
     ``d/da = pi / (4 K) (1 - 4 k b K'(m) / ((a + b) K))`` and ``d/db`` the same with
-    ``+ 4 k a``; both 1/2 at a = b."""
+    ``+ 4 k a``; both 1/2 at a = b.
+
+    On an edge (``agm(a, 0) = 0`` for every a > 0, ``agm(a, b) ~ pi a / (2 log(4a / b))``
+    as b -> 0+) the slope along the edge is 0 and the one across it +inf, the one-sided
+    limits (K(1) is infinite there, and the formula read NaN).  They are written
+    ``0 sqrt(b)`` and ``a / (a sqrt(b))`` so that their own slopes across the edge are
+    NaN (undefined) rather than a silent 0."""
     def rule(xp, g, ans, a, b):
-        total = a + b
-        k = (a - b) / total
+        on_b_edge = (b == 0) & (a > 0)
+        on_a_edge = (a == 0) & (b > 0)
+        edge = on_a_edge | on_b_edge
+        a_safe, b_safe = xp.where(edge, 1.0, a), xp.where(edge, 1.0, b)
+        total = a_safe + b_safe
+        k = (a_safe - b_safe) / total
         m = k * k
         whole = xp.scipy_ellipk(m)
         ratio = 4 * k * _ellipk_slope(xp, m, whole) / (total * whole)
-        return g * (np.pi / 4 / whole * (1 - ratio * b if first else 1 + ratio * a))
+        inside = np.pi / 4 / whole * (1 - ratio * b_safe if first else 1 + ratio * a_safe)
+        # d/da: 0 on the b = 0 edge, +inf on the a = 0 edge (d/db the other way round)
+        this, other = (a, b) if first else (b, a)
+        flat_edge, steep_edge = (on_b_edge, on_a_edge) if first else (on_a_edge, on_b_edge)
+        flat = 0 * xp.sqrt(xp.where(flat_edge, other, 1.0))
+        steep_other = xp.where(steep_edge, other, 1.0)
+        steep = steep_other / (steep_other * xp.sqrt(xp.where(steep_edge, this, 1.0)))
+        return g * xp.where(flat_edge, flat, xp.where(steep_edge, steep, inside))
     return _quietly(rule)
 
 
@@ -167,8 +193,12 @@ def _voigt_imaginary(x, sigma, gamma):
     """``Im w(z) / (sigma sqrt(2 pi))``, ``z = (x + i gamma) / (sigma sqrt 2)``: the
     companion of ``voigt_profile`` (its real part) that its slopes need."""
     from scipy import special
-    scale = np.sqrt(2.0) * sigma
-    return special.wofz((x + 1j * gamma) / scale).imag / (sigma * np.sqrt(2 * np.pi))
+    pure = sigma == 0               # (the Lorentzian limit: Im of i / (pi (x + i gamma)))
+    safe = np.where(pure, 1.0, sigma)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lorentz = x / (np.pi * (x * x + gamma * gamma))
+        value = special.wofz((x + 1j * gamma) / (np.sqrt(2.0) * safe)).imag
+    return np.where(pure, lorentz, value / (safe * np.sqrt(2 * np.pi)))
 
 
 def _voigt_slopes(xp, real, imaginary, x, sigma, gamma):
@@ -181,25 +211,68 @@ def _voigt_slopes(xp, real, imaginary, x, sigma, gamma):
     return real_x, -imaginary_x, imaginary_x, real_x
 
 
+#: Below sigma = this * |x + i gamma| the slopes are the Lorentzian's heat-equation series
+#: in ``_SERIES_TERMS`` terms: the closed forms lose about eps / t^4 to cancellation there,
+#: the (asymptotic) series about t^14 (2k)! / k!; both near 1e-11 where they meet.
+_SMALL_SIGMA = 0.05
+_SERIES_TERMS = 7
+
+
+def _lorentz_derivative(xp, n, radius, angle, of_real):
+    """``d^n/dx^n`` of the Cauchy density (``of_real``) or of its companion: the real or
+    imaginary part of ``d^n/dx^n i / (pi zeta) = (-1)^n n! i / (pi zeta^(n+1))``,
+    ``zeta = x + i gamma = radius e^(i angle)``."""
+    turn = xp.sin((n + 1) * angle) if of_real else xp.cos((n + 1) * angle)
+    return (-1) ** n * math.factorial(n) * turn / (np.pi * radius ** (n + 1))
+
+
+def _small_sigma_slopes(xp, x, sigma, gamma, of_real):
+    """``(F_x, F_gamma, F_sigma)`` from ``F = sum (sigma^2 / 2)^k / k! d^2k/dx^2k F_0`` (the
+    Lorentzian ``F_0`` smoothed by a Gaussian); exact at sigma = 0."""
+    radius, angle = xp.hypot(x, gamma), xp.arctan2(gamma, x)
+    half = sigma * sigma / 2
+
+    def series(n, part):
+        return sum(half ** k / math.factorial(k)
+                   * _lorentz_derivative(xp, n + 2 * k, radius, angle, part)
+                   for k in range(_SERIES_TERMS))
+
+    along_x = series(1, of_real)
+    # Cauchy-Riemann: dV/dgamma = -dL/dx, dL/dgamma = dV/dx
+    along_gamma = -series(1, False) if of_real else series(1, True)
+    along_sigma = sigma * series(2, of_real)
+    return along_x, along_gamma, along_sigma
+
+
 def _voigt_rules(of_real):
     """The slopes in x, sigma and gamma of ``V`` (``of_real``) or of ``L``; in sigma
-    ``-(F + x F_x + gamma F_gamma) / sigma`` (``F`` is homogeneous of degree -1)."""
-    def parts(xp, ans, x, sigma, gamma):
+    ``-(F + x F_x + gamma F_gamma) / sigma`` (``F`` is homogeneous of degree -1).
+
+    For sigma small against ``|x + i gamma|`` (and at sigma = 0, the pure Lorentzian,
+    SciPy's value there) they are the series of ``_small_sigma_slopes``: at sigma = 0 the
+    Cauchy density's slopes in x and gamma, and 0 in sigma (``F = F_0 + sigma^2 / 2
+    F_0'' + ...``), written ``sigma F_0'' + ...`` so that its own slope is right too."""
+    def slopes(xp, ans, x, sigma, gamma):
+        near = sigma < _SMALL_SIGMA * xp.hypot(x, gamma)
+        safe = xp.where(near, 1.0, sigma)
         other = (xp.scipy_voigt_imaginary(x, sigma, gamma) if of_real
                  else xp.scipy_voigt_profile(x, sigma, gamma))
         real, imaginary = (ans, other) if of_real else (other, ans)
-        slopes = _voigt_slopes(xp, real, imaginary, x, sigma, gamma)
-        return slopes[:2] if of_real else slopes[2:]
+        closed = _voigt_slopes(xp, real, imaginary, x, safe, gamma)
+        along_x, along_gamma = closed[:2] if of_real else closed[2:]
+        along_sigma = -(ans + x * along_x + gamma * along_gamma) / safe
+        series = _small_sigma_slopes(xp, x, xp.where(near, sigma, 0.0), gamma, of_real)
+        return [xp.where(near, small, exact)
+                for small, exact in zip(series, (along_x, along_gamma, along_sigma))]
 
     def x_rule(xp, g, ans, x, sigma, gamma):
-        return g * parts(xp, ans, x, sigma, gamma)[0]
+        return g * slopes(xp, ans, x, sigma, gamma)[0]
 
     def gamma_rule(xp, g, ans, x, sigma, gamma):
-        return g * parts(xp, ans, x, sigma, gamma)[1]
+        return g * slopes(xp, ans, x, sigma, gamma)[1]
 
     def sigma_rule(xp, g, ans, x, sigma, gamma):
-        along_x, along_gamma = parts(xp, ans, x, sigma, gamma)
-        return g * (-(ans + x * along_x + gamma * along_gamma) / sigma)
+        return g * slopes(xp, ans, x, sigma, gamma)[2]
 
     return dict(x=("g * -(x V - gamma L) / sigma^2" if of_real
                    else "g * (1/pi - x L - gamma V) / sigma^2", x_rule),

@@ -8,6 +8,7 @@ import graphviz
 
 from . import walk as W
 from .labels import array_text, dtype_text, escape, op_params_text, shape_text
+from .packed_parts import packing_note, part_label
 
 INSTALL_HINT = (
     "Install Graphviz (it provides the 'dot' program) and make sure 'dot' is on PATH:\n"
@@ -118,6 +119,9 @@ def _op_label(op_vertex):
     params = op_params_text(op_vertex.params)
     if params:
         rows.append(f'<FONT POINT-SIZE="10">{escape(", ".join(params))}</FONT>')
+    part = packing_note(op_vertex.node) or part_label(op_vertex.node)
+    if part:
+        rows.append(f'<FONT POINT-SIZE="10">{escape(part)}</FONT>')
     return "<" + '<BR/>'.join(rows) + ">"
 
 

@@ -19,6 +19,7 @@ from ..revive import revive
 from ..tensor import Tensor
 from . import walk as W
 from .labels import array_text, shape_text
+from .packed_parts import packing_note, part_label
 
 
 class GraphFreedError(RuntimeError):
@@ -108,7 +109,8 @@ class Step:
 
     def __str__(self):
         lines = [(f"step {self.index}/{self.count}: {self.op_name} -> {self.output.name} "
-                  f"{shape_text(self.output.shape)}"),
+                  f"{shape_text(self.output.shape)}"
+                  + _part_text(self.node)),
                  f"  upstream g = {_indent(array_text(self.upstream, width=60), 15)}",
                  f"  rule: {self.rule}"]
         if self.inputs:
@@ -117,6 +119,12 @@ class Step:
             lines.append("  (no input needs a gradient)")
         lines.extend("  " + str(c) for c in self.contributions)
         return "\n".join(lines)
+
+
+def _part_text(node) -> str:
+    """A packed multi-output op's parts, or which part a getitem unpacks (or "")."""
+    part = packing_note(node) or part_label(node)
+    return f" ({part})" if part else ""
 
 
 class Steps(list):

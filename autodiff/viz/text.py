@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from . import walk as W
 from .labels import dtype_text, inline_text, op_params_text, shape_text, value_text
+from .packed_parts import packing_note, part_label
 
 
 def _one_line(name):
@@ -25,6 +26,9 @@ def text(t, params=None, max_nodes: int | None = None) -> str:
     Leaves come first as comments; each op line reads like code with the output's
     shape and dtype, e.g. ``v7 = matmul(v3, W1)  # (128, 64) float32``.  Constants
     are written by value when tiny (``2``) and as ``const(4, 3)`` otherwise.
+    An op with several outputs (``eigh``, ``svd``, ``qr``, ...) is one ``*_packed`` op
+    whose line names the parts it packs; each ``getitem`` that unpacks one is labelled
+    with its name (``w (eigenvalues) of eigh``).
 
     >>> W = ad.tensor(np.ones((3, 2)), requires_grad=True, name="W")
     >>> loss = (ad.tensor(np.ones((4, 3))) @ W).relu().mean()
@@ -60,6 +64,9 @@ def text(t, params=None, max_nodes: int | None = None) -> str:
             notes.append("no grad")
         if op.out.kind == W.OUTPUT:
             notes.append("output")
+        part = packing_note(op.node) or part_label(op.node)
+        if part:
+            notes.append(part)
         nograd = [e.input_name for e in op.edges if e.kind == W.NOGRAD]
         if nograd:
             notes.append("no gradient into " + ", ".join(nograd))
