@@ -1,14 +1,17 @@
 """The twenty-fourth round's other features crossed with the rest: writes into a
 complex tensor's parts (through temporary views, ``vmap``, ``jacfwd``, checkpointing,
 ``ad.compile``), ``cummax`` / ``cummin`` (transforms, 0-d / empty / float16, NaN,
-``functional_call``, checkpointing, ``ad.compile``) and ``default_collate``'s named
-tuples in a ``DataLoader``; against NumPy and PyTorch (skipped without it)."""
+``functional_call``, checkpointing, ``ad.compile``), ``default_collate``'s named
+tuples in a ``DataLoader``, softmax of empty tensors and logsumexp of all ``-inf``
+lanes through the transforms and ``ad.compile``, and ``detect_anomaly`` on the new
+``scipy.special`` ops; against NumPy and PyTorch (skipped without it)."""
 
 from __future__ import annotations
 
 import collections
 
 import numpy as np
+import scipy.special as sc
 import pytest
 
 import autodiff as ad
@@ -271,3 +274,57 @@ def test_a_loader_of_named_tuples_gives_named_tuple_batches(options):
         np.testing.assert_array_equal(batch.x[:, 0], batch.label.data)
     seen = sorted(int(i) for b in batches for i in b.label.data)
     assert seen == list(range(len(seen)))
+
+
+# ----- softmax of empty tensors, logsumexp of all -inf lanes ------------------------------
+
+def test_log_softmax_of_empty_batches_compiles_with_one_plan_per_shape():
+    import autodiff.nn.functional as F
+    compiled = ad.compile(lambda t: F.log_softmax(t, dim=-1).sum())
+    for rows in (0, 2, 0, 2):
+        assert compiled(ad.tensor(np.zeros((rows, 3)))).item() == pytest.approx(
+            -rows * 3 * np.log(3.0))
+    assert compiled.traces == 2
+    for transform in (ad.jacrev, ad.jacfwd):
+        assert transform(lambda t: F.softmax(t, dim=0))(ad.tensor(np.zeros((0, 3)))).shape == (
+            0, 3, 0, 3)
+
+
+NEG_INF_LANE = np.array([[-np.inf, -np.inf], [0.0, 1.0]])
+
+
+def test_logsumexp_of_an_all_minus_infinity_lane_through_the_transforms():
+    import warnings
+    expected_slope = np.array([[0.0, 0.0], [1 / (1 + np.e), np.e / (1 + np.e)]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        values = ad.vmap(lambda r: ad.logsumexp(r, axis=0))(ad.tensor(NEG_INF_LANE))
+        slopes = ad.vmap(ad.grad(lambda r: ad.logsumexp(r, axis=0)))(ad.tensor(NEG_INF_LANE))
+        with forward.dual_level():
+            dual = forward.make_dual(ad.tensor(NEG_INF_LANE), ad.tensor(np.ones((2, 2))))
+            tangent = forward.unpack_dual(ad.logsumexp(dual, axis=1)).tangent
+        compiled = ad.compile(lambda t: ad.logsumexp(t, axis=1))
+        replays = [compiled(ad.tensor(NEG_INF_LANE + s)).data for s in (0.0, 1.0, 0.0)]
+    np.testing.assert_allclose(values, [-np.inf, np.log1p(np.e)])
+    np.testing.assert_allclose(slopes, expected_slope)
+    np.testing.assert_allclose(tangent, [0.0, 1.0])
+    np.testing.assert_allclose(replays[1], [-np.inf, 1 + np.log1p(np.e)])
+    np.testing.assert_array_equal(replays[0], replays[2])
+
+
+# ----- anomaly detection names the round's scipy.special ops ------------------------------
+
+@pytest.mark.parametrize("function, at, op", [
+    (lambda t: sc.poch(t, 2.5), -1.0, "scipy_poch"),
+    (lambda t: sc.yn(1, t), 0.0, "scipy_yn"),
+    (lambda t: sc.sici(t)[1], 0.0, "scipy_sici_ci"),
+    (lambda t: sc.tandg(t), 90.0, "scipy_tandg"),
+    (lambda t: sc.cotdg(t), 0.0, "scipy_cotdg"),
+    (lambda t: sc.agm(t, 1.0), -1.0, "scipy_agm"),
+])
+def test_detect_anomaly_names_the_scipy_op_and_the_entry(function, at, op):
+    with ad.detect_anomaly():
+        t = ad.tensor([at, 0.5], requires_grad=True)
+        with pytest.raises(ad.AnomalyError, match=rf"^{op}: the (forward|backward) pass "
+                                                  r"produced (NaN|inf).*first at index \(0,\)"):
+            function(t).sum().backward()
