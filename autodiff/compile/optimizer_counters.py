@@ -1,5 +1,7 @@
 """A Python number in an attribute of a user's optimizer that its traced call changes:
-``self.t += 1`` in the ``step()`` of an Adam written by hand, ``self.calls += 1``.
+``self.t += 1`` in the ``step()`` of an Adam written by hand, ``self.calls += 1``
+(an ``ad.optim.Optimizer`` subclass, or any class of the user's with ``step()`` and
+``zero_grad()``).
 
 A replay runs no Python code, so such a number would stay where the trace left it.
 Two kinds are told apart by reading the code that could use it (the methods of the
@@ -39,7 +41,12 @@ def optimizer_attribute_numbers(roots) -> dict:
     found = {}
     for item, _ in reachable(roots):
         step = getattr(type(item), "step", None)
-        if isinstance(item, Optimizer) and written_by_user(getattr(step, "__module__", None)):
+        # an Optimizer subclass, or a class of the user's own with step() and
+        # zero_grad() (a hand-written optimizer needs no base class in eager mode)
+        looks_like_one = isinstance(item, Optimizer) or (
+            callable(step) and callable(getattr(type(item), "zero_grad", None))
+            and not isinstance(item, (type, types.ModuleType)))
+        if looks_like_one and written_by_user(getattr(step, "__module__", None)):
             found.update(((id(item), name), (item, name, value))
                          for name, value in list(vars(item).items())
                          if type(value) in _NUMBERS)
