@@ -145,3 +145,11 @@ def test_lambertw_branch_compiles_as_the_constant_it_is(k):
         assert compiled(mine).item() == step(eager).item()
         np.testing.assert_array_equal(mine.grad, eager.grad)
     assert compiled.traces == 1
+
+
+@pytest.mark.parametrize("function, home", [
+    (sc.fresnel, "scipy.special.fresnel"), (sc.erf, "scipy.special.erf"),
+    (sc.expm1, "scipy.special.expm1"), (np.expm1, "numpy.expm1"), (np.sin, "numpy.sin")])
+def test_an_unsupported_ufunc_argument_is_refused_naming_the_ufuncs_home(function, home):
+    with pytest.raises(TypeError, match=rf"^{home} on a Tensor: the argument\(s\) \['where'\]"):
+        function(ad.tensor(X, requires_grad=True), where=np.array([True, False, True]))
