@@ -25,9 +25,12 @@ from .overwrites import _written_after
 #: Whether a part of a complex tensor was ever taken (else the write hooks return at once).
 taken = False
 
-#: id(part tensor) -> (a weak reference to it, one to the complex tensor, "real" or
-#: "imag", [the complex tensor's array and the write stamp when they last agreed]), by
-#: id since a tensor's == compares elements
+#: id(part tensor) -> (a weak reference to it, the complex tensor, "real" or "imag",
+#: [the complex tensor's array and the write stamp when they last agreed]), by id since
+#: a tensor's == compares elements.  The complex tensor is held while its part lives,
+#: as NumPy's view holds its base: in ``z[1:].real[0] = 5`` nothing else holds the
+#: view ``z[1:]`` that the write must go through to reach ``z``.  (Graph nodes hold
+#: arrays, not tensors, so the complex tensor never holds its part back.)
 _parts: dict = {}
 
 
@@ -76,7 +79,7 @@ def note_part(part_tensor, whole, part: str) -> None:
     taken = True
     key = id(part_tensor)
     reference = weakref.ref(part_tensor, lambda r, key=key: _forget(key, r))
-    _parts[key] = (reference, weakref.ref(whole), part, [whole.data, _graph.write_epoch])
+    _parts[key] = (reference, whole, part, [whole.data, _graph.write_epoch])
 
 
 def _part_written(t):
@@ -86,8 +89,7 @@ def _part_written(t):
     for tensor in (t, *(base for _, (base, _) in _views_up(t))):
         entry = _parts.get(id(tensor))
         if entry is not None and entry[0]() is tensor:
-            whole = entry[1]()
-            return None if whole is None else (tensor, entry[2:], whole)
+            return tensor, entry[2:], entry[1]
     return None
 
 

@@ -362,6 +362,12 @@ def explain(t, output=None) -> str:
     if item is root:
         lines.append("It is itself the output of the backward pass.")
         return "\n".join(lines)
+    from .compile.outputs import replayed_history_error
+    replayed = replayed_history_error(root) if hasattr(root, "saved") else None
+    if replayed is not None:        # (a replay of ad.compile records no tape)
+        lines.append(f"Why: not connected to {out_text}: "
+                     f"{str(replayed).removeprefix('backward: ')}")
+        return "\n".join(lines)
     best, parent_of, consumers = _walk(root, item)
     if item not in best:
         dropped = last_drop(t)

@@ -44,9 +44,10 @@ def _is_default(value, accepted):
     return any(value is a or (type(value) is type(a) and value == a) for a in accepted)
 
 
-def check_numpy_kwargs(name: str, kwargs: dict, ufunc: bool) -> dict:
+def check_numpy_kwargs(name: str, kwargs: dict, ufunc: bool, home=None) -> dict:
     """``kwargs`` without the unsupported NumPy arguments left at their defaults;
-    raises ``TypeError`` naming ``name`` and the arguments given other values."""
+    raises ``TypeError`` naming ``name`` (the ufunc ``home`` by its module when given:
+    ``scipy.special.fresnel``) and the arguments given other values."""
     defaults = _UFUNC_DEFAULTS if ufunc else _FUNCTION_DEFAULTS
     if ufunc:
         rejected = sorted(k for k, v in kwargs.items()
@@ -56,7 +57,8 @@ def check_numpy_kwargs(name: str, kwargs: dict, ufunc: bool) -> dict:
                           if k in defaults and not _is_default(v, defaults[k]))
     if rejected:
         raise TypeError(
-            f"numpy.{name} on a Tensor: the argument(s) {rejected} are not supported by "
+            f"{_full_name(home) if home is not None else 'numpy.' + name} on a Tensor: "
+            f"the argument(s) {rejected} are not supported by "
             "autodiff; call it without them (or on t.data when no gradient is needed)")
     if any(k in defaults for k in kwargs):
         kwargs = {k: v for k, v in kwargs.items() if k not in defaults}
@@ -155,7 +157,11 @@ def array_ufunc(ufunc: np.ufunc, method: str, *inputs, **kwargs) -> Any:
             kwargs.pop("out", None)
             result = op(*inputs, **kwargs)
         else:
-            check_numpy_kwargs(ufunc.__name__, kwargs, ufunc=True)
+            try:
+                check_numpy_kwargs(ufunc.__name__, kwargs, ufunc=True)
+            except TypeError:       # (named by its home only here: off the usual path)
+                check_numpy_kwargs(ufunc.__name__, kwargs, ufunc=True, home=ufunc)
+                raise
             result = op(*inputs)
         if loop is not None:
             result = ufunc_dtypes.in_loop_dtype(result, loop, ufunc.nin)

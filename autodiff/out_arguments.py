@@ -130,7 +130,7 @@ def ufunc_into(op, ufunc: np.ufunc, inputs: tuple, kwargs: dict, check_kwargs):
         if loop is not None:
             inputs = ufunc_dtypes.cast_to_loop(inputs, loop)
             kwargs = {k: v for k, v in kwargs.items() if k not in ("dtype", "signature")}
-    check_kwargs(ufunc.__name__, kwargs, ufunc=True)
+    check_kwargs(ufunc.__name__, kwargs, ufunc=True, home=ufunc)
     from .interop import _full_name     # (interop imports this module: a cycle at import)
     name = f"{_full_name(ufunc)} with out="
     shape = next(o.shape for o in outs if o is not None)

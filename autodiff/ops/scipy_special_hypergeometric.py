@@ -359,6 +359,12 @@ def _binomial_density(xp, k, n, p):
 
 def _lambertw(z, k, tol):
     from scipy.special import _ufuncs      # (scipy.special.lambertw(z, k, tol) calls it)
+
+    from ..compile.hooks import note_made_from_numbers
+    if isinstance(k, np.ndarray) and k.ndim == 0 and k.dtype.kind in "iu":
+        # SciPy's lambertw wraps the branch number in a new 0-d array (np.asarray(k,
+        # dtype=long)): under ad.compile it is a constant, as the number k is
+        note_made_from_numbers([k])
     return _ufuncs._lambertw(z, k, tol)
 
 

@@ -27,6 +27,10 @@ class GraphFreedError(RuntimeError):
 
 
 def _freed_error(node, where):
+    from ..compile.outputs import replayed_history_error
+    replayed = replayed_history_error(node) if hasattr(node, "saved") else None
+    if replayed is not None:        # (no graph was ever kept, rather than one freed)
+        return GraphFreedError(f"viz.{where}: {str(replayed).removeprefix('backward: ')}")
     return GraphFreedError(
         f"viz.{where}: the graph was freed — op '{node.op.name}' (output shape {node.shape}) "
         "released its saved values in an earlier backward() pass, so its rules cannot run "
