@@ -157,11 +157,7 @@ def array_ufunc(ufunc: np.ufunc, method: str, *inputs, **kwargs) -> Any:
             kwargs.pop("out", None)
             result = op(*inputs, **kwargs)
         else:
-            try:
-                check_numpy_kwargs(ufunc.__name__, kwargs, ufunc=True)
-            except TypeError:       # (named by its home only here: off the usual path)
-                check_numpy_kwargs(ufunc.__name__, kwargs, ufunc=True, home=ufunc)
-                raise
+            check_numpy_kwargs(ufunc.__name__, kwargs, ufunc=True, home=ufunc)
             result = op(*inputs)
         if loop is not None:
             result = ufunc_dtypes.in_loop_dtype(result, loop, ufunc.nin)
