@@ -19,7 +19,7 @@ import warnings
 import numpy as np
 
 from ..conventions import keepdim_by_position, torch_empty_axis
-from ..spellings import axis_alias
+from ..argument_aliases import axis_alias
 from ..tensor import Tensor
 from .compare import isnan, logical_not
 from .elementwise import astype, maximum, where
