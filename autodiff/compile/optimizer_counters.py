@@ -23,6 +23,7 @@ import types
 
 from ..code_walk import nested_code
 from .refusals import TraceError
+from .state_numbers import optimizers_stepped_by_user
 
 _NUMBERS = (int, float)
 _ADDS = ("+", "+=")
@@ -32,17 +33,11 @@ def optimizer_attribute_numbers(roots) -> dict:
     """``{(id(optimizer), name): (optimizer, name, number)}`` for the Python numbers in
     the attributes of the optimizers ``roots`` (``(label, object)`` pairs) reach whose
     ``step()`` the user wrote (a library optimizer's is replayed as a call)."""
-    from ..optim.optimizer import Optimizer
-    from .not_replayed import reachable
-    from .reached import written_by_user
-
     found = {}
-    for item, _ in reachable(roots):
-        step = getattr(type(item), "step", None)
-        if isinstance(item, Optimizer) and written_by_user(getattr(step, "__module__", None)):
-            found.update(((id(item), name), (item, name, value))
-                         for name, value in list(vars(item).items())
-                         if type(value) in _NUMBERS)
+    for item in optimizers_stepped_by_user(roots):
+        found.update(((id(item), name), (item, name, value))
+                     for name, value in list(vars(item).items())
+                     if type(value) in _NUMBERS)
     return found
 
 
