@@ -17,7 +17,7 @@ import numpy as np
 from . import inference_tensors as _inference_tensors
 from .conventions import keepdim_after_axis
 from .missing_dtypes import bfloat16_error, from_torch_dtype, is_bfloat16, numpy_dtype
-from .spellings import axis_alias
+from .argument_aliases import axis_alias
 
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 

@@ -190,7 +190,8 @@ def warn_if_unpacked_as_torch_pair(name: str, torch_form: str | None = None) -> 
     ``_, predicted = torch.max(out, 1)`` unpacks its ``(values, indices)``: with a
     batch of two that runs, and gives the values of the second row, not indices.
     ``torch_form`` says how to write PyTorch's pair (default: ``max(x, dim=1)``)."""
-    from .tape_drop import called_function, unpacks_into, user_frame, warn_at
+    from .call_unpacking import unpacks_into
+    from .tape_drop import called_function, user_frame, warn_at
     frame = user_frame()
     # (the user's line must be the call of max itself: not, say, a compiled step that
     # replays a max, whose two results the line unpacks)
@@ -222,7 +223,7 @@ def refuse_unpacked_numpy_values(frame, length: int) -> None:
     PyTorch's ``_, predicted = torch.max(out, 1)`` unpacks ``(values, indices)``: the
     unpacking would fail anyway, with Python's bare "too many values to unpack".  (Two
     values unpack without error: ``warn_if_unpacked_as_torch_pair`` warns then.)"""
-    from .tape_drop import unpacked_call
+    from .call_unpacking import unpacked_call
     name = unpacked_call(frame, 2)
     if name not in _TORCH_PAIRS:
         return
@@ -366,7 +367,8 @@ def warn_of_numpy_split(pieces, dim: int, size: int, by_position: bool = False) 
         numpy_reading = f"pieces cut at the indices {list(pieces)}"
         torch_reading = f"pieces of the sizes {list(pieces)}"
         counts = len(pieces) + 1, len(pieces)
-    from .tape_drop import unpacks_into, user_frame, warn_at
+    from .call_unpacking import unpacks_into
+    from .tape_drop import user_frame, warn_at
     spelled = f"split(x, {pieces!r}, {'' if by_position else 'dim='}{dim})"
     message = (f"ad.{spelled} is NumPy's np.split here: {numpy_reading} of "
                f"the dim of size {size}, where torch.{spelled} makes "

@@ -58,7 +58,7 @@ def extreme_along_dim(name: str, x, axis=None, keepdims=False, *, dim, keepdim=N
     """
     from .ops.ordering import take_along_axis
     from .ops.shape import reshape, squeeze
-    from .spellings import axis_alias
+    from .argument_aliases import axis_alias
     from .tensor import Tensor
     axis, keepdims = axis_alias(name, axis, keepdims, dim, keepdim)
     if isinstance(axis, tuple):

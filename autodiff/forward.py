@@ -41,12 +41,12 @@ from .ops.shape import stack
 from .pytrees import flatten, flatten_arguments, is_tree
 from .tensor import Tensor
 from .tree_outputs import is_container_output, jacobian_of_tree_output
-from .transform_aux import aux_result, is_recorded, split_aux
+from .transform_aux import aux_result, is_recorded, split_aux, with_aux
 from .saved_hooks import unpacked_values
 from .transforms import (_freed_in_function, as_argnums, check_function,
                          fresh_inputs, inside_transform, jacrev, owned, reaches_other_tracked,
                          holds_tree, refuse_container, retire, transformed_call,
-                         tree_jacobians, with_aux)
+                         tree_jacobians)
 
 _make = Tensor._make
 

@@ -16,9 +16,10 @@ from .closure_values import (_closed_over_tracked_values, _is_float_array,
                              _note_forward_values, _reachable_tracked,
                              _refuse_forward_values, _refuse_value_through,
                              closed_over_tracked)
+from .function_checks import check_grads, refuse_unrecorded_gradients
 from .function_notes import arrays_explained
 from .function_vmap import mapping_examples, refuse_per_example
-from .graph import Node, is_grad_enabled, next_seq, no_grad
+from .graph import is_grad_enabled, next_seq, no_grad
 from .ops.registry import Op
 from .tensor import Tensor
 
@@ -246,79 +247,6 @@ def _derived_error(owner, where):
         "attribute instead (ctx.mask = mask).")
 
 
-def _check_grads(owner, grads, args, create_graph):
-    if not isinstance(grads, (tuple, list)):
-        grads = (grads,)
-    if len(grads) > len(args) and all(g is None for g in grads[len(args):]):
-        grads = grads[:len(args)]       # (None for defaulted inputs not passed: PyTorch's)
-    if len(grads) != len(args):
-        raise ValueError(
-            f"{owner}.backward returned {len(grads)} gradient(s) but forward took "
-            f"{len(args)} input(s); return one gradient per input, in order "
-            "(None for an input that needs none; extra ones may only be None)")
-    checked = []
-    for position, (grad, arg) in enumerate(zip(grads, args)):
-        if grad is None:
-            checked.append(None)
-            continue
-        if isinstance(grad, Tensor) and not create_graph:
-            grad = grad.data
-        elif not isinstance(grad, Tensor):
-            grad = np.asarray(grad)
-        if np.shape(grad) != np.shape(arg):
-            raise ValueError(
-                f"{owner}.backward: the gradient for input {position} has shape "
-                f"{np.shape(grad)} but that input has shape {np.shape(arg)}; each gradient "
-                "must have its input's shape (sum over broadcast axes yourself)")
-        arg_dtype = np.asarray(getattr(arg, "data", arg)).dtype
-        if grad.dtype.kind == "c" and arg_dtype.kind != "c":
-            # (casting it to the input's real dtype would drop the imaginary part; the
-            # dtype, not np.iscomplexobj: on a Tensor that gives a Tensor, whose truth
-            # value a compiled trace refuses)
-            raise TypeError(
-                f"{owner}.backward: the gradient for input {position} is complex "
-                f"({grad.dtype}) but that input is real ({arg_dtype}): return a real "
-                "gradient (PyTorch's convention gives a real input the real part of the "
-                "complex one)")
-        checked.append(grad)
-    return checked
-
-
-def _refuse_unrecorded_gradients(owner, grads, g, first_seq):
-    """Raise when backward, given a ``grad`` ``g`` that is itself differentiated,
-    returns a nonzero gradient not recorded as a function of it (``grad.data``,
-    ``.detach()``, NumPy on it): the derivative through it would silently be zero.
-    Only the nodes backward recorded (numbered from ``first_seq``) are searched."""
-    for position, grad in enumerate(grads):
-        if grad is None or (isinstance(grad, Tensor) and _reaches(grad, g, first_seq)):
-            continue
-        if np.any(np.asarray(grad.data if isinstance(grad, Tensor) else grad) != 0):
-            raise RuntimeError(
-                f"{owner}: the gradient for input {position} is computed from "
-                "grad without recording it (grad.data, .detach(), .numpy() or NumPy "
-                "functions on grad), and this backward pass is being differentiated "
-                "(forward mode: jvp, jacfwd, hessian, hvp; or the gradient of a gradient), "
-                "where that would give zero instead of its derivative. Write backward with "
-                "Tensor operations on grad (e.g. grad * ad.cos(x), not "
-                "grad.data * np.cos(x)).")
-
-
-def _reaches(tensor, target, first_seq) -> bool:
-    """Whether ``tensor`` is ``target`` or was computed from it by nodes numbered
-    ``first_seq`` or later."""
-    goal = target._node if target._node is not None else target
-    pending, seen = [tensor._node if tensor._node is not None else tensor], set()
-    while pending:
-        item = pending.pop()
-        if item is goal:
-            return True
-        if item.__class__ is not Node or item._seq < first_seq or id(item) in seen:
-            continue
-        seen.add(id(item))
-        pending.extend(p for p in item.parents if p is not None)
-    return False
-
-
 def _function_op(cls):
     """The op behind a Function subclass; its ctx is the node's saved state."""
 
@@ -398,9 +326,9 @@ def _function_op(cls):
             ctx._owner = None
             for key, value in attributes.items():
                 setattr(ctx, key, value)
-        checked = _check_grads(cls.__name__, grads, args, create_graph)
+        checked = check_grads(cls.__name__, grads, args, create_graph)
         if create_graph and g.requires_grad:
-            _refuse_unrecorded_gradients(f"{cls.__name__}.backward", checked, g, first_seq)
+            refuse_unrecorded_gradients(f"{cls.__name__}.backward", checked, g, first_seq)
         return checked
 
     op = Op(cls.__name__, forward, joint=joint,
@@ -576,9 +504,9 @@ def custom_gradient(func: Callable) -> Callable:
             _refuse_forward_values(name, saved)     # differentiated along the inputs
         first_seq = next_seq()
         grads = _call_on_tensors(f"the vjp returned by {name}", "g", saved, g)
-        checked = _check_grads(name, grads, args, isinstance(g, Tensor))
+        checked = check_grads(name, grads, args, isinstance(g, Tensor))
         if isinstance(g, Tensor) and g.requires_grad:
-            _refuse_unrecorded_gradients(f"{name} (its vjp)", checked, g, first_seq)
+            refuse_unrecorded_gradients(f"{name} (its vjp)", checked, g, first_seq)
         return checked
 
     op = Op(name, forward, joint=joint,

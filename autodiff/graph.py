@@ -32,6 +32,7 @@ from . import pass_end as _pass_end
 from .observers import BackwardObserver, observe_backward  # noqa: F401  (re-exported)
 from .grad_mode import (  # noqa: F401  (re-exported: the rest of the library imports them from here)
     _grad_mode, _SetGradEnabled, enable_grad, is_grad_enabled, no_grad)
+from .graph_errors import not_float_leaf_error, refuse_a_grad_stored_anew, rule_shape_error
 from .graph_node import Node, differentiable_edges, release  # noqa: F401  (re-exported)
 
 if TYPE_CHECKING:
@@ -73,14 +74,6 @@ class _RetainedGradients(BackwardObserver):
             self.received.append((t, g))
 
 
-def _freed_error(node):
-    return RuntimeError(
-        f"backward: the graph was already freed — op '{node.op.name}' released its saved "
-        "values in an earlier backward pass. To call backward through the same graph "
-        "again, pass retain_graph=True to the first backward (or recompute the forward)."
-    )
-
-
 def _release_side_branches(side_branches):
     """Free the nodes that fed the output only through non-differentiable edges.
 
@@ -107,21 +100,6 @@ def _is_uniquely_owned(array) -> bool:
     # _accumulate_into_leaf, this function's parameter and getrefcount's argument.
     return (type(array) is np.ndarray and array.base is None
             and sys.getrefcount(array) <= 4)
-
-
-def _refuse_a_grad_stored_anew(tracer) -> None:
-    """Raise while ``ad.compile`` traces a backward whose sum into a ``.grad`` the
-    trace holds must be a new array, as a graph saved that array (it is the data of a
-    tensor that requires grad): a replay would go on reading the traced array."""
-    from .compile.refusals import TraceError
-    from .compile.provenance import user_line
-    raise TraceError(
-        f"compile: a backward at {user_line()} in the compiled function {tracer.name} "
-        "adds into a .grad array that a graph saved (it is also the data of a tensor "
-        "that requires grad, as ad.tensor(w.grad).requires_grad_() makes), so the sum "
-        "is stored as a new array, which a replay of the plan would not follow. Make "
-        "that tensor from a copy (ad.tensor(w.grad.copy())), or call the step without "
-        "ad.compile.")
 
 
 def _held_by_trace(array) -> bool:
@@ -156,7 +134,7 @@ def _add_into_grad(current, grad, held_elsewhere) -> None:
     tracer = hooks.active
     with tracer.held.lifted(current):
         if not current.flags.writeable:
-            _refuse_a_grad_stored_anew(tracer)
+            refuse_a_grad_stored_anew(tracer)
         if held_elsewhere:
             _overwrites.note_write(current)
         np.add(current, grad, out=current)
@@ -359,33 +337,12 @@ def _run_pass(root, root_grad, inputs, retain_graph, create_graph, stop_at, thro
 _accumulating = threading.Lock()
 
 
-def _rule_shape_error(op, position, gradient, arg, ans):
-    names = getattr(op, "input_names", ())
-    name = names[position] if position < len(names) else str(position)
-    return ValueError(
-        f"{op.name}: the gradient rule of input {name!r} returned shape {gradient.shape}, "
-        f"which does not sum to the input's shape {arg.shape} (the output has shape "
-        f"{ans.shape}); a rule returns the input's shape, or the shape it was broadcast "
-        "to.")
-
-
-def _not_float_leaf_error(leaf):
-    # Only .data = ... gets here: creation and requires_grad=True refuse such data.
-    name = "" if leaf._name is None else f" {leaf._name!r}"
-    return TypeError(
-        f"backward: the leaf tensor{name} (shape {leaf.data.shape}) requires grad, but "
-        f"its data is {leaf.data.dtype}: an array of that dtype was assigned to .data "
-        "after it was made (p.data = np.array([[1, 0], [0, 1]]) holds integers), and its "
-        "gradient would be rounded to integers. Assign floating-point values, e.g. "
-        "p.data = np.asarray(value, dtype=np.float64).")
-
-
 def _accumulate_into_leaf(leaf, grad, create_graph):
     # (``_grad``: the slot behind the checked ``.grad`` property; these values fit.  One
     # function, not a wrapper holding the lock: a second frame's reference to ``grad``
     # would make _is_uniquely_owned copy every gradient.)
     if leaf.data.dtype.kind != "f" and leaf.data.dtype.kind != "c":
-        raise _not_float_leaf_error(leaf)
+        raise not_float_leaf_error(leaf)
     set_grad = _set_grad_slot or (_namespaces() and _set_grad_slot)
     with _accumulating:
         if not create_graph:
@@ -556,7 +513,7 @@ def _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,
                     try:                # (a broadcast input's gradient: summed to its shape)
                         gi = sum_to(gi, arg.shape)
                     except ValueError:
-                        raise _rule_shape_error(op, i, gi, arg, ans) from None
+                        raise rule_shape_error(op, i, gi, arg, ans) from None
                 if gi.dtype is not arg.dtype and gi.dtype != arg.dtype:
                     gi = _in_dtype(xp, gi, arg.dtype)
                 if observers:

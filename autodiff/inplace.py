@@ -63,6 +63,7 @@ from .view_table import (_ALL, _views_in, _views_of, _views_up, _viewed,  # noqa
 from .guard import (held_by_trace, is_guarded_view, note_unguarded_write, unguarded_reads,
                     views_memory_of, writing_through)
 from .multi_output_views import refuse_recorded_update as refuse_multi_output_update
+from .inplace_dtypes import refuse_bounds_of_another_kind, refuse_truncation
 from .inplace_refusals import (READ_ONLY_OUTPUTS, InPlaceError, _label,  # noqa: F401 (re-exported)
                                _held_message, _refuse_op_views_left_behind,
                                _refuse_op_views_of_moved,
@@ -388,23 +389,10 @@ def _adopt(t, result, where: str, plan) -> None:
             f"{where}: the update has shape {result.shape} but the tensor has shape "
             f"{t.shape}; an in-place update cannot change a tensor's shape.")
     if result.dtype != t.dtype:
-        _refuse_truncation(t, result, where)
+        refuse_truncation(t, result, where)
         result = result.astype(t.dtype)
     _take(t, result)
     _rebase_views(plan)
-
-
-def _refuse_truncation(t, value, where: str) -> None:
-    """Raise when ``value`` requires grad and ``t`` holds integers or bools: NumPy would
-    truncate (``t[i] = v``) or refuse (``t += v``), and either way the values that need
-    a gradient would be cut off from it."""
-    if getattr(value, "requires_grad", False) and t.dtype.kind not in "fc":
-        raise TypeError(
-            f"{where}: the update gives {value.dtype} values that require grad, but "
-            f"tensor {_label(t)} holds {t.dtype}: stored there they would be truncated "
-            "and lose their gradient. Make the tensor floating-point first "
-            "(np.zeros(n) rather than np.zeros(n, int) or np.zeros_like(int_array); "
-            "t = t.astype(float)).")
 
 
 def _take(t, result) -> None:
@@ -529,7 +517,7 @@ def set_item(t, key, value, where: str = "setitem"):
     before_write(t, where)
     if _recording(t, value):
         _refuse_leaf(t, where)
-        _refuse_truncation(t, value, where)
+        refuse_truncation(t, value, where)
         bypass_hooked_views(t)
         result = computed_apart_from_shared_memory(t, lambda: setitem(t, value, key))
         _recorded(t, result, where, written=key)
@@ -576,27 +564,9 @@ def clamp(t, lo, hi, where: str = "clamp_"):
         _recorded(t, result, where)
     else:
         lo, hi = _raw(lo), _raw(hi)
-        _refuse_bounds_of_another_kind(t, lo, hi, where)
+        refuse_bounds_of_another_kind(t, lo, hi, where)
         lift = _before_unrecorded_write(t, where)
         _unrecorded_write(t, lift, "clamp", (lo, hi), None,
                           lambda: np.clip(t.data, lo, hi, out=t.data))
     write_back(t, where)
     return t
-
-
-def _refuse_bounds_of_another_kind(t, lo, hi, where: str) -> None:
-    """Raise when the bounds would make ``t``'s values of a kind its dtype cannot hold
-    (float bounds of an integer tensor): NumPy's ``clip(out=)`` and PyTorch's ``clamp_``
-    refuse the cast too."""
-    bounds = [b if isinstance(b, (bool, int, float, complex)) else np.asarray(b)
-              for b in (lo, hi) if b is not None]
-    kind = np.result_type(t.data, *bounds)
-    if not np.can_cast(kind, t.dtype, casting="same_kind"):
-        shown = ", ".join(repr(b) if np.ndim(b) == 0 else f"an array of shape {np.shape(b)}"
-                          for b in (lo, hi))
-        raise TypeError(
-            f"{where}: the bounds ({shown}) give {kind} values, but tensor {_label(t)} "
-            f"holds {t.dtype}, which cannot store them in place (PyTorch refuses this "
-            "too). Pass bounds of the tensor's kind (ints for an integer tensor), or "
-            "clamp a converted copy: t = t.astype(np.float64).clamp_(lo, hi), or "
-            "t.clamp(lo, hi) for a new tensor.")

@@ -142,14 +142,14 @@ def _axis_from_dim(public_name, short_name, numpy_name, args, kwargs):
     """``(args, kwargs)`` with PyTorch's ``dim=``/``keepdim=`` read as ``axis=``/
     ``keepdims=``, a positional axis (``ad.amax(x, 0, keepdim=True)``) included."""
     if short_name in DIM_IS_AXIS and "keepdim" not in kwargs:
-        from .spellings import renamed_argument
+        from .argument_aliases import renamed_argument
         kwargs = dict(kwargs)
         kwargs["axis"] = renamed_argument(public_name, "axis", kwargs.pop("axis", None),
                                           None, "dim", kwargs.pop("dim"))
         return args, kwargs
     if short_name not in DIM_ALIASED:
         raise dim_refusal(public_name, numpy_name, kwargs)
-    from .spellings import axis_alias
+    from .argument_aliases import axis_alias
     kwargs = dict(kwargs)
     if len(args) > 1:           # each of DIM_ALIASED takes its axis second
         if "axis" in kwargs:

@@ -44,7 +44,8 @@ import weakref
 import numpy as np
 
 from .code_walk import nested_code
-from .graph import Node, _freed_error
+from .graph import Node
+from .graph_errors import freed_error
 from .saved_hooks import unpacked_args
 
 __all__ = ["is_stand_in", "keep_constants", "names_constants", "revive", "stand_in"]
@@ -104,10 +105,10 @@ def revive(node: Node, keep: bool = True) -> tuple:
         raise replayed
     op = node.op
     if not op.value_free:
-        raise _freed_error(node)
+        raise freed_error(node)
     if hooks.active is not None:
         raise RuntimeError(
-            f"{_freed_error(node)} A compiled function cannot run its backward through "
+            f"{freed_error(node)} A compiled function cannot run its backward through "
             "a node released before its trace: make the tensor inside the function.")
     parents = node.parents
     differentiable = op._grad_at
@@ -130,7 +131,7 @@ def revive(node: Node, keep: bool = True) -> tuple:
                 if named is None:
                     named = constants_named(op, parents)
                 if i in named:
-                    raise _freed_error(node)
+                    raise freed_error(node)
                 value = None            # no rule that runs looks at it
         args.append(value)
     args = node.args = tuple(args)

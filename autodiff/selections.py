@@ -349,7 +349,7 @@ class SelectionMethods:
         >>> ad.tensor([3.0, 1.0, 2.0]).argsort(descending=True)
         tensor([0, 2, 1])
         """
-        from .spellings import axis_alias
+        from .argument_aliases import axis_alias
         if order is not None:
             raise TypeError("argsort: order= (sorting structured arrays) is not supported")
         axis = axis_alias("argsort", None if dim is not None else axis, False, dim)[0]

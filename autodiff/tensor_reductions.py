@@ -14,7 +14,8 @@ import numpy as np
 
 from .conventions import keepdim_after_axis, method_axis
 from .missing_dtypes import numpy_dtype
-from .spellings import axis_alias, extreme_along_dim, refuse_positional_extreme
+from .argument_aliases import axis_alias
+from .spellings import extreme_along_dim, refuse_positional_extreme
 from .torch_elementwise_methods import signed_sum_operand
 
 if TYPE_CHECKING:

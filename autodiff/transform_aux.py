@@ -58,3 +58,16 @@ def is_recorded(result) -> bool:
     if isinstance(first, dict) and first:
         return is_recorded(next(iter(first.values())))
     return isinstance(first, Tensor)
+
+
+def with_aux(transform, func, argnums, where):
+    """``transform(func, argnums)`` for a function returning ``(output, aux)``: the
+    transform's result and the aux, as a pair."""
+    main, kept = split_aux(func, where)
+    transformed = transform(main, argnums)
+
+    def wrapped(*args, **kwargs):
+        result = transformed(*args, **kwargs)
+        return result, aux_result(kept, is_recorded(result))
+
+    return wrapped

@@ -36,7 +36,7 @@ from .ops.shape import stack
 from .tensor import Tensor
 from .pytrees import flatten_arguments, is_tree, tree_value_and_grad
 from .tree_outputs import jacobian_of_tree_output, vjp_of_tree_output
-from .transform_aux import aux_result, is_recorded, split_aux
+from .transform_aux import aux_result, is_recorded, split_aux, with_aux
 
 def _transform_input_rule(xp, g, ans, x):
     if _grad_mode.backward_in_transform == "autograd.grad":
@@ -556,19 +556,6 @@ def tree_jacobians(transform, func, argnums, args, kwargs, where):
     single = isinstance(argnums, (int, np.integer))
     return tree_value_and_grad(as_value_and_grad, func, as_argnums(argnums, where), single,
                                args, kwargs, where)[1]
-
-
-def with_aux(transform, func, argnums, where):
-    """``transform(func, argnums)`` for a function returning ``(output, aux)``: the
-    transform's result and the aux, as a pair."""
-    main, kept = split_aux(func, where)
-    transformed = transform(main, argnums)
-
-    def wrapped(*args, **kwargs):
-        result = transformed(*args, **kwargs)
-        return result, aux_result(kept, is_recorded(result))
-
-    return wrapped
 
 
 def _assemble(rows, out_shape, x, record):

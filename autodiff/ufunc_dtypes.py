@@ -99,3 +99,14 @@ def in_order(result, order: str, inputs):
     if (order == "C" and flags.c_contiguous) or (order == "F" and flags.f_contiguous):
         return result
     return result.copy(order=order)
+
+
+def in_clip_loop(a, lo, hi, dtype, casting):
+    """``a`` and the bounds cast to the loop ``np.clip(..., dtype=dtype)`` runs."""
+    operands = (a, a if lo is None else lo, a if hi is None else hi)  # (None: no say)
+    loop = loop_dtypes(np._core.umath.clip, operands, {"dtype": dtype, "casting": casting})
+    if loop is None:
+        raise TypeError(f"numpy.clip on a Tensor: dtype={dtype!r} is supported for real, "
+                        "integer and bool dtypes")
+    return tuple(None if v is None else cast_to_loop((v,), (d,))[0]
+                 for v, d in zip((a, lo, hi), loop))

@@ -27,6 +27,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .ops.call_spellings import resolve_aliases
+
 
 class _Spec(NamedTuple):
     kind: str                   # "same" (0-d results), "reduce" (over all) or "inplace"
@@ -173,7 +175,7 @@ def _op_routed(name, op):
                 return getattr(args[0], name)(*args[1:], **kwargs)
         if previous is not None:
             return previous(*args, **kwargs)
-        return op._call_any(args, op._resolve_aliases(kwargs))
+        return op._call_any(args, resolve_aliases(op, kwargs))
     return along_a_zero_d_dim
 
 

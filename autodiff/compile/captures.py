@@ -130,7 +130,7 @@ def plain_settings(holder, table, names) -> list:
     that ``table``'s entries ``names`` hold (``self.cfg.scale``, ``self.cfg["scale"]``
     of a module ``holder``): a plan that read them fits only while they keep their values
     (a dict's entries are read through ``DictItems``)."""
-    from .tracer import _is_setting
+    from .setting_values import is_setting
 
     found = []
     for name in names:
@@ -138,10 +138,10 @@ def plain_settings(holder, table, names) -> list:
         if type(value) is dict:
             items = DictItems(value, f"{type(holder).__name__}.{name}")
             found += [(items, key, v) for key, v in value.items()
-                      if type(key) is str and _is_setting(v)]
+                      if type(key) is str and is_setting(v)]
         elif _plain_object(value):
             own = vars(value)
-            found += [(value, key, v) for key, v in own.items() if _is_setting(v)]
+            found += [(value, key, v) for key, v in own.items() if is_setting(v)]
             found += [(value, key, v) for key, v in class_settings(value).items()
                       if key not in own]
     return found
@@ -261,7 +261,7 @@ def _settings_named(fn) -> list:
     >>> [(name, value) for name, _, _, value in captured_settings(lambda x: x * scale)]
     [('scale', 0.5)]
     """
-    from .tracer import _is_setting
+    from .setting_values import is_setting
 
     code = getattr(getattr(fn, "__func__", fn), "__code__", None)
     read = _globals_read(code) if code is not None else set()
@@ -274,7 +274,7 @@ def _settings_named(fn) -> list:
     for name, where, key, value in _captured_names(fn):
         if where is table and key not in read:
             continue
-        if _is_setting(value):
+        if is_setting(value):
             found.append((name, where, key, value))
         else:
             found += _settings_inside(name, value, keys, attributes)

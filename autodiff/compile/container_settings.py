@@ -60,7 +60,7 @@ def _settings_inside(name, value, keys, attributes) -> list:
     attributes it reads, down to ``_SETTING_DEPTH``
     levels: those of the first level as ``(name[key], dict or vars(object), key,
     setting)``, deeper ones and list items as ``(name..., value, _Path, setting)``."""
-    from .tracer import _is_setting
+    from .setting_values import is_setting
 
     found, seen = [], {id(value)}
     todo = [(value, name, ())]
@@ -111,7 +111,7 @@ def _settings_inside(name, value, keys, attributes) -> list:
         else:
             continue
         for member, step, table, key, inner in members:
-            if _is_setting(inner) or _held_object(inner):
+            if is_setting(inner) or _held_object(inner):
                 if path or table is None:
                     found.append((member, value, _Path(path + (step,)), inner))
                 else:

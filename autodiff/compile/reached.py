@@ -15,7 +15,7 @@ import types
 
 from .held_objects import held_objects
 from .object_calls import functions_by_calls
-from .tracer import _is_setting
+from .setting_values import is_setting
 
 #: Modules whose functions a compiled function calls without their globals tying the
 #: plan (their settings are the library's, or fixed).
@@ -204,7 +204,7 @@ def class_defaults(klass) -> dict:
     for cls in reversed(klass.__mro__[:-1]):
         if (cls.__module__ or "").split(".")[0] != "autodiff":   # (the library's: fixed)
             found.update((k, v) for k, v in vars(cls).items()
-                         if not k.startswith("__") and _is_setting(v))
+                         if not k.startswith("__") and is_setting(v))
     return found
 
 
@@ -214,6 +214,6 @@ def module_settings(module) -> list:
     scale = 2.0``), which ``net.scale = 5.0`` later overrides."""
     own = vars(module)
     return ([(key, value) for key, value in own.items()
-             if key != "training" and _is_setting(value)]
+             if key != "training" and is_setting(value)]
             + [(key, value) for key, value in class_settings(module).items()
                if key not in own])

@@ -21,20 +21,25 @@ from .refusals import TraceError
 _NUMBERS = (int, float)
 
 
-def optimizer_state_numbers(roots) -> dict:
-    """``{(id(state), key): (optimizer, state, key, number)}`` for the Python numbers in
-    the state of the optimizers ``roots`` (``(label, object)`` pairs) reach whose
-    ``step()`` the user wrote (a library optimizer's is replayed as a call)."""
+def optimizers_stepped_by_user(roots):
+    """The optimizers ``roots`` (``(label, object)`` pairs) reach whose ``step()`` the
+    user wrote (a library optimizer's is replayed as a call, and is left out)."""
     from ..optim.optimizer import Optimizer
     from .not_replayed import reachable
     from .reached import written_by_user
 
-    found = {}
     for item, _ in reachable(roots):
         step = getattr(type(item), "step", None)
-        if not isinstance(item, Optimizer) or not written_by_user(
-                getattr(step, "__module__", None)):
-            continue
+        if isinstance(item, Optimizer) and written_by_user(getattr(step, "__module__", None)):
+            yield item
+
+
+def optimizer_state_numbers(roots) -> dict:
+    """``{(id(state), key): (optimizer, state, key, number)}`` for the Python numbers in
+    the state of the optimizers ``roots`` (``(label, object)`` pairs) reach whose
+    ``step()`` the user wrote (a library optimizer's is replayed as a call)."""
+    found = {}
+    for item in optimizers_stepped_by_user(roots):
         for state in item.state:
             found.update(((id(state), key), (item, state, key, value))
                          for key, value in list(state.items())

@@ -57,17 +57,6 @@ def _makes_a_tensor(frame) -> bool:
     return (frame.f_globals.get("__name__"), frame.f_code.co_name) in _TENSOR_MAKERS
 
 
-_SETTING_TYPES = (bool, int, float, complex, str, type(None))
-
-
-def _is_setting(value) -> bool:
-    """A module attribute that a forward may read as a setting: a number (Python's or
-    NumPy's), string, None or a tuple of them (``Dropout.p``, ``kernel_size``)."""
-    if type(value) is tuple:
-        return all(_is_setting(v) for v in value)
-    return type(value) in _SETTING_TYPES or isinstance(value, np.generic)
-
-
 class Tracer(ReversePass):
     """Records one call; ``finish`` turns the recording into a ``Plan`` (the reverse
     pass is recorded by the methods of ``ReversePass``, ``reverse_pass.py``)."""

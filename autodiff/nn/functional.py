@@ -134,7 +134,7 @@ def l2_normalize(x, axis: int = -1, eps: float = 1e-12, *, dim: int | None = Non
             [0. , 0. ]])
     """
     _check_float(x, "l2_normalize")
-    from ..spellings import renamed_argument
+    from ..argument_aliases import renamed_argument
     axis = renamed_argument("l2_normalize", "axis", axis, -1, "dim", dim)
     x = x if isinstance(x, Tensor) else Tensor(x)
     squared = rd.sum(x * x, axis=axis, keepdims=True)

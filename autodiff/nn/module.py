@@ -17,7 +17,6 @@ import numpy as np
 
 from ..compile import hooks as _hooks
 from ..plain_arrays import plain_values
-from ..torch_memory import is_torch_tensor, numpy_view
 from ..printing import format_values
 from ..grad_attr import zero_grad_of
 from ..compile.hooks import replayed
@@ -28,6 +27,7 @@ from .module_backward_hooks import BackwardHookMethods
 from .module_hooks import (HookMethods, call_with_hooks, register_module_forward_hook,  # noqa: F401
                            register_module_forward_pre_hook)
 from .module_state import StateMethods
+from .parameter_checks import data_of, refuse_a_parameter_made_in_a_trace
 from .module_state_hooks import StateHookMethods
 from .layer_rng import _generator, _library_rng, _public_caller, manual_seed  # noqa: F401
 
@@ -42,22 +42,6 @@ def _note_layout(module, name, param) -> None:
     if param.data.ndim == 2 and _is_transposed(module, name):
         from .init import mark_in_out
         mark_in_out(param)
-
-
-def _refuse_a_parameter_made_in_a_trace():
-    """A parameter made while ``ad.compile`` traces (``nn.Linear(3, 2)`` built inside the
-    compiled function) would keep the values drawn at the trace at every replay, where
-    each eager call draws new ones: refused, naming the line."""
-    tracer = _hooks.active
-    if tracer.owns_thread():
-        from ..compile.provenance import user_line
-        from ..compile.refusals import TraceError
-
-        raise TraceError(
-            f"compile: a Parameter (a layer's weights) is made at {user_line()} inside the "
-            f"compiled function {tracer.name}; its values would be drawn once, at the "
-            "trace, and every replay would reuse them, where each eager call makes new "
-            "ones. Build the modules outside the compiled function and call them inside")
 
 
 class Parameter(Tensor):
@@ -79,7 +63,7 @@ class Parameter(Tensor):
         if isinstance(name, bool):      # PyTorch's Parameter(data, requires_grad)
             name, requires_grad = None, name
         if _hooks.active is not None:
-            _refuse_a_parameter_made_in_a_trace()
+            refuse_a_parameter_made_in_a_trace()
         if isinstance(data, Tensor):
             data = data.data
         if isinstance(data, np.ndarray) or isinstance(data, np.generic):
@@ -107,7 +91,7 @@ class Parameter(Tensor):
         if name == "data":
             value = plain_values(value.data if isinstance(value, Tensor) else value)
             if not isinstance(value, np.ndarray):
-                value = _data_of(value)
+                value = data_of(value)
         object.__setattr__(self, name, value)
 
     @property
@@ -128,20 +112,6 @@ class Parameter(Tensor):
         if self.name is not None:
             extras += f", name={self.name!r}"
         return f"Parameter({body}{extras})"
-
-
-def _data_of(value) -> np.ndarray:
-    """What ``p.data = value`` stores for a ``value`` that is no ndarray nor Tensor: a
-    ``torch.Tensor``'s values as a NumPy view of its memory (as PyTorch's ``p.data = t``
-    shares ``t``'s storage); anything else is refused, as PyTorch refuses it (a list or
-    a number stored as ``.data`` broke the next op far from this line)."""
-    if is_torch_tensor(value):
-        return numpy_view(value, "Parameter.data")
-    raise TypeError(
-        f"Parameter.data: must be an array or a tensor, got {type(value).__name__} "
-        f"{value!r:.60}, as PyTorch's p.data = ... (a tensor) needs; write "
-        "p.data = np.asarray(value, dtype=p.dtype), or copy values in with "
-        "p.data[...] = value")
 
 
 class Module(StateMethods, StateHookMethods, HookMethods, BackwardHookMethods, DtypeMethods,

@@ -6,7 +6,7 @@ The calls with one or two operands and no keywords never come here (``Op.__call_
 
 from __future__ import annotations
 
-from ..conventions import torch_empty_axis
+from ..conventions import empty_dims, torch_empty_axis
 from ..dim_extremes import dim_by_keepdim
 
 
@@ -38,5 +38,25 @@ def call_spelled(op, args: tuple, kwargs: dict):
             return op.torch_dim(args[0], dim=args[1], **kwargs)
         if "keepdim" in kwargs and n >= 2:     # ad.sum(t, (), keepdim=True): dim=()
             args = (args[0], torch_empty_axis(op.name, args[1], True), *args[2:])
-        kwargs = op._resolve_aliases(kwargs)
+        kwargs = resolve_aliases(op, kwargs)
     return op._call_any(args, kwargs)
+
+
+def resolve_aliases(op, kwargs: dict) -> dict:
+    """``kwargs`` with the other spellings of ``op``'s keyword arguments (``dim=`` for
+    ``axis=``) under the names its forward takes; both spellings given raises.
+
+    >>> resolve_aliases(ad.sum, {"dim": 1, "keepdims": True})
+    {'keepdims': True, 'axis': 1}
+    """
+    resolved = dict(kwargs)
+    for alias, name in op.aliases.items():
+        if alias in resolved:
+            value = resolved.pop(alias)
+            if name in resolved:
+                raise TypeError(f"{op.name}: got both {name}={resolved[name]!r} and "
+                                f"{alias}={value!r}; they are the same argument, pass one")
+            if alias == "dim" and type(value) in (tuple, list) and not value:
+                value = empty_dims(op.name)  # PyTorch's dim=(), not NumPy's axis=()
+            resolved[name] = value
+    return resolved

@@ -85,7 +85,7 @@ def diagonal(a, offset: int = 0, axis1: int = 0, axis2: int = 1, *, dim1=None,
     >>> ad.diagonal(ad.tensor([[1.0, 2.0], [3.0, 4.0]]))
     tensor([1., 4.])
     """
-    from ..spellings import renamed_argument
+    from ..argument_aliases import renamed_argument
     axis1 = renamed_argument("diagonal", "axis1", axis1, 0, "dim1", dim1)
     axis2 = renamed_argument("diagonal", "axis2", axis2, 1, "dim2", dim2)
     np.diagonal(_values(a), offset, axis1, axis2)    # NumPy's checks and messages

@@ -414,7 +414,8 @@ def _clip_numpy(a, a_min=None, a_max=None, out=None, *, min=None, max=None, wher
                 dtype=None, casting="same_kind"):
     lo, hi = a_min if a_min is not None else min, a_max if a_max is not None else max
     if dtype is not None:
-        a, lo, hi = _in_clip_loop(a, lo, hi, dtype, casting)
+        from ..ufunc_dtypes import in_clip_loop
+        a, lo, hi = in_clip_loop(a, lo, hi, dtype, casting)
     if out is None:
         if where is not True:
             raise TypeError(
@@ -433,19 +434,6 @@ def _clip_numpy(a, a_min=None, a_max=None, out=None, *, min=None, max=None, wher
     return out_arguments.ufunc_into(clip, np._core.umath.clip, (a, lo, hi),
                                     {"out": out, "where": where, "casting": casting},
                                     check_numpy_kwargs)
-
-
-def _in_clip_loop(a, lo, hi, dtype, casting):
-    """``a`` and the bounds cast to the loop ``np.clip(..., dtype=dtype)`` runs."""
-    from .. import ufunc_dtypes
-    operands = (a, a if lo is None else lo, a if hi is None else hi)  # (None: no say)
-    loop = ufunc_dtypes.loop_dtypes(np._core.umath.clip, operands,
-                                    {"dtype": dtype, "casting": casting})
-    if loop is None:
-        raise TypeError(f"numpy.clip on a Tensor: dtype={dtype!r} is supported for real, "
-                        "integer and bool dtypes")
-    return tuple(None if v is None else ufunc_dtypes.cast_to_loop((v,), (d,))[0]
-                 for v, d in zip((a, lo, hi), loop))
 
 
 _clip_numpy.numpy_kwargs = ("out", "where", "dtype", "casting")

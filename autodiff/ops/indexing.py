@@ -252,7 +252,7 @@ _setitem = defop(
 
 
 def setitem(x, value, key):
-    # The op, after the check that ``t[key] = v`` makes too (inplace._refuse_truncation).
+    # The op, after the check that ``t[key] = v`` makes too (inplace_dtypes.refuse_truncation).
     if getattr(value, "requires_grad", False):
         dtype = np.asarray(getattr(x, "data", x)).dtype
         if dtype.kind not in "fc":

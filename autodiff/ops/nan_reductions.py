@@ -19,7 +19,7 @@ import warnings
 import numpy as np
 
 from ..conventions import keepdim_by_position, torch_empty_axis
-from ..spellings import axis_alias
+from ..argument_aliases import axis_alias
 from ..tensor import Tensor
 from .compare import isnan, logical_not
 from .elementwise import astype, maximum, where
@@ -44,6 +44,17 @@ def _floating(x) -> bool:
     return array_of(x).dtype.kind in "fc"
 
 
+def _axis_and_keepdims(name, axis, dtype, keepdims, dim, keepdim, out):
+    """``nansum``'s or ``nanmean``'s axis and keepdims from NumPy's or PyTorch's
+    arguments; a ``dtype=`` or ``out=`` given is refused."""
+    # nansum(x, (), True): PyTorch's dim=() and keepdim
+    axis = torch_empty_axis(name, axis, isinstance(dtype, (bool, np.bool_)))
+    dtype, keepdims = keepdim_by_position(name, dtype, keepdims, "dtype")
+    axis, keepdims = axis_alias(name, axis, keepdims, dim, keepdim)
+    _refuse(name, dtype=dtype, out=out)
+    return axis, keepdims
+
+
 @implements(np.nansum)
 def nansum(a, axis=None, dtype=None, out=None, keepdims=False, initial=np._NoValue,
            where=np._NoValue, *, dim=None, keepdim=None) -> Tensor:
@@ -56,11 +67,7 @@ def nansum(a, axis=None, dtype=None, out=None, keepdims=False, initial=np._NoVal
     >>> y.backward(); y, x.grad
     (tensor(3., requires_grad=True), array([1., 0., 1.]))
     """
-    # nansum(x, (), True): PyTorch's dim=() and keepdim
-    axis = torch_empty_axis("nansum", axis, isinstance(dtype, (bool, np.bool_)))
-    dtype, keepdims = keepdim_by_position("nansum", dtype, keepdims, "dtype")
-    axis, keepdims = axis_alias("nansum", axis, keepdims, dim, keepdim)
-    _refuse("nansum", dtype=dtype, out=out)
+    axis, keepdims = _axis_and_keepdims("nansum", axis, dtype, keepdims, dim, keepdim, out)
     replaced = _where(isnan(a), 0, a) if _floating(a) else a
     if any(v is not None for v in masking_arguments(initial, where).values()):
         return masked_reduction("sum", replaced, axis, bool(keepdims), initial, where,
@@ -82,11 +89,7 @@ def nanmean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=np._NoV
     >>> y.backward(); y, x.grad
     (tensor(1.5, requires_grad=True), array([0.5, 0. , 0.5]))
     """
-    # nanmean(x, (), True): PyTorch's dim=() and keepdim
-    axis = torch_empty_axis("nanmean", axis, isinstance(dtype, (bool, np.bool_)))
-    dtype, keepdims = keepdim_by_position("nanmean", dtype, keepdims, "dtype")
-    axis, keepdims = axis_alias("nanmean", axis, keepdims, dim, keepdim)
-    _refuse("nanmean", dtype=dtype, out=out)
+    axis, keepdims = _axis_and_keepdims("nanmean", axis, dtype, keepdims, dim, keepdim, out)
     masked = masking_arguments(np._NoValue, where)["where"] is not None
     if not _floating(a):
         return (masked_reduction("mean", a, axis, bool(keepdims), np._NoValue, where,

@@ -153,7 +153,7 @@ def _matrix_norm(x, ord, row_axis, col_axis):
 
 def _torch_axis_names(where: str, axis, keepdims, dim, keepdim):
     """NumPy's ``(axis, keepdims)`` from either NumPy's or PyTorch's names."""
-    from ..spellings import axis_alias
+    from ..argument_aliases import axis_alias
     return axis_alias(where, axis, keepdims, dim, keepdim)
 
 

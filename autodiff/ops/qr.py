@@ -141,7 +141,8 @@ def _refuse_unpacked_pair() -> None:
     """Raise when the user's line unpacks ``qr(a, mode='r')`` into two names, as
     PyTorch's ``(Q, R)`` with Q empty unpacks: here R alone is returned (NumPy's), and
     its rows would unpack silently for a matrix of two rows."""
-    from ..tape_drop import called_function, unpacks_into, user_frame
+    from ..call_unpacking import unpacks_into
+    from ..tape_drop import called_function, user_frame
     frame = user_frame()
     if frame is not None and unpacks_into(frame, 2) and called_function(frame) == "qr":
         raise TypeError(

@@ -132,7 +132,7 @@ def rot90(m, k: int = 1, axes=(0, 1), *, dims=None) -> Tensor:
     tensor([[2., 4.],
             [1., 3.]])
     """
-    from ..spellings import renamed_argument
+    from ..argument_aliases import renamed_argument
     axes = tuple(renamed_argument("rot90", "axes", axes, (0, 1), "dims", dims))
     ndim = len(_shape(m))
     if len(axes) != 2:

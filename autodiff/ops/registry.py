@@ -33,7 +33,6 @@ from .. import graph as _graph
 from ..collector import ATOMIC as _ATOMIC
 from ..collector import UNTRACK_DEPTH as _UNTRACK_DEPTH
 from ..collector import defined_by_the_library
-from ..conventions import empty_dims
 from ..collector import untrack_address as _untrack_address
 from ..graph import Node, _grad_mode, next_seq as _next_seq
 from ..guard import adopt_view, guard_leaf_views, guard_leaves  # the mutation guard
@@ -212,20 +211,6 @@ class Op:
         if n == 1 and not kwargs:
             return self._call1(args[0])
         return call_spelled(self, args, kwargs)
-
-    def _resolve_aliases(self, kwargs):
-        """Other spellings of keyword arguments (``dim=`` for ``axis=``), resolved once."""
-        resolved = dict(kwargs)
-        for alias, name in self.aliases.items():
-            if alias in resolved:
-                value = resolved.pop(alias)
-                if name in resolved:
-                    raise TypeError(f"{self.name}: got both {name}={resolved[name]!r} and "
-                                    f"{alias}={value!r}; they are the same argument, pass one")
-                if alias == "dim" and type(value) in (tuple, list) and not value:
-                    value = empty_dims(self.name)  # PyTorch's dim=(), not NumPy's axis=()
-                resolved[name] = value
-        return resolved
 
     # The three call paths below do the same thing: _call_any is the general one, and
     # _call1 / _call2 are it unrolled for one and two positional operands, because

@@ -199,7 +199,7 @@ def trapezoid(y, x=None, dx=1.0, axis: int = -1, *, dim=None) -> Tensor:
     >>> area.backward(); area, y.grad
     (tensor(2.25, requires_grad=True), array([0.25, 0.5 , 0.25]))
     """
-    from ..spellings import renamed_argument
+    from ..argument_aliases import renamed_argument
     axis = renamed_argument("trapezoid", "axis", axis, -1, "dim", dim)
     if not isinstance(y, Tensor):
         y = Tensor(np.asanyarray(y))

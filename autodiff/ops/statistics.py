@@ -16,7 +16,7 @@ from ..tensor import Tensor
 from .reduce import (_AXIS_HINT, _count, _kept_shape, centered, ddof_of, spread_forward,
                      spread_numpy)
 from ..conventions import keepdim_after_axis, variance_in_torch_form
-from ..spellings import axis_alias
+from ..argument_aliases import axis_alias
 from .registry import TORCH_AXIS_ALIASES, defop
 
 

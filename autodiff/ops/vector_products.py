@@ -81,7 +81,7 @@ def vecdot(x1, x2, /, *, axis: int = -1, keepdims: bool = False, dim=None,
     tensor([21., 43.])
     """
     check_numpy_kwargs("vecdot", numpy_kwargs, ufunc=True)
-    from ..spellings import renamed_argument
+    from ..argument_aliases import renamed_argument
     axis = renamed_argument("vecdot", "axis", axis, -1, "dim", dim)
     x1, x2 = as_operand(x1), as_operand(x2)
     _ranks("vecdot", x1, x2, 1, 1)

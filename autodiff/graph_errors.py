@@ -1,0 +1,52 @@
+"""The errors of the reverse pass (``graph.py``): a graph freed by an earlier backward,
+a rule that returns the wrong shape, a leaf whose data is not floating-point, and a
+sum into a ``.grad`` that ``ad.compile`` could not replay."""
+
+from __future__ import annotations
+
+
+def freed_error(node):
+    """The error of a backward that reaches ``node`` after an earlier pass released it."""
+    return RuntimeError(
+        f"backward: the graph was already freed — op '{node.op.name}' released its saved "
+        "values in an earlier backward pass. To call backward through the same graph "
+        "again, pass retain_graph=True to the first backward (or recompute the forward)."
+    )
+
+
+def refuse_a_grad_stored_anew(tracer) -> None:
+    """Raise while ``ad.compile`` traces a backward whose sum into a ``.grad`` the
+    trace holds must be a new array, as a graph saved that array (it is the data of a
+    tensor that requires grad): a replay would go on reading the traced array."""
+    from .compile.refusals import TraceError
+    from .compile.provenance import user_line
+    raise TraceError(
+        f"compile: a backward at {user_line()} in the compiled function {tracer.name} "
+        "adds into a .grad array that a graph saved (it is also the data of a tensor "
+        "that requires grad, as ad.tensor(w.grad).requires_grad_() makes), so the sum "
+        "is stored as a new array, which a replay of the plan would not follow. Make "
+        "that tensor from a copy (ad.tensor(w.grad.copy())), or call the step without "
+        "ad.compile.")
+
+
+def rule_shape_error(op, position, gradient, arg, ans):
+    """The error of a rule whose ``gradient`` for input ``position`` fits neither that
+    input's shape nor the shape it was broadcast to."""
+    names = getattr(op, "input_names", ())
+    name = names[position] if position < len(names) else str(position)
+    return ValueError(
+        f"{op.name}: the gradient rule of input {name!r} returned shape {gradient.shape}, "
+        f"which does not sum to the input's shape {arg.shape} (the output has shape "
+        f"{ans.shape}); a rule returns the input's shape, or the shape it was broadcast "
+        "to.")
+
+
+def not_float_leaf_error(leaf):
+    # Only .data = ... gets here: creation and requires_grad=True refuse such data.
+    name = "" if leaf._name is None else f" {leaf._name!r}"
+    return TypeError(
+        f"backward: the leaf tensor{name} (shape {leaf.data.shape}) requires grad, but "
+        f"its data is {leaf.data.dtype}: an array of that dtype was assigned to .data "
+        "after it was made (p.data = np.array([[1, 0], [0, 1]]) holds integers), and its "
+        "gradient would be rounded to integers. Assign floating-point values, e.g. "
+        "p.data = np.asarray(value, dtype=np.float64).")
