@@ -480,9 +480,22 @@ def tape_drop(tensor, how):
             # writing back: the warning carries the reason)
             warn_at(frame, "inside a transform, " + message, TapeDropWarning)
         raise TypeError("inside a transform, " + message)
-    if frame is not None and warned_in_this_call(tensor, frame):
+    if (frame is not None and _converted_on_the_users_line(frame)
+            and warned_in_this_call(tensor, frame)):
         return
     warn_at(frame, message, TapeDropWarning)
+
+
+def _converted_on_the_users_line(frame) -> bool:
+    """Whether only NumPy's and this library's frames lie between the conversion and
+    the user's ``frame`` (``np.array([t, u])`` written there), and no package's code
+    (two calls of a package's functions on one line are two conversions)."""
+    inner = sys._getframe(2)
+    while inner is not None and inner is not frame:
+        if not in_library(inner.f_code.co_filename):
+            return False
+        inner = inner.f_back
+    return inner is frame
 
 
 def warn_at(frame, message: str, category: type[Warning]) -> None:
