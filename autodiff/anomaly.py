@@ -27,6 +27,7 @@ from .anomaly_origins import (first_input_with_inf, inf_origin, is_float_array,
                               leaves_holding_nan, overflow_cause)
 from .anomaly_trace import (RuleTrace, _created, inside_a_rule_cause, user_frame_trace,
                             where_created)
+from .anomaly_values import _at, _fmt, _holds_at, _index_text, _raw, _stats
 from .compile import hooks as _compile_hooks
 from .graph import BackwardObserver, Node, _grad_mode, _reverse_pass
 from .grad_mode import decorated
@@ -40,70 +41,11 @@ class AnomalyError(RuntimeError):
 
 
 # ----------------------------------------------------------------------------------
-# value formatting
+# naming inputs
 # ----------------------------------------------------------------------------------
-def _raw(value):
-    return value.data if hasattr(value, "data") and hasattr(value, "_node") else value
-
-
-def _fmt(values, limit=4):
-    values = np.asarray(values).ravel()
-    shown = ", ".join(f"{v:.6g}" if np.isrealobj(v) else str(v) for v in values[:limit])
-    more = f", ... ({values.size} in all)" if values.size > limit else ""
-    return f"[{shown}{more}]"
-
-
-def _stats(value):
-    a = np.asarray(value)
-    if a.size == 0:
-        return f"empty, shape {a.shape}"
-    if a.dtype.kind not in "fc":
-        return f"shape {a.shape}, {a.dtype}"
-    finite = a[np.isfinite(a)]
-    parts = [f"shape {a.shape}"]
-    if finite.size:
-        parts.append(f"finite range [{finite.min():.6g}, {finite.max():.6g}]")
-    n_nan = int(np.isnan(a).sum())
-    n_inf = int(np.isinf(a).sum())
-    if n_nan:
-        parts.append(f"{n_nan} NaN")
-    if n_inf:
-        parts.append(f"{n_inf} inf")
-    return ", ".join(parts)
-
-
-def _at(value, mask):
-    """The entries of ``value`` at ``mask`` (broadcasting value), or its statistics."""
-    a = np.asarray(value)
-    if a.dtype.kind not in "fcbiu":
-        return None
-    try:
-        return _fmt(np.broadcast_to(a, mask.shape)[mask])
-    except ValueError:
-        return "(" + _stats(a) + ")"
-
-
-def _holds_at(value, mask, test) -> bool:
-    """Whether ``value`` (broadcast to ``mask``'s shape) holds an entry passing ``test``
-    (``np.isnan``, ``np.isinf``) at ``mask``; anywhere, when its shape does not broadcast
-    there (a matmul's input: every entry of it meets every entry of the gradient)."""
-    a = np.asarray(value)
-    if a.dtype.kind not in "fc":
-        return False
-    try:
-        return bool(test(np.broadcast_to(a, mask.shape)[mask]).any())
-    except ValueError:
-        return bool(test(a).any())
-
-
 def _listed(names) -> tuple[str, str]:
     """``'input a and input b'`` and the verb that goes with them (``'are'``, ``'is'``)."""
     return " and ".join(_input_label(n) for n in names), "are" if len(names) > 1 else "is"
-
-
-def _index_text(mask):
-    first = tuple(int(i) for i in np.argwhere(mask)[0]) if mask.ndim else ()
-    return f"{int(mask.sum())} of {mask.size} entries, first at index {first}"
 
 
 def _input_names(op, n):
