@@ -49,3 +49,19 @@ def test_steps_of_an_eager_graph_freed_by_backward_still_says_so():
     with pytest.raises(ad.viz.GraphFreedError, match="earlier backward"):
         ad.viz.steps(loss)
     np.testing.assert_array_equal(x.grad, [2.0, 2.0])
+
+
+def test_viz_text_of_a_replayed_output_says_it_came_from_a_replay():
+    w = ad.tensor(np.ones(3), requires_grad=True)
+
+    def fit_step(x):
+        loss = (x * w).sum()
+        loss.backward()
+        return loss
+
+    compiled = ad.compile(fit_step)
+    x = ad.tensor(np.arange(3.0))
+    traced = ad.viz.text(compiled(x))
+    assert "replay" not in traced
+    replayed = ad.viz.text(compiled(x))
+    assert "returned by a replay of the compiled fit_step, which records no graph" in replayed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..compile.outputs import ReplayedHistory
 from . import walk as W
 from .labels import dtype_text, inline_text, op_params_text, shape_text, value_text
 from .packed_parts import packing_note, part_label
@@ -64,6 +65,10 @@ def text(t, params=None, max_nodes: int | None = None) -> str:
             notes.append("no grad")
         if op.out.kind == W.OUTPUT:
             notes.append("output")
+        replayed = getattr(op.node, "saved", None)
+        if replayed.__class__ is ReplayedHistory:
+            notes.append(f"returned by a replay of the compiled {replayed.name}, which "
+                         "records no graph: its inputs are not shown")
         part = packing_note(op.node) or part_label(op.node)
         if part:
             notes.append(part)
