@@ -560,3 +560,20 @@ def test_relu_backward_writes_into_out_what_it_returns_without_it(dtype):
         out = np.full_like(g, np.nan)
         assert relu_backward(g, x, out) is out
         assert out.tobytes() == relu_backward(g, x).tobytes()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(300, 64), (1031,), (4, 100_000)])
+def test_relu_forward_kernel_gives_the_bits_of_numpy_maximum(dtype, shape):
+    rng = np.random.default_rng(8)
+    x = rng.normal(size=shape).astype(dtype)
+    flat = x.reshape(-1)
+    payload_nan = np.array(0x7FF8000000000123, np.int64).view(np.float64).astype(dtype)
+    flat[:6] = [np.nan, -0.0, 0.0, np.inf, -np.inf, 0.0]
+    flat[5] = payload_nan           # (a NaN's payload is kept, as np.maximum keeps it)
+    expected = np.maximum(x, 0).tobytes()
+    out = np.full_like(x, 7.0)
+    for result in (jit.relu(x), kernels.relu(x), jit.relu(x, out)):
+        assert result.dtype == x.dtype and result.tobytes() == expected
+    assert kernels.relu(x, out) is out and out.tobytes() == expected
+    assert twins.relu(x).tobytes() == expected

@@ -42,7 +42,6 @@ import heapq
 import numpy as np
 
 from .. import kernels
-from ..kernels import numpy_twins
 from ..ops.elementwise import relu as _relu_op
 from ..ops.linalg import _matmul_grad_a, _matmul_grad_b
 from ..ops.shape import sum_to_array
@@ -59,10 +58,6 @@ _MAX_REFERRED = 32
 #: Step kinds whose results may refer to what they read but keep nothing.
 _KNOWN_KINDS = {"op", "rule", "joint", "pick", "add", "sum_to", "astype", "ones",
                 "leaf_grad", "write", "call", "clear_grad", "kernel"}
-
-
-def _relu_into(x, out):
-    return np.maximum(x, 0, out=out)
 
 
 def _add_into(a, b, out):
@@ -112,8 +107,8 @@ def _written_form(plan: Plan, instr):
     if kind == "op" and not instr.kwargs and not instr.extra.get("zero_d"):
         if isinstance(fn, np.ufunc) and fn.nout == 1 and fn.nin == len(args):
             return fn, args, None
-        if fn is numpy_twins.relu and len(args) == 1:
-            return _relu_into, args, None
+        if fn is kernels.relu and len(args) == 1:
+            return kernels.relu, args, None
     elif kind == "add" and all(slots[a.index].shape == out.shape for a in args):
         return _add_into, args, None
     elif (kind == "rule" and fn is _relu_op.rules[0] and len(args) == 4

@@ -15,8 +15,8 @@ compiled without it; if Numba is missing or a kernel fails to compile, the twin 
 used and a warning says so once.
 
 Which path each name takes is decided by measurement (``python -m bench``): where
-NumPy's own SIMD loop is as fast as a compiled one (``tanh``, ``exp``, ``relu``
-forward), the name is the NumPy function.
+NumPy's own SIMD loop is as fast as a compiled one (``tanh``, ``exp``), the name is
+the NumPy function.
 
 >>> import numpy as np
 >>> from autodiff import kernels
@@ -120,7 +120,20 @@ def _last_axis(a, axis):
 # loop here, and exp's backward is one multiply: these stay NumPy.
 tanh = np.tanh
 exp = np.exp
-relu = _twins.relu
+
+
+def relu(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """``np.maximum(x, 0)``, bit for bit (NaN kept, -0.0 made 0.0); written into
+    ``out`` (x's shape and dtype, C-contiguous) when given.
+
+    >>> relu(np.array([-1.0, 2.0]))
+    array([0., 2.])
+    """
+    if (JIT_ENABLED and _ok(x, MIN_ELEMENTWISE)
+            and (out is None or (type(out) is _nd and out.dtype is x.dtype
+                                 and out.shape == x.shape and out.flags.c_contiguous))):
+        return _call("relu", _twins.relu, x, out)
+    return _twins.relu(x, out)
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
