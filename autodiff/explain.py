@@ -32,7 +32,6 @@ from .overwrites import outdated
 from .ops.local import local_derivative
 from .tape_drop_memory import last_drop
 from .tensor import Tensor
-from .viz.packed_parts import packing_note, part_label
 from .zeroing_notes import zeroing_texts
 
 __all__ = ["explain"]
@@ -43,6 +42,7 @@ def _site(node):
 
 
 def _node_label(node):
+    from .viz.packed_parts import packing_note, part_label   # (viz loads on first use)
     part = part_label(node) or packing_note(node)
     part = f" ({part})" if part else ""
     return f"{node.op.name}{part}{_site(node)}"

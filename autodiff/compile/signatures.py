@@ -7,6 +7,8 @@ what changed between two signatures, for the warning of a function traced too of
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 from ..generator import Generator as _Generator
@@ -16,7 +18,15 @@ from . import hooks as _hooks
 from .arguments import unaccepted_argument
 from .plan import memory_order
 
-_GENERATORS = (np.random.Generator, np.random.RandomState, _Generator)
+
+def _is_generator(value) -> bool:
+    """Whether ``value`` is NumPy's Generator or RandomState, or an ``ad.Generator``
+    (read from sys.modules: importing autodiff does not load numpy.random, and a NumPy
+    generator that exists was made through it)."""
+    if isinstance(value, _Generator):
+        return True
+    random = sys.modules.get("numpy.random")
+    return random is not None and isinstance(value, (random.Generator, random.RandomState))
 
 
 def signature(args, kwargs) -> tuple:
@@ -40,7 +50,7 @@ def signature(args, kwargs) -> tuple:
         elif value is None or isinstance(value, (bool, int, float, complex, str, np.generic)):
             part = (type(value).__name__, _value_key(value))
             ident = None
-        elif isinstance(value, _GENERATORS):
+        elif _is_generator(value):
             # (the steps that draw from it hold it: a plan is for that generator, and
             # keeps it, ``Plan.generators``, so that no other takes its id meanwhile)
             part = ("G", type(value).__name__, id(value))
@@ -58,7 +68,7 @@ def generator_arguments(args, kwargs) -> list:
     ``ad.Generator``): an op's ``rng=`` draws from them at each replay."""
     return [(f"argument {position!r}", value)
             for position, value in [*enumerate(args), *kwargs.items()]
-            if isinstance(value, _GENERATORS)]
+            if _is_generator(value)]
 
 
 def _signature_change(before, after) -> str | None:
