@@ -440,6 +440,7 @@ def tape_drop(tensor, how):
     """Warn (or, inside a transform, raise) because ``tensor`` leaves the tape silently."""
     from .graph import _grad_mode
 
+    kind = how
     frame = user_frame()
     where = f"{frame.f_code.co_filename}:{frame.f_lineno}" if frame is not None else "?"
     name = f" '{tensor.name}'" if tensor.name is not None else ""
@@ -481,7 +482,7 @@ def tape_drop(tensor, how):
             warn_at(frame, "inside a transform, " + message, TapeDropWarning)
         raise TypeError("inside a transform, " + message)
     if (frame is not None and _converted_on_the_users_line(frame)
-            and warned_in_this_call(tensor, frame)):
+            and warned_in_this_call(tensor, frame, kind)):
         return
     warn_at(frame, message, TapeDropWarning)
 

@@ -48,14 +48,18 @@ def last_drop(tensor) -> str | None:
 _THIS_CALL: dict = {}
 
 
-def warned_in_this_call(tensor, frame) -> bool:
+def warned_in_this_call(tensor, frame, kind: str) -> bool:
     """Whether ``tensor`` was already warned of by the call the user's ``frame`` is in
     (and note it): ``np.array([t, u])`` converts each 0-d Tensor twice in one call
-    (``__array__``, then ``__float__``), and one warning per tensor says it all."""
+    (``__array__``, then ``__float__``), and one warning per tensor says it all.  The
+    same conversion of the same tensor again is a new call of that line (a loop, or a
+    function called twice), which warns again."""
     call = (id(frame), frame.f_lasti, frame.f_code)
     if _THIS_CALL.get("call") != call:
-        _THIS_CALL.update(call=call, tensors=set())
-    if id(tensor) in _THIS_CALL["tensors"]:
-        return True
-    _THIS_CALL["tensors"].add(id(tensor))
-    return False
+        _THIS_CALL.update(call=call, kinds={})
+    kinds = _THIS_CALL["kinds"].setdefault(id(tensor), set())
+    if kind in kinds:                   # (a new call: what it converted is forgotten)
+        _THIS_CALL["kinds"] = {id(tensor): {kind}}
+        return False
+    kinds.add(kind)
+    return len(kinds) > 1
