@@ -56,13 +56,20 @@ def _running_rule(xp, g, ans, x, axis=0):
     return xp.index_add(g, x.shape, _along_axis_key(x.shape, held, axis))
 
 
-def _running_op(ufunc, word, nan_words):
-    name = f"{ufunc.__name__}_accumulate"
-    example = "[1.0, 3.0, 3.0, 2.0]" if word == "max" else "[3.0, 1.0, 1.0, 2.0]"
+#: An input whose running max (min) holds ties, for the docstrings' examples.
+_EXAMPLES = {"max": "[1.0, 3.0, 3.0, 2.0]", "min": "[3.0, 1.0, 1.0, 2.0]"}
 
+
+def _accumulating(ufunc):
+    """The forward of a running op: ``ufunc.accumulate`` along ``axis``."""
     def forward(x, axis=0):
         return ufunc.accumulate(x, axis=axis)
+    return forward
 
+
+def _running_op(ufunc, word, nan_words):
+    name = f"{ufunc.__name__}_accumulate"
+    example, forward = _EXAMPLES[word], _accumulating(ufunc)
     return defop(
         name, forward, scatters=True,
         numpy={ufunc.accumulate: accumulate_adapter(f"{ufunc.__name__}.accumulate", name)},
@@ -111,11 +118,7 @@ def _torch_running_op(ufunc, word):
     """PyTorch's spelling has its own entry, so that graphs, anomaly reports and grad_fn
     (``CummaxBackward0``, as PyTorch's) name it as the user wrote it."""
     name = f"cum{word}"
-    example = "[1.0, 3.0, 3.0, 2.0]" if word == "max" else "[3.0, 1.0, 1.0, 2.0]"
-
-    def forward(x, axis=0):
-        return ufunc.accumulate(x, axis=axis)
-
+    example, forward = _EXAMPLES[word], _accumulating(ufunc)
     return defop(
         name, forward, scatters=True,
         hint="dim must be an int in [-ndim, ndim) of an input with at least one axis",
