@@ -88,3 +88,30 @@ SPECS = [
     _forward_only("ncfdtridfn", lambda t: special.ncfdtridfn(t, 4.0, 1.5, 2.0), 0.3, 0.6),
     _forward_only("ncfdtrinc", lambda t: special.ncfdtrinc(3.0, 4.0, t, 2.0), 0.05, 0.6),
 ]
+
+# -- the integrals of autodiff/ops/scipy_special_integrals.py -----------------------------
+
+SPECS += [
+    unary("scipy_itj0y0_0", lambda t: special.itj0y0(t)[0], lambda x: special.itj0y0(x)[0],
+          -6.0, 6.0),
+    unary("scipy_itj0y0_1", lambda t: special.itj0y0(t)[1], lambda x: special.itj0y0(x)[1],
+          0.2, 6.0),
+    unary("scipy_it2j0y0_0", lambda t: special.it2j0y0(t)[0],
+          lambda x: special.it2j0y0(x)[0], -4.0, 4.0),
+    unary("scipy_it2j0y0_1", lambda t: special.it2j0y0(t)[1],
+          lambda x: special.it2j0y0(x)[1], 0.2, 6.0),
+    unary("scipy_iti0k0_0", lambda t: special.iti0k0(t)[0], lambda x: special.iti0k0(x)[0],
+          -3.0, 3.0),
+    unary("scipy_iti0k0_1", lambda t: special.iti0k0(t)[1], lambda x: special.iti0k0(x)[1],
+          0.2, 4.0),
+    unary("scipy_it2i0k0_0", lambda t: special.it2i0k0(t)[0],
+          lambda x: special.it2i0k0(x)[0], -3.0, 3.0),
+    unary("scipy_it2i0k0_1", lambda t: special.it2i0k0(t)[1],
+          lambda x: special.it2i0k0(x)[1], 0.2, 4.0),
+    unary("scipy_itstruve0", lambda t: special.itstruve0(t), special.itstruve0, -5.0, 5.0),
+    unary("scipy_itmodstruve0", lambda t: special.itmodstruve0(t), special.itmodstruve0,
+          -3.0, 3.0),
+    unary("scipy_it2struve0", lambda t: special.it2struve0(t), special.it2struve0, -5.0, 5.0),
+    unary("scipy_besselpoly", lambda t: special.besselpoly(t, 0.5, 1.5),
+          lambda x: special.besselpoly(x, 0.5, 1.5), 0.0, 3.0),
+]

@@ -391,11 +391,12 @@ _OPS.update(_BESSEL_OPS)
 def op_for(ufunc):
     """The op that runs ``ufunc`` on Tensors when it is one of SciPy's special
     functions above or in ``scipy_special_distributions`` / ``scipy_special_bessel`` /
-    ``scipy_special_hypergeometric`` / ``scipy_special_inverses`` (a function of two ops
-    for ``scipy_special_pairs``'), else None."""
+    ``scipy_special_hypergeometric`` / ``scipy_special_inverses`` /
+    ``scipy_special_integrals`` (a function of two ops for ``scipy_special_pairs``' and
+    the two-output integrals), else None."""
     name = getattr(ufunc, "__name__", None)
     op = next((ops[name] for ops in (_OPS, _DISTRIBUTION_OPS, _HYPERGEOMETRIC_OPS, _PAIRS,
-                                        _INVERSE_OPS)
+                                        _INVERSE_OPS, _INTEGRAL_OPS)
                if name in ops), None)
     if op is None:
         return None
@@ -409,3 +410,4 @@ from .scipy_special_distributions import _OPS as _DISTRIBUTION_OPS  # noqa: E402
 from .scipy_special_hypergeometric import _OPS as _HYPERGEOMETRIC_OPS  # noqa: E402
 from .scipy_special_pairs import OPS as _PAIRS  # noqa: E402  (two outputs: two ops each)
 from .scipy_special_inverses import _OPS as _INVERSE_OPS  # noqa: E402
+from .scipy_special_integrals import OPS as _INTEGRAL_OPS  # noqa: E402

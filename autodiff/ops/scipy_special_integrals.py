@@ -1,0 +1,137 @@
+"""SciPy's integrals of Bessel and Struve functions on Tensors: ``scipy.special.itstruve0(t)``,
+``it2struve0``, ``itmodstruve0``, ``besselpoly(a, lmb, nu)`` and the two-output
+``itj0y0``, ``it2j0y0``, ``iti0k0``, ``it2i0k0`` (each output an op of its own, as in
+``scipy_special_pairs.py``) record.
+
+The forwards are SciPy's (its values exactly); the slope of an integral from 0 to x is
+its integrand at x, and of one from x to infinity minus it, written through ``xp`` so
+they have slopes of their own:
+
+- ``itj0y0``: ``J0(x)``, ``Y0(x)``; ``iti0k0``: ``I0(x)``, ``K0(x)``.
+- ``it2j0y0``: ``(1 - J0(x)) / x`` and ``-Y0(x) / x``; ``it2i0k0``: ``(I0(x) - 1) / x``
+  and ``-K0(x) / x`` (the first of each by its power series below |x| = 1, where the
+  difference cancels; 0 at x = 0).
+- ``itstruve0``: ``H0(x)``; ``itmodstruve0``: ``L0(x)``; ``it2struve0``: ``-H0(x) / x``
+  (``-2 / pi`` at 0, its limit).
+- ``besselpoly(a, lmb, nu) = int_0^1 x^lmb J_nu(2 a x) dx``: in a, by ``2 J_nu' =
+  J_{nu-1} - J_{nu+1}``, ``besselpoly(a, lmb + 1, nu - 1) - besselpoly(a, lmb + 1, nu +
+  1)``; its slopes in lmb and nu (which need ``log x`` and the order derivative under the
+  integral) are refused, naming them.
+
+For x < 0 SciPy's integrals of the even J0 and I0 are odd, of the odd H0 and L0 even (and
+``it2struve0(-x) = pi - it2struve0(x)``): the same integrands are their slopes.  Y0 and
+K0 are NaN there, and so are SciPy's integrals of them and the slopes.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .registry import defop
+from .scipy_special import _quietly, _scipy_function
+from .scipy_special_pairs import _pair, _part
+
+_TWO_OVER_PI = 2.0 / math.pi
+_SERIES_BELOW = 1.0     # ten terms of the series reach 1e-20 of the value below |x| = 1
+
+
+def _output(name, index, formula, rule, example):
+    return defop(f"scipy_{name}_{index}", _part(name, index), elementwise=True,
+                 doc=f"Output {index} of ``scipy.special.{name}`` on a Tensor (SciPy's "
+                     f"values, the library's gradient); ``{name}(t)`` on a Tensor returns "
+                     f"both.\n\n>>> from scipy import special\n>>> special.{name}({example}",
+                 x=(formula, rule))
+
+
+def _unary(name, formula, rule, example):
+    return defop(f"scipy_{name}", _scipy_function(name), elementwise=True,
+                 doc=f"``scipy.special.{name}`` on a Tensor (SciPy's values, the library's "
+                     f"gradient).\n\n>>> from scipy import special\n>>> special.{name}"
+                     f"({example}", x=(formula, rule))
+
+
+def _bessel_zero_difference_over_x(xp, x, bessel, sign):
+    """``sign (1 - Z(x)) / x`` for ``Z`` = J0 (sign 1) or I0 (sign -1): ``sum_k>=1
+    (-sign)^(k+1) (x^2/4)^k / (k!)^2 / x`` below |x| = 1, where ``1 - Z`` cancels; 0 at 0."""
+    small = xp.abs(x) < _SERIES_BELOW
+    inside = xp.where(small, 1.0, x)
+    direct = sign * (1 - bessel(inside)) / inside
+    near = xp.where(small, x, 0.5)
+    quarter_square = near * near / 4
+    term, series = near / 4, near / 4          # (x^2/4) / x, the first term
+    for k in range(2, 11):
+        term = term * (-sign) * quarter_square / (k * k)
+        series = series + term
+    return xp.where(small, series, direct)
+
+
+def _it2j0_rule(xp, g, ans, x):
+    return g * _bessel_zero_difference_over_x(xp, x, xp.scipy_j0, 1.0)
+
+
+def _it2i0_rule(xp, g, ans, x):
+    return g * _bessel_zero_difference_over_x(xp, x, xp.scipy_i0, -1.0)
+
+
+def _it2struve0_rule(xp, g, ans, x):
+    zero = x == 0
+    inside = xp.where(zero, 1.0, x)
+    return g * xp.where(zero, -_TWO_OVER_PI, -xp.scipy_struve(0.0, inside) / inside)
+
+
+def _besselpoly_a_rule(xp, g, ans, a, lmb, nu):
+    return g * (xp.scipy_besselpoly(a, lmb + 1, nu - 1) - xp.scipy_besselpoly(a, lmb + 1, nu + 1))
+
+
+def _besselpoly_refused(argument, meaning):
+    def rule(xp, g, ans, a, lmb, nu):
+        raise NotImplementedError(
+            f"besselpoly: the derivative with respect to {argument} ({meaning}) is not "
+            "implemented (it has no closed form in SciPy's functions); only a, the first "
+            f"argument, can require grad (pass {argument} as a number or an array, or a "
+            "Tensor that does not require grad)")
+    return ("not implemented (no closed form)", rule)
+
+
+itj0y0_j = _output("itj0y0", 0, "g * J0(x)", lambda xp, g, ans, x: g * xp.scipy_j0(x),
+                   "ad.tensor([0.0]))[0]\ntensor([0.])")
+itj0y0_y = _output("itj0y0", 1, "g * Y0(x)", lambda xp, g, ans, x: g * xp.scipy_y0(x),
+                   "ad.tensor([1.0]))[1]\ntensor([-0.63706938])")
+it2j0y0_j = _output("it2j0y0", 0, "g * (1 - J0(x)) / x, its series below |x| = 1",
+                    _it2j0_rule, "ad.tensor([0.0]))[0]\ntensor([0.])")
+it2j0y0_y = _output("it2j0y0", 1, "g * -Y0(x) / x",
+                    _quietly(lambda xp, g, ans, x: g * (-xp.scipy_y0(x) / x)),
+                    "ad.tensor([1.0]))[1]\ntensor([0.3952729])")
+iti0k0_i = _output("iti0k0", 0, "g * I0(x)", lambda xp, g, ans, x: g * xp.scipy_i0(x),
+                   "ad.tensor([0.0]))[0]\ntensor([0.])")
+iti0k0_k = _output("iti0k0", 1, "g * K0(x)", lambda xp, g, ans, x: g * xp.scipy_k0(x),
+                   "ad.tensor([1.0]))[1]\ntensor([1.24250985])")
+it2i0k0_i = _output("it2i0k0", 0, "g * (I0(x) - 1) / x, its series below |x| = 1",
+                    _it2i0_rule, "ad.tensor([0.0]))[0]\ntensor([0.])")
+it2i0k0_k = _output("it2i0k0", 1, "g * -K0(x) / x",
+                    _quietly(lambda xp, g, ans, x: g * (-xp.scipy_k0(x) / x)),
+                    "ad.tensor([1.0]))[1]\ntensor([0.20851829])")
+
+OPS = {
+    "itj0y0": _pair(itj0y0_j, itj0y0_y),
+    "it2j0y0": _pair(it2j0y0_j, it2j0y0_y),
+    "iti0k0": _pair(iti0k0_i, iti0k0_k),
+    "it2i0k0": _pair(it2i0k0_i, it2i0k0_k),
+    "itstruve0": _unary("itstruve0", "g * H0(x)",
+                        lambda xp, g, ans, x: g * xp.scipy_struve(0.0, x),
+                        "ad.tensor([0.0]))\ntensor([0.])"),
+    "itmodstruve0": _unary("itmodstruve0", "g * L0(x)",
+                           lambda xp, g, ans, x: g * xp.scipy_modstruve(0.0, x),
+                           "ad.tensor([0.0]))\ntensor([0.])"),
+    "it2struve0": _unary("it2struve0", "g * -H0(x) / x, -2 g / pi at 0", _it2struve0_rule,
+                         "ad.tensor([0.0]))\ntensor([1.57079633])"),
+    "besselpoly": defop(
+        "scipy_besselpoly", _scipy_function("besselpoly"), elementwise=True,
+        doc="``scipy.special.besselpoly(a, lmb, nu)`` on Tensors (SciPy's values; the "
+            "library's gradient in a, none in lmb and nu).\n\n>>> from scipy import special\n"
+            ">>> special.besselpoly(ad.tensor([0.0]), 1.0, 0.0)\ntensor([0.5])",
+        a=("g * (besselpoly(a, lmb + 1, nu - 1) - besselpoly(a, lmb + 1, nu + 1))",
+           _besselpoly_a_rule),
+        lmb=_besselpoly_refused("lmb", "the power"),
+        nu=_besselpoly_refused("nu", "the order")),
+}
