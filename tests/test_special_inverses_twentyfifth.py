@@ -193,7 +193,9 @@ def test_slopes_at_the_edges_are_the_limits_silently():
         inverse = ad.grad(lambda y: special.chdtri(4.0, y).sum())(np.array([1.0]))
         beyond = ad.grad(lambda t: special.tklmbda(t, 0.5).sum())(np.array([-3.0, 3.0]))
         central = ad.grad(lambda t: special.chndtr(t, 3.0, 0.0).sum())(np.array([1.0]))
+        kolmogi = ad.grad(lambda p: special.kolmogi(p).sum())(np.array([1.0, 1 - 1e-12]))
     assert inverse[0] == -np.inf
+    assert kolmogi[0] == -np.inf and -np.inf < kolmogi[1] < 0    # (kolmogorov falls)
     np.testing.assert_array_equal(beyond, [0.0, 0.0])
     np.testing.assert_allclose(central, stats.chi2.pdf(1.0, 3.0), rtol=1e-13)
 

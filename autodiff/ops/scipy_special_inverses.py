@@ -103,7 +103,9 @@ def _t_density(xp, df, t):
 
 
 def _kolmogorov_slope(xp, y):
-    return _kolmogorov_rule(xp, 1.0, None, y)
+    """``kolmogorov'(y)``, never above 0: -0 where it underflows (y < 0.04), so that
+    ``kolmogi``'s slope there, and at p = 1, is -inf (kolmogorov falls), not +inf."""
+    return -xp.abs(_kolmogorov_rule(xp, 1.0, None, y))
 
 
 def _tukey_lambda_density(xp, probability, lmbda):
