@@ -33,8 +33,9 @@ SPECS = [
           lambda x: special.fdtrc(5.0, 2.5, x), 0.1, 4.0),
     unary("scipy_chndtr", lambda t: special.chndtr(t, 3.5, 1.5),
           lambda x: special.chndtr(x, 3.5, 1.5), 0.1, 8.0),
-    unary("scipy_tklmbda", lambda t: special.tklmbda(t, 0.3),
-          lambda x: special.tklmbda(x, 0.3), -3.0, 3.0),
+    # (negative shapes: an unbounded support, no kink at its ends)
+    binary("scipy_tklmbda", lambda x, lmbda: special.tklmbda(x, lmbda), special.tklmbda,
+           a_range=(-3.0, 3.0), b_range=(-0.5, -0.05)),
     unary("scipy_bdtri", lambda t: special.bdtri(2, 7, t), lambda x: special.bdtri(2, 7, x),
           0.05, 0.95),
     unary("scipy_nbdtri", lambda t: special.nbdtri(2, 7, t), lambda x: special.nbdtri(2, 7, x),

@@ -8,7 +8,8 @@ and the slopes closed forms through ``xp`` (so they have slopes of their own):
 - A distribution function's slope in its variable is its density (gamma ``gdtr``,
   negative binomial ``nbdtr``, Snedecor's F ``fdtr``, noncentral chi-square ``chndtr``,
   and their complements, with the opposite sign).  ``gdtr(a, b, x) = P(b, a x)`` has a
-  slope in the rate a too, ``x`` times the density.
+  slope in the rate a too, ``x`` times the density; Tukey's lambda law ``tklmbda`` one
+  in its shape, by implicit differentiation of its quantile function.
 - An inverse ``x = F^-1(p)`` has the slope ``1 / F'(x)`` in p (implicit
   differentiation, the density read at SciPy's answer), and where a parameter enters
   the inverse in closed form (the gamma law's rate, the normal law's mean and standard
@@ -31,7 +32,7 @@ import math
 import numpy as np
 
 from .registry import defop
-from .scipy_special import _quietly, _scipy_function
+from .scipy_special import _exprel_slope, _quietly, _scipy_function
 from .scipy_special_bessel import _stdtr_t_rule
 from .scipy_special_distributions import _beta_density
 from .scipy_special_hypergeometric import _binomial_density, _kolmogorov_rule
@@ -117,6 +118,21 @@ def _tukey_lambda_density(xp, probability, lmbda):
     return xp.where(inside, 1 / (xp.power(f, lmbda - 1) + xp.power(1 - f, lmbda - 1)), 0.0)
 
 
+def _tklmbda_lmbda_rule(xp, g, ans, x, lmbda):
+    """``-dQ/dl / Q'(F)`` at ``F = ans`` (implicit differentiation of ``Q(F; l) = x``):
+    with ``Q = expm1(l log F) / l - expm1(l log(1 - F)) / l``, ``dQ/dl = L1^2 e(l L1) -
+    L2^2 e(l L2)``, ``L1 = log F``, ``L2 = log(1 - F)``, ``e`` the slope of ``exprel``
+    (its series near 0, so l = 0, the logistic law, is no special case); 0 outside the
+    support.  (SciPy returns the logistic law's values for |l| < 1e-4, off by up to
+    about 1e-4 times this slope; the slope is the law's, not that plateau's 0.)"""
+    inside = xp.logical_and(ans > 0, ans < 1)
+    f = xp.where(inside, ans, 0.5)
+    lower, upper = xp.log(f), xp.log1p(-f)
+    shift = (lower * lower * _exprel_slope(xp, lmbda * lower)
+             - upper * upper * _exprel_slope(xp, lmbda * upper))
+    return g * xp.where(inside, -shift * _tukey_lambda_density(xp, f, lmbda), 0.0)
+
+
 # -- distribution functions ----------------------------------------------------------------
 
 def _signed(sign, density):
@@ -167,8 +183,9 @@ _OPS = {
                    x=("g / (F^(l-1) + (1 - F)^(l-1)), F = ans (0 outside the support)",
                       _quietly(lambda xp, g, ans, x, lmbda:
                                g * _tukey_lambda_density(xp, ans, lmbda))),
-                   lmbda=_refused("tklmbda", "lmbda", "the shape",
-                                  "its slope in the shape is not implemented")),
+                   lmbda=("-g * dQ/dl / Q'(F), Q the quantile function, F = ans (the "
+                          "law's, also where SciPy's values are the logistic's, |l| < 1e-4)",
+                          _quietly(_tklmbda_lmbda_rule))),
 }
 
 
