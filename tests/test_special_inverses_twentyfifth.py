@@ -255,3 +255,21 @@ def test_gdtrs_slopes_match_hips_autograd_and_torch():
     t = torch.tensor(x, requires_grad=True)
     torch.special.gammainc(torch.tensor(2.5, dtype=torch.float64), 1.0 * t).sum().backward()
     np.testing.assert_allclose(ours, t.grad.numpy(), rtol=1e-12)
+
+
+def test_parameters_broadcast_against_the_probability():
+    # slopes of shape (3, 4) from degrees of freedom of shape (3, 1) and p of shape (4,)
+    dfn, dfd = np.array([[1.5], [3.0], [8.0]]), 4.5
+    p = np.array([0.1, 0.35, 0.6, 0.9])
+    y = special.fdtri(dfn, dfd, ad.tensor(p, requires_grad=True))
+    assert y.shape == (3, 4)
+    grad = ad.grad(lambda t: special.fdtri(dfn, dfd, t).sum())(p)
+    np.testing.assert_allclose(grad, (1 / stats.f.pdf(special.fdtri(dfn, dfd, p), dfn, dfd))
+                               .sum(axis=0), rtol=1e-9)
+    rates = np.array([[0.5], [2.0]])
+    both = ad.grad(lambda a, t: special.gdtrix(a, 2.5, t).sum(), argnums=(0, 1))(rates, p)
+    np.testing.assert_allclose(both[0], central_difference(
+        lambda a: special.gdtrix(a.reshape(2, 1), 2.5, p).sum(), rates.ravel()).reshape(2, 1),
+        rtol=1e-7)
+    np.testing.assert_allclose(both[1], central_difference(
+        lambda t: special.gdtrix(rates, 2.5, t).sum(), p), rtol=1e-7)
