@@ -492,6 +492,7 @@ def ray_marched_fog(xp, p):
     light = density * transmittance * xp.exp(-0.1 * steps)
     return xp.trapezoid(light, steps) + transmittance[-1]
 
+
 PROGRAMS = [
     (sirs_with_vaccination, _rng.normal(0, 0.5, size=3), False),  # autograd: no cumulative_sum
     (paraxial_lens_train, _rng.normal(0, 0.5, size=3), False),  # autograd: stacks of boxes fail
