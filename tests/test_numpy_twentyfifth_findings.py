@@ -5,7 +5,13 @@ of a dropped tape, and inside ``ad.grad`` raised, though nothing they return car
 gradient: an invariant asserted inside a program stopped its differentiation.  They
 are now silent exits, as ``f"{t:.3f}"`` is.  ``np.broadcast(t, u)``, whose iterator
 does hold plain values, still refuses, now naming itself and what to write
-(``np.broadcast_shapes`` for the shape)."""
+(``np.broadcast_shapes`` for the shape).
+
+Around ``out=``: ``np.var``/``np.std`` of a Tensor that requires grad into an integer
+``out=`` Tensor gave truncated values with no tape and no word, where every other
+reduction refuses the truncation; they refuse it now.  ``np.dot`` and ``np.einsum``
+wrote into an ``out=`` of a dtype NumPy refuses (``dot`` wants the result's own dtype,
+``einsum`` casts by ``casting='safe'`` unless told); they refuse it as NumPy does."""
 
 import warnings
 
@@ -74,3 +80,66 @@ def test_np_broadcast_of_a_tensor_names_itself_and_np_broadcast_shapes():
     grad = ad.grad(lambda a: np.sum(np.zeros(np.broadcast_shapes(a.shape, (3,))) + a))(
         np.ones((2, 1)))
     np.testing.assert_array_equal(grad, np.full((2, 1), 3.0))
+
+
+def _two_by_three():
+    return ad.tensor([[0.3, -1.2, 0.8], [1.5, 0.2, -0.7]], requires_grad=True) * 1.0
+
+
+@pytest.mark.parametrize("reduce", [np.var, np.std, np.nanvar, np.nanstd],
+                         ids=["var", "std", "nanvar", "nanstd"])
+def test_variance_into_integers_refuses_the_truncation_as_every_reduction_does(reduce):
+    with pytest.raises(TypeError, match=rf"numpy\.{reduce.__name__} with out=: .*holds int64: "
+                                        "stored there they would be truncated"):
+        reduce(_two_by_three(), axis=0, out=ad.zeros(3, dtype=np.int64))
+    with pytest.raises(TypeError, match="stored there they would be truncated"):
+        np.sum(_two_by_three(), axis=0, out=ad.zeros(3, dtype=np.int64))
+
+
+def test_variance_into_integers_without_a_gradient_is_numpys():
+    values = _two_by_three()
+    expected = np.var(values.data, axis=0, out=np.zeros(3, dtype=np.int64))
+    out = ad.zeros(3, dtype=np.int64)
+    assert np.var(values.detach(), axis=0, out=out) is out
+    np.testing.assert_array_equal(out.data, expected)
+    with ad.no_grad():
+        np.testing.assert_array_equal(np.var(values, axis=0, out=ad.zeros(3, dtype=int)).data,
+                                      expected)
+
+
+def test_variance_into_float32_keeps_its_tape():
+    values = _two_by_three()
+    out = ad.zeros(3, dtype=np.float32)
+    np.std(values, axis=0, out=out)
+    np.testing.assert_array_equal(out.data, np.std(values.data, axis=0,
+                                                   out=np.zeros(3, np.float32)))
+    out.sum().backward()
+    assert out.requires_grad
+
+
+def test_dot_into_another_dtype_is_refused_as_numpy_refuses_it():
+    weights = np.ones((3, 2))
+    with pytest.raises(ValueError, match="output array is not acceptable"):
+        np.dot(_two_by_three().data, weights, out=np.zeros((2, 2), np.float32))
+    with pytest.raises(ValueError, match=r"numpy\.dot with out=: the result is float64 but "
+                                         "the out= tensor holds float32"):
+        np.dot(_two_by_three(), weights, out=ad.zeros((2, 2), dtype=np.float32))
+    out = ad.zeros((2, 2))
+    assert np.dot(_two_by_three(), weights, out=out) is out
+    np.testing.assert_array_equal(out.data, np.dot(_two_by_three().data, weights))
+
+
+def test_einsum_into_another_dtype_follows_its_casting_rule():
+    weights = np.ones((3, 2))
+    with pytest.raises(TypeError):
+        np.einsum("ij,jk->ik", _two_by_three().data, weights, out=np.zeros((2, 2), np.float32))
+    with pytest.raises(TypeError, match=r"numpy\.einsum with out=: cannot cast the output "
+                                        "from float64 to the out= tensor's float32 with "
+                                        "casting rule 'safe'"):
+        np.einsum("ij,jk->ik", _two_by_three(), weights, out=ad.zeros((2, 2), dtype=np.float32))
+    out = ad.zeros((2, 2), dtype=np.float32)
+    np.einsum("ij,jk->ik", _two_by_three(), weights, out=out, casting="same_kind")
+    np.testing.assert_array_equal(
+        out.data, np.einsum("ij,jk->ik", _two_by_three().data, weights,
+                            out=np.zeros((2, 2), np.float32), casting="same_kind"))
+    assert out.requires_grad
