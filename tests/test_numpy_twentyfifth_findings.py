@@ -143,3 +143,51 @@ def test_einsum_into_another_dtype_follows_its_casting_rule():
         out.data, np.einsum("ij,jk->ik", _two_by_three().data, weights,
                             out=np.zeros((2, 2), np.float32), casting="same_kind"))
     assert out.requires_grad
+
+
+_SUMMED = {
+    "sum": lambda a, out, axis: np.sum(a, axis=axis, out=out),
+    "prod": lambda a, out, axis: np.prod(a, axis=axis, out=out),
+    "nansum": lambda a, out, axis: np.nansum(a, axis=axis, out=out),
+    "cumsum": lambda a, out, axis: np.cumsum(a, axis=axis, out=out),
+    "trace": lambda a, out, axis: np.trace(a, out=out),
+    "mean": lambda a, out, axis: np.mean(a, axis=axis, out=out),
+    "nanmean": lambda a, out, axis: np.nanmean(a, axis=axis, out=out),
+    "ptp": lambda a, out, axis: np.ptp(a, axis=axis, out=out),
+}
+
+
+@pytest.mark.parametrize("name", list(_SUMMED))
+@pytest.mark.parametrize("source, target", [(np.float32, np.float64),
+                                            (np.float64, np.float32)],
+                         ids=["float32_into_float64", "float64_into_float32"])
+@pytest.mark.parametrize("axis", [None, 0, 1])
+def test_a_reduction_into_an_out_of_another_float_dtype_is_numpys_to_the_bit(
+        name, source, target, axis):
+    """NumPy sums into ``out=`` in ``out``'s dtype when it is wider (a float32 array's
+    sum into a float64 out= is the float64 sum), divides a mean's sum rounded to a
+    narrower out=, and subtracts the minimum from a maximum rounded to it; the values
+    were the plain result cast, off by rounding."""
+    reduce = _SUMMED[name]
+    rng = np.random.default_rng(25)
+    values = (rng.normal(size=(9, 7)) * 3.7).astype(source)
+    shape = np.shape(reduce(values, None, axis))
+    expected = reduce(values.copy(), np.zeros(shape, target), axis)
+    t = ad.tensor(values.copy(), requires_grad=True)
+    out = ad.zeros(shape, dtype=target)
+    assert reduce(t * 1, out, axis) is out
+    assert out.dtype == expected.dtype
+    np.testing.assert_array_equal(out.data, expected)
+    out.sum().backward()
+    assert t.grad is not None and t.grad.dtype == source
+
+
+def test_a_mean_into_a_wider_out_has_the_gradient_of_the_mean():
+    p = np.array([0.3, -1.2, 0.8, 2.0], np.float32)
+
+    def mean_into_float64(t):
+        out = np.zeros_like(t, dtype=np.float64, shape=(2,))
+        np.mean(t.reshape(2, 2), axis=1, out=out)
+        return np.sum(out * np.array([1.0, 3.0]))
+
+    np.testing.assert_allclose(ad.grad(mean_into_float64)(p), [0.5, 0.5, 1.5, 1.5])
