@@ -182,7 +182,8 @@ def function_into(impl, name: str, args: tuple, kwargs: dict):
 #: is given (``ufunc.reduce``: "defaults to that of out if given"); the means divide
 #: that sum, rounded to ``out``'s dtype, by the count.
 _ACCUMULATING = ("sum", "prod", "nansum", "nanprod", "cumsum", "cumprod", "nancumsum",
-                 "nancumprod", "trace")
+                 "nancumprod", "trace", "add.reduce", "multiply.reduce", "add.accumulate",
+                 "multiply.accumulate")
 _MEANS = ("mean", "nanmean")
 #: np.ptp, whose maximum NumPy writes into ``out=`` before subtracting the minimum.
 _RANGES = ("ptp",)
@@ -195,15 +196,15 @@ def _accumulated_as_numpy(impl, name: str, args: tuple, kwargs: dict, out: Tenso
     subtracts the minimum from the maximum rounded to ``out``'s dtype), or None when
     the plain call is NumPy's."""
     if (name not in _ACCUMULATING + _MEANS + _RANGES or kwargs.get("dtype") is not None
-            or not args or out.dtype.kind != "f"):
-        return None
+            or not args or len(args) > 2 or out.dtype.kind != "f"):
+        return None                     # (dtype= given, by name or by position)
     source = np.result_type(args[0].data if isinstance(args[0], Tensor) else args[0])
     if source.kind != "f" or source == out.dtype:
         return None
     from .ops.elementwise import astype     # (the ops import this module's users)
     reductions = {k: v for k, v in kwargs.items() if k in ("axis", "keepdims")}
     if len(args) > 1 and name in _MEANS + _RANGES:
-        return None                     # (an axis given by position: computed as it is)
+        reductions["axis"] = args[1]    # (np.mean(a, 0, out=out))
     if name in _RANGES:
         return astype(np.max(args[0], **reductions), out.dtype) - np.min(args[0], **reductions)
     if np.result_type(source, out.dtype) == out.dtype:         # a wider out=

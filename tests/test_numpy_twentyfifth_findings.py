@@ -11,7 +11,10 @@ Around ``out=``: ``np.var``/``np.std`` of a Tensor that requires grad into an in
 ``out=`` Tensor gave truncated values with no tape and no word, where every other
 reduction refuses the truncation; they refuse it now.  ``np.dot`` and ``np.einsum``
 wrote into an ``out=`` of a dtype NumPy refuses (``dot`` wants the result's own dtype,
-``einsum`` casts by ``casting='safe'`` unless told); they refuse it as NumPy does."""
+``einsum`` casts by ``casting='safe'`` unless told); they refuse it as NumPy does.
+Sums, means and ranges into an ``out=`` of another float dtype were the plain result
+cast, where NumPy accumulates in ``out``'s dtype (or divides a sum rounded to it):
+they are NumPy's to the bit now."""
 
 import warnings
 
@@ -154,6 +157,11 @@ _SUMMED = {
     "mean": lambda a, out, axis: np.mean(a, axis=axis, out=out),
     "nanmean": lambda a, out, axis: np.nanmean(a, axis=axis, out=out),
     "ptp": lambda a, out, axis: np.ptp(a, axis=axis, out=out),
+    "mean_by_position": lambda a, out, axis: np.mean(a, axis, out=out),
+    "ptp_by_position": lambda a, out, axis: np.ptp(a, axis, out=out),
+    "add.reduce": lambda a, out, axis: np.add.reduce(a, axis=axis, out=out),
+    "multiply.reduce": lambda a, out, axis: np.multiply.reduce(a, axis=axis, out=out),
+    "add.accumulate": lambda a, out, axis: np.add.accumulate(a, axis=axis or 0, out=out),
 }
 
 
