@@ -160,13 +160,65 @@ def function_into(impl, name: str, args: tuple, kwargs: dict):
     kwargs = dict(kwargs)
     out = kwargs.pop("out")
     out = out[0] if isinstance(out, tuple) and len(out) == 1 else out
-    result = impl(*args, **kwargs)
+    result = _accumulated_as_numpy(impl, name, args, kwargs, out)
+    if result is None:
+        result = impl(*args, **kwargs)
     if np.shape(result) != out.shape:
         raise ValueError(
             f"numpy.{name} with out=: the result has shape {np.shape(result)} but the out= "
             f"tensor has shape {out.shape}; give an out= of the result's shape")
-    _write(out, result, ..., f"numpy.{name} with out=", None)
+    casting = kwargs.get("casting", "safe") if name == "einsum" else None
+    if name == "dot" and np.result_type(getattr(result, "data", result)) != out.dtype:
+        raise ValueError(
+            f"numpy.dot with out=: the result is {np.result_type(getattr(result, 'data', result))}"
+            f" but the out= tensor holds {out.dtype}; NumPy's dot writes only into an out= of "
+            "the result's own dtype (and refuses this too): give one of that dtype, or drop "
+            "out= and convert the result")
+    _write(out, result, ..., f"numpy.{name} with out=", casting)
     return out
+
+
+#: NumPy's sums and products, whose ``out=`` is also their accumulator when no dtype=
+#: is given (``ufunc.reduce``: "defaults to that of out if given"); the means divide
+#: that sum, rounded to ``out``'s dtype, by the count.
+_ACCUMULATING = ("sum", "prod", "nansum", "nanprod", "cumsum", "cumprod", "nancumsum",
+                 "nancumprod", "trace", "add.reduce", "multiply.reduce", "add.accumulate",
+                 "multiply.accumulate")
+_MEANS = ("mean", "nanmean")
+#: np.ptp, whose maximum NumPy writes into ``out=`` before subtracting the minimum.
+_RANGES = ("ptp",)
+
+
+def _accumulated_as_numpy(impl, name: str, args: tuple, kwargs: dict, out: Tensor):
+    """``impl(*args, **kwargs)`` computed as NumPy computes it into an ``out=`` of
+    another float dtype than the result's (a float32 array summed into float64 sums
+    in float64; a float64 mean into float32 divides the float32 sum; a range
+    subtracts the minimum from the maximum rounded to ``out``'s dtype), or None when
+    the plain call is NumPy's."""
+    if (name not in _ACCUMULATING + _MEANS + _RANGES or kwargs.get("dtype") is not None
+            or not args or len(args) > 2 or out.dtype.kind != "f"):
+        return None                     # (dtype= given, by name or by position)
+    source = np.result_type(args[0].data if isinstance(args[0], Tensor) else args[0])
+    if source.kind != "f" or source == out.dtype:
+        return None
+    from .ops.elementwise import astype     # (the ops import this module's users)
+    reductions = {k: v for k, v in kwargs.items() if k in ("axis", "keepdims")}
+    if len(args) > 1 and name in _MEANS + _RANGES:
+        reductions["axis"] = args[1]    # (np.mean(a, 0, out=out))
+    if name in _RANGES:
+        return astype(np.max(args[0], **reductions), out.dtype) - np.min(args[0], **reductions)
+    if np.result_type(source, out.dtype) == out.dtype:         # a wider out=
+        return impl(*args, **{**kwargs, "dtype": out.dtype})
+    if name not in _MEANS or kwargs.get("where") is not None:
+        return None                     # (a narrower out=: summed in the wider dtype)
+    values = args[0]
+    if name == "mean":
+        total = np.sum(values, **reductions)
+        count = np.size(values) // max(np.size(total), 1)
+    else:
+        total = np.nansum(values, **reductions)
+        count = np.sum(~np.isnan(getattr(values, "data", values)), **reductions)
+    return astype(total, out.dtype) / count
 
 
 def call_into(function, name: str, args: tuple, kwargs: dict):

@@ -21,6 +21,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import out_arguments
+from ..graph import _grad_mode
+from ..inplace_dtypes import refuse_truncation
 from ..tensor import Tensor
 from .elementwise import astype
 from .operands import tensor_of
@@ -66,6 +68,9 @@ def variance_with(name, a, axis, dtype, out, ddof, keepdims, where, mean, plain)
         raise out_arguments.ndarray_out_refused(f"numpy.{name}", (a,))
     dtype = computing_dtype(name, a, dtype)
     x = tensor_of(a)
+    if out is not None and x.requires_grad and _grad_mode.enabled:
+        # (the result, computed in out's integers, would come back without a tape)
+        refuse_truncation(out, x, f"numpy.{name} with out=")
     masked = masking_arguments(_NO_VALUE, where)["where"] is not None or (
         mean is not _NO_VALUE and mean is not None)
     own_dtype = dtype if dtype is not None else (
