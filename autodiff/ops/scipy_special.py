@@ -391,11 +391,14 @@ _OPS.update(_BESSEL_OPS)
 def op_for(ufunc):
     """The op that runs ``ufunc`` on Tensors when it is one of SciPy's special
     functions above or in ``scipy_special_distributions`` / ``scipy_special_bessel`` /
-    ``scipy_special_hypergeometric`` (a function of two ops for ``scipy_special_pairs``'),
+    ``scipy_special_hypergeometric`` / ``scipy_special_assorted`` /
+    ``scipy_special_kelvin`` (a function of two or more ops for ``scipy_special_pairs``',
+    ``scipy_special_airy``'s and ``kelvin``),
     else None."""
     name = getattr(ufunc, "__name__", None)
-    op = next((ops[name] for ops in (_OPS, _DISTRIBUTION_OPS, _HYPERGEOMETRIC_OPS, _PAIRS)
-               if name in ops), None)
+    tables = (_OPS, _DISTRIBUTION_OPS, _HYPERGEOMETRIC_OPS, _PAIRS, _ASSORTED, _AIRY,
+              _KELVIN)
+    op = next((ops[name] for ops in tables if name in ops), None)
     if op is None:
         return None
     private = name in ("_zeta", "_lambertw")      # (what zeta(x, q) and lambertw call)
@@ -407,3 +410,6 @@ def op_for(ufunc):
 from .scipy_special_distributions import _OPS as _DISTRIBUTION_OPS  # noqa: E402
 from .scipy_special_hypergeometric import _OPS as _HYPERGEOMETRIC_OPS  # noqa: E402
 from .scipy_special_pairs import OPS as _PAIRS  # noqa: E402  (two outputs: two ops each)
+from .scipy_special_assorted import OPS as _ASSORTED  # noqa: E402
+from .scipy_special_airy import OPS as _AIRY  # noqa: E402  (four outputs: four ops each)
+from .scipy_special_kelvin import OPS as _KELVIN  # noqa: E402

@@ -1,0 +1,63 @@
+"""Specs for SciPy's Faddeeva, Airy and Kelvin functions and a few others called on
+Tensors (autodiff/ops/scipy_special_assorted.py, scipy_special_airy.py,
+scipy_special_kelvin.py).  Imported at the end of op_specs.py, whose helpers they use.
+The references are SciPy's own functions (the ops' forwards call them), so the specs
+check the library's gradients, first and second order, against central differences.
+Complex values are checked through ``real + 2 imag`` (both parts, one real output)."""
+
+from __future__ import annotations
+
+from hypothesis.extra.numpy import mutually_broadcastable_shapes
+from scipy import special
+
+from op_specs import Case, Spec, unary, values
+
+
+def _both_parts(value):
+    return value.real + 2 * value.imag
+
+
+def _output(function, index, lo, hi, signed=False, parts=False):
+    """A spec of output ``index`` of SciPy's several-output ``function``."""
+    def pick(value):
+        return _both_parts(value) if parts else value
+    name = f"scipy_{function}_{_PARTS[function][index]}"
+    ufunc = getattr(special, function)
+    return unary(name, lambda t: pick(ufunc(t)[index]), lambda x: pick(ufunc(x)[index]),
+                 lo, hi, signed=signed)
+
+
+_PARTS = {"airy": ("ai", "aip", "bi", "bip"), "airye": ("eai", "eaip", "ebi", "ebip"),
+          "kelvin": ("be", "ke", "bep", "kep")}
+
+
+def _radian_case(data):
+    shapes = data.draw(mutually_broadcastable_shapes(num_shapes=3, max_dims=3, max_side=3),
+                       label="shapes")
+    inputs = [values(data, shape, -200.0, 200.0) for shape in shapes.input_shapes]
+    return Case(lambda d, m, s: special.radian(d, m, s), inputs, special.radian)
+
+
+def _kelvin(name, lo, hi):
+    ufunc = getattr(special, name)
+    return unary(f"scipy_{name}", lambda t: ufunc(t), ufunc, lo, hi)
+
+
+SPECS = [
+    unary("scipy_wofz", lambda t: _both_parts(special.wofz(t)),
+          lambda x: _both_parts(special.wofz(x)), -4.0, 4.0),
+    # (zetac's slope, zeta's in x, is refused: forward only)
+    unary("scipy_zetac", lambda t: special.zetac(t), special.zetac, -6.0, 8.0, order=-1),
+    unary("scipy_gammasgn", lambda t: special.gammasgn(t), special.gammasgn, -4.0, 4.0,
+          order=1),
+    unary("scipy_round", lambda t: special.round(t), special.round, -4.0, 4.0, order=1),
+    Spec("scipy_radian", _radian_case),
+    unary("scipy_ellipkm1", lambda t: special.ellipkm1(t), special.ellipkm1, 0.05, 2.0),
+    *(_output("airy", i, -4.0, 3.0) for i in range(4)),
+    *(_output("airye", i, 0.1, 4.0) for i in range(2)),
+    *(_output("airye", i, 0.1, 3.0, signed=True) for i in (2, 3)),
+    *(_kelvin(name, -5.0, 5.0) for name in ("ber", "bei", "berp", "beip")),
+    *(_kelvin(name, 0.2, 5.0) for name in ("ker", "kei", "kerp", "keip")),
+    *(_output("kelvin", i, -5.0, 5.0, parts=True) for i in (0, 2)),
+    *(_output("kelvin", i, 0.2, 5.0, parts=True) for i in (1, 3)),
+]
