@@ -14,7 +14,7 @@ from op_specs import Case, Spec, unary, values
 
 
 def _both_parts(value):
-    return value.real + 2 * value.imag
+    return value.real + 2 * value.imag if value.dtype.kind == "c" else value
 
 
 def _output(function, index, lo, hi, signed=False, parts=False):
@@ -43,6 +43,13 @@ def _kelvin(name, lo, hi):
     return unary(f"scipy_{name}", lambda t: ufunc(t), ufunc, lo, hi)
 
 
+def _cylinder(name, lo, hi):
+    """A spec of ``name(1.3, x)``, both parts of complex values."""
+    ufunc = getattr(special, name)
+    return unary(f"scipy_{name}", lambda t: _both_parts(ufunc(1.3, t)),
+                 lambda x: _both_parts(ufunc(1.3, x)), lo, hi)
+
+
 SPECS = [
     unary("scipy_wofz", lambda t: _both_parts(special.wofz(t)),
           lambda x: _both_parts(special.wofz(x)), -4.0, 4.0),
@@ -60,4 +67,6 @@ SPECS = [
     *(_kelvin(name, 0.2, 5.0) for name in ("ker", "kei", "kerp", "keip")),
     *(_output("kelvin", i, -5.0, 5.0, parts=True) for i in (0, 2)),
     *(_output("kelvin", i, 0.2, 5.0, parts=True) for i in (1, 3)),
+    *(_cylinder(name, 0.3, 6.0) for name in ("hankel1", "hankel2", "hankel1e", "hankel2e",
+                                             "jve", "yve")),
 ]

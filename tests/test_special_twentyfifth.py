@@ -191,3 +191,58 @@ def test_airy_values_agree_with_torch():
     ai = special.airy(ad.tensor(x, requires_grad=True))[0]
     np.testing.assert_allclose(ai.data, torch.special.airy_ai(torch.tensor(x)).numpy(),
                                rtol=1e-7)
+
+
+HANKEL = {
+    "hankel1": lambda v, x: mpmath.hankel1(v, x),
+    "hankel2": lambda v, x: mpmath.hankel2(v, x),
+    "hankel1e": lambda v, x: mpmath.hankel1(v, x) * mpmath.exp(-1j * x),
+    "hankel2e": lambda v, x: mpmath.hankel2(v, x) * mpmath.exp(1j * x),
+    "jve": lambda v, x: mpmath.besselj(v, x),
+    "yve": lambda v, x: mpmath.bessely(v, x),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HANKEL))
+def test_cylinder_functions_have_mpmaths_slopes_in_x_to_second_order(name):
+    function, exact = getattr(special, name), HANKEL[name]
+    x = np.array([0.4, 1.7, 6.0])
+    with mpmath.workdps(30):
+        first = np.array([complex(mpmath.diff(lambda u: exact(1.3, u), mpmath.mpf(p)))
+                          for p in x])
+        second = np.array([complex(mpmath.diff(lambda u: exact(1.3, u), mpmath.mpf(p), 2))
+                           for p in x])
+    for part in ("real", "imag"):
+        def loss(t, part=part):
+            return getattr(function(1.3, t), part)
+        grad = ad.grad(lambda t: loss(t).sum())(x)
+        grad2 = ad.grad(lambda t: ad.grad(lambda u: loss(u).sum())(t).sum())(x)
+        np.testing.assert_allclose(grad, getattr(first, part), rtol=1e-9, atol=1e-13)
+        np.testing.assert_allclose(grad2, getattr(second, part), rtol=1e-8, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["hankel1", "hankel2", "hankel1e", "hankel2e"])
+def test_hankel_functions_of_complex_x_give_the_conjugated_derivative(name):
+    points = [0.7 + 0.4j, -1.5 + 2.0j]
+    with mpmath.workdps(30):
+        derivative = [complex(mpmath.diff(lambda u: HANKEL[name](1.3, u), mpmath.mpc(p)))
+                      for p in points]
+    grad = _complex_grad(lambda t: getattr(special, name)(1.3, t), points)
+    np.testing.assert_allclose(grad, np.conj(derivative), rtol=1e-9, atol=1e-13)
+
+
+@pytest.mark.parametrize("name", ["hankel1", "hankel2e", "jve", "yve"])
+def test_the_order_requiring_grad_is_refused_naming_the_function(name):
+    v = ad.tensor([1.5], requires_grad=True)
+    with pytest.raises(NotImplementedError, match=f"{name}: the derivative with respect to v"):
+        getattr(special, name)(v, np.array([2.0])).real.sum().backward()
+
+
+@pytest.mark.parametrize("name", ["jve", "yve"])
+def test_scaled_bessel_of_complex_x_refuses_its_slope_by_name(name):
+    z = ad.tensor(np.array([0.5 + 1.0j]), requires_grad=True)
+    out = getattr(special, name)(1.0, z)
+    np.testing.assert_array_equal(out.data, getattr(special, name)(1.0, z.data))
+    with pytest.raises(NotImplementedError, match=f"{name}: the derivative with respect to "
+                                                  "complex x"):
+        out.real.sum().backward()
