@@ -1,9 +1,11 @@
-"""Specs for SciPy's Faddeeva, Airy and Kelvin functions and a few others called on
-Tensors (autodiff/ops/scipy_special_assorted.py, scipy_special_airy.py,
-scipy_special_kelvin.py).  Imported at the end of op_specs.py, whose helpers they use.
-The references are SciPy's own functions (the ops' forwards call them), so the specs
-check the library's gradients, first and second order, against central differences.
-Complex values are checked through ``real + 2 imag`` (both parts, one real output)."""
+"""Specs for SciPy's Faddeeva, Airy, Kelvin and Hankel functions, orthogonal polynomials
+and a few others called on Tensors (autodiff/ops/scipy_special_assorted.py,
+scipy_special_airy.py, scipy_special_kelvin.py, scipy_special_hankel.py,
+scipy_special_polynomials.py).  Imported at the end of op_specs.py, whose helpers they
+use.  The references are SciPy's own functions (the ops' forwards call them), so the
+specs check the library's gradients, first and second order, against central
+differences.  Complex values are checked through ``real + 2 imag`` (both parts, one real
+output)."""
 
 from __future__ import annotations
 
@@ -50,6 +52,21 @@ def _cylinder(name, lo, hi):
                  lambda x: _both_parts(ufunc(1.3, x)), lo, hi)
 
 
+def _polynomial(name, parameters, lo=-1.5, hi=1.5):
+    """A spec of ``name(3, *parameters, x)``, a polynomial of degree 3 in x."""
+    ufunc = getattr(special, name)
+    return unary(f"scipy_{name}", lambda t: ufunc(3, *parameters, t),
+                 lambda x: ufunc(3, *parameters, x), lo, hi)
+
+
+_POLYNOMIALS = [("eval_legendre", ()), ("eval_chebyt", ()), ("eval_chebyu", ()),
+                ("eval_chebyc", ()), ("eval_chebys", ()), ("eval_hermite", ()),
+                ("eval_hermitenorm", ()), ("eval_laguerre", ()), ("eval_genlaguerre", (0.7,)),
+                ("eval_gegenbauer", (0.7,)), ("eval_jacobi", (0.6, 1.3)),
+                ("eval_sh_legendre", ()), ("eval_sh_chebyt", ()), ("eval_sh_chebyu", ()),
+                ("eval_sh_jacobi", (2.5, 1.3))]
+
+
 SPECS = [
     unary("scipy_wofz", lambda t: _both_parts(special.wofz(t)),
           lambda x: _both_parts(special.wofz(x)), -4.0, 4.0),
@@ -69,4 +86,5 @@ SPECS = [
     *(_output("kelvin", i, 0.2, 5.0, parts=True) for i in (1, 3)),
     *(_cylinder(name, 0.3, 6.0) for name in ("hankel1", "hankel2", "hankel1e", "hankel2e",
                                              "jve", "yve")),
+    *(_polynomial(name, parameters) for name, parameters in _POLYNOMIALS),
 ]

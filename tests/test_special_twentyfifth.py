@@ -246,3 +246,78 @@ def test_scaled_bessel_of_complex_x_refuses_its_slope_by_name(name):
     with pytest.raises(NotImplementedError, match=f"{name}: the derivative with respect to "
                                                   "complex x"):
         out.real.sum().backward()
+
+
+def _gegenbauer(n, a, x):
+    return mpmath.gegenbauer(n, a, x)
+
+
+def _laguerre(n, a, x):
+    """``L_n^a(x)`` by its sum (mpmath's hypergeometric one fails to converge where a
+    derivative is exactly 0)."""
+    return mpmath.fsum(mpmath.binomial(n + a, n - k) * (-x) ** k / mpmath.factorial(k)
+                       for k in range(n + 1))
+
+
+POLYNOMIALS = {
+    "eval_legendre": ((), lambda n, x: mpmath.legendre(n, x)),
+    "eval_chebyt": ((), lambda n, x: mpmath.chebyt(n, x)),
+    "eval_chebyu": ((), lambda n, x: mpmath.chebyu(n, x)),
+    "eval_chebyc": ((), lambda n, x: 2 * mpmath.chebyt(n, x / 2)),
+    "eval_chebys": ((), lambda n, x: mpmath.chebyu(n, x / 2)),
+    "eval_hermite": ((), lambda n, x: mpmath.hermite(n, x)),
+    "eval_hermitenorm": ((), lambda n, x: mpmath.hermite(n, x / mpmath.sqrt(2))
+                         * mpmath.mpf(2) ** (-mpmath.mpf(n) / 2)),
+    "eval_laguerre": ((), lambda n, x: _laguerre(n, 0, x)),
+    "eval_genlaguerre": ((0.7,), _laguerre),
+    "eval_gegenbauer": ((0.7,), _gegenbauer),
+    "eval_jacobi": ((0.6, 1.3), lambda n, a, b, x: mpmath.jacobi(n, a, b, x)),
+    "eval_sh_legendre": ((), lambda n, x: mpmath.legendre(n, 2 * x - 1)),
+    "eval_sh_chebyt": ((), lambda n, x: mpmath.chebyt(n, 2 * x - 1)),
+    "eval_sh_chebyu": ((), lambda n, x: mpmath.chebyu(n, 2 * x - 1)),
+    "eval_sh_jacobi": ((2.5, 1.3), lambda n, p, q, x: mpmath.jacobi(n, p - q, q - 1, 2 * x - 1)
+                       / mpmath.binomial(2 * n + p - 1, n)),
+}
+
+
+@pytest.mark.parametrize("degree", [0, 1, 4])
+@pytest.mark.parametrize("name", sorted(POLYNOMIALS))
+def test_polynomials_have_mpmaths_slopes_in_x_to_second_order(name, degree):
+    parameters, exact = POLYNOMIALS[name]
+    function = getattr(special, name)
+    points = [-0.8, 0.3, 0.95, 1.0]
+    first, second = _grads(lambda t: function(degree, *parameters, t), points)
+    expected_first, expected_second = _mp_derivatives(
+        lambda x: exact(degree, *parameters, x), points)
+    np.testing.assert_allclose(first, expected_first, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(second, expected_second, rtol=1e-8, atol=1e-11)
+
+
+def test_non_integer_degrees_have_the_same_identities():
+    # (SciPy's hypergeometric definitions for a degree that is not an integer)
+    points = [-0.5, 0.2, 0.7]
+    for name, exact in (("eval_legendre", lambda x: mpmath.legendre(2.5, x)),
+                        ("eval_chebyt", lambda x: mpmath.chebyt(2.5, x)),
+                        ("eval_gegenbauer", lambda x: mpmath.gegenbauer(2.5, 0.7, x))):
+        parameters = (0.7,) if name == "eval_gegenbauer" else ()
+        first, second = _grads(lambda t, f=getattr(special, name), p=parameters: f(2.5, *p, t),
+                               points)
+        expected_first, expected_second = _mp_derivatives(exact, points)
+        np.testing.assert_allclose(first, expected_first, rtol=1e-9)
+        np.testing.assert_allclose(second, expected_second, rtol=1e-8)
+
+
+@pytest.mark.parametrize("name, arguments, index, refused", [
+    ("eval_legendre", (2.0, 0.3), 0, "n"),
+    ("eval_genlaguerre", (2, 0.5, 0.3), 1, "alpha"),
+    ("eval_jacobi", (2, 0.5, 1.5, 0.3), 2, "beta"),
+    ("eval_sh_jacobi", (2, 2.5, 1.5, 0.3), 2, "q"),
+])
+def test_the_degree_and_parameters_refuse_a_slope_by_name(name, arguments, index, refused):
+    inputs = [ad.tensor(a, requires_grad=True) if i == index else a
+              for i, a in enumerate(arguments)]
+    out = getattr(special, name)(*inputs)
+    assert out.requires_grad
+    with pytest.raises(NotImplementedError,
+                       match=f"{name}: the derivative with respect to {refused} "):
+        out.backward()

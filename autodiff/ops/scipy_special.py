@@ -392,12 +392,13 @@ def op_for(ufunc):
     """The op that runs ``ufunc`` on Tensors when it is one of SciPy's special
     functions above or in ``scipy_special_distributions`` / ``scipy_special_bessel`` /
     ``scipy_special_hypergeometric`` / ``scipy_special_assorted`` /
-    ``scipy_special_kelvin`` / ``scipy_special_hankel`` (a function of two or more
+    ``scipy_special_kelvin`` / ``scipy_special_hankel`` / ``scipy_special_polynomials``
+    (a function of two or more
     ops for ``scipy_special_pairs``', ``scipy_special_airy``'s and ``kelvin``), else
     None."""
     name = getattr(ufunc, "__name__", None)
     tables = (_OPS, _DISTRIBUTION_OPS, _HYPERGEOMETRIC_OPS, _PAIRS, _ASSORTED, _AIRY,
-              _KELVIN, _HANKEL)
+              _KELVIN, _HANKEL, _POLYNOMIALS)
     op = next((ops[name] for ops in tables if name in ops), None)
     if op is None:
         return None
@@ -414,3 +415,4 @@ from .scipy_special_assorted import OPS as _ASSORTED  # noqa: E402
 from .scipy_special_airy import OPS as _AIRY  # noqa: E402  (four outputs: four ops each)
 from .scipy_special_kelvin import OPS as _KELVIN  # noqa: E402
 from .scipy_special_hankel import OPS as _HANKEL  # noqa: E402
+from .scipy_special_polynomials import OPS as _POLYNOMIALS  # noqa: E402
