@@ -12,7 +12,7 @@ from __future__ import annotations
 from hypothesis.extra.numpy import mutually_broadcastable_shapes
 from scipy import special
 
-from op_specs import Case, Spec, unary, values
+from op_specs import Case, Spec, binary, unary, values
 
 
 def _both_parts(value):
@@ -67,6 +67,18 @@ _POLYNOMIALS = [("eval_legendre", ()), ("eval_chebyt", ()), ("eval_chebyu", ()),
                 ("eval_sh_jacobi", (2.5, 1.3))]
 
 
+def _carlson(name, count, order):
+    """A spec of Carlson's ``name`` of ``count`` broadcast arguments in [0.1, 3]."""
+    ufunc = getattr(special, name)
+
+    def draw(data):
+        shapes = data.draw(mutually_broadcastable_shapes(num_shapes=count, max_dims=3,
+                                                         max_side=3), label="shapes")
+        inputs = [values(data, shape, 0.1, 3.0) for shape in shapes.input_shapes]
+        return Case(lambda *t: ufunc(*t), inputs, ufunc)
+    return Spec(f"scipy_{name}", draw, order)
+
+
 SPECS = [
     unary("scipy_wofz", lambda t: _both_parts(special.wofz(t)),
           lambda x: _both_parts(special.wofz(x)), -4.0, 4.0),
@@ -87,4 +99,12 @@ SPECS = [
     *(_cylinder(name, 0.3, 6.0) for name in ("hankel1", "hankel2", "hankel1e", "hankel2e",
                                              "jve", "yve")),
     *(_polynomial(name, parameters) for name, parameters in _POLYNOMIALS),
+    # (the slopes in m and Carlson's hold R_D, whose own slope is refused: first order;
+    # the second order in phi is checked in tests/test_special_twentyfifth.py)
+    binary("scipy_ellipkinc", lambda phi, m: special.ellipkinc(phi, m), special.ellipkinc,
+           a_range=(-4.0, 4.0), b_range=(-1.0, 0.9), order=1),
+    binary("scipy_ellipeinc", lambda phi, m: special.ellipeinc(phi, m), special.ellipeinc,
+           a_range=(-4.0, 4.0), b_range=(-1.0, 0.9), order=1),
+    _carlson("elliprf", 3, 1), _carlson("elliprg", 3, 1), _carlson("elliprc", 2, 1),
+    _carlson("elliprd", 3, -1), _carlson("elliprj", 4, -1),
 ]

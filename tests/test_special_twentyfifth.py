@@ -321,3 +321,64 @@ def test_the_degree_and_parameters_refuse_a_slope_by_name(name, arguments, index
     with pytest.raises(NotImplementedError,
                        match=f"{name}: the derivative with respect to {refused} "):
         out.backward()
+
+
+@pytest.mark.parametrize("name, exact", [("ellipkinc", mpmath.ellipf),
+                                         ("ellipeinc", mpmath.ellipe)])
+def test_incomplete_elliptic_integrals_have_mpmaths_slopes(name, exact):
+    function = getattr(special, name)
+    phi = [-4.0, -0.9, 0.3, 1.2, 2.5, 7.0]
+    for m in (0.0, 0.4, -2.0, 0.999):
+        first, second = _grads(lambda t, m=m: function(t, m), phi)
+        expected_first, expected_second = _mp_derivatives(lambda p, m=m: exact(p, m), phi)
+        np.testing.assert_allclose(first, expected_first, rtol=1e-10)
+        np.testing.assert_allclose(second, expected_second, rtol=1e-9, atol=1e-13)
+        in_m = ad.grad(lambda u: function(np.array(phi), u).sum())(np.full(len(phi), m))
+        with mpmath.workdps(30):
+            expected = [float(mpmath.diff(lambda mm, p=p: exact(p, mm), m)) for p in phi]
+        np.testing.assert_allclose(in_m, expected, rtol=1e-9, atol=1e-13)
+
+
+CARLSON = {"elliprf": (mpmath.elliprf, 3), "elliprg": (mpmath.elliprg, 3),
+           "elliprc": (mpmath.elliprc, 2)}
+
+
+@pytest.mark.parametrize("name", sorted(CARLSON))
+def test_carlson_integrals_have_mpmaths_slopes_in_each_argument(name):
+    exact, count = CARLSON[name]
+    points = np.array([0.7, 1.3, 2.1][:count])
+    function = getattr(special, name)
+    for i in range(count):
+        def loss(t, i=i):
+            args = [ad.tensor(p) for p in points]
+            args[i] = t
+            return function(*args).sum()
+        grad = ad.grad(loss)(points[i:i + 1].copy())
+
+        def moved(u, i=i):
+            args = [mpmath.mpf(p) for p in points]
+            args[i] = u
+            return exact(*args)
+        with mpmath.workdps(30):
+            expected = float(mpmath.diff(moved, mpmath.mpf(points[i])))
+        np.testing.assert_allclose(grad, [expected], rtol=1e-10)
+
+
+def test_carlson_g_has_its_finite_slope_where_an_argument_is_zero():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        grad = ad.grad(lambda t: special.elliprg(t, 0.5, 2.0).sum())(np.array([0.0]))
+    np.testing.assert_allclose(grad, special.elliprf(0.0, 0.5, 2.0) / 4, rtol=1e-14)
+
+
+def test_carlsons_d_and_j_record_and_refuse_their_slopes_by_name():
+    for name, arguments in (("elliprd", (1.0, 2.0)), ("elliprj", (1.0, 2.0, 3.0))):
+        x = ad.tensor([0.5], requires_grad=True)
+        out = getattr(special, name)(x, *arguments)
+        assert out.requires_grad
+        with pytest.raises(NotImplementedError, match=f"{name}: its derivatives are not"):
+            out.sum().backward()
+    # (R_F's second derivative holds R_D's slope: refused, naming elliprd)
+    with pytest.raises(NotImplementedError, match="elliprd: its derivatives"):
+        ad.grad(lambda t: ad.grad(lambda u: special.elliprf(u, 1.0, 2.0).sum())(t).sum())(
+            np.array([0.5]))

@@ -1,0 +1,120 @@
+"""SciPy's incomplete elliptic integrals and Carlson's symmetric integrals on Tensors:
+``scipy.special.ellipkinc(phi, m)``, ``ellipeinc``, ``elliprf``, ``elliprc``,
+``elliprg``, ``elliprd``, ``elliprj`` record.
+
+The forwards are SciPy's (its values exactly); the slopes are closed forms in Carlson's
+functions (DLMF 19.18, 19.25), through ``xp``:
+
+- ``R_F``: ``dR_F/dz = -R_D(x, y, z) / 6``, each argument in turn in R_D's last place;
+- ``R_C(x, y) = R_F(x, y, y)``: ``-R_D(y, y, x) / 6`` in x, ``-R_D(x, y, y) / 3`` in y;
+- ``R_G``: ``dR_G/dz = R_F(x, y, z) / 4 - z R_D(x, y, z) / 12``, each argument in turn;
+- ``F(phi|m)``: ``1 / sqrt(1 - m sin^2 phi)`` in phi, and in m
+  ``sin^3 phi R_D(cos^2 phi, 1, 1 - m sin^2 phi) / 6`` (phi reduced to [-pi/2, pi/2] by
+  ``F(phi + k pi) = F(phi) + 2k K``, adding ``2k K'(m)``);
+- ``E(phi|m)``: ``sqrt(1 - m sin^2 phi)`` in phi, ``-sin^3 phi R_D(cos^2 phi,
+  1 - m sin^2 phi, 1) / 6`` in m (plus ``2k E'(m)``).
+
+The slopes in phi are elementary, so they have every order.  ``R_D``'s and ``R_J``'s own
+derivatives need Carlson integrals with more parameters than SciPy has: ``elliprd`` and
+``elliprj`` record, but their slopes (and so the second derivatives of the others through
+``R_D``) raise, naming the function.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .registry import defop
+from .scipy_special import _quietly, _scipy_function
+from .scipy_special_bessel import _ellipe_slope, _ellipk_slope
+
+
+def _op(name, example, **rules):
+    return defop(f"scipy_{name}", _scipy_function(name), elementwise=True,
+                 doc=f"``scipy.special.{name}`` on Tensors (SciPy's values, the library's "
+                     f"gradients).\n\n>>> from scipy import special\n>>> special.{example}",
+                 **rules)
+
+
+def _refused(name):
+    def rule(xp, g, ans, *args):
+        raise NotImplementedError(
+            f"{name}: its derivatives are not implemented (they are Carlson integrals with "
+            "more parameters than SciPy's elliprf/elliprd/elliprj; first derivatives of "
+            "elliprf, elliprc, elliprg, ellipkinc and ellipeinc hold R_D, so their second "
+            "derivatives, except ellipkinc's and ellipeinc's in phi, stop here too)")
+    return rule
+
+
+def _rd(xp, x, y, z):
+    return xp.scipy_elliprd(x, y, z)
+
+
+def _reduced(xp, phi):
+    """``(k, phi - k pi)``, ``k`` the nearest integer to ``phi / pi``."""
+    turns = xp.round(phi / math.pi)
+    return turns, phi - turns * math.pi
+
+
+def _incomplete_m_rule(second_kind):
+    def rule(xp, g, ans, phi, m):
+        turns, inner = _reduced(xp, phi)
+        sine, cosine = xp.sin(inner), xp.cos(inner)
+        delta = 1 - m * sine * sine
+        cubed = sine * sine * sine
+        if second_kind:
+            slope = -cubed * _rd(xp, cosine * cosine, delta, 1.0) / 6
+        else:
+            slope = cubed * _rd(xp, cosine * cosine, 1.0, delta) / 6
+        whole = turns != 0           # (F(phi + k pi) = F(phi) + 2k K(m), E alike)
+        safe_m = xp.where(whole, m, 0.5)
+        complete = (_ellipe_slope(xp, safe_m) if second_kind
+                    else _ellipk_slope(xp, safe_m, xp.scipy_ellipk(safe_m)))
+        return g * (slope + xp.where(whole, 2 * turns * complete, 0.0))
+    return _quietly(rule)
+
+
+def _rg_rule(xp, g, ans, x, y, z):
+    # dR_G/dz = R_F(x, y, z) / 4 - z R_D(x, y, z) / 12 (the rule is called with the
+    # argument it differentiates last); z R_D is 0 at z = 0, where R_D is infinite
+    zero = z == 0
+    scaled = xp.where(zero, 0.0, z * _rd(xp, x, y, xp.where(zero, 1.0, z)))
+    return g * (xp.scipy_elliprf(x, y, z) / 4 - scaled / 12)
+
+
+OPS = {
+    "ellipkinc": _op(
+        "ellipkinc", "ellipkinc(ad.tensor([0.5]), 0.0)\ntensor([0.5])",
+        phi=("g / sqrt(1 - m sin^2 phi)",
+             _quietly(lambda xp, g, ans, phi, m: g / xp.sqrt(1 - m * xp.sin(phi) ** 2))),
+        m=("g * sin^3 phi R_D(cos^2 phi, 1, 1 - m sin^2 phi) / 6 (+ 2k K'(m), phi = "
+           "phi_0 + k pi)", _incomplete_m_rule(False))),
+    "ellipeinc": _op(
+        "ellipeinc", "ellipeinc(ad.tensor([0.5]), 0.0)\ntensor([0.5])",
+        phi=("g * sqrt(1 - m sin^2 phi)",
+             _quietly(lambda xp, g, ans, phi, m: g * xp.sqrt(1 - m * xp.sin(phi) ** 2))),
+        m=("g * -sin^3 phi R_D(cos^2 phi, 1 - m sin^2 phi, 1) / 6 (+ 2k E'(m), phi = "
+           "phi_0 + k pi)", _incomplete_m_rule(True))),
+    "elliprf": _op(
+        "elliprf", "elliprf(ad.tensor([1.0]), 1.0, 1.0)\ntensor([1.])",
+        x=("g * -R_D(y, z, x) / 6, -inf at x = 0",
+           _quietly(lambda xp, g, ans, x, y, z: g * -_rd(xp, y, z, x) / 6)),
+        y=("g * -R_D(x, z, y) / 6", lambda xp, g, ans, x, y, z: g * -_rd(xp, x, z, y) / 6),
+        z=("g * -R_D(x, y, z) / 6", lambda xp, g, ans, x, y, z: g * -_rd(xp, x, y, z) / 6)),
+    "elliprc": _op(
+        "elliprc", "elliprc(ad.tensor([1.0]), 1.0)\ntensor([1.])",
+        x=("g * -R_D(y, y, x) / 6", lambda xp, g, ans, x, y: g * -_rd(xp, y, y, x) / 6),
+        y=("g * -R_D(x, y, y) / 3, y > 0 (not the principal value's)",
+           lambda xp, g, ans, x, y: g * -_rd(xp, x, y, y) / 3)),
+    "elliprg": _op(
+        "elliprg", "elliprg(ad.tensor([1.0]), 1.0, 1.0)\ntensor([1.])",
+        x=("g * (R_F / 4 - x R_D(y, z, x) / 12)",
+           _quietly(lambda xp, g, ans, x, y, z: _rg_rule(xp, g, ans, y, z, x))),
+        y=("g * (R_F / 4 - y R_D(x, z, y) / 12)",
+           _quietly(lambda xp, g, ans, x, y, z: _rg_rule(xp, g, ans, x, z, y))),
+        z=("g * (R_F / 4 - z R_D(x, y, z) / 12)", _quietly(_rg_rule))),
+    "elliprd": _op("elliprd", "elliprd(ad.tensor([1.0]), 1.0, 1.0)\ntensor([1.])",
+                   **{a: ("not implemented", _refused("elliprd")) for a in "xyz"}),
+    "elliprj": _op("elliprj", "elliprj(ad.tensor([1.0]), 1.0, 1.0, 1.0)\ntensor([1.])",
+                   **{a: ("not implemented", _refused("elliprj")) for a in "xyzp"}),
+}
