@@ -107,4 +107,7 @@ SPECS = [
            a_range=(-4.0, 4.0), b_range=(-1.0, 0.9), order=1),
     _carlson("elliprf", 3, 1), _carlson("elliprg", 3, 1), _carlson("elliprc", 2, 1),
     _carlson("elliprd", 3, -1), _carlson("elliprj", 4, -1),
+    *(unary(f"scipy_ellipj_{part}", lambda t, i=i: special.ellipj(t, 0.6)[i],
+            lambda x, i=i: special.ellipj(x, 0.6)[i], -4.0, 4.0)
+      for i, part in enumerate(("sn", "cn", "dn", "ph"))),
 ]

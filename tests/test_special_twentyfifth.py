@@ -382,3 +382,24 @@ def test_carlsons_d_and_j_record_and_refuse_their_slopes_by_name():
     with pytest.raises(NotImplementedError, match="elliprd: its derivatives"):
         ad.grad(lambda t: ad.grad(lambda u: special.elliprf(u, 1.0, 2.0).sum())(t).sum())(
             np.array([0.5]))
+
+
+@pytest.mark.parametrize("index, kind", [(0, "sn"), (1, "cn"), (2, "dn")])
+def test_jacobi_elliptic_functions_have_mpmaths_slopes_in_u(index, kind):
+    u = [-2.0, 0.0, 0.7, 3.5]
+    for m in (0.0, 0.3, 0.9):
+        first, second = _grads(lambda t, m=m: special.ellipj(t, m)[index], u)
+        expected_first, expected_second = _mp_derivatives(
+            lambda x, m=m: mpmath.ellipfun(kind, x, m=m), u)
+        np.testing.assert_allclose(first, expected_first, rtol=1e-9, atol=1e-13)
+        np.testing.assert_allclose(second, expected_second, rtol=1e-8, atol=1e-12)
+
+
+def test_jacobi_amplitude_has_slope_dn_and_m_is_refused_by_name():
+    u = np.array([-1.0, 0.5, 2.0])
+    grad = ad.grad(lambda t: special.ellipj(t, 0.4)[3].sum())(u)
+    np.testing.assert_allclose(grad, special.ellipj(u, 0.4)[2], rtol=1e-14)
+    outputs = special.ellipj(np.array([0.5]), ad.tensor([0.4], requires_grad=True))
+    assert len(outputs) == 4 and all(out.requires_grad for out in outputs)
+    with pytest.raises(NotImplementedError, match="ellipj: the derivative with respect to m"):
+        outputs[0].sum().backward()

@@ -1,6 +1,6 @@
 """SciPy's incomplete elliptic integrals and Carlson's symmetric integrals on Tensors:
 ``scipy.special.ellipkinc(phi, m)``, ``ellipeinc``, ``elliprf``, ``elliprc``,
-``elliprg``, ``elliprd``, ``elliprj`` record.
+``elliprg``, ``elliprd``, ``elliprj``, and Jacobi's ``ellipj`` record.
 
 The forwards are SciPy's (its values exactly); the slopes are closed forms in Carlson's
 functions (DLMF 19.18, 19.25), through ``xp``:
@@ -13,6 +13,10 @@ functions (DLMF 19.18, 19.25), through ``xp``:
   ``F(phi + k pi) = F(phi) + 2k K``, adding ``2k K'(m)``);
 - ``E(phi|m)``: ``sqrt(1 - m sin^2 phi)`` in phi, ``-sin^3 phi R_D(cos^2 phi,
   1 - m sin^2 phi, 1) / 6`` in m (plus ``2k E'(m)``).
+
+``sn, cn, dn, ph = ellipj(u, m)``, each output an op of its own, have their slopes in u
+(``sn' = cn dn``, ``cn' = -sn dn``, ``dn' = -m sn cn``, ``ph' = dn``, every order); in m
+they are refused, naming it.
 
 The slopes in phi are elementary, so they have every order.  ``R_D``'s and ``R_J``'s own
 derivatives need Carlson integrals with more parameters than SciPy has: ``elliprd`` and
@@ -118,3 +122,55 @@ OPS = {
     "elliprj": _op("elliprj", "elliprj(ad.tensor([1.0]), 1.0, 1.0, 1.0)\ntensor([1.])",
                    **{a: ("not implemented", _refused("elliprj")) for a in "xyzp"}),
 }
+
+
+# -- Jacobi's elliptic functions: sn, cn, dn, ph = ellipj(u, m) -----------------------------
+
+def _ellipj_output(index):
+    def forward(u, m):
+        from scipy import special
+        return special.ellipj(u, m)[index]
+    forward.__name__ = f"ellipj_{index}"
+    return forward
+
+
+def _ellipj_m_rule(xp, g, ans, u, m):
+    raise NotImplementedError(
+        "ellipj: the derivative with respect to m (the second argument) is not implemented "
+        "(it holds E(am u | m) minus terms that cancel near m = 0); only u can require "
+        "grad (pass m as a number or a Tensor that does not require grad)")
+
+
+def _part(xp, name, u, m):
+    return getattr(xp, f"scipy_ellipj_{name}")(u, m)
+
+
+_ELLIPJ_SLOPES = {
+    "sn": ("cn dn", lambda xp, u, m: _part(xp, "cn", u, m) * _part(xp, "dn", u, m)),
+    "cn": ("-sn dn", lambda xp, u, m: -_part(xp, "sn", u, m) * _part(xp, "dn", u, m)),
+    "dn": ("-m sn cn", lambda xp, u, m: -m * _part(xp, "sn", u, m) * _part(xp, "cn", u, m)),
+    "ph": ("dn", lambda xp, u, m: _part(xp, "dn", u, m)),
+}
+_ELLIPJ_AT_ZERO = {"sn": "0.", "cn": "1.", "dn": "1.", "ph": "0."}
+
+
+def _ellipj_op(index, part):
+    formula, slope = _ELLIPJ_SLOPES[part]
+    return defop(f"scipy_ellipj_{part}", _ellipj_output(index), elementwise=True,
+                 doc=f"Output {index} ({part}) of ``scipy.special.ellipj`` on Tensors (SciPy's "
+                     f"values, the library's gradient in u; none in m); ``ellipj(u, m)`` on "
+                     f"Tensors returns all four.\n\n>>> from scipy import special\n"
+                     f">>> special.ellipj(ad.tensor([0.0]), 0.5)[{index}]\n"
+                     f"tensor([{_ELLIPJ_AT_ZERO[part]}])",
+                 u=(f"g * {formula}", lambda xp, g, ans, u, m: g * slope(xp, u, m)),
+                 m=("not implemented", _ellipj_m_rule))
+
+
+ELLIPJ = [_ellipj_op(i, part) for i, part in enumerate(("sn", "cn", "dn", "ph"))]
+
+
+def _ellipj(u, m):
+    return tuple(op(u, m) for op in ELLIPJ)
+
+
+OPS["ellipj"] = _ellipj
