@@ -403,3 +403,19 @@ def test_jacobi_amplitude_has_slope_dn_and_m_is_refused_by_name():
     assert len(outputs) == 4 and all(out.requires_grad for out in outputs)
     with pytest.raises(NotImplementedError, match="ellipj: the derivative with respect to m"):
         outputs[0].sum().backward()
+
+
+def test_voigt_profile_at_the_delta_has_nan_slopes_quietly_and_finite_ones_beside_it():
+    # sigma = gamma = 0 is a Dirac delta (SciPy: inf at x = 0, 0 elsewhere): at x = 0 the
+    # slopes are undefined (NaN); at x != 0 the gamma slope is the Lorentzian's 1/(pi x^2)
+    points = np.array([0.0, 1.0, -2.0])
+    zeros = np.zeros(3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        in_x = ad.grad(lambda t: special.voigt_profile(t, 0.0, 0.0).sum())(points)
+        in_sigma = ad.grad(lambda t: special.voigt_profile(points, t, 0.0).sum())(zeros)
+        in_gamma = ad.grad(lambda t: special.voigt_profile(points, 0.0, t).sum())(zeros)
+    assert np.isnan(in_x[0]) and np.isnan(in_sigma[0]) and np.isnan(in_gamma[0])
+    np.testing.assert_allclose(in_x[1:], 0.0, atol=1e-15)
+    np.testing.assert_array_equal(in_sigma[1:], 0.0)
+    np.testing.assert_allclose(in_gamma[1:], 1 / (np.pi * points[1:] ** 2), rtol=1e-14)
