@@ -99,6 +99,8 @@ SPECS = [
     *(_cylinder(name, 0.3, 6.0) for name in ("hankel1", "hankel2", "hankel1e", "hankel2e",
                                              "jve", "yve")),
     *(_polynomial(name, parameters) for name, parameters in _POLYNOMIALS),
+    unary("scipy_lpmv", lambda t: special.lpmv(1, 2.5, t), lambda x: special.lpmv(1, 2.5, x),
+          -0.9, 0.9),
     # (the slopes in m and Carlson's hold R_D, whose own slope is refused: first order;
     # the second order in phi is checked in tests/test_special_twentyfifth.py)
     binary("scipy_ellipkinc", lambda phi, m: special.ellipkinc(phi, m), special.ellipkinc,

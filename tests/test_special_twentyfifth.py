@@ -419,3 +419,34 @@ def test_voigt_profile_at_the_delta_has_nan_slopes_quietly_and_finite_ones_besid
     np.testing.assert_allclose(in_x[1:], 0.0, atol=1e-15)
     np.testing.assert_array_equal(in_sigma[1:], 0.0)
     np.testing.assert_allclose(in_gamma[1:], 1 / (np.pi * points[1:] ** 2), rtol=1e-14)
+
+
+@pytest.mark.parametrize("m, v", [(0, 2.5), (1, 3.0), (2, 4.5), (-1, 2.0), (0, 3.0)])
+def test_lpmv_has_mpmaths_slopes_in_x_and_the_limits_at_the_ends(m, v):
+    inside = [-0.8, 0.3, 0.95]
+    first, second = _grads(lambda t: special.lpmv(m, v, t), inside)
+    expected_first, expected_second = _mp_derivatives(
+        lambda x: mpmath.legenp(v, m, x, type=2), inside)
+    np.testing.assert_allclose(first, expected_first, rtol=1e-9)
+    np.testing.assert_allclose(second, expected_second, rtol=1e-8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ends_first, ends_second = _grads(lambda t: special.lpmv(m, v, t), [1.0, -1.0])
+    if m == 0:       # P_v'(1) = v (v + 1) / 2, P_v''(1) = (v - 1) v (v + 1) (v + 2) / 8
+        assert ends_first[0] == v * (v + 1) / 2
+        np.testing.assert_allclose(ends_second[0], (v - 1) * v * (v + 1) * (v + 2) / 8)
+    else:            # (infinite, 0 or one-sided by m: NaN, and so is its own slope)
+        assert np.isnan(ends_first).all() and np.isnan(ends_second).all()
+    if m == 0 and v == 3.0:
+        assert ends_first[1] == 6.0 and ends_second[1] == -15.0
+    elif m == 0:     # (P_v is infinite at x = -1 for v not an integer)
+        assert np.isnan(ends_first[1])
+
+
+def test_lpmv_refuses_the_order_and_degree_by_name():
+    for index, name in ((0, "m"), (1, "v")):
+        arguments = [0.0, 2.0, 0.3]
+        arguments[index] = ad.tensor(arguments[index], requires_grad=True)
+        with pytest.raises(NotImplementedError, match=f"lpmv: the derivative with respect "
+                                                      f"to {name} "):
+            special.lpmv(*arguments).backward()

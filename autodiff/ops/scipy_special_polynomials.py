@@ -2,7 +2,8 @@
 ``eval_chebyt``, ``eval_chebyu``, ``eval_chebyc``, ``eval_chebys``, ``eval_hermite``,
 ``eval_hermitenorm``, ``eval_laguerre``, ``eval_genlaguerre``, ``eval_gegenbauer``,
 ``eval_jacobi`` and the shifted ``eval_sh_legendre``, ``eval_sh_chebyt``,
-``eval_sh_chebyu``, ``eval_sh_jacobi`` record.
+``eval_sh_chebyu``, ``eval_sh_jacobi``, and the associated Legendre function ``lpmv``
+record.
 
 The forwards are SciPy's (its values exactly).  The slope in x is each family's
 derivative identity, a polynomial of the next family up, through ``xp`` (so it has
@@ -16,6 +17,11 @@ slopes of its own), with no division by ``x^2 - 1``:
 - the shifted ones at ``2x - 1``, times 2, and ``G_n^(p,q)' = n G_{n-1}^(p+2,q+1)``
   (SciPy's ``G_n^(p,q) = P_n^(p-q,q-1)(2x - 1) / binom(2n + p - 1, n)``).
 
+``lpmv(m, v, x)``: for m = 0 in [-1, 1] Legendre's ``P_v' = C_{v-1}^(3/2)`` (every
+order, through x = +-1; NaN at x = -1 for v not an integer, where P_v is infinite); else
+``(x^2 - 1) P' = v x P_v^m - (v + m) P_{v-1}^m`` (DLMF 14.10.5), NaN at x = +-1 (its
+limit there is infinite, 0 or one-sided, by m).
+
 These hold for SciPy's non-integer degrees too (its hypergeometric definitions; at
 degree -1 they are 0).  The degree n and the parameters (alpha, beta, p, q) get no
 gradient: asking for one raises, naming it.
@@ -23,8 +29,10 @@ gradient: asking for one raises, naming it.
 
 from __future__ import annotations
 
+import numpy as np
+
 from .registry import defop
-from .scipy_special import _scipy_function
+from .scipy_special import _quietly, _scipy_function
 
 
 def _refused(name, argument, what):
@@ -38,14 +46,14 @@ def _refused(name, argument, what):
 
 
 _WHAT = {"n": "the degree", "alpha": "a parameter", "beta": "a parameter",
-         "p": "a parameter", "q": "a parameter"}
+         "p": "a parameter", "q": "a parameter", "m": "the order", "v": "the degree"}
 
 
 def _op(name, arguments, formula, slope, example):
     """``scipy.special.name(*arguments, x)``: the slope in x by ``slope(xp, *args)``."""
     rules = {argument: ("not implemented", _refused(name, argument, _WHAT[argument]))
              for argument in arguments}
-    rules["x"] = (formula, lambda xp, g, ans, *args: g * slope(xp, *args))
+    rules["x"] = (formula, _quietly(lambda xp, g, ans, *args: g * slope(xp, *args)))
     return defop(f"scipy_{name}", _scipy_function(name), elementwise=True,
                  doc=f"``scipy.special.{name}`` on Tensors (SciPy's values, the library's "
                      f"gradient in x).\n\n>>> from scipy import special\n>>> special.{example}",
@@ -136,3 +144,28 @@ OPS = {
                           _sh_jacobi_slope,
                           "eval_sh_jacobi(1, 2.0, 1.0, ad.tensor([1.0]))\ntensor([0.66666667])"),
 }
+
+
+def _lpmv_slope(xp, m, v, x):
+    # m = 0 inside [-1, 1]: Legendre's P_v' = C_{v-1}^(3/2), smooth through x = +-1 (P_v
+    # is infinite at x = -1 for v not an integer: NaN there); else DLMF 14.10.5, NaN at
+    # x = +-1 (written x * NaN there, so that its own slope is NaN, not a constant's 0)
+    edge = xp.abs(x) == 1
+    integer = v == xp.floor(v)
+    legendre = xp.logical_and(
+        xp.logical_and(m == 0, xp.abs(x) <= 1),
+        xp.logical_not(xp.logical_and(x == -1, xp.logical_not(integer))))
+    gegenbauer = xp.scipy_eval_gegenbauer(v - 1, 1.5, xp.where(legendre, x, 0.5))
+    inside = xp.where(xp.logical_or(edge, legendre), 0.5, x)
+    lower = xp.where(v + m == 0, 0.0,         # (SciPy's P_{v-1}^m there may be NaN)
+                     (v + m) * xp.scipy_lpmv(m, v - 1, inside))
+    away = (v * inside * xp.scipy_lpmv(m, v, inside) - lower) / (inside * inside - 1)
+    refused = xp.logical_and(edge, xp.logical_not(legendre))
+    undefined = xp.where(refused, x, 0.5) * xp.where(refused, np.nan, 0.0)
+    return xp.where(legendre, gegenbauer, xp.where(edge, undefined, away))
+
+
+OPS["lpmv"] = _op("lpmv", ("m", "v"),
+                  "g * (v x P_v^m - (v + m) P_{v-1}^m) / (x^2 - 1); for m = 0 in [-1, 1] "
+                  "g * C_{v-1}^(3/2)(x); NaN at x = +-1 otherwise", _lpmv_slope,
+                  "lpmv(0, 1.0, ad.tensor([0.5]))\ntensor([0.5])")
