@@ -99,6 +99,10 @@ SPECS = [
     *(_cylinder(name, 0.3, 6.0) for name in ("hankel1", "hankel2", "hankel1e", "hankel2e",
                                              "jve", "yve")),
     *(_polynomial(name, parameters) for name, parameters in _POLYNOMIALS),
+    *(unary(f"scipy_{name}{suffix}", lambda t, f=getattr(special, name), i=i: f(0.7, t)[i],
+            lambda x, f=getattr(special, name), i=i: f(0.7, x)[i], -3.0, 3.0)
+      for name in ("pbdv", "pbvv", "pbwa")
+      for i, suffix in enumerate(("", "_derivative"))),
     unary("scipy_lpmv", lambda t: special.lpmv(1, 2.5, t), lambda x: special.lpmv(1, 2.5, x),
           -0.9, 0.9),
     # (the slopes in m and Carlson's hold R_D, whose own slope is refused: first order;

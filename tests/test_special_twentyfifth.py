@@ -450,3 +450,25 @@ def test_lpmv_refuses_the_order_and_degree_by_name():
         with pytest.raises(NotImplementedError, match=f"lpmv: the derivative with respect "
                                                       f"to {name} "):
             special.lpmv(*arguments).backward()
+
+
+@pytest.mark.parametrize("name, exact", [
+    ("pbdv", lambda v, x: mpmath.pcfd(v, x)),
+    ("pbwa", lambda a, x: mpmath.pcfw(a, x)),
+])
+def test_parabolic_cylinder_functions_have_mpmaths_slopes(name, exact):
+    function = getattr(special, name)
+    points = [-1.2, 0.0, 2.0] if name == "pbdv" else [-1.2, 0.4]    # (mpmath's W is slow)
+    for index in range(2):
+        first, second = _grads(lambda t, i=index: function(0.7, t)[i], points)
+        with mpmath.workdps(30):
+            expected_first = [float(mpmath.diff(lambda u: exact(0.7, u), p, index + 1))
+                              for p in points]
+            expected_second = [float(mpmath.diff(lambda u: exact(0.7, u), p, index + 2))
+                               for p in points]
+        # (SciPy's pbwa is accurate to about 1e-9)
+        rtol = 1e-7 if name == "pbwa" else 1e-9
+        np.testing.assert_allclose(first, expected_first, rtol=rtol, atol=1e-10)
+        np.testing.assert_allclose(second, expected_second, rtol=rtol, atol=1e-9)
+    with pytest.raises(NotImplementedError, match=f"{name}: the derivative with respect to"):
+        function(ad.tensor(0.7, requires_grad=True), 0.3)[0].backward()

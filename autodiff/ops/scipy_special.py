@@ -394,10 +394,11 @@ def op_for(ufunc):
     ``scipy_special_hypergeometric`` / ``scipy_special_assorted`` /
     ``scipy_special_kelvin`` / ``scipy_special_hankel`` / ``scipy_special_polynomials``
     / ``scipy_special_elliptic`` (a function of two or more ops for
-    ``scipy_special_pairs``', ``scipy_special_airy``'s and ``kelvin``), else None."""
+    ``scipy_special_pairs``', ``scipy_special_airy``'s, ``scipy_special_parabolic``'s,
+    ``kelvin`` and ``ellipj``), else None."""
     name = getattr(ufunc, "__name__", None)
     tables = (_OPS, _DISTRIBUTION_OPS, _HYPERGEOMETRIC_OPS, _PAIRS, _ASSORTED, _AIRY,
-              _KELVIN, _HANKEL, _POLYNOMIALS, _ELLIPTIC)
+              _KELVIN, _HANKEL, _POLYNOMIALS, _ELLIPTIC, _PARABOLIC)
     op = next((ops[name] for ops in tables if name in ops), None)
     if op is None:
         return None
@@ -416,3 +417,4 @@ from .scipy_special_kelvin import OPS as _KELVIN  # noqa: E402
 from .scipy_special_hankel import OPS as _HANKEL  # noqa: E402
 from .scipy_special_polynomials import OPS as _POLYNOMIALS  # noqa: E402
 from .scipy_special_elliptic import OPS as _ELLIPTIC  # noqa: E402
+from .scipy_special_parabolic import OPS as _PARABOLIC  # noqa: E402  (two ops each)
