@@ -103,6 +103,12 @@ SPECS = [
             lambda x, f=getattr(special, name), i=i: f(0.7, x)[i], -3.0, 3.0)
       for name in ("pbdv", "pbvv", "pbwa")
       for i, suffix in enumerate(("", "_derivative"))),
+    unary("scipy_hyperu", lambda t: special.hyperu(0.7, 1.3, t),
+          lambda x: special.hyperu(0.7, 1.3, x), 0.3, 4.0),
+    unary("scipy_wright_bessel", lambda t: special.wright_bessel(0.5, 1.2, t),
+          lambda x: special.wright_bessel(0.5, 1.2, x), 0.0, 4.0),
+    unary("scipy_log_wright_bessel", lambda t: special.log_wright_bessel(0.5, 1.2, t),
+          lambda x: special.log_wright_bessel(0.5, 1.2, x), 0.0, 4.0),
     unary("scipy_lpmv", lambda t: special.lpmv(1, 2.5, t), lambda x: special.lpmv(1, 2.5, x),
           -0.9, 0.9),
     # (the slopes in m and Carlson's hold R_D, whose own slope is refused: first order;

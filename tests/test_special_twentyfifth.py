@@ -472,3 +472,24 @@ def test_parabolic_cylinder_functions_have_mpmaths_slopes(name, exact):
         np.testing.assert_allclose(second, expected_second, rtol=rtol, atol=1e-9)
     with pytest.raises(NotImplementedError, match=f"{name}: the derivative with respect to"):
         function(ad.tensor(0.7, requires_grad=True), 0.3)[0].backward()
+
+
+def _wright(a, b, x):
+    return mpmath.nsum(lambda k: x ** k / (mpmath.factorial(k) * mpmath.gamma(a * k + b)),
+                       [0, mpmath.inf])
+
+
+@pytest.mark.parametrize("name, exact", [
+    ("hyperu", mpmath.hyperu),
+    ("wright_bessel", _wright),
+    ("log_wright_bessel", lambda a, b, x: mpmath.log(_wright(a, b, x))),
+])
+def test_hyperu_and_wright_bessel_have_mpmaths_slopes_in_x(name, exact):
+    function = getattr(special, name)
+    points = [0.3, 1.5, 3.0]
+    first, second = _grads(lambda t: function(0.7, 1.3, t), points)
+    expected_first, expected_second = _mp_derivatives(lambda x: exact(0.7, 1.3, x), points)
+    np.testing.assert_allclose(first, expected_first, rtol=1e-9)
+    np.testing.assert_allclose(second, expected_second, rtol=1e-8)
+    with pytest.raises(NotImplementedError, match=f"{name}: the derivative with respect to b"):
+        function(0.7, ad.tensor(1.3, requires_grad=True), 0.5).backward()

@@ -1,5 +1,6 @@
-"""SciPy's Faddeeva function, ``zetac``, ``gammasgn``, ``round``, ``radian`` and
-``ellipkm1`` on Tensors: ``scipy.special.wofz(t)`` ... record.
+"""SciPy's Faddeeva function, ``zetac``, ``gammasgn``, ``round``, ``radian``,
+``ellipkm1``, ``hyperu`` and Wright's Bessel functions on Tensors:
+``scipy.special.wofz(t)`` ... record.
 
 As elsewhere the forward is SciPy's ufunc (its values exactly) and the slopes are the
 library's, through ``xp`` (so they have slopes of their own):
@@ -13,6 +14,11 @@ library's, through ``xp`` (so they have slopes of their own):
 - ``radian(d, m, s)``: linear, ``pi / 180`` times ``1``, ``1/60`` and ``1/3600``.
 - ``ellipkm1(p) = K(1 - p)``: ``-K'(1 - p)``, ``-(E(1 - p) - p K(1 - p)) / (2 p (1 - p))``,
   by K's series near p = 1 and -inf at p = 0 (where the value is inf).
+- ``hyperu(a, b, x)``: ``-a U(a + 1, b + 1, x)`` in x (DLMF 13.3.22).
+- ``wright_bessel(a, b, x)``: ``Phi(a, a + b; x)`` in x, its series term by term;
+  ``log_wright_bessel``: ``exp(log_wright_bessel(a, a + b, x) - ans)``.
+
+The parameters (a, b) get no gradient: asking for one raises, naming it.
 """
 
 from __future__ import annotations
@@ -51,6 +57,15 @@ def _zetac_rule(xp, g, ans, x):
         "either); pass x as a number or a Tensor that does not require grad")
 
 
+def _parameter_refused(name, argument):
+    def rule(xp, g, ans, *args):
+        raise NotImplementedError(
+            f"{name}: the derivative with respect to {argument} is not implemented (it has no "
+            "closed form in SciPy's functions); only x can require grad (pass "
+            f"{argument} as a number or a Tensor that does not require grad)")
+    return ("not implemented", rule)
+
+
 def _ellipkm1_rule(xp, g, ans, p):
     # -K'(m) at m = 1 - p; K'(m) = (E(m) - (1 - m) K(m)) / (2 m (1 - m)), with 1 - m = p
     # exact and K(1 - p) = ans (SciPy's, accurate for small p); its series near m = 0
@@ -85,4 +100,22 @@ OPS = {
                     p=("g * -(ellipe(1 - p) - p ellipkm1(p)) / (2 p (1 - p)), K's series "
                        "near p = 1, -inf at p = 0", _quietly(_ellipkm1_rule))),
 }
+OPS.update({
+    "hyperu": _op("hyperu", "hyperu(1.0, 1.0, ad.tensor([1.0]))\ntensor([0.59634736])",
+                  a=_parameter_refused("hyperu", "a"), b=_parameter_refused("hyperu", "b"),
+                  x=("g * -a hyperu(a + 1, b + 1, x)",
+                     lambda xp, g, ans, a, b, x: g * (-a * xp.scipy_hyperu(a + 1, b + 1, x)))),
+    "wright_bessel": _op(
+        "wright_bessel", "wright_bessel(0.0, 1.0, ad.tensor([1.0]))\ntensor([2.71828183])",
+        a=_parameter_refused("wright_bessel", "a"), b=_parameter_refused("wright_bessel", "b"),
+        x=("g * wright_bessel(a, a + b, x)",
+           lambda xp, g, ans, a, b, x: g * xp.scipy_wright_bessel(a, a + b, x))),
+    "log_wright_bessel": _op(
+        "log_wright_bessel", "log_wright_bessel(0.0, 1.0, ad.tensor([1.0]))\ntensor([1.])",
+        a=_parameter_refused("log_wright_bessel", "a"),
+        b=_parameter_refused("log_wright_bessel", "b"),
+        x=("g * exp(log_wright_bessel(a, a + b, x) - ans)",
+           lambda xp, g, ans, a, b, x: g * xp.exp(xp.scipy_log_wright_bessel(a, a + b, x)
+                                                  - ans))),
+})
 OPS["wofz"].complex_twin = OPS["wofz"]      # (its rule holds for complex z)
