@@ -493,3 +493,15 @@ def test_hyperu_and_wright_bessel_have_mpmaths_slopes_in_x(name, exact):
     np.testing.assert_allclose(second, expected_second, rtol=1e-8)
     with pytest.raises(NotImplementedError, match=f"{name}: the derivative with respect to b"):
         function(0.7, ad.tensor(1.3, requires_grad=True), 0.5).backward()
+
+
+def test_carlson_c_of_negative_y_has_the_principal_values_slopes():
+    # (SciPy's R_C(x, y < 0) is the Cauchy principal value, mpmath's elliprc too)
+    for x, y in ((1.0, -0.5), (0.3, -2.0)):
+        in_x = ad.grad(lambda t: special.elliprc(t, y).sum())(np.array([x]))
+        in_y = ad.grad(lambda t: special.elliprc(x, t).sum())(np.array([y]))
+        with mpmath.workdps(30):
+            expected_x = float(mpmath.diff(lambda u: mpmath.re(mpmath.elliprc(u, y, pv=True)), x))
+            expected_y = float(mpmath.diff(lambda u: mpmath.re(mpmath.elliprc(x, u, pv=True)), y))
+        np.testing.assert_allclose(in_x, [expected_x], rtol=1e-9)
+        np.testing.assert_allclose(in_y, [expected_y], rtol=1e-9)

@@ -6,7 +6,9 @@ The forwards are SciPy's (its values exactly); the slopes are closed forms in Ca
 functions (DLMF 19.18, 19.25), through ``xp``:
 
 - ``R_F``: ``dR_F/dz = -R_D(x, y, z) / 6``, each argument in turn in R_D's last place;
-- ``R_C(x, y) = R_F(x, y, y)``: ``-R_D(y, y, x) / 6`` in x, ``-R_D(x, y, y) / 3`` in y;
+- ``R_C(x, y) = R_F(x, y, y)``: ``-R_D(y, y, x) / 6`` in x, ``-R_D(x, y, y) / 3`` in y
+  (for y < 0, SciPy's Cauchy principal value, the slopes of ``sqrt(x / (x - y))
+  R_C(x - y, -y)``);
 - ``R_G``: ``dR_G/dz = R_F(x, y, z) / 4 - z R_D(x, y, z) / 12``, each argument in turn;
 - ``F(phi|m)``: ``1 / sqrt(1 - m sin^2 phi)`` in phi, and in m
   ``sin^3 phi R_D(cos^2 phi, 1, 1 - m sin^2 phi) / 6`` (phi reduced to [-pi/2, pi/2] by
@@ -78,6 +80,23 @@ def _incomplete_m_rule(second_kind):
     return _quietly(rule)
 
 
+def _rc_slopes(xp, x, y):
+    """``(dR_C/dx, dR_C/dy)``: ``-R_D(y, y, x) / 6`` and ``-R_D(x, y, y) / 3`` for y > 0;
+    for y < 0 (SciPy's Cauchy principal value, ``sqrt(x / u) R_C(u, w)``, ``u = x - y``,
+    ``w = -y``, DLMF 19.2.20) the slopes of that, each branch at the other's safe point."""
+    negative = y < 0
+    px, py = xp.where(negative, 1.0, x), xp.where(negative, 1.0, y)
+    positive = (-_rd(xp, py, py, px) / 6, -_rd(xp, px, py, py) / 3)
+    nx, ny = xp.where(negative, x, 1.0), xp.where(negative, y, -1.0)
+    u, w = nx - ny, -ny
+    scale = xp.sqrt(nx / u)
+    value = xp.scipy_elliprc(u, w)
+    along_u, along_w = -_rd(xp, w, w, u) / 6, -_rd(xp, u, w, w) / 3
+    principal = (scale * (w / (2 * nx * u)) * value + scale * along_u,
+                 scale / (2 * u) * value - scale * (along_u + along_w))
+    return [xp.where(negative, b, a) for a, b in zip(positive, principal)]
+
+
 def _rg_rule(xp, g, ans, x, y, z):
     # dR_G/dz = R_F(x, y, z) / 4 - z R_D(x, y, z) / 12 (the rule is called with the
     # argument it differentiates last); z R_D is 0 at z = 0, where R_D is infinite
@@ -107,9 +126,10 @@ OPS = {
         z=("g * -R_D(x, y, z) / 6", lambda xp, g, ans, x, y, z: g * -_rd(xp, x, y, z) / 6)),
     "elliprc": _op(
         "elliprc", "elliprc(ad.tensor([1.0]), 1.0)\ntensor([1.])",
-        x=("g * -R_D(y, y, x) / 6", lambda xp, g, ans, x, y: g * -_rd(xp, y, y, x) / 6),
-        y=("g * -R_D(x, y, y) / 3, y > 0 (not the principal value's)",
-           lambda xp, g, ans, x, y: g * -_rd(xp, x, y, y) / 3)),
+        x=("g * -R_D(y, y, x) / 6; for y < 0 by sqrt(x / (x - y)) R_C(x - y, -y)",
+           _quietly(lambda xp, g, ans, x, y: g * _rc_slopes(xp, x, y)[0])),
+        y=("g * -R_D(x, y, y) / 3; for y < 0 by sqrt(x / (x - y)) R_C(x - y, -y)",
+           _quietly(lambda xp, g, ans, x, y: g * _rc_slopes(xp, x, y)[1]))),
     "elliprg": _op(
         "elliprg", "elliprg(ad.tensor([1.0]), 1.0, 1.0)\ntensor([1.])",
         x=("g * (R_F / 4 - x R_D(y, z, x) / 12)",
