@@ -392,12 +392,16 @@ def op_for(ufunc):
     """The op that runs ``ufunc`` on Tensors when it is one of SciPy's special
     functions above or in ``scipy_special_distributions`` / ``scipy_special_bessel`` /
     ``scipy_special_hypergeometric`` / ``scipy_special_inverses`` /
-    ``scipy_special_integrals`` (a function of two ops for ``scipy_special_pairs``' and
-    the two-output integrals), else None."""
+    ``scipy_special_integrals`` / ``scipy_special_assorted`` / ``scipy_special_kelvin`` /
+    ``scipy_special_hankel`` / ``scipy_special_polynomials`` / ``scipy_special_elliptic``
+    (a function of two or more ops for ``scipy_special_pairs``', the two-output
+    integrals', ``scipy_special_airy``'s, ``scipy_special_parabolic``'s, ``kelvin`` and
+    ``ellipj``), else None."""
     name = getattr(ufunc, "__name__", None)
-    op = next((ops[name] for ops in (_OPS, _DISTRIBUTION_OPS, _HYPERGEOMETRIC_OPS, _PAIRS,
-                                        _INVERSE_OPS, _INTEGRAL_OPS)
-               if name in ops), None)
+    tables = (_OPS, _DISTRIBUTION_OPS, _HYPERGEOMETRIC_OPS, _PAIRS, _INVERSE_OPS,
+              _INTEGRAL_OPS, _ASSORTED, _AIRY, _KELVIN, _HANKEL, _POLYNOMIALS, _ELLIPTIC,
+              _PARABOLIC)
+    op = next((ops[name] for ops in tables if name in ops), None)
     if op is None:
         return None
     private = name in ("_zeta", "_lambertw")      # (what zeta(x, q) and lambertw call)
@@ -411,3 +415,10 @@ from .scipy_special_hypergeometric import _OPS as _HYPERGEOMETRIC_OPS  # noqa: E
 from .scipy_special_pairs import OPS as _PAIRS  # noqa: E402  (two outputs: two ops each)
 from .scipy_special_inverses import _OPS as _INVERSE_OPS  # noqa: E402
 from .scipy_special_integrals import OPS as _INTEGRAL_OPS  # noqa: E402
+from .scipy_special_assorted import OPS as _ASSORTED  # noqa: E402
+from .scipy_special_airy import OPS as _AIRY  # noqa: E402  (four outputs: four ops each)
+from .scipy_special_kelvin import OPS as _KELVIN  # noqa: E402
+from .scipy_special_hankel import OPS as _HANKEL  # noqa: E402
+from .scipy_special_polynomials import OPS as _POLYNOMIALS  # noqa: E402
+from .scipy_special_elliptic import OPS as _ELLIPTIC  # noqa: E402
+from .scipy_special_parabolic import OPS as _PARABOLIC  # noqa: E402  (two ops each)

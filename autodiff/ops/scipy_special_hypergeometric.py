@@ -137,9 +137,11 @@ def _agm_rule(first):
 
     On an edge (``agm(a, 0) = 0`` for every a > 0, ``agm(a, b) ~ pi a / (2 log(4a / b))``
     as b -> 0+) the slope along the edge is 0 and the one across it +inf, the one-sided
-    limits (K(1) is infinite there, and the formula read NaN).  They are written
-    ``0 sqrt(b)`` and ``a / (a sqrt(b))`` so that their own slopes across the edge are
-    NaN (undefined) rather than a silent 0."""
+    limits (K(1) is infinite there, and the formula read NaN).  They are written so that
+    their own slopes are the one-sided limits too: on the b = 0 edge, d/da as
+    ``agm(a0, b) / a0`` (a0 = a held constant), 0 whose slope across is agm's +inf, and
+    d/db as ``(a / a0) K(1 - b)``, +inf whose slope along is +inf and across -inf (d2/db2
+    ~ -pi a / (2 b^2 log^2(4a / b))); the a = 0 edge alike."""
     def rule(xp, g, ans, a, b):
         on_b_edge = (b == 0) & (a > 0)
         on_a_edge = (a == 0) & (b > 0)
@@ -154,9 +156,12 @@ def _agm_rule(first):
         # d/da: 0 on the b = 0 edge, +inf on the a = 0 edge (d/db the other way round)
         this, other = (a, b) if first else (b, a)
         flat_edge, steep_edge = (on_b_edge, on_a_edge) if first else (on_a_edge, on_b_edge)
-        flat = 0 * xp.sqrt(xp.where(flat_edge, other, 1.0))
+        held = xp.stop_gradient(xp.where(flat_edge, this, 1.0))
+        across = xp.where(flat_edge, other, 1.0)
+        flat = (xp.scipy_agm(held, across) if first else xp.scipy_agm(across, held)) / held
         steep_other = xp.where(steep_edge, other, 1.0)
-        steep = steep_other / (steep_other * xp.sqrt(xp.where(steep_edge, this, 1.0)))
+        steep = (steep_other / xp.stop_gradient(steep_other)
+                 * xp.scipy_ellipk(1 - xp.where(steep_edge, this, 0.5)))
         return g * xp.where(flat_edge, flat, xp.where(steep_edge, steep, inside))
     return _quietly(rule)
 
@@ -251,8 +256,19 @@ def _voigt_rules(of_real):
     For sigma small against ``|x + i gamma|`` (and at sigma = 0, the pure Lorentzian,
     SciPy's value there) they are the series of ``_small_sigma_slopes``: at sigma = 0 the
     Cauchy density's slopes in x and gamma, and 0 in sigma (``F = F_0 + sigma^2 / 2
-    F_0'' + ...``), written ``sigma F_0'' + ...`` so that its own slope is right too."""
+    F_0'' + ...``), written ``sigma F_0'' + ...`` so that its own slope is right too.
+    At x = sigma = gamma = 0, where the profile is a Dirac delta (SciPy's value inf), they
+    are NaN (undefined), without NumPy's warnings."""
     def slopes(xp, ans, x, sigma, gamma):
+        # at x = sigma = gamma = 0 (a Dirac delta: SciPy's value inf) the slopes are
+        # undefined: NaN, quietly; the formulas see x = 1 there
+        delta = xp.logical_and(xp.logical_and(x == 0, sigma == 0), gamma == 0)
+        x = xp.where(delta, 1.0, x)
+        ans = xp.where(delta, 0.0, ans)
+        return [xp.where(delta, np.nan, slope)
+                for slope in _finite_slopes(xp, ans, x, sigma, gamma)]
+
+    def _finite_slopes(xp, ans, x, sigma, gamma):
         near = sigma < _SMALL_SIGMA * xp.hypot(x, gamma)
         safe = xp.where(near, 1.0, sigma)
         other = (xp.scipy_voigt_imaginary(x, sigma, gamma) if of_real

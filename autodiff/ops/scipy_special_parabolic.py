@@ -1,0 +1,71 @@
+"""SciPy's parabolic cylinder functions on Tensors: ``d, dp = scipy.special.pbdv(v, t)``,
+``pbvv(v, t)`` and ``pbwa(a, t)`` record, the function and its derivative each an op of
+its own.
+
+The forwards are SciPy's (its values exactly).  SciPy returns the derivative as the
+second output, so the function's slope is that output, and the derivative's slope is
+Weber's equation, through ``xp`` (so it has slopes of its own): ``D_v'' = (x^2/4 - v -
+1/2) D_v``, the same for ``V_v``, and ``W'' = (a - x^2/4) W``.  The order (v, a) gets no
+gradient: asking for it raises, naming it.
+"""
+
+from __future__ import annotations
+
+from .registry import defop
+
+
+def _output(name, index):
+    def forward(v, x):
+        from scipy import special
+        return getattr(special, name)(v, x)[index]
+    forward.__name__ = f"{name}_{index}"
+    return forward
+
+
+def _order_refused(name, order):
+    def rule(xp, g, ans, v, x):
+        raise NotImplementedError(
+            f"{name}: the derivative with respect to {order} (the first argument) is not "
+            "implemented (it has no closed form in SciPy's functions); only x can require "
+            f"grad (pass {order} as a number or a Tensor that does not require grad)")
+    return rule
+
+
+#: name: (the order's name, the second derivative's factor of the function in v and x)
+_FAMILIES = {
+    "pbdv": ("v", "x^2/4 - v - 1/2", lambda v, x: x * x / 4 - v - 0.5),
+    "pbvv": ("v", "x^2/4 - v - 1/2", lambda v, x: x * x / 4 - v - 0.5),
+    "pbwa": ("a", "a - x^2/4", lambda a, x: a - x * x / 4),
+}
+_EXAMPLES = {"pbdv": ("1.", "0."), "pbvv": ("0.", "0.79788456"),
+             "pbwa": ("1.02276567", "-0.48887053")}
+
+
+def _pair(name):
+    order, written, factor = _FAMILIES[name]
+
+    def value_rule(xp, g, ans, v, x):
+        return g * getattr(xp, f"scipy_{name}_derivative")(v, x)
+
+    def derivative_rule(xp, g, ans, v, x):
+        return g * (factor(v, x) * getattr(xp, f"scipy_{name}")(v, x))
+
+    ops = []
+    for index, (suffix, formula, rule) in enumerate(
+            (("", f"g * {name}(v, x)[1]", value_rule),
+             ("_derivative", f"g * ({written}) {name}(v, x)[0]", derivative_rule))):
+        ops.append(defop(
+            f"scipy_{name}{suffix}", _output(name, index), elementwise=True,
+            doc=f"Output {index} of ``scipy.special.{name}`` on Tensors (SciPy's values, "
+                f"the library's gradient in x); ``{name}({order}, t)`` on a Tensor returns "
+                f"both.\n\n>>> from scipy import special\n"
+                f">>> special.{name}(0.0, ad.tensor([0.0]))[{index}].data.round(8)\n"
+                f"array([{_EXAMPLES[name][index]}])",
+            **{order: ("not implemented", _order_refused(name, order)), "x": (formula, rule)}))
+
+    def both(v, x):
+        return ops[0](v, x), ops[1](v, x)
+    return both
+
+
+OPS = {name: _pair(name) for name in _FAMILIES}
