@@ -21,6 +21,7 @@ import numpy as np
 from . import walk as W
 from .draw import INSTALL_HINT, GraphvizNotFoundError, draw
 from .labels import array_text, shape_text
+from .packed_parts import packing_note, part_label
 from .steps import refuse_in_trace
 from .steps import steps_for
 
@@ -100,6 +101,7 @@ def _step_record(step, view) -> dict:
         "output": step.output.id,
         "output_name": step.output.name,
         "output_shape": shape_text(step.output.shape),
+        "part": _part(node),
         "upstream": _text(step.upstream),
         "rule": step.rule,
         "inputs": [f"{k} is {v}" for k, v in step.inputs],
@@ -112,11 +114,20 @@ def _parent_key(node, position):
     return id(parent)
 
 
+def _part(node) -> str:
+    """What a packed multi-output op holds, or which of its outputs a getitem reads
+    (``w (eigenvalues) of eigh``), as viz.text and viz.steps say it; "" otherwise."""
+    return packing_note(node) or part_label(node) or ""
+
+
 def _values(view) -> dict:
+    made_by = {id(op.out): op.node for op in view.ops}
     values = {}
     for v in view.values:
+        node = made_by.get(id(v))
         values[v.id] = {"name": v.name, "shape": shape_text(v.shape),
                         "dtype": str(v.dtype), "kind": v.kind,
+                        "part": _part(node) if node is not None else "",
                         "value": _text(v.data) if v.data is not None else "freed"}
     return values
 
