@@ -249,6 +249,17 @@ def _listed_nodes(nodes, shown: int = 5) -> str:
     return listed + (f" and {len(nodes) - shown} more" if len(nodes) > shown else "")
 
 
+def _not_finite_note(label: str, grad) -> str:
+    """What a gradient holding NaN or inf means and how to find where it came from."""
+    counts = [f"{word} in {n} of {grad.size} entries" for word, n in
+              (("NaN", np.isnan(grad).sum()), ("inf", np.isinf(grad).sum())) if n]
+    return (f"{label}: .grad holds {' and '.join(counts)}. An op on the path gave a "
+            "value or derivative that is not finite (sqrt or log at 0, 0/0, an overflow), "
+            "and the chain rule carried it here. Run the forward pass and "
+            "backward again inside `with ad.detect_anomaly():` to name that op and the line "
+            "that created it.")
+
+
 def explain(t, output=None) -> str:
     """Say why ``t.grad`` is None or zero after a backward pass, naming the ops on the path.
 
@@ -274,6 +285,8 @@ def explain(t, output=None) -> str:
     grad_data = grad.data if isinstance(grad, Tensor) else grad
     if grad is None:
         lines.append(f"{label}: .grad is None.")
+    elif not np.all(np.isfinite(grad_data)):
+        lines.append(_not_finite_note(label, np.asarray(grad_data)))
     elif not np.any(grad_data):
         lines.append(f"{label}: .grad is all zero.")
     else:
