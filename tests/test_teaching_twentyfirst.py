@@ -181,3 +181,49 @@ def test_a_leaf_input_is_named_by_the_users_name():
     assert first.startswith("divide: the backward pass produced inf in the gradient for a "
                             "(divide's input: the leaf 'mu')")
     assert "index (1,)" in first
+
+
+# ----------------------------------------------------------------------------------
+# attention by hand: ad.softmax(scores, axis=-1)
+# ----------------------------------------------------------------------------------
+_SCORES = np.array([[0.5, -1.0, 2.0], [0.0, 3.0, 1.0]])
+
+
+@pytest.mark.parametrize("spelled", [
+    lambda s: ad.softmax(s, axis=-1), lambda s: s.softmax(axis=-1),
+    lambda s: ad.softmax(s, -1), lambda s: s.softmax(dim=1),
+])
+def test_softmax_takes_numpys_axis_as_well_as_dim(spelled):
+    s = ad.tensor(_SCORES, requires_grad=True, name="scores")
+    a = spelled(s)
+    e = np.exp(_SCORES - _SCORES.max(axis=1, keepdims=True))
+    np.testing.assert_allclose(a.data, e / e.sum(axis=1, keepdims=True), rtol=1e-14)
+    assert ad.gradcheck(lambda t: (spelled(t) * np.arange(6.0).reshape(2, 3)).sum(), (s,))
+
+
+def test_log_softmax_takes_axis_and_matches_the_functional_one():
+    s = ad.tensor(_SCORES)
+    np.testing.assert_array_equal(ad.log_softmax(s, axis=0).data,
+                                  ad.nn.functional.log_softmax(s, axis=0).data)
+    np.testing.assert_array_equal(s.log_softmax(axis=0).data, s.log_softmax(0).data)
+
+
+@pytest.mark.parametrize("call", [lambda s: ad.softmax(s), lambda s: s.softmax(),
+                                  lambda s: ad.log_softmax(s)])
+def test_softmax_without_an_axis_still_refuses_and_says_how(call):
+    with pytest.raises(TypeError) as info:
+        call(ad.tensor(_SCORES))
+    assert "softmax: missing the axis" in str(info.value)
+    assert "dim=" in str(info.value) and "axis=" in str(info.value)
+
+
+def test_softmax_refuses_two_different_axes():
+    with pytest.raises(TypeError, match="got dim=0 and axis=1"):
+        ad.softmax(ad.tensor(_SCORES), 0, axis=1)
+
+
+def test_softmax_matches_torch_with_either_spelling():
+    torch = pytest.importorskip("torch")
+    theirs = torch.softmax(torch.tensor(_SCORES), dim=-1).numpy()
+    np.testing.assert_allclose(ad.softmax(ad.tensor(_SCORES), axis=-1).data, theirs,
+                               rtol=1e-14)
