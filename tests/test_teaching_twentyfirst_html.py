@@ -136,3 +136,48 @@ def test_the_browser_shows_which_output_of_eigh_a_step_reads(tmp_path, browser_p
     page.click(f"g.node:has(title:text-is('{w_id}'))")
     assert "w (eigenvalues) of eigh" in page.inner_text("#selected")
     assert page.console_errors == []
+
+
+# ----------------------------------------------------------------------------------
+# views and in-place writes: the step says which entries `key` is
+# ----------------------------------------------------------------------------------
+def _written_through_a_view():
+    x = ad.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True, name="x")
+    y = x * 1.0
+    middle = y[1:3]
+    middle *= 10                      # writes y[1:3] through the view
+    y[0] = 5.0                        # and overwrites y[0]
+    return x, (y * y).sum()
+
+
+def test_steps_name_the_index_of_getitem_and_setitem():
+    x, loss = _written_through_a_view()
+    steps = ad.viz.steps(loss)
+    here = {(s.op_name, dict(s.inputs).get("key")) for s in steps}
+    assert ("setitem", "[0]") in here and ("setitem", "[1:3]") in here
+    assert ("getitem", "[1:3]") in here
+    for s in steps:
+        assert ("key" in dict(s.inputs)) == (s.op_name in ("getitem", "setitem"))
+    # the rule with that key is what the step shows: the overwritten y[0] gets no gradient
+    write_0 = next(s for s in steps if dict(s.inputs).get("key") == "[0]")
+    assert write_0.contributions[0].value[0] == 0
+    assert "key is [0]" in str(write_0)
+    loss.backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 400.0, 600.0, 8.0])
+    np.testing.assert_array_equal(steps.totals["x"], x.grad)
+
+
+@needs_dot
+def test_the_page_says_the_index_and_the_shape_a_reshape_rule_uses(tmp_path):
+    x = ad.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True, name="x")
+    loss = (x.unsqueeze(0).flatten() * np.arange(6.0)).sum() + x[1, :2].sum()
+    data = _data(ad.viz.html(loss, tmp_path / "page.html"))
+    flatten = next(s for s in data["steps"] if s["op_name"] == "flatten")
+    numbers = flatten["contributions"][0]["numbers"]
+    assert numbers.endswith(", (1, 2, 3))")          # x.shape is the shape, not x's values
+    assert ".shape" not in numbers
+    expand = next(s for s in data["steps"] if s["op_name"] == "expand_dims")
+    assert expand["contributions"][0]["numbers"].endswith(", (2, 3))")
+    getitem = next(s for s in data["steps"] if s["op_name"] == "getitem")
+    assert "key is [1, :2]" in getitem["inputs"]
+    assert getitem["contributions"][0]["numbers"].startswith("index_add(zeros((2, 3)), key, ")

@@ -35,7 +35,7 @@ def _text(a) -> str:
     return array_text(a, width=72)
 
 
-_WORD = re.compile(r"\b[A-Za-z_][A-Za-z_0-9]*\b")
+_WORD = re.compile(r"\b[A-Za-z_][A-Za-z_0-9]*\b(\.shape\b)?")
 
 
 def _substituted(formula: str, symbols: dict) -> str:
@@ -49,9 +49,14 @@ def _substituted(formula: str, symbols: dict) -> str:
     '1.0 where 2.0 == 2.0 (1.0/2 on a tie)'
     >>> _substituted("-g / p'(r)", {"g": 1.0, "p": np.array([1.0, 2.0])})
     "-1.0 / p'(r)"
+    >>> _substituted("reshape(g, x.shape)", {"g": np.ones(2), "x": np.ones((1, 2))})
+    'reshape([1. 1.], (1, 2))'
     """
     def value_of(match):
         name = match.group(0)
+        if name.endswith(".shape"):     # (x.shape is x's shape, not x's values + ".shape")
+            symbol = name[:-len(".shape")]
+            return shape_text(np.shape(symbols[symbol])) if symbol in symbols else name
         if name not in symbols or formula.startswith("'", match.end()):
             return name
         if name == "a":                 # the article, between two words of prose?
