@@ -227,3 +227,69 @@ def test_softmax_matches_torch_with_either_spelling():
     theirs = torch.softmax(torch.tensor(_SCORES), dim=-1).numpy()
     np.testing.assert_allclose(ad.softmax(ad.tensor(_SCORES), axis=-1).data, theirs,
                                rtol=1e-14)
+
+
+# ----------------------------------------------------------------------------------
+# a custom Function whose backward returns an integer gradient
+# ----------------------------------------------------------------------------------
+def _square_returning(convert):
+    class Square(ad.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved
+            return convert(2 * x * g)
+
+    return Square
+
+
+@pytest.mark.parametrize("convert, dtype, received", [
+    (lambda grad: grad.astype(np.int64), "int64", [2.0, 4.0]),
+    (lambda grad: grad > 0, "bool", [1.0, 1.0]),
+])
+def test_an_integer_gradient_warns_at_the_users_backward(convert, dtype, received):
+    square = _square_returning(convert)
+    x = ad.tensor([1.25, 2.0], requires_grad=True, name="x")
+    with pytest.warns(UserWarning, match=f"Square.backward: the gradient for input 0 is "
+                                         f"{dtype}, but that input is float64") as caught:
+        square.apply(x).sum().backward()
+    warning = next(w for w in caught if "Square.backward" in str(w.message))
+    assert warning.filename == __file__               # the user's backward, not the engine
+    assert "fraction" in str(warning.message)
+    np.testing.assert_array_equal(x.grad, received)  # used as returned, as PyTorch does
+    assert x.grad.dtype == np.float64
+
+
+def test_a_float_gradient_does_not_warn():
+    square = _square_returning(lambda grad: grad.astype(np.float32))
+    x = ad.tensor([1.25, 2.0], requires_grad=True, name="x")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        square.apply(x).sum().backward()
+    np.testing.assert_array_equal(x.grad, [2.5, 4.0])
+
+
+def test_torch_converts_an_integer_gradient_the_same_way():
+    torch = pytest.importorskip("torch")
+
+    class Square(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return (2 * x * g).long()
+
+    t = torch.tensor([1.25, 2.0], dtype=torch.float64, requires_grad=True)
+    Square.apply(t).sum().backward()
+    x = ad.tensor([1.25, 2.0], requires_grad=True)
+    with pytest.warns(UserWarning):
+        _square_returning(lambda grad: grad.astype(np.int64)).apply(x).sum().backward()
+    np.testing.assert_array_equal(x.grad, t.grad.numpy())
