@@ -293,3 +293,31 @@ def test_torch_converts_an_integer_gradient_the_same_way():
     with pytest.warns(UserWarning):
         _square_returning(lambda grad: grad.astype(np.int64)).apply(x).sum().backward()
     np.testing.assert_array_equal(x.grad, t.grad.numpy())
+
+
+# ----------------------------------------------------------------------------------
+# the check list of a compiled step's plan names each module whole
+# ----------------------------------------------------------------------------------
+def test_the_plans_check_list_writes_module_settings_with_brackets_whole():
+    F = ad.nn.functional
+    model = ad.nn.MLP([2, 5, 3], rng=0)
+    conv = ad.nn.Conv2d(1, 2, 3, padding=1)
+    opt = ad.optim.SGD(list(model.parameters()) + list(conv.parameters()), lr=0.1)
+
+    @ad.compile
+    def step(images, xb, yb):
+        loss = F.cross_entropy(model(xb), yb) + (conv(images) ** 2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+
+    rng = np.random.default_rng(0)
+    args = rng.normal(size=(2, 1, 4, 4)), rng.normal(size=(4, 2)), np.array([0, 1, 2, 1])
+    step(*args)
+    step(*args)
+    checks = str(step.plan).split("checked before each replay")[1]
+    assert "MLP" in checks and "MLP(5, 3])" not in checks
+    assert "Conv2d(1, 2)" in checks
+    for line in checks.splitlines():               # every bracket it opens, it closes
+        assert line.count("(") == line.count(")") and line.count("[") == line.count("]"), line
