@@ -237,6 +237,13 @@ def _root_of_last_backward():
     return tensor._node if tensor is not None else None
 
 
+def _last_backward_had_no_history() -> bool:
+    """Whether the last ``.backward()`` was refused for a leaf that records nothing."""
+    last = _grad_mode.last_root
+    tensor = last() if last is not None and last.__class__ is not Node else None
+    return tensor is not None and tensor._node is None and not tensor.requires_grad
+
+
 def _is_parameter(t) -> bool:
     from .nn.module import Parameter
 
@@ -355,6 +362,14 @@ def explain(t, output=None) -> str:
 
     if output is None:
         root = _root_of_last_backward()
+        if root is None and _last_backward_had_no_history():
+            lines.append(
+                "Why: not connected: the last backward() ran from a tensor with no recorded "
+                "history (it raised), so no op links it to this one. Its value was made "
+                "outside the graph: from a Python number (.item(), float(t)), from NumPy "
+                "(.numpy(), .detach()) wrapped again in ad.tensor(...), or under "
+                "ad.no_grad(). Compute the loss with Tensor operations on this tensor.")
+            return "\n".join(lines)
         if root is None:
             lines.append("I cannot see the output: no backward pass has run in this thread, "
                          "or its output tensor is gone (the tape keeps only a weak reference, "

@@ -321,3 +321,30 @@ def test_the_plans_check_list_writes_module_settings_with_brackets_whole():
     assert "Conv2d(1, 2)" in checks
     for line in checks.splitlines():               # every bracket it opens, it closes
         assert line.count("(") == line.count(")") and line.count("[") == line.count("]"), line
+
+
+# ----------------------------------------------------------------------------------
+# explain after a backward that raised: the loss was made from w.item()
+# ----------------------------------------------------------------------------------
+def test_explain_after_a_refused_backward_says_the_loss_has_no_history():
+    w = ad.tensor(2.0, requires_grad=True, name="w")
+    loss = ad.tensor(w.item() ** 2)            # a student's loss through a Python number
+    with pytest.raises(RuntimeError, match="no recorded history"):
+        loss.backward()
+    said = ad.explain(w)
+    assert "I cannot see the output" not in said
+    assert "no backward pass has run" not in said
+    assert "the last backward() ran from a tensor with no recorded history" in said
+    assert ".item()" in said
+    # the advice: the same loss from Tensor operations gives the gradient
+    (w ** 2).backward()
+    assert float(w.grad) == 4.0
+
+
+def test_explain_after_a_refused_backward_of_a_comparison_follows_its_graph():
+    w = ad.tensor([1.0, 2.0], requires_grad=True, name="w")
+    loss = ((w > 0) * 1.0).sum()
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        loss.backward()
+    said = ad.explain(w)                        # no output= needed any more
+    assert "blocked at greater" in said and "-> sum = the output" in said
