@@ -181,3 +181,45 @@ def test_the_page_says_the_index_and_the_shape_a_reshape_rule_uses(tmp_path):
     getitem = next(s for s in data["steps"] if s["op_name"] == "getitem")
     assert "key is [1, :2]" in getitem["inputs"]
     assert getitem["contributions"][0]["numbers"].startswith("index_add(zeros((2, 3)), key, ")
+
+
+# ----------------------------------------------------------------------------------
+# a gradient hook that changes a leaf's gradient
+# ----------------------------------------------------------------------------------
+def _clipped_by_a_hook():
+    x = ad.tensor([1.0, -2.0], requires_grad=True, name="x")
+    x.register_hook(lambda g: g.clip(-0.5, 0.5))
+    return x, (x * 3).sum()
+
+
+@needs_dot
+def test_the_page_says_a_hook_changed_the_total(tmp_path):
+    x, loss = _clipped_by_a_hook()
+    data = _data(ad.viz.html(loss, tmp_path / "page.html"))
+    contributions = [c["value"] for s in data["steps"] for c in s["contributions"]
+                     if c["target_name"] == "x"]
+    assert contributions == ["[3. 3.]"]                 # what the chain rule gives
+    assert data["totals"]["x"] == "[0.5 0.5]"           # what .grad gets
+    assert data["hooked"] == {"x": "[3. 3.]"}
+    loss.backward()
+    np.testing.assert_array_equal(x.grad, [0.5, 0.5])
+
+
+@needs_dot
+def test_the_browser_says_a_hook_changed_the_total(tmp_path, browser_page):
+    page = browser_page
+    _, loss = _clipped_by_a_hook()
+    path = ad.viz.html(loss, tmp_path / "hook.html")
+    page.goto("file://" + os.path.abspath(path))
+    page.keyboard.press("End")
+    total = page.inner_text('#totals .total[data-name="x"]')
+    assert "[0.5 0.5]" in total
+    assert "what its gradient hook returned" in total and "summed to [3. 3.]" in total
+    assert page.console_errors == []
+
+
+@needs_dot
+def test_the_page_says_nothing_of_hooks_without_one(tmp_path):
+    x = ad.tensor([1.0, -2.0], requires_grad=True, name="x")
+    data = _data(ad.viz.html((x * 3).sum(), tmp_path / "page.html"))
+    assert data["hooked"] == {}

@@ -187,6 +187,8 @@ def html(t, path, grad=None, params=None, max_ops: int = MAX_OPS,
         data = {"steps": [_step_record(s, view) for s in walk],
                 "values": _values(view),
                 "totals": {name: _text(v) for name, v in walk.totals.items()},
+                # leaf -> what its contributions summed to, where a gradient hook changed it
+                "hooked": {name: _text(v) for name, v in walk.changed_by_hooks.items()},
                 "root": view.root.id}
         svg = _svg(draw(t, params=params, max_nodes=None, legend=False, rankdir=rankdir))
         body = ""
