@@ -569,9 +569,9 @@ def main(argv=None) -> dict:
     return tut.finish(
         summary=f"jvp by hand = ad.jvp (diff {dual['jvp_hand_vs_library']:.0e}); jacfwd = "
                 f"jacrev (diff {jac['jacfwd_vs_jacrev']:.0e}); {cost['largest_size']} inputs, "
-                f"1 output: forward {cost['loss_forward_over_reverse']:.0f}x reverse; 1 "
-                f"input, {cost['largest_size']} outputs: reverse "
-                f"{cost['one_input_reverse_over_forward']:.0f}x forward; MLP step: eager "
+                f"1 output: forward takes {cost['loss_forward_over_reverse']:.1f}x reverse's "
+                f"time; 1 input, {cost['largest_size']} outputs: reverse takes "
+                f"{cost['one_input_reverse_over_forward']:.1f}x forward's; MLP step: eager "
                 f"{speed['compiled_speedup']:.2f}x the compiled time, "
                 + speed["compiled_vs_numpy_text"],
         **dual, **jac, **cost, **hvp, **plan, **same, **speed)
