@@ -53,6 +53,22 @@ def _input_names(op, n):
     return [names[i] if i < len(names) else f"input {i}" for i in range(n)]
 
 
+def _input_source(node, i) -> str:
+    """Which of the user's tensors an op's input is, as `` (op's input: the leaf 'w')``
+    or `` (op's input: the result of sum)``: the rule's names (``x``, ``a``) are the op's
+    own and may clash with the user's (a leaf ``x`` two ops before sqrt's ``x``)."""
+    parent = node.parents[i] if node.parents and i < len(node.parents) else None
+    if parent is None:
+        return ""
+    op = getattr(parent, "op", None)
+    if op is not None:
+        named = f" '{parent.name}'" if getattr(parent, "name", None) else ""
+        return f" ({node.op.name}'s input: the result{named} of {op.name})"
+    name = getattr(parent, "name", None)
+    return f" ({node.op.name}'s input: the leaf '{name}')" if name else \
+        f" ({node.op.name}'s input: a leaf)"
+
+
 def _input_label(name: str) -> str:
     """``input a`` for a named input, ``input 0`` (not ``input input 0``) for the others."""
     return name if name.startswith("input ") else f"input {name}"
@@ -403,7 +419,8 @@ def _backward_message(state, node, g, i, gi):
     kind = "NaN" if np.isnan(gi).any() else "inf"
     bad = ~np.isfinite(gi)
     lines = [f"{op.name}: the backward pass produced {kind} in the gradient for "
-             f"{names[i]} from a finite upstream gradient ({_index_text(bad)})."]
+             f"{names[i]}{_input_source(node, i)} from a finite upstream gradient "
+             f"({_index_text(bad)})."]
     where = where_created(node)
     lines.append(f"  op {where}" if where else "  op creation site unknown")
     lines.append(f"  rule: {op.describe()}")

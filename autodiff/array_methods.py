@@ -424,15 +424,15 @@ class ArrayMethods(DtypeShorthands):
                              f"{other_shape}; use @ (matmul) for other shapes")
         return self @ other
 
-    def softmax(self, dim):
-        """``ad.nn.functional.softmax(self, dim=dim)``."""
-        from .nn.softmax import softmax
-        return softmax(self, dim=dim)
+    def softmax(self, dim=None, dtype=None, *, axis=None):
+        """``ad.softmax(self, dim)``: ``dim`` (or ``axis=``) is required, as PyTorch's."""
+        from .torch_functions import softmax
+        return softmax(self, dim, dtype, axis=axis)
 
-    def log_softmax(self, dim):
-        """``ad.nn.functional.log_softmax(self, dim=dim)``."""
-        from .nn.softmax import log_softmax
-        return log_softmax(self, dim=dim)
+    def log_softmax(self, dim=None, dtype=None, *, axis=None):
+        """``ad.log_softmax(self, dim)``: ``dim`` (or ``axis=``) is required."""
+        from .torch_functions import log_softmax
+        return log_softmax(self, dim, dtype, axis=axis)
 
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
         """A new tensor of zeros with this tensor's dtype (or ``dtype``), no history;

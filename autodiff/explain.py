@@ -237,6 +237,13 @@ def _root_of_last_backward():
     return tensor._node if tensor is not None else None
 
 
+def _last_backward_had_no_history() -> bool:
+    """Whether the last ``.backward()`` was refused for a leaf that records nothing."""
+    last = _grad_mode.last_root
+    tensor = last() if last is not None and last.__class__ is not Node else None
+    return tensor is not None and tensor._node is None and not tensor.requires_grad
+
+
 def _is_parameter(t) -> bool:
     from .nn.module import Parameter
 
@@ -247,6 +254,17 @@ def _listed_nodes(nodes, shown: int = 5) -> str:
     """The first ``shown`` of ``nodes`` by label, and how many more there are."""
     listed = ", ".join(_node_label(n) for n in nodes[:shown])
     return listed + (f" and {len(nodes) - shown} more" if len(nodes) > shown else "")
+
+
+def _not_finite_note(label: str, grad) -> str:
+    """What a gradient holding NaN or inf means and how to find where it came from."""
+    counts = [f"{word} in {n} of {grad.size} entries" for word, n in
+              (("NaN", np.isnan(grad).sum()), ("inf", np.isinf(grad).sum())) if n]
+    return (f"{label}: .grad holds {' and '.join(counts)}. An op on the path gave a "
+            "value or derivative that is not finite (sqrt or log at 0, 0/0, an overflow), "
+            "and the chain rule carried it here. Run the forward pass and "
+            "backward again inside `with ad.detect_anomaly():` to name that op and the line "
+            "that created it.")
 
 
 def explain(t, output=None) -> str:
@@ -274,6 +292,8 @@ def explain(t, output=None) -> str:
     grad_data = grad.data if isinstance(grad, Tensor) else grad
     if grad is None:
         lines.append(f"{label}: .grad is None.")
+    elif not np.all(np.isfinite(grad_data)):
+        lines.append(_not_finite_note(label, np.asarray(grad_data)))
     elif not np.any(grad_data):
         lines.append(f"{label}: .grad is all zero.")
     else:
@@ -342,6 +362,14 @@ def explain(t, output=None) -> str:
 
     if output is None:
         root = _root_of_last_backward()
+        if root is None and _last_backward_had_no_history():
+            lines.append(
+                "Why: not connected: the last backward() ran from a tensor with no recorded "
+                "history (it raised), so no op links it to this one. Its value was made "
+                "outside the graph: from a Python number (.item(), float(t)), from NumPy "
+                "(.numpy(), .detach()) wrapped again in ad.tensor(...), or under "
+                "ad.no_grad(). Compute the loss with Tensor operations on this tensor.")
+            return "\n".join(lines)
         if root is None:
             lines.append("I cannot see the output: no backward pass has run in this thread, "
                          "or its output tensor is gone (the tape keeps only a weak reference, "

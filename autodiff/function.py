@@ -326,7 +326,7 @@ def _function_op(cls):
             ctx._owner = None
             for key, value in attributes.items():
                 setattr(ctx, key, value)
-        checked = check_grads(cls.__name__, grads, args, create_graph)
+        checked = check_grads(cls.__name__, grads, args, create_graph, cls.backward)
         if create_graph and g.requires_grad:
             refuse_unrecorded_gradients(f"{cls.__name__}.backward", checked, g, first_seq)
         return checked

@@ -5,13 +5,15 @@ input; and, when the pass is itself differentiated, recorded as a function of ``
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from .graph_node import Node
 from .tensor import Tensor
 
 
-def check_grads(owner, grads, args, create_graph):
+def check_grads(owner, grads, args, create_graph, source=None):
     if not isinstance(grads, (tuple, list)):
         grads = (grads,)
     if len(grads) > len(args) and all(g is None for g in grads[len(args):]):
@@ -45,8 +47,26 @@ def check_grads(owner, grads, args, create_graph):
                 f"({grad.dtype}) but that input is real ({arg_dtype}): return a real "
                 "gradient (PyTorch's convention gives a real input the real part of the "
                 "complex one)")
+        if grad.dtype.kind in "biu" and arg_dtype.kind in "fc":
+            _warn_integer_gradient(owner, position, grad.dtype, arg_dtype, source)
         checked.append(grad)
     return checked
+
+
+def _warn_integer_gradient(owner, position, dtype, arg_dtype, source) -> None:
+    """Warn, at the user's backward, of an integer or bool gradient for a float input:
+    it is used as returned (converted exactly, as PyTorch does, silently there), but a
+    fraction it should have had was cut before it got here."""
+    message = (f"{owner}.backward: the gradient for input {position} is {dtype}, but "
+               f"that input is {arg_dtype}: it is used as returned (converted to "
+               f"{arg_dtype}, as PyTorch does silently), and any fraction it should have "
+               "had is already lost. Compute the gradient in floating point (no astype(int), "
+               "round or comparison on it).")
+    code = getattr(source, "__code__", None)
+    if code is None:
+        warnings.warn(message, UserWarning, stacklevel=3)
+    else:
+        warnings.warn_explicit(message, UserWarning, code.co_filename, code.co_firstlineno)
 
 
 def refuse_unrecorded_gradients(owner, grads, g, first_seq):

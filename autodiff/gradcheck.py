@@ -304,14 +304,18 @@ def _kink_hint(func, items, problems, eps, atol, rtol) -> str:
             return abs(a - b) <= atol + rtol * max(abs(a), abs(b))
         if close(left, right):
             continue
-        side = "below" if close(analytic, left) else "above" if close(analytic, right) else None
+        side = ("is the slope from below: a one-sided choice" if close(analytic, left)
+                else "is the slope from above: a one-sided choice" if close(analytic, right)
+                # (relu(x) + abs(x) at 0: each kink's own choice, summed, lies between)
+                else "lies between them: a subgradient, each kink's conventional choice"
+                if min(left, right) < analytic < max(left, right) else None)
         if side is None:
             continue                    # (a wrong gradient at a kink: no excuse for it)
         entry = tuple(int(i) for i in in_index)
         return (f"\nInput {k} sits on a kink at entry {entry}: the slope is {left:.6g} from "
                 f"below and {right:.6g} from above, so the central difference averages the "
-                f"two. The analytic gradient there, {analytic:.6g}, is the slope from {side}: "
-                "a one-sided choice, as PyTorch's, at a tie (max, kthvalue, sort), a repeated "
+                f"two. The analytic gradient there, {analytic:.6g}, {side}, "
+                "as PyTorch's, at a tie (max, kthvalue, sort), a repeated "
                 "eigen- or singular value, abs or relu at 0. Check at a point away from the "
                 "kink (break the tie).")
     return ""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import weakref
 from typing import TYPE_CHECKING, Union
 
 import numpy as np
@@ -366,6 +367,7 @@ class Tensor(CopyingMethods, ReductionMethods, OperatorMethods, PyTorchMethods, 
                                 "argument (gradient= is PyTorch's name), pass one")
             grad = gradient
         if not self._requires_grad:
+            _grad_mode.last_root = weakref.ref(self)    # (ad.explain(w) reads it)
             if self._node is not None:
                 raise RuntimeError(
                     f"backward: this tensor does not require grad: it comes out of "

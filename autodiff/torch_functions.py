@@ -24,26 +24,42 @@ def _converted(x, dtype) -> Tensor:
     return x if dtype is None or np.dtype(dtype) == x.dtype else x.astype(dtype)
 
 
-def softmax(input, dim: int, dtype=None) -> Tensor:
-    """``exp(x) / sum(exp(x))`` along ``dim`` (required, as ``torch.softmax``), after
-    converting to ``dtype`` when given.
+def softmax(input, dim: int | None = None, dtype=None, *, axis: int | None = None) -> Tensor:
+    """``exp(x) / sum(exp(x))`` along ``dim`` (required, as ``torch.softmax``; ``axis=``,
+    the NumPy spelling of ``F.softmax``, names it too), after converting to ``dtype``
+    when given.
 
     >>> ad.softmax(ad.tensor([0.0, np.log(3.0)]), dim=0)
     tensor([0.25, 0.75])
     """
     from .nn.softmax import softmax as functional_softmax
-    return functional_softmax(_converted(input, dtype), dim=dim)
+    return functional_softmax(_converted(input, dtype), dim=_softmax_axis("softmax", dim, axis))
 
 
-def log_softmax(input, dim: int, dtype=None) -> Tensor:
-    """``log(softmax(x))`` along ``dim`` (required), stable for large logits, as
-    ``torch.log_softmax``.
+def log_softmax(input, dim: int | None = None, dtype=None, *,
+                axis: int | None = None) -> Tensor:
+    """``log(softmax(x))`` along ``dim`` (required; or ``axis=``), stable for large
+    logits, as ``torch.log_softmax``.
 
     >>> ad.log_softmax(ad.tensor([0.0, 0.0]), dim=-1)
     tensor([-0.69314718, -0.69314718])
     """
     from .nn.softmax import log_softmax as functional_log_softmax
-    return functional_log_softmax(_converted(input, dtype), dim=dim)
+    return functional_log_softmax(_converted(input, dtype),
+                                  dim=_softmax_axis("log_softmax", dim, axis))
+
+
+def _softmax_axis(name: str, dim, axis) -> int:
+    """The one axis given as ``dim`` or ``axis``: PyTorch's function has no default
+    axis, and guessing one would normalise a batch of rows along the wrong axis."""
+    if dim is None and axis is None:
+        raise TypeError(f"{name}: missing the axis to normalise along: pass dim= (as "
+                        f"torch.{name}, which has no default) or axis= (NumPy's spelling), "
+                        "e.g. dim=-1 for the last axis")
+    if dim is not None and axis is not None and dim != axis:
+        raise TypeError(f"{name}: got dim={dim} and axis={axis}; they are two spellings "
+                        "of the same argument: pass one")
+    return dim if dim is not None else axis
 
 
 def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):

@@ -133,8 +133,17 @@ def as_argnums(argnums, where: str) -> tuple:
                     f"the arguments to differentiate), got {argnums!r}")
 
 
-def check_function(func, where: str) -> None:
-    """Raise unless ``func`` can be called (``ad.grad(f)``, not ``ad.grad(f(x))``)."""
+def check_function(func, where: str, keywords=None) -> None:
+    """Raise unless ``func`` can be called (``ad.grad(f)``, not ``ad.grad(f(x))``); a
+    tensor or PyTorch's keywords (``ad.grad(y, x, create_graph=True)``) are the call
+    of ``torch.autograd.grad``, which is ``ad.autograd.grad`` here."""
+    if keywords or (where == "grad" and isinstance(func, Tensor)):
+        given = f"the keyword(s) {', '.join(keywords)}" if keywords else "a Tensor"
+        raise TypeError(
+            f"grad: got {given}, as in torch.autograd.grad(y, x); ad.grad transforms "
+            "a function (ad.grad(f)(x), as torch.func.grad). To differentiate a "
+            "computed tensor y with respect to x, call ad.autograd.grad(y, x) (it takes "
+            "retain_graph= and create_graph=), or y.backward() and read x.grad")
     if not callable(func):
         raise TypeError(f"{where}: expected a function to transform, got "
                         f"{type(func).__name__}; pass the function itself (f, not f(x))")
@@ -419,7 +428,7 @@ def _value_and_grad(func, argnums, where):
 
 
 def grad(func: Callable, argnums: int | Sequence[int] = 0, *,
-         has_aux: bool = False) -> Callable:
+         has_aux: bool = False, **torch_keywords) -> Callable:
     """The gradient function of a scalar ``func``; composes: ``grad(grad(f))``.
     With ``has_aux=True`` the function returns ``(value, aux)`` and the result is
     ``(gradient, aux)``, as ``torch.func.grad``'s.
@@ -430,7 +439,7 @@ def grad(func: Callable, argnums: int | Sequence[int] = 0, *,
     >>> ad.grad(lambda x: x * ad.grad(lambda y: x * y)(2.0))(1.0)   # d/dx x**2 at 1
     array(2.)
     """
-    check_function(func, "grad")
+    check_function(func, "grad", torch_keywords)
     main, kept = split_aux(func, "grad") if has_aux else (func, None)
     value_and_grad_func = _value_and_grad(main, argnums, "grad")
 

@@ -39,7 +39,9 @@ if __package__ in (None, ""):  # run as a script: make `tutorials` importable
 import autodiff as ad
 import autodiff.nn.functional as F
 from autodiff import kernels
-from tutorials._common import TimeRatio, Tutorial, plt, rel_error
+from tutorials._common import (TimeRatio, Tutorial, interleaved_median_times,
+                               interleaved_times, plt, rel_error)
+from tutorials._spiral_numpy import numpy_spiral_step
 
 # %% [markdown]
 # ## 1. Forward mode by hand: dual numbers
@@ -170,24 +172,10 @@ def two_layer(rng, n_in, n_out):
     return lambda x: B2 @ ad.tanh(B1 @ x)
 
 
-def interleaved_times(funcs: dict, repeats: int) -> dict:
-    """CPU seconds of each call of each function, the functions timed in turn per round.
-
-    CPU time of this process (``time.process_time``), not wall-clock time: on a busy
-    machine a long call is paused while other programs run, and the wall clock would
-    count that pause as the call's cost."""
-    times = {name: [] for name in funcs}
-    for _ in range(repeats):
-        for name, func in funcs.items():
-            start = time.process_time()
-            func()
-            times[name].append(time.process_time() - start)
-    return times
-
-
-def interleaved_medians(funcs: dict, repeats: int) -> dict:
-    """Median CPU seconds per call of each function (``interleaved_times``)."""
-    return {name: float(np.median(t)) for name, t in interleaved_times(funcs, repeats).items()}
+def cpu_medians(funcs: dict, repeats: int) -> dict:
+    """Median CPU seconds per call of each function, timed in turn round by round: CPU
+    time, as a busy machine pauses a long call and the wall clock would count that."""
+    return interleaved_median_times(funcs, repeats, clock=time.process_time)
 
 
 METHODS = {
@@ -215,7 +203,7 @@ def part_cost(tut):
             first = next(iter(jacobians.values()))
             assert all(np.allclose(J, first, rtol=1e-10, atol=1e-12)
                        for J in jacobians.values())
-            t = interleaved_medians({name: (lambda make=make: make(f)(x))
+            t = cpu_medians({name: (lambda make=make: make(f)(x))
                                      for name, make in METHODS.items()}, repeats)
             timings[(title, n_in, n_out)] = t
             rows.append((n_in, n_out, *(1e3 * t[name] for name in METHODS)))
@@ -289,7 +277,7 @@ def part_hvp(tut):
               "ad.hessian(f)(x) @ v vs closed form": rel_error(via_hessian, closed_form)}
     for what, err in errors.items():
         print(f"  {what:<46} max relative error {err:.1e}")
-    t = interleaved_medians({"fwd": lambda: ad.jvp(ad.grad(f), (x,), (v,)),
+    t = cpu_medians({"fwd": lambda: ad.jvp(ad.grad(f), (x,), (v,)),
                              "rev": lambda: reverse_over_reverse(x, v)},
                             3 if tut.quick else 15)
     ratio = max(t["fwd"], t["rev"]) / min(t["fwd"], t["rev"])
@@ -504,49 +492,17 @@ def part_same_and_refused(tut, X, y, model, step, steps):
 
 # %% [markdown]
 # ### Speed: eager, compiled, and hand-written NumPy
-# The hand-written step is tutorial 05's backprop with Adam written out; it is the
+# The hand-written step is tutorial 05's backprop with Adam written out, with NumPy's
+# in-place operations (`numpy_spiral_step`, in tutorials/_spiral_numpy.py); it is the
 # practical limit for code that calls NumPy once per operation.  The three run in
 # turn, round by round, and each figure is the median of its rounds.
 
 # %%
-def numpy_spiral_step(model, X, y, lr=SPIRAL_LR, betas=(0.9, 0.999), eps=1e-8):
-    """The same Adam step on the same initial weights, by hand; returns it and its arrays."""
-    params = [p.data.copy() for p in model.parameters()]       # W1, b1, W2, b2
-    moments = [(np.zeros_like(p), np.zeros_like(p)) for p in params]
-    rows, t = np.arange(len(X)), [0]
-
-    def step():
-        W1, b1, W2, b2 = params
-        Z1 = X @ W1 + b1
-        H = np.maximum(Z1, 0)
-        Z2 = H @ W2 + b2
-        Z2 -= Z2.max(axis=1, keepdims=True)
-        P = np.exp(Z2)
-        total = P.sum(axis=1, keepdims=True)
-        loss = np.mean(np.log(total[:, 0]) - Z2[rows, y])
-        P /= total
-        P[rows, y] -= 1
-        P /= len(X)                                            # d loss / d logits
-        dZ1 = (P @ W2.T) * (Z1 > 0)
-        grads = (X.T @ dZ1, dZ1.sum(axis=0), H.T @ P, P.sum(axis=0))
-        t[0] += 1
-        for p, g, (m, v) in zip(params, grads, moments):
-            m *= betas[0]
-            m += (1 - betas[0]) * g
-            v *= betas[1]
-            v += (1 - betas[1]) * (g * g)
-            denom = np.sqrt(v) / np.sqrt(1 - betas[1] ** t[0]) + eps
-            p -= lr / (1 - betas[0] ** t[0]) * (m / denom)
-        return loss
-
-    return step, params
-
-
 def part_speed(tut, X, y, losses, fused):
     tut.section("6. speed of the step: eager, @ad.compile, hand-written NumPy")
     eager_model, eager_step = spiral_model_and_step(compiled=False)
     _, compiled_step = spiral_model_and_step(compiled=True)
-    numpy_step, numpy_params = numpy_spiral_step(eager_model, X, y)
+    numpy_step, numpy_params = numpy_spiral_step(eager_model, X, y, lr=SPIRAL_LR)
     eager_step(X, y)
     numpy_step()
     one_step = max(rel_error(p.data, q) for p, q in zip(eager_model.parameters(), numpy_params))
@@ -558,9 +514,8 @@ def part_speed(tut, X, y, losses, fused):
     for run in steps.values():                              # warm up (and trace)
         run()
         run()
-    times = interleaved_times({name: (lambda run=run: [run() for _ in range(block)])
-                               for name, run in steps.items()}, rounds)
-    per_step = {name: np.array(t) / block for name, t in times.items()}
+    per_step = {name: np.array(t) for name, t in interleaved_times(
+        steps, rounds, number=block, clock=time.process_time).items()}
     median = {name: float(np.median(t)) for name, t in per_step.items()}
     tut.table(["", "µs / step", "vs eager", "vs NumPy"],
               [(name, 1e6 * m, m / median["eager"], m / median["hand-written NumPy"])
@@ -614,9 +569,9 @@ def main(argv=None) -> dict:
     return tut.finish(
         summary=f"jvp by hand = ad.jvp (diff {dual['jvp_hand_vs_library']:.0e}); jacfwd = "
                 f"jacrev (diff {jac['jacfwd_vs_jacrev']:.0e}); {cost['largest_size']} inputs, "
-                f"1 output: forward {cost['loss_forward_over_reverse']:.0f}x reverse; 1 "
-                f"input, {cost['largest_size']} outputs: reverse "
-                f"{cost['one_input_reverse_over_forward']:.0f}x forward; MLP step: eager "
+                f"1 output: forward takes {cost['loss_forward_over_reverse']:.1f}x reverse's "
+                f"time; 1 input, {cost['largest_size']} outputs: reverse takes "
+                f"{cost['one_input_reverse_over_forward']:.1f}x forward's; MLP step: eager "
                 f"{speed['compiled_speedup']:.2f}x the compiled time, "
                 + speed["compiled_vs_numpy_text"],
         **dual, **jac, **cost, **hvp, **plan, **same, **speed)

@@ -225,24 +225,28 @@ def median_time(func, repeats: int = 7, number: int = 1) -> float:
     return float(np.median(times))
 
 
-def interleaved_times(funcs: dict, repeats: int = 7, number: int = 1) -> dict:
+def interleaved_times(funcs: dict, repeats: int = 7, number: int = 1,
+                      clock=time.perf_counter) -> dict:
     """Seconds per call of each ``funcs[name]()`` in every round, the functions timed in
     turn round after round, so that a busy moment of the machine slows every one of them
-    instead of only the one being timed then.  Wall-clock time (``perf_counter``)."""
+    instead of only the one being timed then.  Wall-clock time (``perf_counter``) unless
+    ``clock=time.process_time``: the CPU time of this process, which does not count the
+    pauses while other programs run on a busy machine."""
     times = {name: [] for name in funcs}
     for _ in range(repeats):
         for name, func in funcs.items():
-            start = time.perf_counter()
+            start = clock()
             for _ in range(number):
                 func()
-            times[name].append((time.perf_counter() - start) / number)
+            times[name].append((clock() - start) / number)
     return times
 
 
-def interleaved_median_times(funcs: dict, repeats: int = 7, number: int = 1) -> dict:
+def interleaved_median_times(funcs: dict, repeats: int = 7, number: int = 1,
+                             clock=time.perf_counter) -> dict:
     """Median seconds per call of each ``funcs[name]()`` over ``interleaved_times``."""
     return {name: float(np.median(t))
-            for name, t in interleaved_times(funcs, repeats, number).items()}
+            for name, t in interleaved_times(funcs, repeats, number, clock).items()}
 
 
 #: A ratio whose middle half of rounds spans more than this factor is not a measurement.

@@ -113,11 +113,24 @@ def _module_name(obj) -> str:
     if not callable(extra_repr):
         return kind
     try:
-        positional = [part for part in str(extra_repr()).split(", ")
+        positional = [part for part in _top_level_parts(str(extra_repr()))
                       if part and "=" not in part and "\n" not in part]
     except Exception:               # (a user's extra_repr: the class name is enough)
         return kind
     return f"{kind}({', '.join(positional)})" if positional else kind
+
+
+def _top_level_parts(text: str) -> list:
+    """``text`` split at the commas outside brackets: ``sizes=[2, 64, 3], bias=True``
+    is two parts (a split at every comma made ``MLP(64, 3])`` of ``sizes=[2, 64, 3]``)."""
+    parts, depth, start = [], 0, 0
+    for i, char in enumerate(text):
+        depth += (char in "([{") - (char in ")]}")
+        if char == "," and depth == 0:
+            parts.append(text[start:i].strip())
+            start = i + 1
+    parts.append(text[start:].strip())
+    return parts
 
 
 def _joined(check: str, subjects: list) -> str:

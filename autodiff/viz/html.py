@@ -21,6 +21,7 @@ import numpy as np
 from . import walk as W
 from .draw import INSTALL_HINT, GraphvizNotFoundError, draw
 from .labels import array_text, shape_text
+from .packed_parts import packing_note, part_label
 from .steps import refuse_in_trace
 from .steps import steps_for
 
@@ -34,7 +35,7 @@ def _text(a) -> str:
     return array_text(a, width=72)
 
 
-_WORD = re.compile(r"\b[A-Za-z_][A-Za-z_0-9]*\b")
+_WORD = re.compile(r"\b[A-Za-z_][A-Za-z_0-9]*\b(\.shape\b)?")
 
 
 def _substituted(formula: str, symbols: dict) -> str:
@@ -48,9 +49,14 @@ def _substituted(formula: str, symbols: dict) -> str:
     '1.0 where 2.0 == 2.0 (1.0/2 on a tie)'
     >>> _substituted("-g / p'(r)", {"g": 1.0, "p": np.array([1.0, 2.0])})
     "-1.0 / p'(r)"
+    >>> _substituted("reshape(g, x.shape)", {"g": np.ones(2), "x": np.ones((1, 2))})
+    'reshape([1. 1.], (1, 2))'
     """
     def value_of(match):
         name = match.group(0)
+        if name.endswith(".shape"):     # (x.shape is x's shape, not x's values + ".shape")
+            symbol = name[:-len(".shape")]
+            return shape_text(np.shape(symbols[symbol])) if symbol in symbols else name
         if name not in symbols or formula.startswith("'", match.end()):
             return name
         if name == "a":                 # the article, between two words of prose?
@@ -100,6 +106,7 @@ def _step_record(step, view) -> dict:
         "output": step.output.id,
         "output_name": step.output.name,
         "output_shape": shape_text(step.output.shape),
+        "part": _part(node),
         "upstream": _text(step.upstream),
         "rule": step.rule,
         "inputs": [f"{k} is {v}" for k, v in step.inputs],
@@ -112,11 +119,20 @@ def _parent_key(node, position):
     return id(parent)
 
 
+def _part(node) -> str:
+    """What a packed multi-output op holds, or which of its outputs a getitem reads
+    (``w (eigenvalues) of eigh``), as viz.text and viz.steps say it; "" otherwise."""
+    return packing_note(node) or part_label(node) or ""
+
+
 def _values(view) -> dict:
+    made_by = {id(op.out): op.node for op in view.ops}
     values = {}
     for v in view.values:
+        node = made_by.get(id(v))
         values[v.id] = {"name": v.name, "shape": shape_text(v.shape),
                         "dtype": str(v.dtype), "kind": v.kind,
+                        "part": _part(node) if node is not None else "",
                         "value": _text(v.data) if v.data is not None else "freed"}
     return values
 
@@ -171,6 +187,8 @@ def html(t, path, grad=None, params=None, max_ops: int = MAX_OPS,
         data = {"steps": [_step_record(s, view) for s in walk],
                 "values": _values(view),
                 "totals": {name: _text(v) for name, v in walk.totals.items()},
+                # leaf -> what its contributions summed to, where a gradient hook changed it
+                "hooked": {name: _text(v) for name, v in walk.changed_by_hooks.items()},
                 "root": view.root.id}
         svg = _svg(draw(t, params=params, max_nodes=None, legend=False, rankdir=rankdir))
         body = ""

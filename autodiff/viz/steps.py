@@ -18,7 +18,7 @@ from ..inplace_refusals import InPlaceError
 from ..revive import revive
 from ..tensor import Tensor
 from . import walk as W
-from .labels import array_text, shape_text
+from .labels import array_text, key_text, shape_text
 from .packed_parts import packing_note, part_label
 
 
@@ -123,6 +123,23 @@ class Step:
             lines.append("  (no input needs a gradient)")
         lines.extend("  " + str(c) for c in self.contributions)
         return "\n".join(lines)
+
+
+def _index_of(node) -> list:
+    """``[("key", "[1:3]")]`` for an op whose rule reads its index (getitem, setitem:
+    ``g with g[key] = 0``), so the step says which entries ``key`` is; else []."""
+    key = (node.kwargs or {}).get("key", _NO_KEY)
+    names = node.op.input_names or ()
+    if key is _NO_KEY and "key" in names and node.args is not None \
+            and names.index("key") < len(node.args):
+        key = node.args[names.index("key")]          # (setitem takes it as an argument)
+    rule = node.op.describe() if node.op.rules is not None else ""
+    if key is _NO_KEY or "key" not in rule:
+        return []
+    return [("key", key_text(key))]
+
+
+_NO_KEY = object()
 
 
 def _part_text(node) -> str:
@@ -338,7 +355,7 @@ def steps_for(t, grad, params, where: str) -> Steps:
         recorded.append((node, g, contributions))
     count = len(recorded)
     inputs_of = {id(op.node): [(e.input_name, _operand_name(e)) for e in op.edges]
-                 for op in view.ops}
+                 + _index_of(op.node) for op in view.ops}
     result = [Step(k + 1, count, node, view.value_of[id(node)], g, node.op.describe(),
                    contributions, inputs_of.get(id(node), ()))
               for k, (node, g, contributions) in enumerate(recorded)]
