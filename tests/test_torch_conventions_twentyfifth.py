@@ -31,3 +31,29 @@ def test_softmax_of_a_lane_of_only_minus_inf_is_nan_without_a_warning(name, shap
 def test_softmax_of_finite_logits_is_unchanged():
     out = F.softmax(ad.tensor([[0.0, np.log(3.0)]]), dim=1)
     np.testing.assert_allclose(out.data, [[0.25, 0.75]], rtol=1e-14)
+
+
+def test_argsort_of_a_0d_tensor_is_pytorchs_0d_index_unless_numpys_keywords_say():
+    t = ad.tensor(2.0)
+    assert t.argsort().shape == () and t.argsort().item() == 0
+    assert t.argsort(descending=True).shape == () and t.argsort(stable=True).shape == ()
+    assert t.argsort(axis=-1).shape == (1,)                   # NumPy's keyword: NumPy's
+    assert t.argsort(kind="stable").shape == (1,)
+    assert np.argsort(t).shape == np.argsort(np.array(2.0)).shape == (1,)
+    assert ad.tensor([3.0, 1.0]).argsort().tolist() == [1, 0]
+
+
+def test_unique_with_several_nans_warns_that_numpy_merges_them():
+    x = ad.tensor([1.0, np.nan, 2.0, np.nan])
+    with pytest.warns(ad.ConventionWarning, match="torch.unique") as record:
+        values, counts = ad.unique(x, return_counts=True)
+    assert record[0].filename == __file__
+    assert np.isnan(values.data[2]) and values.shape == (3,) and counts.tolist() == [1, 1, 2]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        values, counts = ad.unique(x, return_counts=True, equal_nan=False)   # PyTorch's
+        assert values.shape == (4,) and counts.tolist() == [1, 1, 1, 1]
+        assert ad.unique(x, equal_nan=True).shape == (3,)
+        assert ad.unique(ad.tensor([1.0, np.nan, 1.0])).shape == (2,)   # one NaN: no warning
+        assert x.unique().shape == (4,)                       # Tensor.unique: PyTorch's
+        assert np.unique(x).shape == (3,)                 # NumPy's call: NumPy's, quietly
