@@ -57,3 +57,11 @@ def test_unique_with_several_nans_warns_that_numpy_merges_them():
         assert ad.unique(ad.tensor([1.0, np.nan, 1.0])).shape == (2,)   # one NaN: no warning
         assert x.unique().shape == (4,)                       # Tensor.unique: PyTorch's
         assert np.unique(x).shape == (3,)                 # NumPy's call: NumPy's, quietly
+
+
+def test_trigamma_agrees_with_mpmath_to_rounding():
+    mpmath = pytest.importorskip("mpmath")
+    points = [0.8, 1.5, 2.5, 3.0]
+    expected = [float(mpmath.polygamma(1, x)) for x in points]
+    np.testing.assert_allclose(ad.special.polygamma(1, ad.tensor(points)).data, expected,
+                               rtol=1e-15)
