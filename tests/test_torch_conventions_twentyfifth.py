@@ -65,3 +65,11 @@ def test_trigamma_agrees_with_mpmath_to_rounding():
     expected = [float(mpmath.polygamma(1, x)) for x in points]
     np.testing.assert_allclose(ad.special.polygamma(1, ad.tensor(points)).data, expected,
                                rtol=1e-15)
+
+
+def test_nonzero_as_tuple_of_a_0d_tensor_is_one_index_array_as_pytorchs():
+    for value, expected in ((2.0, [0]), (0.0, [])):
+        for result in (ad.tensor(value).nonzero(as_tuple=True),
+                       ad.nonzero(ad.tensor(value), as_tuple=True)):
+            assert len(result) == 1 and np.asarray(result[0]).tolist() == expected
+    assert ad.tensor(2.0).nonzero(as_tuple=False).shape == (1, 0)
