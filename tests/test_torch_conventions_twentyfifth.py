@@ -73,3 +73,13 @@ def test_nonzero_as_tuple_of_a_0d_tensor_is_one_index_array_as_pytorchs():
                        ad.nonzero(ad.tensor(value), as_tuple=True)):
             assert len(result) == 1 and np.asarray(result[0]).tolist() == expected
     assert ad.tensor(2.0).nonzero(as_tuple=False).shape == (1, 0)
+
+
+def test_collated_tuples_are_a_list_of_batches_as_pytorchs():
+    from autodiff.data_loader import default_collate
+    dataset = ad.data.TensorDataset(ad.tensor([[0.0, 1.0], [2.0, 3.0]]), ad.tensor([0, 1]))
+    batch = next(iter(ad.data.DataLoader(dataset, batch_size=2)))
+    assert type(batch) is list and len(batch) == 2
+    features, labels = batch
+    assert features.shape == (2, 2) and labels.tolist() == [0, 1]
+    assert type(default_collate([(1, 2.0), (3, 4.0)])) is list
