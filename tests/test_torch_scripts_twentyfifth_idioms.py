@@ -5,7 +5,9 @@ idioms.  ``torch.func`` on a model (``functional_call`` under ``jacrev``, ``hess
 pre-hooks that edit the input and full backward hooks that scale gradients; the tensor
 API corners scripts lean on (integer division and remainder signs, dtype promotion of
 int and bool tensors with Python floats, ``where`` with scalars, stable sorts, 0-d
-tensor methods, ``scatter_reduce``/``index_put_`` accumulations, ``einsum`` forms).
+tensor methods, ``scatter_reduce``/``index_put_`` accumulations, ``einsum`` forms);
+distillation from a teacher at a temperature on mixup batches; magnitude-pruning masks
+kept by a gradient hook.
 """
 
 from __future__ import annotations
@@ -146,4 +148,61 @@ def test_tensor_corners_scripts_lean_on():
             torch.bucketize(torch.tensor([0.5, 2.0, 3.5]), torch.tensor([1.0, 2.0, 3.0])),
         ]
         return out
+    side_by_side(script)
+
+
+def test_distillation_with_mixup_and_a_temperature():
+    images = DATA.normal(size=(6, 5))
+    labels = np.array([0, 2, 1, 2, 0, 1])
+    shuffle = np.array([3, 0, 5, 1, 4, 2])
+    lam = 0.3
+
+    def script(torch, copy_weights):
+        nn, F = torch.nn, torch.nn.functional
+        teacher = nn.Sequential(nn.Linear(5, 8), nn.SiLU(), nn.Linear(8, 3))
+        student = nn.Sequential(nn.Linear(5, 3))
+        copy_weights(teacher, student)
+        teacher.eval()
+        optimizer = torch.optim.SGD(student.parameters(), lr=0.1, nesterov=True, momentum=0.9,
+                                    dampening=0.0)
+        x, y = torch.from_numpy(images), torch.from_numpy(labels)
+        order = torch.from_numpy(shuffle)
+        losses = []
+        for _ in range(3):
+            mixed = lam * x + (1 - lam) * x[order]
+            with torch.no_grad():
+                soft = F.log_softmax(teacher(mixed) / 2.0, dim=-1)
+            logits = student(mixed)
+            hard = lam * F.cross_entropy(logits, y) + (1 - lam) * F.cross_entropy(logits, y[order])
+            distil = F.kl_div(F.log_softmax(logits / 2.0, dim=-1), soft, reduction="batchmean",
+                              log_target=True) * 4.0
+            loss = 0.5 * hard + 0.5 * distil
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            losses.append((hard.detach(), distil.detach()))
+        return losses, student
+    side_by_side(script)
+
+
+def test_magnitude_pruning_masks_kept_through_training():
+    inputs = DATA.normal(size=(4, 6))
+
+    def script(torch, copy_weights):
+        nn = torch.nn
+        layer = nn.Linear(6, 5)
+        copy_weights(layer)
+        with torch.no_grad():
+            threshold = layer.weight.abs().flatten().kthvalue(12).values
+            mask = (layer.weight.abs() > threshold).to(layer.weight.dtype)
+            layer.weight.mul_(mask)
+        layer.weight.register_hook(lambda g: g * mask)
+        optimizer = torch.optim.Adam(layer.parameters(), lr=0.05)
+        x = torch.from_numpy(inputs)
+        for _ in range(3):
+            optimizer.zero_grad()
+            layer(x).pow(2).sum().backward()
+            optimizer.step()
+        zeros = (layer.weight == 0).sum()
+        return zeros, mask.sum(), layer
     side_by_side(script)
