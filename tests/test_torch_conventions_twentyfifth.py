@@ -83,3 +83,13 @@ def test_collated_tuples_are_a_list_of_batches_as_pytorchs():
     features, labels = batch
     assert features.shape == (2, 2) and labels.tolist() == [0, 1]
     assert type(default_collate([(1, 2.0), (3, 4.0)])) is list
+
+
+def test_celu_and_cross_map_lrn_gradients_are_exact_where_pytorchs_are_not():
+    # (PyTorch's CELU gradient is off by ~1e-9 and CrossMapLRN2d's backward by ~1e-3)
+    x = np.array([-2.0, -0.5, -3.7, 0.3])
+    t = ad.tensor(x, requires_grad=True)
+    ad.nn.CELU(0.7)(t).sum().backward()
+    np.testing.assert_allclose(t.grad, np.where(x > 0, 1.0, np.exp(x / 0.7)), rtol=1e-15)
+    images = np.random.default_rng(9).normal(size=(1, 4, 2, 2))
+    assert ad.gradcheck(lambda v: (ad.nn.CrossMapLRN2d(3)(v) ** 2).sum(), [images])

@@ -5,7 +5,9 @@ shapes: a super-resolution head of ``Bilinear`` features, ``PixelShuffle`` and
 ``Upsample`` in its modes; patches through ``Unfold``/``Fold``; transposed convolutions
 with ``output_padding``, groups and dilation beside ``padding='same'`` with reflect and
 circular padding; adaptive pools of sizes that do not divide; normalisation layers
-with cumulative running statistics; ``EmbeddingBag`` with per-sample weights.
+with cumulative running statistics; ``EmbeddingBag`` with per-sample weights; padding,
+pooling and normalisation modules (circular, reflect, replicate, constant pads,
+``Softmax2d``, ``RMSNorm``, ``InstanceNorm3d``, ``GLU`` ...) in one network.
 (Losses, optimizers and schedules: _training.py; tensor idioms: _idioms.py.)
 """
 
@@ -178,4 +180,33 @@ def test_embedding_bags_with_offsets_weights_and_padding():
         loss = a.square().sum() + b.sum() + c.pow(2).sum() + d.sum()
         loss.backward()
         return a, b, c, d, w.grad, largest.weight, _grads(model)
+    side_by_side(script)
+
+
+def test_padding_pooling_and_normalisation_modules_in_one_network():
+    images = DATA.normal(size=(2, 3, 4, 5))
+    volume = DATA.normal(size=(1, 2, 3, 4, 5))
+    series = DATA.normal(size=(2, 3, 6))
+
+    def script(torch, copy_weights):
+        nn = torch.nn
+        image_path = nn.Sequential(
+            nn.ZeroPad2d((1, 0, 2, 1)), nn.CircularPad2d((1, 2, 0, 1)), nn.Softmax2d(),
+            nn.Hardshrink(0.1), nn.PReLU(3, init=0.1), nn.LocalResponseNorm(2, alpha=0.1,
+                                                                           beta=0.5, k=2.0),
+            nn.GroupNorm(1, 3), nn.LayerNorm([8, 9], eps=1e-3), nn.RMSNorm([9]),
+            nn.UpsamplingBilinear2d(size=(5, 8)), nn.Flatten(1, 2))
+        volume_path = nn.Sequential(nn.ReflectionPad3d(1), nn.InstanceNorm3d(2),
+                                    nn.AvgPool3d(2, stride=1, padding=1,
+                                                 count_include_pad=False),
+                                    nn.MaxPool3d((1, 2, 2), ceil_mode=True), nn.SELU())
+        series_path = nn.Sequential(nn.ConstantPad1d((2, 2), 3.5), nn.ReplicationPad1d(2),
+                                    nn.GLU(-1), nn.Unflatten(2, (1, 7)), nn.Flatten(2),
+                                    nn.Softsign(), nn.Threshold(0.2, -1.0))
+        model = nn.ModuleList([image_path, volume_path, series_path])
+        copy_weights(model)
+        x, v, s = (torch.tensor(a, requires_grad=True) for a in (images, volume, series))
+        outs = [image_path(x), volume_path(v), series_path(s)]
+        sum((o * o).sum() for o in outs).backward()
+        return outs, x.grad, v.grad, s.grad, [p.grad.norm() for p in model.parameters()]
     side_by_side(script)
