@@ -169,6 +169,8 @@ class ArrayMethods(DtypeShorthands):
     def nonzero(self, *, as_tuple=None):
         """The indices of the nonzero entries: NumPy's tuple of index arrays with
         ``as_tuple=True``, PyTorch's ``(n, ndim)`` array with ``as_tuple=False``.
+        A 0-d tensor gives one index array of length 1 or 0 with ``as_tuple=True``,
+        as PyTorch's.
 
         >>> ad.tensor([0.0, 3.0, 4.0]).nonzero(as_tuple=True)
         (array([1, 2]),)
@@ -180,7 +182,9 @@ class ArrayMethods(DtypeShorthands):
                 "as_tuple=True (NumPy's, also np.nonzero(t)) or as_tuple=False (PyTorch's)")
         refuse_nonzero_of_traced_values(self)
         if as_tuple:
-            return np.nonzero(self.data)
+            # (a 0-d tensor: PyTorch's one index array, of length 1 or 0, where
+            # NumPy 2 refuses a 0-d array)
+            return np.nonzero(np.atleast_1d(self.data))
         # (made: a compiled function computes it again from the constant it is given)
         return _made("nonzero", nonzero_rows, self.data)
 

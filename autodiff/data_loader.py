@@ -120,8 +120,8 @@ def random_split(dataset, lengths: Sequence[float], seed=None, *,
 
 
 def default_collate(examples: list) -> Any:
-    """Stack a list of examples field by field: tuples stay tuples (named ones keep their
-    type), dicts stay dicts, a list of fields gives a list of the fields' batches,
+    """Stack a list of examples field by field: a tuple or list of fields gives a list
+    of the fields' batches (PyTorch's; named tuples keep their type), dicts stay dicts,
     strings a list of them, NumPy arrays and scalars one array with a new first axis,
     tensors one tensor (``ad.stack``, which keeps their history), and Python numbers a
     tensor, as
@@ -129,11 +129,11 @@ def default_collate(examples: list) -> Any:
     tensor of labels, int64 or float64).
 
     >>> default_collate([(np.zeros(2), np.int64(1)), (np.ones(2), np.int64(0))])
-    (array([[0., 0.],
-           [1., 1.]]), array([1, 0]))
+    [array([[0., 0.],
+           [1., 1.]]), array([1, 0])]
     >>> default_collate([(ad.zeros(2), 1), (ad.ones(2), 0)])
-    (tensor([[0., 0.],
-            [1., 1.]]), tensor([1, 0]))
+    [tensor([[0., 0.],
+            [1., 1.]]), tensor([1, 0])]
     >>> from collections import namedtuple
     >>> Pair = namedtuple("Pair", "x name")
     >>> default_collate([Pair(1.5, "a"), Pair(2.5, "b")])
@@ -146,10 +146,9 @@ def default_collate(examples: list) -> Any:
             raise TypeError("DataLoader: the examples of a batch differ in structure; each "
                             f"must be a {kind} of {len(first)} fields like the first")
         fields = [default_collate([e[i] for e in examples]) for i in range(len(first))]
-        if isinstance(first, list):     # PyTorch's: a list of the fields' batches
-            return fields
-        # a named tuple keeps its type (batch.x), as in PyTorch
-        return type(first)(*fields) if hasattr(first, "_fields") else tuple(fields)
+        # a named tuple keeps its type (batch.x), as in PyTorch; a plain tuple or a
+        # list gives a list of the fields' batches, as PyTorch's (``x, y = batch``)
+        return type(first)(*fields) if hasattr(first, "_fields") else fields
     if isinstance(first, (str, bytes)):
         return list(examples)           # strings are kept as they are, in a list
     if isinstance(first, dict):
@@ -357,8 +356,8 @@ class DataLoader:
 
     def _batch(self, rows):
         if isinstance(self.dataset, TensorDataset) and self.collate_fn is None:
-            # one fancy index per array, no per-example loop
-            return self.dataset[np.asarray(rows, dtype=np.int64)]
+            # one fancy index per array, no per-example loop; a list, as collated
+            return list(self.dataset[np.asarray(rows, dtype=np.int64)])
         collate = self.collate_fn or default_collate
         return collate([self.dataset[_index(i)] for i in rows])
 

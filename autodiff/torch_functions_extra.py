@@ -93,6 +93,8 @@ def nonzero(input, *, as_tuple: bool | None = None):
         _warn_nonzero_is_numpys(sys._getframe(1))
     if as_tuple is False:
         return Tensor(made("nonzero", _nonzero_rows_int64, (array_of(input),)))
+    if as_tuple:            # PyTorch's call: a 0-d input as of shape (1,), as there
+        return np.nonzero(np.atleast_1d(array_of(input)))
     return np.nonzero(array_of(input))
 
 

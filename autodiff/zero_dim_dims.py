@@ -9,11 +9,13 @@ is nan, as there).  NumPy gives ``a.cumsum(0)`` and ``a.argsort()`` shape ``(1,)
 refuses ``a.mean(0)`` (AxisError).
 
 Where a name serves both conventions, how it is called decides: a dim passed
-positionally or as ``dim=`` is PyTorch's; ``axis=``, or no dim at all (``t.cumsum()``,
-``t.argsort()``), is NumPy's, and so are the NumPy functions (``np.cumsum(t)``,
-``np.argsort(t)``), so NumPy code runs unchanged.  The package's ops of those names
-follow PyTorch when called with ``dim=`` (``ad.cumsum(t, dim=0)``, ``ad.mean(t,
-dim=0)``), NumPy otherwise (``ad.cumsum(t, 0)``).
+positionally or as ``dim=`` is PyTorch's; ``axis=``, or no dim at all (``t.cumsum()``),
+is NumPy's, and so are the NumPy functions (``np.cumsum(t)``, ``np.argsort(t)``), so
+NumPy code runs unchanged.  ``t.argsort()`` with no arguments is PyTorch's (0-d), as
+PyTorch code writes it; NumPy's ``(1,)`` comes with ``axis=`` or ``kind=``.  The
+package's ops of those names follow PyTorch when called with ``dim=``
+(``ad.cumsum(t, dim=0)``, ``ad.mean(t, dim=0)``), NumPy otherwise
+(``ad.cumsum(t, 0)``).
 
 >>> t = ad.tensor(2.5)
 >>> t.cumsum(0), t.cumsum(), t.mean(0)
@@ -123,6 +125,9 @@ def _routed(name, spec, method):
         if self.ndim != 0:
             return method(self, *args, **kwargs)
         dims = _dims_given(spec, args, kwargs)
+        if name == "argsort" and not args and not {"axis", "kind", "order"} & set(kwargs):
+            kwargs.setdefault("dim", -1)            # t.argsort(): PyTorch's 0-d index
+            return method(self, **kwargs)
         if dims is None or any(d not in (0, -1) for d in dims) or (
                 not dims and spec.kind != "reduce"):
             return method(self, *args, **kwargs)

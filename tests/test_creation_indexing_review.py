@@ -106,7 +106,8 @@ def test_argsort_with_pytorchs_arguments_on_a_0d_tensor(kwargs):
     assert indices.shape == x.sort(dim=0).indices.shape
     with pytest.raises(IndexError, match="argsort: dim="):
         x.argsort(dim=1)
-    assert x.argsort().shape == np.argsort(np.array(2.0)).shape   # NumPy's call: (1,)
+    assert x.argsort().shape == ()                                # PyTorch's call
+    assert x.argsort(axis=-1).shape == np.argsort(np.array(2.0)).shape   # NumPy's: (1,)
 
 
 @pytest.mark.parametrize("dims", [(), []])

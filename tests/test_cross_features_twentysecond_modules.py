@@ -362,8 +362,13 @@ def test_pytorchs_nonzero_of_a_0d_tensor_is_one_row_of_no_indices(value):
     for found in (ad.nonzero(ad.tensor(value), as_tuple=False),
                   ad.tensor(value).nonzero(as_tuple=False), ad.argwhere(ad.tensor(value))):
         assert found.shape == tuple(expected.shape) and found.dtype == np.int64
-    with pytest.raises(ValueError, match="0d"):          # NumPy's meaning: NumPy's refusal
-        ad.nonzero(ad.tensor(value), as_tuple=True)
+    # as_tuple= is PyTorch's keyword: its one index array (np.nonzero keeps NumPy's refusal)
+    expected_tuple = torch.nonzero(torch.tensor(value), as_tuple=True)
+    for found in (ad.nonzero(ad.tensor(value), as_tuple=True),
+                  ad.tensor(value).nonzero(as_tuple=True)):
+        assert len(found) == 1 and found[0].tolist() == expected_tuple[0].tolist()
+    with pytest.raises(ValueError, match="0d"):
+        np.nonzero(ad.tensor(value))
 
 
 def test_pytorchs_nonzero_per_row_under_vmap_and_of_empty_tensors():

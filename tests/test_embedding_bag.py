@@ -55,9 +55,12 @@ def test_per_sample_weights_include_last_offset_and_ties():
     assert ad.gradcheck(lambda w, s: (F.embedding_bag(IDS, w, OFFSETS, mode="sum",
                                                       per_sample_weights=s) ** 2).sum(),
                         [table, weights])
-    last = F.embedding_bag(IDS, ad.tensor(table), np.array([0, 3, 3, 6, 8]), mode="mean",
-                           include_last_offset=True)           # id 9 is in no bag
+    last = F.embedding_bag(IDS[:8], ad.tensor(table), np.array([0, 3, 3, 6, 8]), mode="mean",
+                           include_last_offset=True)
     np.testing.assert_allclose(last.data, ref_bags(IDS[:8], OFFSETS, table, "mean"), rtol=1e-13)
+    with pytest.raises(ValueError, match="the last offset must be the number of ids"):
+        F.embedding_bag(IDS, ad.tensor(table), np.array([0, 3, 3, 6, 8]), mode="mean",
+                        include_last_offset=True)          # (PyTorch's CPU: 9 in the last bag)
     tied = ad.tensor(np.array([[1.0, 5.0], [1.0, 2.0]]), requires_grad=True)
     F.embedding_bag(np.array([[0, 1]]), tied, mode="max").sum().backward()
     np.testing.assert_array_equal(tied.grad, [[1.0, 1.0], [0.0, 0.0]])   # the first maximum

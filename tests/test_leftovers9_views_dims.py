@@ -230,7 +230,8 @@ def test_numpy_spellings_on_a_zero_d_tensor_keep_numpys_shapes():
     t = ad.tensor(2.5)
     assert np.cumsum(t).shape == (1,) and np.cumsum(t, 0).shape == (1,)
     assert t.cumsum().shape == (1,) and t.cumsum(axis=0).shape == (1,)
-    assert np.argsort(t).shape == (1,) and t.argsort().shape == (1,)
+    assert np.argsort(t).shape == (1,) and t.argsort(axis=-1).shape == (1,)
+    assert t.argsort().shape == ()            # PyTorch's spelling, as PyTorch's
     assert np.cumprod(t, axis=0).shape == (1,)
     assert ad.cumsum(t, 0).shape == (1,) and ad.cumsum(t, axis=0).shape == (1,)
     with pytest.raises(np.exceptions.AxisError):

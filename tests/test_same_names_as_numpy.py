@@ -101,8 +101,9 @@ ALLOWED = {
                            "given positionally (zero_dim_dims.py); axis=0 and no argument "
                            "are NumPy's (1,)", _is(input="0d", second=[0, -1])),
     ("method", "cumprod"): ("as cumsum", _is(input="0d", second=[0, -1])),
-    ("method", "argsort"): ("as cumsum: argsort(0) of a 0-d tensor is a 0-d index",
-                            _is(input="0d", second=[0, -1])),
+    ("method", "argsort"): ("as cumsum: argsort(0) of a 0-d tensor is a 0-d index, and "
+                            "so is argsort() (PyTorch's call); axis= or kind= give "
+                            "NumPy's (1,)", _is(input="0d", second=[0, -1, "none"])),
     ("method", "sort"): ("NumPy sorts in place, PyTorch returns (values, indices): "
                          "raises unless dim=/axis=/descending= say which", ANY),
     ("method", "max"): ("max(0) is NumPy's axis and PyTorch's (values, indices): raises, "

@@ -89,9 +89,6 @@ ALLOWED = {
                          _is(input="1d", keywords={"dim": 1})),
     # Tensor methods that are ndarray methods too: NumPy's meaning where PyTorch's
     # differs, or a clear error where the call does not say which (README)
-    ("method", "argsort"): ("argsort() of a 0-d tensor, with no dim, is NumPy's 1-D "
-                            "index; argsort(0) and dim=0 give PyTorch's 0-d one "
-                            "(zero_dim_dims.py)", _is(input="0d", second=["none"])),
     ("method", "max"): ("max(0) is NumPy's axis (values) and PyTorch's dim ((values, "
                         "indices)), max(other) PyTorch's maximum: raises, saying what to "
                         "write", _is(second=["float", 0, -1, 1])),

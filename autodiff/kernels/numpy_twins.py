@@ -78,9 +78,28 @@ def leaky_relu_backward(g: np.ndarray, x: np.ndarray, slope: float = 0.01) -> np
 
 
 def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
-    shifted = x - np.max(x, axis=axis, keepdims=True)
+    largest = np.maximum.reduce(x, axis=axis, keepdims=True)
+    if not _all_finite(largest):
+        with np.errstate(invalid="ignore"):
+            return _softmax_shifted(x - largest, axis)
+    return _softmax_shifted(x - largest, axis)
+
+
+def _softmax_shifted(shifted, axis):
     e = np.exp(shifted)
-    return e / np.sum(e, axis=axis, keepdims=True)
+    return e / np.add.reduce(e, axis=axis, keepdims=True)
+
+
+def _all_finite(largest: np.ndarray) -> bool:
+    """Whether every lane's largest entry is finite.  Where one is not (a lane of
+    only -inf, or holding +inf), ``x - largest`` meets inf - inf and the result there
+    is NaN, as PyTorch's; only that case quiets NumPy's "invalid value" warning, so
+    the usual call pays for this one check and no ``np.errstate``.
+
+    >>> _all_finite(np.array([[1.0], [-np.inf]]))
+    False
+    """
+    return bool(np.logical_and.reduce(np.isfinite(largest), axis=None))
 
 
 def softmax_backward(g: np.ndarray, s: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -90,7 +109,14 @@ def softmax_backward(g: np.ndarray, s: np.ndarray, axis: int = -1) -> np.ndarray
 
 def log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     # (the ufuncs' reduce methods: np.max's and np.sum's values, without their wrappers)
-    shifted = x - np.maximum.reduce(x, axis=axis, keepdims=True)
+    largest = np.maximum.reduce(x, axis=axis, keepdims=True)
+    if not _all_finite(largest):
+        with np.errstate(invalid="ignore"):
+            return _log_softmax_shifted(x - largest, axis)
+    return _log_softmax_shifted(x - largest, axis)
+
+
+def _log_softmax_shifted(shifted, axis):
     return shifted - np.log(np.add.reduce(np.exp(shifted), axis=axis, keepdims=True))
 
 

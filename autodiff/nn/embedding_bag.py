@@ -46,6 +46,12 @@ def _bag_of_each_id(count, offsets, include_last_offset, where):
     if np.any(np.diff(offsets) < 0) or offsets[-1] > count:
         raise ValueError(f"{where}: offsets must be non-decreasing and at most the number of "
                          f"ids ({count}), got {offsets.tolist()}")
+    if include_last_offset and offsets[-1] != count:
+        # (PyTorch's documented contract; its CPU kernel silently runs the last bag to
+        # the end of the ids instead)
+        raise ValueError(f"{where}: with include_last_offset=True the last offset must be "
+                         f"the number of ids ({count}), got {offsets[-1]}; end the "
+                         f"offsets with {count}, or drop the ids after {offsets[-1]}")
     ends = offsets[1:] if include_last_offset else np.append(offsets[1:], count)
     starts = offsets[:len(ends)]
     bag = np.full(count, -1, dtype=np.intp)

@@ -14,6 +14,7 @@ existing ops (the gradients are theirs).
 from __future__ import annotations
 
 import operator
+import sys
 
 import numpy as np
 
@@ -405,18 +406,59 @@ def _unique_values(numpy_function, x, axis=None, equal_nan=False, **options):
     return (values,) + tuple(result[1:])
 
 
+_NAN_RULE_NOT_GIVEN = object()
+
+
+def _called_as_ad_unique() -> bool:
+    """Whether the user's call was ``ad.unique`` (made in numpy_names.py), not NumPy's
+    ``np.unique(t)``, whose NumPy code keeps NumPy's meaning without a warning."""
+    from ..conventions import called_from_user
+    frame = sys._getframe(2)
+    while frame is not None and not called_from_user(frame):
+        if frame.f_code.co_filename.endswith("numpy_names.py"):
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _warn_merged_nans(x, axis) -> None:
+    """``np.unique`` makes the NaNs one value (``equal_nan=True``), ``torch.unique``
+    keeps each: ``ad.unique`` (the name PyTorch code writes) on a float input with
+    several NaNs and no ``equal_nan=`` warns at the user's line."""
+    data = getattr(x, "data", x)
+    if axis is not None or np.asarray(data).dtype.kind not in "fc":
+        return
+    if not _called_as_ad_unique():
+        return
+    if np.count_nonzero(np.isnan(data)) < 2:
+        return
+    from ..conventions import ConventionWarning
+    from ..tape_drop import user_frame, warn_at
+    warn_at(user_frame(), (
+        "unique: the input has several NaNs, which ad.unique (NumPy's np.unique, "
+        "equal_nan=True) makes one value, counted together, where torch.unique and "
+        "Tensor.unique keep each NaN as its own value. Pass equal_nan=False for "
+        "PyTorch's result (or call t.unique()), equal_nan=True to keep this one "
+        "without this warning."), ConventionWarning)
+
+
 @implements(np.unique)
 def unique(ar, return_index=False, return_inverse=False, return_counts=False, axis=None,
-           *, equal_nan=True, sorted=True):
+           *, equal_nan=_NAN_RULE_NOT_GIVEN, sorted=True):
     """The unique values, as ``np.unique`` (with its index, inverse and count arrays
     when asked, plain integer arrays).  The values are a gather of the input: each
     one's gradient goes to its first occurrence (the index ``return_index`` gives).
+    Several NaNs are one value (NumPy's ``equal_nan=True``); without ``equal_nan=``
+    that warns, since ``torch.unique`` keeps each NaN.
 
     >>> x = ad.tensor([2.0, 1.0, 2.0], requires_grad=True)
     >>> values, counts = np.unique(x, return_counts=True)
     >>> values.sum().backward(); values, counts, x.grad
     (tensor([1., 2.], requires_grad=True), array([1, 2]), array([1., 1., 0.]))
     """
+    if equal_nan is _NAN_RULE_NOT_GIVEN:
+        _warn_merged_nans(ar, axis)
+        equal_nan = True
     return _unique_values(np.unique, ar, axis, equal_nan, return_index=return_index,
                           return_inverse=return_inverse, return_counts=return_counts,
                           sorted=sorted)
