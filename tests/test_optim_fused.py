@@ -138,6 +138,31 @@ def test_sgd_hyperparameters_changed_between_steps_are_read_each_step():
         _step_both_and_compare(opt, plain, params, plain_params, f"step {step}: {change}")
 
 
+def test_adam_hyperparameters_changed_between_steps_are_checked_each_step(monkeypatch):
+    # The fused Adam keeps "these are Python numbers" while the group holds the same
+    # objects: a NumPy scalar put in later must send the step to the NumPy code again,
+    # and a plain float back to the kernel; the parameters follow the NumPy code's bits.
+    params, plain_params = _params(np.float64), _params(np.float64)
+    opt = ad.optim.Adam(params, lr=1e-2)
+    plain = type("P", (ad.optim.Adam,), {})(plain_params, lr=1e-2)
+    calls = _count_fused_runs(monkeypatch)
+    changes = [({}, 3), ({}, 3), ({"lr": np.float64(1e-2)}, 0), ({"lr": 1e-3}, 3),
+               ({"betas": (0.9, np.float64(0.99))}, 0), ({"betas": (0.8, 0.99)}, 3),
+               ({"eps": np.float32(1e-6)}, 0), ({"eps": 1e-8}, 3),
+               ({"weight_decay": np.float64(0.0)}, 0), ({"weight_decay": 0.0}, 3)]
+    rng = np.random.default_rng(3)
+    for step, (change, fused_runs) in enumerate(changes):
+        for o in (opt, plain):
+            o.param_groups[0].update(change)
+        for p, q in zip(params, plain_params):
+            g = rng.normal(size=p.shape)
+            p.grad, q.grad = g, g.copy()
+        del calls[:]
+        _step_both_and_compare(opt, plain, params, plain_params, f"step {step}: {change}")
+        # (the first step makes the state: the NumPy code runs it)
+        assert len(calls) == (0 if step == 0 else fused_runs), f"step {step}: {change}"
+
+
 def test_small_parameters_alone_do_not_load_the_kernels():
     # A program whose arrays are all small never imports Numba: its Adam steps run
     # the NumPy code, with the same results as the kernel gives once loaded.

@@ -14,6 +14,9 @@ if TYPE_CHECKING:
     from ..tensor import Tensor
 
 
+_add_reduce = np.add.reduce
+
+
 def sum_to_array(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """Sum ``x`` over the axes that broadcasting added or stretched, giving ``shape``."""
     shape = tuple(shape)
@@ -26,8 +29,11 @@ def sum_to_array(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
         # Only leading axes were added (a bias's gradient): the same reduction, without
         # keepdims and a reshape, so the result is a fresh array of its own (base None)
         # that a leaf's .grad can take without a copy.
-        axes = tuple(range(lead))
-        return x.sum(axis=axes) if type(x) is np.ndarray else np.sum(x, axis=axes)
+        # (np.add.reduce is what ndarray.sum calls, without the method's argument
+        # parsing: the same bits, tests/test_eager_fast_paths.py)
+        if type(x) is np.ndarray:
+            return _add_reduce(x, 0 if lead == 1 else tuple(range(lead)))
+        return np.sum(x, axis=tuple(range(lead)))
     axes = tuple(range(lead)) + tuple(
         lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1)
     if axes:

@@ -176,8 +176,33 @@ def _sgd_scalars(group, dtype):
     return scalars
 
 
+_adam_numbers_seen: dict = {}   # id(group) -> its (lr, weight_decay, eps, betas) found numbers
+
+
+def _adam_numbers(group) -> bool:
+    """Whether Adam's hyperparameters in ``group`` are Python numbers (``_python_numbers``).
+
+    Asked for every parameter at every step: the answer is kept while the group holds
+    the very same objects (identity, as ``_sgd_scalars``; ``betas`` only when it is a
+    tuple, which cannot change behind the check).
+    """
+    lr, weight_decay, eps, betas = (group["lr"], group["weight_decay"], group["eps"],
+                                    group["betas"])
+    seen = _adam_numbers_seen.get(id(group))
+    if (seen is not None and lr is seen[0] and weight_decay is seen[1] and eps is seen[2]
+            and betas is seen[3]):
+        return True
+    if not _python_numbers(lr, weight_decay, eps, *betas):
+        return False
+    if type(betas) is tuple:
+        if len(_adam_numbers_seen) >= 64:   # groups come and go: keep the table small
+            _adam_numbers_seen.clear()
+        _adam_numbers_seen[id(group)] = (lr, weight_decay, eps, betas)
+    return True
+
+
 def prepare_adam(data, grad, state, group, decoupled):
-    if not _python_numbers(group["lr"], group["weight_decay"], group["eps"], *group["betas"]):
+    if not _adam_numbers(group):
         return None
     counter = state.get("step")
     if not isinstance(counter, np.ndarray) or not counter.flags.writeable:
