@@ -71,6 +71,22 @@ def _incomplete_gamma(name, formula, sign, example):
                    (formula, x_rule), example, names=("a", "x"), singular=[outside])
 
 
+def slope_refused(name, argument, why, *, meaning=None, only=None):
+    """The rule of an argument of SciPy's ``name`` that has no slope in the library: it
+    raises, naming the function, the argument (and ``meaning``), ``why``, and what to pass
+    (``only``: the arguments that can require grad)."""
+    described = f"{argument} ({meaning})" if meaning else argument
+    advice = f"pass {argument} as a number or an array, or a Tensor that does not require grad"
+    if only:
+        advice = f"only {only} can require grad ({advice})"
+    message = (f"{name}: the derivative with respect to {described} is not implemented "
+               f"({why}); {advice}")
+
+    def refused(xp, g, ans, *inputs):
+        raise NotImplementedError(message)
+    return refused
+
+
 def _quietly(rule):
     """``rule`` without NumPy's warnings at the domain's edges (log 0, x / 0), where SciPy's
     forward is silent and the slope is the infinity or NaN PyTorch's would be."""

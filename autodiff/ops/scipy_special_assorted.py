@@ -28,7 +28,7 @@ import math
 import numpy as np
 
 from .registry import defop
-from .scipy_special import _quietly, _scipy_function
+from .scipy_special import _quietly, _scipy_function, slope_refused
 from .scipy_special_bessel import _K_SLOPE_SERIES, _SERIES_BELOW
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
@@ -50,20 +50,15 @@ def _wofz_rule(xp, g, ans, z):
     return g * xp.conj(-2 * z * ans + 2j / math.sqrt(math.pi))
 
 
-def _zetac_rule(xp, g, ans, x):
-    raise NotImplementedError(
-        "zetac: the derivative with respect to x is not implemented (it is zeta's in x, "
-        "which has no closed form in SciPy's functions; PyTorch's zeta takes none in x "
-        "either); pass x as a number or a Tensor that does not require grad")
+_zetac_rule = slope_refused(
+    "zetac", "x", "it is zeta's in x, which has no closed form in SciPy's functions; "
+    "PyTorch's zeta takes none in x either")
 
 
 def _parameter_refused(name, argument):
-    def rule(xp, g, ans, *args):
-        raise NotImplementedError(
-            f"{name}: the derivative with respect to {argument} is not implemented (it has no "
-            "closed form in SciPy's functions); only x can require grad (pass "
-            f"{argument} as a number or a Tensor that does not require grad)")
-    return ("not implemented", rule)
+    return ("not implemented",
+            slope_refused(name, argument, "it has no closed form in SciPy's functions",
+                          only="x"))
 
 
 def _ellipkm1_rule(xp, g, ans, p):

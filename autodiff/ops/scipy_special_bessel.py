@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from .scipy_special import _binary, _quietly, _unary
+from .scipy_special import _binary, _quietly, _unary, slope_refused
 
 _INV_TWO_PI = 1.0 / (2.0 * math.pi)
 _INV_PI = 1.0 / math.pi
@@ -27,12 +27,8 @@ _LOG_SQRT_TWO_PI = 0.5 * math.log(2.0 * math.pi)
 
 def _order_rule(name, order="v", why="as PyTorch's Bessel functions take none in their "
                                      "order"):
-    def rule(xp, g, ans, v, x):
-        raise NotImplementedError(
-            f"{name}: the derivative with respect to {order} (the first argument) is not "
-            f"implemented ({why}); only the second argument can require grad (pass {order} "
-            f"as a number or a Tensor that does not require grad)")
-    return rule
+    return slope_refused(name, order, why, meaning="the first argument",
+                         only="the second argument")
 
 
 def _example(call, result):

@@ -18,7 +18,7 @@ import math
 import numpy as np
 
 from .registry import defop
-from .scipy_special import _quietly, _scipy_function
+from .scipy_special import _quietly, _scipy_function, slope_refused
 from .special_torch import _incomplete_gamma_density
 
 _LOG_SQRT_TWO_PI = 0.5 * math.log(2.0 * math.pi)
@@ -27,13 +27,8 @@ _LOG_SQRT_TWO_PI = 0.5 * math.log(2.0 * math.pi)
 def _shape_refused(name, argument, meaning):
     """The rule of an argument without a gradient: an error naming the function, the
     argument and what to pass."""
-    def rule(xp, g, ans, *args):
-        raise NotImplementedError(
-            f"{name}: the derivative with respect to {argument} ({meaning}) is "
-            f"not implemented (it has no closed form; PyTorch's igamma has none in its first "
-            f"argument either); pass {argument} as a number or an array, or a Tensor that "
-            f"does not require grad")
-    return rule
+    return slope_refused(name, argument, "it has no closed form; PyTorch's igamma has none "
+                         "in its first argument either", meaning=meaning)
 
 
 def _beta_density(xp, a, b, x):

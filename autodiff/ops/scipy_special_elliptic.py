@@ -31,7 +31,7 @@ from __future__ import annotations
 import math
 
 from .registry import defop
-from .scipy_special import _quietly, _scipy_function
+from .scipy_special import _quietly, _scipy_function, slope_refused
 from .scipy_special_bessel import _ellipe_slope, _ellipk_slope
 
 
@@ -154,11 +154,9 @@ def _ellipj_output(index):
     return forward
 
 
-def _ellipj_m_rule(xp, g, ans, u, m):
-    raise NotImplementedError(
-        "ellipj: the derivative with respect to m (the second argument) is not implemented "
-        "(it holds E(am u | m) minus terms that cancel near m = 0); only u can require "
-        "grad (pass m as a number or a Tensor that does not require grad)")
+_ellipj_m_rule = slope_refused(
+    "ellipj", "m", "it holds E(am u | m) minus terms that cancel near m = 0",
+    meaning="the second argument", only="u")
 
 
 def _part(xp, name, u, m):

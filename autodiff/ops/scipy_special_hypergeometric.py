@@ -41,7 +41,7 @@ import math
 import numpy as np
 
 from .registry import defop
-from .scipy_special import _quietly, _scipy_function
+from .scipy_special import _quietly, _scipy_function, slope_refused
 from .scipy_special_bessel import _ellipk_slope, _order_rule, _rgamma_slope
 from .scipy_special_distributions import _beta_density, _cdf_pair
 
@@ -78,13 +78,10 @@ def _hyp2f1_rule(xp, g, ans, a, b, c, z):
 
 def _refused_in(name, argument, position, count):
     """The ``(formula, rule)`` of parameter ``argument`` of the ``count``-input ``name``."""
-    def rule(xp, g, ans, *inputs):
-        raise NotImplementedError(
-            f"{name}: the derivative with respect to {argument} (argument {position} of "
-            f"{count}) is not implemented (it has no closed form in SciPy's functions); only "
-            f"z, the last argument, can require grad (pass {argument} as a number or a "
-            "Tensor that does not require grad)")
-    return ("not implemented (no closed form)", rule)
+    return ("not implemented (no closed form)",
+            slope_refused(name, argument, "it has no closed form in SciPy's functions",
+                          meaning=f"argument {position} of {count}",
+                          only="z, the last argument,"))
 
 
 # -- Struve functions ----------------------------------------------------------------------

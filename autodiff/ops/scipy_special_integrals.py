@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 
 from .registry import defop
-from .scipy_special import _quietly, _scipy_function
+from .scipy_special import _quietly, _scipy_function, slope_refused
 from .scipy_special_pairs import _pair, _part
 
 _TWO_OVER_PI = 2.0 / math.pi
@@ -84,13 +84,9 @@ def _besselpoly_a_rule(xp, g, ans, a, lmb, nu):
 
 
 def _besselpoly_refused(argument, meaning):
-    def rule(xp, g, ans, a, lmb, nu):
-        raise NotImplementedError(
-            f"besselpoly: the derivative with respect to {argument} ({meaning}) is not "
-            "implemented (it has no closed form in SciPy's functions); only a, the first "
-            f"argument, can require grad (pass {argument} as a number or an array, or a "
-            "Tensor that does not require grad)")
-    return ("not implemented (no closed form)", rule)
+    return ("not implemented (no closed form)",
+            slope_refused("besselpoly", argument, "it has no closed form in SciPy's functions",
+                          meaning=meaning, only="a, the first argument,"))
 
 
 itj0y0_j = _output("itj0y0", 0, "g * J0(x)", lambda xp, g, ans, x: g * xp.scipy_j0(x),

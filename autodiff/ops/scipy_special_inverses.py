@@ -32,7 +32,7 @@ import math
 import numpy as np
 
 from .registry import defop
-from .scipy_special import _exprel_slope, _quietly, _scipy_function
+from .scipy_special import _exprel_slope, _quietly, _scipy_function, slope_refused
 from .scipy_special_bessel import _stdtr_t_rule
 from .scipy_special_distributions import _beta_density
 from .scipy_special_hypergeometric import _binomial_density, _kolmogorov_rule
@@ -47,12 +47,8 @@ _SHAPE = ("it needs the distribution function's derivative in a shape parameter,
 def _refused(name, argument, meaning, why=_SHAPE):
     """The ``(formula, rule)`` of an argument without a slope: the rule raises an error
     naming the function, the argument and what to pass instead."""
-    def rule(xp, g, ans, *inputs):
-        raise NotImplementedError(
-            f"{name}: the derivative with respect to {argument} ({meaning}) is not "
-            f"implemented ({why}); pass {argument} as a number or an array, or a Tensor "
-            "that does not require grad")
-    return ("not implemented (no closed form)", rule)
+    return ("not implemented (no closed form)",
+            slope_refused(name, argument, why, meaning=meaning))
 
 
 def _op(name, example, **rules):

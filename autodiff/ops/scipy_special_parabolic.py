@@ -12,6 +12,7 @@ gradient: asking for it raises, naming it.
 from __future__ import annotations
 
 from .registry import defop
+from .scipy_special import slope_refused
 
 
 def _output(name, index):
@@ -23,12 +24,8 @@ def _output(name, index):
 
 
 def _order_refused(name, order):
-    def rule(xp, g, ans, v, x):
-        raise NotImplementedError(
-            f"{name}: the derivative with respect to {order} (the first argument) is not "
-            "implemented (it has no closed form in SciPy's functions); only x can require "
-            f"grad (pass {order} as a number or a Tensor that does not require grad)")
-    return rule
+    return slope_refused(name, order, "it has no closed form in SciPy's functions",
+                         meaning="the first argument", only="x")
 
 
 #: name: (the order's name, the second derivative's factor of the function in v and x)

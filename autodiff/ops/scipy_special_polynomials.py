@@ -32,17 +32,13 @@ from __future__ import annotations
 import numpy as np
 
 from .registry import defop
-from .scipy_special import _quietly, _scipy_function
+from .scipy_special import _quietly, _scipy_function, slope_refused
 
 
 def _refused(name, argument, what):
-    def rule(xp, g, ans, *args):
-        raise NotImplementedError(
-            f"{name}: the derivative with respect to {argument} ({what}) is not implemented "
-            f"(it is an integer for the polynomials, and SciPy's functions give no closed "
-            f"form otherwise); only x can require grad (pass {argument} as a number or a "
-            "Tensor that does not require grad)")
-    return rule
+    return slope_refused(name, argument, "it is an integer for the polynomials, and "
+                         "SciPy's functions give no closed form otherwise", meaning=what,
+                         only="x")
 
 
 _WHAT = {"n": "the degree", "alpha": "a parameter", "beta": "a parameter",
