@@ -1,5 +1,5 @@
 """scipy.special's integrals of Bessel and Struve functions on Tensors (itj0y0, it2j0y0,
-iti0k0, it2i0k0, itstruve0, it2struve0, itmodstruve0, besselpoly): SciPy's values, and
+iti0k0, it2i0k0, itstruve0, it2struve0, itmodstruve0, besselpoly, itairy): SciPy's values, and
 the integrand at x as the slope, checked against mpmath, central differences, HIPS
 autograd and torch."""
 
@@ -128,3 +128,30 @@ def test_slopes_match_torchs_bessel_functions():
         # (torch's own Bessel approximations: to 1e-10 of SciPy's)
         np.testing.assert_allclose(ad.grad(lambda u: ours(u).sum())(x), theirs(t).numpy(),
                                    rtol=1e-9)
+
+
+ITAIRY_INTEGRANDS = [(mpmath.airyai, 1), (mpmath.airybi, 1), (mpmath.airyai, -1),
+                     (mpmath.airybi, -1)]     # output k's integrand: f(sign * x)
+
+
+@pytest.mark.parametrize("k", range(4))
+def test_itairys_four_outputs_have_the_integrands_as_slopes_to_second_order(k):
+    x = np.array([-3.0, -0.5, 0.0, 0.7, 2.5])
+    t = ad.tensor(x, requires_grad=True)
+    outputs = special.itairy(t)
+    assert len(outputs) == 4 and all(o.requires_grad for o in outputs)
+    np.testing.assert_array_equal(outputs[k].data, special.itairy(x)[k])
+    (slope,) = ad.autograd.grad(outputs[k].sum(), t, create_graph=True)
+    (curvature,) = ad.autograd.grad(slope.sum(), t)
+    integrand, sign = ITAIRY_INTEGRANDS[k]
+    with mpmath.workdps(40):
+        expected = [float(integrand(sign * mpmath.mpf(v))) for v in x]
+        expected_second = [float(sign * integrand(sign * mpmath.mpf(v), derivative=1))
+                           for v in x]
+    np.testing.assert_allclose(slope.data, expected, rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(curvature, expected_second, rtol=1e-13, atol=1e-15)
+    # SciPy's itairy is accurate to about 1e-7 relative: its difference quotient agrees
+    # with the exact integrand only that far (the module's docstring says so)
+    np.testing.assert_allclose(
+        slope.data, central_difference(lambda u: special.itairy(u)[k].sum(), x, eps=1e-4),
+        rtol=1e-4, atol=1e-5)

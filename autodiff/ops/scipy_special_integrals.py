@@ -1,7 +1,7 @@
 """SciPy's integrals of Bessel and Struve functions on Tensors: ``scipy.special.itstruve0(t)``,
 ``it2struve0``, ``itmodstruve0``, ``besselpoly(a, lmb, nu)`` and the two-output
-``itj0y0``, ``it2j0y0``, ``iti0k0``, ``it2i0k0`` (each output an op of its own, as in
-``scipy_special_pairs.py``) record.
+``itj0y0``, ``it2j0y0``, ``iti0k0``, ``it2i0k0`` and the four-output ``itairy`` (each
+output an op of its own, as in ``scipy_special_pairs.py``) record.
 
 The forwards are SciPy's (its values exactly); the slope of an integral from 0 to x is
 its integrand at x, and of one from x to infinity minus it, written through ``xp`` so
@@ -11,6 +11,9 @@ they have slopes of their own:
 - ``it2j0y0``: ``(1 - J0(x)) / x`` and ``-Y0(x) / x``; ``it2i0k0``: ``(I0(x) - 1) / x``
   and ``-K0(x) / x`` (the first of each by its power series below |x| = 1, where the
   difference cancels; 0 at x = 0).
+- ``itairy``: ``Ai(x)``, ``Bi(x)``, ``Ai(-x)``, ``Bi(-x)`` (four outputs; SciPy's values
+  are accurate to about 1e-7 relative, so a central difference of them differs from these
+  exact integrands by up to about 1e-5).
 - ``itstruve0``: ``H0(x)``; ``itmodstruve0``: ``L0(x)``; ``it2struve0``: ``-H0(x) / x``
   (``-2 / pi`` at 0, its limit).
 - ``besselpoly(a, lmb, nu) = int_0^1 x^lmb J_nu(2 a x) dx``: in a, by ``2 J_nu' =
@@ -29,6 +32,7 @@ import math
 
 from .registry import defop
 from .scipy_special import _quietly, _scipy_function, slope_refused
+from .scipy_special_airy import _four
 from .scipy_special_pairs import _pair, _part
 
 _TWO_OVER_PI = 2.0 / math.pi
@@ -108,7 +112,19 @@ it2i0k0_k = _output("it2i0k0", 1, "g * -K0(x) / x",
                     _quietly(lambda xp, g, ans, x: g * (-xp.scipy_k0(x) / x)),
                     "ad.tensor([1.0]))[1]\ntensor([0.20851829])")
 
+ITAIRY = [
+    _output("itairy", 0, "g * Ai(x)", lambda xp, g, ans, x: g * xp.scipy_airy_ai(x),
+            "ad.tensor([0.0]))[0]\ntensor([0.])"),
+    _output("itairy", 1, "g * Bi(x)", lambda xp, g, ans, x: g * xp.scipy_airy_bi(x),
+            "ad.tensor([0.0]))[1]\ntensor([0.])"),
+    _output("itairy", 2, "g * Ai(-x)", lambda xp, g, ans, x: g * xp.scipy_airy_ai(-x),
+            "ad.tensor([0.0]))[2]\ntensor([0.])"),
+    _output("itairy", 3, "g * Bi(-x)", lambda xp, g, ans, x: g * xp.scipy_airy_bi(-x),
+            "ad.tensor([0.0]))[3]\ntensor([0.])"),
+]
+
 OPS = {
+    "itairy": _four(ITAIRY),
     "itj0y0": _pair(itj0y0_j, itj0y0_y),
     "it2j0y0": _pair(it2j0y0_j, it2j0y0_y),
     "iti0k0": _pair(iti0k0_i, iti0k0_k),
