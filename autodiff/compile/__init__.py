@@ -184,6 +184,7 @@ from .captures import (captured_generators, captured_objects, captured_settings,
                        why_plan_does_not_fit)
 from .fit_check import plan_fits
 from .replaced_state import keep_replaced_state, optimizer_state_tensors
+from .array_reads import array_flags
 from .optimizer_counters import (carried_counters, optimizer_attribute_numbers,
                                  reads_watched)
 from .state_numbers import optimizer_state_numbers, refuse_numbers_counted
@@ -418,6 +419,7 @@ class Compiled:
             self.traces += 1
             return output
         plan.bindings = captured_objects(self.fn)     # as the call left them
+        plan.flags += array_flags(plan, arrays_after, sums_before, array_sums(arrays_after))
         plan.generators = [g for _, g in given_generators]  # (signatures.py)
         plan.settings = [entry for entry in captured_settings(self.fn)
                          if (id(entry[1]), entry[2]) not in carried]
