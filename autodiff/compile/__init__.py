@@ -184,7 +184,9 @@ from .captures import (captured_generators, captured_objects, captured_settings,
                        why_plan_does_not_fit)
 from .fit_check import plan_fits
 from .replaced_state import keep_replaced_state, optimizer_state_tensors
-from .optimizer_counters import carried_counters, optimizer_attribute_numbers
+from .array_reads import array_flags
+from .optimizer_counters import (carried_counters, optimizer_attribute_numbers,
+                                 reads_watched)
 from .state_numbers import optimizer_state_numbers, refuse_numbers_counted
 
 __all__ = ["compile", "Compiled", "Plan", "NotReplayedWarning", "TraceError"]
@@ -370,13 +372,15 @@ class Compiled:
         state_before = optimizer_state_tensors(named_before)
         counts_before = optimizer_state_numbers(named_before)
         attributes_before = optimizer_attribute_numbers(named_before)
-        with installed(tracer), creators_patched(self.fn):
+        with installed(tracer), creators_patched(self.fn), \
+                reads_watched(attributes_before) as counter_reads:
             output = self.fn(*call_args, **call_kwargs)
             keep_replaced_state(state_before, tracer.made_during)
             tracer.held.returned = output
             plan = tracer.finish(output)
         refuse_numbers_counted(plan.name, counts_before)
-        counters = carried_counters(plan.name, self.fn, attributes_before, named_before)
+        counters = carried_counters(plan.name, self.fn, attributes_before, named_before,
+                                    counter_reads)
         # (a counter a replay carries is no setting a replay must find unchanged)
         carried = {(id(vars(optimizer)), attribute) for optimizer, attribute, _ in counters}
         counted = [label for label, where, key, _ in captured_settings(self.fn)
@@ -415,6 +419,7 @@ class Compiled:
             self.traces += 1
             return output
         plan.bindings = captured_objects(self.fn)     # as the call left them
+        plan.flags += array_flags(plan, arrays_after, sums_before, array_sums(arrays_after))
         plan.generators = [g for _, g in given_generators]  # (signatures.py)
         plan.settings = [entry for entry in captured_settings(self.fn)
                          if (id(entry[1]), entry[2]) not in carried]

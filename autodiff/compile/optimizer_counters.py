@@ -19,12 +19,21 @@ a read:
   from it is fixed into the plan as numbers, and every replay would apply the traced
   values while eager execution counts on.  The refusal names the optimizer and the
   attribute and says how to keep the count in a 0-d tensor, which a replay updates.
+
+What the scan cannot see (``getattr(self, name)`` with ``name`` a variable, a read in
+code of an object no root reaches) is seen while the call runs: ``reads_watched``
+gives each such optimizer, for the call, a subclass whose ``__getattribute__`` notes
+where each read of one of its numbers comes from; a read that is not the first step of
+counting it up by a constant, or a read of its ``__dict__`` by the user's code, is a
+read as well.
 """
 
 from __future__ import annotations
 
 import dis
+import sys
 import types
+from contextlib import contextmanager
 
 from ..code_walk import nested_code
 from .refusals import TraceError
@@ -57,13 +66,87 @@ def optimizer_attribute_numbers(roots) -> dict:
     return found
 
 
-def carried_counters(name, fn, before, roots=()) -> list:
+@contextmanager
+def reads_watched(before):
+    """Within it the optimizers of ``before`` (``optimizer_attribute_numbers``) note the
+    reads of their numbers (and of their ``__dict__``) into the yielded
+    ``{attribute: {(code, offset)}}``, ``offset`` the reading instruction's; an object
+    whose class cannot be swapped for a subclass is not watched (the scan decides)."""
+    reads: dict = {}
+    names: dict = {}
+    for optimizer, attribute, _ in before.values():
+        names.setdefault(id(optimizer), (optimizer, set()))[1].add(attribute)
+    swapped = []
+    try:
+        for optimizer, watched in names.values():
+            kind = type(optimizer)
+            try:
+                optimizer.__class__ = _watching(kind, watched | {"__dict__"}, reads)
+            except TypeError:           # (a layout that forbids it, a metaclass' __call__)
+                continue
+            swapped.append((optimizer, kind))
+        yield reads
+    finally:
+        for optimizer, kind in swapped:
+            optimizer.__class__ = kind
+
+
+def _watching(kind, watched, reads) -> type:
+    """A subclass of ``kind`` (same name and module) that notes in ``reads`` the place
+    of each read of an attribute in ``watched``."""
+    get = kind.__getattribute__
+
+    def __getattribute__(self, attribute):
+        if attribute in watched:
+            frame = sys._getframe(1)
+            reads.setdefault(attribute, set()).add((frame.f_code, frame.f_lasti))
+        return get(self, attribute)
+
+    namespace = {"__getattribute__": __getattribute__, "__module__": kind.__module__,
+                 "__qualname__": kind.__qualname__}
+    if "__slots__" in vars(kind) or "__dict__" not in dir(kind):
+        namespace["__slots__"] = ()
+    return types.new_class(kind.__name__, (kind,), exec_body=lambda ns: ns.update(namespace))
+
+
+def _read_while_running(attribute, reads) -> str | None:
+    """``"file:line"`` of a read of ``attribute`` the watched call made other than
+    counting it up by a constant (``reads_watched``), else None."""
+    from .reached import written_by_user
+
+    for code, offset in reads.get(attribute, ()):
+        instructions = [i for i in dis.get_instructions(code)
+                        if i.opname not in ("COPY", "SWAP", "LOAD_FAST", "CACHE")]
+        at = [k for k, i in enumerate(instructions) if i.offset == offset]
+        if at and _counted_from(instructions, at[0], attribute):
+            continue
+        line = next((i.positions.lineno for i in dis.get_instructions(code)
+                     if i.offset == offset and i.positions), code.co_firstlineno)
+        return f"{code.co_filename.rsplit('/', 1)[-1]}:{line}"
+    for code, offset in reads.get("__dict__", ()):
+        module = code.co_filename
+        if written_by_user(_module_of(module)):
+            line = next((i.positions.lineno for i in dis.get_instructions(code)
+                         if i.offset == offset and i.positions), code.co_firstlineno)
+            return f"{module.rsplit('/', 1)[-1]}:{line}"
+    return None
+
+
+def _module_of(filename) -> str:
+    """The name of the loaded module whose file is ``filename`` ("" if none is)."""
+    for name, module in list(sys.modules.items()):
+        if getattr(module, "__file__", None) == filename:
+            return name
+    return ""
+
+
+def carried_counters(name, fn, before, roots=(), reads=None) -> list:
     """``[(optimizer, attribute, added)]``: the numbers of ``before``
     (``optimizer_attribute_numbers`` before the traced call of ``fn``, whose name is
     ``name``) the call changed, each a counter a replay carries; refuse any other.
     The code read is the optimizer's classes', the functions ``fn`` reaches, and the
     methods of every class the user wrote among the objects ``roots`` reach (a
-    scheduler that reads ``optimizer.t``)."""
+    scheduler that reads ``optimizer.t``); ``reads`` what ``reads_watched`` saw."""
     from .hyperparameters import same_value
     from .not_replayed import reachable
     from .reached import reached_functions, written_by_user
@@ -83,6 +166,9 @@ def carried_counters(name, fn, before, roots=()) -> list:
         kind = type(optimizer)
         codes = [f.__code__ for f in _functions_of(kind, written_by_user)] + reached + held
         uses = _uses(attribute, [c for c in codes if c is not None])
+        seen_at = _read_while_running(attribute, reads or {})
+        if uses == "counted" and seen_at is not None:
+            uses = "seen"
         if type(old) is int and type(new) is int and uses == "counted":
             counters.append((optimizer, attribute, new - old))
             continue
@@ -91,6 +177,9 @@ def carried_counters(name, fn, before, roots=()) -> list:
                f"names it in a string (getattr(self, {attribute!r})), a read the scan cannot "
                "tell from a count" if uses == "named" else
                "sets it otherwise than counting it up by a constant" if uses == "set"
+               else f"read it at {seen_at} while tracing besides counting it up (by a "
+               "name held in a variable, or in code the scan does not reach)"
+               if uses == "seen"
                else "changes a number that is no int")
         raise TraceError(
             f"compile: {name} changed the Python number {kind.__name__}.{attribute} of "
