@@ -419,7 +419,8 @@ class Compiled:
             self.traces += 1
             return output
         plan.bindings = captured_objects(self.fn)     # as the call left them
-        plan.flags += array_flags(plan, arrays_after, sums_before, array_sums(arrays_after))
+        plan.flags += array_flags(plan, arrays_after, sums_before, array_sums(arrays_after),
+                                  tracer.replayed_arrays)
         plan.generators = [g for _, g in given_generators]  # (signatures.py)
         plan.settings = [entry for entry in captured_settings(self.fn)
                          if (id(entry[1]), entry[2]) not in carried]

@@ -45,15 +45,18 @@ class ArrayRead(ValueRead):
         return Snapshot(self.array)
 
 
-def array_flags(plan, arrays, sums_before, sums_after) -> list:
+def array_flags(plan, arrays, sums_before, sums_after, replayed_arrays=()) -> list:
     """The flags for the arrays of ``arrays`` (``{path: array}``: ``arrays_reached``
     after the call, ``sums_*`` their ``array_sums`` before and after it) and of the
     plan's ``bindings`` (the arrays the functions it reaches name, ``GAIN`` in a
     module's forward) that the call did not change and that share no memory with an
-    array the plan holds."""
+    array the plan holds, nor with ``replayed_arrays``: the arrays of objects whose
+    ``@replayed`` methods the plan calls again (spectral norm's power-iteration vectors),
+    which each replay reads and writes anew."""
     held = [a.view(np.ndarray) for a in plan.constant_values.values()
             if isinstance(a, np.ndarray)]
     held += [t.data for t, _ in plan.captured]
+    held += list(replayed_arrays)
     changed = {id(arrays[path]) for path, crc in sums_after.items()
                if path in sums_before and sums_before[path] != crc}
     named = {id(a) for a in arrays.values()}

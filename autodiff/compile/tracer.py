@@ -117,6 +117,7 @@ class Tracer(ReversePass):
         self.slot_values: dict = {}
         self.held = readonly.HeldArrays()   # arrays read-only until the trace ends
         self.written: list = []             # arrays in-place tensor ops wrote into
+        self.replayed_arrays: list = []     # arrays of objects whose @replayed methods ran
         self.call_arrays: list = []         # call_constants.py: certified arrays made
         self.call_constants: dict = {}      # id -> array of one, checked at each use
         self.no_constants: list = []        # call_constants.py: (weak ref, why, line)
@@ -437,6 +438,8 @@ class Tracer(ReversePass):
         kw = {k: self.ref(v, None, label, line) for k, v in kwargs.items()}
         hyperparameters.check(self.groups, self.name, f"before {label} at {line}")
         result = self.untraced(method, (obj,) + tuple(args), kwargs)
+        self.replayed_arrays += [value for value in getattr(obj, "__dict__", {}).values()
+                                 if isinstance(value, np.ndarray)]
         self.groups = hyperparameters.snapshot()
         self.emit("call", label, method, (obj,) + refs, kw, (), line, effect=True)
         return result
