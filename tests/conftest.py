@@ -18,3 +18,21 @@ def write_modules(tmp_path, monkeypatch):
         return loaded
     yield write
     forget(loaded.values())
+
+
+def pytest_runtest_setup(item):
+    """Each case of a parametrized Hypothesis test starts from the settings the test was
+    written with.  Hypothesis's pytest plugin gives every case new settings whose parent
+    is the previous case's, so a test with about 1,000 cases (the registry's ops times
+    two dtypes in ``test_op_gradients.py``) outgrows Python's recursion limit when its
+    settings are read."""
+    test = getattr(item, "obj", None)
+    test = getattr(test, "__func__", test)
+    current = getattr(test, "_hypothesis_internal_use_settings", None)
+    if current is None:
+        return
+    written = getattr(test, "_settings_as_written", None)
+    if written is None:
+        test._settings_as_written = current
+    else:
+        test._hypothesis_internal_use_settings = written
