@@ -168,12 +168,14 @@ def function_into(impl, name: str, args: tuple, kwargs: dict):
             f"numpy.{name} with out=: the result has shape {np.shape(result)} but the out= "
             f"tensor has shape {out.shape}; give an out= of the result's shape")
     casting = kwargs.get("casting", "safe") if name == "einsum" else None
-    if name == "dot" and np.result_type(getattr(result, "data", result)) != out.dtype:
-        raise ValueError(
-            f"numpy.dot with out=: the result is {np.result_type(getattr(result, 'data', result))}"
-            f" but the out= tensor holds {out.dtype}; NumPy's dot writes only into an out= of "
-            "the result's own dtype (and refuses this too): give one of that dtype, or drop "
-            "out= and convert the result")
+    if name == "dot":
+        result_dtype = np.result_type(getattr(result, "data", result))
+        if result_dtype != out.dtype:
+            raise ValueError(
+                f"numpy.dot with out=: the result is {result_dtype} but the out= tensor "
+                f"holds {out.dtype}; NumPy's dot writes only into an out= of the result's "
+                "own dtype (and refuses this too): give one of that dtype, or drop out= and "
+                "convert the result")
     _write(out, result, ..., f"numpy.{name} with out=", casting)
     return out
 

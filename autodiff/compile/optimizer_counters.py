@@ -120,16 +120,18 @@ def _read_while_running(attribute, reads) -> str | None:
         at = [k for k, i in enumerate(instructions) if i.offset == offset]
         if at and _counted_from(instructions, at[0], attribute):
             continue
-        line = next((i.positions.lineno for i in dis.get_instructions(code)
-                     if i.offset == offset and i.positions), code.co_firstlineno)
-        return f"{code.co_filename.rsplit('/', 1)[-1]}:{line}"
+        return _place(code, offset)
     for code, offset in reads.get("__dict__", ()):
-        module = code.co_filename
-        if written_by_user(_module_of(module)):
-            line = next((i.positions.lineno for i in dis.get_instructions(code)
-                         if i.offset == offset and i.positions), code.co_firstlineno)
-            return f"{module.rsplit('/', 1)[-1]}:{line}"
+        if written_by_user(_module_of(code.co_filename)):
+            return _place(code, offset)
     return None
+
+
+def _place(code, offset) -> str:
+    """``"file:line"`` of the instruction at ``offset`` in ``code``."""
+    line = next((i.positions.lineno for i in dis.get_instructions(code)
+                 if i.offset == offset and i.positions), code.co_firstlineno)
+    return f"{code.co_filename.rsplit('/', 1)[-1]}:{line}"
 
 
 def _module_of(filename) -> str:
