@@ -23,8 +23,8 @@ import weakref
 
 import numpy as np
 
-from .anomaly_origins import (first_input_with_inf, inf_origin, is_float_array,
-                              leaves_holding_nan, overflow_cause)
+from .anomaly_origins import (first_input_with_inf, huge_input, inf_origin,
+                              is_float_array, leaves_holding_nan, overflow_cause)
 from .anomaly_trace import (RuleTrace, _created, inside_a_rule_cause, user_frame_trace,
                             where_created)
 from .anomaly_values import _at, _fmt, _holds_at, _index_text, _raw, _stats
@@ -505,7 +505,8 @@ def _backward_message(state, node, g, i, gi):
                      "(e.g. sqrt or log at 0, or division by 0); add an eps or clip the "
                      "input away from that point.")
     elif local is not None and kind == "inf":       # an overflow of the rule itself
-        lines.append(overflow_cause(node, gi.dtype, False, bad))
+        huge = huge_input(node, names, _input_source) if node.args is not None else ""
+        lines.append(overflow_cause(node, gi.dtype, False, bad, huge=huge))
     return "\n".join(line for line in lines if line)
 
 

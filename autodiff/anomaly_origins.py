@@ -8,6 +8,7 @@ import numpy as np
 
 from .anomaly_trace import _created
 from .graph import Node
+from .revive import is_stand_in
 from .tensor import Tensor
 
 
@@ -89,7 +90,27 @@ def overflow_note(node) -> str:
     return f" (an overflow: {found[0]}; {found[1]})" if found else ""
 
 
-def overflow_cause(node, gradient_dtype, local_inf: bool, bad, label: str = "cause") -> str:
+def huge_input(node, names, source) -> str:
+    """``input b (matmul's input: the leaf 'w') holds values as large as 3.91e+306``
+    for the first float input of ``node`` on the tape (a constant the user wrote is
+    meant to be large) past the square root of its dtype's largest value
+    (``source(node, i)`` says whose it is), else ""."""
+    parents = node.parents or ()
+    for i, (name, a) in enumerate(zip(names, node.args or ())):
+        if i >= len(parents) or parents[i] is None or not is_float_array(a) \
+                or is_stand_in(a) or np.asarray(a).size == 0:
+            continue
+        a = np.asarray(a)
+        magnitudes = np.abs(a[np.isfinite(a)])
+        biggest = float(magnitudes.max()) if magnitudes.size else 0.0
+        if biggest >= float(np.sqrt(np.finfo(a.dtype).max)):
+            label = name if name.startswith("input ") else f"input {name}"
+            return f"{label}{source(node, i)} holds values as large as {biggest:.3g}"
+    return ""
+
+
+def overflow_cause(node, gradient_dtype, local_inf: bool, bad, label: str = "cause",
+                   huge: str = "") -> str:
     """The cause line of an inf gradient at positions ``bad`` from finite inputs that is
     an overflow: of the op's own result there (its derivative reads it: exp's is the
     result) when ``local_inf``, else of the upstream gradient times the finite local
@@ -107,6 +128,14 @@ def overflow_cause(node, gradient_dtype, local_inf: bool, bad, label: str = "cau
         return ""
     largest = float(np.finfo(dtype).max)
     wider = ", or compute in a wider dtype" if _has_wider(dtype) else ""
+    if huge:
+        # Scaling the loss only delays this: the values themselves are near the limit.
+        return (f"  cause: the upstream gradient times the local derivative, both finite, "
+                f"overflowed ({dtype.name} holds at most {largest:.6g}), and {huge}: "
+                f"scaling the loss down does not keep values that size finite. A parameter "
+                f"this large (or values computed from one) means earlier updates diverged, "
+                f"as a learning rate too large does (the loss grows step after step: print "
+                f"it); lower the learning rate, or clip the gradients{wider}.")
     return (f"  cause: the upstream gradient times the local derivative, both finite, "
             f"overflowed ({dtype.name} holds at most {largest:.6g}): scale the loss (or "
             f"the gradient a hook returns) down{wider}.")

@@ -171,6 +171,7 @@ def gradcheck(func: Callable, inputs: Sequence, eps: float = 1e-6, atol: float =
             + _nan_hint(problems) + _precision_hint(items, eps)
             + (_randomness_hint(func, items, problems)
                or _kink_hint(func, items, problems, eps, atol, rtol)
+               or _magnitude_hint(problems)
                or _factor_hint(items, analytic, numeric, atol, rtol))
             + _custom_rules_hint(func, items))
     return True
@@ -271,6 +272,13 @@ def _randomness_hint(func, items, problems):
         return ("\nfunc returned different values for the same inputs: it samples random "
                 "numbers inside, so finite differences measure the noise. Fix the noise: "
                 "seed a generator inside func, or pass the sampled values as an input.")
+    return ""
+
+
+def _magnitude_hint(problems) -> str:
+    """A guess when the worst entries differ by orders of magnitude and no kink or jump
+    explains it: noise sampled inside func (the same samples each call, but different
+    ones for nearby inputs) would."""
     _, _, _, analytic, numeric = problems[0]
     big, small = max(abs(analytic), abs(numeric)), min(abs(analytic), abs(numeric))
     if big > 100 * small and big > 1e3:
@@ -312,13 +320,39 @@ def _kink_hint(func, items, problems, eps, atol, rtol) -> str:
         if side is None:
             continue                    # (a wrong gradient at a kink: no excuse for it)
         entry = tuple(int(i) for i in in_index)
+        jump = _jump(func, arrays, (k, in_index, out_index), here[out_index],
+                     eps if close(analytic, left) else -eps, analytic)
+        if jump is not None:
+            return (f"\nInput {k} sits on a jump at entry {entry}: func's value changes by "
+                    f"{jump:.6g} from {'above' if close(analytic, left) else 'below'} "
+                    f"however small the step, so func has no derivative there and the "
+                    f"central difference measures the jump. The analytic gradient there, "
+                    f"{analytic:.6g}, {side.split(':')[0]}. A branch on a value (`if x > 0:`) "
+                    f"whose two sides give different values jumps like this; check at a "
+                    f"point away from it, or make the two sides meet.")
         return (f"\nInput {k} sits on a kink at entry {entry}: the slope is {left:.6g} from "
                 f"below and {right:.6g} from above, so the central difference averages the "
                 f"two. The analytic gradient there, {analytic:.6g}, {side}, "
                 "as PyTorch's, at a tie (max, kthvalue, sort), a repeated "
-                "eigen- or singular value, abs or relu at 0. Check at a point away from the "
-                "kink (break the tie).")
+                "eigen- or singular value, abs or relu at 0, or your own code's at a "
+                "branch on a value (`if x > 0:`). Check at a point away from the kink "
+                "(break the tie).")
     return ""
+
+
+def _jump(func, arrays, position, value, step, analytic):
+    """How much func's output changes at ``position`` (input, input index, output
+    index) from ``value`` with a step ``step`` when that change does not shrink as the
+    step does (a jump, not a kink), else None."""
+    k, in_index, out_index = position
+    changes = []
+    for size in (step, step / 100):
+        trial = [a.copy() for a in arrays]
+        trial[k][in_index] += size
+        changes.append(float(_evaluate(func, trial)[out_index] - value))
+    full, small = changes
+    jumps = abs(small) > 0.5 * abs(full) > 10 * abs(step) * (1 + abs(analytic))
+    return full if jumps else None
 
 
 def gradgradcheck(func: Callable, inputs: Sequence, grad_outputs=None, *, eps: float = 1e-6,
