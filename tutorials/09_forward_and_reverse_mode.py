@@ -231,10 +231,15 @@ def part_cost(tut):
                   / timings[("1 output (a loss), n inputs", big, 1)][list(METHODS)[2]])
     curve_ratio = (timings[("1 input, m outputs", 1, big)][list(METHODS)[2]]
                    / timings[("1 input, m outputs", 1, big)][next(iter(METHODS))])
-    print(f"a loss of {big} inputs: forward (one pass per input) takes {loss_ratio:.1f}x "
-          f"as long as reverse;\n{big} outputs of one input: reverse takes "
+    print(f"on this run (one median each, so a busy machine moves them), a loss of {big} "
+          f"inputs:\nforward (one pass per input) took {loss_ratio:.1f}x "
+          f"as long as reverse; {big} outputs of one input: reverse took "
           f"{curve_ratio:.1f}x as long as forward.\n"
-          "The batched jacfwd (dashed) does the same n columns of arithmetic in one walk\n"
+          + ("" if min(loss_ratio, curve_ratio) >= 2 else
+             f"That is far below the {big} passes to 1 that each mode needs: on this run "
+             "other costs (a busy machine,\nPython's fixed cost per call) hid the "
+             "difference; the count of passes is what grows with n and m.\n")
+          + "The batched jacfwd (dashed) does the same n columns of arithmetic in one walk\n"
           "of the program: at these small sizes Python's cost per op, paid once per pass,\n"
           "dominates, so batching hides most of the n passes; its arithmetic still grows\n"
           "with n, and reverse mode needs none of it for a loss.")
@@ -523,10 +528,11 @@ def part_speed(tut, X, y, losses, fused):
     speedup = median["eager"] / median["@ad.compile"]
     vs_numpy = median["@ad.compile"] / median["hand-written NumPy"]
     print(f"median CPU time of {rounds} rounds of {block} steps each, the three interleaved: "
-          f"eager takes\n{speedup:.2f}x the compiled step's time, and the compiled step "
-          f"{vs_numpy:.2f}x the hand-written NumPy time.")
+          f"on this run eager\ntook {speedup:.2f}x the compiled step's time, and the compiled "
+          f"step {vs_numpy:.2f}x the hand-written NumPy time.")
     vs_numpy_rounds = TimeRatio(per_step["@ad.compile"], per_step["hand-written NumPy"])
-    print(f"compiled / NumPy per round: {vs_numpy_rounds.spread_text()}"
+    print(f"compiled / NumPy per round: median {vs_numpy_rounds.median:.2f}x (the summary's "
+          f"figure), {vs_numpy_rounds.spread_text()}"
           + ("" if vs_numpy_rounds.meaningful else
              "; the rounds disagree widely: other processes took the CPU during some of "
              "them, so the ratio is not meaningful; rerun on an idle machine"))
@@ -551,7 +557,8 @@ def part_speed(tut, X, y, losses, fused):
     tut.savefig(fig, "compiled_step.png")
     return {"step_seconds": median, "compiled_speedup": speedup,
             "compiled_vs_numpy": vs_numpy, "numpy_vs_eager_one_step": one_step,
-            "compiled_vs_numpy_text": vs_numpy_rounds.summary("compiled", "hand-written NumPy's")}
+            "compiled_vs_numpy_text": vs_numpy_rounds.summary("compiled per round",
+                                                              "hand-written NumPy's")}
 
 
 # %%
@@ -569,9 +576,10 @@ def main(argv=None) -> dict:
     return tut.finish(
         summary=f"jvp by hand = ad.jvp (diff {dual['jvp_hand_vs_library']:.0e}); jacfwd = "
                 f"jacrev (diff {jac['jacfwd_vs_jacrev']:.0e}); {cost['largest_size']} inputs, "
-                f"1 output: forward takes {cost['loss_forward_over_reverse']:.1f}x reverse's "
-                f"time; 1 input, {cost['largest_size']} outputs: reverse takes "
-                f"{cost['one_input_reverse_over_forward']:.1f}x forward's; MLP step: eager "
+                f"1 output: forward took {cost['loss_forward_over_reverse']:.1f}x reverse's "
+                f"time on this run; 1 input, {cost['largest_size']} outputs: reverse took "
+                f"{cost['one_input_reverse_over_forward']:.1f}x forward's; "
+                f"MLP step on this run: eager "
                 f"{speed['compiled_speedup']:.2f}x the compiled time, "
                 + speed["compiled_vs_numpy_text"],
         **dual, **jac, **cost, **hvp, **plan, **same, **speed)
