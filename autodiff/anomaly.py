@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import sys
 import threading
+import warnings
 import weakref
 
 import numpy as np
 
-from .anomaly_origins import (first_input_with_inf, huge_input, inf_origin,
-                              is_float_array, leaves_holding_nan, overflow_cause)
+from .anomaly_origins import (LOG_OF_A_SUM_ADVICE, first_input_with_inf, huge_input,
+                              inf_origin, infinite_output_note, is_float_array,
+                              is_log_of_a_sum, leaves_holding_nan, overflow_cause)
 from .anomaly_trace import (RuleTrace, _created, inside_a_rule_cause, user_frame_trace,
                             where_created)
 from .anomaly_values import _at, _fmt, _holds_at, _index_text, _raw, _stats
@@ -120,6 +122,7 @@ class _AnomalyState:
         # (op name, creation site) of the node whose gradient rule runs now: the ops a
         # rule records under create_graph are that op's, not the user's
         self.in_rule_of = None
+        self.root_seen = True           # set False as a pass starts
 
 
 class _Local(threading.local):
@@ -238,9 +241,15 @@ class _AnomalyObserver(BackwardObserver):
     def on_pass(self):
         if _local.state is not None:
             _local.state.pending = None
+            _local.state.root_seen = False
 
     def on_node(self, node, g):
         if _local.state is not None:
+            if not _local.state.root_seen:      # the pass's first node: its output's
+                _local.state.root_seen = True
+                note = infinite_output_note(node)
+                if note:
+                    warnings.warn(note, RuntimeWarning, stacklevel=2)
             _local.state.in_rule_of = (node.op.name, node.trace)
         _check_sum(node, g, f"the output of {node.op.name}", where_created(node))
 
@@ -482,11 +491,15 @@ def _backward_message(state, node, g, i, gi):
                 via = ", ".join(c.op.name for c in chain[-2::-1])
                 sender = (f" (made by {chain[-1].op.name}, {_created(chain[-1])}, from a "
                           f"nonzero gradient, and passed on through {via})")
+            overflowed = overflow_cause(node, gi.dtype, True, bad, label="the inf")
+            if overflowed and is_log_of_a_sum(chain):
+                overflowed = overflowed.rsplit("; ", 1)[0] + LOG_OF_A_SUM_ADVICE
             lines.append(
                 f"  cause: the upstream gradient here is 0{sender}, but the local derivative "
-                "is inf, and 0·inf = NaN. Keep the input of this op away from the point "
-                "where its derivative is infinite (clip it, or add an eps).")
-            lines.append(overflow_cause(node, gi.dtype, True, bad, label="the inf"))
+                "is inf, and 0·inf = NaN." + ("" if overflowed else
+                " Keep the input of this op away from the point where its derivative is "
+                "infinite (clip it, or add an eps)."))
+            lines.append(overflowed)
     elif local_inf and op.infinite_grad:
         lines.append(f"  cause: {op.name}: {op.infinite_grad}.")
     elif inf_inputs:

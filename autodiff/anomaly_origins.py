@@ -77,6 +77,18 @@ def _overflow_advice(node):
     return limit, f"{wider}keep the argument smaller, {advice}"
 
 
+#: What an overflowed exp under ``log(a + exp(x))`` (softplus written out) should be.
+LOG_OF_A_SUM_ADVICE = ("; write log(a + exp(x)) as ad.logaddexp(log(a), x), which stays "
+                       "finite (log(1 + exp(x)), softplus, is ad.logaddexp(0, x) or "
+                       "nn.functional.softplus).")
+
+
+def is_log_of_a_sum(chain) -> bool:
+    """Whether the ops after an overflowed exp, nearest first, are an add then a log:
+    ``log(a + exp(x))``."""
+    return [node.op.name for node in chain] == ["add", "log"]
+
+
 def _has_wider(dtype) -> bool:
     """Whether NumPy computes in a wider dtype than ``dtype`` everywhere (float64 and
     complex128 are the widest)."""
@@ -162,3 +174,23 @@ def leaves_holding_nan(node, limit: int = 100_000) -> list[str]:
                     found.append(f"{name} (shape {parent.shape}, {nans} of "
                                  f"{parent.data.size} entries NaN)")
     return found
+
+
+def infinite_output_note(node) -> str | None:
+    """What to tell a backward pass that starts at ``node`` when its forward value holds
+    inf (a loss that overflowed: detect_anomaly raises only for NaN, and the gradients
+    of such a loss may still be finite), or None when it is finite or not kept."""
+    ans = getattr(node, "ans", None)
+    if not is_float_array(ans) or not np.isinf(np.asarray(ans)).any():
+        return None
+    k = first_input_with_inf(node)
+    if k is None:
+        made = f"made by {node.op.name}{overflow_note(node)}, {_created(node)}"
+    else:
+        made = inf_origin(node, k)
+        made += (", " if "passed on by" in made else ", passed on by ") + node.op.name
+    return (f"backward() starts at the result of {node.op.name} ({_created(node)}), which "
+            f"is inf: the forward pass overflowed, and the gradients of an infinite loss "
+            f"say nothing useful (detect_anomaly raises only where NaN appears). The inf "
+            f"was {made}. If this is a loss that grew step after step, the updates "
+            f"diverged: lower the learning rate.")

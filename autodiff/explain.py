@@ -416,7 +416,8 @@ def explain(t, output=None) -> str:
         return "\n".join(lines)
 
     path = _path(parent_of, item)
-    steps = " -> ".join(["this tensor"] + [_item_label(c, item, root) for _, c, _ in path])
+    steps = " -> ".join(["this tensor"] + _repeats_folded(
+        [_item_label(c, item, root) for _, c, _ in path]))
     if best[item] > 0:
         blocks = [(consumer, position, _edge_blocked(consumer, position))
                   for _, consumer, position in path if _edge_blocked(consumer, position)]
@@ -479,6 +480,35 @@ def explain(t, output=None) -> str:
     return "\n".join(lines)
 
 
+def _repeats_folded(labels: list[str], longest: int = 8) -> list[str]:
+    """``labels`` with each run of 3 or more repeats of a block of up to ``longest``
+    labels written once, as ``(matmul -> add -> tanh) × 60``: an unrolled loop's path.
+
+    >>> _repeats_folded(["in", "f", "g", "f", "g", "f", "g", "out"])
+    ['in', '(f -> g) × 3', 'out']
+    """
+    folded = []
+    i = 0
+    while i < len(labels):
+        best_length, best_count = 1, 1
+        for length in range(1, longest + 1):
+            block = labels[i:i + length]
+            count = 1
+            while labels[i + count * length:i + (count + 1) * length] == block:
+                count += 1
+            if count >= 3 and count * length > best_length * best_count:
+                best_length, best_count = length, count
+        if best_count >= 3:
+            block = " -> ".join(labels[i:i + best_length])
+            folded.append(f"({block}) × {best_count}" if best_length > 1
+                          else f"{block} × {best_count}")
+            i += best_length * best_count
+        else:
+            folded.append(labels[i])
+            i += 1
+    return folded
+
+
 def _rounding_note(grad) -> str:
     """A gradient that is zero in exact arithmetic (the sum of a normalized batch does
     not depend on the batch) comes out as rounding noise; say so rather than let the
@@ -490,6 +520,16 @@ def _rounding_note(grad) -> str:
     eps = float(np.finfo(dtype).eps)
     if not 0 < largest <= 16 * eps:
         return ""
+    if largest < eps * eps:
+        # Rounding errors of a cancellation are about eps times the values cancelled;
+        # a gradient this far below that has usually shrunk through many small factors.
+        return (f"Every entry is at most {largest:.3g} in size: tiny, yet far below the "
+                f"rounding error of values near 1 in {dtype} (eps {eps:.3g}), so it is "
+                "probably a real gradient that vanished: a long path of factors below 1 "
+                "(many tanh or sigmoid steps, a recurrent weight of small norm, an "
+                "unrolled loop) multiplies it down. A gradient step barely changes this "
+                "tensor; a shorter path, a residual connection or gated units (GRU, LSTM) "
+                "keep the gradient from vanishing.")
     return (f"Every entry is at most {largest:.3g} in size, within rounding of zero for "
             f"{dtype} (eps {eps:.3g}): the gradient is probably exactly zero in exact "
             "arithmetic and these are rounding errors (e.g. the output is a sum of "
