@@ -117,7 +117,9 @@ def huge_input(node, names, source) -> str:
         biggest = float(magnitudes.max()) if magnitudes.size else 0.0
         if biggest >= float(np.sqrt(np.finfo(a.dtype).max)):
             label = name if name.startswith("input ") else f"input {name}"
-            return f"{label}{source(node, i)} holds values as large as {biggest:.3g}"
+            text = f"{label}{source(node, i)} holds values as large as {biggest:.3g}"
+            # (a parameter, "the leaf", grew by updates; a result was made that large)
+            return text + ("" if isinstance(parents[i], Node) else " (a parameter)")
     return ""
 
 
@@ -140,14 +142,21 @@ def overflow_cause(node, gradient_dtype, local_inf: bool, bad, label: str = "cau
         return ""
     largest = float(np.finfo(dtype).max)
     wider = ", or compute in a wider dtype" if _has_wider(dtype) else ""
-    if huge:
+    if huge.endswith(" (a parameter)"):
         # Scaling the loss only delays this: the values themselves are near the limit.
         return (f"  cause: the upstream gradient times the local derivative, both finite, "
                 f"overflowed ({dtype.name} holds at most {largest:.6g}), and {huge}: "
                 f"scaling the loss down does not keep values that size finite. A parameter "
-                f"this large (or values computed from one) means earlier updates diverged, "
-                f"as a learning rate too large does (the loss grows step after step: print "
-                f"it); lower the learning rate, or clip the gradients{wider}.")
+                f"this large means earlier updates diverged, as a learning rate too large "
+                f"does (the loss grows step after step: print it); lower the learning "
+                f"rate, or clip the gradients{wider}.")
+    if huge:
+        return (f"  cause: the upstream gradient times the local derivative, both finite, "
+                f"overflowed ({dtype.name} holds at most {largest:.6g}), and {huge}: "
+                f"scaling the loss down does not keep values that size finite. Find where "
+                f"they grow that large (an exp of a large argument, a product of many "
+                f"factors, a parameter grown by updates that diverged) and keep them "
+                f"smaller there{wider}.")
     return (f"  cause: the upstream gradient times the local derivative, both finite, "
             f"overflowed ({dtype.name} holds at most {largest:.6g}): scale the loss (or "
             f"the gradient a hook returns) down{wider}.")

@@ -39,6 +39,7 @@ def test_a_diverged_parameter_is_named_and_the_learning_rate_blamed_not_the_loss
     assert text.startswith("matmul: the backward pass produced inf")
     # the parameter is the input that holds the huge values, and the report says so
     assert "input b (matmul's input: the leaf 'w') holds values as large as" in text
+    assert "(a parameter): scaling the loss down" in text
     assert "learning rate too large" in text and "lower the learning rate" in text
     # scaling the loss down is not offered as the fix
     assert "scale the loss" not in text
@@ -197,3 +198,18 @@ def test_a_loss_that_overflowed_to_inf_is_reported_at_the_backward_with_its_orig
 def test_a_converging_run_under_detect_anomaly_warns_nothing():
     losses, caught = _regression_run(lr=1e-4, steps=20)
     assert losses[-1] < losses[0] and caught == []
+
+
+def test_a_huge_intermediate_result_is_named_without_blaming_the_learning_rate():
+    x = ad.tensor(np.array([400.0, 1.0]), requires_grad=True, name="logits")
+    w = ad.tensor(np.array([1e-200, 1e-200]), requires_grad=True, name="w")
+    with ad.detect_anomaly(), pytest.raises(ad.AnomalyError) as caught:
+        e = ad.exp(x)                       # exp(400) = 5.2e173, finite
+        loss = (e * w * 1e140).sum()        # finite: 5.2e113
+        assert np.isfinite(loss.data)
+        loss.backward()                     # w's gradient 1e140 * 5.2e173 overflows
+    text = str(caught.value)
+    assert text.startswith("multiply: the backward pass produced inf in the gradient for b")
+    assert "(multiply's input: the result of exp) holds values as large as 5.22e+173" in text
+    assert "an exp of a large argument" in text
+    assert "learning rate" not in text and "scale the loss" not in text
