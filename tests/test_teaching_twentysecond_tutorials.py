@@ -68,3 +68,13 @@ def test_the_speed_summary_and_the_body_give_the_same_compiled_vs_numpy_figure(
     assert "compiled / NumPy per round: median 1.10x" in text
     assert result["compiled_vs_numpy_text"].startswith("compiled per round 1.10x")
     assert "on this run eager\ntook" in text
+
+
+def test_the_softmax_kernel_timing_says_it_is_this_runs(tmp_path, capsys):
+    softmax_tutorial = importlib.import_module("tutorials.01_softmax_jacobian")
+    tut = Tutorial(softmax_tutorial.__file__,
+                   ["--quick", "--no-progress", "--out", str(tmp_path)])
+    times, _, speedup, _ = softmax_tutorial.part_timing(tut)
+    text = capsys.readouterr().out
+    assert "(medians on this run: other processes on a busy machine move them)" in text
+    assert speedup == times[("forward", "NumPy")] / times[("forward", "kernel")]

@@ -101,7 +101,7 @@ def part_cost(tut):
         times[label] = median_time(step, repeats=5 if tut.quick else 9)
     for label, t in times.items():
         rows.append((label, f"{t * 1e3:.3f} ms", f"{t / times['W[ids]']:.1f}x"))
-    print(f"table {n} x {dim}, batch of {batch} ids, forward + backward (median):")
+    print(f"table {n} x {dim}, batch of {batch} ids, forward + backward (medians on this run):")
     tut.table(["lookup", "time", "vs W[ids]"], rows, fmt="{:>14}")
     print(f"the one-hot matrix alone has {batch * n:,} entries for {batch} useful rows")
     return times
@@ -260,7 +260,7 @@ def main(argv=None) -> dict:
     return tut.finish(
         summary=f"Embedding vs W[ids]: outputs and gradients identical (max diff "
                 f"{emb_vs_index:g}); one-hot @ W {times['onehot @ W'] / times['W[ids]']:.0f}x "
-                f"slower; recommender val RMSE {np.sqrt(history['valid'][-1]):.3f}",
+                f"slower on this run; recommender val RMSE {np.sqrt(history['valid'][-1]):.3f}",
         outputs_max_diff=outputs_diff, embedding_vs_indexing_grad_diff=emb_vs_index,
         onehot_grad_diff=onehot_diff, repeated_index_accumulates=accumulates,
         times=times, val_loss_first=history["valid"][0], val_loss_last=history["valid"][-1],
