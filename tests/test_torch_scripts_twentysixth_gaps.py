@@ -8,7 +8,9 @@ spelling and checked by hand (and against PyTorch where it is installed):
   NumPy's "Mean of empty slice" where PyTorch gives NaN quietly: PyTorch's spellings are
   now quiet, ``np.mean(t)`` and ``np.median(t)`` still warn as NumPy does;
 - ``nn.LPPool1d/2d`` of a negative input warned "invalid value encountered in power"
-  (the NaN was PyTorch's): now quiet, value and gradient NaN as PyTorch's.
+  (the NaN was PyTorch's): now quiet, value and gradient NaN as PyTorch's;
+- ``torch.unique(x, dim=0)`` met Python's bare "unexpected keyword argument 'dim'":
+  ``ad.unique`` takes PyTorch's ``dim=`` as NumPy's ``axis=``.
 """
 
 from __future__ import annotations
@@ -105,3 +107,13 @@ def test_lp_pool_values_and_gradients_agree_with_pytorch_on_negative_inputs():
         theirs.sum().backward()
         np.testing.assert_allclose(y.data, theirs.detach().numpy(), rtol=1e-12)
         np.testing.assert_allclose(x.grad, theirs_x.grad.numpy(), rtol=1e-12)
+
+
+def test_ad_unique_takes_pytorchs_dim_for_the_distinct_slices():
+    rows = ad.tensor([[1.0, 2.0], [1.0, 2.0], [0.0, 1.0]], requires_grad=True)
+    values, inverse = ad.unique(rows, dim=0, return_inverse=True)
+    assert values.tolist() == [[0.0, 1.0], [1.0, 2.0]] and inverse.tolist() == [1, 1, 0]
+    values.sum().backward()                      # each slice's gradient to its first row
+    assert rows.grad.tolist() == [[1.0, 1.0], [0.0, 0.0], [1.0, 1.0]]
+    with pytest.raises(TypeError, match="both axis=0 and dim=0"):
+        ad.unique(rows, axis=0, dim=0)

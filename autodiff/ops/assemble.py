@@ -459,16 +459,23 @@ def unique(ar, return_index=False, return_inverse=False, return_counts=False, ax
 
 
 def unique_of_ad(ar, return_index=False, return_inverse=False, return_counts=False,
-                 axis=None, *, equal_nan=_NAN_RULE_NOT_GIVEN, sorted=True):
+                 axis=None, *, equal_nan=_NAN_RULE_NOT_GIVEN, sorted=True, dim=None):
     """``ad.unique``: ``np.unique`` on a Tensor (a list or an array taken as one), with
-    its gradients.  Several NaNs are one value (NumPy's ``equal_nan=True``); without
+    its gradients; ``dim=`` is PyTorch's name for ``axis=`` (the distinct slices along
+    it).  Several NaNs are one value (NumPy's ``equal_nan=True``); without
     ``equal_nan=`` that warns at the caller's line, since ``torch.unique`` (and
     ``Tensor.unique``) keep each NaN.
 
     >>> ad.unique(ad.tensor([2.0, 1.0, 2.0]), return_counts=True)
     (tensor([1., 2.]), array([1, 2]))
+    >>> ad.unique(ad.tensor([[1, 2], [1, 2], [0, 1]]), dim=0)
+    tensor([[0, 1],
+            [1, 2]])
     """
     from .operands import SEQUENCES, from_nested, holds_tensor
+    if dim is not None:
+        from ..argument_aliases import renamed_argument
+        axis = renamed_argument("unique", "axis", axis, None, "dim", dim)
     if type(ar) in SEQUENCES and holds_tensor(ar):
         ar = from_nested(ar)
     return _unique(ar, return_index, return_inverse, return_counts, axis, equal_nan,
