@@ -2,7 +2,8 @@
 test_torch_scripts_twentysixth.py for the method): magnitude pruning by a mask kept as a
 buffer and applied in a forward pre-hook, a custom ``autograd.Function`` (a straight-
 through quantiser with ``ctx.save_for_backward`` and ``needs_input_grad``, its backward
-in function forms: here it receives arrays) inside a layer, ``register_full_backward_hook`` rescaling the gradient a layer passes back,
+in function forms: here it receives arrays) inside a layer,
+``register_full_backward_hook`` rescaling the gradient a layer passes back,
 ``torch.func.functional_call`` + ``jacrev`` / ``hessian`` of a model's loss in its
 parameters, ``parametrizations.weight_norm`` and ``orthogonal`` trained together, a
 contrastive InfoNCE loss with ``F.normalize`` and a temperature, a packed bidirectional
