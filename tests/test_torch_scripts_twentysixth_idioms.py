@@ -7,7 +7,10 @@ kernel) against ``F.conv1d``, top-p (nucleus) filtering by ``sort`` / ``cumsum``
 same bags by ``index_select`` and ``index_add``, layers initialised by ``nn.init``
 (a Kaiming scale from ``calculate_gain('relu')`` and the weight's fan over NumPy's
 draws, ``zeros_``, ``ones_``, ``constant_``, ``eye_``, ``dirac_``) and a conv /
-batch-norm / pool stack whose shapes are checked on the way.
+batch-norm / pool stack whose shapes are checked on the way; masks and weights from
+``torch.tensor`` of nested lists mixing bools with ints and floats; a siamese net
+trained by ``CosineEmbeddingLoss``, ``MarginRankingLoss``, ``TripletMarginLoss(swap=
+True)``, ``HuberLoss`` and ``GaussianNLLLoss`` together.
 """
 
 from __future__ import annotations
@@ -146,4 +149,58 @@ def test_init_functions_and_a_conv_batchnorm_pool_stack():
         loss.backward()
         return (shapes, out, loss, x.grad, conv.bias.grad, bn.weight.grad,
                 bn.running_mean, bn.running_var, torch.tensor(gain))
+    side_by_side(script)
+
+
+def test_nested_lists_with_bools_build_masks_and_class_weights():
+    values = DATA.normal(size=(3, 4))
+
+    def script(torch, copy_weights):
+        valid = torch.tensor([[True, False, True, True], [1, 0, 0, 1], [True, True, 0, 0]])
+        flags = torch.tensor([True, False, True])
+        weights = torch.tensor([[1, 2.5], [True, 0]])           # floats: the default dtype
+        counts = torch.tensor([[1, 2], [3, False]])             # ints: int64
+        x = torch.tensor(values, requires_grad=True)
+        kept = x * valid                                        # bool * float
+        per_row = kept.sum(dim=1) / valid.sum(dim=1)            # float / int64
+        loss = (per_row * flags).sum() + (weights * counts).sum() + flags.sum() * 0.5
+        loss.backward()
+        return valid, flags, weights, counts, per_row, loss, x.grad
+    side_by_side(script)
+
+
+def test_siamese_training_with_pair_and_triplet_losses():
+    anchors = DATA.normal(size=(4, 5))
+    positives = anchors + 0.1 * DATA.normal(size=(4, 5))
+    negatives = DATA.normal(size=(4, 5))
+    same = np.array([1, -1, 1, -1])
+
+    def script(torch, copy_weights):
+        nn = torch.nn
+        net = nn.Sequential(nn.Linear(5, 6), nn.SiLU(), nn.Linear(6, 3))
+        var_head = nn.Linear(3, 3)
+        copy_weights(net, var_head)
+        opt = torch.optim.Adam(list(net.parameters()) + list(var_head.parameters()), lr=0.01)
+        cosine = nn.CosineEmbeddingLoss(margin=0.2)
+        ranking = nn.MarginRankingLoss(margin=0.5)
+        triplet = nn.TripletMarginLoss(margin=1.0, p=2, swap=True)
+        huber = nn.HuberLoss(delta=0.3)
+        gaussian = nn.GaussianNLLLoss(eps=1e-4)
+        a, p, n = (torch.tensor(v) for v in (anchors, positives, negatives))
+        y = torch.tensor(same)
+        losses = []
+        for _ in range(3):
+            za, zp, zn = net(a), net(p), net(n)
+            pair = torch.where(y > 0, zp.T, zn.T).T
+            d_pos = (za - zp).norm(dim=1)
+            d_neg = (za - zn).norm(dim=1)
+            variance = nn.functional.softplus(var_head(za))
+            terms = torch.stack([cosine(za, pair, y), ranking(d_neg, d_pos, torch.ones(4)),
+                                 triplet(za, zp, zn), huber(za, zp),
+                                 gaussian(za, zp.detach(), variance)])
+            opt.zero_grad()
+            terms.sum().backward()
+            opt.step()
+            losses.append(terms)
+        return losses, net, var_head
     side_by_side(script)
