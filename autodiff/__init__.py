@@ -79,6 +79,7 @@ from .ops import fft as _fft_ops  # noqa: F401  (np.fft.fft, np.fft.rfft, ... re
 from .ops import polynomial as _polynomial  # noqa: F401  (np.vander, np.polyfit, ... record)
 from .ops import histograms as _histograms  # noqa: F401  (np.histogram records)
 from .ops import assemble as _assemble  # noqa: F401  (np.meshgrid, np.block, ... record)
+from .ops.assemble import unique_of_ad as unique  # noqa: E402  (warns where NaNs merge)
 from .ops import float_parts as _float_parts  # noqa: F401  (np.modf, np.frexp, np.ldexp)
 from .ops import histograms_nd as _histograms_nd  # noqa: F401  (np.histogramdd records)
 from .ops import scimath as _scimath  # noqa: F401  (np.emath.sqrt, ... record)

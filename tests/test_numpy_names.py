@@ -32,7 +32,7 @@ def _samples():
 
     add("absolute conjugate degrees radians positive rint spacing asinh atan modf frexp "
         "iscomplex iscomplexobj isreal isrealobj ndim shape size flatnonzero "
-        "argwhere count_nonzero all any unique unique_all unique_counts unique_inverse "
+        "argwhere count_nonzero all any unique_all unique_counts unique_inverse "
         "unique_values empty_like nancumsum nancumprod nanprod nanstd nanvar",
         lambda x: ((x,), {}), X)
     add("acos asin atanh", lambda u: ((u,), {}), U)

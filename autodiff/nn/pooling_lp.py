@@ -4,8 +4,8 @@
 
 ``lp_pool`` is ``(sum over the window of x ** p) ** (1 / p)``, taken as the average
 pooling of ``x ** p`` times the window size; as in PyTorch, a negative input with a
-fractional ``p`` gives NaN, and the gradient where a window sums to 0 is not finite
-when ``p > 1``.  ``local_response_norm`` divides each value by
+fractional ``p`` (or a negative window sum) gives NaN, quietly, and the gradient where
+a window sums to 0 is not finite when ``p > 1``.  ``local_response_norm`` divides each value by
 ``(k + alpha * mean of x**2 over size neighbouring channels) ** beta``; the
 neighbourhood runs from ``size // 2`` channels before to ``(size - 1) // 2`` after,
 zero-padded at the ends.
@@ -31,7 +31,20 @@ from .unbatched import unbatched_too
 
 def _lp_from_average(average, norm_type, window):
     # PyTorch's expression: sign(out) * relu(|out|) * window, to the power 1/p.
-    return (ew.sign(average) * ew.relu(ew.abs(average)) * float(window)) ** (1.0 / norm_type)
+    return _real_power(ew.sign(average) * ew.relu(ew.abs(average)) * float(window),
+                       1.0 / norm_type)
+
+
+def _real_power(base, exponent):
+    """``base ** exponent`` as PyTorch's ``pow`` gives it: a negative base to a
+    fractional power is NaN, value and gradient, without NumPy's "invalid value"
+    warning (PyTorch's layers are quiet about it)."""
+    if float(exponent).is_integer():
+        return base ** exponent
+    negative, one = base < 0, np.ones((), base.dtype)
+    flip = ew.where(negative, -one, one)        # |base|, with base's own gradient at 0
+    nan_where_negative = ew.where(negative, one * np.nan, one)
+    return (base * flip) ** exponent * nan_where_negative
 
 
 def _norm_type(norm_type, where):
@@ -53,7 +66,7 @@ def lp_pool1d(input, norm_type: float, kernel_size: int, stride=None,
     where = "lp_pool1d"
     p = _norm_type(norm_type, where)
     x = float_tensor(input, where)
-    average = PM.avg_pool1d(x ** p, kernel_size, stride, 0, ceil_mode)
+    average = PM.avg_pool1d(_real_power(x, p), kernel_size, stride, 0, ceil_mode)
     return _lp_from_average(average, p, PM._int1(kernel_size, "kernel_size", where, 1))
 
 
@@ -70,7 +83,7 @@ def lp_pool2d(input, norm_type: float, kernel_size, stride=None,
     p = _norm_type(norm_type, where)
     x = float_tensor(input, where)
     kernel = FC._pair(kernel_size, "kernel_size", where)
-    average = FC.avg_pool2d(x ** p, kernel, stride, 0, ceil_mode)
+    average = FC.avg_pool2d(_real_power(x, p), kernel, stride, 0, ceil_mode)
     return _lp_from_average(average, p, kernel[0] * kernel[1])
 
 
@@ -87,7 +100,7 @@ def lp_pool3d(input, norm_type: float, kernel_size, stride=None,
     p = _norm_type(norm_type, where)
     x = float_tensor(input, where)
     kernel = _triple(kernel_size, where)
-    average = P3.avg_pool3d(x ** p, kernel, stride, 0, ceil_mode)
+    average = P3.avg_pool3d(_real_power(x, p), kernel, stride, 0, ceil_mode)
     return _lp_from_average(average, p, math.prod(kernel))
 
 

@@ -14,7 +14,6 @@ existing ops (the gradients are theirs).
 from __future__ import annotations
 
 import operator
-import sys
 
 import numpy as np
 
@@ -409,26 +408,12 @@ def _unique_values(numpy_function, x, axis=None, equal_nan=False, **options):
 _NAN_RULE_NOT_GIVEN = object()
 
 
-def _called_as_ad_unique() -> bool:
-    """Whether the user's call was ``ad.unique`` (made in numpy_names.py), not NumPy's
-    ``np.unique(t)``, whose NumPy code keeps NumPy's meaning without a warning."""
-    from ..conventions import called_from_user
-    frame = sys._getframe(2)
-    while frame is not None and not called_from_user(frame):
-        if frame.f_code.co_filename.endswith("numpy_names.py"):
-            return True
-        frame = frame.f_back
-    return False
-
-
 def _warn_merged_nans(x, axis) -> None:
     """``np.unique`` makes the NaNs one value (``equal_nan=True``), ``torch.unique``
     keeps each: ``ad.unique`` (the name PyTorch code writes) on a float input with
     several NaNs and no ``equal_nan=`` warns at the user's line."""
     data = getattr(x, "data", x)
     if axis is not None or np.asarray(data).dtype.kind not in "fc":
-        return
-    if not _called_as_ad_unique():
         return
     if np.count_nonzero(np.isnan(data)) < 2:
         return
@@ -442,26 +427,62 @@ def _warn_merged_nans(x, axis) -> None:
         "without this warning."), ConventionWarning)
 
 
+def _unique(ar, return_index, return_inverse, return_counts, axis, equal_nan, sorted,
+            warn_merged_nans):
+    """``np.unique``'s result, NaNs merged unless ``equal_nan=False``; when no rule is
+    given and ``warn_merged_nans`` (``ad.unique``), several NaNs merged warn."""
+    if equal_nan is _NAN_RULE_NOT_GIVEN:
+        if warn_merged_nans:
+            _warn_merged_nans(ar, axis)
+        equal_nan = True
+    return _unique_values(np.unique, ar, axis, equal_nan, return_index=return_index,
+                          return_inverse=return_inverse, return_counts=return_counts,
+                          sorted=sorted)
+
+
 @implements(np.unique)
 def unique(ar, return_index=False, return_inverse=False, return_counts=False, axis=None,
-           *, equal_nan=_NAN_RULE_NOT_GIVEN, sorted=True):
+           *, equal_nan=True, sorted=True):
     """The unique values, as ``np.unique`` (with its index, inverse and count arrays
     when asked, plain integer arrays).  The values are a gather of the input: each
     one's gradient goes to its first occurrence (the index ``return_index`` gives).
-    Several NaNs are one value (NumPy's ``equal_nan=True``); without ``equal_nan=``
-    that warns, since ``torch.unique`` keeps each NaN.
+    Several NaNs are one value (NumPy's ``equal_nan=True``), quietly, as NumPy code
+    expects (``ad.unique`` warns about it).
 
     >>> x = ad.tensor([2.0, 1.0, 2.0], requires_grad=True)
     >>> values, counts = np.unique(x, return_counts=True)
     >>> values.sum().backward(); values, counts, x.grad
     (tensor([1., 2.], requires_grad=True), array([1, 2]), array([1., 1., 0.]))
     """
-    if equal_nan is _NAN_RULE_NOT_GIVEN:
-        _warn_merged_nans(ar, axis)
-        equal_nan = True
-    return _unique_values(np.unique, ar, axis, equal_nan, return_index=return_index,
-                          return_inverse=return_inverse, return_counts=return_counts,
-                          sorted=sorted)
+    return _unique(ar, return_index, return_inverse, return_counts, axis, equal_nan,
+                   sorted, warn_merged_nans=False)
+
+
+def unique_of_ad(ar, return_index=False, return_inverse=False, return_counts=False,
+                 axis=None, *, equal_nan=_NAN_RULE_NOT_GIVEN, sorted=True, dim=None):
+    """``ad.unique``: ``np.unique`` on a Tensor (a list or an array taken as one), with
+    its gradients; ``dim=`` is PyTorch's name for ``axis=`` (the distinct slices along
+    it).  Several NaNs are one value (NumPy's ``equal_nan=True``); without
+    ``equal_nan=`` that warns at the caller's line, since ``torch.unique`` (and
+    ``Tensor.unique``) keep each NaN.
+
+    >>> ad.unique(ad.tensor([2.0, 1.0, 2.0]), return_counts=True)
+    (tensor([1., 2.]), array([1, 2]))
+    >>> ad.unique(ad.tensor([[1, 2], [1, 2], [0, 1]]), dim=0)
+    tensor([[0, 1],
+            [1, 2]])
+    """
+    from .operands import SEQUENCES, from_nested, holds_tensor
+    if dim is not None:
+        from ..argument_aliases import renamed_argument
+        axis = renamed_argument("unique", "axis", axis, None, "dim", dim)
+    if type(ar) in SEQUENCES and holds_tensor(ar):
+        ar = from_nested(ar)
+    return _unique(ar, return_index, return_inverse, return_counts, axis, equal_nan,
+                   sorted, warn_merged_nans=True)
+
+
+unique_of_ad.__name__ = unique_of_ad.__qualname__ = "unique"
 
 
 @implements(np.unique_values)

@@ -135,6 +135,9 @@ def median(a, axis=None, out=None, overwrite_input: bool = False, keepdims: bool
     values = array_of(a)
     lanes, kept_shape = _lanes_last(a, axis, "median")
     n = lanes.shape[-1]
+    if n == 0:      # NumPy's "Mean of empty slice" (the mean below is PyTorch's, quiet)
+        from ..warning_lines import numpy_warnings_at_user_line
+        numpy_warnings_at_user_line(np.median, values, axis=axis, keepdims=keepdims)
     ordered = sort(lanes, axis=-1)
     middle = n // 2
     chosen = ordered[..., middle:middle + 1] if n % 2 else ordered[..., middle - 1:middle + 1]

@@ -6,6 +6,7 @@ reduction removed them), then broadcasts it over the reduced axes.
 
 from __future__ import annotations
 
+import warnings
 from functools import partial
 
 import numpy as np
@@ -44,6 +45,10 @@ def _numpy_reduction(name, takes_dtype):
         if any(value is not None for value in masking_arguments(initial, where).values()):
             from .masked_reductions import masked_reduction   # (it imports this module)
             return masked_reduction(name, a, axis, bool(keepdims), initial, where)
+        if name == "mean" and 0 in getattr(a, "shape", ()):
+            # NumPy's warnings about empty lanes, which the op (PyTorch's) leaves out
+            numpy_warnings_at_user_line(np.mean, getattr(a, "data", a), axis=axis,
+                                        keepdims=bool(keepdims))
         return REGISTRY[name](a, axis=axis, keepdims=bool(keepdims))
 
     if takes_dtype:
@@ -98,6 +103,8 @@ def _sum_rule(xp, g, ans, x, axis=None, keepdims=False, dtype=None):
 
 def _mean_rule(xp, g, ans, x, axis=None, keepdims=False, dtype=None):
     n = _count(x.shape, axis)
+    if not n:               # (empty lanes: an empty gradient, without NumPy's 1 / 0 warning)
+        return xp.broadcast_to(xp.reshape(g, _kept_shape(x.shape, axis)), x.shape)
     return xp.broadcast_to(xp.reshape(g, _kept_shape(x.shape, axis)) / n, x.shape)
 
 
@@ -201,9 +208,19 @@ sum = _reduction(
     ">>> ad.sum(ad.tensor([[1.0, 2.0], [3.0, 4.0]]), axis=0)\ntensor([4., 6.])",
     numpy=(np.sum,), ufunc=np.add, reads=(), torch_by_position=_keepdim_in_dtype_place("sum"))
 def _mean_forward(x, *args, **kwargs):
-    if 0 in x.shape:                    # an empty lane: NumPy warns, from its own line
-        return numpy_warnings_at_user_line(np.mean, x, *args, **kwargs)
+    if 0 in x.shape:
+        return _quiet_mean_of_empty_lanes(x, *args, **kwargs)
     return np.mean(x, *args, **kwargs)
+
+
+def _quiet_mean_of_empty_lanes(x, *args, **kwargs):
+    """NaN for each empty lane without NumPy's "Mean of empty slice" (and its 0 / 0)
+    warnings, as PyTorch's ``mean`` gives it: ``ad.mean`` and ``Tensor.mean``.
+    ``np.mean`` of a Tensor warns as NumPy does (its adapter adds the warnings)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Mean of empty slice", RuntimeWarning)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.mean(x, *args, **kwargs)
 
 
 mean = _reduction(
