@@ -14,7 +14,10 @@ area and centroid by ``np.roll``; the distance field of its edges, softened by
 over components), image registration (a shift by bilinear sampling by hand and an
 integer ``np.roll``) and mixed-dtype data (``int32`` counts, ``uint8`` pixels and
 ``np.float32`` scalars). Each is differentiated with ``ad.grad`` and checked as every
-round is (``numpy_program_checks``), float32 included.
+round is (``numpy_program_checks``), float32 included.  Every program here and in the
+second file ran unchanged; writing through ``np.fliplr``/``np.flipud``/``np.rot90``
+views in grad mode, met around them, was refused and is followed now
+(test_numpy_twentysixth_findings.py).
 
 Each program is ``program(xp, p)``, a scalar function of a parameter array ``p``;
 ``xp`` is ``numpy`` (on an ndarray, or on a Tensor through NumPy's dispatch) or
