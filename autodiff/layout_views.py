@@ -22,9 +22,11 @@ from __future__ import annotations
 import numpy as np
 
 #: The ops whose output, when it shares its input's memory, lays out the same elements
-#: anew (a permutation of axes, or a new shape in C order).
+#: anew (a permutation of axes, or a new shape in C order), or shows them in reverse
+#: along some axes (``flip``, and through it ``fliplr``, ``flipud``, ``rot90``), which
+#: is basic indexing (``h[:, ::-1]``) and is linked with that key.
 LAYOUT_OPS = frozenset({"transpose", "swapaxes", "reshape", "flatten", "expand_dims",
-                        "squeeze"})
+                        "squeeze", "flip"})
 
 
 class Layout:
@@ -96,8 +98,11 @@ def _same_memory(a, b) -> bool:
 
 def match(op_name: str, base_array, view_array, op_args=()):
     """The ``Layout`` that makes ``view_array`` from ``base_array`` (by op ``op_name``,
-    called with ``op_args`` after the array) without copying, or None when it does not.
-    ``view_array`` shares the memory of ``base_array`` (``op_views.note`` saw to it)."""
+    called with ``op_args`` after the array) without copying, or None when it does not;
+    for ``flip``, the basic key that does (``_reversal``).  ``view_array`` shares the
+    memory of ``base_array`` (``op_views.note`` saw to it)."""
+    if op_name == "flip":
+        return _reversal(base_array, view_array)
     if op_name in ("transpose", "swapaxes"):
         perm = _permutation_named(op_name, base_array.ndim, op_args)
         # Axes given by keyword are not in op_args, but a permutation that gives the
@@ -117,6 +122,21 @@ def match(op_name: str, base_array, view_array, op_args=()):
         if not _same_memory(reshaped, view_array):
             return None
     return Layout(None, view_array.shape, base_array.shape)
+
+
+def _reversal(base_array, view_array):
+    """The key of slices (``::-1`` on the axes whose strides are negated) that shows
+    ``view_array`` as ``base_array[key]``, or None.
+
+    >>> h = np.zeros((2, 3))
+    >>> _reversal(h, np.flip(h, 1))
+    (slice(None, None, None), slice(None, None, -1))
+    """
+    if base_array.shape != view_array.shape:
+        return None
+    key = tuple(slice(None, None, -1) if n > 1 and s == -t and s else slice(None)
+                for n, s, t in zip(base_array.shape, base_array.strides, view_array.strides))
+    return key if _same_memory(base_array[key], view_array) else None
 
 
 _REVERSED = [tuple(range(n - 1, -1, -1)) for n in range(8)]
