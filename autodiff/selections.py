@@ -382,7 +382,9 @@ class SelectionMethods:
     # ----- rearranging ---------------------------------------------------------
     def flip(self, *dims, axis=None, **keywords):
         """Reverse the order along ``dims`` (PyTorch's ``flip(dims)`` or ``flip(dims=)``;
-        ``np.flip``'s ``axis=``); every axis when none is given, as ``np.flip``.
+        ``np.flip``'s ``axis=``); every axis when none is given, as ``np.flip``.  The
+        result is a copy, as PyTorch's: a write into it leaves this tensor alone
+        (``np.flip(t)`` is NumPy's view).
 
         >>> ad.tensor([[1.0, 2.0], [3.0, 4.0]]).flip(dims=(1,))
         tensor([[2., 1.],
@@ -403,7 +405,7 @@ class SelectionMethods:
             axis = _dims(dims)
             if isinstance(axis, tuple) and not axis:
                 return self.clone()         # PyTorch's flip(dims=()): nothing reversed
-        return flip(self, axis=axis)
+        return flip(self, axis=axis).clone()
 
     def roll(self, shifts, dims=None, *, axis=None):
         """Shift the entries cyclically by ``shifts`` along ``dims`` (over the flattened
