@@ -415,7 +415,8 @@ class Optimizer(StateDictMethods):
                         missing.append(position)
                     position += 1
                     continue
-                grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad)
+                if type(grad) is not np.ndarray:    # (np.asarray of one: a call for nothing)
+                    grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad)
                 name = self._names.get(id(p))
                 if name is None:
                     raise self._unknown_parameter(where, g, p)
