@@ -583,7 +583,7 @@ _ELSEWHERE = {
     for module, names in (
         (jit_nn, ("cross_entropy", "cross_entropy_head", "cross_entropy_loss", "erf",
                   "erf_backward", "gelu", "gelu_backward", "layer_norm",
-                  "layer_norm_backward", "relu")),
+                  "layer_norm_backward", "relu", "sum_rows")),
         (jit_conv, ("col2im", "max_pool2d", "max_pool2d_backward")),
         (jit_rnn, ("lstm_cell_backward", "lstm_cell_forward")),
         (jit_softmax, ("softmax", "softmax_backward", "log_softmax", "log_softmax_backward")),

@@ -533,3 +533,19 @@ def relu(x, out=None):
         out = np.empty_like(x)
     _in_parts(_relu_fwd, (x.reshape(-1), out.reshape(-1)), (x.dtype.type(0),))
     return out
+
+
+@_kernel()
+def sum_rows(x, out):
+    """``np.add.reduce(x, 0, out=out)`` of a C-contiguous (N, C) array with C >= 2 (a
+    bias's gradient), bit for bit: NumPy adds the rows in order into a zeroed row (a
+    sum along an outer axis), and so does this loop; LLVM vectorizes it across the
+    columns, never along a sum (no fastmath).  One call, where NumPy's inner loop is
+    called once per row.  (``out`` is NumPy's: an array made here would have Numba's
+    memory record as its base, and a .grad takes only arrays of their own uncopied.)"""
+    zero = out.dtype.type(0)
+    for j in range(x.shape[1]):
+        out[j] = zero
+    for i in range(x.shape[0]):
+        for j in range(x.shape[1]):
+            out[j] += x[i, j]

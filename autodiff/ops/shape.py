@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
+from .. import kernels as _kernels
 from .namespace import xp_function
 from .reduce import reject_numpy_arguments
 from .registry import defop, defop_joint, implements, implements_without_gradient
@@ -32,6 +33,8 @@ def sum_to_array(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
         # (np.add.reduce is what ndarray.sum calls, without the method's argument
         # parsing: the same bits, tests/test_eager_fast_paths.py)
         if type(x) is np.ndarray:
+            if lead == 1 and x.ndim == 2:   # (the same bits in one compiled call)
+                return _kernels.sum_rows(x)
             return _add_reduce(x, 0 if lead == 1 else tuple(range(lead)))
         return np.sum(x, axis=tuple(range(lead)))
     axes = tuple(range(lead)) + tuple(

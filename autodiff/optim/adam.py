@@ -106,12 +106,7 @@ class AdamW(Adam):
                          decoupled_weight_decay=True)
 
 
-def _prepare_adam(data, grad, state, group):
-    return fused.prepare_adam(data, grad, state, group,
-                              decoupled=group["decoupled_weight_decay"])
-
-
-fused.PREPARE[Adam] = fused.PREPARE[AdamW] = _prepare_adam
+fused.PREPARE[Adam] = fused.PREPARE[AdamW] = fused.prepare_adam
 fused.GROUP_SOURCES[Adam] = fused.GROUP_SOURCES[AdamW] = fused.adam_group_sources
 fused.STATE_SOURCES[Adam] = fused.STATE_SOURCES[AdamW] = fused.adam_state_sources
 fused.ANY_SIZE.update((Adam, AdamW))

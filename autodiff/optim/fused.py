@@ -44,12 +44,13 @@ def update(opt, data, grad, state, group) -> bool:
     prepare = PREPARE.get(kind)
     if prepare is None or not kernels.JIT_ENABLED or not fits(data, grad):
         return False
-    if data.size < kernels.MIN_ELEMENTWISE and not (kind in ANY_SIZE and kernels.loaded()):
+    if data.size < kernels.MIN_ELEMENTWISE and not (
+            kind in ANY_SIZE and (_module or kernels.loaded())):    # (_module: loaded)
         return False
     work = prepare(data, grad.reshape(-1), state, group)
     if work is None:
         return False
-    module = load()
+    module = _module if _module is not None else load()
     if module is False:
         return False
     try:
@@ -201,7 +202,7 @@ def _adam_numbers(group) -> bool:
     return True
 
 
-def prepare_adam(data, grad, state, group, decoupled):
+def prepare_adam(data, grad, state, group):
     if not _adam_numbers(group):
         return None
     counter = state.get("step")
@@ -216,7 +217,8 @@ def prepare_adam(data, grad, state, group, decoupled):
         v_max = _state_array(state, "max_exp_avg_sq", data)
         if v_max is None:
             return None
-    return ("adam", state, (data.reshape(-1), grad, m, v, v_max, group, decoupled))
+    return ("adam", state, (data.reshape(-1), grad, m, v, v_max, group,
+                            group["decoupled_weight_decay"]))
 
 
 def with_gradient(work, grad, state_arrays=()):

@@ -52,6 +52,7 @@ from .parameter_state import ParameterState, by_position
 from .stale_graphs import grad_has_graph, held_only_by_older_graphs, relock, unlock
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+_list_item = list.__getitem__
 
 
 class NoGradientWarning(UserWarning):
@@ -396,6 +397,10 @@ class Optimizer(StateDictMethods):
         # the step writes them anyway, as PyTorch's does (stale_graphs.py).  Asked only
         # when a parameter is read-only (None until then: every one was writable).
         after_create_graph = None
+        states = self.state
+        # (a position's dict read as list items are: ParameterState.__getitem__ for an
+        # int is list's, and a Python call less for each parameter)
+        state_at = _list_item if type(states) is ParameterState else type(states).__getitem__
         for g, group in enumerate(self.param_groups):
             if not group["lr"] >= 0:        # (NaN too) refused when the group was made
                 raise ValueError(
@@ -410,7 +415,8 @@ class Optimizer(StateDictMethods):
                         missing.append(position)
                     position += 1
                     continue
-                grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad)
+                if type(grad) is not np.ndarray:    # (np.asarray of one: a call for nothing)
+                    grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad)
                 name = self._names.get(id(p))
                 if name is None:
                     raise self._unknown_parameter(where, g, p)
@@ -433,7 +439,7 @@ class Optimizer(StateDictMethods):
                             "still needs its current value (step() called before backward()). "
                             "Call backward() first, or drop the graph (del loss); "
                             "ad.explain(param) names the ops holding it.")
-                work.append((p, grad, self.state[position], group))
+                work.append((p, grad, state_at(states, position), group))
                 position += 1
         self._accumulation.check(self, work, where)
         if missing and not work:
