@@ -22,10 +22,10 @@ a read:
 
 What the scan cannot see (``getattr(self, name)`` with ``name`` a variable, a read in
 code of an object no root reaches) is seen while the call runs: ``reads_watched``
-gives each such optimizer, for the call, a subclass whose ``__getattribute__`` notes
-where each read of one of its numbers comes from; a read that is not the first step of
-counting it up by a constant, or a read of its ``__dict__`` by the user's code, is a
-read as well.
+gives the user's class of each such optimizer, for the call, a ``__getattribute__``
+that notes where each read of one of its numbers comes from (``type(opt)`` stays what
+it is); a read that is not the first step of counting it up by a constant, or a read
+of its ``__dict__`` by the user's code, is a read as well.
 """
 
 from __future__ import annotations
@@ -68,45 +68,56 @@ def optimizer_attribute_numbers(roots) -> dict:
 
 @contextmanager
 def reads_watched(before):
-    """Within it the optimizers of ``before`` (``optimizer_attribute_numbers``) note the
+    """Within it the objects of ``before`` (``optimizer_attribute_numbers``) note the
     reads of their numbers (and of their ``__dict__``) into the yielded
-    ``{attribute: {(code, offset)}}``, ``offset`` the reading instruction's; an object
-    whose class cannot be swapped for a subclass is not watched (the scan decides)."""
+    ``{attribute: {(code, offset)}}``, ``offset`` the reading instruction's.  The
+    ``__getattribute__`` of their classes the user wrote is replaced for the call (and
+    put back after it), so ``type(opt)`` stays what it is; an object of a class of the
+    library's is not watched (the scan decides)."""
     reads: dict = {}
-    names: dict = {}
-    for optimizer, attribute, _ in before.values():
-        names.setdefault(id(optimizer), (optimizer, set()))[1].add(attribute)
-    swapped = []
+    watched: dict = {}
+    for owner, attribute, _ in before.values():
+        watched.setdefault(id(owner), {"__dict__"}).add(attribute)
+    patched = []
     try:
-        for optimizer, watched in names.values():
-            kind = type(optimizer)
-            try:
-                optimizer.__class__ = _watching(kind, watched | {"__dict__"}, reads)
-            except TypeError:           # (a layout that forbids it, a metaclass' __call__)
+        for kind in {type(owner) for owner, _, _ in before.values()}:
+            if not _patchable(kind):
                 continue
-            swapped.append((optimizer, kind))
+            had = vars(kind).get("__getattribute__", _ABSENT)
+            kind.__getattribute__ = _watching(kind.__getattribute__, watched, reads)
+            patched.append((kind, had))
         yield reads
     finally:
-        for optimizer, kind in swapped:
-            optimizer.__class__ = kind
+        for kind, had in patched:
+            if had is _ABSENT:
+                del kind.__getattribute__
+            else:
+                kind.__getattribute__ = had
 
 
-def _watching(kind, watched, reads) -> type:
-    """A subclass of ``kind`` (same name and module) that notes in ``reads`` the place
-    of each read of an attribute in ``watched``."""
-    get = kind.__getattribute__
+_ABSENT = object()
+
+
+def _patchable(kind) -> bool:
+    """Whether ``kind`` is a class the user wrote whose attributes can be set (not one
+    whose metaclass has its own ``__setattr__``)."""
+    from .reached import written_by_user
+
+    return written_by_user(kind.__module__) and type(kind).__setattr__ is type.__setattr__
+
+
+def _watching(get, watched, reads):
+    """A ``__getattribute__`` doing what ``get`` does that notes in ``reads`` the place
+    of each read of an attribute ``watched`` names for the object read."""
 
     def __getattribute__(self, attribute):
-        if attribute in watched:
+        names = watched.get(id(self))
+        if names is not None and attribute in names:
             frame = sys._getframe(1)
             reads.setdefault(attribute, set()).add((frame.f_code, frame.f_lasti))
         return get(self, attribute)
 
-    namespace = {"__getattribute__": __getattribute__, "__module__": kind.__module__,
-                 "__qualname__": kind.__qualname__}
-    if "__slots__" in vars(kind) or "__dict__" not in dir(kind):
-        namespace["__slots__"] = ()
-    return types.new_class(kind.__name__, (kind,), exec_body=lambda ns: ns.update(namespace))
+    return __getattribute__
 
 
 def _read_while_running(attribute, reads) -> str | None:
