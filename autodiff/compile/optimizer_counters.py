@@ -46,6 +46,7 @@ def optimizer_attribute_numbers(roots) -> dict:
     """``{(id(optimizer), name): (optimizer, name, number)}`` for the Python numbers in
     the attributes of the optimizers ``roots`` (``(label, object)`` pairs) reach whose
     ``step()`` the user wrote (a library optimizer's is replayed as a call)."""
+    from ..nn.module import Module
     from ..optim.optimizer import Optimizer
     from .not_replayed import reachable
     from .reached import written_by_user
@@ -63,6 +64,10 @@ def optimizer_attribute_numbers(roots) -> dict:
             found.update(((id(item), name), (item, name, value))
                          for name, value in list(vars(item).items())
                          if type(value) in _NUMBERS)
+        elif isinstance(item, Module) and written_by_user(type(item).__module__):
+            # (a module's counter, ``self.calls += 1`` in a forward the user wrote)
+            found.update(((id(item), name), (item, name, value))
+                         for name, value in list(vars(item).items()) if type(value) is int)
     return found
 
 
@@ -160,6 +165,7 @@ def carried_counters(name, fn, before, roots=(), reads=None) -> list:
     The code read is the optimizer's classes', the functions ``fn`` reaches, and the
     methods of every class the user wrote among the objects ``roots`` reach (a
     scheduler that reads ``optimizer.t``); ``reads`` what ``reads_watched`` saw."""
+    from ..nn.module import Module
     from .hyperparameters import same_value
     from .not_replayed import reachable
     from .reached import reached_functions, written_by_user
@@ -177,16 +183,22 @@ def carried_counters(name, fn, before, roots=(), reads=None) -> list:
     held = [f.__code__ for kind in kinds for f in _functions_of(kind, written_by_user)]
     for optimizer, attribute, old, new in changed:
         kind = type(optimizer)
-        codes = [f.__code__ for f in _functions_of(kind, written_by_user)] + reached + held
-        uses = _uses(attribute, [c for c in codes if c is not None])
+        # (a module's methods the call did not reach may read the count it carries)
+        module = isinstance(optimizer, Module)
+        own = [] if module else [f.__code__ for f in _functions_of(kind, written_by_user)]
+        codes = [c for c in own + reached + ([] if module else held) if c is not None]
+        uses = _uses(attribute, codes)
         seen_at = _read_while_running(attribute, reads or {})
         if uses == "counted" and seen_at is not None:
             uses = "seen"
         if type(old) is int and type(new) is int and uses == "counted":
             counters.append((optimizer, attribute, new - old))
             continue
-        how = ("reads it besides counting it up (as a bias correction 1 - beta1 ** "
-               f"self.{attribute} does)" if uses == "read" else
+        if module and (uses == "set" or type(new) is not int):
+            continue        # (a record the call sets: warn_of_numbers_changed names it)
+        example = "" if module else f" (as a bias correction 1 - beta1 ** self.{attribute} does)"
+        how = (f"reads it besides counting it up{example}, at "
+               f"{_read_place(attribute, codes)}" if uses == "read" else
                f"names it in a string (getattr(self, {attribute!r})), a read the scan cannot "
                "tell from a count" if uses == "named" else
                "sets it otherwise than counting it up by a constant" if uses == "set"
@@ -196,7 +208,8 @@ def carried_counters(name, fn, before, roots=(), reads=None) -> list:
                else "changes a number that is no int")
         raise TraceError(
             f"compile: {name} changed the Python number {kind.__name__}.{attribute} of "
-            f"an optimizer while tracing ({old!r} -> {new!r}), and the code {how}: a "
+            f"{'a module' if module else 'an optimizer'} while tracing ({old!r} -> "
+            f"{new!r}), and the code {how}: a "
             "replay runs no Python code, so what the call computed from it is fixed "
             "into the plan as numbers, while eager execution counts on. Keep it in a "
             f"0-d tensor: self.{attribute} = ad.zeros(()) in __init__; self.{attribute} "
@@ -204,6 +217,23 @@ def carried_counters(name, fn, before, roots=(), reads=None) -> list:
             f"self.{attribute} computes with tensor ops, which a replay repeats (as "
             "PyTorch's optimizers keep their step).")
     return counters
+
+
+def counted_labels(named, counters) -> list:
+    """The labels ``not_replayed.numbers_reached`` gives the module counters of
+    ``counters`` (``carried_counters``) among ``named``: ``model.calls``, which a
+    replay carries and no warning names."""
+    from ..nn.module import Module
+
+    carried = {(id(owner), attribute) for owner, attribute, _ in counters}
+    labels = []
+    for label, value in named:
+        if isinstance(value, Module) and carried:
+            for path, module in value.named_modules():
+                prefix = f"{label}.{path}" if path else label
+                labels += [f"{prefix}.{key}" for key in vars(module)
+                           if (id(module), key) in carried]
+    return labels
 
 
 def _functions_of(kind, written_by_user) -> list:
@@ -243,6 +273,21 @@ def _uses(attribute, codes) -> str:
                     if k < 3 or not _counted_from(instructions, k - 3, attribute):
                         result = "set"
     return result
+
+
+def _read_place(attribute, codes) -> str:
+    """``"file:line"`` of the first read of ``.attribute`` in ``codes`` that does not
+    count it up (``_uses`` found one)."""
+    for outer in codes:
+        for code in nested_code(outer):
+            instructions = [i for i in dis.get_instructions(code)
+                            if i.opname not in ("COPY", "SWAP", "LOAD_FAST", "CACHE")]
+            for k, instruction in enumerate(instructions):
+                if (instruction.opname in ("LOAD_ATTR", "LOAD_METHOD")
+                        and instruction.argval == attribute
+                        and not _counted_from(instructions, k, attribute)):
+                    return _place(code, instruction.offset)
+    return "?"
 
 
 def _counted_from(instructions, k, attribute) -> bool:
