@@ -20,6 +20,11 @@ a read:
   values while eager execution counts on.  The refusal names the optimizer and the
   attribute and says how to keep the count in a 0-d tensor, which a replay updates.
 
+A module of a class the user wrote is scanned the same way for its int attributes
+(``self.calls += 1`` in a forward), reading only the code the function reaches: a
+counter is carried, one read otherwise refused (naming the line of the read), and any
+other change left to ``not_replayed.warn_of_numbers_changed``, which warns.
+
 What the scan cannot see (``getattr(self, name)`` with ``name`` a variable, a read in
 code of an object no root reaches) is seen while the call runs: ``reads_watched``
 gives the user's class of each such optimizer, for the call, a ``__getattribute__``
