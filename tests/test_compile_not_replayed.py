@@ -115,7 +115,7 @@ def test_what_a_replay_updates_again_is_not_named_and_a_detached_copy_is(keep):
 steps = 0
 
 
-def test_a_counter_and_a_module_attribute_the_trace_changed_are_named():
+def test_a_global_counter_is_named_and_a_modules_counter_carried():
     global steps
     steps = 0
 
@@ -146,10 +146,10 @@ def test_a_counter_and_a_module_attribute_the_trace_changed_are_named():
 
     found = _calls(step, np.ones((2, 3)))
     messages = sorted(str(w.message) for w in found)
-    assert len(messages) == 2, messages
-    assert messages[0].startswith("compile: step changed model.calls while tracing (0 -> 1)")
-    assert messages[1].startswith("compile: step changed steps while tracing (0 -> 1)")
-    assert (steps, model.calls, opt.param_groups[0]["lr"]) == (1, 1, 0.1 / 8)
+    # (the module's counter, read nowhere else, is carried by each replay)
+    assert len(messages) == 1, [m[:150] for m in messages]
+    assert messages[0].startswith("compile: step changed steps while tracing (0 -> 1)")
+    assert (steps, model.calls, opt.param_groups[0]["lr"]) == (1, 3, 0.1 / 8)
 
 
 def test_a_number_read_into_a_closure_variable_is_named():

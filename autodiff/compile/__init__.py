@@ -184,9 +184,9 @@ from .captures import (captured_generators, captured_objects, captured_settings,
                        why_plan_does_not_fit)
 from .fit_check import plan_fits
 from .replaced_state import keep_replaced_state, optimizer_state_tensors
-from .array_reads import array_flags
-from .optimizer_counters import (carried_counters, optimizer_attribute_numbers,
-                                 reads_watched)
+from .array_reads import array_flags, names_in_code
+from .optimizer_counters import (carried_counters, counted_labels,
+                                 optimizer_attribute_numbers, reads_watched)
 from .state_numbers import optimizer_state_numbers, refuse_numbers_counted
 
 __all__ = ["compile", "Compiled", "Plan", "NotReplayedWarning", "TraceError"]
@@ -383,6 +383,8 @@ class Compiled:
                                     counter_reads)
         # (a counter a replay carries is no setting a replay must find unchanged)
         carried = {(id(vars(optimizer)), attribute) for optimizer, attribute, _ in counters}
+        plan.flags = [flag for flag in plan.flags       # (a module's setting till now)
+                      if (id(getattr(flag[0], "__dict__", None)), flag[1]) not in carried]
         counted = [label for label, where, key, _ in captured_settings(self.fn)
                    if (id(where), key) in carried]
         if not np.array_equal(np.random.get_state()[1], rng_before):
@@ -400,9 +402,12 @@ class Compiled:
             tracer, plan, roots, stacklevel=3, spare_optimizer_state=not self._state_made)
         # (an entry of a container counts only if it was there: a container that grew
         # is named by warn_of_sizes_changed)
+        counted += counted_labels(named_before, counters)   # (a module's, model.calls)
         for label in counted:
             numbers_before.pop(label, None)
-        warn_of_numbers_changed(plan.name, numbers_before, numbers_reached(named) | {
+        warn_of_numbers_changed(plan.name, numbers_before, {
+            label: number for label, number in numbers_reached(named).items()
+            if label not in counted} | {
             label: number for label, number in numbers_in_containers(self.fn).items()
             if label in in_containers and label not in counted}, stacklevel=3)
         warn_of_sizes_changed(plan.name, sizes_before, stacklevel=3)
@@ -420,7 +425,7 @@ class Compiled:
             return output
         plan.bindings = captured_objects(self.fn)     # as the call left them
         plan.flags += array_flags(plan, arrays_after, sums_before, array_sums(arrays_after),
-                                  tracer.replayed_arrays)
+                                  tracer.replayed_arrays, names_in_code(self.fn))
         plan.generators = [g for _, g in given_generators]  # (signatures.py)
         plan.settings = [entry for entry in captured_settings(self.fn)
                          if (id(entry[1]), entry[2]) not in carried]

@@ -7,7 +7,10 @@ them is fixed into the plan, and NumPy arrays cannot report such reads (as tenso
 ``values_read.py``).  So each small array the function's names reach that the plan
 holds no part of, and that the call left unchanged, becomes one of the plan's
 ``flags``: its contents are compared before each replay, and a call finding them
-changed (``model.gain += 0.5`` between calls) traces again.
+changed (``model.gain += 0.5`` between calls) traces again.  A larger array (a table
+``float(self.table[3])`` reads) is flagged by a checksum of its bytes instead of a
+copy, and only when the code the function reaches names it (``table``): each replay
+then costs a pass over it.
 
 >>> GAIN = np.ones(())
 >>> w = ad.tensor([1.0, 2.0])
@@ -21,12 +24,16 @@ changed (``model.gain += 0.5`` between calls) traces again.
 
 from __future__ import annotations
 
+import re
+import zlib
+
 import numpy as np
 
+from ..code_walk import nested_code
 from .values_read import Snapshot, ValueRead
 
-#: Arrays up to this many bytes are compared before each replay; a larger one (a data
-#: set a step indexes into) would cost a copy per call, and is left to the plan.
+#: Arrays up to this many bytes are compared with a copy before each replay; a larger
+#: one (a table a step indexes into) by a checksum of its bytes, when the code names it.
 MAX_BYTES = 4096
 
 
@@ -45,14 +52,56 @@ class ArrayRead(ValueRead):
         return Snapshot(self.array)
 
 
-def array_flags(plan, arrays, sums_before, sums_after, replayed_arrays=()) -> list:
+class ArrayChecksum(ValueRead):
+    """The plan's flag for one array over ``MAX_BYTES`` whose values the trace may have
+    read into Python: ``value`` is the CRC-32 of its bytes (and its shape and dtype)."""
+
+    __slots__ = ("array",)
+
+    def __init__(self, array, label):
+        super().__init__(None, label)
+        self.array = array
+
+    @property
+    def value(self) -> tuple:
+        array = self.array
+        return (array.shape, array.dtype.str,
+                zlib.crc32(np.ascontiguousarray(array).view(np.uint8).reshape(-1).data))
+
+
+def names_in_code(fn) -> set:
+    """The names (attributes, globals, closure variables) and the string constants
+    (``cfg["table"]``) in the code of ``fn`` and the functions it reaches
+    (``reached_functions``), and of the code written inside theirs."""
+    from .reached import reached_functions
+
+    found = set()
+    for function in reached_functions(fn):
+        code = getattr(getattr(function, "__func__", function), "__code__", None)
+        for inner in nested_code(code) if code is not None else ():
+            found.update(inner.co_names, inner.co_freevars, inner.co_cellvars)
+            found.update(c for c in inner.co_consts if type(c) is str)
+    return found
+
+
+def _named_in(path, names) -> bool:
+    """Whether a part of ``path`` after its first (``model.table``: ``table``), or the
+    whole of a one-part path, is among ``names``."""
+    parts = re.findall(r"[A-Za-z_]\w*", path)
+    return any(part in names for part in (parts[1:] or parts))
+
+
+def array_flags(plan, arrays, sums_before, sums_after, replayed_arrays=(),
+                names=frozenset()) -> list:
     """The flags for the arrays of ``arrays`` (``{path: array}``: ``arrays_reached``
     after the call, ``sums_*`` their ``array_sums`` before and after it) and of the
     plan's ``bindings`` (the arrays the functions it reaches name, ``GAIN`` in a
     module's forward) that the call did not change and that share no memory with an
     array the plan holds, nor with ``replayed_arrays``: the arrays of objects whose
     ``@replayed`` methods the plan calls again (spectral norm's power-iteration vectors),
-    which each replay reads and writes anew."""
+    which each replay reads and writes anew.  An array over ``MAX_BYTES`` counts only
+    when one of ``names`` (``names_in_code`` of the functions the plan reaches) names
+    it."""
     held = [a.view(np.ndarray) for a in plan.constant_values.values()
             if isinstance(a, np.ndarray)]
     held += [t.data for t, _ in plan.captured]
@@ -67,9 +116,11 @@ def array_flags(plan, arrays, sums_before, sums_after, replayed_arrays=()) -> li
             arrays[key if isinstance(key, str) else "a name's array"] = value
     flags = []
     for path, array in arrays.items():
-        if (array.nbytes > MAX_BYTES or array.dtype.hasobject or id(array) in changed
+        large = array.nbytes > MAX_BYTES
+        if (array.dtype.hasobject or id(array) in changed or large and not _named_in(path, names)
                 or any(np.may_share_memory(array, other) for other in held)):
             continue
         label = f"the values of the array {path}"
-        flags.append((ArrayRead(array, label), "value", Snapshot(array)))
+        flag = ArrayChecksum(array, label) if large else ArrayRead(array, label)
+        flags.append((flag, "value", flag.value))
     return flags

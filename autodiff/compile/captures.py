@@ -23,6 +23,7 @@ from ..code_walk import nested_code
 from ..tensor import Tensor
 from .container_settings import (_MISSING, _Path, _held_object, _plain_object,
                                  _settings_inside, _users_class)
+from .held_objects import MOST_OBJECTS_FOLLOWED
 from .hyperparameters import same_value
 from .known_writes import left_by_a_plan
 from .not_replayed import reachable
@@ -271,11 +272,17 @@ def _settings_named(fn) -> list:
     # (a global only where the code reads it as one: co_names also holds the names of
     # attributes, and ``opt.step()`` must not tie the plan to a global loop counter ``step``)
     found = []
+    whole = _names_read_whole(code) if code is not None else set()
     for name, where, key, value in _captured_names(fn):
         if where is table and key not in read:
             continue
         if is_setting(value):
             found.append((name, where, key, value))
+        elif (type(value) is dict and name in whole
+                and len(value) <= MOST_OBJECTS_FOLLOWED):
+            # (read by a key the code holds in a variable, ``WEIGHTS[name]`` in a loop
+            # over the terms, or iterated: any of its entries may be fixed into the plan)
+            found += _settings_inside(name, value, keys | set(value), attributes)
         else:
             found += _settings_inside(name, value, keys, attributes)
     owner = getattr(fn, "__self__", None)
@@ -307,6 +314,20 @@ def _keys_written(code) -> set:
         # (small ints may be loaded without a constant: LOAD_SMALL_INT)
         found.update(instr.argval for instr in dis.get_instructions(current)
                      if instr.opname == "LOAD_SMALL_INT")
+    return found
+
+
+def _names_read_whole(code) -> set:
+    """The names ``code`` (and the code written in it) loads other than to read one
+    entry by a constant key (``cfg["clip"]``): ``WEIGHTS[name]``, ``cfg.items()``,
+    ``for k in cfg``, ``f(cfg)``."""
+    found = set()
+    for current in nested_code(code):
+        instructions = list(dis.get_instructions(current))
+        for instr, after in zip(instructions, instructions[1:]):
+            if (instr.opname in ("LOAD_GLOBAL", "LOAD_NAME", "LOAD_DEREF", "LOAD_CLASSDEREF")
+                    and after.opname not in ("LOAD_CONST", "LOAD_SMALL_INT")):
+                found.add(instr.argval)
     return found
 
 

@@ -20,12 +20,17 @@ a read:
   values while eager execution counts on.  The refusal names the optimizer and the
   attribute and says how to keep the count in a 0-d tensor, which a replay updates.
 
+A module of a class the user wrote is scanned the same way for its int attributes
+(``self.calls += 1`` in a forward), reading only the code the function reaches: a
+counter is carried, one read otherwise refused (naming the line of the read), and any
+other change left to ``not_replayed.warn_of_numbers_changed``, which warns.
+
 What the scan cannot see (``getattr(self, name)`` with ``name`` a variable, a read in
 code of an object no root reaches) is seen while the call runs: ``reads_watched``
-gives each such optimizer, for the call, a subclass whose ``__getattribute__`` notes
-where each read of one of its numbers comes from; a read that is not the first step of
-counting it up by a constant, or a read of its ``__dict__`` by the user's code, is a
-read as well.
+gives the user's class of each such optimizer, for the call, a ``__getattribute__``
+that notes where each read of one of its numbers comes from (``type(opt)`` stays what
+it is); a read that is not the first step of counting it up by a constant, or a read
+of its ``__dict__`` by the user's code, is a read as well.
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ def optimizer_attribute_numbers(roots) -> dict:
     """``{(id(optimizer), name): (optimizer, name, number)}`` for the Python numbers in
     the attributes of the optimizers ``roots`` (``(label, object)`` pairs) reach whose
     ``step()`` the user wrote (a library optimizer's is replayed as a call)."""
+    from ..nn.module import Module
     from ..optim.optimizer import Optimizer
     from .not_replayed import reachable
     from .reached import written_by_user
@@ -63,50 +69,65 @@ def optimizer_attribute_numbers(roots) -> dict:
             found.update(((id(item), name), (item, name, value))
                          for name, value in list(vars(item).items())
                          if type(value) in _NUMBERS)
+        elif isinstance(item, Module) and written_by_user(type(item).__module__):
+            # (a module's counter, ``self.calls += 1`` in a forward the user wrote)
+            found.update(((id(item), name), (item, name, value))
+                         for name, value in list(vars(item).items()) if type(value) is int)
     return found
 
 
 @contextmanager
 def reads_watched(before):
-    """Within it the optimizers of ``before`` (``optimizer_attribute_numbers``) note the
+    """Within it the objects of ``before`` (``optimizer_attribute_numbers``) note the
     reads of their numbers (and of their ``__dict__``) into the yielded
-    ``{attribute: {(code, offset)}}``, ``offset`` the reading instruction's; an object
-    whose class cannot be swapped for a subclass is not watched (the scan decides)."""
+    ``{attribute: {(code, offset)}}``, ``offset`` the reading instruction's.  The
+    ``__getattribute__`` of their classes the user wrote is replaced for the call (and
+    put back after it), so ``type(opt)`` stays what it is; an object of a class of the
+    library's is not watched (the scan decides)."""
     reads: dict = {}
-    names: dict = {}
-    for optimizer, attribute, _ in before.values():
-        names.setdefault(id(optimizer), (optimizer, set()))[1].add(attribute)
-    swapped = []
+    watched: dict = {}
+    for owner, attribute, _ in before.values():
+        watched.setdefault(id(owner), {"__dict__"}).add(attribute)
+    patched = []
     try:
-        for optimizer, watched in names.values():
-            kind = type(optimizer)
-            try:
-                optimizer.__class__ = _watching(kind, watched | {"__dict__"}, reads)
-            except TypeError:           # (a layout that forbids it, a metaclass' __call__)
+        for kind in {type(owner) for owner, _, _ in before.values()}:
+            if not _patchable(kind):
                 continue
-            swapped.append((optimizer, kind))
+            had = vars(kind).get("__getattribute__", _ABSENT)
+            kind.__getattribute__ = _watching(kind.__getattribute__, watched, reads)
+            patched.append((kind, had))
         yield reads
     finally:
-        for optimizer, kind in swapped:
-            optimizer.__class__ = kind
+        for kind, had in patched:
+            if had is _ABSENT:
+                del kind.__getattribute__
+            else:
+                kind.__getattribute__ = had
 
 
-def _watching(kind, watched, reads) -> type:
-    """A subclass of ``kind`` (same name and module) that notes in ``reads`` the place
-    of each read of an attribute in ``watched``."""
-    get = kind.__getattribute__
+_ABSENT = object()
+
+
+def _patchable(kind) -> bool:
+    """Whether ``kind`` is a class the user wrote whose attributes can be set (not one
+    whose metaclass has its own ``__setattr__``)."""
+    from .reached import written_by_user
+
+    return written_by_user(kind.__module__) and type(kind).__setattr__ is type.__setattr__
+
+
+def _watching(get, watched, reads):
+    """A ``__getattribute__`` doing what ``get`` does that notes in ``reads`` the place
+    of each read of an attribute ``watched`` names for the object read."""
 
     def __getattribute__(self, attribute):
-        if attribute in watched:
+        names = watched.get(id(self))
+        if names is not None and attribute in names:
             frame = sys._getframe(1)
             reads.setdefault(attribute, set()).add((frame.f_code, frame.f_lasti))
         return get(self, attribute)
 
-    namespace = {"__getattribute__": __getattribute__, "__module__": kind.__module__,
-                 "__qualname__": kind.__qualname__}
-    if "__slots__" in vars(kind) or "__dict__" not in dir(kind):
-        namespace["__slots__"] = ()
-    return types.new_class(kind.__name__, (kind,), exec_body=lambda ns: ns.update(namespace))
+    return __getattribute__
 
 
 def _read_while_running(attribute, reads) -> str | None:
@@ -149,6 +170,7 @@ def carried_counters(name, fn, before, roots=(), reads=None) -> list:
     The code read is the optimizer's classes', the functions ``fn`` reaches, and the
     methods of every class the user wrote among the objects ``roots`` reach (a
     scheduler that reads ``optimizer.t``); ``reads`` what ``reads_watched`` saw."""
+    from ..nn.module import Module
     from .hyperparameters import same_value
     from .not_replayed import reachable
     from .reached import reached_functions, written_by_user
@@ -166,16 +188,22 @@ def carried_counters(name, fn, before, roots=(), reads=None) -> list:
     held = [f.__code__ for kind in kinds for f in _functions_of(kind, written_by_user)]
     for optimizer, attribute, old, new in changed:
         kind = type(optimizer)
-        codes = [f.__code__ for f in _functions_of(kind, written_by_user)] + reached + held
-        uses = _uses(attribute, [c for c in codes if c is not None])
+        # (a module's methods the call did not reach may read the count it carries)
+        module = isinstance(optimizer, Module)
+        own = [] if module else [f.__code__ for f in _functions_of(kind, written_by_user)]
+        codes = [c for c in own + reached + ([] if module else held) if c is not None]
+        uses = _uses(attribute, codes)
         seen_at = _read_while_running(attribute, reads or {})
         if uses == "counted" and seen_at is not None:
             uses = "seen"
         if type(old) is int and type(new) is int and uses == "counted":
             counters.append((optimizer, attribute, new - old))
             continue
-        how = ("reads it besides counting it up (as a bias correction 1 - beta1 ** "
-               f"self.{attribute} does)" if uses == "read" else
+        if module and (uses == "set" or type(new) is not int):
+            continue        # (a record the call sets: warn_of_numbers_changed names it)
+        example = "" if module else f" (as a bias correction 1 - beta1 ** self.{attribute} does)"
+        how = (f"reads it besides counting it up{example}, at "
+               f"{_read_place(attribute, codes)}" if uses == "read" else
                f"names it in a string (getattr(self, {attribute!r})), a read the scan cannot "
                "tell from a count" if uses == "named" else
                "sets it otherwise than counting it up by a constant" if uses == "set"
@@ -185,7 +213,8 @@ def carried_counters(name, fn, before, roots=(), reads=None) -> list:
                else "changes a number that is no int")
         raise TraceError(
             f"compile: {name} changed the Python number {kind.__name__}.{attribute} of "
-            f"an optimizer while tracing ({old!r} -> {new!r}), and the code {how}: a "
+            f"{'a module' if module else 'an optimizer'} while tracing ({old!r} -> "
+            f"{new!r}), and the code {how}: a "
             "replay runs no Python code, so what the call computed from it is fixed "
             "into the plan as numbers, while eager execution counts on. Keep it in a "
             f"0-d tensor: self.{attribute} = ad.zeros(()) in __init__; self.{attribute} "
@@ -193,6 +222,23 @@ def carried_counters(name, fn, before, roots=(), reads=None) -> list:
             f"self.{attribute} computes with tensor ops, which a replay repeats (as "
             "PyTorch's optimizers keep their step).")
     return counters
+
+
+def counted_labels(named, counters) -> list:
+    """The labels ``not_replayed.numbers_reached`` gives the module counters of
+    ``counters`` (``carried_counters``) among ``named``: ``model.calls``, which a
+    replay carries and no warning names."""
+    from ..nn.module import Module
+
+    carried = {(id(owner), attribute) for owner, attribute, _ in counters}
+    labels = []
+    for label, value in named:
+        if isinstance(value, Module) and carried:
+            for path, module in value.named_modules():
+                prefix = f"{label}.{path}" if path else label
+                labels += [f"{prefix}.{key}" for key in vars(module)
+                           if (id(module), key) in carried]
+    return labels
 
 
 def _functions_of(kind, written_by_user) -> list:
@@ -232,6 +278,21 @@ def _uses(attribute, codes) -> str:
                     if k < 3 or not _counted_from(instructions, k - 3, attribute):
                         result = "set"
     return result
+
+
+def _read_place(attribute, codes) -> str:
+    """``"file:line"`` of the first read of ``.attribute`` in ``codes`` that does not
+    count it up (``_uses`` found one)."""
+    for outer in codes:
+        for code in nested_code(outer):
+            instructions = [i for i in dis.get_instructions(code)
+                            if i.opname not in ("COPY", "SWAP", "LOAD_FAST", "CACHE")]
+            for k, instruction in enumerate(instructions):
+                if (instruction.opname in ("LOAD_ATTR", "LOAD_METHOD")
+                        and instruction.argval == attribute
+                        and not _counted_from(instructions, k, attribute)):
+                    return _place(code, instruction.offset)
+    return "?"
 
 
 def _counted_from(instructions, k, attribute) -> bool:
