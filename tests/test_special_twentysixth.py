@@ -201,3 +201,18 @@ def test_modified_fresnel_f_refuses_negative_x_where_scipy_is_not_the_integral(n
     with pytest.raises(NotImplementedError, match=f"^{name}: the derivative of output 0 "
                                                   f"with respect to x < 0 "):
         getattr(special, name)(x)[0].real.sum().backward()
+
+
+@pytest.mark.parametrize("name, arguments", [
+    ("mathieu_cem", (2, 1.0, 30.0)), ("mathieu_modsem1", (1, 1.0, 0.5)),
+    ("pro_ang1", (1, 2, 1.5, 0.3)), ("obl_rad1", (1, 2, 1.5, 0.8))])
+def test_float32_tensors_get_scipys_float64_values_rounded(name, arguments):
+    # (SciPy's own float32 loops give NaN for the Mathieu functions, and do not return
+    # for the spheroidal ones)
+    x = ad.tensor(np.array([arguments[-1]], dtype=np.float32), requires_grad=True)
+    value, derivative = getattr(special, name)(*arguments[:-1], x)
+    expected = getattr(special, name)(*arguments[:-1], np.array([arguments[-1]]))
+    assert value.dtype == derivative.dtype == np.float32
+    np.testing.assert_allclose(value.data, expected[0], rtol=1e-6)
+    derivative.sum().backward()
+    assert x.grad.dtype == np.float32 and np.isfinite(x.grad).all()

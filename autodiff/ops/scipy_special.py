@@ -39,6 +39,23 @@ def _scipy_function(name):
     return forward
 
 
+def scipy_function_in_float64(name, index=None):
+    """SciPy's ``name`` (output ``index`` of it, if given) computed in float64 and rounded
+    to float32 / float16 where NumPy's rules give those: for the functions whose float32
+    loops SciPy gets wrong (the Mathieu functions' give NaN, the spheroidal ones' do not
+    return)."""
+    def forward(*args):
+        from scipy import special
+        dtype = np.result_type(*args)
+        narrow = dtype.kind == "f" and dtype.itemsize < 8
+        result = getattr(special, name)(*args, dtype=np.float64) if narrow else \
+            getattr(special, name)(*args)
+        result = result if index is None else result[index]
+        return result.astype(dtype) if narrow else result
+    forward.__name__ = name if index is None else f"{name}_{index}"
+    return forward
+
+
 def _hurwitz_zeta(x, q):
     from scipy.special import _ufuncs      # (scipy.special.zeta(x, q) calls it)
     return _ufuncs._zeta(x, q)

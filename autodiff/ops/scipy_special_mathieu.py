@@ -3,9 +3,10 @@
 ``modsem2`` record, the function and its derivative each an op of its own; the
 characteristic values ``mathieu_a(m, q)`` and ``mathieu_b(m, q)`` record without slopes.
 
-The forwards are SciPy's (its values exactly).  SciPy returns the derivative in x as the
-second output, so the function's slope is that output, and the derivative's slope is
-Mathieu's equation, through ``xp`` (so it has slopes of its own):
+The forwards are SciPy's (its values exactly), computed in float64 for float32 and
+float16 inputs and rounded back (SciPy's float32 loops give NaN).  SciPy returns the
+derivative in x as the second output, so the function's slope is that output, and the
+derivative's slope is Mathieu's equation, through ``xp`` (so it has slopes of its own):
 ``y'' = -(a - 2q cos 2x) y`` for ``ce_m`` and ``se_m``, and ``y'' = (a - 2q cosh 2x) y``
 for the modified functions, with ``a = mathieu_a(m, q)`` for the even (``ce``) and
 ``mathieu_b(m, q)`` for the odd (``se``) ones.
@@ -26,17 +27,13 @@ from __future__ import annotations
 import math
 
 from .registry import defop
-from .scipy_special import _quietly, _scipy_function, slope_refused
+from .scipy_special import _quietly, scipy_function_in_float64, slope_refused
 
 _RADIANS_PER_DEGREE = math.pi / 180
 
 
 def _output(name, index):
-    def forward(m, q, x):
-        from scipy import special
-        return getattr(special, name)(m, q, x)[index]
-    forward.__name__ = f"{name}_{index}"
-    return forward
+    return scipy_function_in_float64(name, index)
 
 
 def _order_refused(name):
@@ -53,7 +50,7 @@ def _q_refused(name):
 
 
 def _characteristic(name, example):
-    return defop(f"scipy_{name}", _scipy_function(name), elementwise=True,
+    return defop(f"scipy_{name}", scipy_function_in_float64(name), elementwise=True,
                  doc=f"``scipy.special.{name}`` on Tensors (SciPy's values; the slopes in m "
                      f"and q raise, naming them).\n\n>>> from scipy import special\n"
                      f">>> {example}",

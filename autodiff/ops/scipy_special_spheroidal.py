@@ -4,10 +4,12 @@ t)``, ``pro_rad1``, ``pro_rad2``, ``obl_ang1``, ``obl_rad1``, ``obl_rad2`` and t
 derivative each an op of its own; the characteristic values ``pro_cv(m, n, c)`` and
 ``obl_cv(m, n, c)`` record without slopes.
 
-The forwards are SciPy's (its values exactly).  SciPy returns the derivative in x as the
-second output, so the function's slope is that output.  The derivative's slope is the
-spheroidal equation (DLMF 30.2.1), through ``xp`` (so it has slopes of its own), with
-``lambda`` the characteristic value (``pro_cv`` / ``obl_cv``, or the ``cv`` passed):
+The forwards are SciPy's (its values exactly), computed in float64 for float32 and
+float16 inputs and rounded back (SciPy's float32 loops do not return).  SciPy returns
+the derivative in x as the second output, so the function's slope is that output.  The
+derivative's slope is the spheroidal equation (DLMF 30.2.1), through ``xp`` (so it has
+slopes of its own), with ``lambda`` the characteristic value (``pro_cv`` / ``obl_cv``,
+or the ``cv`` passed):
 
 * prolate, angular and radial: ``(1 - x^2) y'' - 2x y' + (lambda - c^2 x^2 - m^2 /
   (1 - x^2)) y = 0``;
@@ -30,7 +32,7 @@ from __future__ import annotations
 import numpy as np
 
 from .registry import defop
-from .scipy_special import _quietly, _scipy_function, slope_refused
+from .scipy_special import _quietly, scipy_function_in_float64, slope_refused
 
 _PRO_RAD2_INACCURATE = (
     "SciPy's pro_rad2 does not satisfy the spheroidal equation near x = 1 (at m = 1, "
@@ -44,11 +46,7 @@ _OBL_RAD2_INCONSISTENT = (
 
 
 def _output(name, index):
-    def forward(*arguments):
-        from scipy import special
-        return getattr(special, name)(*arguments)[index]
-    forward.__name__ = f"{name}_{index}"
-    return forward
+    return scipy_function_in_float64(name, index)
 
 
 def _parameters(name, names):
@@ -65,7 +63,7 @@ def _parameters(name, names):
 
 
 def _characteristic(name, example):
-    return defop(f"scipy_{name}", _scipy_function(name), elementwise=True,
+    return defop(f"scipy_{name}", scipy_function_in_float64(name), elementwise=True,
                  doc=f"``scipy.special.{name}`` on Tensors (SciPy's values; the slopes in "
                      f"m, n and c raise, naming them).\n\n>>> from scipy import special\n"
                      f">>> special.{name}(0.0, 2.0, ad.tensor([0.0]))\n{example}",
