@@ -576,11 +576,13 @@ from op_specs_complex import SPECS as _COMPLEX_SPECS  # noqa: E402
 from op_specs_scipy_hypergeometric import SPECS as _SCIPY_HYPERGEOMETRIC_SPECS  # noqa: E402
 from op_specs_scipy_inverses import SPECS as _SCIPY_INVERSE_SPECS  # noqa: E402
 from op_specs_scipy_special_more import SPECS as _SCIPY_SPECIAL_MORE_SPECS  # noqa: E402
+from op_specs_scipy_mathieu_spheroidal import SPECS as _MATHIEU_SPHEROIDAL_SPECS  # noqa: E402
 
 SPECS += PRODUCT_SPECS + LINALG_SPECS + _STATISTICS_SPECS + _SIGNAL_SPECS + _ASSEMBLE_SPECS
 SPECS += _SPECIAL_SPECS + _BESSEL_SPECS + _WINDOW_SPECS + _READS_SPECS + _ACCUMULATE_SPECS
 SPECS += _SCIPY_SPECS + _LINALG_MORE_SPECS + _SPECIAL_TORCH_SPECS + _COMPLEX_SPECS
 SPECS += _SCIPY_HYPERGEOMETRIC_SPECS + _SCIPY_INVERSE_SPECS + _SCIPY_SPECIAL_MORE_SPECS
+SPECS += _MATHIEU_SPHEROIDAL_SPECS
 SPECS_BY_NAME = {spec.name: spec for spec in SPECS}
 
 

@@ -39,6 +39,23 @@ def _scipy_function(name):
     return forward
 
 
+def scipy_function_in_float64(name, index=None):
+    """SciPy's ``name`` (output ``index`` of it, if given) computed in float64 and rounded
+    to float32 / float16 where NumPy's rules give those: for the functions whose float32
+    loops SciPy gets wrong (the Mathieu functions' give NaN, the spheroidal ones' do not
+    return)."""
+    def forward(*args):
+        from scipy import special
+        dtype = np.result_type(*args)
+        narrow = dtype.kind == "f" and dtype.itemsize < 8
+        result = getattr(special, name)(*args, dtype=np.float64) if narrow else \
+            getattr(special, name)(*args)
+        result = result if index is None else result[index]
+        return result.astype(dtype) if narrow else result
+    forward.__name__ = name if index is None else f"{name}_{index}"
+    return forward
+
+
 def _hurwitz_zeta(x, q):
     from scipy.special import _ufuncs      # (scipy.special.zeta(x, q) calls it)
     return _ufuncs._zeta(x, q)
@@ -411,12 +428,13 @@ def op_for(ufunc):
     ``scipy_special_integrals`` / ``scipy_special_assorted`` / ``scipy_special_kelvin`` /
     ``scipy_special_hankel`` / ``scipy_special_polynomials`` / ``scipy_special_elliptic``
     (a function of two or more ops for ``scipy_special_pairs``', the two-output
-    integrals', ``scipy_special_airy``'s, ``scipy_special_parabolic``'s, ``kelvin`` and
+    integrals', ``scipy_special_airy``'s, ``scipy_special_parabolic``'s,
+    ``scipy_special_mathieu``'s, ``scipy_special_spheroidal``'s, ``kelvin`` and
     ``ellipj``), else None."""
     name = getattr(ufunc, "__name__", None)
     tables = (_OPS, _DISTRIBUTION_OPS, _HYPERGEOMETRIC_OPS, _PAIRS, _INVERSE_OPS,
               _INTEGRAL_OPS, _ASSORTED, _AIRY, _KELVIN, _HANKEL, _POLYNOMIALS, _ELLIPTIC,
-              _PARABOLIC)
+              _PARABOLIC, _MATHIEU, _SPHEROIDAL)
     op = next((ops[name] for ops in tables if name in ops), None)
     if op is None:
         return None
@@ -438,3 +456,5 @@ from .scipy_special_hankel import OPS as _HANKEL  # noqa: E402
 from .scipy_special_polynomials import OPS as _POLYNOMIALS  # noqa: E402
 from .scipy_special_elliptic import OPS as _ELLIPTIC  # noqa: E402
 from .scipy_special_parabolic import OPS as _PARABOLIC  # noqa: E402  (two ops each)
+from .scipy_special_mathieu import OPS as _MATHIEU  # noqa: E402  (two ops each)
+from .scipy_special_spheroidal import OPS as _SPHEROIDAL  # noqa: E402  (two ops each)

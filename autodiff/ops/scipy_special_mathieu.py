@@ -1,0 +1,136 @@
+"""SciPy's Mathieu functions on Tensors: ``y, yp = scipy.special.mathieu_cem(m, q, t)``,
+``mathieu_sem`` and the modified ``mathieu_modcem1``, ``modcem2``, ``modsem1``,
+``modsem2`` record, the function and its derivative each an op of its own; the
+characteristic values ``mathieu_a(m, q)`` and ``mathieu_b(m, q)`` record without slopes.
+
+The forwards are SciPy's (its values exactly), computed in float64 for float32 and
+float16 inputs and rounded back (SciPy's float32 loops give NaN).  SciPy returns the
+derivative in x as the second output, so the function's slope is that output, and the
+derivative's slope is Mathieu's equation, through ``xp`` (so it has slopes of its own):
+``y'' = -(a - 2q cos 2x) y`` for ``ce_m`` and ``se_m``, and ``y'' = (a - 2q cosh 2x) y``
+for the modified functions, with ``a = mathieu_a(m, q)`` for the even (``ce``) and
+``mathieu_b(m, q)`` for the odd (``se``) ones.
+
+SciPy takes x in degrees for ``mathieu_cem`` and ``mathieu_sem`` but returns the
+derivative in radians: ``mathieu_cem(m, q, x)[1]`` is ``d ce_m / d(x pi / 180)``.  The
+slopes here are in the argument as passed (degrees), so they carry ``pi / 180``:
+``d y / dx = yp pi / 180`` and ``d yp / dx = -(a - 2q cos(2x pi / 180)) y pi / 180``.
+The modified functions take x in radians.
+
+The order m and the parameter q get no gradient: asking for one raises, naming it (the
+slope of a characteristic value in q is an integral over the period, Hellmann-Feynman's
+``<y, 2 cos(2x) y> / <y, y>``, which SciPy does not provide).
+"""
+
+from __future__ import annotations
+
+import math
+
+from .registry import defop
+from .scipy_special import _quietly, scipy_function_in_float64, slope_refused
+
+_RADIANS_PER_DEGREE = math.pi / 180
+
+
+def _output(name, index):
+    return scipy_function_in_float64(name, index)
+
+
+def _order_refused(name):
+    return slope_refused(name, "m", "it is an integer order", meaning="the order",
+                         only="x" if name not in ("mathieu_a", "mathieu_b") else None)
+
+
+def _q_refused(name):
+    why = ("the slope of a characteristic value in q is an integral over the period, "
+           "which SciPy does not provide") if name in ("mathieu_a", "mathieu_b") else \
+        "it has no closed form in SciPy's functions"
+    return slope_refused(name, "q", why, meaning="the parameter",
+                         only="x" if name not in ("mathieu_a", "mathieu_b") else None)
+
+
+def _characteristic(name, example):
+    return defop(f"scipy_{name}", scipy_function_in_float64(name), elementwise=True,
+                 doc=f"``scipy.special.{name}`` on Tensors (SciPy's values; the slopes in m "
+                     f"and q raise, naming them).\n\n>>> from scipy import special\n"
+                     f">>> {example}",
+                 m=("not implemented", _order_refused(name)),
+                 q=("not implemented", _q_refused(name)))
+
+
+mathieu_a = _characteristic("mathieu_a", "special.mathieu_a(2.0, ad.tensor([0.0]))\n"
+                                         "tensor([4.])")
+mathieu_b = _characteristic("mathieu_b", "special.mathieu_b(2.0, ad.tensor([0.0]))\n"
+                                         "tensor([4.])")
+
+
+#: name: (the characteristic value's function, whether x is in degrees, the equation's
+#: factor of y in y'' written out, and computed from (a, q, x in radians))
+_FAMILIES = {
+    "mathieu_cem": ("mathieu_a", True, "-(a - 2q cos 2x)",
+                    lambda xp, a, q, x: 2 * q * xp.cos(2 * x) - a),
+    "mathieu_sem": ("mathieu_b", True, "-(a - 2q cos 2x)",
+                    lambda xp, a, q, x: 2 * q * xp.cos(2 * x) - a),
+    "mathieu_modcem1": ("mathieu_a", False, "a - 2q cosh 2x",
+                        lambda xp, a, q, x: a - 2 * q * xp.cosh(2 * x)),
+    "mathieu_modcem2": ("mathieu_a", False, "a - 2q cosh 2x",
+                        lambda xp, a, q, x: a - 2 * q * xp.cosh(2 * x)),
+    "mathieu_modsem1": ("mathieu_b", False, "a - 2q cosh 2x",
+                        lambda xp, a, q, x: a - 2 * q * xp.cosh(2 * x)),
+    "mathieu_modsem2": ("mathieu_b", False, "a - 2q cosh 2x",
+                        lambda xp, a, q, x: a - 2 * q * xp.cosh(2 * x)),
+}
+_EXAMPLES = {     # (the call, and its two values rounded to 8 places)
+    "mathieu_cem": ("mathieu_cem(1.0, 0.0, ad.tensor([60.0]))", "0.5", "-0.8660254"),
+    "mathieu_sem": ("mathieu_sem(1.0, 0.0, ad.tensor([30.0]))", "0.5", "0.8660254"),
+    "mathieu_modcem1": ("mathieu_modcem1(0.0, 1.0, ad.tensor([0.5]))", "0.46510641",
+                        "-0.83812616"),
+    "mathieu_modcem2": ("mathieu_modcem2(0.0, 1.0, ad.tensor([0.5]))", "0.35460962",
+                        "0.72975167"),
+    "mathieu_modsem1": ("mathieu_modsem1(1.0, 1.0, ad.tensor([0.5]))", "0.4046255",
+                        "0.61617504"),
+    "mathieu_modsem2": ("mathieu_modsem2(1.0, 1.0, ad.tensor([0.5]))", "-0.43963249",
+                        "0.90387088"),
+}
+
+
+def _pair(name):
+    characteristic, in_degrees, written, factor = _FAMILIES[name]
+    scale = _RADIANS_PER_DEGREE if in_degrees else 1.0
+    unit = " pi / 180" if in_degrees else ""
+    radians = "x pi / 180" if in_degrees else "x"
+
+    def value_rule(xp, g, ans, m, q, x):
+        slope = getattr(xp, f"scipy_{name}_derivative")(m, q, x)
+        return g * (slope * scale if in_degrees else slope)
+
+    def derivative_rule(xp, g, ans, m, q, x):
+        a = getattr(xp, f"scipy_{characteristic}")(m, q)
+        y = getattr(xp, f"scipy_{name}")(m, q, x)
+        slope = factor(xp, a, q, x * scale if in_degrees else x) * y
+        return g * (slope * scale if in_degrees else slope)
+
+    example, values = _EXAMPLES[name][0], _EXAMPLES[name][1:]
+    ops = []
+    for index, (suffix, formula, rule) in enumerate(
+            (("", f"g * {name}(m, q, x)[1]{unit}", value_rule),
+             ("_derivative", f"g * ({written}) {name}(m, q, x)[0]{unit}, "
+                             f"a = {characteristic}(m, q), x = {radians}", derivative_rule))):
+        ops.append(defop(
+            f"scipy_{name}{suffix}", _output(name, index), elementwise=True,
+            doc=f"Output {index} of ``scipy.special.{name}`` on Tensors (SciPy's values, "
+                f"the library's gradient in x{', x in degrees' if in_degrees else ''}); "
+                f"``{name}(m, q, t)`` on a Tensor returns both.\n\n"
+                f">>> from scipy import special\n"
+                f">>> special.{example}[{index}].data.round(8)\narray([{values[index]}])",
+            m=("not implemented", _order_refused(name)),
+            q=("not implemented", _q_refused(name)),
+            x=(formula, _quietly(rule))))
+
+    def both(m, q, x):
+        return ops[0](m, q, x), ops[1](m, q, x)
+    return both
+
+
+OPS = {"mathieu_a": mathieu_a, "mathieu_b": mathieu_b,
+       **{name: _pair(name) for name in _FAMILIES}}
