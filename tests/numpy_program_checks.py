@@ -89,11 +89,13 @@ def check_float32_keeps_numpys_dtype(program, p):
     np.testing.assert_allclose(grad, grad64, rtol=1e-3, atol=1e-3 * np.abs(grad64).max())
 
 
-def program_tests(programs, float32: bool = False) -> dict:
+def program_tests(programs, float32: bool = False, finite: bool = False) -> dict:
     """The four tests of a round of programs, parametrized over ``programs`` (tuples
-    ``(program, p, whether HIPS autograd has every function it calls)``), by name, and
-    with ``float32`` a fifth (``check_float32_keeps_numpys_dtype``): a test module binds
-    them with ``globals().update(program_tests(PROGRAMS))``."""
+    ``(program, p, whether HIPS autograd has every function it calls)``), by name; with
+    ``float32`` a fifth (``check_float32_keeps_numpys_dtype``), and with ``finite`` one
+    that each program's value and gradient are finite at its point (the other checks
+    compare NaN equal to NaN): a test module binds them with
+    ``globals().update(program_tests(PROGRAMS))``."""
     every = [(program, p) for program, p, _ in programs]
     ids = [program.__name__ for program, _ in every]
     with_autograd = [(program, p) for program, p, supported in programs if supported]
@@ -124,6 +126,13 @@ def program_tests(programs, float32: bool = False) -> dict:
              test_a_programs_gradient_matches_central_differences,
              test_a_programs_hessian_matches_central_differences_of_its_gradient,
              test_a_programs_gradient_matches_hips_autograd]
+    @each
+    def test_a_program_and_its_gradient_are_finite_at_its_point(program, p):
+        value, grad = ad.value_and_grad(lambda t: program(np, t))(p.copy())
+        assert np.isfinite(value) and np.all(np.isfinite(grad))
+
     if float32:
         tests.append(test_a_program_on_float32_parameters_keeps_numpys_dtype)
+    if finite:
+        tests.append(test_a_program_and_its_gradient_are_finite_at_its_point)
     return {test.__name__: test for test in tests}

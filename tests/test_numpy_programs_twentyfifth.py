@@ -22,7 +22,6 @@ Each program is ``program(xp, p)``, a scalar function of a parameter array ``p``
 ``autograd.numpy``, so the runs share one text."""
 
 import numpy as np
-import pytest
 
 import autodiff as ad
 from numpy_program_checks import program_tests
@@ -521,13 +520,4 @@ PROGRAMS = [
     (ray_marched_fog, _rng.normal(0, 0.5, size=4), False),  # autograd: no trapezoid VJP
 ]
 
-globals().update(program_tests(PROGRAMS, float32=True))  # every round's checks, and float32's
-
-
-@pytest.mark.parametrize("program, p", [(program, p) for program, p, _ in PROGRAMS],
-                         ids=[program.__name__ for program, _, _ in PROGRAMS])
-def test_a_program_and_its_gradient_are_finite_at_its_point(program, p):
-    """The shared checks compare NaN equal to NaN; each program is finite where it is
-    checked, so they compare numbers."""
-    value, grad = ad.value_and_grad(lambda t: program(np, t))(p.copy())
-    assert np.isfinite(value) and np.all(np.isfinite(grad))
+globals().update(program_tests(PROGRAMS, float32=True, finite=True))  # the shared checks

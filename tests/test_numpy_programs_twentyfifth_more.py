@@ -14,9 +14,7 @@ Each program is ``program(xp, p)``, a scalar function of a parameter array ``p``
 ``autograd.numpy``, so the runs share one text."""
 
 import numpy as np
-import pytest
 
-import autodiff as ad
 from numpy_program_checks import program_tests
 
 _rng = np.random.default_rng(20261226)
@@ -157,13 +155,4 @@ PROGRAMS = [
     (rotation_by_scaling_and_squaring, _rng.normal(0, 0.5, size=3), False),  # autograd: no power
 ]
 
-globals().update(program_tests(PROGRAMS, float32=True))  # every round's checks, and float32's
-
-
-@pytest.mark.parametrize("program, p", [(program, p) for program, p, _ in PROGRAMS],
-                         ids=[program.__name__ for program, _, _ in PROGRAMS])
-def test_a_program_and_its_gradient_are_finite_at_its_point(program, p):
-    """The shared checks compare NaN equal to NaN; each program is finite where it is
-    checked, so they compare numbers."""
-    value, grad = ad.value_and_grad(lambda t: program(np, t))(p.copy())
-    assert np.isfinite(value) and np.all(np.isfinite(grad))
+globals().update(program_tests(PROGRAMS, float32=True, finite=True))  # the shared checks

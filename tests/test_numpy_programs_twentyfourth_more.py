@@ -17,9 +17,7 @@ quantum gates (``np.kron`` of single-qubit rotations), imaging (a blob's moments
 and ``np.linalg.eigh``; a Gaussian copula by ``np.linalg.slogdet``)."""
 
 import numpy as np
-import pytest
 
-import autodiff as ad
 from numpy_program_checks import program_tests
 
 _rng = np.random.default_rng(20261225)
@@ -305,13 +303,4 @@ PROGRAMS = [
     (gaussian_copula, _rng.normal(0.0, 0.5, size=3), False),  # autograd: wrong norm(keepdims=)
 ]
 
-globals().update(program_tests(PROGRAMS, float32=True))  # every round's checks, and float32's
-
-
-@pytest.mark.parametrize("program, p", [(program, p) for program, p, _ in PROGRAMS],
-                         ids=[program.__name__ for program, _, _ in PROGRAMS])
-def test_a_program_and_its_gradient_are_finite_at_its_point(program, p):
-    """The shared checks compare NaN equal to NaN; each program is finite where it is
-    checked, so they compare numbers."""
-    value, grad = ad.value_and_grad(lambda t: program(np, t))(p.copy())
-    assert np.isfinite(value) and np.all(np.isfinite(grad))
+globals().update(program_tests(PROGRAMS, float32=True, finite=True))  # the shared checks
