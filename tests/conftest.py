@@ -1,5 +1,8 @@
 """Fixtures shared by several test files."""
 
+import os
+import shutil
+
 import pytest
 
 from written_modules import forget, import_written
@@ -18,6 +21,37 @@ def write_modules(tmp_path, monkeypatch):
         return loaded
     yield write
     forget(loaded.values())
+
+
+def _chromium():
+    for name in (os.environ.get("AUTODIFF_CHROMIUM"), "chromium", "chromium-browser",
+                 "google-chrome"):
+        if name and shutil.which(name):
+            return shutil.which(name)
+    return None
+
+
+@pytest.fixture
+def browser_page():
+    """A Chromium page driven by Playwright (``executable_path``: Chromium from the
+    system's packages or ``AUTODIFF_CHROMIUM``); its ``console_errors`` list collects
+    the page's errors.  The test skips without Playwright or Chromium."""
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    executable = _chromium()
+    if executable is None:
+        pytest.skip("no Chromium on PATH (Debian: apt-get install chromium)")
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=executable,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"])
+        page = browser.new_page(viewport={"width": 1400, "height": 800})
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.console_errors = errors
+        yield page
+        browser.close()
 
 
 def pytest_runtest_setup(item):

@@ -3,10 +3,8 @@ no stepping (no buttons, no key help, and the arrow keys do not start a pass tha
 page does not hold)."""
 
 import os
-import shutil
 
 import numpy as np
-import pytest
 
 import autodiff as ad
 
@@ -26,33 +24,6 @@ def test_the_summary_page_holds_the_op_counts_and_no_steps(tmp_path):
     assert "<td>tanh</td><td>300</td>" in page and "<td>sum</td><td>1</td>" in page
     assert '"steps": []' in page
 
-
-def _chromium():
-    for name in (os.environ.get("AUTODIFF_CHROMIUM"), "chromium", "chromium-browser",
-                 "google-chrome"):
-        if name and shutil.which(name):
-            return shutil.which(name)
-    return None
-
-
-@pytest.fixture
-def browser_page():
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    executable = _chromium()
-    if executable is None:
-        pytest.skip("no Chromium on PATH (Debian: apt-get install chromium)")
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=executable,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"])
-        page = browser.new_page(viewport={"width": 1400, "height": 800})
-        errors = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.console_errors = errors
-        yield page
-        browser.close()
 
 
 def test_the_summary_page_in_a_browser_offers_no_stepping(tmp_path, browser_page):

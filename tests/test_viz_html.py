@@ -75,33 +75,6 @@ def test_a_large_graph_gets_a_summary_that_says_so(tmp_path):
     assert _data(text)["steps"] == []
 
 
-def _chromium():
-    for name in (os.environ.get("AUTODIFF_CHROMIUM"), "chromium", "chromium-browser",
-                 "google-chrome"):
-        if name and shutil.which(name):
-            return shutil.which(name)
-    return None
-
-
-@pytest.fixture
-def browser_page():
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    executable = _chromium()
-    if executable is None:
-        pytest.skip("no Chromium on PATH (Debian: apt-get install chromium)")
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=executable,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"])
-        page = browser.new_page(viewport={"width": 1400, "height": 800})
-        errors = []
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.console_errors = errors
-        yield page
-        browser.close()
-
 
 @needs_dot
 def test_stepping_in_a_real_browser(tmp_path, browser_page):
