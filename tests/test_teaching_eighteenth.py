@@ -20,7 +20,6 @@ import pytest
 from teaching_checks import (check_tools_keep_the_dtype, check_tools_show_the_gradients,
                              step_through_in_a_browser)
 from test_compile_constants_module_attributes import modules  # noqa: F401 (the fixture)
-from test_viz_html import browser_page  # noqa: F401 (the Chromium page fixture)
 
 import autodiff as ad
 import autodiff as torch            # written as PyTorch scripts are

@@ -7,7 +7,6 @@ import shutil
 import pytest
 from teaching_checks import step_through_in_a_browser
 from test_teaching_fifteenth import PROGRAMS
-from test_viz_html import browser_page  # noqa: F401 (the Chromium page fixture)
 
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz 'dot' not installed")

@@ -6,7 +6,6 @@ import shutil
 
 import numpy as np
 import pytest
-from test_viz_html import browser_page  # noqa: F401 (the Chromium page fixture)
 
 import autodiff as ad
 from autodiff.viz.labels import array_text

@@ -28,7 +28,6 @@ import shutil
 import numpy as np
 import pytest
 from teaching_checks import anomaly_report, step_through_in_a_browser, teaching_tests
-from test_viz_html import browser_page  # noqa: F401 (the Chromium page fixture)
 
 import autodiff as torch            # the programs are written as PyTorch scripts are
 import autodiff.nn.functional as F

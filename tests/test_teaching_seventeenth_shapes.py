@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 from teaching_checks import check_tools_keep_the_dtype, step_through_in_a_browser
 from test_teaching_seventeenth_scripts import PROGRAMS
-from test_viz_html import browser_page  # noqa: F401 (the Chromium page fixture)
 
 import autodiff as ad
 import autodiff as torch            # written as PyTorch scripts are
