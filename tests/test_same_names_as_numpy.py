@@ -134,6 +134,8 @@ ALLOWED_SIGNATURES = {
     "argsort": "torch.argsort's (input, dim, descending, stable); axis= and kind= by name, "
                "and a string in descending='s place raises",
     "einsum": "optimize='auto' (the values agree; NumPy's False is slower)",
+    "unique": "equal_nan= not given merges NaNs as NumPy's True does, and warns (since "
+              "torch.unique keeps each NaN); equal_nan=True is NumPy's, quietly",
     "select": "choicelist=None: PyTorch's select(input, dim=, index=) by keyword gives "
               "none (NumPy's call without one raises as before, a TypeError)",
     "meshgrid": "indexing= is required (NumPy's 'xy' and PyTorch's 'ij' differ)",
