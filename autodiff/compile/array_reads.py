@@ -52,15 +52,11 @@ class ArrayRead(ValueRead):
         return Snapshot(self.array)
 
 
-class ArrayChecksum(ValueRead):
+class ArrayChecksum(ArrayRead):
     """The plan's flag for one array over ``MAX_BYTES`` whose values the trace may have
     read into Python: ``value`` is the CRC-32 of its bytes (and its shape and dtype)."""
 
-    __slots__ = ("array",)
-
-    def __init__(self, array, label):
-        super().__init__(None, label)
-        self.array = array
+    __slots__ = ()
 
     @property
     def value(self) -> tuple:
