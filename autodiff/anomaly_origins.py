@@ -142,21 +142,19 @@ def overflow_cause(node, gradient_dtype, local_inf: bool, bad, label: str = "cau
         return ""
     largest = float(np.finfo(dtype).max)
     wider = ", or compute in a wider dtype" if _has_wider(dtype) else ""
-    if huge.endswith(" (a parameter)"):
-        # Scaling the loss only delays this: the values themselves are near the limit.
-        return (f"  cause: the upstream gradient times the local derivative, both finite, "
-                f"overflowed ({dtype.name} holds at most {largest:.6g}), and {huge}: "
-                f"scaling the loss down does not keep values that size finite. A parameter "
-                f"this large means earlier updates diverged, as a learning rate too large "
-                f"does (the loss grows step after step: print it); lower the learning "
-                f"rate, or clip the gradients{wider}.")
     if huge:
-        return (f"  cause: the upstream gradient times the local derivative, both finite, "
+        # Scaling the loss only delays this: the values themselves are near the limit.
+        head = (f"  cause: the upstream gradient times the local derivative, both finite, "
                 f"overflowed ({dtype.name} holds at most {largest:.6g}), and {huge}: "
-                f"scaling the loss down does not keep values that size finite. Find where "
-                f"they grow that large (an exp of a large argument, a product of many "
-                f"factors, a parameter grown by updates that diverged) and keep them "
-                f"smaller there{wider}.")
+                f"scaling the loss down does not keep values that size finite. ")
+        if huge.endswith(" (a parameter)"):
+            return head + (f"A parameter this large means earlier updates diverged, as a "
+                           f"learning rate too large does (the loss grows step after step: "
+                           f"print it); lower the learning rate, or clip the "
+                           f"gradients{wider}.")
+        return head + (f"Find where they grow that large (an exp of a large argument, a "
+                       f"product of many factors, a parameter grown by updates that "
+                       f"diverged) and keep them smaller there{wider}.")
     return (f"  cause: the upstream gradient times the local derivative, both finite, "
             f"overflowed ({dtype.name} holds at most {largest:.6g}): scale the loss (or "
             f"the gradient a hook returns) down{wider}.")
