@@ -64,21 +64,25 @@ mathieu_b = _characteristic("mathieu_b", "special.mathieu_b(2.0, ad.tensor([0.0]
                                          "tensor([4.])")
 
 
+def _circular_factor(xp, a, q, x):
+    return 2 * q * xp.cos(2 * x) - a
+
+
+def _modified_factor(xp, a, q, x):
+    return a - 2 * q * xp.cosh(2 * x)
+
+
+_CIRCULAR = ("-(a - 2q cos 2x)", _circular_factor)
+_MODIFIED = ("a - 2q cosh 2x", _modified_factor)
 #: name: (the characteristic value's function, whether x is in degrees, the equation's
 #: factor of y in y'' written out, and computed from (a, q, x in radians))
 _FAMILIES = {
-    "mathieu_cem": ("mathieu_a", True, "-(a - 2q cos 2x)",
-                    lambda xp, a, q, x: 2 * q * xp.cos(2 * x) - a),
-    "mathieu_sem": ("mathieu_b", True, "-(a - 2q cos 2x)",
-                    lambda xp, a, q, x: 2 * q * xp.cos(2 * x) - a),
-    "mathieu_modcem1": ("mathieu_a", False, "a - 2q cosh 2x",
-                        lambda xp, a, q, x: a - 2 * q * xp.cosh(2 * x)),
-    "mathieu_modcem2": ("mathieu_a", False, "a - 2q cosh 2x",
-                        lambda xp, a, q, x: a - 2 * q * xp.cosh(2 * x)),
-    "mathieu_modsem1": ("mathieu_b", False, "a - 2q cosh 2x",
-                        lambda xp, a, q, x: a - 2 * q * xp.cosh(2 * x)),
-    "mathieu_modsem2": ("mathieu_b", False, "a - 2q cosh 2x",
-                        lambda xp, a, q, x: a - 2 * q * xp.cosh(2 * x)),
+    "mathieu_cem": ("mathieu_a", True, *_CIRCULAR),
+    "mathieu_sem": ("mathieu_b", True, *_CIRCULAR),
+    "mathieu_modcem1": ("mathieu_a", False, *_MODIFIED),
+    "mathieu_modcem2": ("mathieu_a", False, *_MODIFIED),
+    "mathieu_modsem1": ("mathieu_b", False, *_MODIFIED),
+    "mathieu_modsem2": ("mathieu_b", False, *_MODIFIED),
 }
 _EXAMPLES = {     # (the call, and its two values rounded to 8 places)
     "mathieu_cem": ("mathieu_cem(1.0, 0.0, ad.tensor([60.0]))", "0.5", "-0.8660254"),
