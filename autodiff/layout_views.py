@@ -25,30 +25,40 @@ import numpy as np
 #: anew (a permutation of axes, or a new shape in C order), or shows them in reverse
 #: along some axes (``flip``, and through it ``fliplr``, ``flipud``, ``rot90``), which
 #: is basic indexing (``h[:, ::-1]``) and is linked with that key.
+#: ``sliding_window_view`` shows them in overlapping windows: NumPy's view is read-only,
+#: so only the tensor is written, and the windows take ``sliding_window_view(h)`` again.
 LAYOUT_OPS = frozenset({"transpose", "swapaxes", "reshape", "flatten", "expand_dims",
-                        "squeeze", "flip"})
+                        "squeeze", "flip", "sliding_window_view"})
 
 
 class Layout:
     """How a view lays out the elements of the tensor it views: ``transpose(base,
-    perm)`` when ``perm`` is set, else ``reshape(base, shape)``."""
+    perm)`` when ``perm`` is set, ``sliding_window_view(base, *windows)`` when
+    ``windows`` (``(window_shape, axis)``) is, else ``reshape(base, shape)``."""
 
-    __slots__ = ("perm", "shape", "base_shape")
+    __slots__ = ("perm", "shape", "base_shape", "windows")
 
-    def __init__(self, perm, shape, base_shape):
+    def __init__(self, perm, shape, base_shape, windows=None):
         self.perm = perm
         self.shape = shape
         self.base_shape = base_shape
+        self.windows = windows
 
     def __repr__(self):
         if self.perm is not None:
             return f"Layout(transpose {self.perm})"
+        if self.windows is not None:
+            return f"Layout(windows {self.windows[0]} along axes {self.windows[1]})"
         return f"Layout(reshape {self.base_shape} -> {self.shape})"
 
     def of_array(self, array):
         """The view of ``array`` (of the base's shape) laid out as this view is."""
         if self.perm is not None:
             return array.transpose(self.perm)
+        if self.windows is not None:
+            from .ops.windows import window_view
+
+            return window_view(array, *self.windows)
         return np.reshape(array, self.shape)
 
     def of(self, base):
@@ -57,11 +67,19 @@ class Layout:
 
         if self.perm is not None:
             return transpose(base, self.perm)
+        if self.windows is not None:
+            from .ops.windows import windows_of
+
+            return windows_of(base, *self.windows)
         return reshape(base, self.shape)
 
     def back(self, view):
         """Tensor ``view``'s elements laid out as the base's, recorded."""
         from .ops.shape import reshape, transpose
+
+        if self.windows is not None:    # (a write into windows is refused before this)
+            raise ValueError("sliding_window_view: overlapping windows cannot be laid "
+                             "back out as the tensor they view; build a new tensor.")
 
         if self.perm is not None:
             return transpose(view, tuple(int(i) for i in np.argsort(self.perm)))
@@ -103,6 +121,8 @@ def match(op_name: str, base_array, view_array, op_args=()):
     memory of ``base_array`` (``op_views.note`` saw to it)."""
     if op_name == "flip":
         return _reversal(base_array, view_array)
+    if op_name == "sliding_window_view":
+        return _windows(base_array, view_array, op_args)
     if op_name in ("transpose", "swapaxes"):
         perm = _permutation_named(op_name, base_array.ndim, op_args)
         # Axes given by keyword are not in op_args, but a permutation that gives the
@@ -137,6 +157,20 @@ def _reversal(base_array, view_array):
     key = tuple(slice(None, None, -1) if n > 1 and s == -t and s else slice(None)
                 for n, s, t in zip(base_array.shape, base_array.strides, view_array.strides))
     return key if _same_memory(base_array[key], view_array) else None
+
+
+def _windows(base_array, view_array, op_args):
+    """The ``Layout`` of ``view_array`` as ``base_array``'s windows of ``op_args``
+    (``(window_shape, axis)``, as tuples), or None when it is not that view."""
+    from .ops.windows import window_view
+
+    try:
+        window_shape, axis = (tuple(int(i) for i in arg) for arg in op_args)
+    except (TypeError, ValueError):
+        return None
+    if not _same_memory(window_view(base_array, window_shape, axis), view_array):
+        return None
+    return Layout(None, view_array.shape, base_array.shape, (window_shape, axis))
 
 
 _REVERSED = [tuple(range(n - 1, -1, -1)) for n in range(8)]

@@ -8,12 +8,15 @@ windows at that offset into a shifted slice of the input's shape, never over
 output entries.  Both ops are linear and each one's gradient is the other, so
 higher orders come for free.
 
-The forward returns a read-only copy of NumPy's view: a view overlaps itself, so a
-write through it (which NumPy refuses by making it read-only) could not be
-recorded, and a copy keeps later in-place writes into the input from changing
-values the tape saved.  ``writeable=True`` is refused, and so is an in-place update
-of the result (or of a view of it) in grad mode, where it would otherwise be recorded
-as a new value that never reaches the input (``inplace.READ_ONLY_OUTPUTS``).
+The forward returns NumPy's read-only view of the input's memory, so the windows
+show a later in-place update of the input, as NumPy's do: one under ``ad.no_grad()``
+writes into that memory, and a recorded one moves the windows to the updated value
+(they are linked to the input as a layout, ``layout_views.py``, and taken again,
+recorded, so gradients flow through the update).  A window overlaps its neighbours,
+so a write through one (which NumPy refuses by making them read-only) could not be
+recorded: ``writeable=True`` is refused, and so is an in-place update of the result
+(or of a view of it) in grad mode, where it would otherwise be recorded as a new
+value that never reaches the input (``inplace.READ_ONLY_OUTPUTS``).
 """
 
 from __future__ import annotations
@@ -30,10 +33,36 @@ from .registry import defop, implements
 _sliding = np.lib.stride_tricks.sliding_window_view
 
 
-def _window_forward(x, window_shape, axis):
-    out = np.array(_sliding(x, window_shape, axis))
+def window_view(x, window_shape: tuple, axis: tuple):
+    """NumPy's read-only view of the windows of array ``x`` (``window_shape`` along
+    ``axis``, as tuples of ints NumPy has checked), made on the array that owns
+    ``x``'s memory (NumPy's has a helper object for base), so that it is known as a
+    view of ``x`` (``op_views.note``); a read-only copy where that memory cannot be
+    taken as a buffer.
+
+    >>> x = np.arange(4.0)
+    >>> window_view(x, (3,), (0,)).base is x
+    True
+    """
+    shape = list(x.shape)
+    for ax, n in zip(axis, window_shape):
+        shape[ax] -= n - 1
+    shape = tuple(shape) + window_shape
+    strides = x.strides + tuple(x.strides[ax] for ax in axis)
+    owner = x.base
+    try:
+        if owner is None:
+            out = np.ndarray(shape, x.dtype, buffer=x, strides=strides)
+        else:
+            start = x.__array_interface__["data"][0] - owner.__array_interface__["data"][0]
+            out = np.ndarray(shape, x.dtype, buffer=owner, offset=start, strides=strides)
+    except (TypeError, ValueError, AttributeError, BufferError):
+        out = np.array(_sliding(x, window_shape, axis))
     out.flags.writeable = False
     return out
+
+
+_window_forward = window_view
 
 
 def _window_rule(xp, g, ans, x, window_shape, axis):
@@ -42,8 +71,8 @@ def _window_rule(xp, g, ans, x, window_shape, axis):
 
 _window = defop(
     "sliding_window_view", _window_forward,
-    doc="Every window of ``window_shape`` over the axes ``axis`` (a read-only copy of\n"
-        "NumPy's view); the gradient adds each window back where it came from.\n\n"
+    doc="Every window of ``window_shape`` over the axes ``axis`` (NumPy's read-only\n"
+        "view); the gradient adds each window back where it came from.\n\n"
         ">>> from autodiff.ops.windows import sliding_window_view\n"
         ">>> sliding_window_view(ad.tensor([1.0, 2.0, 3.0]), 2)\n"
         "tensor([[1., 2.],\n        [2., 3.]])",
@@ -118,7 +147,17 @@ def sliding_window_view(x, window_shape, axis=None, *, subok=False, writeable=Fa
         raise type(error)(f"sliding_window_view: {error} (x of shape {data.shape}, "
                           f"window_shape={window_shape!r}, axis={axis!r})") from error
     window, axes = _window_arguments(data.shape, window_shape, axis)
-    return _window(x, window_shape=window, axis=axes)
+    return windows_of(x, window, axes)
+
+
+def windows_of(x, window_shape: tuple, axis: tuple) -> Tensor:
+    """The windows of ``x``, recorded, with ``window_shape`` and ``axis`` as tuples of
+    ints (given by position, so that ``layout_views`` reads them from the op's inputs).
+
+    >>> windows_of(ad.tensor([1.0, 2.0, 3.0]), (2,), (0,)).shape
+    (2, 2)
+    """
+    return _window(x, window_shape, axis)
 
 
 sliding_window_view.numpy_kwargs = ("subok",)   # (no effect on a Tensor's array)
