@@ -10,8 +10,10 @@ soft NDCG weighted by ranks from ``np.argsort`` twice), seismic deconvolution
 (votes cast by ``np.add.at`` at ``np.round``-ed bins), attention over ragged
 sequences (``np.split`` and ``np.concatenate``), ODEs (an adaptive Heun-Euler step
 size chosen in Python on ``np.linalg.norm``), power iteration, Householder QR by
-``np.outer``, graph Laplacians by ``np.bincount`` with weights and image morphology
-(``sliding_window_view`` with ``.max``/``.min``).  Each is differentiated with
+``np.outer``, graph Laplacians by ``np.bincount`` with weights image morphology
+(``sliding_window_view`` with ``.max``/``.min``), recommenders (``np.unique`` with
+``return_inverse``), survival analysis (Cox's likelihood by a reversed ``np.cumsum``)
+and ``float16`` readings.  Each is differentiated with
 ``ad.grad`` and checked as every round is (``numpy_program_checks``), float32
 included.  Windows taken before an in-place update of the signal, met around them,
 kept the old values; they are NumPy's view now (test_numpy_twentyseventh_findings.py).
@@ -36,6 +38,12 @@ _POINTS = _rng.uniform(-1.0, 1.0, size=(10, 2))
 _SEQUENCE_LENGTHS = [3, 5, 2]
 _EDGES = np.array([[0, 1], [1, 2], [2, 3], [3, 0], [0, 2], [3, 4]])
 _IMAGE = _rng.uniform(size=(6, 7))
+_RATINGS = np.array([[0, 1, 4.0], [0, 3, 2.0], [1, 0, 5.0], [1, 2, 3.0], [2, 1, 1.0],
+                     [2, 3, 4.0], [3, 0, 2.0], [3, 2, 5.0], [0, 2, 3.0], [2, 0, 4.0]])
+_SURVIVAL_TIMES = _rng.exponential(2.0, size=9)
+_EVENTS = np.array([1, 0, 1, 1, 0, 1, 1, 1, 0], dtype=bool)
+_COVARIATES = _rng.normal(size=(9, 2))
+_HALF_READINGS = (_rng.normal(size=(3, 5)) * 4).astype(np.float16)
 
 
 def burgers_by_upwind_steps(xp, p):
@@ -262,6 +270,41 @@ def morphology_by_sliding_windows(xp, p):
     return xp.sum((dilation - erosion) ** 2) + xp.mean(dilation)
 
 
+def recommender_factorization_by_unique(xp, p):
+    """Recommenders: (user, item, rating) triples; users and items renumbered by
+    ``np.unique(..., return_inverse=True)``, two-factor embeddings from ``p``, the
+    squared error of the predictions, and each user's mean error by ``np.bincount``
+    with weights."""
+    users, user_index = np.unique(_RATINGS[:, 0], return_inverse=True)
+    items, item_index = np.unique(_RATINGS[:, 1], return_inverse=True)
+    user_factors = p[:2 * users.size].reshape(users.size, 2)
+    item_factors = p[2 * users.size:].reshape(items.size, 2)
+    predicted = 3.0 + xp.sum(user_factors[user_index] * item_factors[item_index], axis=1)
+    errors = predicted - _RATINGS[:, 2]
+    per_user = np.bincount(user_index, weights=errors ** 2) / np.bincount(user_index)
+    return xp.sum(errors ** 2) + xp.max(per_user) + 0.1 * xp.sum(p ** 2)
+
+
+def cox_partial_likelihood_by_reverse_cumsum(xp, p):
+    """Survival analysis: Cox's partial likelihood; subjects sorted by time with
+    ``np.argsort``, each risk set's sum of ``exp(x beta)`` by a reversed ``np.cumsum``
+    (a ``[::-1]`` view), the log-likelihood over the events."""
+    order = np.argsort(_SURVIVAL_TIMES)
+    risk = (_COVARIATES @ p[:2])[order]
+    events = _EVENTS[order]
+    at_risk = xp.cumsum(xp.exp(risk)[::-1])[::-1]
+    return -xp.sum((risk - xp.log(at_risk))[events]) + 0.05 * xp.sum(p ** 2)
+
+
+def float16_sensor_readings_in_a_model(xp, p):
+    """Mixed precision: ``float16`` readings (as a logger stores them) scaled and
+    shifted by the parameters; NumPy promotes the readings to the parameters' dtype,
+    and a ``float16`` constant stays weak beside them."""
+    scaled = _HALF_READINGS * xp.exp(p[0]) + p[1:4, None]
+    squashed = xp.tanh(scaled / np.float16(4.0))
+    return xp.mean(squashed ** 2) + xp.sum(xp.var(scaled, axis=1))
+
+
 PROGRAMS = [
     (burgers_by_upwind_steps, _rng.normal(0, 0.3, size=2), True),
     (phylogenetic_likelihood_by_eigh, _rng.normal(0, 0.5, size=4), True),
@@ -276,6 +319,9 @@ PROGRAMS = [
     (householder_qr_by_outer, _rng.normal(0, 0.3, size=12), False),  # item writes
     (laplacian_by_bincount, _rng.normal(0, 0.5, size=6), False),  # bincount weights
     (morphology_by_sliding_windows, _rng.normal(0, 0.3, size=3), False),  # windows
+    (recommender_factorization_by_unique, _rng.normal(0, 0.5, size=16), False),  # bincount
+    (cox_partial_likelihood_by_reverse_cumsum, _rng.normal(0, 0.5, size=2), True),
+    (float16_sensor_readings_in_a_model, _rng.normal(0, 0.3, size=4), True),
 ]
 
 globals().update(program_tests(PROGRAMS, float32=True, finite=True))  # the shared checks
