@@ -7,7 +7,10 @@ write needs it (``view_table.settle``).
 
 A recorded write into ``v = L(h)`` gives ``h`` the value ``L⁻¹(v_new)`` (transpose
 back by the inverse permutation, reshape back to ``h``'s shape), as PyTorch does, and
-every live view of ``h`` takes ``L(h)`` again.
+every live view of ``h`` takes ``L(h)`` again.  The overlapping windows of
+``np.lib.stride_tricks.sliding_window_view(h, ...)`` are such a layout too, one that
+cannot be laid back (NumPy makes them read-only, and a write into them is refused):
+they only take ``L(h)`` again when ``h`` is updated.
 
 >>> h = ad.tensor(np.zeros((2, 3)))
 >>> t = h.T
