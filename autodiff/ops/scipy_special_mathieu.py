@@ -34,7 +34,8 @@ import math
 import numpy as np
 
 from .registry import defop
-from .scipy_special import _quietly, scipy_function_in_float64, slope_refused
+from .scipy_special import scipy_function_in_float64, slope_refused
+from .scipy_special_equations import equation_pair
 
 _RADIANS_PER_DEGREE = math.pi / 180
 
@@ -118,41 +119,20 @@ def _refuse_q_zero(name, q):
 def _pair(name):
     characteristic, in_degrees, written, factor = _FAMILIES[name]
     scale = _RADIANS_PER_DEGREE if in_degrees else 1.0
-    unit = " pi / 180" if in_degrees else ""
-    radians = "x pi / 180" if in_degrees else "x"
 
-    def value_rule(xp, g, ans, m, q, x):
-        _refuse_q_zero(name, q)
-        slope = getattr(xp, f"scipy_{name}_derivative")(m, q, x)
-        return g * (slope * scale if in_degrees else slope)
-
-    def derivative_rule(xp, g, ans, m, q, x):
-        _refuse_q_zero(name, q)
+    def equation_factor(xp, m, q, x):
         a = getattr(xp, f"scipy_{characteristic}")(m, q)
-        y = getattr(xp, f"scipy_{name}")(m, q, x)
-        slope = factor(xp, a, q, x * scale if in_degrees else x) * y
-        return g * (slope * scale if in_degrees else slope)
+        return factor(xp, a, q, x * scale if in_degrees else x)
 
-    example, values = _EXAMPLES[name][0], _EXAMPLES[name][1:]
-    ops = []
-    for index, (suffix, formula, rule) in enumerate(
-            (("", f"g * {name}(m, q, x)[1]{unit}", value_rule),
-             ("_derivative", f"g * ({written}) {name}(m, q, x)[0]{unit}, "
-                             f"a = {characteristic}(m, q), x = {radians}", derivative_rule))):
-        ops.append(defop(
-            f"scipy_{name}{suffix}", _output(name, index), elementwise=True,
-            doc=f"Output {index} of ``scipy.special.{name}`` on Tensors (SciPy's values, "
-                f"the library's gradient in x{', x in degrees' if in_degrees else ''}); "
-                f"``{name}(m, q, t)`` on a Tensor returns both.\n\n"
-                f">>> from scipy import special\n"
-                f">>> special.{example}[{index}].data.round(8)\narray([{values[index]}])",
-            m=("not implemented", _order_refused(name)),
-            q=("not implemented", _q_refused(name)),
-            x=(formula, _quietly(rule))))
-
-    def both(m, q, x):
-        return ops[0](m, q, x), ops[1](m, q, x)
-    return both
+    return equation_pair(
+        name, lambda index: _output(name, index), ("m", "q", "x"),
+        {"m": ("not implemented", _order_refused(name)),
+         "q": ("not implemented", _q_refused(name))},
+        equation_factor, written=written, scale=scale,
+        unit=" pi / 180" if in_degrees else "",
+        where=f", a = {characteristic}(m, q), x = {'x pi / 180' if in_degrees else 'x'}",
+        note=", x in degrees" if in_degrees else "", example=_EXAMPLES[name][0],
+        values=_EXAMPLES[name][1:], check=lambda m, q, x: _refuse_q_zero(name, q))
 
 
 OPS = {"mathieu_a": mathieu_a, "mathieu_b": mathieu_b,
