@@ -31,8 +31,7 @@ def _tanh_slope(x):
 
 
 def _erf_at(x):
-    from scipy import special
-    return special.erf(x)
+    return np.asarray(np.frompyfunc(math.erf, 1, 1)(x), dtype=np.float64)
 
 
 def _erf_slope(x):
