@@ -29,6 +29,7 @@ import numpy as np
 from .guard import savers_of
 from .graph import Node, _grad_mode
 from .overwrites import outdated
+from .saturation_notes import saturation_notes
 from .ops.local import local_derivative
 from .tape_drop_memory import last_drop
 from .tensor import Tensor
@@ -288,6 +289,7 @@ def explain(t, output=None) -> str:
         raise TypeError(f"explain: expected a Tensor, got {type(t).__name__}")
     label = _tensor_label(t)
     lines = []
+    rounding = None
     grad = t.grad
     grad_data = grad.data if isinstance(grad, Tensor) else grad
     if grad is None:
@@ -444,6 +446,15 @@ def explain(t, output=None) -> str:
 
     lines.append(f"It is connected to {out_text} through differentiable ops: {steps}.")
     on_path = _on_differentiable_paths(root, item, consumers)
+    saturated = saturation_notes(on_path, on_path | {item})
+    if saturated and grad is not None and not np.all(np.abs(grad_data) > 16 * _eps_of(grad_data)):
+        if rounding in lines:       # (a saturated op, not a long path, made it small)
+            lines.remove(rounding)
+        lines.append("So the gradient is zero or vanishingly small where an op on the way "
+                     "saturated:")
+        lines.extend(f"  {note}." for note in saturated)
+        if not np.any(grad_data) or rounding:
+            return "\n".join(lines)
     hooked = _hooks_on(item, on_path)
     if hooked and grad is not None and np.any(grad_data):
         lines.append("Gradient hooks on the way replace what flows there, so .grad is what "
@@ -507,6 +518,11 @@ def _repeats_folded(labels: list[str], longest: int = 8) -> list[str]:
             folded.append(labels[i])
             i += 1
     return folded
+
+
+def _eps_of(grad) -> float:
+    dtype = np.asarray(grad).dtype
+    return float(np.finfo(dtype).eps) if dtype.kind == "f" else 0.0
 
 
 def _rounding_note(grad) -> str:

@@ -111,14 +111,13 @@ SPECS = [
           lambda x: special.log_wright_bessel(0.5, 1.2, x), 0.0, 4.0),
     unary("scipy_lpmv", lambda t: special.lpmv(1, 2.5, t), lambda x: special.lpmv(1, 2.5, x),
           -0.9, 0.9),
-    # (the slopes in m and Carlson's hold R_D, whose own slope is refused: first order;
-    # the second order in phi is checked in tests/test_special_twentyfifth.py)
+    # (the slopes in m and Carlson's hold R_D, whose slopes hold R_D and R_J: second order)
     binary("scipy_ellipkinc", lambda phi, m: special.ellipkinc(phi, m), special.ellipkinc,
-           a_range=(-4.0, 4.0), b_range=(-1.0, 0.9), order=1),
+           a_range=(-4.0, 4.0), b_range=(-1.0, 0.9)),
     binary("scipy_ellipeinc", lambda phi, m: special.ellipeinc(phi, m), special.ellipeinc,
-           a_range=(-4.0, 4.0), b_range=(-1.0, 0.9), order=1),
-    _carlson("elliprf", 3, 1), _carlson("elliprg", 3, 1), _carlson("elliprc", 2, 1),
-    _carlson("elliprd", 3, -1), _carlson("elliprj", 4, -1),
+           a_range=(-4.0, 4.0), b_range=(-1.0, 0.9)),
+    _carlson("elliprf", 3, 2), _carlson("elliprg", 3, 2), _carlson("elliprc", 2, 2),
+    _carlson("elliprd", 3, 2), _carlson("elliprj", 4, 2),
     *(unary(f"scipy_ellipj_{part}", lambda t, i=i: special.ellipj(t, 0.6)[i],
             lambda x, i=i: special.ellipj(x, 0.6)[i], -4.0, 4.0)
       for i, part in enumerate(("sn", "cn", "dn", "ph"))),

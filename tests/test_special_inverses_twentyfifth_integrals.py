@@ -138,7 +138,8 @@ ITAIRY_INTEGRANDS = [(mpmath.airyai, 1), (mpmath.airybi, 1), (mpmath.airyai, -1)
 def test_itairys_four_outputs_have_the_integrands_as_slopes_to_second_order(k):
     x = np.array([-3.0, -0.5, 0.0, 0.7, 2.5])
     t = ad.tensor(x, requires_grad=True)
-    outputs = special.itairy(t)
+    with pytest.warns(RuntimeWarning, match="itairy: SciPy's integral of Ai"):   # (|x| = 3)
+        outputs = special.itairy(t)
     assert len(outputs) == 4 and all(o.requires_grad for o in outputs)
     np.testing.assert_array_equal(outputs[k].data, special.itairy(x)[k])
     (slope,) = ad.autograd.grad(outputs[k].sum(), t, create_graph=True)
@@ -150,8 +151,9 @@ def test_itairys_four_outputs_have_the_integrands_as_slopes_to_second_order(k):
                            for v in x]
     np.testing.assert_allclose(slope.data, expected, rtol=1e-13, atol=1e-15)
     np.testing.assert_allclose(curvature, expected_second, rtol=1e-13, atol=1e-15)
-    # SciPy's itairy is accurate to about 1e-7 relative: its difference quotient agrees
-    # with the exact integrand only that far (the module's docstring says so)
+    # SciPy's itairy is off by up to 1e-6 relative here (much more for the integral of Ai
+    # at 2.6 < |x| < 9.3): its difference quotient agrees with the exact integrand only
+    # that far (the module's docstring says so)
     np.testing.assert_allclose(
         slope.data, central_difference(lambda u: special.itairy(u)[k].sum(), x, eps=1e-4),
         rtol=1e-4, atol=1e-5)

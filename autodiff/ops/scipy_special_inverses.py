@@ -100,9 +100,12 @@ def _t_density(xp, df, t):
 
 
 def _kolmogorov_slope(xp, y):
-    """``kolmogorov'(y)``, never above 0: -0 where it underflows (y < 0.04), so that
-    ``kolmogi``'s slope there, and at p = 1, is -inf (kolmogorov falls), not +inf."""
-    return -xp.abs(_kolmogorov_rule(xp, 1.0, None, y))
+    """``kolmogorov'(y)``, never above 0: -0 where it underflows (y < 0.04, and at
+    y = inf), so that ``kolmogi``'s slope there, at p = 1 and at p = 0 (its limits), is
+    -inf (kolmogorov falls), not +inf or NaN."""
+    infinite = y == np.inf
+    finite = -xp.abs(_kolmogorov_rule(xp, 1.0, None, xp.where(infinite, 1.0, y)))
+    return xp.where(infinite, -0.0, finite)
 
 
 def _tukey_lambda_density(xp, probability, lmbda):

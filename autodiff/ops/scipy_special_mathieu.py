@@ -17,6 +17,11 @@ slopes here are in the argument as passed (degrees), so they carry ``pi / 180``:
 ``d y / dx = yp pi / 180`` and ``d yp / dx = -(a - 2q cos(2x pi / 180)) y pi / 180``.
 The modified functions take x in radians.
 
+At q = 0 SciPy's second-kind modified functions (``modcem2``, ``modsem2``) return
+``-1e300`` (a stand-in for their infinite limit) and a derivative of 0, which is not the
+limit (``2 / pi`` for ``modcem2`` of order 0): their slopes in x raise there, naming it.
+For q < 0 SciPy's modified functions are NaN, and so are their slopes (NaN, not a value).
+
 The order m and the parameter q get no gradient: asking for one raises, naming it (the
 slope of a characteristic value in q is an integral over the period, Hellmann-Feynman's
 ``<y, 2 cos(2x) y> / <y, y>``, which SciPy does not provide).
@@ -26,8 +31,11 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from .registry import defop
-from .scipy_special import _quietly, scipy_function_in_float64, slope_refused
+from .scipy_special import scipy_function_in_float64, slope_refused
+from .scipy_special_equations import equation_pair
 
 _RADIANS_PER_DEGREE = math.pi / 180
 
@@ -98,42 +106,33 @@ _EXAMPLES = {     # (the call, and its two values rounded to 8 places)
 }
 
 
+def _refuse_q_zero(name, q):
+    """Raise where SciPy's second-kind modified function has q = 0 (its stand-in value)."""
+    if name.endswith("2") and np.any(np.asarray(getattr(q, "data", q)) == 0):
+        raise ValueError(
+            f"{name}: no derivative in x at q = 0: SciPy returns -1e300 there for the "
+            "function (a stand-in for its infinite limit) and 0 for its derivative, which is "
+            "not the limit as q -> 0 (2/pi for modcem2 of order 0, infinite for the higher "
+            "orders); take q > 0")
+
+
 def _pair(name):
     characteristic, in_degrees, written, factor = _FAMILIES[name]
     scale = _RADIANS_PER_DEGREE if in_degrees else 1.0
-    unit = " pi / 180" if in_degrees else ""
-    radians = "x pi / 180" if in_degrees else "x"
 
-    def value_rule(xp, g, ans, m, q, x):
-        slope = getattr(xp, f"scipy_{name}_derivative")(m, q, x)
-        return g * (slope * scale if in_degrees else slope)
-
-    def derivative_rule(xp, g, ans, m, q, x):
+    def equation_factor(xp, m, q, x):
         a = getattr(xp, f"scipy_{characteristic}")(m, q)
-        y = getattr(xp, f"scipy_{name}")(m, q, x)
-        slope = factor(xp, a, q, x * scale if in_degrees else x) * y
-        return g * (slope * scale if in_degrees else slope)
+        return factor(xp, a, q, x * scale if in_degrees else x)
 
-    example, values = _EXAMPLES[name][0], _EXAMPLES[name][1:]
-    ops = []
-    for index, (suffix, formula, rule) in enumerate(
-            (("", f"g * {name}(m, q, x)[1]{unit}", value_rule),
-             ("_derivative", f"g * ({written}) {name}(m, q, x)[0]{unit}, "
-                             f"a = {characteristic}(m, q), x = {radians}", derivative_rule))):
-        ops.append(defop(
-            f"scipy_{name}{suffix}", _output(name, index), elementwise=True,
-            doc=f"Output {index} of ``scipy.special.{name}`` on Tensors (SciPy's values, "
-                f"the library's gradient in x{', x in degrees' if in_degrees else ''}); "
-                f"``{name}(m, q, t)`` on a Tensor returns both.\n\n"
-                f">>> from scipy import special\n"
-                f">>> special.{example}[{index}].data.round(8)\narray([{values[index]}])",
-            m=("not implemented", _order_refused(name)),
-            q=("not implemented", _q_refused(name)),
-            x=(formula, _quietly(rule))))
-
-    def both(m, q, x):
-        return ops[0](m, q, x), ops[1](m, q, x)
-    return both
+    return equation_pair(
+        name, lambda index: _output(name, index), ("m", "q", "x"),
+        {"m": ("not implemented", _order_refused(name)),
+         "q": ("not implemented", _q_refused(name))},
+        equation_factor, written=written, scale=scale,
+        unit=" pi / 180" if in_degrees else "",
+        where=f", a = {characteristic}(m, q), x = {'x pi / 180' if in_degrees else 'x'}",
+        note=", x in degrees" if in_degrees else "", example=_EXAMPLES[name][0],
+        values=_EXAMPLES[name][1:], check=lambda m, q, x: _refuse_q_zero(name, q))
 
 
 OPS = {"mathieu_a": mathieu_a, "mathieu_b": mathieu_b,

@@ -11,8 +11,8 @@ gradient: asking for it raises, naming it.
 
 from __future__ import annotations
 
-from .registry import defop
 from .scipy_special import slope_refused
+from .scipy_special_equations import equation_pair
 
 
 def _output(name, index):
@@ -40,29 +40,11 @@ _EXAMPLES = {"pbdv": ("1.", "0."), "pbvv": ("0.", "0.79788456"),
 
 def _pair(name):
     order, written, factor = _FAMILIES[name]
-
-    def value_rule(xp, g, ans, v, x):
-        return g * getattr(xp, f"scipy_{name}_derivative")(v, x)
-
-    def derivative_rule(xp, g, ans, v, x):
-        return g * (factor(v, x) * getattr(xp, f"scipy_{name}")(v, x))
-
-    ops = []
-    for index, (suffix, formula, rule) in enumerate(
-            (("", f"g * {name}(v, x)[1]", value_rule),
-             ("_derivative", f"g * ({written}) {name}(v, x)[0]", derivative_rule))):
-        ops.append(defop(
-            f"scipy_{name}{suffix}", _output(name, index), elementwise=True,
-            doc=f"Output {index} of ``scipy.special.{name}`` on Tensors (SciPy's values, "
-                f"the library's gradient in x); ``{name}({order}, t)`` on a Tensor returns "
-                f"both.\n\n>>> from scipy import special\n"
-                f">>> special.{name}(0.0, ad.tensor([0.0]))[{index}].data.round(8)\n"
-                f"array([{_EXAMPLES[name][index]}])",
-            **{order: ("not implemented", _order_refused(name, order)), "x": (formula, rule)}))
-
-    def both(v, x):
-        return ops[0](v, x), ops[1](v, x)
-    return both
+    return equation_pair(
+        name, lambda index: _output(name, index), (order, "x"),
+        {order: ("not implemented", _order_refused(name, order))},
+        lambda xp, v, x: factor(v, x), written=written,
+        example=f"{name}(0.0, ad.tensor([0.0]))", values=_EXAMPLES[name])
 
 
 OPS = {name: _pair(name) for name in _FAMILIES}

@@ -24,7 +24,9 @@ derivative output, agrees with SciPy's values), and ``obl_rad2``'s derivative ou
 not the slope of its function output (both refused).  The ``_cv`` variants' second
 slopes hold only where ``cv`` is the characteristic value; elsewhere they raise.  The
 integer parameters m, n, the spheroidal parameter c and cv get no gradient: asking for
-one raises, naming it.
+one raises, naming it.  The oblate radial functions are defined for x >= 0 (the oblate
+coordinate xi); below it SciPy's ``obl_rad1`` and ``obl_rad2`` are NaN, and so are
+``obl_rad1``'s slopes.
 """
 
 from __future__ import annotations
