@@ -1,0 +1,181 @@
+"""Students' programs through the teaching tools: a hand-written update loop
+(``w.data -= lr * w.grad``) that never zeroes ``.grad``, gradient descent on Rosenbrock's
+function diverging until a power overflows, and ``explain`` of a loss computed from
+tensors none of which requires grad."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+
+
+def _least_squares():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(10, 3))
+    return X, X @ np.array([1.0, -2.0, 0.5])
+
+
+def _manual_sgd(steps, zero=None, lr=0.1):
+    """A student's loop: backward, then an update of .data by hand."""
+    X, y = _least_squares()
+    w = ad.tensor(np.zeros(3), requires_grad=True, name="w")
+    with warnings.catch_warnings(record=True) as caught, ad.detect_anomaly():
+        warnings.simplefilter("always")
+        for _ in range(steps):
+            loss = ((ad.tensor(X) @ w - y) ** 2).mean()
+            loss.backward()                                     # the line warned at
+            w.data -= lr * w.grad
+            if zero is not None:
+                zero(w)
+    return [w for w in caught if "earlier backward()" in str(w.message)]
+
+
+def test_a_hand_written_update_without_zeroing_is_told_under_detect_anomaly():
+    told = _manual_sgd(3)
+    assert len(told) == 1                                       # once per tensor
+    message = str(told[0].message)
+    assert told[0].category is UserWarning
+    assert told[0].filename == __file__                         # the user's line
+    assert "the gradient of 'w' is being added into a .grad that already holds" in message
+    assert "'w' has changed since then (an update such as w.data -= lr * w.grad)" in message
+    assert "Set w.grad = None (or call opt.zero_grad()) after each update" in message
+
+
+def test_the_accumulated_gradient_the_warning_describes_is_the_sum_of_both_steps():
+    # what the warning claims is so: after two steps .grad is the sum of the gradients at
+    # the first and at the second value of w
+    X, y = _least_squares()
+    w = ad.tensor(np.zeros(3), requires_grad=True)
+    grads = []
+    for _ in range(2):
+        loss = ((ad.tensor(X) @ w - y) ** 2).mean()
+        grads.append(2 * X.T @ (X @ w.data - y) / len(y))
+        loss.backward()
+        w.data -= 0.1 * w.grad
+    np.testing.assert_allclose(w.grad, grads[0] + grads[1])
+
+
+@pytest.mark.parametrize("zero", [
+    lambda w: setattr(w, "grad", None),
+    lambda w: w.grad.fill(0.0),
+    lambda w: w.grad.__setitem__(slice(None), 0.0),
+], ids=["grad = None", "grad.fill(0)", "grad[:] = 0"])
+def test_following_the_advice_silences_the_warning(zero):
+    assert _manual_sgd(3, zero) == []
+
+
+def test_accumulating_micro_batches_at_the_same_values_is_not_warned_about():
+    X, y = _least_squares()
+    w = ad.tensor(np.zeros(3), requires_grad=True, name="w")
+    with warnings.catch_warnings(record=True) as caught, ad.detect_anomaly():
+        warnings.simplefilter("always")
+        for step in range(2):
+            for rows in (slice(0, 5), slice(5, 10)):            # two micro-batches
+                ((ad.tensor(X[rows]) @ w - y[rows]) ** 2).mean().backward()
+            w.data -= 0.1 * w.grad
+            w.grad = None
+    assert not [c for c in caught if "earlier backward()" in str(c.message)]
+
+
+def test_an_optimizer_loop_that_zeroes_is_not_warned_about():
+    X, y = _least_squares()
+    w = ad.tensor(np.zeros(3), requires_grad=True, name="w")
+    opt = ad.optim.SGD([w], lr=0.1)
+    with warnings.catch_warnings(record=True) as caught, ad.detect_anomaly():
+        warnings.simplefilter("always")
+        for _ in range(3):
+            opt.zero_grad(set_to_none=False)
+            ((ad.tensor(X) @ w - y) ** 2).mean().backward()
+            opt.step()
+    assert not [c for c in caught if "earlier backward()" in str(c.message)]
+
+
+def test_outside_detect_anomaly_the_loop_runs_without_a_word_as_in_pytorch():
+    X, y = _least_squares()
+    w = ad.tensor(np.zeros(3), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for _ in range(3):
+            ((ad.tensor(X) @ w - y) ** 2).mean().backward()
+            w.data -= 0.1 * w.grad
+
+
+# ---------------------------------------------------------------------------------
+# gradient descent on Rosenbrock's function with a learning rate too large
+
+
+def _rosenbrock_descent(lr):
+    xy = ad.tensor(np.array([-1.5, 2.0]), requires_grad=True, name="xy")
+    with ad.detect_anomaly():
+        for _ in range(100):
+            f = (1 - xy[0]) ** 2 + 100 * (xy[1] - xy[0] ** 2) ** 2
+            f.backward()
+            with ad.no_grad():
+                xy -= lr * xy.grad
+            xy.grad = None
+    return xy
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
+@pytest.mark.filterwarnings("ignore:backward\\(\\) starts at:RuntimeWarning")
+def test_a_diverged_rosenbrock_descent_names_the_overflowing_power_and_the_parameter():
+    with pytest.raises(ad.AnomalyError) as caught:
+        _rosenbrock_descent(0.01)
+    text = str(caught.value)
+    assert text.startswith("power: the backward pass produced inf")
+    # where the inf in the forward values was made, not "fed in with the data or ..."
+    assert "it was made by power (an overflow: float64 holds at most" in text
+    assert "passed on by subtract" in text
+    assert "fed in with the data or made by an earlier op" not in text
+    # the parameter that grew huge is named, and the learning rate blamed
+    assert "The parameter 'xy' (values as large as" in text
+    assert "lower the learning rate" in text
+    # and it is true: xy's values are that large after the updates
+    assert "e+" in text.split("values as large as ")[1].split(")")[0]
+
+
+def test_a_small_learning_rate_runs_through_without_a_report():
+    xy = _rosenbrock_descent(1e-4)
+    assert np.isfinite(xy.data).all()
+
+
+def test_an_inf_fed_in_as_data_is_not_blamed_on_the_learning_rate():
+    w = ad.tensor(np.array([1.0, 2.0]), requires_grad=True, name="w")
+    data = ad.tensor(np.array([np.inf, 1.0]))
+    with ad.detect_anomaly(), pytest.raises(ad.AnomalyError) as caught, \
+            warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ((data * w) ** 2).sum().backward()
+    text = str(caught.value)
+    assert "from a leaf or constant input holding inf" in text
+    assert "learning rate" not in text
+
+
+# ---------------------------------------------------------------------------------
+# explain() of a loss none of whose inputs requires grad
+
+
+def test_explain_of_a_loss_from_tensors_without_requires_grad_names_them():
+    X = ad.tensor(np.ones((4, 3)))
+    W = ad.tensor(np.ones((3, 2)), name="W")                    # requires_grad forgotten
+    b = ad.tensor(np.zeros(2), name="b")
+    loss = ((X @ W + b) ** 2).mean()
+    text = ad.explain(loss)
+    assert "none of the tensors it was computed from (through mean" in text
+    assert "'W' (shape (3, 2))" in text and "'b' (shape (2,))" in text
+    assert "ad.tensor(data, requires_grad=True)" in text
+    # the old sentence about comparisons is not offered: there is none here
+    assert "comparisons" not in text
+    # following the advice gives W a gradient
+    W.requires_grad_()
+    ((X @ W + b) ** 2).mean().backward()
+    assert W.grad is not None and np.any(W.grad)
+
+
+def test_explain_of_a_count_from_a_comparison_still_blames_the_comparison():
+    w = ad.tensor([1.0, -1.0], requires_grad=True, name="w")
+    text = ad.explain((w > 0).sum())
+    assert "comparisons and logical ops return bool tensors" in text
+    assert "none of the tensors it was computed from" not in text
