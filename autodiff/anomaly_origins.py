@@ -240,8 +240,20 @@ def infinite_output_note(node) -> str | None:
     else:
         made = inf_origin(node, k)
         made += (", " if "passed on by" in made else ", passed on by ") + node.op.name
-    return (f"backward() starts at the result of {node.op.name} ({_created(node)}), which "
-            f"is inf: the forward pass overflowed, and the gradients of an infinite loss "
-            f"say nothing useful (detect_anomaly raises only where NaN appears). The inf "
-            f"was {made}. If this is a loss that grew step after step, the updates "
-            f"diverged: lower the learning rate.")
+    infinite = np.asarray(ans)[np.isinf(np.asarray(ans))]
+    inf = "-inf" if (np.real(infinite) < 0).all() else "inf"
+    start = (f"backward() starts at the result of {node.op.name} ({_created(node)}), which "
+             f"is {inf}: ")
+    useless = ("the gradients of an infinite loss say nothing useful (detect_anomaly "
+               "raises only where NaN appears)")
+    if "(an overflow:" in made:
+        return (f"{start}the forward pass overflowed, and {useless}. The inf was {made}. "
+                f"If this is a loss that grew step after step, the updates diverged: "
+                f"lower the learning rate.")
+    if made.startswith("fed in as data") or "input holding inf" in made:
+        return (f"{start}the inf came in with the data (it was {made}), and {useless}. "
+                f"Keep the data finite (np.isinf(x).any() finds it).")
+    # (log of 0, a division by 0, ...: no value grew, so no learning rate is to blame)
+    return (f"{start}an op made it from finite values, not by an overflow, and {useless}. "
+            f"The inf was {made}. Keep that op's input away from the point where its "
+            f"result is infinite (a log of 0, a division by 0): clip it or add an eps.")

@@ -179,3 +179,47 @@ def test_explain_of_a_count_from_a_comparison_still_blames_the_comparison():
     text = ad.explain((w > 0).sum())
     assert "comparisons and logical ops return bool tensors" in text
     assert "none of the tensors it was computed from" not in text
+
+
+# ---------------------------------------------------------------------------------
+# a loss that is already inf when backward() starts: overflowed, or made by log(0)
+
+
+def _starting_note(make_loss):
+    p = ad.tensor(np.array([0.0, 1.0]), requires_grad=True, name="p")
+    with warnings.catch_warnings(record=True) as caught, ad.detect_anomaly():
+        warnings.simplefilter("always")
+        try:
+            make_loss(p).backward()
+        except ad.AnomalyError:
+            pass                    # the inf gradient after it is reported too
+    told = [str(c.message) for c in caught if "backward() starts at" in str(c.message)]
+    assert len(told) == 1
+    return told[0]
+
+
+def test_a_cross_entropy_of_a_zero_probability_is_not_called_an_overflow():
+    note = _starting_note(lambda p: -ad.log(p).sum())           # log(0) = -inf
+    assert "which is inf" in note                               # -log(0) = +inf
+    assert "overflowed" not in note and "learning rate" not in note
+    assert "The inf was made by log" in note
+    assert "a log of 0, a division by 0): clip it or add an eps" in note
+
+
+def test_a_log_of_zero_says_minus_inf_and_a_division_by_zero_is_named():
+    assert "which is -inf" in _starting_note(lambda p: ad.log(p).sum())
+    note = _starting_note(lambda p: (1 / p).sum())
+    assert "The inf was made by divide" in note and "overflowed" not in note
+
+
+def test_an_overflowed_loss_still_says_overflowed_and_blames_the_learning_rate():
+    note = _starting_note(lambda p: ad.exp(p * 1000).sum())
+    assert "the forward pass overflowed" in note
+    assert "made by exp (an overflow: float64 holds at most" in note
+    assert "lower the learning rate" in note
+
+
+def test_an_inf_in_the_data_is_said_to_come_with_the_data():
+    note = _starting_note(lambda p: (p + ad.tensor(np.array([np.inf, 0.0]))).sum())
+    assert "the inf came in with the data" in note
+    assert "overflowed" not in note and "learning rate" not in note
