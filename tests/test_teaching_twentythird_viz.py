@@ -73,3 +73,32 @@ def test_every_op_with_an_input_named_g_gets_the_name_its_rule_uses(op_name, ups
         parents = (None, None)
     assert upstream_name(_Node) == upstream
     assert upstream in REGISTRY[op_name].describe()
+
+
+def test_a_compiled_steps_fused_kernel_counts_arithmetic_operations_not_the_ops_it_lists():
+    # Before: "kernel k1 (2 ops on 8 elements, numba): mean" listed one op under a count
+    # of two. A mean is two arithmetic operations (a sum and a division), and the
+    # label now says what it counts.
+    from autodiff import nn
+    model = nn.Linear(3, 2)
+    opt = ad.optim.SGD(model.parameters(), lr=0.1)
+
+    @ad.compile
+    def step(xb, yb):
+        opt.zero_grad()
+        loss = ((model(xb) - yb) ** 2).mean()
+        loss.backward()
+        opt.step()
+        return loss
+    xb, yb = ad.tensor(np.ones((4, 3))), ad.tensor(np.zeros((4, 2)))
+    for _ in range(3):
+        step(xb, yb)
+    listing = str(step.plan)
+    kernels = [line for line in listing.splitlines() if " = kernel k" in line]
+    assert kernels, listing
+    for line in kernels:
+        assert re.search(r"kernel k\d+ \(\d+ arithmetic operations? on \d+ elements", line)
+        assert " ops on " not in line
+    pytest.importorskip("graphviz")
+    source = ad.viz.draw(step.plan).source
+    assert re.search(r"fused kernel k\d+: \d+ arithmetic operations? on \d+ elements", source)
