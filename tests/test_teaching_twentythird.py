@@ -223,3 +223,52 @@ def test_an_inf_in_the_data_is_said_to_come_with_the_data():
     note = _starting_note(lambda p: (p + ad.tensor(np.array([np.inf, 0.0]))).sum())
     assert "the inf came in with the data" in note
     assert "overflowed" not in note and "learning rate" not in note
+
+
+# ---------------------------------------------------------------------------------
+# backward twice: two losses sharing a sub-graph; a hand-unrolled RNN, backward each step
+
+
+def _two_losses():
+    w = ad.tensor(np.array([1.0, 2.0]), requires_grad=True, name="w")
+    h = ad.tanh(w * 3)
+    return w, (h ** 2).sum(), (h * 5).sum()
+
+
+def test_two_losses_sharing_an_op_are_told_to_add_them_and_doing_so_works():
+    w, loss1, loss2 = _two_losses()
+    loss1.backward()
+    with pytest.raises(RuntimeError) as caught:
+        loss2.backward()
+    text = str(caught.value)
+    assert "op 'tanh' (output shape (2,)) released its saved values" in text
+    assert "pass retain_graph=True to the first backward" in text
+    assert "(loss1 + loss2).backward() runs one pass through both" in text
+    # the advice gives the same gradient as retain_graph=True does
+    w2, loss1, loss2 = _two_losses()
+    (loss1 + loss2).backward()
+    w3, loss1, loss2 = _two_losses()
+    loss1.backward(retain_graph=True)
+    loss2.backward()
+    np.testing.assert_allclose(w2.grad, w3.grad)
+
+
+def _rnn_by_hand(detach):
+    Wh = ad.tensor(np.eye(2) * 0.5, requires_grad=True, name="Wh")
+    h = ad.zeros(2)
+    for _ in range(3):
+        if detach:
+            h = h.detach()
+        h = ad.tanh(h @ Wh + 1.0)
+        h.sum().backward()
+    return Wh
+
+
+def test_an_rnn_unrolled_by_hand_with_a_backward_each_step_is_told_to_detach():
+    with pytest.raises(RuntimeError) as caught:
+        _rnn_by_hand(detach=False)
+    text = str(caught.value)
+    assert "the hidden state of an RNN unrolled by hand" in text
+    assert "detach it between steps (h = h.detach())" in text
+    # following it, every step runs its backward
+    assert np.isfinite(_rnn_by_hand(detach=True).grad).all()
