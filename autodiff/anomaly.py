@@ -213,7 +213,15 @@ def _where_the_inf_came_from(node) -> str:
     if k is None:
         return ""
     names = _input_names(node.op, len(node.args))
-    return f"; the inf in {_input_label(names[k])} was {inf_origin(node, k)}"
+    origin = inf_origin(node, k)
+    masked = ""
+    if node.op.name in ("subtract", "add") and origin.startswith("made by where") \
+            and "constant input holding inf" in origin:
+        masked = (". A mask that fills with -inf leaves a row with every position masked "
+                  "all -inf, and its max -inf too (softmax's x - max(x) is then -inf - "
+                  "(-inf)): fill with a large finite value instead (-1e9, or "
+                  "np.finfo(x.dtype).min), or keep one position of each row unmasked")
+    return f"; the inf in {_input_label(names[k])} was {origin}{masked}"
 
 
 def _forward_message(node):

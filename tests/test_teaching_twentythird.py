@@ -272,3 +272,44 @@ def test_an_rnn_unrolled_by_hand_with_a_backward_each_step_is_told_to_detach():
     assert "detach it between steps (h = h.detach())" in text
     # following it, every step runs its backward
     assert np.isfinite(_rnn_by_hand(detach=True).grad).all()
+
+
+# ---------------------------------------------------------------------------------
+# attention by hand: a causal mask filled with -inf, and a row with every position masked
+
+
+def _masked_attention(fill):
+    rng = np.random.default_rng(0)
+    q = ad.tensor(rng.normal(size=(3, 4)), requires_grad=True, name="q")
+    k = ad.tensor(rng.normal(size=(3, 4)), requires_grad=True, name="k")
+    mask = np.array([[True, False, False], [True, True, False], [False, False, False]])
+    with ad.detect_anomaly(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        scores = ad.where(ad.tensor(mask), q @ k.T / 2.0, fill)
+        e = ad.exp(scores - scores.max(axis=1, keepdims=True))
+        (e / e.sum(axis=1, keepdims=True)).sum().backward()
+    return q
+
+
+def test_a_fully_masked_row_is_named_as_the_cause_with_a_finite_fill_as_the_fix():
+    with pytest.raises(ad.AnomalyError) as caught:
+        _masked_attention(-np.inf)
+    text = str(caught.value)
+    assert text.startswith("subtract: the forward pass produced NaN")
+    assert "first at index (2, 0)" in text                      # the row masked entirely
+    assert "the inf in input a was made by where" in text
+    assert "leaves a row with every position masked all -inf" in text
+    assert "fill with a large finite value instead (-1e9" in text
+    # following the advice, the pass runs and the gradients are finite
+    assert np.isfinite(_masked_attention(-1e9).grad).all()
+
+
+def test_an_inf_minus_inf_not_made_by_a_mask_gets_no_mask_advice():
+    x = ad.tensor(np.array([1000.0]), requires_grad=True, name="x")
+    with ad.detect_anomaly(), pytest.raises(ad.AnomalyError) as caught, \
+            warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ad.exp(x) - ad.exp(x)
+    text = str(caught.value)
+    assert "inf - inf is NaN" in text and "made by exp" in text
+    assert "mask" not in text
