@@ -24,8 +24,10 @@ import weakref
 
 import numpy as np
 
+from .anomaly_accumulation import check_accumulation
 from .anomaly_origins import (LOG_OF_A_SUM_ADVICE, first_input_with_inf, huge_input,
-                              inf_origin, infinite_output_note, is_float_array,
+                              inf_input_cause, inf_origin, infinite_output_note,
+                              is_float_array,
                               is_log_of_a_sum, leaves_holding_nan, overflow_cause)
 from .anomaly_trace import (RuleTrace, _created, inside_a_rule_cause, user_frame_trace,
                             where_created)
@@ -211,7 +213,15 @@ def _where_the_inf_came_from(node) -> str:
     if k is None:
         return ""
     names = _input_names(node.op, len(node.args))
-    return f"; the inf in {_input_label(names[k])} was {inf_origin(node, k)}"
+    origin = inf_origin(node, k)
+    masked = ""
+    if node.op.name in ("subtract", "add") and origin.startswith("made by where") \
+            and "constant input holding inf" in origin:
+        masked = (". A mask that fills with -inf leaves a row with every position masked "
+                  "all -inf, and its max -inf too (softmax's x - max(x) is then -inf - "
+                  "(-inf)): fill with a large finite value instead (-1e9, or "
+                  "np.finfo(x.dtype).min), or keep one position of each row unmasked")
+    return f"; the inf in {_input_label(names[k])} was {origin}{masked}"
 
 
 def _forward_message(node):
@@ -264,6 +274,9 @@ class _AnomalyObserver(BackwardObserver):
         label = "the tensor " + (leaf.name or f"of shape {leaf.shape}")
         _check_sum(leaf if node is None else node, grad, label,
                    None if node is None else where_created(node))
+
+    def on_accumulate(self, leaf):
+        check_accumulation(leaf)
 
 
 _OBSERVER = _AnomalyObserver()
@@ -504,12 +517,8 @@ def _backward_message(state, node, g, i, gi):
         lines.append(f"  cause: {op.name}: {op.infinite_grad}.")
     elif inf_inputs:
         listed, are = _listed(inf_inputs)
-        lines.append(
-            f"  cause: {listed} of {op.name} already {'hold' if are == 'are' else 'holds'} "
-            "inf, and the rule computes with it (inf·g is inf; inf - inf and 0·inf are "
-            "NaN). No eps at this op helps: the inf is in the forward values, fed in with "
-            "the data or made by an earlier op that overflowed (exp of a large number, a "
-            "division by 0). Find it (np.isinf(x).any()) and keep it finite there.")
+        lines.append(inf_input_cause(node, names.index(inf_inputs[0]), listed,
+                                     "hold" if are == "are" else "holds"))
     elif local_inf and (overflowed := overflow_cause(node, gi.dtype, True, bad)):
         lines.append(overflowed)
     elif local_inf:

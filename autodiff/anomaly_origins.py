@@ -160,10 +160,9 @@ def overflow_cause(node, gradient_dtype, local_inf: bool, bad, label: str = "cau
             f"the gradient a hook returns) down{wider}.")
 
 
-def leaves_holding_nan(node, limit: int = 100_000) -> list[str]:
-    """Labels of the leaves that require grad, upstream of ``node``, whose data holds
-    NaN (each with how many entries), walking the graph without recursion."""
-    found = []
+def _float_leaves(node, limit: int = 100_000):
+    """The leaf Tensors with float data upstream of ``node``, each once, walking the
+    graph without recursion."""
     seen = set()
     stack = [node]
     while stack and len(seen) < limit:
@@ -175,12 +174,57 @@ def leaves_holding_nan(node, limit: int = 100_000) -> list[str]:
             if isinstance(parent, Node):
                 stack.append(parent)
             elif isinstance(parent, Tensor) and is_float_array(parent.data):
-                nans = int(np.count_nonzero(np.isnan(parent.data)))
-                if nans:
-                    name = f"'{parent.name}'" if parent.name else "a leaf"
-                    found.append(f"{name} (shape {parent.shape}, {nans} of "
-                                 f"{parent.data.size} entries NaN)")
+                yield parent
+
+
+def _leaf_label(leaf) -> str:
+    return f"'{leaf.name}'" if leaf.name else "a leaf"
+
+
+def leaves_holding_nan(node) -> list[str]:
+    """Labels of the leaves upstream of ``node`` whose data holds NaN (each with how
+    many entries)."""
+    found = []
+    for leaf in _float_leaves(node):
+        nans = int(np.count_nonzero(np.isnan(leaf.data)))
+        if nans:
+            found.append(f"{_leaf_label(leaf)} (shape {leaf.shape}, {nans} of "
+                         f"{leaf.data.size} entries NaN)")
     return found
+
+
+def _huge_leaves(node) -> list[str]:
+    """``'w' (values as large as 1.2e+155)`` for each leaf that requires grad, upstream
+    of ``node``, holding finite values past the square root of its dtype's largest (a
+    parameter grown that large by updates)."""
+    found = []
+    for leaf in _float_leaves(node):
+        data = np.asarray(leaf.data)
+        if not leaf.requires_grad or data.size == 0:
+            continue
+        magnitudes = np.abs(data[np.isfinite(data)])
+        biggest = float(magnitudes.max()) if magnitudes.size else 0.0
+        if biggest >= float(np.sqrt(np.finfo(data.dtype).max)):
+            found.append(f"{_leaf_label(leaf)} (values as large as {biggest:.3g})")
+    return found
+
+
+def inf_input_cause(node, k: int, listed: str, holds: str) -> str:
+    """The cause line of an inf gradient whose op's input ``k`` (``listed``, which
+    ``holds`` it) already held inf in the forward pass: where that inf was made, and
+    whether a parameter grown huge by diverging updates made it."""
+    line = (f"  cause: {listed} of {node.op.name} already {holds} inf, and the rule "
+            f"computes with it (inf·g is inf; inf - inf and 0·inf are NaN). No eps at this "
+            f"op helps: the inf is in the forward values; it was {inf_origin(node, k)}.")
+    huge = _huge_leaves(node)
+    if huge:
+        which = "parameter" if len(huge) == 1 else "parameters"
+        are = "is" if len(huge) == 1 else "are"
+        return line + (f" The {which} {', '.join(huge)} {are} that large because earlier "
+                       f"updates diverged, as a learning rate too large does (the loss "
+                       f"grows step after step: print it); lower the learning rate, or "
+                       f"clip the gradients.")
+    return line + " Keep the values finite there (np.isinf(x).any() finds them)."
 
 
 def infinite_output_note(node) -> str | None:
@@ -196,8 +240,20 @@ def infinite_output_note(node) -> str | None:
     else:
         made = inf_origin(node, k)
         made += (", " if "passed on by" in made else ", passed on by ") + node.op.name
-    return (f"backward() starts at the result of {node.op.name} ({_created(node)}), which "
-            f"is inf: the forward pass overflowed, and the gradients of an infinite loss "
-            f"say nothing useful (detect_anomaly raises only where NaN appears). The inf "
-            f"was {made}. If this is a loss that grew step after step, the updates "
-            f"diverged: lower the learning rate.")
+    infinite = np.asarray(ans)[np.isinf(np.asarray(ans))]
+    inf = "-inf" if (np.real(infinite) < 0).all() else "inf"
+    start = (f"backward() starts at the result of {node.op.name} ({_created(node)}), which "
+             f"is {inf}: ")
+    useless = ("the gradients of an infinite loss say nothing useful (detect_anomaly "
+               "raises only where NaN appears)")
+    if "(an overflow:" in made:
+        return (f"{start}the forward pass overflowed, and {useless}. The inf was {made}. "
+                f"If this is a loss that grew step after step, the updates diverged: "
+                f"lower the learning rate.")
+    if made.startswith("fed in as data") or "input holding inf" in made:
+        return (f"{start}the inf came in with the data (it was {made}), and {useless}. "
+                f"Keep the data finite (np.isinf(x).any() finds it).")
+    # (log of 0, a division by 0, ...: no value grew, so no learning rate is to blame)
+    return (f"{start}an op made it from finite values, not by an overflow, and {useless}. "
+            f"The inf was {made}. Keep that op's input away from the point where its "
+            f"result is infinite (a log of 0, a division by 0): clip it or add an eps.")

@@ -251,6 +251,32 @@ def _is_parameter(t) -> bool:
     return isinstance(t, Parameter)
 
 
+def _leaves_without_grad(node, shown: int = 3, limit: int = 10_000) -> str | None:
+    """The named leaf tensors ``node`` was computed from (``'x' (shape (3,))``, the
+    first ``shown``; "" if none is named), when none of the tensors it was computed from
+    requires grad and every op on the way has a gradient; else None (a comparison's bool
+    result, or a leaf that requires grad: another reason)."""
+    labels, seen, stack = [], {id(node)}, [node]
+    while stack and len(seen) < limit:
+        item = stack.pop()
+        if not getattr(item.op, "differentiable", True) or item.dtype is None \
+                or np.dtype(item.dtype).kind not in "fc":
+            return None
+        for parent in item.parents:
+            if parent is None or id(parent) in seen:
+                continue
+            seen.add(id(parent))
+            if isinstance(parent, Node):
+                stack.append(parent)
+            elif isinstance(parent, Tensor):
+                if parent.requires_grad:
+                    return None
+                labels.append(repr(parent.name) if parent.name else "a tensor")
+                labels[-1] += f" (shape {parent.shape})"
+    more = f", and {len(labels) - shown} more" if len(labels) > shown else ""
+    return ", ".join(labels[:shown]) + more
+
+
 def _listed_nodes(nodes, shown: int = 5) -> str:
     """The first ``shown`` of ``nodes`` by label, and how many more there are."""
     listed = ", ".join(_node_label(n) for n in nodes[:shown])
@@ -331,6 +357,14 @@ def explain(t, output=None) -> str:
                 "forward, not a .grad. Read it with forward_ad.unpack_dual(t).tangent; for a "
                 ".grad, compute from tensors made with requires_grad=True and call "
                 "backward().")
+        elif t._node is not None and (leaves := _leaves_without_grad(t._node)) is not None:
+            named = f" (among them {leaves})" if leaves else ""
+            lines.append(
+                f"Why: it does not require grad: none of the tensors it was computed from "
+                f"(through {_node_label(t._node)}) requires grad{named}. A gradient "
+                "flows only back to tensors made with requires_grad=True: create the ones "
+                "to differentiate with ad.tensor(data, requires_grad=True) (or call "
+                "p.requires_grad_() on them) before the forward pass.")
         elif t._node is not None:
             lines.append(
                 f"Why: it does not require grad; it is the output of {_node_label(t._node)}, "

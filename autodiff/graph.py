@@ -319,6 +319,7 @@ def _run_pass(root, root_grad, inputs, retain_graph, create_graph, stop_at, thro
             grad = _hooks.run_hooks(leaf, grad, create_graph)
         for observer in observers:
             observer.on_leaf(leaf, grad)
+            observer.on_accumulate(leaf)
         _accumulate_into_leaf(leaf, grad, create_graph)
         if _hooks.post_accumulate:
             after_accumulating.append(leaf)

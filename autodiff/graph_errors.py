@@ -7,10 +7,17 @@ from __future__ import annotations
 
 def freed_error(node):
     """The error of a backward that reaches ``node`` after an earlier pass released it."""
+    shape = getattr(node, "shape", None)
+    output = "" if shape is None else f" (output shape {tuple(shape)})"
     return RuntimeError(
-        f"backward: the graph was already freed — op '{node.op.name}' released its saved "
-        "values in an earlier backward pass. To call backward through the same graph "
-        "again, pass retain_graph=True to the first backward (or recompute the forward)."
+        f"backward: the graph was already freed — op '{node.op.name}'{output} released "
+        "its saved values in an earlier backward pass. To call backward through the same "
+        "graph again, pass retain_graph=True to the first backward (or recompute the "
+        "forward). The two usual ways here: two losses that share this op, each with "
+        "its own backward ((loss1 + loss2).backward() runs one pass through both); and "
+        "a value carried from one step into the next, as the hidden state of an RNN "
+        "unrolled by hand with a backward each step: detach it between steps "
+        "(h = h.detach()), so that each backward stays within its own step."
     )
 
 

@@ -52,6 +52,10 @@ class BackwardObserver:
         this pass, into ``.grad``; or, for ``ad.grad`` and ``backward(inputs=...)``,
         each tensor asked for (a leaf or not) gets its result."""
 
+    def on_accumulate(self, leaf: Any) -> None:
+        """After ``on_leaf``, when ``leaf``'s gradient is about to be added into its
+        ``.grad`` (which still holds what earlier passes left)."""
+
 
 class observe_backward:
     """Context manager: ``observer`` sees every reverse pass run in this thread inside

@@ -34,7 +34,7 @@ def test_an_inf_in_the_data_is_named_as_the_cause_not_an_infinite_derivative():
     assert "`out, _ = rnn(x)`" in message                        # the user's line
     assert "input a at those positions: (shape (2, 2), finite range [0, 1], 1 inf)" in message
     assert "cause: input a of matmul already holds inf" in message
-    assert "fed in with the data" in message
+    assert "it was fed in as data: a leaf or a constant" in message
     assert "e.g. sqrt or log at 0" not in message and "add an eps" not in message
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import graphviz
 
+from .loop_kernel import operations_text
 from .plan import Plan
 from .plan_checks import replay_checks
 
@@ -87,8 +88,8 @@ def _kernel_cluster(graph, plan, k, instr, producer):
     kernel; edges between its steps are values that never leave registers."""
     fused = instr.extra["kernel"]
     cluster = graphviz.Digraph(name=f"cluster_kernel{k}", graph_attr={
-        "label": f"fused kernel k{fused.number}: {fused.n_ops} ops on {fused.size} "
-                 f"elements ({fused.mode})", "style": "filled", "color": "#fff3d6"})
+        "label": f"fused kernel k{fused.number}: {operations_text(fused.n_ops)} on "
+                 f"{fused.size} elements ({fused.mode})", "style": "filled", "color": "#fff3d6"})
     inside: dict = {}
     for j, (kind, label, out, reads) in enumerate(fused.members):
         node = f"s{k}_{j}"

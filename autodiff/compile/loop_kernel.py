@@ -17,6 +17,12 @@ from .loop_parts import parted_run_into
 from .stash import calling, sample_arguments, value_outputs
 from .symbolic import Expr, Node, evaluate
 
+
+def operations_text(count: int) -> str:
+    """``2 arithmetic operations``: what a fused kernel computes per element."""
+    return f"{count} arithmetic operation{'' if count == 1 else 's'}"
+
+
 #: Expression nodes that count as operations (a loop's ``n_ops``).
 OP_KINDS = ("ufunc", "where", "cast", "reduce")
 
@@ -202,7 +208,9 @@ def finish_kernel(kernel, number, plan, values):
         _compile(fused, plan, values)
     kernel.fn = fused.run
     rows = f" in {fused.split[0]} rows" if fused.split[0] > 1 else ""
-    kernel.label = f"k{number} ({fused.n_ops} ops on {group.size} elements{rows}, " \
+    # (counted in arithmetic operations: a mean is two, a sum and a division; the
+    # recorded ops listed after the colon may be fewer, or more where one is a copy)
+    kernel.label = f"k{number} ({operations_text(fused.n_ops)} on {group.size} elements{rows}, " \
                    f"{fused.mode}): {fused.ops()}"
     kernel.extra["kernel"] = fused
 

@@ -22,7 +22,7 @@ from . import walk as W
 from .draw import INSTALL_HINT, GraphvizNotFoundError, draw
 from .labels import array_text, shape_text
 from .packed_parts import packing_note, part_label
-from .steps import refuse_in_trace
+from .steps import refuse_in_trace, upstream_name
 from .steps import steps_for
 
 #: Beyond this many ops the page shows a summary instead of the stepper.
@@ -72,12 +72,13 @@ def _substituted(formula: str, symbols: dict) -> str:
 
 def _step_record(step, view) -> dict:
     node = step.node
-    symbols = {"g": step.upstream}
+    upstream = upstream_name(node)
+    symbols = {upstream: step.upstream}
     if node.ans is not None:
         symbols["ans"] = node.ans
     for position, arg in enumerate(node.args or ()):
         name = node.op.input_name(position)
-        if name in ("g", "ans"):        # (an input named g: which one a formula means is unclear)
+        if name == "ans":               # (an input named ans: which one a formula means is unclear)
             symbols.pop(name, None)
         elif isinstance(arg, (np.ndarray, np.generic, float, int)):
             symbols[name] = np.asarray(arg)
@@ -108,6 +109,7 @@ def _step_record(step, view) -> dict:
         "output_shape": shape_text(step.output.shape),
         "part": _part(node),
         "upstream": _text(step.upstream),
+        "upstream_name": upstream,
         "rule": step.rule,
         "inputs": [f"{k} is {v}" for k, v in step.inputs],
         "contributions": contributions,

@@ -115,7 +115,8 @@ class Step:
         lines = [(f"step {self.index}/{self.count}: {self.op_name} -> {self.output.name} "
                   f"{shape_text(self.output.shape)}"
                   + _part_text(self.node)),
-                 f"  upstream g = {_indent(array_text(self.upstream, width=60), 15)}",
+                 f"  upstream {upstream_name(self.node)} = "
+                 f"{_indent(array_text(self.upstream, width=60), 15)}",
                  f"  rule: {self.rule}"]
         if self.inputs:
             lines.append("  here " + ", ".join(f"{k} is {v}" for k, v in self.inputs))
@@ -123,6 +124,16 @@ class Step:
             lines.append("  (no input needs a gradient)")
         lines.extend("  " + str(c) for c in self.contributions)
         return "\n".join(lines)
+
+
+def upstream_name(node) -> str:
+    """What the rule of ``node``'s op calls the upstream gradient: ``g``, or ``g_out``
+    (``grad_out``, as its rule says) for an op with an input named ``g`` (the adjoint
+    ops: index_add, zero_at, ...)."""
+    parents = node.parents or ()
+    if not any(node.op.input_name(i) == "g" for i in range(len(parents))):
+        return "g"
+    return "grad_out" if "grad_out" in node.op.describe() else "g_out"
 
 
 def _index_of(node) -> list:
