@@ -24,8 +24,8 @@ from ..tensor import Tensor
 from .module_device import FactoryDeviceMethods, ModuleCompileMethods
 from .module_dtype import DtypeMethods
 from .module_backward_hooks import BackwardHookMethods
-from .module_hooks import (HookMethods, call_with_hooks, register_module_forward_hook,  # noqa: F401
-                           register_module_forward_pre_hook)
+from .module_hooks import (GLOBAL_HOOKS, HookMethods, call_with_hooks,  # noqa: F401
+                           register_module_forward_hook, register_module_forward_pre_hook)
 from .module_state import StateMethods
 from .parameter_checks import data_of, refuse_a_parameter_made_in_a_trace
 from .module_state_hooks import StateHookMethods
@@ -540,7 +540,10 @@ class Module(StateMethods, StateHookMethods, HookMethods, BackwardHookMethods, D
     def __call__(self, *args, **kwargs):
         if _hooks.active is not None:       # a compiled step notes the training flag
             _hooks.active.on_module_call(self)
-        if self._has_forward_hooks:
+        own = self.__dict__         # `_has_forward_hooks`, inlined: a property frame per call
+        if (self._forward_hooks or self._forward_pre_hooks or GLOBAL_HOOKS._forward_hooks
+                or GLOBAL_HOOKS._forward_pre_hooks or own.get("_backward_hooks")
+                or own.get("_backward_pre_hooks")):
             return call_with_hooks(self, args, kwargs)
         return self.forward(*args, **kwargs)
 

@@ -65,7 +65,8 @@ class HookMethods:
     @property
     def _has_forward_hooks(self) -> bool:
         """Whether a call runs hooks: forward ones, or the backward ones set up around
-        it.  (A compiled plan fits only while the modules it called have none: flags.)"""
+        it.  (A compiled plan fits only while the modules it called have none: flags.)
+        ``Module.__call__`` makes the same test inline: a change here goes there too."""
         return bool(self._forward_hooks or self._forward_pre_hooks
                     or GLOBAL_HOOKS._forward_hooks or GLOBAL_HOOKS._forward_pre_hooks
                     or self.__dict__.get("_backward_hooks")
