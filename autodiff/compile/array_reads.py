@@ -68,7 +68,10 @@ class ArrayChecksum(ArrayRead):
 def names_in_code(fn) -> set:
     """The names (attributes, globals, closure variables) and the string constants
     (``cfg["table"]``) in the code of ``fn`` and the functions it reaches
-    (``reached_functions``), and of the code written inside theirs."""
+    (``reached_functions``), and of the code written inside theirs; with the strings
+    those names hold, alone or in a list or tuple (``getattr(self, self.which)``,
+    ``for name in NAMES: getattr(box, name)``)."""
+    from .captures import _captured_names
     from .reached import reached_functions
 
     found = set()
@@ -77,7 +80,23 @@ def names_in_code(fn) -> set:
         for inner in nested_code(code) if code is not None else ():
             found.update(inner.co_names, inner.co_freevars, inner.co_cellvars)
             found.update(c for c in inner.co_consts if type(c) is str)
+        for *_, value in _captured_names(function):
+            values = value if type(value) in (list, tuple) else (value,)
+            found.update(v for v in values if type(v) is str)
     return found
+
+
+def array_roots(fn) -> list:
+    """``(label, object)`` for what the functions ``fn`` reaches (``reached_functions``,
+    not ``fn`` itself) reach by name: a helper's global (``box.inner.table``), the
+    closure of a function it calls (``lookup(3)`` reading ``secret[i]``), the
+    attributes of the object a method belongs to; the arrays these hold may be read
+    into Python as much as those of ``fn``'s own names."""
+    from .captures import _captured_names
+    from .reached import reached_functions
+
+    return [(name, value) for function in reached_functions(fn)[1:]
+            for name, _, _, value in _captured_names(function)]
 
 
 def _named_in(path, names) -> bool:
@@ -104,8 +123,9 @@ def array_flags(plan, arrays, sums_before, sums_after, replayed_arrays=(),
     held += list(replayed_arrays)
     changed = {id(arrays[path]) for path, crc in sums_after.items()
                if path in sums_before and sums_before[path] != crc}
-    named = {id(a) for a in arrays.values()}
-    arrays = dict(arrays)
+    named = set()
+    arrays = {path: a for path, a in arrays.items()
+              if id(a) not in named and not named.add(id(a))}     # (each array once)
     for _, key, value in plan.bindings:
         if isinstance(value, np.ndarray) and id(value) not in named:
             named.add(id(value))
