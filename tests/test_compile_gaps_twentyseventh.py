@@ -213,3 +213,18 @@ def test_a_compiled_function_called_by_a_compiled_step_is_traced_as_part_of_it()
     compiled, compiled_weight = run(True)
     np.testing.assert_allclose(compiled, eager, rtol=1e-13, atol=0)
     np.testing.assert_allclose(compiled_weight, eager_weight, rtol=1e-13, atol=0)
+
+
+TABLES = _Box()
+TABLES.table_1 = np.arange(1000.0)
+WHICH = 1
+
+
+def test_large_array_read_by_getattr_with_a_computed_name_traces_again():
+    def step(x):
+        return (W * x).sum() * float(getattr(TABLES, f"table_{WHICH}")[3])
+
+    def change():
+        TABLES.table_1[3] += 1.0
+
+    _replays_the_change(step, change)
