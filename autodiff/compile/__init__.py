@@ -184,7 +184,7 @@ from .captures import (captured_generators, captured_objects, captured_settings,
                        why_plan_does_not_fit)
 from .fit_check import plan_fits
 from .replaced_state import keep_replaced_state, optimizer_state_tensors
-from .array_reads import array_flags, names_in_code
+from .array_reads import array_flags, array_roots, names_in_code
 from .optimizer_counters import (carried_counters, counted_labels,
                                  optimizer_attribute_numbers, reads_watched)
 from .state_numbers import optimizer_state_numbers, refuse_numbers_counted
@@ -369,6 +369,8 @@ class Compiled:
         sizes_before = sizes_reached(named_before)
         arrays_before = arrays_reached(named_before)
         sums_before = array_sums(arrays_before)
+        reached_roots = array_roots(self.fn)      # (a helper's names: flags only)
+        sums_reached_before = array_sums(arrays_reached(reached_roots))
         state_before = optimizer_state_tensors(named_before)
         counts_before = optimizer_state_numbers(named_before)
         attributes_before = optimizer_attribute_numbers(named_before)
@@ -424,8 +426,12 @@ class Compiled:
             self.traces += 1
             return output
         plan.bindings = captured_objects(self.fn)     # as the call left them
-        plan.flags += array_flags(plan, arrays_after, sums_before, array_sums(arrays_after),
-                                  tracer.replayed_arrays, names_in_code(self.fn))
+        arrays_read = arrays_after | {
+            path: array for path, array in arrays_reached(reached_roots).items()
+            if path not in arrays_after}
+        plan.flags += array_flags(plan, arrays_read, sums_before | sums_reached_before,
+                                  array_sums(arrays_read), tracer.replayed_arrays,
+                                  names_in_code(self.fn))
         plan.generators = [g for _, g in given_generators]  # (signatures.py)
         plan.settings = [entry for entry in captured_settings(self.fn)
                          if (id(entry[1]), entry[2]) not in carried]

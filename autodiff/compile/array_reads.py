@@ -9,8 +9,10 @@ holds no part of, and that the call left unchanged, becomes one of the plan's
 ``flags``: its contents are compared before each replay, and a call finding them
 changed (``model.gain += 0.5`` between calls) traces again.  A larger array (a table
 ``float(self.table[3])`` reads) is flagged by a checksum of its bytes instead of a
-copy, and only when the code the function reaches names it (``table``): each replay
-then costs a pass over it.
+copy, and only when the code the function reaches names it (``table``, also through
+a helper's names, a called function's closure, or a string a name holds that
+``getattr`` is given), or looks attributes up by computed names (``getattr(self,
+f"table_{i}")``): each replay then costs a pass over it.
 
 >>> GAIN = np.ones(())
 >>> w = ad.tensor([1.0, 2.0])
@@ -65,10 +67,21 @@ class ArrayChecksum(ArrayRead):
                 zlib.crc32(np.ascontiguousarray(array).view(np.uint8).reshape(-1).data))
 
 
+#: The functions that read an attribute by a name computed at run time
+#: (``getattr(self, f"table_{i}")``): code calling one may read any array it reaches.
+_LOOKUPS_BY_NAME = frozenset({"getattr", "vars", "__dict__", "__getattribute__"})
+#: In ``names_in_code``: the code looks attributes up by computed names.
+ANY_NAME = "*"
+
+
 def names_in_code(fn) -> set:
     """The names (attributes, globals, closure variables) and the string constants
     (``cfg["table"]``) in the code of ``fn`` and the functions it reaches
-    (``reached_functions``), and of the code written inside theirs."""
+    (``reached_functions``), and of the code written inside theirs; with the strings
+    those names hold, alone or in a list or tuple (``getattr(self, self.which)``,
+    ``for name in NAMES: getattr(box, name)``); and ``ANY_NAME`` when the code looks
+    attributes up by names it computes (``getattr``, ``vars``)."""
+    from .captures import _captured_names
     from .reached import reached_functions
 
     found = set()
@@ -76,15 +89,33 @@ def names_in_code(fn) -> set:
         code = getattr(getattr(function, "__func__", function), "__code__", None)
         for inner in nested_code(code) if code is not None else ():
             found.update(inner.co_names, inner.co_freevars, inner.co_cellvars)
+            if _LOOKUPS_BY_NAME.intersection(inner.co_names):
+                found.add(ANY_NAME)
             found.update(c for c in inner.co_consts if type(c) is str)
+        for *_, value in _captured_names(function):
+            values = value if type(value) in (list, tuple) else (value,)
+            found.update(v for v in values if type(v) is str)
     return found
+
+
+def array_roots(fn) -> list:
+    """``(label, object)`` for what the functions ``fn`` reaches (``reached_functions``,
+    not ``fn`` itself) reach by name: a helper's global (``box.inner.table``), the
+    closure of a function it calls (``lookup(3)`` reading ``secret[i]``), the
+    attributes of the object a method belongs to; the arrays these hold may be read
+    into Python as much as those of ``fn``'s own names."""
+    from .captures import _captured_names
+    from .reached import reached_functions
+
+    return [(name, value) for function in reached_functions(fn)[1:]
+            for name, _, _, value in _captured_names(function)]
 
 
 def _named_in(path, names) -> bool:
     """Whether a part of ``path`` after its first (``model.table``: ``table``), or the
-    whole of a one-part path, is among ``names``."""
+    whole of a one-part path, is among ``names`` (or these hold ``ANY_NAME``)."""
     parts = re.findall(r"[A-Za-z_]\w*", path)
-    return any(part in names for part in (parts[1:] or parts))
+    return ANY_NAME in names or any(part in names for part in (parts[1:] or parts))
 
 
 def array_flags(plan, arrays, sums_before, sums_after, replayed_arrays=(),
@@ -104,8 +135,9 @@ def array_flags(plan, arrays, sums_before, sums_after, replayed_arrays=(),
     held += list(replayed_arrays)
     changed = {id(arrays[path]) for path, crc in sums_after.items()
                if path in sums_before and sums_before[path] != crc}
-    named = {id(a) for a in arrays.values()}
-    arrays = dict(arrays)
+    named = set()
+    arrays = {path: a for path, a in arrays.items()
+              if id(a) not in named and not named.add(id(a))}     # (each array once)
     for _, key, value in plan.bindings:
         if isinstance(value, np.ndarray) and id(value) not in named:
             named.add(id(value))

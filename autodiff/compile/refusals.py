@@ -186,6 +186,20 @@ def check_replaced_tensor_buffers(tracer):
                 "compiled function.")
 
 
+def _refuse_replaced_capture(tracer, tensor, op_name, line):
+    """Refuse a tensor from before the call that the call read and then dropped from
+    the name or attribute that held it (``self.h = h.detach()``, truncated BPTT's
+    carried state): a replay reads the tensor the trace captured, at every call."""
+    raise TraceError(
+        f"compile: {tracer.name} read a tensor of shape {tensor.shape} (given to "
+        f"'{op_name}' at {line}) that it then replaced by another where it was kept "
+        "(an assignment such as self.h = h.detach() or state['h'] = h, carrying a "
+        "state across calls); a replay runs no Python code, so it would read the first "
+        "call's tensor at every call. Pass the state in as an argument and return the "
+        "new one (loss, h = step(x, h) with return loss, h.detach()), or keep it in "
+        "place and update it there under ad.no_grad() (h_state.copy_(h)).")
+
+
 def check_fresh_constants(tracer):
     """Refuse arrays made during the call off the tape (nobody else holds them now) and
     not made of Python numbers, 0-d too: NumPy on ``.data`` or ``.grad``, random draws,
@@ -199,6 +213,8 @@ def check_fresh_constants(tracer):
         # References: the captured tuple, the local name, getrefcount's argument.
         if sys.getrefcount(tensor) <= 3 and not tensor.requires_grad and tensor.ndim:
             op_name, line = tracer.capture_sites.get(key, ("?", "?"))
+            if id(tensor) not in tracer.made_during:
+                _refuse_replaced_capture(tracer, tensor, op_name, line)
             raise TraceError(
                 f"compile: a tensor of shape {tensor.shape} given to '{op_name}' at "
                 f"{line} was made during the call from an array built outside the "
