@@ -87,7 +87,7 @@ class ParameterState(list):
     >>> w = ad.nn.Parameter([1.0, 2.0])
     >>> opt = ad.optim.Adam([w], lr=0.1)
     >>> w.grad = np.ones(2); opt.step()
-    >>> opt.state[w]["exp_avg"] is opt.state[0]["exp_avg"], w in opt.state
+    >>> opt.state[w]["exp_avg"].data is opt.state[0]["exp_avg"], w in opt.state
     (True, True)
     """
 
