@@ -103,3 +103,13 @@ def test_dtype_is_numpys_and_the_tensor_answers_pytorchs_dtype_questions():
     assert not ad.tensor([1], dtype=ad.uint8).is_signed()
     with pytest.raises(AttributeError, match="is_floating_point"):
         t.dtype.is_floating_point      # NumPy's dtype: a clear AttributeError, not a guess
+
+
+def test_pytorchs_nested_optimizer_state_dict_is_refused_saying_why():
+    w = nn.Parameter(np.array([1.0, 2.0]))
+    opt = ad.optim.Adam([w], lr=0.1)
+    nested = {"state": {0: {"step": 1.0, "exp_avg": np.ones(2), "exp_avg_sq": np.ones(2)}},
+              "param_groups": [{"lr": 0.5, "params": [0]}]}
+    with pytest.raises(KeyError, match="PyTorch's nested form.*transpose"):
+        opt.load_state_dict(nested)
+    assert opt.param_groups[0]["lr"] == 0.1 and not opt.state     # left as it was
