@@ -6,11 +6,32 @@
 and reaching its inputs' through ``next_functions``: a ``(GradFn, 0)`` pair for an
 input made by an op, ``(AccumulateGrad, 0)`` for a leaf that requires grad (its
 ``variable`` is the leaf) and ``(None, 0)`` for a constant, as in PyTorch.
+
+A tensor method that PyTorch records as one op but the library builds as a copy of
+another (``t.flip(0)``: ``flip``, then a copy, since PyTorch's flip is no view) names
+PyTorch's op (``named_as``): ``'FlipBackward0'``, not the copy's ``'CopyBackward0'``.
 """
 
 from __future__ import annotations
 
+import weakref
+
 from .graph import Node
+
+# node -> PyTorch's op name, for the nodes ``named_as`` named
+_torch_names: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def named_as(tensor, op_name: str):
+    """``tensor``, its op shown by ``grad_fn.name()`` as PyTorch's ``op_name``.
+
+    >>> ad.tensor([1.0, 2.0], requires_grad=True).flip(0).grad_fn.name()
+    'FlipBackward0'
+    """
+    node = tensor._node
+    if node is not None:
+        _torch_names[node] = op_name
+    return tensor
 
 
 def _camel(name: str) -> str:
@@ -32,7 +53,8 @@ class GradFn:
         self._node = node
 
     def name(self) -> str:
-        return f"{_camel(self._node.op.name)}Backward0"
+        name = _torch_names.get(self._node) or self._node.op.name
+        return f"{_camel(name)}Backward0"
 
     @property
     def next_functions(self) -> tuple:

@@ -102,8 +102,9 @@ class SelectionMethods:
         >>> ad.tensor([1.0, 2.0]).clone()
         tensor([1., 2.])
         """
+        from .grad_fn import named_as
         from .ops.elementwise import copy
-        result = copy(self)
+        result = named_as(copy(self), "clone")
         if memory_format is not None:
             from .memory_formats import axis_order, relaid_tensor
             order = axis_order("clone", memory_format, self.ndim)
@@ -390,6 +391,7 @@ class SelectionMethods:
         tensor([[2., 1.],
                 [4., 3.]])
         """
+        from .grad_fn import named_as
         from .ops.rearrange import flip
         unknown = set(keywords) - {"dims"}
         if unknown:
@@ -404,8 +406,8 @@ class SelectionMethods:
         if dims:
             axis = _dims(dims)
             if isinstance(axis, tuple) and not axis:
-                return self.clone()         # PyTorch's flip(dims=()): nothing reversed
-        return flip(self, axis=axis).clone()
+                return named_as(self.clone(), "flip")   # (dims=(): nothing reversed)
+        return named_as(flip(self, axis=axis).clone(), "flip")
 
     def roll(self, shifts, dims=None, *, axis=None):
         """Shift the entries cyclically by ``shifts`` along ``dims`` (over the flattened

@@ -229,6 +229,12 @@ class Tensor(CopyingMethods, ReductionMethods, OperatorMethods, PyTorchMethods, 
 
     @property
     def dtype(self) -> np.dtype:
+        """NumPy's dtype (``t.dtype == np.float32``), which has no PyTorch attributes:
+        ``t.is_floating_point()``, ``t.is_complex()``, ``t.is_signed()`` ask for them.
+
+        >>> ad.tensor([1.0], dtype=ad.float32).dtype.itemsize
+        4
+        """
         return self.data.dtype
 
     @property

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .grad_fn import named_as
 from .selections import _axis
 
 #: PyTorch's ``Tensor.type()`` names of the dtypes it has.
@@ -302,7 +303,7 @@ class TorchShapeMethods:
         if len(dims) != 2 or self.ndim < 2:
             raise ValueError(f"rot90: needs two dims of a tensor with at least 2, got dims="
                              f"{dims} for shape {self.shape}")
-        return _ad().rot90(self, k, axes=dims).clone()    # PyTorch's copy, not NumPy's view
+        return named_as(_ad().rot90(self, k, axes=dims).clone(), "rot90")  # (a copy, as PyTorch)
 
     def fliplr(self):
         """The order of dim 1 reversed (needs at least 2 dims).
@@ -312,7 +313,7 @@ class TorchShapeMethods:
         """
         if self.ndim < 2:
             raise ValueError(f"fliplr: needs at least 2 dims, got shape {self.shape}")
-        return _ad().fliplr(self).clone()    # PyTorch's copy, not NumPy's view
+        return named_as(_ad().fliplr(self).clone(), "flip")    # PyTorch's copy, not NumPy's view
 
     def flipud(self):
         """The order of dim 0 reversed (needs at least 1 dim).
@@ -323,7 +324,7 @@ class TorchShapeMethods:
         """
         if self.ndim < 1:
             raise ValueError("flipud: needs at least 1 dim, got a 0-d tensor")
-        return _ad().flipud(self).clone()    # PyTorch's copy, not NumPy's view
+        return named_as(_ad().flipud(self).clone(), "flip")    # PyTorch's copy, not NumPy's view
 
     # ----- conversions and queries -------------------------------------------------------
     @property

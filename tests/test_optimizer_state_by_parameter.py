@@ -32,8 +32,9 @@ GRADS = [np.array([0.3, -0.1]), np.array([[1.0, 2.0]]), None]      # the last ge
 def test_state_by_parameter_is_the_state_by_position():
     params, opt = _stepped_adam(ad, VALUES, GRADS)
     for i, p in enumerate(params[:2]):
-        assert opt.state[p] is opt.state[i]
-    assert opt.state[params[0]]["exp_avg"] is opt.state[0]["exp_avg"]
+        # (by parameter, PyTorch's reading: the same dict, its arrays as tensors)
+        assert opt.state[p] == opt.state[i] and opt.state[p]._state is opt.state[i]
+    assert opt.state[params[0]]["exp_avg"].data is opt.state[0]["exp_avg"]
     assert [p in opt.state for p in params] == [True, True, False]
     assert [id(p) for p in opt.state.keys()] == [id(p) for p in params[:2]]
     assert [s for _, s in opt.state.items()] == opt.state.values() == list(opt.state)[:2]

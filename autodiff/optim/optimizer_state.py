@@ -84,6 +84,14 @@ class StateDictMethods:
         new_state = [{} for _ in range(n)]
         group_values = [{} for _ in self.param_groups]
         params = self.params
+        if "state" in state_dict and "param_groups" in state_dict:
+            raise KeyError(
+                f"{where}: this is PyTorch's nested form ('state', 'param_groups'), which "
+                "is not read here: its state follows PyTorch's layouts (a Linear weight's "
+                "moments are (out, in), the transpose of this library's), so loading it "
+                "could transpose a square one without notice. Load a state_dict this "
+                "library saved (flat keys such as 'state.0.exp_avg'), or start the "
+                "optimizer afresh after model.load_torch_state_dict(...)")
         for full_key in state_dict.keys():
             parts = full_key.split(".", 2)
             if parts[0].isdigit():            # "<i>.<key>", the older flat form

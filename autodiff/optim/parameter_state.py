@@ -8,14 +8,77 @@ over it gives the dicts, as a list does (PyTorch's gives the parameters: write
 ``state.keys()`` for those).  ``len(state)`` and ``bool(state)`` count the parameters
 that have state, as PyTorch's dict does (a restored ``state_dict`` saved before the
 first step leaves none).
+
+Read by parameter (``state[p]``, ``items()``, ``values()``, ``get(p)``), as PyTorch
+code reads it, a state's arrays come as tensors sharing their memory
+(``ParameterStateView``): ``state[p]["exp_avg"].norm()`` works, and an in-place change
+(``state[p]["momentum_buffer"].zero_()``) changes the state, as in PyTorch.  By
+position (``state[0]``, the library's own reading, and the one ``step`` uses) the dict
+holds the arrays themselves.
 """
 
 from __future__ import annotations
 
 import weakref
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
+
+import numpy as np
 
 from ..tensor import Tensor
+
+_nd = np.ndarray
+
+
+class ParameterStateView(MutableMapping):
+    """One parameter's state read the way PyTorch code reads it: an array comes as a
+    tensor sharing its memory, so tensor methods work on it and an in-place change
+    reaches the state; other values (a tensor a custom optimizer stored, a number)
+    come as they are.  Putting a tensor where the state holds an array stores the
+    tensor's array (what ``step`` updates), so the optimizer keeps working on it.
+
+    >>> w = ad.nn.Parameter([3.0, 4.0])
+    >>> opt = ad.optim.SGD([w], lr=0.1, momentum=0.9)
+    >>> w.grad = np.array([3.0, 4.0]); opt.step()
+    >>> buf = opt.state[w]["momentum_buffer"]
+    >>> float(buf.norm()), np.shares_memory(buf.data, opt.state[0]["momentum_buffer"])
+    (5.0, True)
+    """
+
+    __slots__ = ("_state",)
+
+    def __init__(self, state: dict):
+        self._state = state
+
+    def __getitem__(self, key):
+        value = self._state[key]
+        if value.__class__ is _nd:
+            from ..torch_names import as_tensor
+            return as_tensor(value)
+        return value
+
+    def __setitem__(self, key, value):
+        if isinstance(value, Tensor) and self._state.get(key).__class__ is _nd:
+            value = value.data
+        self._state[key] = value
+
+    def __delitem__(self, key):
+        del self._state[key]
+
+    def __iter__(self):
+        return iter(self._state)
+
+    def __len__(self) -> int:
+        return len(self._state)
+
+    def __eq__(self, other):
+        if isinstance(other, ParameterStateView):
+            other = other._state
+        return self._state == other
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        return repr(dict(self.items()))
 
 
 class ParameterState(list):
@@ -24,7 +87,7 @@ class ParameterState(list):
     >>> w = ad.nn.Parameter([1.0, 2.0])
     >>> opt = ad.optim.Adam([w], lr=0.1)
     >>> w.grad = np.ones(2); opt.step()
-    >>> opt.state[w]["exp_avg"] is opt.state[0]["exp_avg"], w in opt.state
+    >>> opt.state[w]["exp_avg"].data is opt.state[0]["exp_avg"], w in opt.state
     (True, True)
     """
 
@@ -55,7 +118,7 @@ class ParameterState(list):
 
     def __getitem__(self, key):
         if isinstance(key, Tensor):
-            return super().__getitem__(self._position(key, "p"))
+            return ParameterStateView(super().__getitem__(self._position(key, "p")))
         if isinstance(key, dict):
             raise TypeError(
                 "optimizer.state[...]: got a dict; the state is read by parameter "
@@ -67,6 +130,8 @@ class ParameterState(list):
     def __setitem__(self, key, value):
         if isinstance(key, Tensor):
             key = self._position(key, "p")
+        if isinstance(value, ParameterStateView):
+            value = value._state
         super().__setitem__(key, value)
 
     def __contains__(self, item):
@@ -88,7 +153,7 @@ class ParameterState(list):
         if owner is None:
             return []
         # (a tensor put into param_groups by hand later has no state of its own here)
-        return [(p, state) for p, state in zip(owner.params, self)
+        return [(p, ParameterStateView(state)) for p, state in zip(owner.params, self)
                 if state and id(p) in owner._names]
 
     def get(self, parameter, default=None):
