@@ -99,6 +99,32 @@ def test_a_global_rebound_and_a_hook_registered_are_seen():
     assert _agree(plan)
 
 
+_HOOKS = {
+    "forward": lambda m: m.register_forward_hook(lambda module, args, out: None),
+    "forward pre": lambda m: m.register_forward_pre_hook(lambda module, args: None),
+    "global forward": lambda m: ad.nn.modules.module.register_module_forward_hook(
+        lambda module, args, out: None),
+    "global forward pre": lambda m: ad.nn.modules.module.register_module_forward_pre_hook(
+        lambda module, args: None),
+    "full backward": lambda m: m.register_full_backward_hook(lambda module, gi, go: None),
+    "full backward pre": lambda m: m.register_full_backward_pre_hook(lambda module, go: None),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(_HOOKS))
+def test_each_kind_of_module_hook_registered_on_any_module_is_seen(kind):
+    # (the generated check reads the modules' hook tables itself, not the property)
+    model, step = _model_step()
+    plan = step.plan
+    for module in (model, model[0], model[1], model[2]):
+        handle = _HOOKS[kind](module)
+        try:
+            assert not _agree(plan)
+        finally:
+            handle.remove()
+        assert _agree(plan)
+
+
 def test_a_captured_arrays_values_changed_are_seen():
     table = np.arange(3.0)
 

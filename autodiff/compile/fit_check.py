@@ -18,6 +18,11 @@ time the plan is checked:
         ...
         return True
 
+Two properties asked on every call are written out as the reads they make (when the
+object's class has the library's own): a module's ``_hooks_for_compile`` while it has
+no hooks (its hook tables, and the global ones once), and a tensor's
+``requires_grad`` (``_requires_grad``).
+
 When it answers no, the walk runs to say why (``Compiled._fitting_plan``), so the
 messages and the plan's bookkeeping stay in one place.
 
@@ -67,9 +72,25 @@ def _make_check(plan):
         names[name] = value
         return name
 
+    hookless = [obj for obj, attribute, value in plan.flags
+                if attribute == "_hooks_for_compile" and value is False and _plain_hooks(obj)]
+    if hookless:
+        from ..nn.module_hooks import GLOBAL_HOOKS
+        g = add(GLOBAL_HOOKS, "g")
+        lines.append(f"        if {g}._forward_hooks or {g}._forward_pre_hooks: return False")
     for obj, attribute, value in plan.flags:
+        if attribute == "_hooks_for_compile" and value is False and _plain_hooks(obj):
+            # (the property's own test, inlined: two property calls a module otherwise)
+            o = add(obj, "o")
+            lines += [f"        if {o}._forward_hooks or {o}._forward_pre_hooks: return False",
+                      f"        d = {o}.__dict__",
+                      "        if d.get('_backward_hooks') or d.get('_backward_pre_hooks'): "
+                      "return False"]
+            continue
         o, v = add(obj, "o"), add(value, "v")
-        if (type(attribute) is str and attribute.isidentifier()
+        if attribute == "requires_grad" and _plain_requires_grad(obj):
+            read = f"{o}._requires_grad"        # (the property's own read, inlined)
+        elif (type(attribute) is str and attribute.isidentifier()
                 and not keyword.iskeyword(attribute) and not isinstance(obj, DictItems)):
             read = f"{o}.{attribute}"
         else:
@@ -99,3 +120,20 @@ def _make_check(plan):
               "    return True"]
     exec(compile("\n".join(lines), f"<fit check of {plan.name}>", "exec"), names)
     return names["fits"]
+
+
+def _plain_hooks(module) -> bool:
+    """Whether ``module``'s class answers ``_hooks_for_compile`` with the library's
+    own properties, so that the check may test the hook tables they read directly."""
+    from ..nn.module_hooks import HookMethods
+    kind = type(module)
+    return (getattr(kind, "_hooks_for_compile", None) is HookMethods.__dict__["_hooks_for_compile"]
+            and getattr(kind, "_has_forward_hooks", None)
+            is HookMethods.__dict__["_has_forward_hooks"])
+
+
+def _plain_requires_grad(tensor) -> bool:
+    """Whether ``tensor.requires_grad`` is the ``Tensor`` property, which reads
+    ``_requires_grad``."""
+    from ..tensor import Tensor
+    return getattr(type(tensor), "requires_grad", None) is Tensor.__dict__["requires_grad"]
