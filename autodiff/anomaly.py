@@ -206,6 +206,12 @@ def _forward_cause(node, bad):
             "into NaN here")
 
 
+def _cancels_infinities(op) -> bool:
+    """Whether ``op``'s entry names inf - inf among its singular points (add, subtract)."""
+    return any(isinstance(cause, str) and cause.startswith("inf - inf")
+               for _, cause in op.singular)
+
+
 def _where_the_inf_came_from(node) -> str:
     """``; the inf in input a was made by log, created at ...``, when an input holds inf
     (an op's cause such as "inf - inf is NaN" cannot know which op made it)."""
@@ -215,7 +221,7 @@ def _where_the_inf_came_from(node) -> str:
     names = _input_names(node.op, len(node.args))
     origin = inf_origin(node, k)
     masked = ""
-    if node.op.name in ("subtract", "add") and origin.startswith("made by where") \
+    if _cancels_infinities(node.op) and origin.startswith("made by where") \
             and "constant input holding inf" in origin:
         masked = (". A mask that fills with -inf leaves a row with every position masked "
                   "all -inf, and its max -inf too (softmax's x - max(x) is then -inf - "
