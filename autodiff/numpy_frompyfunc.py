@@ -39,10 +39,15 @@ def _objects(operand, shape: tuple) -> np.ndarray:
 
 def _results_dtype(values: list, caller: str) -> np.dtype:
     """The dtype NumPy gives the results together (a Python float with float32 Tensors
-    stays float32, as in arithmetic)."""
+    stays float32, as in arithmetic); a TypeError naming the first result that is not a
+    number (``None``, a string ...), which a Tensor cannot hold."""
     kinds = {}
     for value in values:        # (one of each dtype or Python type: result_type's arguments)
         kinds.setdefault(value.dtype if isinstance(value, Tensor) else type(value), value)
+    for value in kinds.values():
+        if not isinstance(value, Tensor):
+            # (result_type reads a string as a dtype's name and None as float64)
+            number_dtype(np.asarray(value).dtype, value, caller)
     dtype = np.result_type(*(key if isinstance(key, np.dtype) else value
                              for key, value in kinds.items()))
     return number_dtype(dtype, values[0], caller)
