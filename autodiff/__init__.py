@@ -209,6 +209,7 @@ from .numpy_names import add_numpy_functions as _add_numpy_functions
 from .numpy_names import refuse_dim_keywords as _refuse_dim_keywords
 from . import zero_dim_dims as _zero_dim_dims
 from . import numpy_vectorize as _numpy_vectorize
+from . import numpy_series_call as _numpy_series_call
 
 # ad.argmax, ad.histogram, ad.linalg.matrix_rank ...: the NumPy functions that run on
 # Tensors and are not defined above, read from the dispatch tables.
@@ -221,6 +222,7 @@ globals().update(_foreach_functions())   # ad._foreach_mul_(tensors, 0.9) ...
 _install_warning_lines()     # NumPy's warnings inside an op: shown at the user's line
 _zero_dim_dims.install(Tensor, globals())   # t.cumsum(0) of a 0-d tensor is 0-d, as PyTorch's
 _numpy_vectorize.install()   # np.vectorize(f)(t) calls f on 0-d Tensors, recorded
+_numpy_series_call.install()   # np.polynomial.Chebyshev(c)(t) at a Tensor, recorded
 
 
 # Imported on first use (``ad.viz``, ``ad.distributions``): graphviz and the drawing

@@ -32,10 +32,9 @@ _GENERAL = (
     "matrix, np.polynomial.polynomial.polyvander(x, deg) @ c, and likewise legvander, "
     "chebvander, hermvander ...; or np.polyval(c[::-1], x); fit with np.polyfit; for a "
     "Tensor x and constant coefficients c, the module's functions take it as it is: "
-    "np.polynomial.polynomial.polyval(x, c), chebval, legval ...; a series object P "
-    "(np.polynomial.Polynomial, Chebyshev ..., as .fit makes them) maps x from its domain "
-    "onto its window first, so P(x) is np.polynomial.polynomial.polyval(x, "
-    "P.convert().coef), and chebval(x, P.convert().coef) for a Chebyshev ...)")
+    "np.polynomial.polynomial.polyval(x, c), chebval, legval ..., and so does a series "
+    "object with constant coefficients, P(x) (np.polynomial.Polynomial, Chebyshev ..., as "
+    ".fit makes them))")
 
 
 def converted_by_numpy_polynomial(called) -> str:

@@ -148,22 +148,25 @@ def _tape_drop_message(call) -> str:
                                   np.polynomial.Legendre], ids=lambda kind: kind.__name__)
 def test_a_fitted_series_at_tensor_points_suggests_an_evaluation_that_is_its_value(kind):
     """A series from .fit maps x from the data's domain onto its window before it sums
-    the coefficients: the advice was polyval(x, P.coef), a different function; it is
-    now the module's function of P.convert().coef, which is P(x)."""
+    the coefficients: the advice was polyval(x, P.coef), a different function; the
+    module's function of P.convert().coef is P(x), and P(x) itself now takes a Tensor
+    (test_numpy_twentyeighth_findings.py), with P's own value."""
     data_x = np.linspace(2.0, 10.0, 9)
     series = kind.fit(data_x, np.sin(data_x), 3)
     module = {np.polynomial.Polynomial: np.polynomial.polynomial.polyval,
               np.polynomial.Chebyshev: np.polynomial.chebyshev.chebval,
               np.polynomial.Legendre: np.polynomial.legendre.legval}[kind]
     x = ad.tensor([3.0, 7.5], requires_grad=True)
-    message = _tape_drop_message(lambda: series(x))
-    assert "P.convert().coef" in message and "polyval(x, P.coef)" not in message
+    message = _tape_drop_message(lambda: kind(x)(0.5))
+    assert "P(x)" in message and "polyval(x, P.coef)" not in message
     kept = module(x, series.convert().coef)
     assert kept.requires_grad
     # (convert() rounds its coefficients, so the sums differ from P(x) in the last bits)
     np.testing.assert_allclose(kept.data, series(x.data), rtol=1e-12)
     assert not np.allclose(module(x.data, series.coef), series(x.data))
-    kept.sum().backward()
+    called = series(x)
+    np.testing.assert_array_equal(called.data, series(x.data))
+    called.sum().backward()
     np.testing.assert_allclose(x.grad, series.deriv()(x.data), rtol=1e-10)
 
 

@@ -44,3 +44,71 @@ def test_frompyfunc_giving_numbers_still_gives_numpys_promoted_dtype(function, d
     expected = np.frompyfunc(function, 1, 1)(x)
     assert got.dtype == dtype
     np.testing.assert_array_equal(got.data, expected.astype(dtype))
+
+
+# A numpy.polynomial series object called at a Tensor: ``P(t)`` mapped ``t`` onto the
+# series' window by ``pu.mapdomain``, which made an array of it, so the call left the
+# tape (inside a transform, an error, though ``chebval(t, c)`` itself records).  It is
+# now recorded, with NumPy's values to the bit.
+
+_SERIES = {
+    "Polynomial": np.polynomial.Polynomial([0.5, -1.0, 0.25, 0.3]),
+    "Chebyshev": np.polynomial.Chebyshev([1.0, 0.5, -0.2, 0.1], domain=[-2.0, 2.0]),
+    "Legendre": np.polynomial.Legendre([0.3, 0.2, 0.7], domain=[0.0, 3.0], window=[-2, 2]),
+    "Hermite": np.polynomial.Hermite([0.1, 0.4, -0.2], domain=[-1.0, 1.5]),
+    "HermiteE": np.polynomial.HermiteE([0.2, -0.3, 0.5, 0.05]),
+    "Laguerre": np.polynomial.Laguerre([1.0, -0.5, 0.25], domain=[0.0, 5.0]),
+}
+_POINTS = np.array([[0.3, -0.8, 1.2], [0.05, 2.1, -1.4]])
+
+
+def _central_difference_of_sum(function, x, eps=1e-6):
+    grad = np.zeros_like(x)
+    for index in np.ndindex(x.shape):
+        step = np.zeros_like(x)
+        step[index] = eps
+        grad[index] = (np.sum(function(x + step)) - np.sum(function(x - step))) / (2 * eps)
+    return grad
+
+
+@pytest.mark.parametrize("name", sorted(_SERIES))
+def test_a_series_object_at_a_tensor_has_numpys_value_and_its_gradient(name):
+    series = _SERIES[name]
+    value, grad = ad.value_and_grad(lambda t: np.sum(series(t) ** 2))(_POINTS.copy())
+    assert value == np.sum(series(_POINTS.copy()) ** 2)
+    np.testing.assert_allclose(
+        grad, _central_difference_of_sum(lambda a: series(a) ** 2, _POINTS),
+        rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("name", sorted(_SERIES))
+@pytest.mark.parametrize("points", [np.float32(_POINTS), np.array(0.7), np.array([[1.5]])],
+                         ids=["float32", "0-d", "size-1"])
+def test_a_series_object_at_a_tensor_keeps_numpys_shape_and_dtype(name, points):
+    series = _SERIES[name]
+    x = ad.tensor(points.copy(), requires_grad=True)
+    got, expected = series(x), series(points.copy())
+    assert got.shape == expected.shape and got.dtype == expected.dtype and got.requires_grad
+    np.testing.assert_array_equal(got.data, expected)
+    got.sum().backward()
+    assert x.grad.dtype == points.dtype and x.grad.shape == points.shape
+
+
+def test_a_derivative_series_at_a_tensor_has_the_second_derivative():
+    series = _SERIES["Chebyshev"]
+    x = np.array([0.4, -1.1])
+    hessian = ad.hessian(lambda t: np.sum(series(t)))(x.copy())
+    np.testing.assert_allclose(hessian, np.diag(series.deriv(2)(x)), rtol=1e-12)
+
+
+def test_a_series_object_at_a_batch_of_tensors_under_vmap():
+    series = _SERIES["Legendre"]
+    batched = ad.vmap(ad.grad(lambda t: np.sum(series(t) ** 2)))(_POINTS.copy())
+    each = np.stack([ad.grad(lambda t: np.sum(series(t) ** 2))(row.copy()) for row in _POINTS])
+    np.testing.assert_allclose(batched, each, rtol=1e-14)
+
+
+def test_a_series_with_tensor_coefficients_is_still_refused_naming_what_to_write():
+    coefficients = ad.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    with pytest.raises(TypeError, match=r"np.polynomial.Polynomial\(\.\.\.\).*polyvander"):
+        ad.grad(lambda c: np.polynomial.Polynomial(c)(0.5))(coefficients)
