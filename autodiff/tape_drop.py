@@ -258,18 +258,23 @@ def _numpy_call_converting(frame) -> str | None:
         name = _public_name(made, called)
         return (f"by np.{name}, an ndarray subclass, which holds an ndarray of its "
                 f"argument ({_MASKED if name.startswith('ma.') else 'use the Tensor itself'})")
-    if (outermost is not None and outermost.f_back is frame
-            and not outermost.f_code.co_name.startswith("_")
-            and called == outermost.f_code.co_name):
-        name = _public_name(_called_object(frame), called)
+    if (outermost is not None and outermost.f_back is frame and called is not None
+            and ((not outermost.f_code.co_name.startswith("_")
+                  and called == outermost.f_code.co_name)
+                 # (np.ma.mean, np.ma.sum ...: made by a factory, their code's name is
+                 # its inner function's)
+                 or getattr(_called_object(frame), "__code__", None) is outermost.f_code)):
+        function = _called_object(frame)
+        called = getattr(function, "__name__", called)    # (its own name, not an alias's)
+        name = _public_name(function, called)
         if called == "bmat":        # (np.bmat of a Tensor returns None)
             return ("by np.bmat, which makes a np.matrix, an ndarray that cannot hold a "
                     "Tensor (np.block(nested_list) joins Tensors into blocks on the tape)")
         if of_a_list and called not in _LISTS_LOOKED_INTO + _SHAPE_FIRST:
             return (f"by np.{name}, which does not look inside a list for Tensors and makes "
                     f"an array of it (np.{name}(np.stack(list)) keeps them on the tape)")
-        instead = _INSTEAD_OF.get(called, _MASKED if name.startswith("ma.") else
-                                  "write it with NumPy functions that take the Tensor itself")
+        instead = (_MASKED if name.startswith("ma.") else _INSTEAD_OF.get(
+            called, "write it with NumPy functions that take the Tensor itself"))
         return (f"by np.{name}, NumPy code that makes arrays of its arguments rather than "
                 f"handing the call to the Tensor ({instead})")
     return None

@@ -112,3 +112,22 @@ def test_a_series_with_tensor_coefficients_is_still_refused_naming_what_to_write
     coefficients = ad.tensor([1.0, 2.0, 3.0], requires_grad=True)
     with pytest.raises(TypeError, match=r"np.polynomial.Polynomial\(\.\.\.\).*polyvander"):
         ad.grad(lambda c: np.polynomial.Polynomial(c)(0.5))(coefficients)
+
+
+# np.ma.mean, np.ma.sum, np.ma.std ... (made by a factory in numpy.ma, so their code's
+# name is its inner function's) on a Tensor that requires grad: the refusal named only
+# the user's line, not the function, nor what to write for a masked array, as it does
+# for np.ma.masked_where or np.ma.average; and np.ma.sum's advice, when named, was
+# np.sum's about initial=.
+
+@pytest.mark.parametrize("name", ["mean", "sum", "std", "var", "prod", "max", "min"])
+def test_a_masked_reduction_of_a_tensor_is_refused_naming_it_and_the_mask_advice(name):
+    reduction = getattr(np.ma, name)
+    with pytest.raises(TypeError, match=rf"by np\.ma\.{name}, .*a masked array holds an "
+                                        r"ndarray: keep the mask beside the Tensor"):
+        ad.grad(lambda t: reduction(t * 1.0))(np.array([1.0, 2.0, 4.0]))
+
+
+def test_a_masked_mean_written_directly_is_named_with_the_mask_advice():
+    with pytest.raises(TypeError, match=r"by np\.ma\.mean, .*np\.mean\(t, where=~mask\)"):
+        ad.grad(lambda t: np.ma.mean(t ** 2))(np.array([1.0, 2.0, 4.0]))
