@@ -1,11 +1,16 @@
 """What the twenty-eighth round of NumPy programs (test_numpy_programs_twentyeighth.py
-and its ``_more`` part) found around them: a ufunc made by ``np.frompyfunc`` whose
-function gave ``None`` on a Tensor (a missing value, as Python code often writes it)
-gave a Tensor of NaN with no error, where NumPy gives an array of objects holding
-``None`` (on which arithmetic raises); and a function giving a string failed inside
-``np.result_type`` with "data type 'x' not understood", which names neither the
-ufunc nor the value.  Both are now refused as ``np.vectorize`` refuses them, naming
-the ufunc and the value the function gave."""
+and its ``_more`` part) found around them:
+
+- a ufunc made by ``np.frompyfunc`` whose function gave ``None`` on a Tensor (a
+  missing value, as Python code often writes it) gave a Tensor of NaN with no error,
+  where NumPy gives an array of objects holding ``None`` (on which arithmetic raises);
+  a function giving a string failed inside ``np.result_type`` with "data type 'x' not
+  understood", naming neither the ufunc nor the value.  Both are now refused as
+  ``np.vectorize`` refuses them, naming the ufunc and the value.
+- a ``numpy.polynomial`` series object called at a Tensor, ``P(t)``, left the tape
+  (inside a transform, an error); it is now recorded, with NumPy's values.
+- ``np.ma.mean``, ``np.ma.sum`` ... of a Tensor that requires grad were refused naming
+  only the user's line; now the function and the masked-array advice."""
 
 import numpy as np
 import pytest
