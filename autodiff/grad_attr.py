@@ -173,11 +173,12 @@ def _warn_non_leaf(t, caller) -> None:
 
 def _updated_leaf(t):
     """The leaf of ``t``'s shape holding a ``.grad`` that non-leaf ``t`` was made from by
-    ``add``/``subtract`` (a parameter update recorded in grad mode), or None."""
+    ``add``/``subtract`` with a constant (a parameter update recorded in grad mode), or
+    None."""
     from .tensor import Tensor
     node = t._node
-    if node.op.name not in ("subtract", "add"):
-        return None
+    if node.op.name not in ("subtract", "add") or all(p is not None for p in node.parents):
+        return None         # (the step lr * w.grad is a constant: no parent)
     return next((parent for parent in node.parents if isinstance(parent, Tensor)
                  and parent._node is None and parent._grad is not None
                  and parent.shape == t.shape), None)

@@ -224,3 +224,12 @@ def test_a_step_with_no_backward_at_all_keeps_the_general_warning():
         opt.zero_grad()
         opt.step()
     assert "did you call loss.backward()" in str(caught[0].message)
+
+
+def test_a_residual_sum_read_for_its_grad_is_not_called_an_update():
+    w = ad.tensor(np.array([1.0, 2.0]), requires_grad=True, name="w")
+    h = w + ad.tanh(w)
+    (h ** 2).sum().backward()
+    with pytest.warns(UserWarning, match=r"retain_grad\(\)") as caught:
+        assert h.grad is None
+    assert "w = w - lr * w.grad" not in str(caught[0].message)
