@@ -26,8 +26,8 @@ import numpy as np
 
 from .anomaly_accumulation import check_accumulation
 from .anomaly_origins import (LOG_OF_A_SUM_ADVICE, first_input_with_inf, huge_input,
-                              inf_input_cause, inf_origin, infinite_output_note,
-                              is_float_array,
+                              inf_input_cause, inf_origin, infinite_derivative_cause,
+                              infinite_output_note, is_float_array,
                               is_log_of_a_sum, leaves_holding_nan, overflow_cause)
 from .anomaly_trace import (RuleTrace, _created, inside_a_rule_cause, user_frame_trace,
                             where_created)
@@ -529,9 +529,7 @@ def _backward_message(state, node, g, i, gi):
         lines.append(overflowed)
     elif local_inf:
         infinite = "infinite" if np.isinf(vals).any() else "undefined (NaN)"
-        lines.append(f"  cause: the derivative of {op.name} is {infinite} at these inputs "
-                     "(e.g. sqrt or log at 0, or division by 0); add an eps or clip the "
-                     "input away from that point.")
+        lines.append(infinite_derivative_cause(node, infinite))
     elif local is not None and kind == "inf":       # an overflow of the rule itself
         huge = huge_input(node, names, _input_source) if node.args is not None else ""
         lines.append(overflow_cause(node, gi.dtype, False, bad, huge=huge))

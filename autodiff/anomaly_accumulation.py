@@ -4,8 +4,9 @@ Gradients accumulate into ``.grad`` until zeroed (PyTorch semantics), so a stude
 loop of ``loss.backward(); w.data -= lr * w.grad`` without ``w.grad = None`` steps along
 the sum of every step's gradient so far, each taken at other values of ``w``: it
 trains, badly, with no error.  An optimizer's ``step`` warns about its own loop
-(``optim/accumulation_hint.py``); a hand-written update has no step to do it, and
-PyTorch says nothing.  Under ``detect_anomaly`` a backward pass about to add into a
+(``optim/accumulation_hint.py``), so a parameter of an optimizer that has stepped is
+left to it (one warning for one mistake); a hand-written update has no step to do it,
+and PyTorch says nothing.  Under ``detect_anomaly`` a backward pass about to add into a
 leaf's non-zero ``.grad`` compares the leaf's values with those it had when that
 ``.grad`` was started: changed values mean an update ran in between with no zeroing,
 and it warns (once per leaf).  Accumulating on purpose (several backward passes at the
@@ -56,6 +57,13 @@ def _start(leaf, warned: bool = False) -> None:
                        warned)
 
 
+def _stepped_by_an_optimizer(leaf) -> bool:
+    """Whether ``leaf`` is a parameter of an optimizer that has stepped: that step
+    changed it, and its own check warns of the missing zero_grad()."""
+    from .optim.optimizer import live_optimizers
+    return any(opt._step_count and id(leaf) in opt._names for opt in list(live_optimizers))
+
+
 def check_accumulation(leaf) -> None:
     """Called as a backward pass is about to add a gradient into ``leaf.grad``: warn if
     that ``.grad`` holds a gradient taken at other values of ``leaf``."""
@@ -74,6 +82,8 @@ def check_accumulation(leaf) -> None:
                     and np.array_equal(before, data, equal_nan=True)):
         return
     _started[id(leaf)] = entry[:3] + (True,)
+    if _stepped_by_an_optimizer(leaf):
+        return      # (its step warns of this loop, naming opt.zero_grad(): one warning)
     name = f"'{leaf.name}'" if leaf.name else f"a leaf of shape {leaf.shape}"
     short = leaf.name or "w"
     warnings.warn(

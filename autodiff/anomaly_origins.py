@@ -8,6 +8,7 @@ import numpy as np
 
 from .anomaly_trace import _created
 from .graph import Node
+from .graph_node import upstream
 from .revive import is_stand_in
 from .tensor import Tensor
 
@@ -40,7 +41,8 @@ def inf_origin(node, k):
         parents = parent.parents
         parent = parents[k] if k < len(parents) else None
     if isinstance(parent, Node):
-        made = f"made by {parent.op.name}{overflow_note(parent)}, {_created(parent)}"
+        made = (f"made by {parent.op.name}{overflow_note(parent)}{_log_of_a_probability(parent)}"
+                f", {_created(parent)}")
     elif passed_on:                     # the first op on the tape took it from the data
         entry = passed_on.pop()
         made = (f"made by {entry.op.name}, {_created(entry)}, from a leaf or constant input "
@@ -50,6 +52,43 @@ def inf_origin(node, k):
     if passed_on:
         made += ", passed on by " + ", ".join(n.op.name for n in reversed(passed_on))
     return made
+
+
+#: What to compute instead of log of a probability that underflowed to 0.
+_LOG_INSTEAD = {
+    "softmax": "ad.log_softmax(logits, axis=...) for log(softmax(logits)), or "
+               "nn.functional.cross_entropy",
+    "sigmoid": "nn.functional.logsigmoid(x) for log(sigmoid(x)) and logsigmoid(-x) for "
+               "log(1 - sigmoid(x)), or nn.functional.binary_cross_entropy_with_logits",
+}
+
+
+def _log_of_a_probability(node) -> str:
+    """`` (of a probability that softmax rounded to 0 ...)`` when ``node`` is a log whose
+    input a softmax or sigmoid made (``1 - sigmoid`` too), else ""."""
+    if node.op.name != "log" or not node.parents:
+        return ""
+    source = node.parents[0]
+    if isinstance(source, Node) and source.op.name == "subtract" \
+            and source.parents[0] is None:
+        source = source.parents[-1]                                 # log(1 - s)
+    if not isinstance(source, Node) or source.op.name not in _LOG_INSTEAD:
+        return ""
+    return (f" (of a probability that {source.op.name} rounded to 0 or 1 there, as it "
+            f"does for a logit far from the others, and log(0) is -inf: compute it from "
+            f"the logits, with {_LOG_INSTEAD[source.op.name]}, which stay finite)")
+
+
+def infinite_derivative_cause(node, infinite: str) -> str:
+    """The cause line of a derivative of ``node`` that is ``infinite`` ("infinite" or
+    "undefined (NaN)") at finite inputs."""
+    probability = _log_of_a_probability(node)
+    if probability:
+        return (f"  cause: the derivative of log is {infinite} at 0, and its input is 0 "
+                f"there{probability}.")
+    return (f"  cause: the derivative of {node.op.name} is {infinite} at these inputs "
+            "(e.g. sqrt or log at 0, or division by 0); add an eps or clip the input away "
+            "from that point.")
 
 
 #: Ops whose inf from finite inputs is an overflow (a power's too unless a base is 0:
@@ -163,18 +202,9 @@ def overflow_cause(node, gradient_dtype, local_inf: bool, bad, label: str = "cau
 def _float_leaves(node, limit: int = 100_000):
     """The leaf Tensors with float data upstream of ``node``, each once, walking the
     graph without recursion."""
-    seen = set()
-    stack = [node]
-    while stack and len(seen) < limit:
-        item = stack.pop()
-        for parent in item.parents:
-            if parent is None or id(parent) in seen:
-                continue
-            seen.add(id(parent))
-            if isinstance(parent, Node):
-                stack.append(parent)
-            elif isinstance(parent, Tensor) and is_float_array(parent.data):
-                yield parent
+    for item in upstream(node, limit):
+        if isinstance(item, Tensor) and is_float_array(item.data):
+            yield item
 
 
 def _leaf_label(leaf) -> str:
@@ -254,6 +284,9 @@ def infinite_output_note(node) -> str | None:
         return (f"{start}the inf came in with the data (it was {made}), and {useless}. "
                 f"Keep the data finite (np.isinf(x).any() finds it).")
     # (log of 0, a division by 0, ...: no value grew, so no learning rate is to blame)
+    if "from the logits" in made:       # (log of a probability: made says what to do)
+        return (f"{start}an op made it from finite values, not by an overflow, and "
+                f"{useless}. The inf was {made}.")
     return (f"{start}an op made it from finite values, not by an overflow, and {useless}. "
             f"The inf was {made}. Keep that op's input away from the point where its "
             f"result is infinite (a log of 0, a division by 0): clip it or add an eps.")

@@ -28,26 +28,18 @@ import numpy as np
 
 from .guard import savers_of
 from .graph import Node, _grad_mode
+from .graph_node import upstream
 from .overwrites import outdated
-from .saturation_notes import saturation_notes
+from .saturation_notes import (saturation_notes, unchecked_saturating_ops,
+                               unchecked_saturation_note, long_chain_note)
 from .ops.local import local_derivative
 from .tape_drop_memory import last_drop
 from .tensor import Tensor
 from .zeroing_notes import zeroing_texts
+from .explain_zero_causes import (_hooks_on, _node_label, _zero_without_a_zeroing_op,
+                                  zero_factor_note, zero_factors)
 
 __all__ = ["explain"]
-
-def _site(node):
-    trace = node.trace
-    return f" (created at {trace})" if trace is not None else ""
-
-
-def _node_label(node):
-    from .viz.packed_parts import packing_note, part_label   # (viz loads on first use)
-    part = part_label(node) or packing_note(node)
-    part = f" ({part})" if part else ""
-    return f"{node.op.name}{part}{_site(node)}"
-
 
 def _tensor_label(t):
     name = t.name
@@ -84,46 +76,6 @@ def _edge_blocked(consumer, position):
 def _has_no_rule(consumer, position):
     rules = consumer.op.rules
     return rules is not None and rules[position] is None
-
-
-def _zero_without_a_zeroing_op(t, consumers, on_path) -> str:
-    """Why a gradient is zero when no op on the way is known to zero it: the causes
-    that remain, the ones this graph shows named."""
-    hooked = _hooks_on(t, on_path)
-    if hooked:
-        return ("So the gradient is zero here, and no op on the way is known to zero it, "
-                f"but gradient hooks on the way replace what flows there: {'; '.join(hooked)}"
-                ". Check what they return (a hook that returns None leaves the gradient as "
-                "it is), or remove them (handle.remove()).")
-    # The tensor itself, then the values on the way from it (nearest first): the first
-    # one used more than once on the way is where the uses' gradients may cancel.
-    for item in [t] + sorted(on_path, key=lambda n: n._seq):
-        uses = [(node, position) for node, position in consumers.get(item, ())
-                if node in on_path]
-        if len(uses) > 1:
-            where = ", ".join(sorted({_node_label(node) for node, _ in uses}))
-            what = "It is" if item is t else f"The output of {_node_label(item)} is"
-            return (f"So the gradient really is zero here. {what} used {len(uses)} times "
-                    f"on the way ({where}): what those uses send back cancels out (as in "
-                    "w - w, or y - y.mean() summed), or each of them sends zero.")
-    return ("So the gradient really is zero here, and no op on the way is known to zero "
-            "it: the upstream gradient of the output may be zero there, or a factor of "
-            "zero multiplied it.")
-
-
-def _hooks_on(t, on_path) -> list:
-    """The gradient hooks registered on ``t`` or on the nodes on the way, described."""
-    from .hooks import registered
-    from .node_hooks import hook_name
-    kinds = {"PreHook": ("register_prehook", "the output of"),
-             "PostHook": ("grad_fn.register_hook", "the node of")}
-    found = []
-    for item in [t] + sorted(on_path, key=lambda n: n._seq):
-        for hook, _ in (registered.get(item) or {}).values():
-            method, where = kinds.get(type(hook).__name__, ("register_hook", "the output of"))
-            place = "this tensor" if item is t else f"{where} {_node_label(item)}"
-            found.append(f"{hook_name(hook)} ({method}) on {place}")
-    return found
 
 
 def _walk(root, target):
@@ -256,23 +208,17 @@ def _leaves_without_grad(node, shown: int = 3, limit: int = 10_000) -> str | Non
     first ``shown``; "" if none is named), when none of the tensors it was computed from
     requires grad and every op on the way has a gradient; else None (a comparison's bool
     result, or a leaf that requires grad: another reason)."""
-    labels, seen, stack = [], {id(node)}, [node]
-    while stack and len(seen) < limit:
-        item = stack.pop()
-        if not getattr(item.op, "differentiable", True) or item.dtype is None \
-                or np.dtype(item.dtype).kind not in "fc":
-            return None
-        for parent in item.parents:
-            if parent is None or id(parent) in seen:
-                continue
-            seen.add(id(parent))
-            if isinstance(parent, Node):
-                stack.append(parent)
-            elif isinstance(parent, Tensor):
-                if parent.requires_grad:
-                    return None
-                labels.append(repr(parent.name) if parent.name else "a tensor")
-                labels[-1] += f" (shape {parent.shape})"
+    labels = []
+    for item in upstream(node, limit):
+        if isinstance(item, Node):
+            if not getattr(item.op, "differentiable", True) or item.dtype is None \
+                    or np.dtype(item.dtype).kind not in "fc":
+                return None
+        elif isinstance(item, Tensor):
+            if item.requires_grad:
+                return None
+            label = repr(item.name) if item.name else "a tensor"
+            labels.append(f"{label} (shape {item.shape})")
     more = f", and {len(labels) - shown} more" if len(labels) > shown else ""
     return ", ".join(labels[:shown]) + more
 
@@ -393,7 +339,8 @@ def explain(t, output=None) -> str:
             f"Why: it is not a leaf (it was computed by {_node_label(t._node)}); .grad is "
             "filled only for leaves, the tensors you created with requires_grad=True. To get "
             "the gradient with respect to an intermediate value, make it a leaf "
-            "(v = v.detach().requires_grad_()) and compute from v, or use ad.grad.")
+            "(v = v.detach().requires_grad_()) and compute from v, call v.retain_grad() "
+            "before backward() to keep its .grad, or use ad.grad.")
         return "\n".join(lines)
 
     if output is None:
@@ -455,6 +402,16 @@ def explain(t, output=None) -> str:
     steps = " -> ".join(["this tensor"] + _repeats_folded(
         [_item_label(c, item, root) for _, c, _ in path]))
     if best[item] > 0:
+        first_use = path[0][1]
+        if item is t and not first_use.requires_grad and _edge_blocked(first_use, path[0][2]) \
+                is None:
+            lines.append(
+                f"Why: it was set to require grad after the forward pass used it: "
+                f"{_node_label(first_use)} ran while it did not, so it recorded no gradient "
+                f"path to it, and nothing computed from that result requires grad (path: "
+                f"{steps}). Set requires_grad=True (or call requires_grad_()) before the "
+                "forward pass, then compute the output again and call backward().")
+            return "\n".join(lines)
         blocks = [(consumer, position, _edge_blocked(consumer, position))
                   for _, consumer, position in path if _edge_blocked(consumer, position)]
         # An op with no rule for an input is the cause; edges after it merely carry a
@@ -489,6 +446,22 @@ def explain(t, output=None) -> str:
         lines.extend(f"  {note}." for note in saturated)
         if not np.any(grad_data) or rounding:
             return "\n".join(lines)
+    # (a gradient below eps**2 is called vanished through a long path: on a short one,
+    # an op that saturated is the likelier cause)
+    vanished = bool(rounding) and "vanished" in rounding and len(on_path) >= 8
+    unchecked = [] if saturated or vanished else unchecked_saturating_ops(on_path,
+                                                                          on_path | {item})
+    if unchecked and grad is not None and np.any(grad_data) \
+            and not np.all(np.abs(grad_data) > 16 * _eps_of(grad_data)):
+        if rounding in lines:       # (not rounding noise if an op saturated)
+            lines.remove(rounding)
+        lines.append(unchecked_saturation_note(unchecked, grad_data))
+        if rounding:
+            return "\n".join(lines)
+    chain = long_chain_note(on_path, grad_data) if rounding in lines and not vanished \
+        else None
+    if chain:
+        lines[lines.index(rounding)] = chain
     hooked = _hooks_on(item, on_path)
     if hooked and grad is not None and np.any(grad_data):
         lines.append("Gradient hooks on the way replace what flows there, so .grad is what "
@@ -514,6 +487,11 @@ def explain(t, output=None) -> str:
     else:
         reasons = []            # (no entry is zero: what could zero one is beside the point)
     lines.extend(reasons)
+    if reasons and grad is not None and not np.any(grad_data):
+        factors = zero_factors(item, on_path)
+        if factors:
+            note = zero_factor_note(factors)
+            lines.append("Also, " + note[0].lower() + note[1:])
     if grad is not None and not np.all(grad_data) and root.args is None:
         if reasons:
             lines.append("(The graph was freed by backward; pass retain_graph=True to let "

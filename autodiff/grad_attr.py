@@ -155,10 +155,33 @@ def _warn_non_leaf(t, caller) -> None:
     message = (
         f"the .grad of a Tensor{name} that is not a leaf (shape {t.shape}, computed by "
         f"'{t._node.op.name}') is read at {where}: backward() stores gradients only in "
-        "leaves (tensors created with requires_grad=True), so it is None. Call "
-        "t.retain_grad() before backward() to keep this one, or read the .grad of the "
-        "leaf it was computed from.")
+        "leaves (tensors created with requires_grad=True), so it is None. ")
+    updated = _updated_leaf(t)
+    if updated is not None:
+        short = t.name or updated.name or "w"
+        message += (
+            f"It was computed from a leaf of its shape that has a .grad, as an update "
+            f"written {short} = {short} - lr * {short}.grad is: in grad mode that records "
+            f"the update in the graph, so the new {short} is not a leaf and gets no .grad. "
+            f"Update in place instead, `with ad.no_grad(): {short} -= lr * {short}.grad`, "
+            f"then set {short}.grad = None: {short} stays the leaf.")
+    else:
+        message += ("Call t.retain_grad() before backward() to keep this one, or read the "
+                    ".grad of the leaf it was computed from.")
     warn_at(frame, message, UserWarning)
+
+
+def _updated_leaf(t):
+    """The leaf of ``t``'s shape holding a ``.grad`` that non-leaf ``t`` was made from by
+    ``add``/``subtract`` with a constant (a parameter update recorded in grad mode), or
+    None."""
+    from .tensor import Tensor
+    node = t._node
+    if node.op.name not in ("subtract", "add") or all(p is not None for p in node.parents):
+        return None         # (the step lr * w.grad is a constant: no parent)
+    return next((parent for parent in node.parents if isinstance(parent, Tensor)
+                 and parent._node is None and parent._grad is not None
+                 and parent.shape == t.shape), None)
 
 
 def check_grad(t, value) -> None:

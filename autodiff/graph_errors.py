@@ -1,8 +1,50 @@
-"""The errors of the reverse pass (``graph.py``): a graph freed by an earlier backward,
-a rule that returns the wrong shape, a leaf whose data is not floating-point, and a
-sum into a ``.grad`` that ``ad.compile`` could not replay."""
+"""The errors of the reverse pass (``graph.py``): a backward from a tensor that does not
+require grad, a graph freed by an earlier backward, a rule that returns the wrong shape,
+a leaf whose data is not floating-point, and a sum into a ``.grad`` that ``ad.compile``
+could not replay."""
 
 from __future__ import annotations
+
+
+def no_grad_root_error(t):
+    """The error of ``t.backward()`` when ``t`` does not require grad."""
+    node = t._node
+    if node is None:
+        return RuntimeError(
+            "backward: this tensor does not require grad and has no recorded history "
+            f"(shape {t.shape}, {t.dtype}). Create the inputs with requires_grad=True (and "
+            "outside ad.no_grad()) before computing it; the result of an op without a "
+            "gradient (argmax, argsort, a comparison, an integer cast, detach()) has no "
+            "history either, nor a Python number (.item(), float(t)) wrapped again in "
+            "ad.tensor(...): compute the loss from float values that ops with a gradient "
+            "made.")
+    from .graph_node import upstream
+    from .tensor import Tensor
+    late = []           # leaves that require grad now, on an edge that would carry one
+    for item in upstream(node, 10_000):
+        if isinstance(item, Tensor) or item.requires_grad \
+                or not getattr(item.op, "differentiable", True):
+            continue
+        rules = item.op.rules
+        late += [parent for position, parent in enumerate(item.parents)
+                 if isinstance(parent, Tensor) and parent.requires_grad
+                 and (rules is None or rules[position] is not None)
+                 and all(parent is not seen for seen in late)]
+    if late:
+        names = ", ".join(repr(leaf.name) if leaf.name else f"a tensor of shape {leaf.shape}"
+                          for leaf in late[:3])
+        return RuntimeError(
+            f"backward: this tensor does not require grad: it comes out of "
+            f"'{node.op.name}', and its history was recorded before {names} was set to "
+            "require grad (requires_grad = True or requires_grad_() after the forward "
+            "pass): the ops then recorded no gradient path to it. Set requires_grad "
+            "before the forward pass, then compute this tensor again.")
+    return RuntimeError(
+        f"backward: this tensor does not require grad: it comes out of "
+        f"'{node.op.name}', and no input on its history carries a gradient "
+        "(inputs without requires_grad=True, or used only through comparisons, "
+        "where conditions or stop_gradient). ad.explain(w, output=this_tensor) "
+        "says why for a given input w.")
 
 
 def freed_error(node):

@@ -127,3 +127,20 @@ def differentiable_edges(node: Node) -> Iterator[tuple[int, Any]]:
     for i, parent in enumerate(node.parents):
         if parent is not None and parent.requires_grad and (rules is None or rules[i] is not None):
             yield i, parent
+
+
+def upstream(node: Node, limit: int = 100_000) -> Iterator[Any]:
+    """Yield ``node``, then each node and leaf Tensor it was computed from, once each
+    (iteratively, depth first), stopping after about ``limit`` of them: a walk for
+    tools that look at what a value came from (``explain``, ``detect_anomaly``)."""
+    yield node
+    seen = {id(node)}
+    stack = [node]
+    while stack and len(seen) < limit:
+        for parent in stack.pop().parents:
+            if parent is None or id(parent) in seen:
+                continue
+            seen.add(id(parent))
+            yield parent
+            if parent.__class__ is Node:
+                stack.append(parent)

@@ -4,7 +4,9 @@ dtype's precision, where its slope is about ``exp(-|x|)`` (``exp(-x^2)`` for ``e
 and the gradient through it is zero or vanishingly small.
 
 The input's values are the node's saved ones (``retain_graph=True``) or, when the input
-is a leaf, the leaf's data; with neither, nothing is said.
+is a leaf, the leaf's data.  With neither (an intermediate input, the graph freed by
+backward) ``unchecked_saturating_ops`` names the ops that may have saturated, so that
+``explain`` can say so and how to let it check.
 """
 
 from __future__ import annotations
@@ -118,3 +120,67 @@ def saturation_notes(nodes, targets) -> list[str]:
         if note:
             notes.append(note)
     return notes
+
+
+def unchecked_saturating_ops(nodes, targets) -> list:
+    """The nodes among ``nodes`` (ordered by recording) of an op that can saturate, fed
+    from ``targets``, whose input values are gone (freed by backward), so that
+    ``saturation_notes`` cannot tell whether they saturated."""
+    found = []
+    for node in sorted(nodes, key=lambda n: n._seq):
+        if node.op.name not in _ELEMENTWISE and node.op.name != "softmax":
+            continue
+        parent = node.parents[0] if node.parents else None
+        if parent is not None and parent in targets and _input_values(node, 0) is None:
+            found.append(node)
+    return found
+
+
+def unchecked_saturation_note(nodes, grad) -> str:
+    """What can be said when ``nodes`` (from ``unchecked_saturating_ops``) lie on the way
+    of a gradient ``grad`` with vanishingly small entries: each multiplies it by its
+    slope, about 0 where it saturated, so they may be why; and how to let ``explain``
+    check."""
+    counts = {}
+    for node in nodes:
+        counts[node.op.name] = counts.get(node.op.name, 0) + 1
+    ops = " and ".join(f"{count} {name} ops" if count > 1 else name
+                       for name, count in counts.items())
+    lie, each = ("lie", "each") if len(nodes) > 1 else ("lies", "it")
+    magnitudes = np.abs(np.asarray(grad))
+    largest = float(magnitudes.max())
+    if largest <= 16 * np.finfo(magnitudes.dtype).eps:
+        size = f"Every entry is vanishingly small (at most {largest:.3g})"
+    else:
+        size = (f"Some entries are vanishingly small (as small as "
+                f"{float(magnitudes.min()):.3g}, while the largest is {largest:.3g})")
+    bounded = (" (at most 1/4 for sigmoid, anywhere), so a chain of many of them "
+               "shrinks it too" if "sigmoid" in counts else "")
+    return (f"{size}, and on the way {lie} {ops}: {each} multiplies the gradient by its "
+            f"slope, which is about 0 where its input is large in size and it saturates"
+            f"{bounded}. The graph was freed by backward and the inputs of these ops are "
+            "not leaves, so explain cannot check which: keep the loss in a variable, "
+            "call loss.backward(retain_graph=True), and explain again.")
+
+
+def long_chain_note(nodes, grad, shortest: int = 5) -> str | None:
+    """Said instead of "rounding errors" of a tiny gradient whose way passes through
+    ``shortest`` or more ops among ``nodes`` that can saturate: many slopes below 1
+    multiplied together make a real gradient vanish (a deep sigmoid or tanh net)."""
+    counts = {}
+    for node in nodes:
+        name = node.op.name
+        if name in _ELEMENTWISE or name == "softmax":
+            counts[name] = counts.get(name, 0) + 1
+    if sum(counts.values()) < shortest:
+        return None
+    ops = " and ".join(f"{count} {name}" for name, count in counts.items())
+    largest = float(np.max(np.abs(np.asarray(grad))))
+    quarter = " (at most 1/4 for sigmoid)" if "sigmoid" in counts else ""
+    return (f"Every entry is at most {largest:.3g} in size, and on the way lie {ops} ops: "
+            f"each multiplies the gradient by its slope{quarter}, below 1 where its input "
+            "is away from 0, so a long chain of them makes a real gradient vanish (the "
+            "vanishing gradient of a deep sigmoid or tanh net); these values are probably "
+            "that, not rounding errors, and a step barely changes this tensor. Fewer "
+            "layers, residual connections, relu-like activations or an initialisation "
+            "scaled to the layer sizes keep it from vanishing.")

@@ -374,20 +374,8 @@ class Tensor(CopyingMethods, ReductionMethods, OperatorMethods, PyTorchMethods, 
             grad = gradient
         if not self._requires_grad:
             _grad_mode.last_root = weakref.ref(self)    # (ad.explain(w) reads it)
-            if self._node is not None:
-                raise RuntimeError(
-                    f"backward: this tensor does not require grad: it comes out of "
-                    f"'{self._node.op.name}', and no input on its history carries a gradient "
-                    "(inputs without requires_grad=True, or used only through comparisons, "
-                    "where conditions or stop_gradient). ad.explain(w, output=this_tensor) "
-                    "says why for a given input w.")
-            raise RuntimeError(
-                "backward: this tensor does not require grad and has no recorded history "
-                f"(shape {self.shape}, {self.dtype}). Create the inputs with "
-                "requires_grad=True (and outside ad.no_grad()) before computing it; the "
-                "result of an op without a gradient (argmax, argsort, a comparison, an "
-                "integer cast, detach()) has no history either: compute the loss from "
-                "float values that ops with a gradient made.")
+            from .graph_errors import no_grad_root_error
+            raise no_grad_root_error(self)
         grad = root_grad(self, grad, create_graph)
         # inside a transform's function: transforms.transform_input refuses to be passed
         _grad_mode.backward_in_transform = _grad_mode.transform_depth > 0

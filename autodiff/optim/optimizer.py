@@ -480,6 +480,16 @@ class Optimizer(StateDictMethods):
         names = ", ".join(repr(self.names[i]) for i in missing[:5])
         if len(missing) > 5:
             names += f" and {len(missing) - 5} more"
+        if self._accumulation.zeroed and self._cleared_after_backward(missing):
+            warnings.warn(
+                f"{type(self).__name__}.step: none of the {count} parameters has a "
+                f"gradient (.grad is None for {names}), so nothing was updated: the last "
+                "loss.backward() computed them, but zero_grad() ran after it and cleared "
+                "them. Call zero_grad() before backward(), not between backward() and "
+                "step(), and backward() in each step: opt.zero_grad(); loss.backward(); "
+                "opt.step(). This warning is shown once per optimizer.", NoGradientWarning,
+                stacklevel=user_stacklevel())
+            return
         warnings.warn(
             f"{type(self).__name__}.step: none of the {count} parameters has a gradient "
             f"(.grad is None for {names}), so nothing was updated: did you call "
@@ -488,6 +498,15 @@ class Optimizer(StateDictMethods):
             "(ad.explain(param) after backward() says why). This warning is shown once "
             f"per optimizer.{self._replaced_clause(missing)}",
             NoGradientWarning, stacklevel=user_stacklevel())
+
+    def _cleared_after_backward(self, missing) -> bool:
+        """Whether the last backward pass reached one of the parameters ``missing`` (by
+        position): then its gradient was computed, and a zero_grad() since cleared it."""
+        from ..explain import _root_of_last_backward
+        from ..graph_node import upstream
+        root = _root_of_last_backward()
+        wanted = {id(self.params[i]) for i in missing}
+        return root is not None and any(id(item) in wanted for item in upstream(root))
 
     def _warn_no_gradient(self, i):
         if i in self._warned:

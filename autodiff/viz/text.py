@@ -21,7 +21,12 @@ def _operand(edge):
     return _one_line(src.name)
 
 
-def text(t, params=None, max_nodes: int | None = None) -> str:
+#: The ops listed by default: the first and last half of these (a graph of thousands of
+#: ops would print thousands of lines); ``max_nodes=None`` lists every one.
+DEFAULT_MAX_LINES = 200
+
+
+def text(t, params=None, max_nodes: int | None = DEFAULT_MAX_LINES) -> str:
     """The graph that produced ``t``, one line per op, inputs first.
 
     Leaves come first as comments; each op line reads like code with the output's
@@ -29,7 +34,9 @@ def text(t, params=None, max_nodes: int | None = None) -> str:
     are written by value when tiny (``2``) and as ``const(4, 3)`` otherwise.
     An op with several outputs (``eigh``, ``svd``, ``qr``, ...) is one ``*_packed`` op
     whose line names the parts it packs; each ``getitem`` that unpacks one is labelled
-    with its name (``w (eigenvalues) of eigh``).
+    with its name (``w (eigenvalues) of eigh``).  Beyond ``max_nodes`` ops (200 by
+    default) the middle ones are left out, on a line that says how many and how to see
+    them all (``max_nodes=None``).
 
     >>> W = ad.tensor(np.ones((3, 2)), requires_grad=True, name="W")
     >>> loss = (ad.tensor(np.ones((4, 3))) @ W).relu().mean()
@@ -47,11 +54,12 @@ def text(t, params=None, max_nodes: int | None = None) -> str:
                 note += "; changed in place since this graph used it"
             lines.append(f"# {_one_line(value.name)}: leaf {shape_text(value.shape)} "
                          f"{dtype_text(value.dtype)}, {note}")
-    hidden_said = False
-    for op in view.ops:
-        if view.hidden_ops and not hidden_said and any(e.src is None for e in op.edges):
-            lines.append(f"# ... {view.hidden_ops:,} ops hidden (max_nodes={max_nodes}) ...")
-            hidden_said = True
+    # (build keeps the first max_nodes - max_nodes // 2 ops and the last max_nodes // 2)
+    hidden_at = max_nodes - max_nodes // 2 if view.hidden_ops else -1
+    for index, op in enumerate(view.ops):
+        if index == hidden_at:
+            lines.append(f"# ... {view.hidden_ops:,} ops hidden (max_nodes={max_nodes}); "
+                         "pass max_nodes=None to list all ...")
         positional = [(e.position, _operand(e)) for e in op.edges]
         for name, value, position in op.params:
             shown = value_text(name, value) if position is not None else None
