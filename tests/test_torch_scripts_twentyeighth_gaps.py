@@ -1,0 +1,86 @@
+"""What the twenty-eighth round of PyTorch scripts found unclear, checked by hand (no
+torch needed):
+
+- a pruning-like mask parametrization written for PyTorch's ``(out, in)`` weight
+  (``w * self.mask`` with a mask buffer of PyTorch's shape) met a bare broadcasting
+  error when registered on a ``Linear.weight``, stored ``(in, out)`` here; it now says
+  so and names ``layout='out_in'``, with which the mask lands where PyTorch's does;
+- ``t.flatten()`` with no dims is NumPy's ``ndarray.flatten``, a copy (its ``grad_fn``
+  is ``CopyBackward0``, where PyTorch's is a ``ViewBackward0`` of a contiguous tensor):
+  PyTorch's docs allow a copy, the values and gradients are PyTorch's, and
+  ``flatten(0)`` (PyTorch's spelling with a dim) is a view;
+- ``F.celu``'s gradient is the closed form, which PyTorch's is not for an ``alpha`` that
+  float32 does not hold, as its docstring says.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+import autodiff.nn.functional as F
+
+parametrize = ad.nn.utils.parametrize
+
+
+class Mask(ad.nn.Module):
+    def __init__(self, mask):
+        super().__init__()
+        self.register_buffer("mask", mask)
+
+    def forward(self, w):
+        return w * self.mask
+
+
+def test_a_mask_of_pytorchs_weight_shape_names_the_out_in_layout():
+    mask = np.array([[1.0, 0.0, 1.0, 1.0]] * 3 + [[0.0, 1.0, 1.0, 0.0]] * 2)    # (out, in)
+    lin = ad.nn.Linear(4, 5)
+    with pytest.raises(ValueError, match=r"Mask fails on Linear\.weight.*\(4, 5\).*"
+                                         r"PyTorch's \(5, 4\).*layout='out_in'"):
+        parametrize.register_parametrization(lin, "weight", Mask(ad.tensor(mask)))
+    assert not parametrize.is_parametrized(lin)        # nothing half-registered
+    stored = lin.weight.detach().numpy().copy()
+    parametrize.register_parametrization(lin, "weight", Mask(ad.tensor(mask)),
+                                         layout="out_in")
+    np.testing.assert_array_equal(lin.weight.detach().numpy(), stored * mask.T)
+    x = ad.tensor(np.ones((2, 4)))
+    lin(x).sum().backward()
+    grad = lin.parametrizations.weight.original.grad
+    np.testing.assert_array_equal(np.asarray(grad) == 0, mask.T == 0)
+
+
+def test_a_mask_that_fails_in_both_layouts_keeps_its_own_error():
+    lin = ad.nn.Linear(4, 5)
+    with pytest.raises(ValueError, match="broadcast") as caught:
+        parametrize.register_parametrization(lin, "weight", Mask(ad.ones((3, 3))))
+    assert "layout='out_in'" not in str(caught.value)
+
+
+def test_a_square_mask_is_taken_without_an_error():
+    lin = ad.nn.Linear(3, 3)
+    stored = lin.weight.detach().numpy().copy()
+    mask = np.tril(np.ones((3, 3)))
+    with pytest.warns(ad.ConventionWarning, match="does not commute with the transpose"):
+        parametrize.register_parametrization(lin, "weight", Mask(ad.tensor(mask)))
+    np.testing.assert_array_equal(lin.weight.detach().numpy(), stored * mask)
+
+
+def test_flatten_without_dims_is_numpys_copy_and_with_a_dim_a_view():
+    x = ad.arange(6.0).reshape(2, 3).requires_grad_()
+    flat, view = x.flatten(), x.flatten(0)
+    assert flat.grad_fn.name() == "CopyBackward0"
+    assert not np.shares_memory(flat.detach().numpy(), x.detach().numpy())
+    assert np.shares_memory(view.detach().numpy(), x.detach().numpy())
+    (flat * ad.arange(6.0)).sum().backward()
+    np.testing.assert_array_equal(x.grad, np.arange(6.0).reshape(2, 3))
+    ndarray = np.arange(6.0).reshape(2, 3)
+    np.testing.assert_array_equal(flat.detach().numpy(), ndarray.flatten())
+
+
+def test_celu_gradient_is_the_closed_form_as_documented():
+    x = np.array([-2.0, -0.4, 0.0, 0.8])
+    t = ad.tensor(x, requires_grad=True)
+    F.celu(t, alpha=1.3).sum().backward()
+    np.testing.assert_allclose(t.grad, np.where(x < 0, np.exp(x / 1.3), 1.0), rtol=1e-15)
+    assert "float32" in F.celu.__doc__
