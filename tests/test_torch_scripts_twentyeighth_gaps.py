@@ -9,6 +9,9 @@ torch needed):
   is ``CopyBackward0``, where PyTorch's is a ``ViewBackward0`` of a contiguous tensor):
   PyTorch's docs allow a copy, the values and gradients are PyTorch's, and
   ``flatten(0)`` (PyTorch's spelling with a dim) is a view;
+- ``x.repeat(2, 1, 4)`` of a ``(3, 1)`` column (and ``ad.tile``) gave an array laid out
+  from zero strides, not C-contiguous, so ``.view(6, 4)`` of it raised where PyTorch's
+  ``repeat`` (and NumPy's ``tile``) give a new contiguous tensor; it is C-contiguous now;
 - ``F.celu``'s gradient is the closed form, which PyTorch's is not for an ``alpha`` that
   float32 does not hold, as its docstring says.
 """
@@ -84,3 +87,23 @@ def test_celu_gradient_is_the_closed_form_as_documented():
     F.celu(t, alpha=1.3).sum().backward()
     np.testing.assert_allclose(t.grad, np.where(x < 0, np.exp(x / 1.3), 1.0), rtol=1e-15)
     assert "float32" in F.celu.__doc__
+
+
+@pytest.mark.parametrize("shape", [(3, 1), (1,), (2, 3), (1, 1), ()])
+@pytest.mark.parametrize("reps", [(2,), (1, 1), (2, 1, 4), (1, 3), (3, 1), (2, 2)])
+def test_tile_and_torch_style_repeat_are_contiguous_as_numpys_tile(shape, reps):
+    values = np.arange(float(np.prod(shape))).reshape(shape)
+    tiled = ad.tile(ad.tensor(values), reps)
+    assert tiled.data.flags.c_contiguous
+    assert not np.shares_memory(tiled.data, values)
+    np.testing.assert_array_equal(tiled.data, np.tile(values, reps))
+
+
+def test_a_repeated_column_can_be_viewed_and_its_gradient_sums_the_copies():
+    x = ad.tensor(np.arange(3.0).reshape(3, 1), requires_grad=True)
+    repeated = x.repeat(2, 1, 4)
+    assert repeated.is_contiguous() and repeated.stride() == (12, 4, 1)
+    weights = np.arange(24.0).reshape(6, 4)
+    (repeated.view(6, 4) * ad.tensor(weights)).sum().backward()
+    by_copy = weights.reshape(2, 3, 4).sum(axis=(0, 2))
+    np.testing.assert_array_equal(x.grad, by_copy.reshape(3, 1))
