@@ -12,6 +12,11 @@ torch needed):
 - ``x.repeat(2, 1, 4)`` of a ``(3, 1)`` column (and ``ad.tile``) gave an array laid out
   from zero strides, not C-contiguous, so ``.view(6, 4)`` of it raised where PyTorch's
   ``repeat`` (and NumPy's ``tile``) give a new contiguous tensor; it is C-contiguous now;
+- ``clone()`` of an expanded tensor (``x.unsqueeze(0).expand(3, 2, 3).clone()``) copied
+  in NumPy's order 'K', which moves the expanded axis inward: the copy was not
+  contiguous and ``.view(-1)`` of it raised, where PyTorch's ``clone`` lays it out as
+  its ``infer_dense_strides`` does (row-major here); dense and strided tensors keep
+  their layout as before;
 - ``F.celu``'s gradient is the closed form, which PyTorch's is not for an ``alpha`` that
   float32 does not hold, as its docstring says.
 """
@@ -107,3 +112,31 @@ def test_a_repeated_column_can_be_viewed_and_its_gradient_sums_the_copies():
     (repeated.view(6, 4) * ad.tensor(weights)).sum().backward()
     by_copy = weights.reshape(2, 3, 4).sum(axis=(0, 2))
     np.testing.assert_array_equal(x.grad, by_copy.reshape(3, 1))
+
+
+@pytest.mark.parametrize("make, strides", [
+    (lambda x: x.unsqueeze(0).expand(3, 2, 3, 4), (24, 12, 4, 1)),
+    (lambda x: x[:, :1].expand(2, 3, 4), (12, 4, 1)),
+    (lambda x: x[0].unsqueeze(-1).expand(3, 4, 2), (8, 2, 1)),
+    # PyTorch's order for an expanded view of a transpose: the new axis stays outermost
+    (lambda x: x.transpose(0, 1).unsqueeze(0).expand(2, 3, 2, 4), (24, 4, 12, 1)),
+    # layouts without a zero stride keep NumPy's order 'K', which is PyTorch's too
+    (lambda x: x.permute(2, 0, 1), (1, 12, 4)),
+    (lambda x: x.permute(2, 0, 1)[::2], (1, 6, 2)),
+    (lambda x: x[:, ::2], (8, 4, 1)),
+])
+def test_clone_lays_out_an_expanded_view_as_pytorch(make, strides):
+    x = ad.tensor(np.arange(24.0).reshape(2, 3, 4), requires_grad=True)
+    view = make(x)
+    copied = view.clone()
+    assert copied.stride() == strides
+    np.testing.assert_array_equal(copied.detach().numpy(), view.detach().numpy())
+    assert not np.shares_memory(copied.data, x.data)
+    assert copied.grad_fn.name() == "CloneBackward0"
+
+
+def test_the_clone_of_an_expanded_tensor_can_be_viewed_and_sums_its_gradient():
+    x = ad.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    flat = x.unsqueeze(0).expand(3, 2, 3).clone().view(-1)
+    (flat * ad.arange(18.0)).sum().backward()
+    np.testing.assert_array_equal(x.grad, np.arange(18.0).reshape(3, 2, 3).sum(axis=0))
