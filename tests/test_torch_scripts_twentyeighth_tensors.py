@@ -266,3 +266,19 @@ def test_affine_grid_and_grid_sample_in_three_modes():
         return outs, x.grad, th.grad
 
     side_by_side(script)
+
+
+def test_views_of_a_repeat_and_of_the_clone_of_an_expansion():
+    x_in = DATA.normal(size=(3, 1))
+
+    def script(torch, cw):
+        x = torch.tensor(x_in, requires_grad=True)
+        tiled = x.repeat(2, 1, 4).view(6, 4)
+        copied = x.t().unsqueeze(0).expand(2, 5, 3).clone()
+        flat = copied.view(-1)
+        weights = torch.arange(30.0).reshape(30)
+        ((tiled * tiled).sum() + (flat * weights).sum()).backward()
+        layout = [copied.is_contiguous(), copied.stride(), tiled.stride()]
+        return tiled, flat, layout, x.grad
+
+    side_by_side(script)
