@@ -104,12 +104,13 @@ class SelectionMethods:
         tensor([1., 2.])
         """
         from .grad_fn import named_as
-        from .memory_formats import expanded_clone_order, laid_out
         from .ops.elementwise import copy
         result = named_as(copy(self), "clone")
-        expanded_order = None if memory_format is not None else expanded_clone_order(self.data)
-        if expanded_order is not None:      # (a new array, so only its layout changes)
-            result.data = laid_out(result.data, expanded_order)
+        if memory_format is None and 0 in self.data.strides:     # (expanded, perhaps)
+            from .memory_formats import expanded_clone_order, laid_out
+            expanded_order = expanded_clone_order(self.data)
+            if expanded_order is not None:      # (a new array: only its layout changes)
+                result.data = laid_out(result.data, expanded_order)
         if memory_format is not None:
             from .memory_formats import axis_order, relaid_tensor
             order = axis_order("clone", memory_format, self.ndim)
