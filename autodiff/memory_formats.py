@@ -70,6 +70,37 @@ def is_in_format(array: np.ndarray, order: tuple) -> bool:
     return bool(array.transpose(order).flags.c_contiguous)
 
 
+def expanded_clone_order(array: np.ndarray) -> tuple | None:
+    """The axis order (outermost first) in which PyTorch's ``clone`` lays out a copy of
+    an expanded ``array`` (one with a zero stride), which NumPy's order 'K' would not
+    follow; None for any other array, whose 'K' copy is laid out as PyTorch's.  This is
+    PyTorch's ``infer_dense_strides``: a stable insertion sort of the axes by stride,
+    where a zero stride compares with nothing."""
+    shape, strides = array.shape, [abs(s) for s in array.strides]
+    if not any(step == 0 and size != 1 for step, size in zip(strides, shape)):
+        return None
+
+    def order_of(inner, outer):       # > 0: swap them, < 0: in order, 0: undecided
+        if strides[inner] == 0 or strides[outer] == 0:
+            return 0
+        if strides[inner] != strides[outer]:
+            return 1 if strides[inner] > strides[outer] else -1
+        return 1 if shape[inner] > shape[outer] else 0
+
+    innermost_first = list(range(array.ndim - 1, -1, -1))
+    for i in range(1, array.ndim):
+        moving = i
+        for before in range(i - 1, -1, -1):
+            comparison = order_of(innermost_first[before], innermost_first[moving])
+            if comparison > 0:
+                innermost_first[before], innermost_first[moving] = (
+                    innermost_first[moving], innermost_first[before])
+                moving = before
+            elif comparison < 0:
+                break
+    return tuple(reversed(innermost_first))
+
+
 def laid_out(array: np.ndarray, order: tuple) -> np.ndarray:
     """``array``'s values, in a new array laid out row-major in the axis order ``order``."""
     inverse = tuple(np.argsort(order))

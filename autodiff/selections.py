@@ -97,7 +97,8 @@ class SelectionMethods:
 
     def clone(self, *, memory_format=None):
         """A copy on the tape (PyTorch's ``clone``, NumPy's ``copy``), laid out as the
-        tensor is, or as ``memory_format`` asks (``ad.contiguous_format``, ...).
+        tensor is (an expanded view's clone row-major, as PyTorch's), or as
+        ``memory_format`` asks (``ad.contiguous_format``, ...).
 
         >>> ad.tensor([1.0, 2.0]).clone()
         tensor([1., 2.])
@@ -105,6 +106,11 @@ class SelectionMethods:
         from .grad_fn import named_as
         from .ops.elementwise import copy
         result = named_as(copy(self), "clone")
+        if memory_format is None and 0 in self.data.strides:     # (expanded, perhaps)
+            from .memory_formats import expanded_clone_order, laid_out
+            expanded_order = expanded_clone_order(self.data)
+            if expanded_order is not None:      # (a new array: only its layout changes)
+                result.data = laid_out(result.data, expanded_order)
         if memory_format is not None:
             from .memory_formats import axis_order, relaid_tensor
             order = axis_order("clone", memory_format, self.ndim)

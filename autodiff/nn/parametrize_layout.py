@@ -33,6 +33,11 @@ def warn_if_layout_matters(module, tensor_name: str, parametrization, value) -> 
     with no_grad():
         try:
             here = copy.deepcopy(parametrization).eval()(value)
+        except Exception as error:
+            _refuse_if_written_for_pytorchs_layout(module, tensor_name, parametrization,
+                                                   value, error)
+            return              # (fails either way: registering it raises its own error)
+        try:
             theirs = copy.deepcopy(parametrization).eval()(value.T)
         except Exception:       # (written for this layout only: nothing to compare)
             return
@@ -53,3 +58,20 @@ def warn_if_layout_matters(module, tensor_name: str, parametrization, value) -> 
         "tensor than PyTorch's would from the same weights. Pass layout='out_in' to give "
         "it PyTorch's (out, in) view (and PyTorch's numbers), or layout='in_out' to keep "
         "this library's without the warning."), ConventionWarning)
+
+
+def _refuse_if_written_for_pytorchs_layout(module, tensor_name, parametrization, value,
+                                           error) -> None:
+    """Raise a ValueError naming ``layout='out_in'`` when ``parametrization`` fails on
+    ``value`` as stored here but runs on its transpose, PyTorch's view (a mask buffer of
+    PyTorch's ``(out, in)`` shape, say): its own error would only name two shapes."""
+    try:
+        copy.deepcopy(parametrization).eval()(value.T)
+    except Exception:
+        return
+    raise ValueError(
+        f"register_parametrization: {type(parametrization).__name__} fails on "
+        f"{type(module).__name__}.{tensor_name} as stored here, {tuple(value.shape)} (the "
+        f"transpose of PyTorch's layout), but runs on PyTorch's {tuple(value.T.shape)}: "
+        "pass layout='out_in' to give it PyTorch's (out, in) view, as it expects "
+        f"({type(error).__name__}: {str(error)[:200]})") from error

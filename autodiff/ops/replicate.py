@@ -71,9 +71,11 @@ def tile(A, reps) -> Tensor:
     copies = tuple(n for r, size in zip(reps, shape) for n in (r, size))
     out = broadcast_to(reshape(A, interleaved), copies)
     out = reshape(out, tuple(r * size for r, size in zip(reps, shape)))
-    # (np.tile gives a new array; the reshapes are a view of A where every count is 1,
-    # or where the copies run along length-1 axes only, tile(row, (n, 1)): copy those)
-    return out.copy(order="K") if np.may_share_memory(out.data, _values(A)) else out
+    # (np.tile gives a new C-contiguous array, as PyTorch's repeat; the reshapes are a
+    # view of A where every count is 1, or where the copies run along length-1 axes only,
+    # tile(row, (n, 1)): copy those in C order, which order="K" would not give from the
+    # zero strides, so that .view() takes the result as PyTorch's takes repeat's)
+    return out.copy(order="C") if np.may_share_memory(out.data, _values(A)) else out
 
 
 def _pairs(pad_width, ndim):
