@@ -6,8 +6,9 @@ each replay it reads the hyperparameters from ``opt.param_groups`` (so a learnin
 rate set by a scheduler is used), updates the same state arrays the optimizer keeps
 (``momentum_buffer``, ``exp_avg``, ``step``, ...) in place and counts the step, then
 runs one Numba kernel per parameter (``autodiff.kernels.jit_optim``, through
-``autodiff.optim.fused``, which eager steps use for large parameters too).  The results
-equal ``opt.step()`` bit for bit, so eager and compiled steps can be mixed and
+``autodiff.optim.fused``, which eager steps use for large parameters too); SGD's
+updates of one group go to one call that loops over them (``sgd_update_each``).
+The results equal ``opt.step()`` bit for bit, so eager and compiled steps can be mixed and
 ``opt.state_dict()`` is always the optimizer's own.
 
 Whenever the fast path does not apply, the replay calls ``opt.step()`` itself, which
@@ -71,8 +72,8 @@ def fuse_optimizer_steps(plan: Plan) -> Plan:
 
 
 class FusedStep:
-    """``opt.step()`` as one kernel per parameter; ``method(opt)`` when that cannot be
-    (``fallbacks`` counts those calls).
+    """``opt.step()`` as one kernel per parameter (one for all, for SGD); ``method(opt)``
+    when that cannot be (``fallbacks`` counts those calls).
 
     What ``fused.PREPARE`` makes for a parameter is kept with the objects it was made
     from: the parameter's array, its state dict and state arrays
