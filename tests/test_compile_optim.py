@@ -334,3 +334,84 @@ def test_a_hyperparameter_assigned_inside_the_step_is_refused_while_tracing():
     for _ in range(3):
         scheduled(np.ones(3))
     assert opt.param_groups[0]["lr"] == 0.1 * 0.5 ** 3
+
+
+def test_sgd_updates_of_a_step_are_one_kernel_call_equal_to_eager():
+    from autodiff.optim import fused
+    if not kernels.JIT_ENABLED or fused.load() is False:
+        pytest.skip("AUTODIFF_JIT=0 or no Numba: the replay calls opt.step() itself")
+    eager_model, eager_opt, eager = _setup("sgd momentum", np.float32)
+    model, opt, step = _setup("sgd momentum", np.float32)
+    compiled = ad.compile(step)
+    batches = mlp_batches(4, np.float32)
+    for xb, yb in batches[:2]:
+        eager(xb, yb)
+        compiled(xb, yb)
+    real = fused.load()
+    calls = []
+
+    class Counting:
+        def sgd_update_each(self, params, grads, buffers, h):
+            calls.append(len(params))
+            real.sgd_update_each(params, grads, buffers, h)
+
+        def sgd_update(self, *args):
+            calls.append("one")
+            real.sgd_update(*args)
+
+    fused._module = Counting()
+    try:
+        for xb, yb in batches[2:]:
+            eager(xb, yb)
+            compiled(xb, yb)
+    finally:
+        fused._module = real
+    assert calls == [len(list(model.parameters()))] * 2
+    for p, q in zip(eager_model.parameters(), model.parameters()):
+        assert p.data.tobytes() == q.data.tobytes()
+    assert _state_bytes(opt) == _state_bytes(eager_opt)
+
+
+def test_sgd_updates_with_a_read_only_or_unaligned_array_run_one_call_each():
+    from autodiff.compile.fused_optim import _sgd_batch
+    h = np.zeros(7, np.float32)
+    p, q = np.zeros(3, np.float32), np.zeros(2, np.float32)
+    g, read_only = np.ones(3, np.float32), np.ones(2, np.float32)
+    read_only.flags.writeable = False
+    unaligned = np.zeros(9, np.uint8)[1:].view(np.float32)
+    assert not unaligned.flags.aligned
+
+    def work(*arrays):
+        return [(("sgd", {}, (a, b, a, h)), a, k) for k, (a, b) in enumerate(arrays)]
+    params, grads, buffers, same_h = _sgd_batch(work((p, g), (q, q.copy())))
+    assert params == (p, q) and buffers == (p, q) and same_h is h
+    assert _sgd_batch(work((p, g), (q, read_only))) is None
+    assert _sgd_batch(work((p, g), (unaligned[:2], q))) is None
+    assert _sgd_batch(work((p, g))) is None                 # one update: one call anyway
+    other = [(("sgd", {}, (q, q, q, h.copy())), q, 1)]
+    assert _sgd_batch(work((p, g)) + other) is None         # another group's settings
+
+
+def test_a_failing_sgd_kernel_leaves_every_update_to_the_numpy_code(monkeypatch):
+    from autodiff.optim import fused
+    if not kernels.JIT_ENABLED or fused.load() is False:
+        pytest.skip("AUTODIFF_JIT=0 or no Numba: the replay calls opt.step() itself")
+    eager_model, eager_opt, eager = _setup("sgd momentum", np.float64)
+    model, opt, step = _setup("sgd momentum", np.float64)
+    compiled = ad.compile(step)
+    batches = mlp_batches(3, np.float64)
+    for xb, yb in batches[:2]:
+        eager(xb, yb)
+        compiled(xb, yb)
+
+    class Fails:
+        def sgd_update_each(self, *args):
+            raise OSError("the cache is read-only")
+
+    monkeypatch.setattr(fused, "_module", Fails())
+    with pytest.warns(RuntimeWarning, match="NumPy code runs instead"):
+        compiled(*batches[2])
+    eager(*batches[2])
+    for p, q in zip(eager_model.parameters(), model.parameters()):
+        assert p.data.tobytes() == q.data.tobytes()     # each updated once, as eager
+    assert _state_bytes(opt) == _state_bytes(eager_opt)

@@ -6,8 +6,9 @@ each replay it reads the hyperparameters from ``opt.param_groups`` (so a learnin
 rate set by a scheduler is used), updates the same state arrays the optimizer keeps
 (``momentum_buffer``, ``exp_avg``, ``step``, ...) in place and counts the step, then
 runs one Numba kernel per parameter (``autodiff.kernels.jit_optim``, through
-``autodiff.optim.fused``, which eager steps use for large parameters too).  The results
-equal ``opt.step()`` bit for bit, so eager and compiled steps can be mixed and
+``autodiff.optim.fused``, which eager steps use for large parameters too); SGD's
+updates of one group go to one call that loops over them (``sgd_update_each``).
+The results equal ``opt.step()`` bit for bit, so eager and compiled steps can be mixed and
 ``opt.state_dict()`` is always the optimizer's own.
 
 Whenever the fast path does not apply, the replay calls ``opt.step()`` itself, which
@@ -71,8 +72,8 @@ def fuse_optimizer_steps(plan: Plan) -> Plan:
 
 
 class FusedStep:
-    """``opt.step()`` as one kernel per parameter; ``method(opt)`` when that cannot be
-    (``fallbacks`` counts those calls).
+    """``opt.step()`` as one kernel per parameter (one for all, for SGD); ``method(opt)``
+    when that cannot be (``fallbacks`` counts those calls).
 
     What ``fused.PREPARE`` makes for a parameter is kept with the objects it was made
     from: the parameter's array, its state dict and state arrays
@@ -109,14 +110,22 @@ class FusedStep:
             params = opt.param_groups[0]["params"]
             first = params[position] if position < len(params) else opt.params[position]
             opt._accumulation.check(opt, ((first,),))
-        scalars_seen: dict = {}
-        for prepared, _, position in work:
+        batch = _sgd_batch(work)
+        if batch is not None:           # (one call for all: each call costs ~3k instructions)
             try:
-                fused.run(module, prepared, scalars_seen)
-            except Exception as error:  # the kernel did not compile: NumPy does the rest
+                module.sgd_update_each(*batch)
+            except Exception as error:  # the kernel did not compile: NumPy does them
                 fused.give_up(error)
-                self._update_rest(opt, position)
-                break
+                self._update_rest(opt, work[0][2])
+        else:
+            scalars_seen: dict = {}
+            for prepared, _, position in work:
+                try:
+                    fused.run(module, prepared, scalars_seen)
+                except Exception as error:  # the kernel did not compile: NumPy does the rest
+                    fused.give_up(error)
+                    self._update_rest(opt, position)
+                    break
         if unguarded_reads:             # a transform's results still read some (guard.py)
             for _, data, _ in work:
                 note_unguarded_write(data)
@@ -198,6 +207,35 @@ class FusedStep:
         finally:
             for p in folded:
                 p._requires_grad = True
+
+
+def _sgd_batch(work):
+    """The arguments of one ``sgd_update_each`` call doing every update of ``work``, or
+    None (fewer than two updates, not all SGD's with the one hyperparameter array, or
+    arrays that differ in Numba's type: read-only or unaligned ones are left to one
+    call each)."""
+    if len(work) < 2:
+        return None
+    h = work[0][0][2][3]
+    params, grads, buffers = [], [], []
+    for (kind, _, args), _, _ in work:
+        if kind != "sgd" or args[3] is not h:
+            return None
+        p, g, buf = args[0], args[1], args[2]
+        flags = p.flags
+        if not (flags.writeable and flags.aligned):
+            return None
+        flags = g.flags
+        if not (flags.writeable and flags.aligned):
+            return None
+        if buf is not p:
+            flags = buf.flags
+            if not (flags.writeable and flags.aligned):
+                return None
+        params.append(p)
+        grads.append(g)
+        buffers.append(buf)
+    return tuple(params), tuple(grads), tuple(buffers), h
 
 
 def _same_objects(kept, now) -> bool:

@@ -47,6 +47,15 @@ def sgd_update(p, g, buf, h):
 
 
 @_kernel()
+def sgd_update_each(params, grads, buffers, h):
+    """``sgd_update`` of several parameters sharing the hyperparameters ``h``, in one
+    call (tuples of arrays of one Numba type): a compiled step's small parameters
+    (biases) would otherwise pay a kernel call each."""
+    for k in range(len(params)):
+        sgd_update(params[k], grads[k], buffers[k], h)
+
+
+@_kernel()
 def _sgd_general(p, g, buf, lr, weight_decay, momentum, keep, nesterov, maximize,
                  use_momentum):
     for i in range(p.size):

@@ -443,8 +443,11 @@ def cross_entropy(input, target, weight=None, ignore_index: int = -100,
 
 
 def _holds(array, value) -> bool:
-    # (the method: np.any's Python wrapper costs as much again, on every compiled call)
-    return bool((np.asarray(array) == value).any())
+    # ``value in array`` is ``(array == value).any()`` done in C: ndarray.any and np.any
+    # both go through a Python wrapper, and this runs on every compiled call.
+    if type(array) is not np.ndarray:
+        array = np.asarray(array)
+    return value in array
 
 
 def _valid_mask(target, ignore_index, dtype):
