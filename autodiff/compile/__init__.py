@@ -185,6 +185,7 @@ from .captures import (captured_generators, captured_objects, captured_settings,
 from .fit_check import plan_fits
 from .replaced_state import keep_replaced_state, optimizer_state_tensors
 from .array_reads import array_flags, array_roots, names_in_code
+from .state_reads import made_after_read as state_made_after_read
 from .optimizer_counters import (carried_counters, counted_labels,
                                  optimizer_attribute_numbers, reads_watched)
 from .state_numbers import optimizer_state_numbers, refuse_numbers_counted
@@ -402,6 +403,7 @@ class Compiled:
         _refuse_arguments_also_reached(plan.name, args, kwargs, roots)
         state_made = warn_of_tensors_left_behind(      # (in an optimizer's state)
             tracer, plan, roots, stacklevel=3, spare_optimizer_state=not self._state_made)
+        state_made = state_made or state_made_after_read(tracer)
         # (an entry of a container counts only if it was there: a container that grew
         # is named by warn_of_sizes_changed)
         counted += counted_labels(named_before, counters)   # (a module's, model.calls)

@@ -26,6 +26,7 @@ f"table_{i}")``): each replay then costs a pass over it.
 
 from __future__ import annotations
 
+import dis
 import re
 import zlib
 
@@ -69,9 +70,72 @@ class ArrayChecksum(ArrayRead):
 
 #: The functions that read an attribute by a name computed at run time
 #: (``getattr(self, f"table_{i}")``): code calling one may read any array it reaches.
-_LOOKUPS_BY_NAME = frozenset({"getattr", "vars", "__dict__", "__getattribute__"})
+#: (``getattr`` given a constant name, ``getattr(model, "head")``, reads only that
+#: name, which the code's constants hold: ``_getattr_by_computed_name``.)
+_LOOKUPS_BY_NAME = frozenset({"vars", "__dict__", "__getattribute__", "attrgetter"})
 #: In ``names_in_code``: the code looks attributes up by computed names.
 ANY_NAME = "*"
+#: The methods that read a dict's entries by keys the code does not spell
+#: (``table.get(key)``, ``for v in cfg.values()``).
+_LOOKUPS_BY_KEY = frozenset({"get", "pop", "setdefault", "items", "values", "__getitem__",
+                             "getitem", "itemgetter"})
+#: The opcodes that hand a dict's entries over by keys the code does not spell
+#: (``f(**cfg)``).
+_UNPACKING = frozenset({"CALL_FUNCTION_EX", "DICT_MERGE", "DICT_UPDATE"})
+#: In ``names_in_code``: the code indexes by keys it computes (``table[prefix + "_w"]``,
+#: ``cfg[f"{name}_scale"]``), so a dict it names may be read at any string key.
+ANY_KEY = "[*]"
+
+
+def _getattr_by_computed_name(code) -> bool:
+    """Whether ``code`` uses ``getattr`` other than called directly with a constant
+    name (``getattr(model, "head")``, ``getattr(self.box, "t", None)``): with a name
+    it computes (``getattr(self, f"layer{i}")``), or handed on (``map(getattr, ...)``).
+
+    >>> _getattr_by_computed_name((lambda m: getattr(m, "head")).__code__)
+    False
+    >>> _getattr_by_computed_name((lambda m, i: getattr(m, f"layer{i}")).__code__)
+    True
+    """
+    instructions = list(dis.get_instructions(code))
+    for start, loader in enumerate(instructions):
+        if loader.argval != "getattr":
+            continue
+        if loader.opname != "LOAD_GLOBAL" or "NULL" not in loader.argrepr:
+            return True
+        # (the stack depth over the call's callable: the name is the value last
+        # completed at depth 2, the call the first CALL of as many arguments as the depth)
+        depth, name_from = 0, None
+        for instruction in instructions[start + 1:]:
+            if instruction.opname in ("PRECALL", "CALL") and instruction.arg == depth:
+                break
+            depth += dis.stack_effect(instruction.opcode, instruction.arg, jump=False)
+            if depth == 2:
+                name_from = instruction
+            if depth < 0 or instruction.opname.startswith(("JUMP", "POP_JUMP", "RETURN")):
+                return True
+        else:
+            return True
+        if depth not in (2, 3) or name_from is None or not (
+                name_from.opname == "LOAD_CONST" and type(name_from.argval) is str):
+            return True
+    return False
+
+
+def _indexes_by_computed_keys(code) -> bool:
+    """Whether ``code`` subscripts with a key that is not a constant (``table[key]``),
+    calls a method that reads entries by key (``cfg.get(name)``, ``.values()``), or
+    unpacks a mapping (``f(**cfg)``)."""
+    if _LOOKUPS_BY_KEY.intersection(code.co_names):
+        return True
+    previous = None
+    for instruction in dis.get_instructions(code):
+        if instruction.opname in _UNPACKING:
+            return True
+        if instruction.opname == "BINARY_SUBSCR" and previous not in ("LOAD_CONST", "BUILD_SLICE"):
+            return True
+        previous = instruction.opname
+    return False
 
 
 def names_in_code(fn) -> set:
@@ -89,8 +153,11 @@ def names_in_code(fn) -> set:
         code = getattr(getattr(function, "__func__", function), "__code__", None)
         for inner in nested_code(code) if code is not None else ():
             found.update(inner.co_names, inner.co_freevars, inner.co_cellvars)
-            if _LOOKUPS_BY_NAME.intersection(inner.co_names):
+            if (_LOOKUPS_BY_NAME.intersection(inner.co_names)
+                    or "getattr" in inner.co_names and _getattr_by_computed_name(inner)):
                 found.add(ANY_NAME)
+            if ANY_KEY not in found and _indexes_by_computed_keys(inner):
+                found.add(ANY_KEY)
             found.update(c for c in inner.co_consts if type(c) is str)
         for *_, value in _captured_names(function):
             values = value if type(value) in (list, tuple) else (value,)
@@ -113,9 +180,14 @@ def array_roots(fn) -> list:
 
 def _named_in(path, names) -> bool:
     """Whether a part of ``path`` after its first (``model.table``: ``table``), or the
-    whole of a one-part path, is among ``names`` (or these hold ``ANY_NAME``)."""
+    whole of a one-part path, is among ``names`` (or these hold ``ANY_NAME``); or, when
+    the code indexes by computed keys (``ANY_KEY``), a dict ``path`` reads a string key
+    of (``TABLE['emb_w']``: ``TABLE``)."""
     parts = re.findall(r"[A-Za-z_]\w*", path)
-    return ANY_NAME in names or any(part in names for part in (parts[1:] or parts))
+    if ANY_NAME in names or any(part in names for part in (parts[1:] or parts)):
+        return True
+    return ANY_KEY in names and any(
+        name in names for name in re.findall(r"([A-Za-z_]\w*)(?:['\"]\])?\[['\"]", path))
 
 
 def array_flags(plan, arrays, sums_before, sums_after, replayed_arrays=(),

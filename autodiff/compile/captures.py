@@ -21,6 +21,7 @@ import numpy as np
 
 from ..code_walk import nested_code
 from ..tensor import Tensor
+from .array_reads import ANY_KEY, _indexes_by_computed_keys
 from .container_settings import (_MISSING, _Path, _held_object, _plain_object,
                                  _settings_inside, _users_class)
 from .held_objects import MOST_OBJECTS_FOLLOWED
@@ -267,6 +268,8 @@ def _settings_named(fn) -> list:
     code = getattr(getattr(fn, "__func__", fn), "__code__", None)
     read = _globals_read(code) if code is not None else set()
     keys = _keys_written(code) if code is not None else set()
+    if code is not None and any(_indexes_by_computed_keys(c) for c in nested_code(code)):
+        keys.add(ANY_KEY)
     attributes = _attributes_read(code) if code is not None else set()
     table = getattr(getattr(fn, "__func__", fn), "__globals__", None)
     # (a global only where the code reads it as one: co_names also holds the names of

@@ -12,6 +12,7 @@ import types
 import numpy as np
 
 from ..tensor import Tensor
+from .array_reads import ANY_KEY
 from .constant_sources import Contents
 from .held_objects import MOST_OBJECTS_FOLLOWED
 from .reached import class_defaults, class_settings, users_module, written_by_user
@@ -68,10 +69,14 @@ def _settings_inside(name, value, keys, attributes) -> list:
         container, label, path = todo.pop()
         if type(container) is dict:
             # (and the plain objects under any key: ``for k in heads: heads[k].scale``)
+            # (and, where the code indexes by keys it computes, ``table[prefix + "_w"]``,
+            # the arrays, objects, settings and dicts under any key)
             few = len(container) <= MOST_OBJECTS_FOLLOWED
+            any_key = few and ANY_KEY in keys
             members = [(f"{label}[{k!r}]", ("item", k), container, k, v)
                        for k, v in container.items()
-                       if k in keys or few and _plain_object(v)]
+                       if k in keys or few and _plain_object(v) or any_key and (
+                           type(v) is dict or is_setting(v) or _held_object(v))]
         elif type(container) in (list, tuple):
             # (indices from the end left out: ``history[-1]`` of a list the function
             # appends to would trace again at every call; a short list of numbers

@@ -207,6 +207,26 @@ def refuse_call_in_trace(name: str) -> None:
     _refuse_in_trace(lambda: name)
 
 
+def refuse_value_read_in_trace(name: str, advice: str) -> None:
+    """Raise ``TraceError`` naming ``name`` and the user's line when called while a
+    compiled function is being traced: a read giving Python numbers that the plan would
+    fix while what they come from goes on changing (``sched.get_last_lr()`` with the
+    scheduler stepped).
+
+    >>> refuse_value_read_in_trace("StepLR.get_last_lr", "")    # outside a trace: nothing
+    """
+    tracer = active
+    if tracer is not None and tracer.owns_thread():
+        from .provenance import user_line
+        from .refusals import TraceError
+
+        raise TraceError(
+            f"compile: {name}() is called at {user_line()} inside the compiled function "
+            f"{tracer.name}; it gives Python numbers, which the plan would fix at their "
+            f"traced values while they change between calls, so every replay would use "
+            f"this call's. {advice}")
+
+
 def _refuse_in_trace(label: Callable) -> None:
     tracer = active
     if tracer is not None and tracer.owns_thread():

@@ -28,7 +28,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..compile.hooks import refused_in_trace, replayed
+from ..compile.hooks import refuse_value_read_in_trace, refused_in_trace, replayed
 from .optimizer import Optimizer, user_stacklevel
 
 __all__ = ["LRScheduler", "_LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR",
@@ -90,7 +90,12 @@ class LRScheduler:
         raise NotImplementedError
 
     def get_last_lr(self) -> list[float]:
-        """The lr of each parameter group as last set by this scheduler."""
+        """The lr of each parameter group as last set by this scheduler (refused inside
+        a compiled function, whose replays would reuse the traced rates)."""
+        refuse_value_read_in_trace(
+            f"{type(self).__name__}.get_last_lr",
+            "Read it outside the compiled function, after each call; inside, the "
+            "optimizer applies each group's current lr at every replay.")
         return list(self._last_lr)
 
     @replayed

@@ -24,6 +24,7 @@ from collections.abc import Mapping, MutableMapping
 
 import numpy as np
 
+from ..compile import hooks
 from ..tensor import Tensor
 
 _nd = np.ndarray
@@ -53,7 +54,12 @@ class ParameterStateView(MutableMapping):
         value = self._state[key]
         if value.__class__ is _nd:
             from ..torch_names import as_tensor
-            return as_tensor(value)
+            tensor = as_tensor(value)
+            if hooks.active is not None:
+                # (made now, but its values are the state's from before the call: a
+                # read of them, int(state["step"]), is a read a replay checks again)
+                hooks.active.made_during.discard(id(tensor))
+            return tensor
         return value
 
     def __setitem__(self, key, value):
@@ -102,6 +108,8 @@ class ParameterState(list):
         return type(self), (list(self),)
 
     def __len__(self) -> int:
+        if hooks.active is not None:         # (a branch on it while tracing)
+            _note_read(self)
         return sum(1 for state in self.__iter__() if state)
 
     def _position(self, parameter, where: str) -> int:
@@ -118,6 +126,8 @@ class ParameterState(list):
 
     def __getitem__(self, key):
         if isinstance(key, Tensor):
+            if hooks.active is not None:
+                _note_read(self)
             return ParameterStateView(super().__getitem__(self._position(key, "p")))
         if isinstance(key, dict):
             raise TypeError(
@@ -149,6 +159,8 @@ class ParameterState(list):
 
     def items(self) -> list:
         """``(parameter, state)`` for each parameter that has state, in order."""
+        if hooks.active is not None:         # (a branch on it while tracing)
+            _note_read(self)
         owner = self._owner() if self._owner is not None else None
         if owner is None:
             return []
@@ -164,6 +176,12 @@ class ParameterState(list):
             return self[parameter]
         except (IndexError, TypeError):
             return default
+
+
+def _note_read(state) -> None:
+    from ..compile.state_reads import note
+
+    note(state)
 
 
 def by_position(states: Mapping, params: list) -> list:
