@@ -10,7 +10,11 @@ from autodiff import distributions as D
 
 
 def torch_modules():
+    """torch and torch.distributions, with PyTorch's default of validating arguments:
+    torch._dynamo turns that off for the whole process once any test has compiled with
+    torch (its TorchPatcher), so a file run after such a test would see it off."""
     torch = pytest.importorskip("torch")
+    torch.distributions.Distribution.set_default_validate_args(True)
     return torch, torch.distributions
 
 
