@@ -18,18 +18,15 @@ def no_grad_root_error(t):
             "history either, nor a Python number (.item(), float(t)) wrapped again in "
             "ad.tensor(...): compute the loss from float values that ops with a gradient "
             "made.")
-    from .graph_node import upstream
+    from .graph_node import differentiable_edges, upstream
     from .tensor import Tensor
     late = []           # leaves that require grad now, on an edge that would carry one
     for item in upstream(node, 10_000):
         if isinstance(item, Tensor) or item.requires_grad \
                 or not getattr(item.op, "differentiable", True):
             continue
-        rules = item.op.rules
-        late += [parent for position, parent in enumerate(item.parents)
-                 if isinstance(parent, Tensor) and parent.requires_grad
-                 and (rules is None or rules[position] is not None)
-                 and all(parent is not seen for seen in late)]
+        late += [parent for _, parent in differentiable_edges(item)
+                 if isinstance(parent, Tensor) and all(parent is not seen for seen in late)]
     if late:
         names = ", ".join(repr(leaf.name) if leaf.name else f"a tensor of shape {leaf.shape}"
                           for leaf in late[:3])
