@@ -47,6 +47,7 @@ from .distributions_checks import (_binary_values, _category_indices, _category_
                                    _category_weights, _flat_broadcast,
                                    _not_nan, _positive, _real_values,
                                    _unit_probabilities)
+from .distributions_subclassing import check_parameters as _check_parameters
 from .distributions_surface import DistributionSurface as _DistributionSurface
 from .distributions_validation import VALIDATED_METHODS as _VALIDATED_METHODS
 from .distributions_validation import set_default as _set_default_validation
@@ -111,6 +112,8 @@ class Distribution(_DistributionSurface):
         self.event_shape = tuple(event_shape)
         if validate_args is not None:
             self._validate_args = bool(validate_args)
+        if self._validate_args:                 # its arg_constraints, as PyTorch's
+            _check_parameters(self)
 
     def __init_subclass__(cls, **kwargs):
         # Every constructor takes ``validate_args=`` and every log_prob / cdf / icdf
@@ -553,7 +556,6 @@ def _load_all() -> None:
 _NOT_HERE = {
     "ExponentialFamily": "subclass Distribution and write log_prob and entropy directly "
                          "(an entropy from the log-normalizer is not implemented)",
-    "PositiveDefiniteTransform": "use LowerCholeskyTransform, then L @ L.mT by hand",
 }
 
 
@@ -586,10 +588,11 @@ def _reexporting():
 # ``from autodiff.distributions.transforms import ExpTransform`` works as in PyTorch.
 def _submodules():
     import sys
-    from . import distributions_constraints, distributions_kl, distributions_transforms
+    from . import (distributions_constraints, distributions_kl, distributions_transforms,
+                   distributions_utils)
     for name, module in (("constraints", distributions_constraints),
                          ("transforms", distributions_transforms),
-                         ("kl", distributions_kl)):
+                         ("kl", distributions_kl), ("utils", distributions_utils)):
         globals()[name] = module
         sys.modules.setdefault(f"{__name__}.{name}", module)
 

@@ -18,11 +18,12 @@ import numpy as np
 
 from .tensor import Tensor
 
-__all__ = ["Constraint", "boolean", "cat", "corr_cholesky", "dependent", "greater_than",
-           "greater_than_eq", "half_open_interval", "independent", "integer_interval",
-           "interval", "is_dependent", "less_than", "lower_cholesky", "multinomial", "nonnegative",
-           "nonnegative_integer", "one_hot", "positive", "positive_definite",
-           "positive_integer", "real", "real_vector", "simplex", "stack", "unit_interval"]
+__all__ = ["Constraint", "boolean", "cat", "corr_cholesky", "dependent", "dependent_property",
+           "greater_than", "greater_than_eq", "half_open_interval", "independent",
+           "integer_interval", "interval", "is_dependent", "less_than", "lower_cholesky",
+           "lower_triangular", "multinomial", "nonnegative", "nonnegative_integer", "one_hot",
+           "positive", "positive_definite", "positive_integer", "positive_semidefinite", "real",
+           "real_vector", "simplex", "square", "stack", "symmetric", "unit_interval"]
 
 
 def _data(value) -> np.ndarray:
@@ -76,6 +77,34 @@ class _Dependent(Constraint):
 
     def check(self, value):
         raise ValueError("Cannot determine validity of dependent constraint")
+
+
+class _DependentProperty(property, _Dependent):
+    """A property that is also the ``dependent`` placeholder, as PyTorch's
+    ``constraints.dependent_property``: on an instance it gives the property's value (a
+    support that depends on the parameters); on the class it is a dependent constraint.
+
+    >>> C = ad.distributions.constraints
+    >>> class Box(ad.distributions.Distribution):
+    ...     arg_constraints = {}
+    ...     def __init__(self, high):
+    ...         self.high = high
+    ...         super().__init__(())
+    ...     @C.dependent_property(is_discrete=False, event_dim=0)
+    ...     def support(self):
+    ...         return C.interval(0.0, self.high)
+    >>> Box(2.0).support, C.is_dependent(Box.support)
+    (Interval(lower_bound=0.0, upper_bound=2.0), True)
+    """
+
+    def __init__(self, fn=None, *, is_discrete=NotImplemented, event_dim=NotImplemented):
+        property.__init__(self, fn)
+        self._is_discrete, self._event_dim = is_discrete, event_dim
+
+    def __call__(self, fn):
+        # ``@dependent_property(is_discrete=..., event_dim=...)``: the decorator applied
+        return _DependentProperty(fn, is_discrete=self._is_discrete,
+                                  event_dim=self._event_dim)
 
 
 def is_dependent(constraint) -> bool:
@@ -333,12 +362,47 @@ class _Stack(Constraint):
                          for c, piece in zip(self.cseq, pieces)], self.dim)
 
 
-class _PositiveDefinite(Constraint):
-    """Symmetric (within 1e-6, as PyTorch) positive-definite matrices."""
+class _Square(Constraint):
+    """Square matrices: True for each matrix of a batch when the last two sizes agree."""
     event_dim = 2
 
     def _holds(self, data):
-        symmetric = np.isclose(data, np.swapaxes(data, -1, -2), atol=1e-6).all((-2, -1))
+        return np.full(data.shape[:-2], data.shape[-1] == data.shape[-2], dtype=bool)
+
+
+class _Symmetric(_Square):
+    """Square matrices equal to their transpose (within 1e-6, as PyTorch)."""
+
+    def _holds(self, data):
+        square = super()._holds(data)
+        if not square.all():
+            return square
+        return np.isclose(data, np.swapaxes(data, -1, -2), atol=1e-6).all((-2, -1))
+
+
+class _LowerTriangular(Constraint):
+    """Matrices with zeros above the diagonal."""
+    event_dim = 2
+
+    def _holds(self, data):
+        return (np.tril(data) == data).all((-2, -1))
+
+
+class _PositiveSemidefinite(_Symmetric):
+    """Symmetric matrices whose eigenvalues are all ≥ 0."""
+
+    def _holds(self, data):
+        symmetric = super()._holds(data)
+        if not symmetric.all():
+            return symmetric
+        return (np.linalg.eigvalsh(data) >= 0).all(-1)
+
+
+class _PositiveDefinite(_Symmetric):
+    """Symmetric (within 1e-6, as PyTorch) positive-definite matrices."""
+
+    def _holds(self, data):
+        symmetric = super()._holds(data)
         if not symmetric.all():
             return symmetric
         matrices = data.reshape((-1,) + data.shape[-2:])
@@ -354,6 +418,7 @@ def _has_cholesky(matrix) -> bool:
 
 
 dependent = _Dependent()
+dependent_property = _DependentProperty
 independent = _IndependentConstraint
 boolean = _Boolean()
 nonnegative_integer = _IntegerGreaterThan(0)
@@ -377,3 +442,7 @@ corr_cholesky = _CorrCholesky()
 cat = _Cat
 stack = _Stack
 positive_definite = _PositiveDefinite()
+positive_semidefinite = _PositiveSemidefinite()
+square = _Square()
+symmetric = _Symmetric()
+lower_triangular = _LowerTriangular()

@@ -38,6 +38,7 @@ class MixtureSameFamily(Distribution):
     """
 
     has_rsample = False
+    arg_constraints: dict = {}        # (its parts check their own, as PyTorch's)
 
     def __init__(self, mixture_distribution, component_distribution, validate_args=None):
         if not isinstance(mixture_distribution, Categorical):

@@ -43,6 +43,19 @@ class DistributionSurface:
     def entropy(self) -> Tensor:
         raise _no_closed_form(self, "entropy")
 
+    def _extended_shape(self, sample_shape=()) -> tuple:
+        """``sample_shape + batch_shape + event_shape``, as PyTorch's (for the
+        ``rsample`` of a distribution written outside the library)."""
+        from .distributions_subclassing import extended_shape
+        return extended_shape(self, sample_shape)
+
+    def _validate_sample(self, value) -> None:
+        """Raise ValueError for a ``value`` of the wrong shape or outside ``support``,
+        as PyTorch's (for the ``log_prob`` of a distribution written outside the
+        library)."""
+        from .distributions_subclassing import validate_sample
+        validate_sample(self, value)
+
     def perplexity(self) -> Tensor:
         """exp(entropy()), one value per batch element, as in PyTorch."""
         from .ops.elementwise import exp

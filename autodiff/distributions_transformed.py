@@ -297,6 +297,9 @@ def _to_constraint(constraint, simplex_transform, owner):
     if isinstance(constraint, c._LowerCholesky) and owner == "transform_to":
         # not bijective (the upper triangle is dropped): transform_to only, as PyTorch
         return transforms.LowerCholeskyTransform()
+    if isinstance(constraint, c._PositiveSemidefinite | c._PositiveDefinite) \
+            and owner == "transform_to":
+        return transforms.PositiveDefiniteTransform()      # not bijective either
     if isinstance(constraint, c._Cat):
         return transforms.CatTransform(
             [_to_constraint(part, simplex_transform, owner) for part in constraint.cseq],
@@ -310,9 +313,11 @@ def _to_constraint(constraint, simplex_transform, owner):
                               "nonnegative, greater_than, less_than, interval, "
                               "unit_interval, simplex, corr_cholesky, cat, stack and "
                               "independent of these"
-                              + (", and lower_cholesky for transform_to (the map is not "
-                                 "bijective)" if isinstance(constraint, c._LowerCholesky)
-                                 else ""))
+                              + (", and lower_cholesky, positive_definite and "
+                                 "positive_semidefinite for transform_to (the maps are not "
+                                 "bijective)" if isinstance(
+                                     constraint, c._LowerCholesky | c._PositiveSemidefinite
+                                     | c._PositiveDefinite) else ""))
 
 
 def biject_to(constraint: constraints.Constraint) -> transforms.Transform:

@@ -37,9 +37,9 @@ from .tensor import Tensor
 __all__ = ["Transform", "AbsTransform", "AffineTransform", "CatTransform",
            "ComposeTransform", "CorrCholeskyTransform", "CumulativeDistributionTransform",
            "ExpTransform", "IndependentTransform", "LowerCholeskyTransform",
-           "PowerTransform", "ReshapeTransform", "SigmoidTransform", "SoftmaxTransform",
-           "SoftplusTransform", "StackTransform", "StickBreakingTransform", "TanhTransform",
-           "identity_transform"]
+           "PositiveDefiniteTransform", "PowerTransform", "ReshapeTransform",
+           "SigmoidTransform", "SoftmaxTransform", "SoftplusTransform", "StackTransform",
+           "StickBreakingTransform", "TanhTransform", "identity_transform"]
 
 
 class ExpTransform(Transform):
@@ -414,4 +414,5 @@ class CumulativeDistributionTransform(Transform):
 # The transforms of matrices and of pieces, in a module of their own (this one would
 # grow past a readable size); imported last, since they build on the ones above.
 from .distributions_transforms_more import (CatTransform, CorrCholeskyTransform,  # noqa: E402
-                                            LowerCholeskyTransform, StackTransform)
+                                            LowerCholeskyTransform,
+                                            PositiveDefiniteTransform, StackTransform)

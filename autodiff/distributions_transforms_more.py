@@ -1,6 +1,7 @@
 """The transforms of matrices and of pieces of a tensor in ``ad.distributions.transforms``,
 as PyTorch's: ``LowerCholeskyTransform`` (square matrices to lower Cholesky factors),
 ``CorrCholeskyTransform`` (vectors to Cholesky factors of correlation matrices),
+``PositiveDefiniteTransform`` (square matrices to ``L @ L.mT`` of that factor),
 ``CatTransform`` and ``StackTransform`` (a transform per piece along an axis).
 
 >>> T = ad.distributions.transforms
@@ -24,11 +25,12 @@ from .ops.diagonals import diagonal, tril
 from .ops.elementwise import clip, exp, log, log1p, sqrt, tanh
 from .ops.indexing import getitem
 from .ops.multiplicative import cumprod
-from .ops.shape import concatenate, reshape, stack
+from .ops.decompositions import cholesky
+from .ops.shape import concatenate, reshape, stack, swapaxes
 from .tensor import Tensor
 
-__all__ = ["LowerCholeskyTransform", "CorrCholeskyTransform", "CatTransform",
-           "StackTransform"]
+__all__ = ["LowerCholeskyTransform", "PositiveDefiniteTransform", "CorrCholeskyTransform",
+           "CatTransform", "StackTransform"]
 
 
 def _square(x: Tensor, owner: str) -> None:
@@ -76,6 +78,34 @@ class LowerCholeskyTransform(Transform):
     def log_abs_det_jacobian(self, x, y):
         """log |det| of the map on the lower triangle: Σ diag(x), one per matrix."""
         return diagonal(_tensor(x), axis1=-2, axis2=-1).sum(-1)
+
+
+class PositiveDefiniteTransform(Transform):
+    """A square matrix to a positive-definite one, ``L @ L.mT`` with ``L`` its
+    ``LowerCholeskyTransform`` (the upper triangle dropped: not bijective), as PyTorch's;
+    ``inv`` is the Cholesky factor's strict lower triangle with the log of its diagonal.
+
+    >>> ad.distributions.transforms.PositiveDefiniteTransform()(ad.tensor([[0.0, 5.0],
+    ...                                                                    [2.0, 0.0]]))
+    tensor([[1., 2.],
+            [2., 5.]])
+    """
+
+    domain = constraints.independent(constraints.real, 2)
+    codomain = constraints.positive_definite
+
+    def __eq__(self, other):
+        return isinstance(other, PositiveDefiniteTransform)
+
+    __hash__ = object.__hash__
+
+    def _call(self, x):
+        factor = LowerCholeskyTransform()(x)
+        return factor @ swapaxes(factor, -1, -2)
+
+    def _inverse(self, y):
+        _square(y, "PositiveDefiniteTransform.inv")
+        return LowerCholeskyTransform().inv(cholesky(y))
 
 
 def _size_of_vector(length: int, owner: str) -> int:
