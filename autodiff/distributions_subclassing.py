@@ -1,7 +1,8 @@
 """What a distribution written outside the library leans on, as in PyTorch: its
 parameters checked against its ``arg_constraints`` when ``super().__init__`` runs (with
-``validate_args`` on), ``_validate_sample(value)`` for its ``log_prob``, and
-``_extended_shape(sample_shape)`` for its ``rsample``.
+``validate_args`` on), ``_validate_sample(value)`` for its ``log_prob``,
+``_extended_shape(sample_shape)`` for its ``rsample``, and
+``_get_checked_instance(cls, _instance)`` for its ``expand``.
 
 >>> C = ad.distributions.constraints
 >>> class Rate(ad.distributions.Distribution):
@@ -84,3 +85,14 @@ def validate_sample(dist, value) -> None:
         raise ValueError(f"Expected value argument ({type(value).__name__} of shape "
                          f"{actual}) to be within the support ({support!r}) of the "
                          f"distribution {dist!r}, but found invalid values:\n{value}")
+
+
+def checked_instance(dist, cls, instance=None):
+    """``instance``, or a new uninitialised object of ``dist``'s class for ``expand``
+    to fill; refused when a subclass of ``cls`` with its own ``__init__`` inherits
+    ``cls``'s ``expand`` (which would not know that ``__init__``'s parameters)."""
+    if instance is None and type(dist).__init__ != cls.__init__:
+        raise NotImplementedError(f"Subclass {type(dist).__name__} of {cls.__name__} that "
+                                  "defines a custom __init__ method must also define a "
+                                  "custom .expand() method.")
+    return type(dist).__new__(type(dist)) if instance is None else instance

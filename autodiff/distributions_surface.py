@@ -56,6 +56,12 @@ class DistributionSurface:
         from .distributions_subclassing import validate_sample
         validate_sample(self, value)
 
+    def _get_checked_instance(self, cls, _instance=None):
+        """An uninitialised instance of this class (or ``_instance``) for the ``expand``
+        of a distribution written outside the library, as PyTorch's."""
+        from .distributions_subclassing import checked_instance
+        return checked_instance(self, cls, _instance)
+
     def perplexity(self) -> Tensor:
         """exp(entropy()), one value per batch element, as in PyTorch."""
         from .ops.elementwise import exp

@@ -4,9 +4,10 @@ torch needed):
 - a distribution written as PyTorch's docs write one (``arg_constraints``, a support by
   ``constraints.dependent_property``, ``broadcast_all`` from
   ``torch.distributions.utils``, ``self._validate_sample(value)`` in ``log_prob``,
-  ``self._extended_shape(sample_shape)`` in ``rsample``) met "no attribute" at each of
-  these; they are here now, and ``super().__init__`` checks the parameters against
-  ``arg_constraints`` (warning, as PyTorch, when a subclass has none);
+  ``self._extended_shape(sample_shape)`` in ``rsample``, ``self._get_checked_instance``
+  in ``expand``) met "no attribute" at each of these; they are here now, and
+  ``super().__init__`` checks the parameters against ``arg_constraints`` (warning, as
+  PyTorch, when a subclass has none);
 - ``ad.distributions.utils`` did not exist: ``broadcast_all``, ``probs_to_logits``,
   ``logits_to_probs``, ``clamp_probs``, ``lazy_property``, ``tril_matrix_to_vec`` and
   ``vec_to_tril_matrix`` are PyTorch's;
@@ -85,6 +86,34 @@ def test_the_subclass_checks_its_parameters_and_values():
         d._validate_sample(0.5)
     quiet = TruncatedExponential(ad.tensor([1.0, 2.0]), 1.5, validate_args=False)
     assert np.isfinite(quiet.log_prob(ad.tensor([2.0, 0.1])).data).all()
+
+
+class Expandable(TruncatedExponential):
+    def expand(self, batch_shape, _instance=None):
+        new = self._get_checked_instance(Expandable, _instance)
+        new.rate = self.rate.expand(batch_shape)
+        new.high = self.high.expand(batch_shape)
+        D.Distribution.__init__(new, batch_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
+
+def test_an_expand_written_with_get_checked_instance():
+    d = Expandable(ad.tensor([0.5, 2.0]), 1.5)
+    wide = d.expand((3, 2))
+    assert type(wide) is Expandable and wide.batch_shape == (3, 2)
+    assert wide._validate_args and "_validate_args" in vars(wide)
+    np.testing.assert_array_equal(wide.log_prob(ad.tensor(np.full((3, 2), 0.4))).data,
+                                  np.broadcast_to(d.log_prob(ad.tensor([0.4, 0.4])).data,
+                                                  (3, 2)))
+
+    class Narrower(Expandable):                     # its own __init__, Expandable's expand
+        def __init__(self, rate):
+            super().__init__(rate, 1.0)
+
+    with pytest.raises(NotImplementedError, match="Subclass Narrower of Expandable.*custom "
+                                                  r"\.expand\(\) method"):
+        Narrower(ad.tensor([1.0])).expand((2, 1))
 
 
 def test_a_subclass_without_arg_constraints_warns_at_the_users_line():
