@@ -193,18 +193,16 @@ def feature_alpha_dropout(input, p, train):
 def embedding(weight, indices, padding_idx=-1, scale_grad_by_freq=False, sparse=False):
     """``torch.embedding(weight, indices, ...)``: the rows of ``weight`` at ``indices``,
     ``F.embedding`` with its first two arguments swapped.  A ``padding_idx`` >= 0 gets no
-    gradient (a negative one means none, as ATen's -1 default).  The gradient is dense:
-    ``sparse=True`` gives the same values as a dense tensor.
+    gradient (a negative one means none, as ATen's -1 default); ``scale_grad_by_freq``
+    divides each id's gradient by its count.  The gradient is dense: ``sparse=True``
+    gives the same values as a dense tensor.
 
     >>> ad.embedding(ad.tensor([[0.0, 1.0], [2.0, 3.0]]), ad.tensor([1]))
     tensor([[2., 3.]])
     """
-    if scale_grad_by_freq:
-        raise NotImplementedError(
-            "embedding: scale_grad_by_freq=True is not supported; divide the loss's "
-            "terms by the counts of their indices instead")
     padding = None if padding_idx is None or padding_idx < 0 else padding_idx
-    return F.embedding(indices, weight, padding, where="embedding")
+    return F.embedding(indices, weight, padding, scale_grad_by_freq=bool(scale_grad_by_freq),
+                       where="embedding")
 
 
 def max_pool1d(input, kernel_size, stride=(), padding=0, dilation=1, ceil_mode=False):

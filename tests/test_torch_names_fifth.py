@@ -187,8 +187,9 @@ def test_functional_forms_take_torchs_arguments():
         ad.dropout(ad.ones(3), 0.5)                       # train is required, as PyTorch's
     with pytest.raises(ValueError, match="reduction"):
         ad.kl_div(ad.ones(2), ad.ones(2), 3)
-    with pytest.raises(NotImplementedError, match="scale_grad_by_freq"):
-        ad.embedding(ad.ones((3, 2)), ad.tensor([0]), -1, True)
+    table = ad.ones((3, 2), requires_grad=True)
+    ad.embedding(table, ad.tensor([0, 0, 2]), -1, True).sum().backward()   # by frequency
+    np.testing.assert_array_equal(table.grad, [[1.0, 1.0], [0.0, 0.0], [1.0, 1.0]])
 
 
 WINDOWS = ["hann_window", "hamming_window", "blackman_window", "bartlett_window",

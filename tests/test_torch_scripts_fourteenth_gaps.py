@@ -9,7 +9,8 @@ against PyTorch where it is installed:
 - ``nn.Embedding(sparse=True)`` was refused together with ``scale_grad_by_freq`` in one
   message naming both: each is now refused by name, the sparse one pointing to
   ``SparseAdam`` on dense gradients; ``F.embedding``, which did not take the two
-  keywords at all, takes them at False and refuses them likewise;
+  keywords at all, takes them at False and refuses them likewise (``scale_grad_by_freq``
+  is taken since by ``Embedding`` and ``F.embedding``, and refused by ``EmbeddingBag``);
 - the layers refused PyTorch's factory keyword ``device=`` (``nn.Linear(4, 2,
   device=device)``) with a TypeError: they take the CPU and refuse others by name;
 - ``ad.compile`` refused ``torch.compile``'s keywords (``backend=``, ``mode=``,
@@ -89,8 +90,12 @@ def test_sparse_embedding_is_refused_by_name_pointing_to_sparse_adam(make):
     with pytest.raises(ValueError, match="sparse=True is not supported") as error:
         make(sparse=True)
     assert "SparseAdam" in str(error.value) and "scale_grad_by_freq" not in str(error.value)
+
+
+def test_embedding_bag_refuses_scale_grad_by_freq_by_name():
+    # (Embedding and F.embedding take it: test_torch_scripts_twentyninth_gaps.py)
     with pytest.raises(ValueError, match="scale_grad_by_freq=True is not supported") as error:
-        make(scale_grad_by_freq=True)
+        ad.nn.EmbeddingBag(6, 2, scale_grad_by_freq=True)
     assert "sparse" not in str(error.value)
 
 

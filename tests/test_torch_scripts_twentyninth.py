@@ -16,9 +16,11 @@ label smoothing at once on ``(N, C, d)`` logits in each reduction; ``nll_loss`` 
 ``log_target`` in each reduction; ``binary_cross_entropy_with_logits`` with
 ``pos_weight`` and ``weight``; the ranking losses (``margin_ranking_loss``,
 ``triplet_margin_loss`` with ``swap`` and ``p``, ``cosine_embedding_loss``);
-``smooth_l1_loss(beta=)`` including ``beta=0`` beside ``huber_loss(delta=)``; and
-``ctc_loss`` over batches of different input lengths.  Weights and gradients of
-``Linear`` layers are compared through the modules (PyTorch's ``(out, in)`` layout).
+``smooth_l1_loss(beta=)`` including ``beta=0`` beside ``huber_loss(delta=)``;
+``ctc_loss`` over batches of different input lengths; and ``Embedding`` with
+``scale_grad_by_freq`` (to second order by ``autograd.grad(create_graph=True)``).
+Weights and gradients of ``Linear`` layers are compared through the modules
+(PyTorch's ``(out, in)`` layout).
 """
 
 from __future__ import annotations
@@ -346,3 +348,31 @@ def test_ctc_loss_over_inputs_of_different_lengths():
         return results
 
     side_by_side(script)
+
+
+def test_embedding_gradients_scaled_by_frequency_to_second_order():
+    idx = np.array([[1, 2, 2], [5, 2, 1]])
+    weights = DATA.random(6) + 0.2
+
+    def script(torch, cw):
+        nn, F = torch.nn, torch.nn.functional
+        emb = nn.Embedding(6, 3, scale_grad_by_freq=True, padding_idx=5)
+        cw(emb)
+        opt = torch.optim.SGD(emb.parameters(), lr=0.1)
+        losses = []
+        for _ in range(2):
+            opt.zero_grad()
+            loss = emb(torch.tensor(idx)).pow(2).sum()
+            loss.backward()
+            opt.step()
+            losses.append(loss)
+        table = torch.tensor(DATA_TABLE, requires_grad=True)
+        rows = F.embedding(torch.tensor([3, 0, 3, 3]), table, scale_grad_by_freq=True)
+        (grad,) = torch.autograd.grad((rows ** 3).sum(), [table], create_graph=True)
+        (grad * torch.tensor(weights[:4, None])).sum().backward()
+        return losses, emb, grad, table.grad
+
+    side_by_side(script)
+
+
+DATA_TABLE = DATA.normal(size=(4, 2))

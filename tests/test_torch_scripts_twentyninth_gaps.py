@@ -14,7 +14,10 @@ torch needed):
 - ``transform_to(constraints.positive_definite)`` (a covariance fitted through an
   unconstrained matrix) raised NotImplementedError and ``PositiveDefiniteTransform``
   was refused by name; both are PyTorch's now, as are the constraints ``square``,
-  ``symmetric``, ``lower_triangular`` and ``positive_semidefinite``.
+  ``symmetric``, ``lower_triangular`` and ``positive_semidefinite``;
+- ``nn.Embedding(scale_grad_by_freq=True)`` (and ``F.embedding``'s) was refused: each
+  id's gradient is now divided by its count in the call's ids, as PyTorch's, with the
+  values unchanged (``EmbeddingBag`` still refuses it by name).
 """
 
 from __future__ import annotations
@@ -267,3 +270,46 @@ def test_tril_vectors_refuse_lengths_and_diagonals_that_do_not_fit():
         U.vec_to_tril_matrix(ad.tensor(np.ones(4)))
     with pytest.raises(ValueError, match="diag \\(3\\) provided is outside \\[-3, 2\\]"):
         U.tril_matrix_to_vec(ad.tensor(np.ones((3, 3))), 3)
+
+
+def test_embedding_gradients_divided_by_the_ids_counts():
+    ids = np.array([[1, 2, 2], [5, 2, 1]])               # 1 twice, 2 three times, 5 once
+    table = RNG.normal(size=(6, 3))
+    upstream = RNG.normal(size=(2, 3, 3))
+    emb = ad.nn.Embedding(6, 3, scale_grad_by_freq=True, padding_idx=5)
+    emb.weight.data[...] = table
+    rows = emb(ad.tensor(ids))
+    np.testing.assert_array_equal(rows.data, table[ids])              # values exact
+    (rows * ad.tensor(upstream)).sum().backward()
+    expected = np.zeros_like(table)
+    counts = {1: 2, 2: 3, 5: 1}
+    for position, row in np.ndenumerate(ids):
+        if row != 5:                                                 # the padding row
+            expected[row] += upstream[position] / counts[row]
+    np.testing.assert_allclose(emb.weight.grad, expected, rtol=1e-14)
+    assert "scale_grad_by_freq=True" in repr(emb)
+
+
+def test_scaled_embedding_keeps_non_finite_rows_and_checks_its_gradient():
+    table = np.array([[np.inf, 1.0], [2.0, -np.inf], [0.5, 0.25]])
+    rows = F_embedding(ad.tensor([0, 1, 1, 2]), ad.tensor(table), scale_grad_by_freq=True)
+    np.testing.assert_array_equal(rows.data, table[[0, 1, 1, 2]])     # not NaN
+    # ids that appear once: the true gradient, to second order
+    leaf = ad.tensor(RNG.normal(size=(4, 2)), requires_grad=True)
+    once = ad.tensor([3, 0, 1])
+    assert ad.autograd.gradcheck(
+        lambda w: F_embedding(once, w, scale_grad_by_freq=True) ** 2, (leaf,))
+    assert ad.autograd.gradgradcheck(
+        lambda w: F_embedding(once, w, scale_grad_by_freq=True) ** 2, (leaf,))
+    # an id three times: a third of the true gradient, also when differentiated again
+    thrice = ad.tensor([3, 0, 3, 3])
+    (grad,) = ad.autograd.grad((F_embedding(thrice, leaf, scale_grad_by_freq=True) ** 3).sum(),
+                      [leaf], create_graph=True)
+    w = leaf.data
+    np.testing.assert_allclose(grad.data[3], 3 * w[3] ** 2 * 3 / 3, rtol=1e-14)
+    np.testing.assert_allclose(grad.data[0], 3 * w[0] ** 2, rtol=1e-14)
+    grad.sum().backward()
+    np.testing.assert_allclose(leaf.grad[3], 6 * w[3], rtol=1e-14)      # d/dw of 3 w^2
+
+
+F_embedding = ad.nn.functional.embedding

@@ -12,6 +12,9 @@ first rescaled in the table itself, without gradient, as PyTorch's
 ``with ad.no_grad(): weight[ids] = rows`` makes (an optimizer's kind of write), so a
 table that a live graph saved for its backward is refused there and then (PyTorch
 lets the write through and its backward refuses), and a compiled function replays it.
+
+With ``scale_grad_by_freq``, the rows' gradients are divided by their ids' counts in
+the call's ids, as PyTorch's, by a ``Function`` whose backward scales them.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from ..compile.hooks import made
 from ..grad_mode import no_grad
 from ..inplace import set_item
 from ..ops import elementwise as ew
+from ..function import Function
 from ..ops.indexing import take
 from ..ops.operands import constant_argument
 from ..tensor import Tensor
@@ -71,8 +75,9 @@ def padding_index(padding_idx, n, where):
 
 
 def refuse_sparse_or_scaled_gradients(scale_grad_by_freq, sparse, where):
-    """Refuse ``sparse=True`` and ``scale_grad_by_freq=True``, naming the one given:
-    gradients here are dense and unscaled."""
+    """Refuse ``sparse=True`` and ``scale_grad_by_freq=True`` (``embedding`` takes the
+    second; ``embedding_bag`` does not), naming the one given: gradients here are dense
+    and unscaled."""
     if sparse:
         raise ValueError(
             f"{where}: sparse=True is not supported (gradients here are dense arrays); leave "
@@ -151,8 +156,10 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float =
     for outputs with complex dtype").  With ``max_norm``, the looked-up rows whose
     ``norm_type``-norm exceeds it are first rescaled to that norm in ``weight`` itself,
     without gradient (see the module's notes: a table a live graph saved is refused).
-    ``scale_grad_by_freq`` and ``sparse`` are PyTorch's, taken at False and refused at
-    True, naming what to do instead (gradients here are dense and unscaled).
+    With ``scale_grad_by_freq``, each id's gradient row is divided by the number of
+    times the id appears in ``input``, as PyTorch's (the values are unchanged).
+    ``sparse`` is PyTorch's, taken at False and refused at True, naming what to do
+    instead (gradients here are dense).
 
     >>> F.embedding([0], ad.tensor([[3.0, 4.0]]), max_norm=1.0)
     tensor([[0.59999999, 0.79999998]])
@@ -162,9 +169,15 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float =
     array([[0., 0.],
            [0., 0.],
            [2., 2.]])
+    >>> table.grad = None
+    >>> F.embedding([2, 0, 2], table, scale_grad_by_freq=True).sum().backward()
+    >>> table.grad                                # each id's rows averaged, not summed
+    array([[1., 1.],
+           [0., 0.],
+           [1., 1.]])
     """
     max_norm, norm_type = renorm_arguments(max_norm, norm_type, where)
-    refuse_sparse_or_scaled_gradients(scale_grad_by_freq, sparse, where)
+    refuse_sparse_or_scaled_gradients(False, sparse, where)
     shape = tuple(weight.shape if isinstance(weight, Tensor) else np.shape(weight))
     if len(shape) != 2:
         raise ValueError(f"{where}: weight must be a table of shape (n, dim), one row per id, "
@@ -178,11 +191,46 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float =
     if max_norm is not None:
         renorm_(weight, ids, max_norm, norm_type, where)
     rows = take(weight, ids, axis=0)
-    if padding_idx is None:
-        return rows
-    keep = made("embedding padding mask", _not_padding, (ids, padding_idx))
-    return ew.where(keep, rows, ew.stop_gradient(rows))
+    if padding_idx is not None:
+        keep = made("embedding padding mask", _not_padding, (ids, padding_idx))
+        rows = ew.where(keep, rows, ew.stop_gradient(rows))
+    if scale_grad_by_freq:
+        rows = _gradient_divided_by_counts(rows, ids)
+    return rows
 
 
 def _not_padding(ids, padding_idx):
     return (ids != padding_idx)[..., None]
+
+
+def _inverse_counts(ids, dtype):
+    """1 / (how many times each id appears in ``ids``), one per id, shaped as rows."""
+    _, inverse, counts = np.unique(ids.reshape(-1), return_inverse=True, return_counts=True)
+    return (1.0 / counts[inverse]).astype(dtype).reshape(ids.shape + (1,))
+
+
+class _DividedByCounts(Function):
+    """The rows as they are; backward divides each row's gradient by its id's count.
+    Differentiated again, that division is a constant factor whose own derivative is
+    taken as 1, as PyTorch's double backward of ``embedding_dense_backward`` (an
+    unscaled gather): the second derivative is that of the first gradient as a
+    function of the table."""
+
+    @staticmethod
+    def forward(ctx, rows, scale):
+        ctx.scale = scale
+        return rows * 1.0
+
+    @staticmethod
+    def backward(ctx, grad):
+        if not isinstance(grad, Tensor):
+            return grad * ctx.scale, None
+        scaled = grad * Tensor(ctx.scale)
+        # the scaled values, with the derivative of grad itself (identity)
+        return ew.stop_gradient(scaled) + (grad - ew.stop_gradient(grad)), None
+
+
+def _gradient_divided_by_counts(rows, ids):
+    real = np.finfo(rows.dtype).dtype
+    scale = made("embedding frequency scale", _inverse_counts, (ids, real))
+    return _DividedByCounts.apply(rows, scale)

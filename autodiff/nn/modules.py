@@ -263,8 +263,9 @@ class Embedding(Module):
     never gets a gradient, as in PyTorch: ids equal to it look up that row as it is,
     and an optimizer leaves it unchanged.  ``max_norm`` rescales, at each call and
     without gradient, the looked-up rows of ``weight`` whose ``norm_type``-norm exceeds
-    it, as ``F.embedding`` does.  ``scale_grad_by_freq=True`` and ``sparse=True`` are not
-    supported (refused); the arguments keep PyTorch's order.
+    it, as ``F.embedding`` does; ``scale_grad_by_freq=True`` divides each id's gradient
+    by its count in the call's ids, as there.  ``sparse=True`` is not supported
+    (refused); the arguments keep PyTorch's order.
 
     >>> emb = ad.nn.Embedding(10, 4, rng=0)
     >>> emb([1, 1, 7]).shape
@@ -289,10 +290,10 @@ class Embedding(Module):
         self.dim = _positive_int(dim, "dim", "Embedding")
         where = f"Embedding({self.n}, {self.dim})"
         max_norm, _ = renorm_arguments(max_norm, norm_type, where)
-        refuse_sparse_or_scaled_gradients(scale_grad_by_freq, sparse, where)
+        refuse_sparse_or_scaled_gradients(False, sparse, where)
         self.max_norm, self.norm_type = max_norm, norm_type
-        # PyTorch's attributes, at the only values taken here
-        self.scale_grad_by_freq, self.sparse = False, False
+        self.scale_grad_by_freq = bool(scale_grad_by_freq)
+        self.sparse = False             # PyTorch's attribute, at the only value taken here
         self.padding_idx = padding_index(padding_idx, self.n, where)
         dtype = float_or_complex_dtype(dtype, "Embedding")
         self._std = std
@@ -345,7 +346,7 @@ class Embedding(Module):
         weight = self.weight
         check_table(where, self.n, self.dim, weight)     # (its .data may have been set)
         return embedding(input, weight, self.padding_idx, self.max_norm, self.norm_type,
-                         where=where)
+                         self.scale_grad_by_freq, where=where)
 
     def extra_repr(self) -> str:
         shown = f"{self.n}, {self.dim}"
@@ -355,6 +356,8 @@ class Embedding(Module):
             shown += f", max_norm={self.max_norm}"
         if self.norm_type != 2:
             shown += f", norm_type={self.norm_type}"
+        if self.scale_grad_by_freq:
+            shown += ", scale_grad_by_freq=True"
         if _stored_dtype(self, "weight") != np.float64:
             shown += f", dtype={_stored_dtype(self, 'weight')}"
         return shown
