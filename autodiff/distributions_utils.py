@@ -1,5 +1,5 @@
 """``ad.distributions.utils``: the helpers of PyTorch's ``torch.distributions.utils``
-that distributions written outside the library use: ``broadcast_all``,
+that distributions written outside the library use: ``broadcast_all``, ``euler_constant``,
 ``logits_to_probs`` / ``probs_to_logits`` / ``clamp_probs``, ``lazy_property``, and
 ``tril_matrix_to_vec`` / ``vec_to_tril_matrix``; each differentiable.
 
@@ -23,8 +23,11 @@ from .ops.indexing import getitem
 from .ops.shape import concatenate, reshape
 from .tensor import Tensor
 
-__all__ = ["broadcast_all", "clamp_probs", "lazy_property", "logits_to_probs",
-           "probs_to_logits", "tril_matrix_to_vec", "vec_to_tril_matrix"]
+__all__ = ["broadcast_all", "clamp_probs", "euler_constant", "lazy_property",
+           "logits_to_probs", "probs_to_logits", "tril_matrix_to_vec", "vec_to_tril_matrix"]
+
+#: the Euler-Mascheroni constant, PyTorch's (a Gumbel's mean is loc + scale * it)
+euler_constant = 0.57721566490153286060
 
 
 def broadcast_all(*values) -> tuple:

@@ -338,6 +338,7 @@ def test_distributions_utils():
                     U.clamp_probs(torch.tensor([0.0, 1.0]))]
         results += list(U.broadcast_all(torch.tensor([[1.0], [2.0]]), 3.0,
                                         torch.tensor([1.0, 2.0, 3.0])))
+        results.append(U.euler_constant)
         sum(r.pow(2).sum() for pair in results[:5] for r in pair).backward()
         sum(r.sum() for r in results[5:9]).backward()
         return results, M.grad, P.grad
