@@ -13,7 +13,10 @@ optimizers in their rarer options (centered RMSprop with momentum, Adagrad's
 ``lr_decay``, Adadelta, Adamax, NAdam and RAdam with decoupled decay, AdamW with
 ``amsgrad``, nesterov and dampened SGD, ``maximize=True``, ASGD, Rprop);
 ``add_param_group`` mid-training under a ``StepLR``; ``clip_grad_norm_`` by the infinity
-norm and with ``error_if_nonfinite``; and gradient accumulation with a scaled loss.
+norm and with ``error_if_nonfinite``; gradient accumulation with a scaled loss; an EMA
+``AveragedModel`` (``get_ema_multi_avg_fn``, ``use_buffers``) under ``SWALR`` with
+``update_bn``; and a pre-norm ``TransformerDecoder`` (GELU, no biases) with causal, target
+padding and memory padding masks.
 """
 
 from __future__ import annotations
@@ -362,5 +365,62 @@ def test_gradient_accumulation_with_a_scaled_loss():
                     opt.step()
                     opt.zero_grad()
         return losses, model
+
+    side_by_side(script)
+
+
+def test_an_ema_averaged_model_with_buffers_under_swalr_and_update_bn():
+    x = DATA.normal(size=(6, 3))
+    y = DATA.normal(size=(6, 1))
+
+    def script(torch, cw):
+        nn, U = torch.nn, torch.optim.swa_utils
+        model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Linear(4, 1))
+        cw(model)
+        ema = U.AveragedModel(model, multi_avg_fn=U.get_ema_multi_avg_fn(0.9), use_buffers=True)
+        opt = torch.optim.SGD(model.parameters(), lr=0.1)
+        swa = U.SWALR(opt, swa_lr=0.05, anneal_epochs=3, anneal_strategy="linear")
+        seen = []
+        for _ in range(4):
+            opt.zero_grad()
+            loss = (model(torch.tensor(x)) - torch.tensor(y)).pow(2).mean()
+            loss.backward()
+            opt.step()
+            ema.update_parameters(model)
+            swa.step()
+            seen.append((loss, swa.get_last_lr()[0]))
+        U.update_bn([torch.tensor(x[:3]), torch.tensor(x[3:])], ema)
+        return seen, ema.module, ema.n_averaged
+
+    side_by_side(script)
+
+
+def test_a_pre_norm_decoder_stack_with_every_mask():
+    tgt = DATA.normal(size=(2, 4, 8))
+    memory = DATA.normal(size=(2, 5, 8))
+    memory_padding = np.array([[False] * 5, [False] * 3 + [True] * 2])
+    tgt_padding = np.where([[False] * 4, [False] * 3 + [True]], -np.inf, 0.0)
+
+    def script(torch, cw):
+        nn = torch.nn
+        layer = nn.TransformerDecoderLayer(8, 2, 16, dropout=0.0, batch_first=True,
+                                           norm_first=True, activation=nn.functional.gelu,
+                                           bias=False)
+        decoder = nn.TransformerDecoder(layer, 2, norm=nn.LayerNorm(8))
+        cw(decoder)
+        causal = nn.Transformer.generate_square_subsequent_mask(4, dtype=torch.float64)
+        opt = torch.optim.Adam(decoder.parameters(), lr=0.01)
+        losses = []
+        for _ in range(2):
+            opt.zero_grad()
+            out = decoder(torch.tensor(tgt), torch.tensor(memory), tgt_mask=causal,
+                          tgt_key_padding_mask=torch.tensor(tgt_padding),
+                          memory_key_padding_mask=torch.tensor(memory_padding),
+                          tgt_is_causal=True)
+            loss = out.pow(2).mean()
+            loss.backward()
+            opt.step()
+            losses.append(loss)
+        return losses, decoder
 
     side_by_side(script)
