@@ -388,7 +388,8 @@ class Compiled:
         carried = {(id(vars(optimizer)), attribute) for optimizer, attribute, _ in counters}
         plan.flags = [flag for flag in plan.flags       # (a module's setting till now)
                       if (id(getattr(flag[0], "__dict__", None)), flag[1]) not in carried]
-        counted = [label for label, where, key, _ in captured_settings(self.fn)
+        settings = captured_settings(self.fn)     # (as the call left them)
+        counted = [label for label, where, key, _ in settings
                    if (id(where), key) in carried]
         if not np.array_equal(np.random.get_state()[1], rng_before):
             raise TraceError(
@@ -435,7 +436,7 @@ class Compiled:
                                   array_sums(arrays_read), tracer.replayed_arrays,
                                   names_in_code(self.fn))
         plan.generators = [g for _, g in given_generators]  # (signatures.py)
-        plan.settings = [entry for entry in captured_settings(self.fn)
+        plan.settings = [entry for entry in settings
                          if (id(entry[1]), entry[2]) not in carried]
         plan.counters = counters
         # train() / eval() inside the function: a replay leaves the flags as it did
