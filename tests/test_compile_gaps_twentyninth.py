@@ -199,3 +199,22 @@ def test_the_scan_for_computed_keys_reads_each_code_once():
     assert after.misses - before.misses == 1        # (step's code, read once)
     assert after.hits > before.hits                 # (and asked again: answered from that)
     assert _indexes_by_computed_keys(step.__code__) is True
+
+
+def test_a_branch_on_the_grad_of_a_tensor_argument_follows_each_call():
+    def step(x):
+        loss = (x * x).sum()
+        if x.grad is None:
+            loss = loss * 2
+        loss.backward()
+        return loss
+    compiled = ad.compile(step)
+    eager_x = ad.tensor([1.0, 2.0], requires_grad=True)
+    compiled_x = ad.tensor([1.0, 2.0], requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        losses = [(step(eager_x).item(), compiled(compiled_x).item()) for _ in range(4)]
+        fresh = compiled(ad.tensor([1.0, 2.0], requires_grad=True)).item()
+    assert losses == [(10.0, 10.0), (5.0, 5.0), (5.0, 5.0), (5.0, 5.0)]
+    assert fresh == 10.0 and compiled.traces == 2
+    np.testing.assert_array_equal(compiled_x.grad, eager_x.grad)

@@ -154,6 +154,7 @@ from .arguments import flatten, has_containers, rebuild
 from .buffers import plan_buffers
 from .fuse import fuse_elementwise
 from . import hooks as _hooks
+from .grad_presence import ARGUMENT_GRAD_IS_NONE
 from .fused_optim import fuse_optimizer_steps
 from .gemm_update import fold_updates_into_products
 from .loss_head import fuse_loss_heads
@@ -525,7 +526,9 @@ def _other_path(plan, args, kwargs) -> str | None:
     the plan was traced with (``hooks.branch``), or None."""
     for position, predicate, taken, where in plan.branches:
         value = args[position] if isinstance(position, int) else kwargs[position]
-        if predicate(value.data if isinstance(value, Tensor) else value) != taken:
+        if predicate is not ARGUMENT_GRAD_IS_NONE and isinstance(value, Tensor):
+            value = value.data
+        if predicate(value) != taken:
             return f"{where} takes another path"
     return None
 

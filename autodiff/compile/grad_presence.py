@@ -57,7 +57,10 @@ def note_read(tracer, tensor, frame) -> None:
     """The code of ``frame`` read ``tensor.grad`` while ``tracer`` traces: the first
     such read by the user's code of a tensor from before the call, whose ``.grad``
     nothing in the call set yet, becomes a flag."""
-    if not tracer.owns_thread() or not tracer.from_before(tensor):
+    if not tracer.owns_thread():
+        return
+    position = tracer.input_tensors.get(id(tensor))
+    if position is None and not tracer.from_before(tensor):
         return
     reads = tracer.__dict__.setdefault("grad_reads", {})
     if id(tensor) in reads:
@@ -68,10 +71,27 @@ def note_read(tracer, tensor, frame) -> None:
     user = user_frame(frame)
     if user is None:
         return
+    was_none = tensor._grad is None if found is None else found[1]
+    if position is not None:
+        # (a Tensor argument: each call's own, so a test of the argument given, as the
+        # library's own paths chosen by an argument are: ``hooks.branch``)
+        reads[id(tensor)] = None
+        tracer.branches.append((position, ARGUMENT_GRAD_IS_NONE, was_none,
+                                f"whether the .grad of argument {position!r} is None "
+                                f"(read at {frame_line(user)})"))
+        return
     label = (f"whether the .grad of {leaf_label(tensor)} is None "
              f"(read at {frame_line(user)})")
-    was_none = tensor._grad is None if found is None else found[1]
     reads[id(tensor)] = (GradPresence(tensor, label), "value", was_none)
+
+
+def _argument_grad_is_none(argument) -> bool:
+    return getattr(argument, "_grad", None) is None
+
+
+#: The test of a Tensor argument's ``.grad`` in ``plan.branches``, given the argument
+#: itself (the other tests there are given its array).
+ARGUMENT_GRAD_IS_NONE = _argument_grad_is_none
 
 
 def note_replayed_call(tracer, obj, method, args, kwargs) -> None:
@@ -121,7 +141,7 @@ def _clears_to_none(method, obj, args, kwargs) -> bool:
 
 def flags(tracer) -> list:
     """The plan's flags for the ``.grad`` reads ``note_read`` noted."""
-    return list(tracer.__dict__.get("grad_reads", {}).values())
+    return [flag for flag in tracer.__dict__.get("grad_reads", {}).values() if flag is not None]
 
 
 def _set_in_call(tracer) -> set:
