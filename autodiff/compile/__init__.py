@@ -154,6 +154,7 @@ from .arguments import flatten, has_containers, rebuild
 from .buffers import plan_buffers
 from .fuse import fuse_elementwise
 from . import hooks as _hooks
+from .grad_presence import ARGUMENT_GRAD_IS_NONE
 from .fused_optim import fuse_optimizer_steps
 from .gemm_update import fold_updates_into_products
 from .loss_head import fuse_loss_heads
@@ -388,7 +389,8 @@ class Compiled:
         carried = {(id(vars(optimizer)), attribute) for optimizer, attribute, _ in counters}
         plan.flags = [flag for flag in plan.flags       # (a module's setting till now)
                       if (id(getattr(flag[0], "__dict__", None)), flag[1]) not in carried]
-        counted = [label for label, where, key, _ in captured_settings(self.fn)
+        settings = captured_settings(self.fn)     # (as the call left them)
+        counted = [label for label, where, key, _ in settings
                    if (id(where), key) in carried]
         if not np.array_equal(np.random.get_state()[1], rng_before):
             raise TraceError(
@@ -435,7 +437,7 @@ class Compiled:
                                   array_sums(arrays_read), tracer.replayed_arrays,
                                   names_in_code(self.fn))
         plan.generators = [g for _, g in given_generators]  # (signatures.py)
-        plan.settings = [entry for entry in captured_settings(self.fn)
+        plan.settings = [entry for entry in settings
                          if (id(entry[1]), entry[2]) not in carried]
         plan.counters = counters
         # train() / eval() inside the function: a replay leaves the flags as it did
@@ -524,7 +526,9 @@ def _other_path(plan, args, kwargs) -> str | None:
     the plan was traced with (``hooks.branch``), or None."""
     for position, predicate, taken, where in plan.branches:
         value = args[position] if isinstance(position, int) else kwargs[position]
-        if predicate(value.data if isinstance(value, Tensor) else value) != taken:
+        if predicate is not ARGUMENT_GRAD_IS_NONE and isinstance(value, Tensor):
+            value = value.data
+        if predicate(value) != taken:
             return f"{where} takes another path"
     return None
 

@@ -27,6 +27,7 @@ f"table_{i}")``): each replay then costs a pass over it.
 from __future__ import annotations
 
 import dis
+import functools
 import re
 import zlib
 
@@ -122,10 +123,12 @@ def _getattr_by_computed_name(code) -> bool:
     return False
 
 
+@functools.lru_cache(maxsize=1024)
 def _indexes_by_computed_keys(code) -> bool:
     """Whether ``code`` subscripts with a key that is not a constant (``table[key]``),
     calls a method that reads entries by key (``cfg.get(name)``, ``.values()``), or
-    unpacks a mapping (``f(**cfg)``)."""
+    unpacks a mapping (``f(**cfg)``).  (Asked of the same code by several questions of
+    one trace, and by every trace: its instructions are read once.)"""
     if _LOOKUPS_BY_KEY.intersection(code.co_names):
         return True
     previous = None

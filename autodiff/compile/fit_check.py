@@ -42,6 +42,7 @@ from __future__ import annotations
 import keyword
 
 from .captures import DictItems, changed_setting_or_checksum
+from .grad_presence import GradPresence
 from .hyperparameters import same_value
 from .members import SUBMODULE_NAMES
 from .plan import memory_order
@@ -86,6 +87,11 @@ def _make_check(plan):
                       f"        d = {o}.__dict__",
                       "        if d.get('_backward_hooks') or d.get('_backward_pre_hooks'): "
                       "return False"]
+            continue
+        if isinstance(obj, GradPresence):
+            # (one ``is None`` per .grad the traced code read: its property, inlined)
+            test = "is not" if value else "is"
+            lines.append(f"        if {add(obj.tensor, 'o')}._grad {test} None: return False")
             continue
         o, v = add(obj, "o"), add(value, "v")
         if attribute == "requires_grad" and _plain_requires_grad(obj):

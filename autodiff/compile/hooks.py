@@ -55,6 +55,8 @@ def replayed(method: Callable) -> Callable:
         tracer = active
         if tracer is None or not tracer.owns_thread():
             return method(self, *args, **kwargs)
+        from .grad_presence import note_replayed_call     # (it sets gradients: grad_presence.py)
+        note_replayed_call(tracer, self, method, args, kwargs)
         return tracer.on_replayed_call(method, self, args, kwargs)
     wrapper._replayed = True           # (optim/step_hooks.py puts hooks inside it)
     return wrapper

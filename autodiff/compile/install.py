@@ -23,7 +23,7 @@ from ..grad_attr import plain_grad
 from ..graph import _grad_mode
 from ..ops import registry as _registry
 from ..tensor import Tensor
-from . import call_constants, grad_methods, hooks, readonly
+from . import call_constants, grad_methods, grad_presence, hooks, readonly
 from .not_replayed import warn_of_shown_tensor
 from .tracer import TraceError, Tracer
 
@@ -48,6 +48,7 @@ class _TracingObserver(_graph.BackwardObserver):
 
     def on_leaf(self, leaf, grad):
         self.tracer.on_leaf(leaf)
+        grad_presence.note_set(self.tracer, leaf)
 
 
 class installed:
@@ -80,10 +81,12 @@ class installed:
 
         def set_grad(t, value):
             tracer.on_grad_set(t, value, sys._getframe(1))
+            grad_presence.note_set(tracer, t)
             slot.__set__(t, value)
 
         def get_grad(t):
             grad = plain_grad(t)        # (the buffer itself, which the hold makes read-only)
+            grad_presence.note_read(tracer, t, sys._getframe(1))
             if grad is not None:
                 readonly.on_grad_read(tracer, t, grad, sys._getframe(1))
             return grad

@@ -25,6 +25,8 @@ from __future__ import annotations
 import reprlib
 
 from .captures import SUBMODULE_NAMES, DictItems
+from .grad_presence import GradPresence
+from .provenance import leaf_label
 from .values_read import ValueRead
 
 _SHOWN = reprlib.Repr()
@@ -147,6 +149,10 @@ def _listed(subjects: list) -> str:
 def _flag(obj, attribute, value) -> tuple:
     """(what is checked, the check) for one of the plan's flags."""
     shown = _SHOWN.repr(value)
+    if isinstance(obj, GradPresence):
+        read_at = obj.label.rsplit(" (", 1)[-1].rstrip(")")
+        return "", (f"the .grad of {leaf_label(obj.tensor)} {'is' if value else 'is not'} "
+                    f"None, as when {read_at}")
     if isinstance(obj, ValueRead):
         return "", f"{obj.label} still holds {shown}"
     if isinstance(obj, DictItems):

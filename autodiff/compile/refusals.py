@@ -265,11 +265,13 @@ def check_fresh_constants(tracer):
             elif isinstance(a, np.generic):
                 in_graph[id(a)] = in_graph.get(id(a), 0) + 1
     scalars, tracer.scalars = tracer.scalars, {}
-    for scalar, op_name, line in scalars.values():
+    for scalar, op_name, line, inside in scalars.values():
         # References: scalars' tuple, getrefcount's argument, the loop variable, the
         # live graph and the plan's steps.  One still held elsewhere (a global, a
         # closure's cell, a module's attribute) existed before the call.  Only those
         # the user's line passed in are in ``scalars``.
+        if sys.getrefcount(scalar) <= 3 + in_graph.get(id(scalar), 0) and inside:
+            raise TraceError(_scalar_made_inside_numpy(scalar, op_name, line, inside))
         if sys.getrefcount(scalar) <= 3 + in_graph.get(id(scalar), 0):
             raise TraceError(
                 f"compile: the NumPy scalar {scalar!r} given to '{op_name}' at {line} "
@@ -279,6 +281,23 @@ def check_fresh_constants(tracer):
                 "Compute it with tensor ops (x.sum(), which a replay computes again), "
                 "write a constant as a Python number (math.sqrt(d)), or pass the value "
                 "in as an argument.")
+
+
+def _scalar_made_inside_numpy(scalar, op_name, line, inside) -> str:
+    """The refusal of a NumPy scalar that a NumPy function the user's line called
+    (``inside``: `` (inside np.chebval)``) made and gave to the library: taken from an
+    array of its own (its copy of a series' coefficients), not from the user's code."""
+    function = inside.strip(" ()").replace("inside ", "")
+    return (
+        f"compile: the NumPy scalar {scalar!r} given to '{op_name}' at {line} was made "
+        f"during the call by NumPy's own code inside {function}, taken from an array of "
+        "its own (its copy of an argument, such as the coefficients of a series "
+        "evaluation like np.polynomial.chebyshev.chebval(t, c), or one it computed): the "
+        "plan cannot tell which values it came from, so a replay would reuse its traced "
+        "value even after they change. Write the computation with tensor ops on "
+        "ad.tensor(c) (a Clenshaw or Horner loop: ct = ad.tensor(c); b = ct[-1]; ...), "
+        "which a replay computes again from the array, checked before each replay, or "
+        "call it outside the compiled function.")
 
 
 def _count_views_kept(tracer, counts: dict) -> None:

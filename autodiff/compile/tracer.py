@@ -40,8 +40,9 @@ from .effects import (Buffer, CallWith, NthResult, SameShape, checked, write_cla
 from .members import module_members
 from .outputs import output_template
 from .plan import Instr, Plan, Ref, Slot, in_c_order, is_broadcast, memory_order
-from . import call_constants, fresh_leaves, hyperparameters, literals, readonly, values_read
-from .provenance import entry_frame, passed_in, python_numbers, user_line
+from . import (call_constants, fresh_leaves, grad_presence, hyperparameters, literals,
+               readonly, values_read)
+from .provenance import entry_frame, numpy_caller, passed_in, python_numbers, user_line
 from .provenance import leaf_label as _leaf_label
 from .reverse_pass import ReversePass
 
@@ -243,7 +244,7 @@ class Tracer(ReversePass):
         if (isinstance(value, np.generic) and id(value) not in self.scalars
                 and id(value) not in self.number_scalars
                 and passed_in(value, self.user_made)):
-            self.scalars[id(value)] = (value, op_name, line)
+            self.scalars[id(value)] = (value, op_name, line, numpy_caller())
         return value
 
     def leaf_ref(self, leaf):
@@ -500,7 +501,7 @@ class Tracer(ReversePass):
                        for module, _ in self.modules.values()
                        if hasattr(module, "_forward_hooks")]
         plan.flags += [(obj, key, getattr(obj, key)) for obj, key in self.states_read.values()]
-        plan.flags += list(self.values_read.values())
+        plan.flags += list(self.values_read.values()) + grad_presence.flags(self)
         plan.members = self.module_members()
         plan.constant_values = {slot: value for value, _, _, slot in self.constants}
         plan.literal_values = self.literal_values
