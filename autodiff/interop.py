@@ -223,6 +223,9 @@ def _ufunc_method(ufunc, method, inputs, kwargs):
         result = outer(NUMPY_UFUNCS[ufunc], ufunc, *inputs)
         return result if loop is None else ufunc_dtypes.in_loop_dtype(result, loop, 2)
     impl = NUMPY_FUNCTIONS.get(getattr(ufunc, method, None))
+    counted = _counted_in_integers(ufunc, method, inputs, kwargs)
+    if counted is not None:
+        return counted
     if impl is not None and method != "at" and kwargs.get("dtype") is not None and inputs:
         # (the dtype a reduction or accumulation computes in: a cast first, as np.sum's)
         inputs, kwargs = _cast_for(f"{ufunc.__name__}.{method}", inputs, dict(kwargs))
@@ -235,6 +238,26 @@ def _ufunc_method(ufunc, method, inputs, kwargs):
         raise (_from_python(ufunc, method) if _of_objects(ufunc)
                else _unsupported(_full_name(ufunc, method)))
     return impl(*inputs, **kwargs)
+
+
+def _counted_in_integers(ufunc, method, inputs, kwargs):
+    """``np.add.reduce(mask, dtype=np.intp)``, ``np.logical_and.reduce(a, dtype=bool,
+    where=mask)``: a reduction in an integer or bool dtype where every Tensor involved
+    holds integers or bools (as ndarray.mean, .var and .all with where= a Tensor mask
+    count their entries), computed by NumPy off the tape as no gradient flows through
+    integers; None for any other call."""
+    from .compile.hooks import made
+    from .tensor import Tensor
+    if method not in ("reduce", "accumulate", "reduceat") or kwargs.get("dtype") is None:
+        return None
+    tensors = [v for v in (*inputs, *kwargs.values()) if isinstance(v, Tensor)]
+    if (np.dtype(kwargs["dtype"]).kind not in "biu"
+            or any(t.dtype.kind not in "biu" for t in tensors)):
+        return None
+    plain = [v.data if isinstance(v, Tensor) else v for v in inputs]
+    keywords = {k: v.data if isinstance(v, Tensor) else v for k, v in kwargs.items()}
+    return Tensor(made(f"numpy.{ufunc.__name__}.{method} with dtype={kwargs['dtype']}",
+                       getattr(ufunc, method), tuple(plain), keywords))
 
 
 def _out_refused(ufunc, inputs):
