@@ -23,7 +23,7 @@ _CHAINED = re.compile(r"[\w.\s]+\((?:[^()]|\([^()]*\))*\)\s*\.\s*(\w+)\s*\((.*)\
 #: What to write instead of the ndarray method, when not ``np.<name>(a, t, ...)``.
 _INSTEAD_OF = {
     "dot": "np.dot(a, t) or a @ t keeps it on the tape",
-    "fill": "a Tensor to fill keeps it: a = np.full_like(t, t, shape=a.shape)",
+    "fill": "a Tensor filled with t keeps it: a = np.full_like(t, t, shape=a.shape)",
     "put": "put into a Tensor: a = ad.tensor(a); np.put(a, indices, t)",
     "choose": "np.choose(a, [t, u]) keeps the choices on the tape",
     "max": "np.maximum(a.max(), t) keeps initial= on the tape",
