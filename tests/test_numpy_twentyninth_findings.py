@@ -10,7 +10,11 @@ and its ``_more`` part) found around them:
   argument(s) ['dtype'] are not supported"): NumPy counts the mask's entries with
   ``np.add.reduce(mask, dtype=np.intp)``.  A reduction in an integer or bool dtype of
   Tensors that hold only integers or bools is now NumPy's, off the tape (no gradient
-  flows through integers), as ``np.sum(mask, dtype=np.intp)`` already was.
+  flows through integers), as ``np.sum(mask, dtype=np.intp)`` already was; and a
+  reduction of ndarrays whose only Tensor is the bool ``where=`` mask gives NumPy's
+  ndarray (or NumPy scalar), as NumPy's own ``var``/``std`` need: given a Tensor mean
+  they divide it by counts of the wrong shape, silently wrong where the rows' counts
+  differ.
 - ``W.dot(t)`` (the ndarray method, which NumPy does not hand to the Tensor) warned
   that the Tensor was converted, naming only the line; the warning now names
   ``ndarray.dot`` and says ``np.dot(W, t)`` or ``W @ t`` keeps it on the tape (and
@@ -56,6 +60,22 @@ def test_an_ndarrays_reductions_where_a_tensor_mask_give_numpys_values(method):
     got = getattr(values, method)(where=mask)
     np.testing.assert_allclose(np.asarray(got), expected, rtol=1e-15)
     assert np.asarray(got).dtype == np.asarray(expected).dtype
+
+
+@pytest.mark.parametrize("reduce", [
+    lambda a, k: a.var(axis=1, where=k), lambda a, k: a.std(axis=1, ddof=1, where=k),
+    lambda a, k: a.var(axis=0, where=k, keepdims=True), lambda a, k: a.mean(axis=1, where=k),
+    lambda a, k: a.astype(int).std(axis=1, where=k), lambda a, k: a.all(axis=0, where=k),
+    lambda a, k: np.add.reduce(a, axis=1, where=k),
+    lambda a, k: np.maximum.reduce(a, axis=1, where=k, initial=-1.0)])
+def test_rows_of_an_ndarray_reduced_under_a_tensor_mask_with_uneven_counts(reduce):
+    scores = ad.tensor(np.array([[0.3, -0.2, 1.4], [2.0, 0.5, 1.0], [1.0, -1.0, 3.0]]),
+                       requires_grad=True)
+    values = np.arange(9.0).reshape(3, 3) ** 2
+    expected = reduce(values, (scores > 0).numpy())
+    got = reduce(values, scores > 0)
+    assert type(got) is type(expected) and got.dtype == expected.dtype
+    np.testing.assert_array_equal(got, expected)
 
 
 def test_an_integer_reduction_of_a_boolean_tensor_counts_off_the_tape():
