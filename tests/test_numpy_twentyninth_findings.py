@@ -121,3 +121,17 @@ def test_an_ndarrays_searchsorted_of_a_tensor_gives_indices_without_a_warning():
         found = edges.searchsorted(t)
         np.testing.assert_array_equal(found, np.searchsorted(edges, t).numpy())
         ad.grad(lambda v: (v * edges.searchsorted(v)).sum())(np.array([0.3, -0.2, 1.4]))
+
+
+@pytest.mark.parametrize("call, named, advice", [
+    (lambda a, t: a.fill(t[0]), "fill", "np.full_like(t, t, shape=a.shape)"),
+    (lambda a, t: a.put([0], t[:1]), "put", "np.put(a, indices, t)"),
+    (lambda a, t: a.max(initial=t[0]), "max", "np.maximum(a.max(), t)"),
+])
+def test_other_ndarray_methods_converting_a_tensor_are_named(call, named, advice):
+    t = ad.tensor(np.array([0.3, -0.2, 1.4]), requires_grad=True)
+    a = np.zeros(3)
+    with pytest.warns(ad.TapeDropWarning) as caught:
+        call(a, t)
+    message = str(caught[0].message)
+    assert f"by ndarray.{named}, a method of an ndarray" in message and advice in message
