@@ -14,7 +14,9 @@ and its ``_more`` part) found around them:
   reduction of ndarrays whose only Tensor is the bool ``where=`` mask gives NumPy's
   ndarray (or NumPy scalar), as NumPy's own ``var``/``std`` need: given a Tensor mean
   they divide it by counts of the wrong shape, silently wrong where the rows' counts
-  differ.
+  differ.  A ufunc call on ndarrays under a Tensor mask with an ndarray ``out=``
+  (``np.subtract(a, m, out=a, where=mask)``, as ``np.nanvar(a, where=mask)`` runs it)
+  was refused as writing a Tensor into an ndarray; it is now NumPy's call.
 - ``W.dot(t)`` (the ndarray method, which NumPy does not hand to the Tensor) warned
   that the Tensor was converted, naming only the line; the warning now names
   ``ndarray.dot`` and says ``np.dot(W, t)`` or ``W @ t`` keeps it on the tape (and
@@ -135,3 +137,26 @@ def test_other_ndarray_methods_converting_a_tensor_are_named(call, named, advice
         call(a, t)
     message = str(caught[0].message)
     assert f"by ndarray.{named}, a method of an ndarray" in message and advice in message
+
+
+@pytest.mark.parametrize("call", [
+    lambda a, k: np.nanvar(a, axis=1, where=k), lambda a, k: np.nanstd(a, axis=0, where=k),
+    lambda a, k: np.nanmean(a, axis=1, where=k),
+    lambda a, k: np.subtract(a, 1.0, where=k, out=np.zeros_like(a)),
+    lambda a, k: np.exp(a, where=k, out=np.ones_like(a)),
+])
+def test_a_ufunc_on_ndarrays_under_a_tensor_mask_writing_into_an_ndarray_is_numpys(call):
+    scores = ad.tensor(np.array([[0.3, -0.2, 1.4], [2.0, 0.5, -1.0]]), requires_grad=True)
+    values = np.array([[1.0, np.nan, 3.0], [4.0, 5.0, 7.5]])
+    expected = call(values, (scores > 0).numpy())
+    got = call(values, scores > 0)
+    assert type(got) is type(expected) and got.dtype == expected.dtype
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_a_ufunc_under_a_mask_with_a_tensor_input_still_records():
+    t = ad.tensor(np.array([0.3, -0.2, 1.4]), requires_grad=True)
+    out = np.multiply(t, 2.0, where=t > 0, out=t * 1.0)
+    np.testing.assert_array_equal(out.numpy(), [0.6, -0.2, 2.8])
+    out.sum().backward()
+    np.testing.assert_array_equal(t.grad, [2.0, 1.0, 2.0])
