@@ -110,7 +110,7 @@ def _from_python(ufunc, method: str):
 
 def array_ufunc(ufunc: np.ufunc, method: str, *inputs, **kwargs) -> Any:
     """Run a NumPy ufunc called on Tensors as the matching op."""
-    if ufunc.nout == 1 and _only_a_mask_is_a_tensor(method, inputs, kwargs):
+    if kwargs and ufunc.nout == 1 and _only_a_mask_is_a_tensor(method, inputs, kwargs):
         return _under_a_mask(ufunc, method, inputs, kwargs)
     if method != "__call__":
         return _ufunc_method(ufunc, method, inputs, kwargs)
