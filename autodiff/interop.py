@@ -248,10 +248,10 @@ def _counted_in_integers(ufunc, method, inputs, kwargs):
     holds integers or bools (as ndarray.mean, .var and .all with where= a Tensor mask
     count their entries), computed by NumPy off the tape as no gradient flows through
     integers; None for any other call."""
-    from .compile.hooks import made
-    from .tensor import Tensor
     if method not in ("reduce", "accumulate", "reduceat") or kwargs.get("dtype") is None:
         return None
+    from .compile.hooks import made
+    from .tensor import Tensor
     tensors = [v for v in (*inputs, *kwargs.values()) if isinstance(v, Tensor)]
     if (np.dtype(kwargs["dtype"]).kind not in "biu"
             or any(t.dtype.kind not in "biu" for t in tensors)):
@@ -265,6 +265,8 @@ def _counted_in_integers(ufunc, method, inputs, kwargs):
 def _only_a_mask_is_a_tensor(method, inputs, kwargs) -> bool:
     """Whether a ufunc call's (or reduction's) arrays and any ``out=`` are ndarrays and
     its only Tensors are bool masks (``where=``), which carry no gradient."""
+    if "where" not in kwargs:
+        return False
     from .tensor import Tensor
     if method not in ("__call__", "reduce", "accumulate", "reduceat") or (
             out_arguments.wants_out(kwargs) and out_arguments.tensor_outs(kwargs) is not None):
