@@ -110,6 +110,8 @@ def _from_python(ufunc, method: str):
 
 def array_ufunc(ufunc: np.ufunc, method: str, *inputs, **kwargs) -> Any:
     """Run a NumPy ufunc called on Tensors as the matching op."""
+    if kwargs and ufunc.nout == 1 and _only_a_mask_is_a_tensor(method, inputs, kwargs):
+        return _under_a_mask(ufunc, method, inputs, kwargs)
     if method != "__call__":
         return _ufunc_method(ufunc, method, inputs, kwargs)
     if any(type(x) is np.ndarray and x.ndim for x in inputs):
@@ -223,6 +225,9 @@ def _ufunc_method(ufunc, method, inputs, kwargs):
         result = outer(NUMPY_UFUNCS[ufunc], ufunc, *inputs)
         return result if loop is None else ufunc_dtypes.in_loop_dtype(result, loop, 2)
     impl = NUMPY_FUNCTIONS.get(getattr(ufunc, method, None))
+    counted = _counted_in_integers(ufunc, method, inputs, kwargs)
+    if counted is not None:
+        return counted
     if impl is not None and method != "at" and kwargs.get("dtype") is not None and inputs:
         # (the dtype a reduction or accumulation computes in: a cast first, as np.sum's)
         inputs, kwargs = _cast_for(f"{ufunc.__name__}.{method}", inputs, dict(kwargs))
@@ -235,6 +240,56 @@ def _ufunc_method(ufunc, method, inputs, kwargs):
         raise (_from_python(ufunc, method) if _of_objects(ufunc)
                else _unsupported(_full_name(ufunc, method)))
     return impl(*inputs, **kwargs)
+
+
+def _counted_in_integers(ufunc, method, inputs, kwargs):
+    """``np.add.reduce(mask, dtype=np.intp)``, ``np.logical_and.reduce(a, dtype=bool,
+    where=mask)``: a reduction in an integer or bool dtype where every Tensor involved
+    holds integers or bools (as ndarray.mean, .var and .all with where= a Tensor mask
+    count their entries), computed by NumPy off the tape as no gradient flows through
+    integers; None for any other call."""
+    if method not in ("reduce", "accumulate", "reduceat") or kwargs.get("dtype") is None:
+        return None
+    from .compile.hooks import made
+    from .tensor import Tensor
+    tensors = [v for v in (*inputs, *kwargs.values()) if isinstance(v, Tensor)]
+    if (np.dtype(kwargs["dtype"]).kind not in "biu"
+            or any(t.dtype.kind not in "biu" for t in tensors)):
+        return None
+    plain = [v.data if isinstance(v, Tensor) else v for v in inputs]
+    keywords = {k: v.data if isinstance(v, Tensor) else v for k, v in kwargs.items()}
+    return Tensor(made(f"numpy.{ufunc.__name__}.{method} with dtype={kwargs['dtype']}",
+                       getattr(ufunc, method), tuple(plain), keywords))
+
+
+def _only_a_mask_is_a_tensor(method, inputs, kwargs) -> bool:
+    """Whether a ufunc call's (or reduction's) arrays and any ``out=`` are ndarrays and
+    its only Tensors are bool masks (``where=``), which carry no gradient."""
+    if "where" not in kwargs:
+        return False
+    from .tensor import Tensor
+    if method not in ("__call__", "reduce", "accumulate", "reduceat") or (
+            out_arguments.wants_out(kwargs) and out_arguments.tensor_outs(kwargs) is not None):
+        return False
+    masks = [v for k, v in kwargs.items() if k != "out" and isinstance(v, Tensor)]
+    return (bool(masks) and not any(isinstance(v, Tensor) for v in inputs)
+            and all(m.dtype == bool and not m.requires_grad for m in masks))
+
+
+def _under_a_mask(ufunc, method, inputs, kwargs):
+    """``np.add.reduce(a, axis=1, where=mask)``, ``np.subtract(a, m, out=a,
+    where=mask)`` of ndarrays under a Tensor mask: NumPy's result, as NumPy gives it
+    (an ndarray, written into ``out=`` when given, or a NumPy scalar), computed off
+    the tape.  NumPy's own ``a.var(where=mask)`` and ``a.std`` divide a mean that is
+    not an ndarray by counts of the wrong shape, so a Tensor here would make their
+    values silently wrong; ``np.nanvar`` writes into an ndarray ``out=``."""
+    from .compile.hooks import made
+    from .tensor import Tensor
+    keywords = {k: v.data if isinstance(v, Tensor) else v for k, v in kwargs.items()}
+    name = ufunc.__name__ if method == "__call__" else f"{ufunc.__name__}.{method}"
+    value = made(f"numpy.{name} under a mask", getattr(ufunc, method),
+                 tuple(inputs), keywords)
+    return value if value.ndim or out_arguments.wants_out(kwargs) else value[()]
 
 
 def _out_refused(ufunc, inputs):

@@ -23,6 +23,7 @@ import numpy as np
 
 from .scipy_equivalents import distribution_name, equivalent
 from .tape_drop_memory import remember_drop, warned_in_this_call
+from .tape_drop_methods import chained_ndarray_method, ndarray_method_converting
 from .tape_drop_polynomial import converted_by_numpy_polynomial
 from .tape_drop_readers import reads_values_only
 
@@ -224,6 +225,10 @@ def _numpy_call_converting(frame) -> str | None:
         if _path(inner).startswith(_NUMPY_DIR):
             outermost = inner
         inner = inner.f_back
+    method = (ndarray_method_converting(*_called_object(frame, with_owner=True))
+              or chained_ndarray_method(frame))
+    if method is not None:
+        return method
     of_a_list = _first_argument_is_a_list(frame, outermost)
     if outermost is None and of_a_list and isinstance(_called_object(frame), np.ufunc):
         # (a ufunc, in C, makes an array of a list: np.exp([t0, t1]))

@@ -5,6 +5,8 @@ make an ndarray (or a float) of the Tensor, as any NumPy code written in Python 
 but return nothing on the tape: no gradient is lost there, so the conversion is an
 exit, silent as ``f"{t:.3f}"`` and ``float(t)`` are (``tape_drop.py``), also inside a
 transform, where an assertion of a program's invariants must not stop ``ad.grad``.
+``edges.searchsorted(t)`` (the ndarray method, which NumPy does not hand to the Tensor)
+likewise reads its values only, into indices that carry no gradient.
 
 >>> t = ad.tensor([1.0, 2.0], requires_grad=True)
 >>> np.testing.assert_allclose(t, [1.0, 2.0])    # no TapeDropWarning
@@ -25,7 +27,8 @@ def _readers() -> frozenset:
     import numpy.testing as testing      # (imported here: numpy imports it lazily)
 
     return frozenset([getattr(testing, name) for name in _TESTING]
-                     + [getattr(np, name) for name in _PRINTING])
+                     + [getattr(np, name) for name in _PRINTING]
+                     + [np.ndarray.searchsorted])
 
 
 _READERS: frozenset | None = None

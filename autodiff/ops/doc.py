@@ -20,6 +20,8 @@ def numpy_label(f) -> str:
     if isinstance(owner, np.ufunc):     # a ufunc's method
         return f"np.{owner.__name__}.{f.__name__}"
     module = getattr(f, "__module__", None) or "numpy"
+    if isinstance(f, np.ufunc) and getattr(np, f.__name__, None) is not f:
+        return f"np._core.umath.{f.__name__}"    # (ndarray.clip's ufunc, not np.clip)
     if isinstance(f, np.ufunc) or module.startswith("numpy._"):
         module = "numpy"
     return module.replace("numpy", "np", 1) + "." + f.__name__

@@ -440,7 +440,7 @@ _clip_numpy.numpy_kwargs = ("out", "where", "dtype", "casting")
 
 
 clip = defop(
-    "clip", _clip_forward, numpy={np.clip: _clip_numpy},
+    "clip", _clip_forward, numpy={np.clip: _clip_numpy, np._core.umath.clip: None},
     doc="Limit x to [lo, hi]; the gradient is g inside (bounds included), 0 outside.\n\n"
         "Tensor bounds get the gradient where they win: lo where x < lo, hi where "
         "x > hi (and everywhere x is below both when lo >= hi, as np.clip then gives "
