@@ -42,6 +42,7 @@ from ..guard import leaf_views as _leaf_views
 from ..tensor import Tensor
 from ..torch_shape_methods import Size
 from .call_spellings import call_spelled
+from .diagnostic_fields import DIAGNOSTIC_FIELDS, DiagnosticFields
 from .operands import (  # noqa: F401  (holds_tensor, from_nested: re-exported)
     SCALAR_BINARY, SEQUENCES, as_array, bind_tensor_keywords, complex_error, explain_error,
     from_nested, gradient_positions, holds_tensor, is_array_like, no_rule_error)
@@ -71,7 +72,7 @@ def _unrecorded(out):
     return _make(out, None, False)
 
 
-class Op:
+class Op(DiagnosticFields):
     """A differentiable primitive (made by ``defop``, ``defop_joint`` or ``nondifferentiable``).
 
     ``rules[i]`` is the VJP for input ``i`` (``None`` where no gradient flows, as
@@ -80,7 +81,7 @@ class Op:
     with one gradient per input; it is passed ``needs``, which inputs want one, and
     ``grad_inputs`` lists the positions it gives a gradient (None: all of them).
     The behaviour fields (``zero_grad_ae``, ``scatters`` ...) are described in
-    ``defop``.
+    ``defop``; those only the diagnostics read are in ``diagnostic_fields.py``.
     """
 
     # Behaviour fields, read by explain, detect_anomaly and viz (see defop).
@@ -584,7 +585,7 @@ def _output_only(forward):
 BEHAVIOUR_FIELDS = ("zero_grad_ae", "scatters", "selects", "index_inputs", "singular",
                     "blocks", "zeroes", "zeroes_all", "differentiable", "saves", "jvp",
                     "aliases", "torch_dim", "torch_by_position", "torch_keywords",
-                    "grad_inputs", "reads", "elementwise")
+                    "grad_inputs", "reads", "elementwise") + DIAGNOSTIC_FIELDS
 
 
 # Complex values: the op a node records for them (imported last: it builds on Op).
