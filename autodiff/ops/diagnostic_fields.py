@@ -50,6 +50,15 @@ DIAGNOSTIC_FIELDS = ("multilinear", "probability", "logarithm", "sum_signs", "ov
                      "saturation", "guarded_point")
 
 
+def diagnostic_fields_last(op) -> None:
+    """Move the fields above that ``op`` sets to the end of its ``__dict__``: the few ops
+    that set them then keep the attributes their call paths read at the same place as
+    every other op has them (CPython's attribute lookups remember that place)."""
+    for field in DIAGNOSTIC_FIELDS:
+        if field in op.__dict__:
+            setattr(op, field, op.__dict__.pop(field))
+
+
 #: ``overflows`` of the exponentials: what keeps their argument small.
 EXP_OVERFLOW = "e.g. logsumexp instead of log(sum(exp(x)))"
 #: ``overflows`` of the other ops that can overflow (cosh, square, ldexp).

@@ -42,7 +42,7 @@ from ..guard import leaf_views as _leaf_views
 from ..tensor import Tensor
 from ..torch_shape_methods import Size
 from .call_spellings import call_spelled
-from .diagnostic_fields import DIAGNOSTIC_FIELDS, DiagnosticFields
+from .diagnostic_fields import DIAGNOSTIC_FIELDS, DiagnosticFields, diagnostic_fields_last
 from .operands import (  # noqa: F401  (holds_tensor, from_nested: re-exported)
     SCALAR_BINARY, SEQUENCES, as_array, bind_tensor_keywords, complex_error, explain_error,
     from_nested, gradient_positions, holds_tensor, is_array_like, no_rule_error)
@@ -175,6 +175,7 @@ class Op(DiagnosticFields):
         self.value_free = self._reads is not None and not any(self._reads)
         self.__name__ = self.__qualname__ = name
         self.__doc__ = doc
+        diagnostic_fields_last(self)
 
     def __repr__(self):
         return f"<autodiff op {self.name}>"
