@@ -42,7 +42,7 @@ from ..guard import leaf_views as _leaf_views
 from ..tensor import Tensor
 from ..torch_shape_methods import Size
 from .call_spellings import call_spelled
-from .diagnostic_fields import DIAGNOSTIC_FIELDS, DiagnosticFields, diagnostic_fields_last
+from .diagnostic_fields import DIAGNOSTIC_FIELDS, DiagnosticFields, set_diagnostic_fields
 from .operands import (  # noqa: F401  (holds_tensor, from_nested: re-exported)
     SCALAR_BINARY, SEQUENCES, as_array, bind_tensor_keywords, complex_error, explain_error,
     from_nested, gradient_positions, holds_tensor, is_array_like, no_rule_error)
@@ -143,6 +143,7 @@ class Op(DiagnosticFields):
         self.joint_formula = joint_formula
         self.hint = hint
         self.numpy = _numpy_entries(name, numpy)
+        notes = {field: behaviour.pop(field) for field in DIAGNOSTIC_FIELDS if field in behaviour}
         for field, value in behaviour.items():
             if field not in BEHAVIOUR_FIELDS:
                 raise TypeError(f"Op {name!r}: unknown field {field!r}")
@@ -175,7 +176,7 @@ class Op(DiagnosticFields):
         self.value_free = self._reads is not None and not any(self._reads)
         self.__name__ = self.__qualname__ = name
         self.__doc__ = doc
-        diagnostic_fields_last(self)
+        set_diagnostic_fields(self, notes)
 
     def __repr__(self):
         return f"<autodiff op {self.name}>"
@@ -595,6 +596,5 @@ from .complex_tape import (  # noqa: E402,F401
 
 # How ops are declared (defop, defop_joint, nondifferentiable; imported last: it builds
 # on Op).  Re-exported: the op modules import them from here.
-from .define import (  # noqa: E402,F401
-    REGISTRY, TORCH_AXIS_ALIASES, _register, defop, defop_joint, nondifferentiable,
-    unregister)
+from .define import (REGISTRY, TORCH_AXIS_ALIASES, _register, defop,  # noqa: E402,F401
+                     defop_joint, nondifferentiable, unregister)
