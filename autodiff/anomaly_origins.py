@@ -54,29 +54,21 @@ def inf_origin(node, k):
     return made
 
 
-#: What to compute instead of log of a probability that underflowed to 0.
-_LOG_INSTEAD = {
-    "softmax": "ad.log_softmax(logits, axis=...) for log(softmax(logits)), or "
-               "nn.functional.cross_entropy",
-    "sigmoid": "nn.functional.logsigmoid(x) for log(sigmoid(x)) and logsigmoid(-x) for "
-               "log(1 - sigmoid(x)), or nn.functional.binary_cross_entropy_with_logits",
-}
-
-
 def _log_of_a_probability(node) -> str:
-    """`` (of a probability that softmax rounded to 0 ...)`` when ``node`` is a log whose
-    input a softmax or sigmoid made (``1 - sigmoid`` too), else ""."""
-    if node.op.name != "log" or not node.parents:
+    """`` (of a probability that softmax rounded to 0 ...)`` when ``node`` is a logarithm
+    whose input an op with a ``probability`` field made (softmax, sigmoid; ``1 - s``
+    too), else ""."""
+    if not node.op.logarithm or not node.parents:
         return ""
     source = node.parents[0]
-    if isinstance(source, Node) and source.op.name == "subtract" \
+    if isinstance(source, Node) and source.op.sum_signs == (1, -1) \
             and source.parents[0] is None:
         source = source.parents[-1]                                 # log(1 - s)
-    if not isinstance(source, Node) or source.op.name not in _LOG_INSTEAD:
+    if not isinstance(source, Node) or source.op.probability is None:
         return ""
     return (f" (of a probability that {source.op.name} rounded to 0 or 1 there, as it "
-            f"does for a logit far from the others, and log(0) is -inf: compute it from "
-            f"the logits, with {_LOG_INSTEAD[source.op.name]}, which stay finite)")
+            f"does for a logit far from the others, and {node.op.name}(0) is -inf: compute "
+            f"it from the logits, with {source.op.probability}, which stay finite)")
 
 
 def infinite_derivative_cause(node, infinite: str) -> str:
@@ -84,33 +76,24 @@ def infinite_derivative_cause(node, infinite: str) -> str:
     "undefined (NaN)") at finite inputs."""
     probability = _log_of_a_probability(node)
     if probability:
-        return (f"  cause: the derivative of log is {infinite} at 0, and its input is 0 "
-                f"there{probability}.")
+        return (f"  cause: the derivative of {node.op.name} is {infinite} at 0, and its "
+                f"input is 0 there{probability}.")
     return (f"  cause: the derivative of {node.op.name} is {infinite} at these inputs "
             "(e.g. sqrt or log at 0, or division by 0); add an eps or clip the input away "
             "from that point.")
 
 
-#: Ops whose inf from finite inputs is an overflow (a power's too unless a base is 0:
-#: 0 ** -1 is a division by zero).
-_OVERFLOWING = frozenset({"exp", "exp2", "expm1", "cosh", "sinh", "square", "ldexp",
-                          "power", "float_power", "erfcx", "scipy_erfcx", "scipy_exp2",
-                          "scipy_exp10", "scipy_expm1"})
-
-
 def _overflow_advice(node):
     """``(limit, advice)`` when ``node`` is an op whose inf from finite inputs is its
-    result passing its dtype's largest value, else None."""
-    name = node.op.name
+    result passing its dtype's largest value (its ``overflows`` field), else None."""
+    advice = node.op.overflows
     dtype = np.dtype(node.dtype) if node.dtype is not None else None
-    if name not in _OVERFLOWING or dtype is None or dtype.kind not in "fc":
+    if advice is None or dtype is None or dtype.kind not in "fc":
         return None
-    if name in ("power", "float_power") and (
-            not node.args or not is_float_array(node.args[0])
-            or (np.asarray(node.args[0]) == 0).any()):
-        return None
-    advice = ("e.g. logsumexp instead of log(sum(exp(x)))"
-              if name.removeprefix("scipy_").startswith("exp") else "or rescale the values")
+    if isinstance(advice, tuple):           # (advice, test): power's inf at a base of 0
+        advice, test = advice
+        if not node.args or not test(*node.args, **(node.kwargs or {})):
+            return None
     limit = f"{dtype.name} holds at most {float(np.finfo(dtype).max):.6g}"
     wider = "compute in a wider dtype or " if _has_wider(dtype) else ""
     return limit, f"{wider}keep the argument smaller, {advice}"
@@ -125,7 +108,8 @@ LOG_OF_A_SUM_ADVICE = ("; write log(a + exp(x)) as ad.logaddexp(log(a), x), whic
 def is_log_of_a_sum(chain) -> bool:
     """Whether the ops after an overflowed exp, nearest first, are an add then a log:
     ``log(a + exp(x))``."""
-    return [node.op.name for node in chain] == ["add", "log"]
+    return (len(chain) == 2 and chain[0].op.sum_signs == (1, 1)
+            and chain[1].op.logarithm)
 
 
 def _has_wider(dtype) -> bool:

@@ -84,18 +84,14 @@ def _created(node):
     return f"created at {trace}" if trace is not None else "creation site not recorded"
 
 
-# Where the rules that guard a singular point with where/hypot are singular.
-_SINGULAR_POINTS = {"arctan2": "the origin (both inputs 0)", "hypot": "the origin (both "
-                    "inputs 0)", "abs": "0", "sqrt": "0", "norm": "the zero vector",
-                    "vector_norm": "the zero vector", "matrix_norm": "the zero matrix",
-                    "cbrt": "0", "absolute": "0"}
-
-
 def inside_a_rule_cause(trace) -> str:
     """The cause of a NaN made by an op that the gradient rule of another op recorded
     for a higher derivative: the user wrote that op, not the where or hypot inside."""
+    from .ops.registry import REGISTRY          # (the entry's guarded_point says where)
     op = trace.rule_op
-    point = _SINGULAR_POINTS.get(op, "the point where its derivative is infinite")
+    entry = REGISTRY.get(op)
+    point = ((entry.guarded_point if entry is not None else None)
+             or "the point where its derivative is infinite")
     return (f"  cause: this op is internal to the gradient rule of {op} (recorded for a "
             f"higher derivative with create_graph=True), not in your code: at {point} "
             f"{op} has no finite derivative of this order, and the rule's guard sends 0 "

@@ -9,11 +9,6 @@ import numpy as np
 
 from .tensor import Tensor
 
-#: The ops whose gradient into one input is a product with another input's values.
-_PRODUCTS = frozenset({"matmul", "multiply", "dot", "vdot", "inner", "outer", "tensordot",
-                       "einsum", "linear", "bilinear", "conv1d", "conv2d", "conv3d"})
-
-
 def _site(node):
     trace = node.trace
     return f" (created at {trace})" if trace is not None else ""
@@ -29,10 +24,11 @@ def _node_label(node):
 
 def zero_factors(item, on_path) -> list[str]:
     """``'w2' (shape (1, 3))`` for each all-zero leaf that a product on the way from
-    ``item`` (the ops ``on_path``) multiplies the gradient by: each sends zero back."""
+    ``item`` (the ops ``on_path``, the ``multilinear`` ones) multiplies the gradient by:
+    each sends zero back."""
     found = []
     for node in sorted(on_path, key=lambda n: n._seq):
-        if node.op.name not in _PRODUCTS:
+        if not node.op.multilinear:
             continue
         parents = node.parents
         if not any(p is item or p in on_path for p in parents if p is not None):

@@ -173,11 +173,11 @@ def _warn_non_leaf(t, caller) -> None:
 
 def _updated_leaf(t):
     """The leaf of ``t``'s shape holding a ``.grad`` that non-leaf ``t`` was made from by
-    ``add``/``subtract`` with a constant (a parameter update recorded in grad mode), or
-    None."""
+    ``add``/``subtract`` (an op with ``sum_signs``) with a constant (a parameter update
+    recorded in grad mode), or None."""
     from .tensor import Tensor
     node = t._node
-    if node.op.name not in ("subtract", "add") or all(p is not None for p in node.parents):
+    if node.op.sum_signs is None or all(p is not None for p in node.parents):
         return None         # (the step lr * w.grad is a constant: no parent)
     return next((parent for parent in node.parents if isinstance(parent, Tensor)
                  and parent._node is None and parent._grad is not None

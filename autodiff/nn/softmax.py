@@ -24,6 +24,7 @@ from ..ops import elementwise as ew
 from ..ops import reduce as rd
 from ..ops.namespace import xp_function
 from ..ops.registry import defop
+from ..ops.saturation import SOFTMAX
 from ..tensor import Tensor
 
 
@@ -70,7 +71,9 @@ _softmax = defop(
     hint="axis must be an int in [-ndim, ndim)",
     x=("ans * (g - sum(g * ans, axis))",
        lambda xp, g, ans, x, axis=-1: xp.softmax_backward(g, ans, axis)),
-    axis=None)
+    axis=None, saturation=SOFTMAX,
+    probability="ad.log_softmax(logits, axis=...) for log(softmax(logits)), or "
+                "nn.functional.cross_entropy")
 
 
 def _dim(x, axis, dim, where):

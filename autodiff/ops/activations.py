@@ -13,6 +13,7 @@ from .. import kernels
 from . import elementwise as ew
 from .namespace import xp_function
 from .registry import defop
+from .saturation import ERF
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 _SQRT_HALF = math.sqrt(0.5)
@@ -32,7 +33,7 @@ erf = defop(
     doc="The error function 2/sqrt(pi) * integral of exp(-t**2) from 0 to x.\n\n"
         ">>> ad.erf(ad.tensor([0.0, 1.0]))\ntensor([0.        , 0.84270079])",
     x=("g * 2/sqrt(pi) * exp(-x**2)", lambda xp, g, ans, x: xp.erf_backward(g, x)),
-    elementwise=True)
+    elementwise=True, saturation=ERF)
 
 
 def _gelu_backward_tensor(g, x, ans, approximate="none"):

@@ -181,6 +181,7 @@ conv2d = defop_joint(
     "grad_x = conv2d_input_grad(g, w) (transposed conv); "
     "grad_w = conv2d_weight_grad(x, g) (g times the im2col columns of x)", _conv2d_joint,
     input_names=("x", "w"), grad_inputs=(0, 1), saves=True, kernel=conv2d_array,
+    multilinear=True,
     doc="2-D convolution (cross-correlation, as PyTorch) of NCHW x with (O, C/groups, kh, kw) "
         "w; see F.conv2d.",
     hint="x must be (N, C, H, W) and w (O, C/groups, kh, kw)")

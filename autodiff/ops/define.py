@@ -9,6 +9,7 @@ import numpy as np
 
 from . import namespace as _namespace
 from .numpy_dispatch import NUMPY_FUNCTIONS, NUMPY_UFUNCS, _add_numpy, _numpy_name
+from .diagnostic_fields import DIAGNOSTIC_FIELDS
 from .registry import BEHAVIOUR_FIELDS, Op
 
 
@@ -169,6 +170,33 @@ def defop(name: str, forward: Callable, *, numpy: Any = None, doc: str | None = 
       tangents at once.  Unset, it is true exactly when ``forward`` is a NumPy ufunc
       with one output and no core dimensions (``np.cbrt``, not ``np.matmul``).
 
+    Fields that only the diagnostics read (``autodiff/ops/diagnostic_fields.py``):
+
+    * ``multilinear``: linear in each differentiable input separately (``multiply``,
+      ``matmul``, ``einsum``): ``explain`` names an all-zero input as why the others'
+      gradients are zero.
+    * ``probability``: the output is a probability that rounds to 0 or 1 (``softmax``,
+      ``sigmoid``): what to compute instead of its log, for ``detect_anomaly``.
+    * ``logarithm``: the output is the logarithm of the first input (-inf at 0).
+    * ``sum_signs``: ``(1, 1)`` or ``(1, -1)`` when the output is the sum or the
+      difference of the two inputs (``add``, ``subtract``).
+    * ``overflows``: what to do when the output passes its dtype's largest value from
+      finite inputs (``exp``), or ``(advice, test)`` with ``test(*inputs, **kwargs)``
+      true where an inf is such an overflow.
+    * ``saturation``: a ``Saturation``, how the output flattens at its limits
+      (``sigmoid``, ``tanh``), for ``explain``'s note on a vanishing gradient.
+    * ``guarded_point``: where the op has no finite higher derivatives, which its rule
+      guards (``"0"`` for ``sqrt``), for ``detect_anomaly``.
+
+    >>> scale = ad.defop("scale", np.multiply, multilinear=True,
+    ...                  a=("g * b", lambda xp, g, ans, a, b: g * b),
+    ...                  b=("g * a", lambda xp, g, ans, a, b: g * a))
+    >>> a, w = ad.tensor([1.0, 2.0], requires_grad=True), ad.tensor(np.zeros(2), requires_grad=True)
+    >>> scale(a, w).sum().backward()
+    >>> "multiplied by a tensor (shape (2,), in scale), and it is all zero" in ad.explain(a)
+    True
+    >>> unregister("scale")
+
     >>> cube_root = ad.defop("cube_root", np.cbrt,
     ...     x=("g / (3 * ans**2)", lambda xp, g, ans, x: g / (3 * ans * ans)))
     >>> cube_root.describe()
@@ -181,6 +209,7 @@ def defop(name: str, forward: Callable, *, numpy: Any = None, doc: str | None = 
     With ``numpy=np.cbrt`` (as in ``docs/adding_an_op.md``), ``np.cbrt(x)`` would
     record this op too.
     """
+    notes = {field: inputs.pop(field) for field in DIAGNOSTIC_FIELDS if field in inputs}
     rules, formulas = _split_rules(name, inputs)
     if elementwise is None:
         elementwise = is_elementwise_ufunc(forward)
@@ -190,7 +219,7 @@ def defop(name: str, forward: Callable, *, numpy: Any = None, doc: str | None = 
         index_inputs=index_inputs, singular=tuple(singular), blocks=blocks, zeroes=zeroes,
         zeroes_all=zeroes_all, jvp=jvp, aliases=aliases or {}, torch_dim=torch_dim,
         torch_by_position=torch_by_position, torch_keywords=torch_keywords, reads=reads,
-        elementwise=bool(elementwise)))
+        elementwise=bool(elementwise), **notes))
 
 
 def is_elementwise_ufunc(function) -> bool:

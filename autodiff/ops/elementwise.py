@@ -19,6 +19,8 @@ from ..missing_dtypes import numpy_dtype
 from .namespace import xp_function
 from .registry import defop, implements, implements_without_gradient
 from .operands import tensor_of
+from . import diagnostic_fields as notes
+from .saturation import SIGMOID, TANH
 from ..zeroing_notes import note
 
 _BROADCAST_HINT = ("Shapes broadcast when, aligned from the right, each pair of sizes is "
@@ -59,7 +61,7 @@ def _both_inf(a, b):
 add = _binary(
     "add", np.add,
     ("g", lambda xp, g, ans, a, b: g),
-    ("g", lambda xp, g, ans, a, b: g), reads=(),
+    ("g", lambda xp, g, ans, a, b: g), reads=(), sum_signs=(1, 1),
     singular=[(_both_inf, "inf - inf is NaN")],     # (anomaly.py says where the inf came from)
     torch_keywords=_torch_form("add", "add", "alpha"),
     doc="a + b with broadcasting (``alpha=``: a + alpha * b, as ``torch.add``).\n\n"
@@ -68,7 +70,7 @@ add = _binary(
 subtract = _binary(
     "subtract", np.subtract,
     ("g", lambda xp, g, ans, a, b: g),
-    ("-g", lambda xp, g, ans, a, b: -g), reads=(),
+    ("-g", lambda xp, g, ans, a, b: -g), reads=(), sum_signs=(1, -1),
     singular=[(_both_inf, "inf - inf is NaN")],     # (anomaly.py says where the inf came from)
     torch_keywords=_torch_form("subtract", "sub", "alpha"),
     doc="a - b with broadcasting (``alpha=``: a - alpha * b, as ``torch.subtract``).\n\n"
@@ -80,7 +82,7 @@ multiply = _binary(
     ("g * a", lambda xp, g, ans, a, b: g * a),
     singular=[(lambda a, b: ((a == 0) & np.isinf(b)) | (np.isinf(a) & (b == 0)),
                "0 * inf is NaN")],
-    zeroes_all="by a factor that is zero everywhere",
+    zeroes_all="by a factor that is zero everywhere", multilinear=True,
     doc="a * b with broadcasting.\n\n>>> ad.multiply(ad.tensor([1.0, 2.0]), 3.0)\ntensor([3., 6.])")
 
 divide = _binary(
@@ -120,6 +122,7 @@ power = _binary(
     ("g * log(a) * a**b", _power_grad_exponent),
     singular=[(lambda a, b: a < 0, "a negative base raised to a non-integer power is NaN; "
                                    "use abs(x) ** p or make sure the base is positive")],
+    overflows=notes.POWER_OVERFLOW,
     doc="a ** b elementwise.\n\n>>> ad.power(ad.tensor([2.0, 3.0]), 2)\ntensor([4., 9.])")
 
 
@@ -278,9 +281,10 @@ def _below(limit):
 negative = _unary("negative", np.negative, "-g", lambda xp, g, ans, x: -g,
                   "-x.\n\n>>> ad.negative(ad.tensor([1.0]))\ntensor([-1.])", reads=())
 exp = _unary("exp", kernels.exp, "g * ans", lambda xp, g, ans, x: g * ans,
-             "e ** x elementwise.\n\n>>> ad.exp(ad.tensor([0.0]))\ntensor([1.])", numpy=np.exp)
+             "e ** x elementwise.\n\n>>> ad.exp(ad.tensor([0.0]))\ntensor([1.])", numpy=np.exp,
+             overflows=notes.EXP_OVERFLOW)
 log = _unary("log", np.log, "g / x", lambda xp, g, ans, x: g / x,
-             "Natural logarithm.\n\n>>> ad.log(ad.tensor([1.0]))\ntensor([0.])",
+             "Natural logarithm.\n\n>>> ad.log(ad.tensor([1.0]))\ntensor([0.])", logarithm=True,
              singular=[(_below(0), "log of a number below 0 is NaN; keep the input in the "
                                    "domain (e.g. clip it, or take log of abs(x) + eps)")])
 log1p = _unary("log1p", np.log1p, "g / (1 + x)", lambda xp, g, ans, x: g / (1 + x),
@@ -290,24 +294,27 @@ log1p = _unary("log1p", np.log1p, "g / (1 + x)", lambda xp, g, ans, x: g / (1 + 
                                       "eps)")])
 # g * exp(x), not g * (ans + 1): for x < 0, ans + 1 cancels (x = -20: 1e8 ulp off)
 expm1 = _unary("expm1", np.expm1, "g * exp(x)", lambda xp, g, ans, x: g * xp.exp(x),
-               "exp(x) - 1, accurate for small x.\n\n>>> ad.expm1(ad.tensor([0.0]))\ntensor([0.])")
+               "exp(x) - 1, accurate for small x.\n\n>>> ad.expm1(ad.tensor([0.0]))\ntensor([0.])",
+               overflows=notes.EXP_OVERFLOW)
 sqrt = _unary("sqrt", np.sqrt, "g / (2 * ans)", lambda xp, g, ans, x: g / (2 * ans),
               "Square root (its gradient is inf at 0).\n\n"
-              ">>> ad.sqrt(ad.tensor([4.0]))\ntensor([2.])",
+              ">>> ad.sqrt(ad.tensor([4.0]))\ntensor([2.])", guarded_point="0",
               singular=[(_below(0), "sqrt of a number below 0 is NaN; keep the input in the "
                                     "domain (e.g. clip it, or take sqrt of abs(x) + eps)")])
 abs = _unary("abs", np.abs, "g * sign(x)", lambda xp, g, ans, x: g * xp.sign(x),
              "|x|; the gradient at 0 is 0.\n\n>>> ad.abs(ad.tensor([-2.0]))\ntensor([2.])",
-             zeroes="has zero gradient at 0")
+             zeroes="has zero gradient at 0", guarded_point="0")
 sin = _unary("sin", np.sin, "g * cos(x)", lambda xp, g, ans, x: g * xp.cos(x),
              "Sine.\n\n>>> ad.sin(ad.tensor([0.0]))\ntensor([0.])")
 cos = _unary("cos", np.cos, "-g * sin(x)", lambda xp, g, ans, x: -g * xp.sin(x),
              "Cosine.\n\n>>> ad.cos(ad.tensor([0.0]))\ntensor([1.])")
 tanh = _unary("tanh", kernels.tanh, "g * (1 - ans**2)",
               lambda xp, g, ans, x: xp.tanh_backward(g, x),
-              "Hyperbolic tangent.\n\n>>> ad.tanh(ad.tensor([0.0]))\ntensor([0.])", numpy=np.tanh)
+              "Hyperbolic tangent.\n\n>>> ad.tanh(ad.tensor([0.0]))\ntensor([0.])", numpy=np.tanh,
+              saturation=TANH)
 square = _unary("square", np.square, "g * 2 * x", lambda xp, g, ans, x: g * (2 * x),
-                "x ** 2.\n\n>>> ad.square(ad.tensor([3.0]))\ntensor([9.])")
+                "x ** 2.\n\n>>> ad.square(ad.tensor([3.0]))\ntensor([9.])",
+                overflows=notes.OVERFLOW)
 reciprocal = _unary("reciprocal", np.reciprocal, "-g * ans**2",
                     lambda xp, g, ans, x: -g * (ans * ans),
                     "1 / x.\n\n>>> ad.reciprocal(ad.tensor([4.0]))\ntensor([0.25])")
@@ -354,7 +361,10 @@ sigmoid = defop("sigmoid", kernels.sigmoid,
                 doc="1 / (1 + exp(-x)), stable for large |x|.\n\n"
                     ">>> ad.sigmoid(ad.tensor([0.0]))\ntensor([0.5])",
                 x=("g * ans * (1 - ans)", lambda xp, g, ans, x: xp.sigmoid_backward(g, x)),
-                elementwise=True)
+                elementwise=True, saturation=SIGMOID,
+                probability="nn.functional.logsigmoid(x) for log(sigmoid(x)) and "
+                            "logsigmoid(-x) for log(1 - sigmoid(x)), or "
+                            "nn.functional.binary_cross_entropy_with_logits")
 
 relu = defop("relu", kernels.relu,
              doc="max(x, 0); the gradient at 0 is 0.\n\n>>> ad.relu(ad.tensor([-1.0, 2.0]))\n"

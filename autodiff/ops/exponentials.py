@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .elementwise import _power_grad_base, _power_grad_exponent, _share
+from .diagnostic_fields import EXP_OVERFLOW, POWER_OVERFLOW
 from .registry import defop
 
 _LN2 = float(np.log(2.0))
@@ -32,14 +33,14 @@ def _below_zero(name):
 log2 = _unary(
     "log2", np.log2, "g / (x * log(2))", lambda xp, g, ans, x: (g * _INV_LN2) / x,
     "Base-2 logarithm.\n\n>>> ad.log2(ad.tensor([8.0]))\ntensor([3.])",
-    singular=_below_zero("log2"))
+    singular=_below_zero("log2"), logarithm=True)
 log10 = _unary(
     "log10", np.log10, "g / (x * log(10))", lambda xp, g, ans, x: (g * _INV_LN10) / x,
     "Base-10 logarithm.\n\n>>> ad.log10(ad.tensor([100.0]))\ntensor([2.])",
-    singular=_below_zero("log10"))
+    singular=_below_zero("log10"), logarithm=True)
 exp2 = _unary(
     "exp2", np.exp2, "g * ans * log(2)", lambda xp, g, ans, x: g * (ans * _LN2),
-    "2 ** x elementwise.\n\n>>> ad.exp2(ad.tensor([3.0]))\ntensor([8.])")
+    "2 ** x elementwise.\n\n>>> ad.exp2(ad.tensor([3.0]))\ntensor([8.])", overflows=EXP_OVERFLOW)
 
 logaddexp2 = defop(
     "logaddexp2", np.logaddexp2, numpy=np.logaddexp2,
@@ -56,7 +57,8 @@ cbrt = _unary(
     "Cube root, real for negative x too.\n\nThe derivative is infinite at 0.\n\n"
     ">>> ad.cbrt(ad.tensor([-8.0, 27.0]))\ntensor([-2.,  3.])",
     singular=[(lambda x: x == 0, "cbrt's derivative is infinite at 0; keep the input "
-                                 "away from 0 (e.g. cbrt(x + eps))")])
+                                 "away from 0 (e.g. cbrt(x + eps))")],
+    guarded_point="0")
 
 
 float_power = defop(
@@ -65,6 +67,7 @@ float_power = defop(
           "one of them is 1; reshape or expand_dims one operand to fix it"),
     singular=[(lambda a, b: a < 0, "a negative base raised to a non-integer power is NaN; "
                                    "use abs(x) ** p or make sure the base is positive")],
+    overflows=POWER_OVERFLOW,
     doc="a ** b computed in float64 (or wider), as ``np.float_power``; the rules are "
         "power's.\n\n>>> ad.float_power(ad.tensor(np.array([2.0], dtype=np.float32)), 3)\n"
         "tensor([8.])",

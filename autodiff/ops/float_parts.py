@@ -19,6 +19,7 @@ import numpy as np
 from ..compile.hooks import made
 from ..tensor import Tensor
 from .define import defop
+from .diagnostic_fields import OVERFLOW
 from .elementwise import _zero_rule
 from .numpy_dispatch import implements
 from .operands import array_of
@@ -26,7 +27,7 @@ from .piecewise import trunc
 
 
 ldexp = defop(
-    "ldexp", np.ldexp, numpy=np.ldexp, reads=(),
+    "ldexp", np.ldexp, numpy=np.ldexp, reads=(), overflows=OVERFLOW,
     hint="n must be an integer array broadcastable with x",
     doc="``x * 2**n`` for integer ``n`` (exact, as ``np.ldexp``); the gradient of ``x`` is "
         "``g * 2**n``, ``n`` has none.\n\n"

@@ -33,7 +33,7 @@ def _matmul_grad_b(xp, g, ans, a, b):
 
 
 matmul = defop(
-    "matmul", np.matmul, hint=_MATMUL_HINT, numpy=np.matmul,
+    "matmul", np.matmul, hint=_MATMUL_HINT, numpy=np.matmul, multilinear=True,
     doc="Matrix product with NumPy's rules (1-D, 2-D and batched N-D).\n\n"
         ">>> (ad.tensor(np.ones((2, 3))) @ ad.tensor(np.ones((3, 4)))).shape\n(2, 4)",
     a=("g @ b.T", _matmul_grad_a),
@@ -151,7 +151,8 @@ def _einsum_operand_grad(xp, g, output, terms, operands, i):
 _einsum = defop_joint(
     "einsum", einsum_array,
     "grad of operand i = einsum of g with the other operands onto i's axes",
-    _einsum_joint, hint="check that each operand's subscripts match its number of axes")
+    _einsum_joint, hint="check that each operand's subscripts match its number of axes",
+    multilinear=True)
 
 
 def _einsum_numpy(*operands, optimize=False, order="K", casting="safe", dtype=None):

@@ -79,7 +79,7 @@ def _tensordot_grad_b(xp, g, ans, a, b, axes=2):
 _tensordot = defop(
     "tensordot", _tensordot_forward,
     doc="np.tensordot's primitive (axes in normal form); call ad.tensordot",
-    hint="the contracted axes of a and b must have equal lengths",
+    hint="the contracted axes of a and b must have equal lengths", multilinear=True,
     a=("tensordot(g, b, (b's free axes of g, b's free axes)), axes put back in a's order",
        _tensordot_grad_a),
     b=("tensordot(a, g, (a's free axes, a's free axes of g)), axes put back in b's order",
@@ -147,7 +147,7 @@ def _inner_grad_b(xp, g, ans, a, b):
 
 _inner = defop(
     "inner", np.inner, doc="np.inner for inputs of at least 1 dimension; call ad.inner",
-    hint="inner needs the last axes of a and b to have the same length",
+    hint="inner needs the last axes of a and b to have the same length", multilinear=True,
     a=("tensordot(g, b) over b's leading axes", _inner_grad_a),
     b=("tensordot(g, a) over a's leading axes", _inner_grad_b))
 

@@ -42,6 +42,7 @@ from ..guard import leaf_views as _leaf_views
 from ..tensor import Tensor
 from ..torch_shape_methods import Size
 from .call_spellings import call_spelled
+from .diagnostic_fields import DIAGNOSTIC_FIELDS, DiagnosticFields, set_diagnostic_fields
 from .operands import (  # noqa: F401  (holds_tensor, from_nested: re-exported)
     SCALAR_BINARY, SEQUENCES, as_array, bind_tensor_keywords, complex_error, explain_error,
     from_nested, gradient_positions, holds_tensor, is_array_like, no_rule_error)
@@ -71,7 +72,7 @@ def _unrecorded(out):
     return _make(out, None, False)
 
 
-class Op:
+class Op(DiagnosticFields):
     """A differentiable primitive (made by ``defop``, ``defop_joint`` or ``nondifferentiable``).
 
     ``rules[i]`` is the VJP for input ``i`` (``None`` where no gradient flows, as
@@ -80,7 +81,7 @@ class Op:
     with one gradient per input; it is passed ``needs``, which inputs want one, and
     ``grad_inputs`` lists the positions it gives a gradient (None: all of them).
     The behaviour fields (``zero_grad_ae``, ``scatters`` ...) are described in
-    ``defop``.
+    ``defop``; those only the diagnostics read are in ``diagnostic_fields.py``.
     """
 
     # Behaviour fields, read by explain, detect_anomaly and viz (see defop).
@@ -142,6 +143,7 @@ class Op:
         self.joint_formula = joint_formula
         self.hint = hint
         self.numpy = _numpy_entries(name, numpy)
+        notes = {field: behaviour.pop(field) for field in DIAGNOSTIC_FIELDS if field in behaviour}
         for field, value in behaviour.items():
             if field not in BEHAVIOUR_FIELDS:
                 raise TypeError(f"Op {name!r}: unknown field {field!r}")
@@ -174,6 +176,7 @@ class Op:
         self.value_free = self._reads is not None and not any(self._reads)
         self.__name__ = self.__qualname__ = name
         self.__doc__ = doc
+        set_diagnostic_fields(self, notes)
 
     def __repr__(self):
         return f"<autodiff op {self.name}>"
@@ -584,7 +587,7 @@ def _output_only(forward):
 BEHAVIOUR_FIELDS = ("zero_grad_ae", "scatters", "selects", "index_inputs", "singular",
                     "blocks", "zeroes", "zeroes_all", "differentiable", "saves", "jvp",
                     "aliases", "torch_dim", "torch_by_position", "torch_keywords",
-                    "grad_inputs", "reads", "elementwise")
+                    "grad_inputs", "reads", "elementwise") + DIAGNOSTIC_FIELDS
 
 
 # Complex values: the op a node records for them (imported last: it builds on Op).
@@ -593,6 +596,5 @@ from .complex_tape import (  # noqa: E402,F401
 
 # How ops are declared (defop, defop_joint, nondifferentiable; imported last: it builds
 # on Op).  Re-exported: the op modules import them from here.
-from .define import (  # noqa: E402,F401
-    REGISTRY, TORCH_AXIS_ALIASES, _register, defop, defop_joint, nondifferentiable,
-    unregister)
+from .define import (REGISTRY, TORCH_AXIS_ALIASES, _register, defop,  # noqa: E402,F401
+                     defop_joint, nondifferentiable, unregister)

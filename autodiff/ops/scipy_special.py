@@ -19,6 +19,7 @@ import sys
 import numpy as np
 
 from .elementwise import _power_grad_base, _power_grad_exponent
+from .diagnostic_fields import EXP_OVERFLOW, OVERFLOW
 from .registry import defop
 from .special import _erfc_rule, _erfinv_rule, _xlogy_jvp, _xlogy_x_rule, _xlogy_y_rule
 from .special_torch import entr as _torch_entr
@@ -61,11 +62,11 @@ def _hurwitz_zeta(x, q):
     return _ufuncs._zeta(x, q)
 
 
-def _unary(name, formula, rule, example):
+def _unary(name, formula, rule, example, **fields):
     return defop(f"scipy_{name}", _scipy_function(name), elementwise=True,
                  doc=f"``scipy.special.{name}`` on a Tensor (SciPy's values, the library's "
                      f"gradient).\n\n{example}",
-                 x=(formula, rule))
+                 x=(formula, rule), **fields)
 
 
 def _binary(name, first, second, example, names=("x", "y"), singular=()):
@@ -265,13 +266,16 @@ _OPS = {
                  lambda xp, g, ans, x: g * (xp.i0(x) - xp.bessel_i1_over_x(x)),
                  _EXAMPLE.format(name="i1", value="0.0", result="0.")),
     "expm1": _unary("expm1", "g * exp(x)", lambda xp, g, ans, x: g * xp.exp(x),
-                    _EXAMPLE.format(name="expm1", value="0.0", result="0.")),
+                    _EXAMPLE.format(name="expm1", value="0.0", result="0."),
+                    overflows=EXP_OVERFLOW),
     "log1p": _unary("log1p", "g / (1 + x)", lambda xp, g, ans, x: g / (1 + x),
                     _EXAMPLE.format(name="log1p", value="0.0", result="0.")),
     "exp2": _unary("exp2", "g * ans * log(2)", lambda xp, g, ans, x: g * (ans * _LN2),
-                   _EXAMPLE.format(name="exp2", value="3.0", result="8.")),
+                   _EXAMPLE.format(name="exp2", value="3.0", result="8."),
+                   overflows=EXP_OVERFLOW),
     "exp10": _unary("exp10", "g * ans * log(10)", lambda xp, g, ans, x: g * (ans * _LN10),
-                    _EXAMPLE.format(name="exp10", value="2.0", result="100.")),
+                    _EXAMPLE.format(name="exp10", value="2.0", result="100."),
+                    overflows=EXP_OVERFLOW),
     "cbrt": _unary("cbrt", "g / (3 * ans**2)", lambda xp, g, ans, x: g / (3.0 * (ans * ans)),
                    _EXAMPLE.format(name="cbrt", value="8.0", result="2.")),
     "ndtri": _unary("ndtri", "g * sqrt(2 pi) * exp(ans**2 / 2)",
@@ -312,7 +316,8 @@ _OPS = {
                       "tensor([0.])"),
     "erfcx": _unary("erfcx", "g * (2 x ans - 2 / sqrt(pi)), by its asymptotic series for "
                     "x >= 10", _erfcx_rule,
-                    _EXAMPLE.format(name="erfcx", value="0.0", result="1.")),
+                    _EXAMPLE.format(name="erfcx", value="0.0", result="1."),
+                    overflows=OVERFLOW),
     "i0e": _unary("i0e", "g * (i1e(x) - sign(x) ans)",
                   lambda xp, g, ans, x: g * (xp.i1e(x) - xp.sign(x) * ans),
                   _EXAMPLE.format(name="i0e", value="0.0", result="1.")),

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..kernels import special_math
 from .registry import defop
+from .saturation import ERFC
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 _HALF_SQRT_PI = 0.5 * math.sqrt(math.pi)
@@ -69,7 +70,7 @@ erfc = defop(
     doc="The complementary error function 1 - erf(x), without cancellation where it is "
         "tiny.\n\n"
         ">>> ad.erfc(ad.tensor([0.0, 10.0]))\ntensor([1.00000000e+00, 2.08848758e-45])",
-    x=("g * -2/sqrt(pi) * exp(-x**2)", _erfc_rule), elementwise=True)
+    x=("g * -2/sqrt(pi) * exp(-x**2)", _erfc_rule), elementwise=True, saturation=ERFC)
 
 
 def _erfinv_rule(xp, g, ans, x):

@@ -18,6 +18,7 @@ import numpy as np
 from ..kernels import incomplete_gamma
 from ..kernels import special_torch_math as kernels
 from .define import defop
+from .diagnostic_fields import OVERFLOW
 
 _LOG_SQRT_TWO_PI = 0.5 * math.log(2.0 * math.pi)
 _SQRT_TWO_OVER_PI = math.sqrt(2.0 / math.pi)
@@ -113,7 +114,7 @@ erfcx = defop(
         "(``torch.special.erfcx``), without overflow for large x.\n\n"
         ">>> ad.special.erfcx(ad.tensor([0.0, 30.0]))\ntensor([1.        , 0.01879589])",
     x=("g * (2 x ans - 2 / sqrt(pi)), by its asymptotic series for x >= 10", _erfcx_rule),
-    elementwise=True)
+    elementwise=True, overflows=OVERFLOW)
 
 i0e = defop(
     "i0e", kernels.i0e,

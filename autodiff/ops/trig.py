@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from .registry import defop
+from .diagnostic_fields import OVERFLOW
 
 _BROADCAST_HINT = ("Shapes broadcast when, aligned from the right, each pair of sizes is "
                    "equal or one of them is 1; reshape or expand_dims one operand to fix it")
@@ -66,10 +67,10 @@ arctan = _unary(
     "tensor([0.        , 0.78539816])")
 sinh = _unary(
     "sinh", np.sinh, "g * cosh(x)", lambda xp, g, ans, x: g * xp.cosh(x),
-    "Hyperbolic sine.\n\n>>> ad.sinh(ad.tensor([0.0]))\ntensor([0.])")
+    "Hyperbolic sine.\n\n>>> ad.sinh(ad.tensor([0.0]))\ntensor([0.])", overflows=OVERFLOW)
 cosh = _unary(
     "cosh", np.cosh, "g * sinh(x)", lambda xp, g, ans, x: g * xp.sinh(x),
-    "Hyperbolic cosine.\n\n>>> ad.cosh(ad.tensor([0.0]))\ntensor([1.])")
+    "Hyperbolic cosine.\n\n>>> ad.cosh(ad.tensor([0.0]))\ntensor([1.])", overflows=OVERFLOW)
 arcsinh = _unary(
     "arcsinh", np.arcsinh, "g / hypot(x, 1)",
     lambda xp, g, ans, x: g / xp.hypot(x, 1),
@@ -115,6 +116,7 @@ def _arctan2_grad_x(xp, g, ans, y, x):
 
 arctan2 = defop(
     "arctan2", np.arctan2, hint=_BROADCAST_HINT, numpy=np.arctan2,
+    guarded_point="the origin (both inputs 0)",
     doc="The angle of the point (x, y), in [-pi, pi]; note the order ``arctan2(y, x)``.\n\n"
         "Not differentiable at the origin, where the gradient is 0, as PyTorch's (HIPS\n"
         "autograd's is NaN there).  Its second derivatives at the origin are NaN, as\n"
@@ -126,6 +128,7 @@ arctan2 = defop(
 
 hypot = defop(
     "hypot", np.hypot, hint=_BROADCAST_HINT, numpy=np.hypot,
+    guarded_point="the origin (both inputs 0)",
     doc="sqrt(a**2 + b**2) without overflow.\n\n"
         "Not differentiable at a = b = 0, where the gradient is NaN.\n\n"
         ">>> ad.hypot(ad.tensor([3.0]), 4.0)\ntensor([5.])",
