@@ -43,6 +43,7 @@ from ..guard import note_unguarded_write, savers_of, unguarded_reads
 from ..grad_attr import zero_grad_of
 from ..tensor import Tensor, set_grad_slot
 from . import step_hooks
+from . import noop_update
 from .accumulation_hint import AccumulationWatch
 from .step_hooks import (register_optimizer_step_post_hook,  # noqa: F401 (PyTorch's path)
                          register_optimizer_step_pre_hook)
@@ -237,6 +238,8 @@ class Optimizer(StateDictMethods):
     register_step_post_hook = step_hooks.register_step_post_hook
     _has_step_hooks = property(step_hooks.has_step_hooks)
 
+    _noop_checks_left = 0       # (steps left to watch for one that moves nothing)
+
     def __init__(self, params, defaults: dict[str, Any]):
         step_hooks.patch_step(type(self))
         live_optimizers.add(self)
@@ -248,6 +251,7 @@ class Optimizer(StateDictMethods):
         self._warned_all = False
         self._accumulation = AccumulationWatch()
         self._step_count = 0
+        self._noop_checks_left = noop_update.WATCHED_STEPS
         where = type(self).__name__
         from ..nn.module import Module
         if not isinstance(params, Module) and callable(params) \
@@ -454,7 +458,12 @@ class Optimizer(StateDictMethods):
         # dtype, are made once per step (fused.run); kept for this step only.
         self._fused_scalars = {}
         try:
-            for p, grad, state, group in work:
+            if self._noop_checks_left:      # the first steps: a step that moves nothing?
+                noop_update.update_watching(self, work, where)
+                work_left = ()
+            else:
+                work_left = work
+            for p, grad, state, group in work_left:
                 data = p.data
                 if data.dtype.kind == "c":          # as PyTorch: parts of view_as_real
                     self._update(as_real_pairs(data), as_real_pairs(grad), state, group)
