@@ -36,6 +36,7 @@ from .ops.local import local_derivative
 from .tape_drop_memory import last_drop
 from .tensor import Tensor
 from .zeroing_notes import zeroing_texts
+from .explain_shape_notes import broadcast_loss_note
 from .explain_zero_causes import (_hooks_on, _node_label, _zero_without_a_zeroing_op,
                                   zero_factor_note, zero_factors)
 
@@ -335,6 +336,9 @@ def explain(t, output=None) -> str:
         return "\n".join(lines)
 
     if t._node is not None and not t.retains_grad:
+        shape_note = broadcast_loss_note(t._node)
+        if shape_note:
+            lines.append(shape_note)
         lines.append(
             f"Why: it is not a leaf (it was computed by {_node_label(t._node)}); .grad is "
             "filled only for leaves, the tensors you created with requires_grad=True. To get "
@@ -436,6 +440,9 @@ def explain(t, output=None) -> str:
         return "\n".join(lines)
 
     lines.append(f"It is connected to {out_text} through differentiable ops: {steps}.")
+    shape_note = broadcast_loss_note(root)
+    if shape_note:
+        lines.append(shape_note)
     on_path = _on_differentiable_paths(root, item, consumers)
     saturated = saturation_notes(on_path, on_path | {item})
     if saturated and grad is not None and not np.all(np.abs(grad_data) > 16 * _eps_of(grad_data)):

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 import autodiff as ad
-from autodiff.optim.noop_update import NoOpStepWarning
+
+NoOpStepWarning = ad.optim.NoOpStepWarning
 
 
 def _step_warnings(opt, loss_fn, steps=1):
@@ -71,7 +72,8 @@ def test_no_warning_where_a_step_that_moves_nothing_is_meant(case):
         ad.optim.lr_scheduler.LambdaLR(opt, lambda step: 1e-6)
     if case == "resumed":           # a loaded state: training may be near its end
         first = ad.optim.SGD([w, frozen], lr=0.1, momentum=0.9)
-        first.zero_grad(); loss_fn().backward(); first.step()
+        loss_fn().backward()
+        first.step()
         opt = ad.optim.SGD([w, frozen], lr=1e-9, momentum=0.9)
         opt.load_state_dict(first.state_dict())
         opt.param_groups[0]["lr"] = 1e-9
@@ -86,3 +88,56 @@ def test_only_the_first_steps_are_watched_so_convergence_is_not_called_a_mistake
     assert opt._noop_checks_left == 0
     # later the gradient is far below what moves a float32 near 1: no warning, no copy
     assert _step_warnings(opt, lambda: (w * 1e-12).sum(), steps=2) == []
+
+
+def _linear_and_data(n=4):
+    rng = np.random.default_rng(0)
+    return ad.nn.Linear(2, 1, rng=0), ad.tensor(rng.normal(size=(n, 2))), np.arange(n, dtype=float)
+
+
+def test_explain_notes_a_squared_error_of_an_n_by_1_prediction_against_an_n_target():
+    lin, X, y = _linear_and_data()
+    loss = ((lin(X) - ad.tensor(y)) ** 2).mean()
+    loss.backward()
+    for text in (ad.explain(loss), ad.explain(lin.weight)):
+        note = next(line for line in text.splitlines() if "shape mistake" in line)
+        assert note.startswith("Possibly a shape mistake: subtract takes shapes (4, 1) and")
+        assert "broadcasts them to (4, 4)" in note and "averages all 16 differences" in note
+        assert "pred.squeeze(-1) - target" in note
+    # with the graph kept, the target's shape is known; a sum is "adds up"
+    lin.zero_grad()
+    loss = ((ad.tensor(y) - lin(X)).abs()).sum()
+    loss.backward(retain_graph=True)
+    text = ad.explain(lin.bias)
+    assert "takes shapes (4,) and (4, 1)" in text and "adds up all 16 differences" in text
+
+
+def test_explain_names_the_line_of_the_subtraction_under_detect_anomaly():
+    lin, X, y = _linear_and_data(3)
+    with ad.detect_anomaly():
+        loss = ((lin(X) - ad.tensor(y)) ** 2).mean()
+    loss.backward()
+    note = next(line for line in ad.explain(lin.weight).splitlines() if "shape mistake" in line)
+    assert "test_teaching_twentyfifth.py" in note and "9 differences" in note
+
+
+@pytest.mark.parametrize("case", ["pairwise", "pairwise reshape", "same shapes",
+                                  "not a scalar", "one row"])
+def test_no_shape_note_for_differences_meant_as_a_table_or_shapes_that_match(case):
+    x = ad.tensor(np.arange(4.0), requires_grad=True)
+    lin, X, y = _linear_and_data()
+    if case == "pairwise":          # energy of all pairs: x[:, None] - x on purpose
+        loss = ((x[:, None] - x) ** 2).sum()
+    elif case == "pairwise reshape":
+        loss = ((x.reshape(-1, 1) - x) ** 2).mean()
+    elif case == "same shapes":
+        loss = ((lin(X) - ad.tensor(y).reshape(-1, 1)) ** 2).mean()
+    elif case == "not a scalar":
+        loss = ((lin(X) - ad.tensor(y)) ** 2).mean(axis=0)
+        loss = loss.sum()
+    else:                           # N = 1: (1, 1) - (1,) is (1, 1), nothing broadcast
+        lin, X, y = _linear_and_data(1)
+        loss = ((lin(X) - ad.tensor(y)) ** 2).mean()
+    loss.backward()
+    for t in (loss, x, lin.weight):
+        assert "shape mistake" not in ad.explain(t)
