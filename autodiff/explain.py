@@ -36,6 +36,7 @@ from .ops.local import local_derivative
 from .tape_drop_memory import last_drop
 from .tensor import Tensor
 from .zeroing_notes import zeroing_texts
+from .explain_retained import skeleton_roots
 from .explain_shape_notes import broadcast_loss_note
 from .explain_zero_causes import (_hooks_on, _node_label, _zero_without_a_zeroing_op,
                                   zero_factor_note, zero_factors)
@@ -198,6 +199,16 @@ def _last_backward_had_no_history() -> bool:
     return tensor is not None and tensor._node is None and not tensor.requires_grad
 
 
+def _last_backward_from_a_leaf():
+    """The leaf tensor (requiring grad, no recorded op) that the last ``.backward()`` ran
+    from, if it is still alive, else None."""
+    last = _grad_mode.last_root
+    tensor = last() if last is not None and last.__class__ is not Node else None
+    if tensor is not None and tensor._node is None and tensor.requires_grad:
+        return tensor
+    return None
+
+
 def _is_parameter(t) -> bool:
     from .nn.module import Parameter
 
@@ -357,6 +368,20 @@ def explain(t, output=None) -> str:
                 "(.numpy(), .detach()) wrapped again in ad.tensor(...), or under "
                 "ad.no_grad(). Compute the loss with Tensor operations on this tensor.")
             return "\n".join(lines)
+        leaf_root = _last_backward_from_a_leaf() if root is None else None
+        if leaf_root is t:
+            lines.append("It is itself the output of the backward pass.")
+            return "\n".join(lines)
+        if leaf_root is not None:
+            lines.append(
+                f"Why: not connected: the last backward() ran from a leaf tensor "
+                f"({_tensor_label(leaf_root).removeprefix('the tensor (')} with no recorded "
+                "history: it was made with requires_grad=True from a plain value (e.g. "
+                "ad.tensor(loss.item(), requires_grad=True)), so backward() only set its own "
+                ".grad and no op links it to this tensor. Compute the loss with Tensor "
+                "operations on this tensor (no .item(), float(t) or .numpy() on the way) "
+                "and call backward() on that result.")
+            return "\n".join(lines)
         if root is None:
             lines.append("I cannot see the output: no backward pass has run in this thread, "
                          "or its output tensor is gone (the tape keeps only a weak reference, "
@@ -499,7 +524,12 @@ def explain(t, output=None) -> str:
         if factors:
             note = zero_factor_note(factors)
             lines.append("Also, " + note[0].lower() + note[1:])
-    if grad is not None and not np.all(grad_data) and root.args is None:
+    if grad is not None and not np.all(grad_data) and root in skeleton_roots:
+        lines.append("(The graph was kept with retain_graph=True, but its output tensor is "
+                     "gone, so explain sees only the graph's ops, not their values: keep the "
+                     "output in a variable, loss = ..., to let explain check the values"
+                     f"{' and say which op it was' if reasons else ''}.)")
+    elif grad is not None and not np.all(grad_data) and root.args is None:
         if reasons:
             lines.append("(The graph was freed by backward; pass retain_graph=True to let "
                          "explain check the values and say which op it was.)")

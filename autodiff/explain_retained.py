@@ -1,0 +1,70 @@
+"""What ``explain`` keeps of a graph that ``backward(retain_graph=True)`` ran through
+after its output tensor is gone (``f(x).sum().backward(retain_graph=True)``).
+
+A retained graph still holds the values its ops saved, so the tape refers to its
+output only weakly: keeping it would keep all those arrays alive until the next
+backward pass.  When the output is freed, a copy of the graph's skeleton is kept
+instead (each node's op, inputs, shape, dtype, name and the user's line, no saved
+values), the same that a graph freed by an ordinary backward leaves.  ``explain``
+then sees the path from a tensor to that output; it cannot check values (which
+``relu`` was dead), and says so.
+
+>>> w = ad.tensor([1.0, -1.0], requires_grad=True)
+>>> ad.relu(w).sum().backward(retain_graph=True)
+>>> print(ad.explain(w))                                      # doctest: +ELLIPSIS
+the tensor (shape (2,), float64): .grad is set and not all zero ...
+It is connected to the output (sum, shape ()) through differentiable ops: this tensor -> ...
+...
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+
+from .grad_mode import _grad_mode
+from .graph_node import Node, upstream
+
+#: Skeletons made from retained graphs (``explain`` words its advice for them).
+skeleton_roots: weakref.WeakSet = weakref.WeakSet()
+
+_COPIED_SLOTS = ("op", "kwargs", "requires_grad", "_name", "_trace", "_depth", "_epoch",
+                 "_seq", "_hooks")
+
+
+def retained_root_reference(root) -> weakref.ref:
+    """A weak reference to the output ``root`` of a retained backward pass, for
+    ``_grad_mode.last_root``; when ``root`` is freed while it is still the last
+    one, the reference is replaced by a skeleton of its graph."""
+    node = root._node
+    thread = threading.get_ident()
+
+    def on_freed(reference):
+        if _grad_mode.last_root is reference and threading.get_ident() == thread:
+            skeleton = skeleton_of(node)
+            skeleton_roots.add(skeleton)
+            _grad_mode.last_root = skeleton
+
+    return weakref.ref(root, on_freed)
+
+
+def skeleton_of(root: Node) -> Node:
+    """A copy of the graph under ``root`` without saved values (iteratively)."""
+    copies = {}
+    originals = [item for item in upstream(root) if isinstance(item, Node)]
+    for node in originals:
+        copy = Node()
+        for slot in _COPIED_SLOTS:
+            try:
+                setattr(copy, slot, getattr(node, slot))
+            except AttributeError:
+                pass
+        copy.shape = node.shape
+        copy.dtype = node.dtype
+        copy.args = copy.ans = copy.saved = None
+        copies[id(node)] = copy
+    for node in originals:
+        copies[id(node)].parents = tuple(
+            copies.get(id(parent)) if isinstance(parent, Node) else parent
+            for parent in node.parents)
+    return copies[id(root)]
