@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import autodiff as ad
+import autodiff.nn.functional as F
 
 NoOpStepWarning = ad.optim.NoOpStepWarning
 
@@ -141,3 +142,126 @@ def test_no_shape_note_for_differences_meant_as_a_table_or_shapes_that_match(cas
     loss.backward()
     for t in (loss, x, lin.weight):
         assert "shape mistake" not in ad.explain(t)
+
+
+def test_explain_sees_the_graph_of_an_unnamed_output_of_a_retained_backward():
+    w = ad.tensor([1.0, -1.0], requires_grad=True)
+    ad.relu(w * 3.0).sum().backward(retain_graph=True)       # the output is never named
+    text = ad.explain(w)
+    assert "I cannot see the output" not in text
+    assert "this tensor -> multiply -> relu -> sum = the output" in text
+    assert "relu passes zero gradient where its input is <= 0" in text
+    # the advice does not ask for the retain_graph=True that was passed
+    assert "pass retain_graph=True" not in text
+    assert "kept with retain_graph=True, but its output tensor is gone" in text
+    assert "keep the output in a variable" in text
+
+
+def test_a_retained_graph_whose_output_is_gone_frees_its_saved_values():
+    import gc
+    import weakref
+    w = ad.tensor(np.ones(5), requires_grad=True)
+    hidden = w * 2.0
+    node = weakref.ref(hidden._node)
+    (hidden ** 2).sum().backward(retain_graph=True)
+    del hidden
+    gc.collect()
+    assert node() is None                   # only a skeleton without values is kept
+    assert "-> multiply -> power -> sum = the output" in ad.explain(w)
+
+
+def test_a_retained_graph_kept_by_an_intermediate_still_runs_a_second_backward():
+    w = ad.tensor([0.0, 1.0], requires_grad=True)
+    hidden = ad.exp(w)
+    hidden.sum().backward(retain_graph=True)
+    hidden.mean().backward()
+    assert np.allclose(w.grad, 1.5 * np.exp([0.0, 1.0]))
+
+
+def test_a_function_whose_forward_saved_nothing_says_so_in_backward():
+    class Square(ad.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * x                    # ctx.save_for_backward(x) forgotten
+
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved_tensors
+            return 2 * x * grad
+
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(ValueError, match="not enough values to unpack") as raised:
+        Square.apply(x).sum().backward()
+    note = " ".join(raised.value.__notes__)
+    assert "Square.backward: ctx.saved_tensors is empty: forward saved nothing" in note
+    assert "ctx.save_for_backward(x" in note
+
+
+def test_a_function_that_saved_something_gets_no_such_note():
+    class Wrong(ad.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, grad):
+            x, w = ctx.saved_tensors        # the user's own unpacking mistake
+            return grad
+
+    with pytest.raises(ValueError) as raised:
+        Wrong.apply(ad.tensor([1.0], requires_grad=True)).sum().backward()
+    assert "saved nothing" not in " ".join(getattr(raised.value, "__notes__", []))
+
+
+def test_explain_after_a_backward_from_a_loss_rebuilt_from_item():
+    w = ad.tensor([1.0, 2.0], requires_grad=True)
+    loss = ad.tensor((w ** 2).sum().item(), requires_grad=True)    # cut by .item()
+    loss.backward()
+    text = ad.explain(w)
+    assert "no backward pass has run" not in text
+    assert "the last backward() ran from a leaf tensor (shape (), float64)" in text
+    assert ".item()" in text
+    assert "It is itself the output of the backward pass." in ad.explain(loss)
+
+
+class _PlainTensors(ad.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.weights = [ad.tensor(np.ones((2, 1)), requires_grad=True)]
+        self.scale = ad.tensor(1.0, requires_grad=True)
+
+
+def test_an_optimizer_given_a_module_of_unregistered_tensors_names_them():
+    for params in (_PlainTensors().parameters(), _PlainTensors()):
+        with pytest.raises(ValueError) as raised:
+            ad.optim.Adam(params, lr=0.1)
+        text = str(raised.value)
+        assert text.startswith("Adam: got no parameters: _PlainTensors has none registered.")
+        assert "self.weights[0] (shape (2, 1))" in text and "self.scale (shape ())" in text
+        assert "are plain Tensors" in text and "nn.Parameter" in text
+
+
+def test_an_empty_module_and_a_used_up_generator_are_told_apart():
+    with pytest.raises(ValueError, match="assigns them"):
+        ad.optim.SGD(ad.nn.Module().parameters(), lr=0.1)
+    params = ad.nn.Linear(2, 1).parameters()
+    list(params)
+    with pytest.raises(ValueError, match="already consumed"):
+        ad.optim.SGD(params, lr=0.1)
+
+
+def test_sigmoid_before_a_loss_that_takes_logits_is_named_at_the_users_line():
+    z = ad.tensor(np.random.default_rng(0).normal(size=4), requires_grad=True)
+    target = ad.tensor([0.0, 1.0, 1.0, 0.0])
+    for loss_fn in (F.binary_cross_entropy_with_logits, ad.nn.BCEWithLogitsLoss()):
+        with pytest.warns(UserWarning, match="the input was computed by sigmoid") as caught:
+            loss_fn(ad.sigmoid(z), target)
+        text = str(caught[0].message)
+        assert caught[0].filename == __file__
+        assert "applied twice" in text and "(0.5, 0.73)" in text
+        assert "F.binary_cross_entropy" in text
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        F.binary_cross_entropy_with_logits(z * 2.0, target)     # logits: no warning
+        F.binary_cross_entropy(ad.sigmoid(z), target)           # probabilities: right loss

@@ -45,6 +45,7 @@ from ..tensor import Tensor, set_grad_slot
 from . import step_hooks
 from . import noop_update
 from .accumulation_hint import AccumulationWatch
+from .empty_params import empty_params_error, module_of
 from .step_hooks import (register_optimizer_step_post_hook,  # noqa: F401 (PyTorch's path)
                          register_optimizer_step_pre_hook)
 from .implementation_flags import IMPLEMENTATION_FLAGS, check_implementation_flags  # noqa: F401
@@ -257,6 +258,7 @@ class Optimizer(StateDictMethods):
         if not isinstance(params, Module) and callable(params) \
                 and not hasattr(params, "__iter__"):
             raise _params_method_hint(params, where, "params")
+        source = module_of(params)
         if not isinstance(params, (Module, Tensor, str, bytes, dict, set, frozenset)) \
                 and hasattr(params, "__iter__"):
             params = list(params)
@@ -271,8 +273,7 @@ class Optimizer(StateDictMethods):
         else:
             self._add_group({"params": params}, "params")
         if not any(group["params"] for group in self.param_groups):
-            raise ValueError(f"{where}: got an empty list of parameters (a generator that was "
-                             "already consumed?); pass model.parameters() fresh")
+            raise empty_params_error(where, source)
 
     # ----- copies ---------------------------------------------------------------
     def __getstate__(self):
