@@ -36,7 +36,7 @@ from .ops.local import local_derivative
 from .tape_drop_memory import last_drop
 from .tensor import Tensor
 from .zeroing_notes import zeroing_texts
-from .explain_retained import skeleton_roots
+from .explain_retained import last_backward_leaf, skeleton_roots
 from .explain_shape_notes import broadcast_loss_note
 from .explain_zero_causes import (_hooks_on, _node_label, _zero_without_a_zeroing_op,
                                   zero_factor_note, zero_factors)
@@ -199,16 +199,6 @@ def _last_backward_had_no_history() -> bool:
     return tensor is not None and tensor._node is None and not tensor.requires_grad
 
 
-def _last_backward_from_a_leaf():
-    """The leaf tensor (requiring grad, no recorded op) that the last ``.backward()`` ran
-    from, if it is still alive, else None."""
-    last = _grad_mode.last_root
-    tensor = last() if last is not None and last.__class__ is not Node else None
-    if tensor is not None and tensor._node is None and tensor.requires_grad:
-        return tensor
-    return None
-
-
 def _is_parameter(t) -> bool:
     from .nn.module import Parameter
 
@@ -368,7 +358,7 @@ def explain(t, output=None) -> str:
                 "(.numpy(), .detach()) wrapped again in ad.tensor(...), or under "
                 "ad.no_grad(). Compute the loss with Tensor operations on this tensor.")
             return "\n".join(lines)
-        leaf_root = _last_backward_from_a_leaf() if root is None else None
+        leaf_root = last_backward_leaf() if root is None else None
         if leaf_root is t:
             lines.append("It is itself the output of the backward pass.")
             return "\n".join(lines)

@@ -1,5 +1,6 @@
 """What ``explain`` keeps of a graph that ``backward(retain_graph=True)`` ran through
-after its output tensor is gone (``f(x).sum().backward(retain_graph=True)``).
+after its output tensor is gone (``f(x).sum().backward(retain_graph=True)``), and the
+leaf a backward ran from (``last_backward_leaf``).
 
 A retained graph still holds the values its ops saved, so the tape refers to its
 output only weakly: keeping it would keep all those arrays alive until the next
@@ -68,3 +69,13 @@ def skeleton_of(root: Node) -> Node:
             copies.get(id(parent)) if isinstance(parent, Node) else parent
             for parent in node.parents)
     return copies[id(root)]
+
+
+def last_backward_leaf():
+    """The leaf tensor (requiring grad, no recorded op) that the last ``.backward()`` ran
+    from, if it is still alive (a loss rebuilt from ``.item()``), else None."""
+    last = _grad_mode.last_root
+    tensor = last() if last is not None and last.__class__ is not Node else None
+    if tensor is not None and tensor._node is None and tensor.requires_grad:
+        return tensor
+    return None
