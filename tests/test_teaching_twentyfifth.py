@@ -265,3 +265,27 @@ def test_sigmoid_before_a_loss_that_takes_logits_is_named_at_the_users_line():
         warnings.simplefilter("error")
         F.binary_cross_entropy_with_logits(z * 2.0, target)     # logits: no warning
         F.binary_cross_entropy(ad.sigmoid(z), target)           # probabilities: right loss
+
+
+class _HalfRegistered(ad.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = ad.nn.Linear(2, 1, rng=0)
+        self.scale = ad.tensor(1.0, requires_grad=True)    # meant as a parameter
+
+    def forward(self, x):
+        return self.fc(x) * self.scale
+
+
+def test_an_optimizer_warns_about_a_plain_tensor_its_module_never_registered():
+    net = _HalfRegistered()
+    with pytest.warns(UserWarning, match="requires grad but is a plain Tensor") as caught:
+        ad.optim.SGD(net.parameters(), lr=0.1)
+    text = str(caught[0].message)
+    assert caught[0].filename == __file__
+    assert text.startswith("SGD: _HalfRegistered's self.scale (shape ())")
+    assert "this optimizer will never update it" in text and "nn.Parameter" in text
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ad.optim.SGD(ad.nn.Linear(2, 1).parameters(), lr=0.1)   # all registered: silent
+        ad.optim.SGD([net.scale], lr=0.1)                       # a list: no module to ask

@@ -42,8 +42,34 @@ def _unregistered(module) -> list[tuple[str, Tensor]]:
             elif isinstance(value, dict):
                 items = [(f"{owner}{key}[{k!r}]", v) for k, v in value.items()]
             found += [(name, v) for name, v in items if isinstance(v, Tensor)
-                      and v.requires_grad and not isinstance(v, Parameter)]
+                      and v.requires_grad and v._node is None and not isinstance(v, Parameter)]
     return found
+
+
+def _listed(unregistered) -> str:
+    shown = ", ".join(f"{label} (shape {t.shape})" for label, t in unregistered[:3])
+    return shown + (f" and {len(unregistered) - 3} more" if len(unregistered) > 3 else "")
+
+
+def warn_unregistered(where: str, module) -> None:
+    """Warn, at the user's line, when ``module`` keeps leaf tensors that require grad
+    without registering them: the optimizer made from its parameters() leaves them as
+    they are, however their gradients look."""
+    unregistered = _unregistered(module)
+    if not unregistered:
+        return
+    import warnings
+    from .optimizer import user_stacklevel
+    one = len(unregistered) == 1
+    warnings.warn(
+        f"{where}: {type(module).__name__}'s {_listed(unregistered)} "
+        f"{'requires' if one else 'require'} grad but "
+        f"{'is a plain Tensor' if one else 'are plain Tensors'}, "
+        "not a registered nn.Parameter, so parameters() does not list "
+        f"{'it' if one else 'them'} and this optimizer will never update "
+        f"{'it' if one else 'them'} (backward still fills .grad). Make each an "
+        "nn.Parameter: self.w = nn.Parameter(data); a list or tuple of Parameters is "
+        "registered too.", UserWarning, stacklevel=user_stacklevel())
 
 
 def empty_params_error(where: str, module) -> ValueError:
@@ -59,10 +85,8 @@ def empty_params_error(where: str, module) -> ValueError:
             "the Parameters and sub-modules assigned to its attributes (self.fc = "
             "nn.Linear(2, 1), self.w = nn.Parameter(...)) after super().__init__(); "
             "check that its __init__ assigns them.")
-    shown = ", ".join(f"{label} (shape {t.shape})" for label, t in unregistered[:3])
-    more = f" and {len(unregistered) - 3} more" if len(unregistered) > 3 else ""
     return ValueError(
-        f"{where}: got no parameters: {name} has none registered. Its {shown}{more} "
+        f"{where}: got no parameters: {name} has none registered. Its {_listed(unregistered)} "
         f"require{'s' if len(unregistered) == 1 else ''} grad but "
         f"{'is a plain Tensor' if len(unregistered) == 1 else 'are plain Tensors'}, which "
         "a Module does not register (as in PyTorch), so parameters() does not list "

@@ -45,7 +45,7 @@ from ..tensor import Tensor, set_grad_slot
 from . import step_hooks
 from . import noop_update
 from .accumulation_hint import AccumulationWatch
-from .empty_params import empty_params_error, module_of
+from .empty_params import empty_params_error, module_of, warn_unregistered
 from .step_hooks import (register_optimizer_step_post_hook,  # noqa: F401 (PyTorch's path)
                          register_optimizer_step_pre_hook)
 from .implementation_flags import IMPLEMENTATION_FLAGS, check_implementation_flags  # noqa: F401
@@ -274,6 +274,8 @@ class Optimizer(StateDictMethods):
             self._add_group({"params": params}, "params")
         if not any(group["params"] for group in self.param_groups):
             raise empty_params_error(where, source)
+        if source is not None:
+            warn_unregistered(where, source)
 
     # ----- copies ---------------------------------------------------------------
     def __getstate__(self):
