@@ -41,10 +41,13 @@ def retained_root_reference(root) -> weakref.ref:
     thread = threading.get_ident()
 
     def on_freed(reference):
-        if _grad_mode.last_root is reference and threading.get_ident() == thread:
-            skeleton = skeleton_of(node)
-            skeleton_roots.add(skeleton)
-            _grad_mode.last_root = skeleton
+        try:
+            if _grad_mode.last_root is reference and threading.get_ident() == thread:
+                skeleton = skeleton_of(node)
+                skeleton_roots.add(skeleton)
+                _grad_mode.last_root = skeleton
+        except Exception:       # (at interpreter exit the modules may be half torn down:
+            pass                # a diagnostic kept for explain is not worth an error there)
 
     return weakref.ref(root, on_freed)
 
