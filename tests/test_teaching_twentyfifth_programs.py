@@ -26,6 +26,7 @@ def test_detach_in_the_middle_of_a_model_names_the_cut_layer_as_not_connected():
     told = sorted(str(w.message).split("'")[1] for w in caught
                   if issubclass(w.category, ad.NoGradientWarning))
     assert told == ["bias", "weight"]           # the first layer's, not the second's
+    assert all(".detach()" in str(w.message) for w in caught)
     text = ad.explain(first.weight)
     assert ".grad is None" in text and "not connected to the output (mean" in text
     assert ".detach()" in text

@@ -528,7 +528,8 @@ class Optimizer(StateDictMethods):
         warnings.warn(
             f"{type(self).__name__}.step: parameter {self.names[i]!r} (shape {p.shape}) has no "
             "gradient (.grad is None) and was not updated. The loss probably does not depend "
-            "on it: it is not connected to the loss, or it is used only in a comparison or "
+            "on it: it is not connected to the loss (a .detach(), .item() or ad.no_grad() "
+            "between it and the loss cuts the graph), or it is used only in a comparison or "
             "as a `where` condition, which pass no gradient (use it in arithmetic, e.g. a "
             "sigmoid instead of a hard threshold). ad.explain(param) after backward() shows "
             f"which. This warning is shown once per parameter.{self._replaced_clause([i])}",
