@@ -4,8 +4,8 @@ leaf a backward ran from (``last_backward_leaf``).
 
 A retained graph still holds the values its ops saved, so the tape refers to its
 output only weakly: keeping it would keep all those arrays alive until the next
-backward pass.  When the output is freed, a copy of the graph's skeleton is kept
-instead (each node's op, inputs, shape, dtype, name and the user's line, no saved
+backward pass.  When the output is freed before any other op is recorded (it was
+never named, or nothing ran since), a copy of the graph's skeleton is kept instead (each node's op, inputs, shape, dtype, name and the user's line, no saved
 values), the same that a graph freed by an ordinary backward leaves.  ``explain``
 then sees the path from a tensor to that output; it cannot check values (which
 ``relu`` was dead), and says so.
@@ -29,20 +29,31 @@ from .graph_node import Node, upstream
 #: Skeletons made from retained graphs (``explain`` words its advice for them).
 skeleton_roots: weakref.WeakSet = weakref.WeakSet()
 
-_COPIED_SLOTS = ("op", "kwargs", "requires_grad", "_name", "_trace", "_depth", "_epoch",
-                 "_seq", "_hooks")
+#: The slots every recorded node has, and those set only on some (a name, the user's line).
+_ALWAYS_SET = ("op", "kwargs", "requires_grad", "_depth", "_seq")
+_SOMETIMES_SET = ("_name", "_trace", "_hooks", "_epoch")
+_MISSING = object()
 
 
 def retained_root_reference(root) -> weakref.ref:
     """A weak reference to the output ``root`` of a retained backward pass, for
     ``_grad_mode.last_root``; when ``root`` is freed while it is still the last
-    one, the reference is replaced by a skeleton of its graph."""
+    one, the reference is replaced by a skeleton of its graph.
+
+    Only if no op was recorded since the backward pass: an output that dies at once
+    (never named) or after a pause.  In a loop ``loss = model(x) ...;
+    loss.backward(retain_graph=True)`` the old loss dies when the name is bound to
+    the next one, after that forward pass, whose backward replaces it anyway: copying
+    the graph there, at every step, would cost as much as a tenth of the step."""
+    from .graph import next_seq
     node = root._node
     thread = threading.get_ident()
+    recorded = next_seq()
 
     def on_freed(reference):
         try:
-            if _grad_mode.last_root is reference and threading.get_ident() == thread:
+            if _grad_mode.last_root is reference and threading.get_ident() == thread \
+                    and next_seq() == recorded + 1:
                 skeleton = skeleton_of(node)
                 skeleton_roots.add(skeleton)
                 _grad_mode.last_root = skeleton
@@ -55,22 +66,23 @@ def retained_root_reference(root) -> weakref.ref:
 def skeleton_of(root: Node) -> Node:
     """A copy of the graph under ``root`` without saved values (iteratively)."""
     copies = {}
-    originals = [item for item in upstream(root) if isinstance(item, Node)]
+    originals = [item for item in upstream(root) if item.__class__ is Node]
     for node in originals:
         copy = Node()
-        for slot in _COPIED_SLOTS:
-            try:
-                setattr(copy, slot, getattr(node, slot))
-            except AttributeError:
-                pass
+        for slot in _ALWAYS_SET:
+            setattr(copy, slot, getattr(node, slot))
+        for slot in _SOMETIMES_SET:
+            value = getattr(node, slot, _MISSING)
+            if value is not _MISSING:
+                setattr(copy, slot, value)
         copy.shape = node.shape
         copy.dtype = node.dtype
         copy.args = copy.ans = copy.saved = None
         copies[id(node)] = copy
+    get = copies.get
     for node in originals:
-        copies[id(node)].parents = tuple(
-            copies.get(id(parent)) if isinstance(parent, Node) else parent
-            for parent in node.parents)
+        get(id(node)).parents = [get(id(parent)) if parent.__class__ is Node else parent
+                                 for parent in node.parents]
     return copies[id(root)]
 
 

@@ -289,3 +289,22 @@ def test_an_optimizer_warns_about_a_plain_tensor_its_module_never_registered():
         warnings.simplefilter("error")
         ad.optim.SGD(ad.nn.Linear(2, 1).parameters(), lr=0.1)   # all registered: silent
         ad.optim.SGD([net.scale], lr=0.1)                       # a list: no module to ask
+
+
+def test_a_training_loop_with_retain_graph_copies_no_graph_at_each_step():
+    # the old loss dies after the next forward pass, whose backward replaces it anyway
+    from autodiff import explain_retained
+    w = ad.tensor([1.0, -1.0], requires_grad=True)
+    made = []
+    original = explain_retained.skeleton_of
+    explain_retained.skeleton_of = lambda node: made.append(node) or original(node)
+    try:
+        for _ in range(3):
+            loss = ad.relu(w * 3.0).sum()
+            loss.backward(retain_graph=True)
+        assert made == []           # (two losses died, each after the next forward)
+        del loss                    # the last one, with no op recorded since its backward
+    finally:
+        explain_retained.skeleton_of = original
+    assert len(made) == 1
+    assert "this tensor -> multiply -> relu -> sum = the output" in ad.explain(w)
