@@ -5,8 +5,9 @@ leaf a backward ran from (``last_backward_leaf``).
 A retained graph still holds the values its ops saved, so the tape refers to its
 output only weakly: keeping it would keep all those arrays alive until the next
 backward pass.  When the output is freed before any other op is recorded (it was
-never named, or nothing ran since), a copy of the graph's skeleton is kept instead (each node's op, inputs, shape, dtype, name and the user's line, no saved
-values), the same that a graph freed by an ordinary backward leaves.  ``explain``
+never named, or nothing ran since), a copy of the graph's skeleton is kept instead
+(each node's op, inputs, shape, dtype, name and the user's line, no saved values),
+the same that a graph freed by an ordinary backward leaves.  ``explain``
 then sees the path from a tensor to that output; it cannot check values (which
 ``relu`` was dead), and says so.
 
