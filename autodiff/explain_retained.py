@@ -4,8 +4,8 @@ leaf a backward ran from (``last_backward_leaf``).
 
 A retained graph still holds the values its ops saved, so the tape refers to its
 output only weakly: keeping it would keep all those arrays alive until the next
-backward pass.  When the output is freed before any other op is recorded (it was
-never named, or nothing ran since), a copy of the graph's skeleton is kept instead
+backward pass.  When an output that was never named is freed (on the line of its
+``backward`` call), a copy of the graph's skeleton is kept instead
 (each node's op, inputs, shape, dtype, name and the user's line, no saved values),
 the same that a graph freed by an ordinary backward leaves.  ``explain``
 then sees the path from a tensor to that output; it cannot check values (which
@@ -21,7 +21,8 @@ It is connected to the output (sum, shape ()) through differentiable ops: this t
 
 from __future__ import annotations
 
-import threading
+import os
+import sys
 import weakref
 
 from .grad_mode import _grad_mode
@@ -41,20 +42,21 @@ def retained_root_reference(root) -> weakref.ref:
     ``_grad_mode.last_root``; when ``root`` is freed while it is still the last
     one, the reference is replaced by a skeleton of its graph.
 
-    Only if no op was recorded since the backward pass: an output that dies at once
-    (never named) or after a pause.  In a loop ``loss = model(x) ...;
-    loss.backward(retain_graph=True)`` the old loss dies when the name is bound to
-    the next one, after that forward pass, whose backward replaces it anyway: copying
-    the graph there, at every step, would cost as much as a tenth of the step."""
-    from .graph import next_seq
+    Only for an output that was never named: it dies on the line that called
+    ``backward`` (``f(x).sum().backward(retain_graph=True)``).  A named loss dies later,
+    when its name is bound again or its function returns, usually at every step of a
+    training loop; copying its graph there would cost as much as a tenth of the step,
+    and the loss can be passed to ``explain(t, output=loss)`` while it lives."""
     node = root._node
-    thread = threading.get_ident()
-    recorded = next_seq()
+    caller = _user_caller()
+    if caller is None:
+        return weakref.ref(root)
+    where = (id(caller), caller.f_lineno)
+    del caller
 
     def on_freed(reference):
         try:
-            if _grad_mode.last_root is reference and threading.get_ident() == thread \
-                    and next_seq() == recorded + 1:
+            if _grad_mode.last_root is reference and _on_stack(where):
                 skeleton = skeleton_of(node)
                 skeleton_roots.add(skeleton)
                 _grad_mode.last_root = skeleton
@@ -62,6 +64,35 @@ def retained_root_reference(root) -> weakref.ref:
             pass                # a diagnostic kept for explain is not worth an error there)
 
     return weakref.ref(root, on_freed)
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def _user_caller():
+    """The innermost frame outside this package (the line that called backward)."""
+    frame = sys._getframe(2)
+    for _ in range(_DEPTH):
+        if frame is None or not frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+            return frame
+        frame = frame.f_back
+    return None
+
+
+def _on_stack(where) -> bool:
+    """Whether the frame ``where`` names (its id and line) is running, at that line."""
+    frame_id, line = where
+    frame = sys._getframe(1)
+    for _ in range(_DEPTH):
+        if frame is None:
+            return False
+        if id(frame) == frame_id:
+            return frame.f_lineno == line
+        frame = frame.f_back
+    return False
+
+
+_DEPTH = 64
 
 
 def skeleton_of(root: Node) -> Node:
