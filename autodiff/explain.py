@@ -36,6 +36,8 @@ from .ops.local import local_derivative
 from .tape_drop_memory import last_drop
 from .tensor import Tensor
 from .zeroing_notes import zeroing_texts
+from .explain_retained import last_backward_leaf, skeleton_roots
+from .explain_shape_notes import broadcast_loss_note
 from .explain_zero_causes import (_hooks_on, _node_label, _zero_without_a_zeroing_op,
                                   zero_factor_note, zero_factors)
 
@@ -335,6 +337,9 @@ def explain(t, output=None) -> str:
         return "\n".join(lines)
 
     if t._node is not None and not t.retains_grad:
+        shape_note = broadcast_loss_note(t._node)
+        if shape_note:
+            lines.append(shape_note)
         lines.append(
             f"Why: it is not a leaf (it was computed by {_node_label(t._node)}); .grad is "
             "filled only for leaves, the tensors you created with requires_grad=True. To get "
@@ -352,6 +357,20 @@ def explain(t, output=None) -> str:
                 "outside the graph: from a Python number (.item(), float(t)), from NumPy "
                 "(.numpy(), .detach()) wrapped again in ad.tensor(...), or under "
                 "ad.no_grad(). Compute the loss with Tensor operations on this tensor.")
+            return "\n".join(lines)
+        leaf_root = last_backward_leaf() if root is None else None
+        if leaf_root is t:
+            lines.append("It is itself the output of the backward pass.")
+            return "\n".join(lines)
+        if leaf_root is not None:
+            lines.append(
+                f"Why: not connected: the last backward() ran from a leaf tensor "
+                f"({_tensor_label(leaf_root).removeprefix('the tensor (')} with no recorded "
+                "history: it was made with requires_grad=True from a plain value (e.g. "
+                "ad.tensor(loss.item(), requires_grad=True)), so backward() only set its own "
+                ".grad and no op links it to this tensor. Compute the loss with Tensor "
+                "operations on this tensor (no .item(), float(t) or .numpy() on the way) "
+                "and call backward() on that result.")
             return "\n".join(lines)
         if root is None:
             lines.append("I cannot see the output: no backward pass has run in this thread, "
@@ -436,6 +455,9 @@ def explain(t, output=None) -> str:
         return "\n".join(lines)
 
     lines.append(f"It is connected to {out_text} through differentiable ops: {steps}.")
+    shape_note = broadcast_loss_note(root)
+    if shape_note:
+        lines.append(shape_note)
     on_path = _on_differentiable_paths(root, item, consumers)
     saturated = saturation_notes(on_path, on_path | {item})
     if saturated and grad is not None and not np.all(np.abs(grad_data) > 16 * _eps_of(grad_data)):
@@ -492,7 +514,12 @@ def explain(t, output=None) -> str:
         if factors:
             note = zero_factor_note(factors)
             lines.append("Also, " + note[0].lower() + note[1:])
-    if grad is not None and not np.all(grad_data) and root.args is None:
+    if grad is not None and not np.all(grad_data) and root in skeleton_roots:
+        lines.append("(The graph was kept with retain_graph=True, but its output tensor is "
+                     "gone, so explain sees only the graph's ops, not their values: keep the "
+                     "output in a variable, loss = ..., to let explain check the values"
+                     f"{' and say which op it was' if reasons else ''}.)")
+    elif grad is not None and not np.all(grad_data) and root.args is None:
         if reasons:
             lines.append("(The graph was freed by backward; pass retain_graph=True to let "
                          "explain check the values and say which op it was.)")

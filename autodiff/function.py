@@ -17,7 +17,7 @@ from .closure_values import (_closed_over_tracked_values, _is_float_array,
                              _refuse_forward_values, _refuse_value_through,
                              closed_over_tracked)
 from .function_checks import check_grads, refuse_unrecorded_gradients
-from .function_notes import arrays_explained
+from .function_notes import arrays_explained, nothing_saved_explained
 from .function_vmap import mapping_examples, refuse_per_example
 from .graph import is_grad_enabled, next_seq, no_grad
 from .ops.registry import Op
@@ -177,7 +177,8 @@ def _call_on_tensors(where, receives, call, g):
 
 
 def _backward_on_arrays(cls, ctx, grads):
-    with arrays_explained(f"{cls.__name__}.backward"):
+    where = f"{cls.__name__}.backward"
+    with arrays_explained(where), nothing_saved_explained(where, ctx):
         return cls.backward(ctx, *grads)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 
-__all__ = ["arrays_explained", "explain_data_and_grad_arrays"]
+__all__ = ["arrays_explained", "explain_data_and_grad_arrays", "nothing_saved_explained"]
 
 
 #: The start of what NumPy raises for a Tensor method's PyTorch spelling on an ndarray:
@@ -81,3 +81,26 @@ def explain_data_and_grad_arrays(error) -> None:
         "nn.init.normal_(w, 0, 0.02) for w.data.normal_(0, 0.02)), call the "
         "function forms on a gradient (ad.sign(p.grad), ad.abs(x.grad), ad.clamp(g, -1, "
         "1)), or make a Tensor of it first (ad.as_tensor(p.grad))")
+
+
+#: What unpacking or indexing an empty ``ctx.saved_tensors`` raises: ``(x,) = ...``,
+#: ``x, w = ...``, ``ctx.saved_tensors[0]``.
+_EMPTY_SAVED_ERRORS = ("not enough values to unpack (expected", "tuple index out of range")
+
+
+@contextlib.contextmanager
+def nothing_saved_explained(where, ctx):
+    """A ``backward`` that unpacks ``ctx.saved_tensors`` when ``forward`` saved nothing
+    (``ctx.save_for_backward`` forgotten) fails with Python's bare unpacking error; add
+    that nothing was saved and what to write in ``forward``."""
+    try:
+        yield
+    except (ValueError, IndexError) as error:
+        if not ctx._saved and str(error).startswith(_EMPTY_SAVED_ERRORS) \
+                and not getattr(error, "_autodiff_explained", False):
+            error._autodiff_explained = True
+            error.add_note(
+                f"{where}: ctx.saved_tensors is empty: forward saved nothing. Save what "
+                "backward needs in forward with ctx.save_for_backward(x, ...) (values "
+                "kept as attributes, ctx.x = x, are read as ctx.x)")
+        raise

@@ -34,6 +34,7 @@ from .grad_mode import (  # noqa: F401  (re-exported: the rest of the library im
     _grad_mode, _SetGradEnabled, enable_grad, is_grad_enabled, no_grad)
 from .graph_errors import not_float_leaf_error, refuse_a_grad_stored_anew, rule_shape_error
 from .graph_node import Node, differentiable_edges, release  # noqa: F401  (re-exported)
+from .explain_retained import retained_root_reference
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -304,9 +305,12 @@ def _run_pass(root, root_grad, inputs, retain_graph, create_graph, stop_at, thro
             _collector.track_graphs(results)
         return results
     # For explain(): once freed, the graph's skeleton (nodes and edges, no saved
-    # arrays) is small, so the last one is kept; a retained graph only weakly.
-    if retain_graph or root._node is None:
+    # arrays) is small, so the last one is kept; a retained graph only weakly, and
+    # its skeleton once its output is gone (explain_retained.py).
+    if root._node is None:
         _grad_mode.last_root = weakref.ref(root)
+    elif retain_graph:
+        _grad_mode.last_root = retained_root_reference(root)
     else:
         _grad_mode.last_root = root._node
     _grad_mode.backwards += 1

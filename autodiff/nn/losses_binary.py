@@ -129,6 +129,9 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction: str 
     """
     where = "binary_cross_entropy_with_logits"
     _check_same_shape(where, input, target)
+    node = getattr(input, "_node", None)
+    if node is not None and node.op.name == "sigmoid":
+        _warn_sigmoid_twice(where)
     _check_float(input, where)
     _check_float_target(where, target)
     _check_reduction(where, reduction)
@@ -138,6 +141,19 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction: str 
     return rounded_once(lambda x, target, weight, pos_weight: _logit_loss(
         x, target, weight, pos_weight, reduction), _as_tensor(input), _as_tensor(target),
         weight, pos_weight)
+
+
+def _warn_sigmoid_twice(where):
+    """The input was made by ``sigmoid``: the loss applies another one to it."""
+    import warnings
+    from ..optim.optimizer import user_stacklevel
+    warnings.warn(
+        f"{where}: the input was computed by sigmoid, but this loss applies sigmoid "
+        "itself (it takes logits, the scores before sigmoid): sigmoid is applied twice, "
+        "the probabilities it compares with the target are squeezed into (0.5, 0.73) and "
+        "the gradients shrink. Pass the scores before the sigmoid, or keep the sigmoid "
+        "and use F.binary_cross_entropy (nn.BCELoss) on its probabilities.",
+        UserWarning, stacklevel=user_stacklevel())
 
 
 def _logit_loss(x, target, weight, pos_weight, reduction):

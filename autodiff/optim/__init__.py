@@ -28,6 +28,7 @@ from .asgd import ASGD
 from .lbfgs import LBFGS
 from .muon import Muon
 from .nadam import NAdam
+from .noop_update import NoOpStepWarning
 from .optimizer import NoGradientWarning, Optimizer
 from .radam import RAdam
 from .rmsprop import RMSprop
@@ -36,5 +37,6 @@ from .sgd import SGD
 from .sparse_adam import SparseAdam
 
 __all__ = ["ASGD", "Adadelta", "Adafactor", "Adagrad", "Adam", "AdamW", "Adamax", "LBFGS",
-           "Muon", "NAdam", "NoGradientWarning", "Optimizer", "RAdam", "RMSprop", "Rprop", "SGD",
+           "Muon", "NAdam", "NoGradientWarning", "NoOpStepWarning",
+           "Optimizer", "RAdam", "RMSprop", "Rprop", "SGD",
            "SparseAdam", "lr_scheduler", "swa_utils"]

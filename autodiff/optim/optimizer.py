@@ -43,7 +43,9 @@ from ..guard import note_unguarded_write, savers_of, unguarded_reads
 from ..grad_attr import zero_grad_of
 from ..tensor import Tensor, set_grad_slot
 from . import step_hooks
+from . import noop_update
 from .accumulation_hint import AccumulationWatch
+from .empty_params import empty_params_error, module_of, warn_unregistered
 from .step_hooks import (register_optimizer_step_post_hook,  # noqa: F401 (PyTorch's path)
                          register_optimizer_step_pre_hook)
 from .implementation_flags import IMPLEMENTATION_FLAGS, check_implementation_flags  # noqa: F401
@@ -237,6 +239,8 @@ class Optimizer(StateDictMethods):
     register_step_post_hook = step_hooks.register_step_post_hook
     _has_step_hooks = property(step_hooks.has_step_hooks)
 
+    _noop_checks_left = 0       # (steps left to watch for one that moves nothing)
+
     def __init__(self, params, defaults: dict[str, Any]):
         step_hooks.patch_step(type(self))
         live_optimizers.add(self)
@@ -248,11 +252,13 @@ class Optimizer(StateDictMethods):
         self._warned_all = False
         self._accumulation = AccumulationWatch()
         self._step_count = 0
+        self._noop_checks_left = noop_update.WATCHED_STEPS
         where = type(self).__name__
         from ..nn.module import Module
         if not isinstance(params, Module) and callable(params) \
                 and not hasattr(params, "__iter__"):
             raise _params_method_hint(params, where, "params")
+        source = module_of(params)
         if not isinstance(params, (Module, Tensor, str, bytes, dict, set, frozenset)) \
                 and hasattr(params, "__iter__"):
             params = list(params)
@@ -267,8 +273,9 @@ class Optimizer(StateDictMethods):
         else:
             self._add_group({"params": params}, "params")
         if not any(group["params"] for group in self.param_groups):
-            raise ValueError(f"{where}: got an empty list of parameters (a generator that was "
-                             "already consumed?); pass model.parameters() fresh")
+            raise empty_params_error(where, source)
+        if source is not None:
+            warn_unregistered(where, source)
 
     # ----- copies ---------------------------------------------------------------
     def __getstate__(self):
@@ -454,7 +461,12 @@ class Optimizer(StateDictMethods):
         # dtype, are made once per step (fused.run); kept for this step only.
         self._fused_scalars = {}
         try:
-            for p, grad, state, group in work:
+            if self._noop_checks_left:      # the first steps: a step that moves nothing?
+                noop_update.update_watching(self, work, where)
+                work_left = ()
+            else:
+                work_left = work
+            for p, grad, state, group in work_left:
                 data = p.data
                 if data.dtype.kind == "c":          # as PyTorch: parts of view_as_real
                     self._update(as_real_pairs(data), as_real_pairs(grad), state, group)
@@ -516,7 +528,8 @@ class Optimizer(StateDictMethods):
         warnings.warn(
             f"{type(self).__name__}.step: parameter {self.names[i]!r} (shape {p.shape}) has no "
             "gradient (.grad is None) and was not updated. The loss probably does not depend "
-            "on it: it is not connected to the loss, or it is used only in a comparison or "
+            "on it: it is not connected to the loss (a .detach(), .item() or ad.no_grad() "
+            "between it and the loss cuts the graph), or it is used only in a comparison or "
             "as a `where` condition, which pass no gradient (use it in arithmetic, e.g. a "
             "sigmoid instead of a hard threshold). ad.explain(param) after backward() shows "
             f"which. This warning is shown once per parameter.{self._replaced_clause([i])}",

@@ -166,6 +166,8 @@ class StateDictMethods:
             for key, value in values.items():
                 group[key] = _python_value(value, group.get(key))
         self.state = new_state
+        if any(new_state):      # resumed training: its steps may be small (noop_update.py)
+            self._noop_checks_left = 0
 
 
 def _python_value(array, current):
