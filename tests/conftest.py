@@ -70,3 +70,16 @@ def pytest_runtest_setup(item):
         test._settings_as_written = current
     else:
         test._hypothesis_internal_use_settings = written
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _pytorch_validates_distribution_arguments():
+    """PyTorch's default of validating distribution arguments, at the start of each test
+    file: once a test has compiled with torch, torch._dynamo turns it off for the whole
+    process, and in a parallel run such a test can run before any file in the same
+    worker that compares with ``torch.distributions``' argument checks."""
+    import sys
+    torch = sys.modules.get("torch")
+    if torch is not None and hasattr(torch, "distributions"):
+        torch.distributions.Distribution.set_default_validate_args(True)
+    yield

@@ -13,10 +13,11 @@ import autodiff as ad
 from autodiff import distributions as D
 from autodiff.gradcheck import gradcheck
 
+from distribution_torch_checks import torch_modules
+
 
 def _torch():
-    torch = pytest.importorskip("torch")
-    return torch, torch.distributions
+    return torch_modules()      # (with PyTorch's default of validating arguments)
 
 
 def _t(torch, value, requires_grad=False):

@@ -140,7 +140,9 @@ def test_a_draw_in_a_vmap_nested_in_an_error_mode_vmap_raises():
 
 @pytest.mark.parametrize("name", sorted(RANDOM_CALLS))
 def test_same_gives_every_example_the_same_draw_and_different_does_not(name):
-    xs = np.ones((4, 2))
+    # (32 entries for dropout: masks of 2 entries came out equal in all 4 rows once in
+    # 64 draws, as the global generator's state left by earlier tests could make them)
+    xs = np.ones((4, 32 if name == "dropout" else 2))
     same = ad.vmap(RANDOM_CALLS[name], randomness="same")(xs)
     assert _rows_equal(same)
     different = ad.vmap(RANDOM_CALLS[name], randomness="different")(xs)
