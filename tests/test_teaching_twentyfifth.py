@@ -86,7 +86,7 @@ def test_only_the_first_steps_are_watched_so_convergence_is_not_called_a_mistake
     target = ad.tensor(np.ones(2, dtype=np.float32))
     opt = ad.optim.SGD([w], lr=0.1)
     assert _step_warnings(opt, lambda: ((w - target) ** 2).sum() + w.sum(), steps=3) == []
-    assert opt._noop_checks_left == 0
+    assert opt._noop_watch.checks_left == 0
     # later the gradient is far below what moves a float32 near 1: no warning, no copy
     assert _step_warnings(opt, lambda: (w * 1e-12).sum(), steps=2) == []
 

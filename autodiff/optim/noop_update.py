@@ -41,6 +41,18 @@ from .complex_parameters import as_real_pairs
 WATCHED_STEPS = 3
 
 
+class NoOpWatch:
+    """How many more steps of an optimizer to watch.  An object rather than a number
+    in the optimizer's attributes: ``ad.compile`` refuses a traced step that changes a
+    number of an optimizer whose ``step()`` the user wrote and reads it otherwise than
+    counting it up, and this count is read and counted down."""
+
+    __slots__ = ("checks_left",)
+
+    def __init__(self, checks_left: int):
+        self.checks_left = checks_left
+
+
 class NoOpStepWarning(UserWarning):
     """An optimizer step changed no parameter entry although gradients were not zero."""
 
@@ -74,10 +86,10 @@ def update_watching(opt, work, where: str) -> None:
             watched.append((data, grad, group))
     if not watched:
         return
-    opt._noop_checks_left -= 1
+    opt._noop_watch.checks_left -= 1
     if moved:
         return
-    opt._noop_checks_left = 0
+    opt._noop_watch.checks_left = 0
     from .optimizer import user_stacklevel
     warnings.warn(_message(opt, where, watched), NoOpStepWarning,
                   stacklevel=user_stacklevel())

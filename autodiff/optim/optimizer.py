@@ -239,7 +239,7 @@ class Optimizer(StateDictMethods):
     register_step_post_hook = step_hooks.register_step_post_hook
     _has_step_hooks = property(step_hooks.has_step_hooks)
 
-    _noop_checks_left = 0       # (steps left to watch for one that moves nothing)
+    _noop_watch = noop_update.NoOpWatch(0)     # (an optimizer made without __init__)
 
     def __init__(self, params, defaults: dict[str, Any]):
         step_hooks.patch_step(type(self))
@@ -252,7 +252,7 @@ class Optimizer(StateDictMethods):
         self._warned_all = False
         self._accumulation = AccumulationWatch()
         self._step_count = 0
-        self._noop_checks_left = noop_update.WATCHED_STEPS
+        self._noop_watch = noop_update.NoOpWatch(noop_update.WATCHED_STEPS)
         where = type(self).__name__
         from ..nn.module import Module
         if not isinstance(params, Module) and callable(params) \
@@ -461,7 +461,7 @@ class Optimizer(StateDictMethods):
         # dtype, are made once per step (fused.run); kept for this step only.
         self._fused_scalars = {}
         try:
-            if self._noop_checks_left:      # the first steps: a step that moves nothing?
+            if self._noop_watch.checks_left:    # the first steps: a step that moves nothing?
                 noop_update.update_watching(self, work, where)
                 work_left = ()
             else:

@@ -11,6 +11,7 @@ import numpy as np
 
 from ..compile.hooks import refused_in_trace
 from .complex_parameters import complex_state, real_pairs_state
+from . import noop_update
 from .implementation_flags import IMPLEMENTATION_FLAGS, check_implementation_flags
 
 #: What the lr schedulers add to a parameter group (lr_scheduler.py).
@@ -167,7 +168,7 @@ class StateDictMethods:
                 group[key] = _python_value(value, group.get(key))
         self.state = new_state
         if any(new_state):      # resumed training: its steps may be small (noop_update.py)
-            self._noop_checks_left = 0
+            self._noop_watch = noop_update.NoOpWatch(0)
 
 
 def _python_value(array, current):
