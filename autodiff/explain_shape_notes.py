@@ -22,15 +22,6 @@ from __future__ import annotations
 from .explain_zero_causes import _node_label
 from .graph_node import Node
 
-_REDUCTIONS = frozenset({"mean", "sum", "nanmean", "nansum"})
-#: Elementwise ops between the subtraction and the reduction of a loss.
-_ERROR_OPS = frozenset({"power", "square", "abs", "multiply", "sqrt", "smooth_l1",
-                        "huber"})
-#: Ops that give a tensor a size-1 axis on purpose (pairwise differences use them).
-_AXIS_MAKERS = frozenset({"getitem", "reshape", "expand_dims", "unsqueeze", "view",
-                          "broadcast_to", "atleast_2d", "transpose", "swapaxes"})
-
-
 def _shape(parent, node, position):
     """The shape of input ``position`` of ``node`` (None if it is a constant whose value
     the backward pass freed)."""
@@ -47,14 +38,14 @@ def _column_from_model(parent) -> bool:
     an axis on purpose (a model's output, not ``x[:, None]``)."""
     if parent is None:
         return False
-    if isinstance(parent, Node) and parent.op.name in _AXIS_MAKERS:
+    if isinstance(parent, Node) and parent.op.adds_axis:
         return False
     return True
 
 
 def broadcast_loss_note(node) -> str | None:
     """The note for a loss ``node`` (a scalar) that averaged an (N, 1) - (N,) table, or None."""
-    if not isinstance(node, Node) or node.shape != () or node.op.name not in _REDUCTIONS:
+    if not isinstance(node, Node) or node.shape != () or node.op.reduction is None:
         return None
     current = node
     for _ in range(4):                  # reduction <- square/abs <- ... <- subtract
@@ -62,9 +53,9 @@ def broadcast_loss_note(node) -> str | None:
         if len(parents) != 1:
             return None
         current = parents[0]
-        if current.op.name == "subtract":
+        if current.op.sum_signs == (1, -1):
             break
-        if current.op.name not in _ERROR_OPS:
+        if not current.op.error_measure:
             return None
     else:
         return None
@@ -83,11 +74,10 @@ def broadcast_loss_note(node) -> str | None:
         return None
     other_text = str(shapes[other]) if shapes[other] is not None else "a constant"
     pair = ((n, 1), other_text) if column == 0 else (other_text, (n, 1))
-    reduces = "averages" if "mean" in node.op.name else "adds up"
     return (f"Possibly a shape mistake: {_node_label(current)} takes shapes {pair[0]} and "
             f"{pair[1]} and broadcasts them to {shape} (each entry of one side minus "
             f"each entry of the other), and "
-            f"{_node_label(node)} then {reduces} all {n * n} differences to a scalar. If "
+            f"{_node_label(node)} then {node.op.reduction} all {n * n} differences to a scalar. If "
             f"this is a prediction of shape ({n}, 1) against a target of shape ({n},), "
             f"the loss and its gradients are wrong: make the shapes equal, e.g. "
             f"pred.squeeze(-1) - target or pred - target.reshape(-1, 1) (F.mse_loss "

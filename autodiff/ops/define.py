@@ -187,6 +187,9 @@ def defop(name: str, forward: Callable, *, numpy: Any = None, doc: str | None = 
       (``sigmoid``, ``tanh``), for ``explain``'s note on a vanishing gradient.
     * ``guarded_point``: where the op has no finite higher derivatives, which its rule
       guards (``"0"`` for ``sqrt``), for ``detect_anomaly``.
+    * ``reduction`` (``"adds up"``, ``"averages"``), ``error_measure`` (``square``,
+      ``abs``) and ``adds_axis`` (``reshape``, indexing): for ``explain``'s note on a
+      loss that reduced an (N, N) table of broadcast differences.
 
     >>> scale = ad.defop("scale", np.multiply, multilinear=True,
     ...                  a=("g * b", lambda xp, g, ans, a, b: g * b),

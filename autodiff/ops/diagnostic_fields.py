@@ -43,10 +43,20 @@ class DiagnosticFields:
     #: guards ("0" for sqrt, "the origin (both inputs 0)" for hypot): ``detect_anomaly``
     #: names it when a higher derivative is NaN inside that rule.
     guarded_point: str | None = None
+    #: How the op reduces its input (sum: "adds up", mean: "averages"): ``explain``'s
+    #: note on a loss that reduced an (N, N) table of broadcast differences.
+    reduction: str | None = None
+    #: The op can measure the size of an error (square, abs, power, sqrt, a product):
+    #: between a subtraction and a reduction, it makes the pair a loss (same note).
+    error_measure = False
+    #: The op can give a tensor a size-1 axis on purpose (reshape, indexing with None,
+    #: expand_dims, transpose): a column made so is not a model's output (same note).
+    adds_axis = False
 
 
 #: The fields above, which ``defop`` takes by keyword (no input may use these names).
 DIAGNOSTIC_FIELDS = ("multilinear", "probability", "logarithm", "sum_signs", "overflows",
+                     "reduction", "error_measure", "adds_axis",
                      "saturation", "guarded_point")
 
 

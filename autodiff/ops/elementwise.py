@@ -82,7 +82,7 @@ multiply = _binary(
     ("g * a", lambda xp, g, ans, a, b: g * a),
     singular=[(lambda a, b: ((a == 0) & np.isinf(b)) | (np.isinf(a) & (b == 0)),
                "0 * inf is NaN")],
-    zeroes_all="by a factor that is zero everywhere", multilinear=True,
+    zeroes_all="by a factor that is zero everywhere", multilinear=True, error_measure=True,
     doc="a * b with broadcasting.\n\n>>> ad.multiply(ad.tensor([1.0, 2.0]), 3.0)\ntensor([3., 6.])")
 
 divide = _binary(
@@ -122,7 +122,7 @@ power = _binary(
     ("g * log(a) * a**b", _power_grad_exponent),
     singular=[(lambda a, b: a < 0, "a negative base raised to a non-integer power is NaN; "
                                    "use abs(x) ** p or make sure the base is positive")],
-    overflows=notes.POWER_OVERFLOW,
+    overflows=notes.POWER_OVERFLOW, error_measure=True,
     doc="a ** b elementwise.\n\n>>> ad.power(ad.tensor([2.0, 3.0]), 2)\ntensor([4., 9.])")
 
 
@@ -298,12 +298,12 @@ expm1 = _unary("expm1", np.expm1, "g * exp(x)", lambda xp, g, ans, x: g * xp.exp
                overflows=notes.EXP_OVERFLOW)
 sqrt = _unary("sqrt", np.sqrt, "g / (2 * ans)", lambda xp, g, ans, x: g / (2 * ans),
               "Square root (its gradient is inf at 0).\n\n"
-              ">>> ad.sqrt(ad.tensor([4.0]))\ntensor([2.])", guarded_point="0",
+              ">>> ad.sqrt(ad.tensor([4.0]))\ntensor([2.])", guarded_point="0", error_measure=True,
               singular=[(_below(0), "sqrt of a number below 0 is NaN; keep the input in the "
                                     "domain (e.g. clip it, or take sqrt of abs(x) + eps)")])
 abs = _unary("abs", np.abs, "g * sign(x)", lambda xp, g, ans, x: g * xp.sign(x),
              "|x|; the gradient at 0 is 0.\n\n>>> ad.abs(ad.tensor([-2.0]))\ntensor([2.])",
-             zeroes="has zero gradient at 0", guarded_point="0")
+             zeroes="has zero gradient at 0", guarded_point="0", error_measure=True)
 sin = _unary("sin", np.sin, "g * cos(x)", lambda xp, g, ans, x: g * xp.cos(x),
              "Sine.\n\n>>> ad.sin(ad.tensor([0.0]))\ntensor([0.])")
 cos = _unary("cos", np.cos, "-g * sin(x)", lambda xp, g, ans, x: -g * xp.sin(x),
@@ -314,7 +314,7 @@ tanh = _unary("tanh", kernels.tanh, "g * (1 - ans**2)",
               saturation=TANH)
 square = _unary("square", np.square, "g * 2 * x", lambda xp, g, ans, x: g * (2 * x),
                 "x ** 2.\n\n>>> ad.square(ad.tensor([3.0]))\ntensor([9.])",
-                overflows=notes.OVERFLOW)
+                overflows=notes.OVERFLOW, error_measure=True)
 reciprocal = _unary("reciprocal", np.reciprocal, "-g * ans**2",
                     lambda xp, g, ans, x: -g * (ans * ans),
                     "1 / x.\n\n>>> ad.reciprocal(ad.tensor([4.0]))\ntensor([0.25])")

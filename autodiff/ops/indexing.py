@@ -76,7 +76,7 @@ def _getitem_forward(x, key):
 
 
 _getitem = defop(
-    "getitem", _getitem_forward, hint=_INDEX_HINT, scatters=True, reads=(),
+    "getitem", _getitem_forward, hint=_INDEX_HINT, scatters=True, reads=(), adds_axis=True,
     x=("index_add(zeros(x.shape), key, g)",
        lambda xp, g, ans, x, key: xp.index_add(g, x.shape, key)))
 

@@ -206,7 +206,8 @@ sum = _reduction(
     "sum", np.sum, "broadcast g over the summed axes", _sum_rule,
     "Sum over ``axis`` (all axes when None).\n\n"
     ">>> ad.sum(ad.tensor([[1.0, 2.0], [3.0, 4.0]]), axis=0)\ntensor([4., 6.])",
-    numpy=(np.sum,), ufunc=np.add, reads=(), torch_by_position=_keepdim_in_dtype_place("sum"))
+    numpy=(np.sum,), ufunc=np.add, reads=(), torch_by_position=_keepdim_in_dtype_place("sum"),
+    reduction="adds up")
 def _mean_forward(x, *args, **kwargs):
     if 0 in x.shape:
         return _quiet_mean_of_empty_lanes(x, *args, **kwargs)
@@ -226,7 +227,8 @@ def _quiet_mean_of_empty_lanes(x, *args, **kwargs):
 mean = _reduction(
     "mean", _mean_forward, "broadcast g / n over the averaged axes", _mean_rule,
     "Mean over ``axis``.\n\n>>> ad.mean(ad.tensor([1.0, 2.0, 6.0]))\ntensor(3.)",
-    numpy=(np.mean,), reads=(), torch_by_position=_keepdim_in_dtype_place("mean"))
+    numpy=(np.mean,), reads=(), torch_by_position=_keepdim_in_dtype_place("mean"),
+    reduction="averages")
 
 
 def _two_tensors_error(name, other):

@@ -74,7 +74,7 @@ def reshape_in_order(a, shape, order="C"):
 
 
 reshape = defop(
-    "reshape", np.reshape, numpy={np.reshape: _reshape_numpy},
+    "reshape", np.reshape, numpy={np.reshape: _reshape_numpy}, adds_axis=True,
     doc="Same elements, new shape (one dimension may be -1).\n\n"
         ">>> ad.reshape(ad.tensor([1.0, 2.0, 3.0, 4.0]), (2, 2)).shape\n(2, 2)",
     hint="the new shape must have the same number of elements",
@@ -129,7 +129,7 @@ def _transpose_rule(xp, g, ans, x, axes=None):
 
 
 transpose = defop(
-    "transpose", _transpose_forward, numpy=np.transpose,
+    "transpose", _transpose_forward, numpy=np.transpose, adds_axis=True,
     doc="Permute axes (reverse them when ``axes`` is None).\n\n"
         ">>> ad.transpose(ad.tensor([[1.0, 2.0]])).shape\n(2, 1)",
     x=("transpose(g, inverse(axes))", _transpose_rule), axes=None, reads=(),
@@ -144,14 +144,14 @@ def _swapaxes_forward(x, axis1, axis2):
 
 
 swapaxes = defop(
-    "swapaxes", _swapaxes_forward, numpy=np.swapaxes,
+    "swapaxes", _swapaxes_forward, numpy=np.swapaxes, adds_axis=True,
     doc="Exchange two axes.\n\n>>> ad.swapaxes(ad.tensor(np.zeros((2, 3))), 0, 1).shape\n(3, 2)",
     x=("swapaxes(g, axis1, axis2)",
        lambda xp, g, ans, x, axis1, axis2: xp.swapaxes(g, axis1, axis2)),
     axis1=None, axis2=None, reads=())
 
 expand_dims = defop(
-    "expand_dims", np.expand_dims, numpy=np.expand_dims,
+    "expand_dims", np.expand_dims, numpy=np.expand_dims, adds_axis=True,
     doc="Insert a size-1 axis.\n\n>>> ad.expand_dims(ad.tensor([1.0, 2.0]), 0).shape\n(1, 2)",
     x=("reshape(g, x.shape)", lambda xp, g, ans, x, axis: xp.reshape(g, x.shape)), axis=None,
     reads=())
@@ -204,7 +204,7 @@ flatten = defop(
     start_dim=None, end_dim=None, reads=())
 
 broadcast_to = defop(
-    "broadcast_to", np.broadcast_to,
+    "broadcast_to", np.broadcast_to, adds_axis=True,
     numpy={np.broadcast_to: lambda array, shape: broadcast_to(array, shape)},
     doc="Repeat along size-1 (or new leading) axes to reach ``shape``.\n\n"
         ">>> ad.broadcast_to(ad.tensor([1.0, 2.0]), (3, 2)).shape\n(3, 2)",
