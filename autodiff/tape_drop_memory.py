@@ -57,9 +57,14 @@ def warned_in_this_call(tensor, frame, kind: str) -> bool:
     call = (id(frame), frame.f_lasti, frame.f_code)
     if _THIS_CALL.get("call") != call:
         _THIS_CALL.update(call=call, kinds={})
-    kinds = _THIS_CALL["kinds"].setdefault(id(tensor), set())
+    # (by id, and a weak reference to tell a tensor made since at a freed one's address:
+    # a frame's id comes back too, so one line run twice can look like one call)
+    seen = _THIS_CALL["kinds"].get(id(tensor))
+    if seen is None or seen[0]() is not tensor:
+        seen = _THIS_CALL["kinds"][id(tensor)] = (weakref.ref(tensor), set())
+    kinds = seen[1]
     if kind in kinds:                   # (a new call: what it converted is forgotten)
-        _THIS_CALL["kinds"] = {id(tensor): {kind}}
+        _THIS_CALL["kinds"] = {id(tensor): (seen[0], {kind})}
         return False
     kinds.add(kind)
     return len(kinds) > 1

@@ -223,3 +223,24 @@ def test_np_divmod_on_tensors_is_floor_divide_and_mod():
     np.testing.assert_array_equal(remainder.data, expected[1])
     remainder.sum().backward()
     np.testing.assert_array_equal(divisor.grad, -expected[0])     # -floor(a / b)
+
+
+def test_a_tensor_made_at_a_freed_ones_address_is_warned_of_anew():
+    # The parametrized rounding test above failed in a parallel run: math.trunc's case
+    # made its tensor at the address of math.floor's freed one, from a frame at the
+    # same address and position, so the trunc conversion looked like a second kind of
+    # conversion of one tensor in one call and its warning was left out.
+    import types
+
+    from autodiff import tape_drop_memory as memory
+    code = test_math_rounding_of_a_tracked_tensor_warns_at_the_users_line.__code__
+    frame = types.SimpleNamespace(f_lasti=10, f_code=code)
+    first, second = ad.tensor(1.0), ad.tensor(2.0)
+    assert not memory.warned_in_this_call(first, frame, "floor")
+    # as if ``second`` had been made where ``first`` was, after ``first`` was freed
+    kinds = memory._THIS_CALL["kinds"]
+    kinds[id(second)] = kinds.pop(id(first))
+    del first
+    assert not memory.warned_in_this_call(second, frame, "trunc")
+    # the same tensor converted a second way in one call is still warned of once
+    assert memory.warned_in_this_call(second, frame, "float")
