@@ -55,9 +55,7 @@ class DiagnosticFields:
 
 
 #: The fields above, which ``defop`` takes by keyword (no input may use these names).
-DIAGNOSTIC_FIELDS = ("multilinear", "probability", "logarithm", "sum_signs", "overflows",
-                     "reduction", "error_measure", "adds_axis",
-                     "saturation", "guarded_point")
+DIAGNOSTIC_FIELDS = tuple(name for name in vars(DiagnosticFields) if not name.startswith("_"))
 
 
 def set_diagnostic_fields(op, given: dict) -> None:
